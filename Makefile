@@ -1,0 +1,44 @@
+# tscni — see README.md. Every target brings what it needs itself.
+PREFIX  ?= /opt/cni/bin
+DESTDIR ?=
+FORCE   ?=
+BUN     := node_modules/.bin/bun
+SOURCES := $(shell find src plugins build -name '*.ts' 2>/dev/null) package.json
+
+.PHONY: all build install uninstall test test-unit typecheck bench demo clean
+
+all: build
+
+# npm ci when node_modules is missing or older than the lockfile.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+$(BUN): node_modules/.installed
+
+dist/tscni: node_modules/.installed $(SOURCES)
+	$(BUN) build/compile.ts
+
+build: dist/tscni
+
+install: build
+	dist/tscni install --dir "$(DESTDIR)$(PREFIX)" $(if $(FORCE),--force)
+
+uninstall: build
+	dist/tscni install --uninstall --dir "$(DESTDIR)$(PREFIX)"
+
+typecheck: node_modules/.installed
+	node_modules/.bin/tsc --noEmit -p .
+
+# Unit tests, then each netns/differential file in its own throwaway network namespace.
+test: build typecheck
+	$(BUN) test/run.ts
+
+test-unit: node_modules/.installed
+	$(BUN) test/run.ts test/unit
+
+bench: build
+	$(BUN) test/bench/bench.ts
+
+clean:
+	rm -rf dist bench-results.json bench-results.svg

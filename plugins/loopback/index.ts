@@ -1,0 +1,75 @@
+/**
+ * loopback: brings `lo` up in the container (ADD), down again (DEL), and checks it (CHECK).
+ * CNI_IFNAME and CNI_ARGS are ignored, as in the reference (checklist §2.3).
+ */
+import ipaddr from "ipaddr.js";
+import { type CmdArgs, decodeConfig, internalError, labelOnly, parsePrevResult, type PluginDef, type Result } from "../../src/cni/index.ts";
+import { AF_INET, AF_INET6, type Addr, Rtnl } from "../../src/netlink/index.ts";
+import { NetNs, NetNsError } from "../../src/sys/index.ts";
+import { LoopbackConfig } from "./config.ts";
+
+const LO = "lo";
+
+function isLoopbackAddress(ip: string): boolean {
+  return ipaddr.parse(ip).range() === "loopback";
+}
+
+/** Opens the container netns and a netlink socket inside it; both closed by `using`. */
+function openContainer(path: string): { ns: NetNs; nl: Rtnl } & Disposable {
+  const ns = NetNs.open(path);
+  try {
+    const nl = Rtnl.open(ns);
+    return { ns, nl, [Symbol.dispose]: () => (nl.close(), ns.close()) };
+  } catch (err) {
+    ns.close();
+    throw err;
+  }
+}
+
+function firstOfFamily(addrs: Addr[], family: number): Addr | undefined {
+  return addrs.find((a) => a.family === family);
+}
+
+function loopbackResult(args: CmdArgs, addrs: Addr[]): Result {
+  const ips = [firstOfFamily(addrs, AF_INET), firstOfFamily(addrs, AF_INET6)]
+    .filter((a): a is Addr => a !== undefined)
+    .map((a) => ({ address: a.cidr, interface: 0 }));
+  return labelOnly({
+    cniVersion: args.cniVersion,
+    interfaces: [{ name: LO, mac: "00:00:00:00:00:00", sandbox: args.netns }],
+    ips,
+  });
+}
+
+async function add(args: CmdArgs): Promise<Result> {
+  const conf = decodeConfig(LoopbackConfig, args.config, "failed to parse network config: ");
+  const prev = conf.prevResult === undefined ? undefined : parsePrevResult(conf.prevResult, args.cniVersion, "failed to parse prevResult: ");
+  using c = openContainer(args.netns);
+  const lo = c.nl.linkGet(LO);
+  c.nl.linkSetUp(lo.index);
+  const addrs = c.nl.addrList({ index: lo.index });
+  const foreign = addrs.find((a) => !isLoopbackAddress(a.ip));
+  if (foreign !== undefined) throw internalError(`loopback interface found with non-loopback address ${JSON.stringify(foreign.ip)}`);
+  return prev ?? loopbackResult(args, addrs);
+}
+
+async function del(args: CmdArgs): Promise<void> {
+  if (args.netns === "") return;
+  let c;
+  try {
+    c = openContainer(args.netns);
+  } catch (err) {
+    // containerd's second DEL comes after the netns is gone: nothing left to do.
+    if (err instanceof NetNsError && err.kind === "not-found") return;
+    throw err;
+  }
+  using _ = c;
+  c.nl.linkSetDown(c.nl.linkGet(LO).index);
+}
+
+async function check(args: CmdArgs): Promise<void> {
+  using c = openContainer(args.netns);
+  if (!c.nl.linkGet(LO).up) throw internalError("loopback interface is down");
+}
+
+export const loopback: PluginDef = { name: "loopback", add, del, check };

@@ -1,0 +1,216 @@
+/**
+ * Conversion between the internal 1.1.0 result and every wire version, with the key order and
+ * omission rules of the reference's Go types (checklist §1.8), and prevResult parsing (§1.9).
+ */
+import type * as v from "valibot";
+import { CniError, ErrorCode, internalError } from "./errors.ts";
+import { decodeConfig } from "./schema.ts";
+import {
+  type Dns,
+  type Interface,
+  type IpConfig,
+  isIPv4Cidr,
+  type Result,
+  Result020Schema,
+  Result040Schema,
+  Result100Schema,
+  type Route,
+} from "./result.ts";
+import { FAMILY_VERSIONS, type ResultFamily, resultFamily } from "./version.ts";
+
+type Json = Record<string, unknown>;
+
+const nonEmpty = (s: string | undefined): s is string => s !== undefined && s !== "";
+const nonZero = (n: number | undefined): n is number => n !== undefined && n !== 0;
+
+function dnsIsEmpty(d: Dns | undefined): boolean {
+  return (
+    d === undefined ||
+    ((d.nameservers ?? []).length === 0 &&
+      !nonEmpty(d.domain) &&
+      (d.search ?? []).length === 0 &&
+      (d.options ?? []).length === 0)
+  );
+}
+
+/** Builds an object from [key, value, keep] triples, in the given order. */
+function pick(fields: [string, unknown, boolean][]): Json {
+  const out: Json = {};
+  for (const [k, val, keep] of fields) if (keep) out[k] = val;
+  return out;
+}
+
+function sortKeys(o: Json): Json {
+  return Object.fromEntries(Object.keys(o).sort().map((k) => [k, o[k]]));
+}
+
+function routeFields(r: Route): [string, unknown, boolean][] {
+  return [
+    ["dst", r.dst, true],
+    ["gw", r.gw, nonEmpty(r.gw)],
+    ["mtu", r.mtu, nonZero(r.mtu)],
+    ["advmss", r.advmss, nonZero(r.advmss)],
+    ["priority", r.priority, nonZero(r.priority)],
+    ["table", r.table, r.table !== undefined],
+    ["scope", r.scope, r.scope !== undefined],
+  ];
+}
+
+function dnsFields(d: Dns): [string, unknown, boolean][] {
+  return [
+    ["nameservers", d.nameservers, (d.nameservers ?? []).length > 0],
+    ["domain", d.domain, nonEmpty(d.domain)],
+    ["search", d.search, (d.search ?? []).length > 0],
+    ["options", d.options, (d.options ?? []).length > 0],
+  ];
+}
+
+function to100(r: Result, version: string): Json {
+  const iface = (i: Interface): Json =>
+    sortKeys(
+      pick([
+        ["name", i.name, true],
+        ["mac", i.mac, nonEmpty(i.mac)],
+        ["mtu", i.mtu, nonZero(i.mtu)],
+        ["sandbox", i.sandbox, nonEmpty(i.sandbox)],
+        ["socketPath", i.socketPath, nonEmpty(i.socketPath)],
+        ["pciID", i.pciID, nonEmpty(i.pciID)],
+      ]),
+    );
+  const ip = (c: IpConfig): Json =>
+    sortKeys(
+      pick([
+        ["address", c.address, true],
+        ["gateway", c.gateway, nonEmpty(c.gateway)],
+        ["interface", c.interface, c.interface !== undefined],
+      ]),
+    );
+  return sortKeys(
+    pick([
+      ["cniVersion", version, true],
+      ["interfaces", (r.interfaces ?? []).map(iface), (r.interfaces ?? []).length > 0],
+      ["ips", (r.ips ?? []).map(ip), (r.ips ?? []).length > 0],
+      ["routes", (r.routes ?? []).map((x) => sortKeys(pick(routeFields(x)))), (r.routes ?? []).length > 0],
+      ["dns", r.dns && sortKeys(pick(dnsFields(r.dns))), !dnsIsEmpty(r.dns)],
+    ]),
+  );
+}
+
+function to040(r: Result, version: string): Json {
+  const iface = (i: Interface): Json =>
+    pick([
+      ["name", i.name, true],
+      ["mac", i.mac, nonEmpty(i.mac)],
+      ["sandbox", i.sandbox, nonEmpty(i.sandbox)],
+    ]);
+  const ip = (c: IpConfig): Json =>
+    pick([
+      ["version", isIPv4Cidr(c.address) ? "4" : "6", true],
+      ["interface", c.interface, c.interface !== undefined],
+      ["address", c.address, true],
+      ["gateway", c.gateway, nonEmpty(c.gateway)],
+    ]);
+  return pick([
+    ["cniVersion", version, true],
+    ["interfaces", (r.interfaces ?? []).map(iface), (r.interfaces ?? []).length > 0],
+    ["ips", (r.ips ?? []).map(ip), (r.ips ?? []).length > 0],
+    ["routes", (r.routes ?? []).map((x) => pick(routeFields(x))), (r.routes ?? []).length > 0],
+    ["dns", pick(dnsFields(r.dns ?? {})), true],
+  ]);
+}
+
+function to020(r: Result, version: string): Json {
+  const ips = r.ips ?? [];
+  const v4 = ips.find((c) => isIPv4Cidr(c.address));
+  const v6 = ips.find((c) => !isIPv4Cidr(c.address));
+  if (v4 === undefined && v6 === undefined) throw internalError("cannot convert: no valid IP addresses");
+  const family = (c: IpConfig | undefined, want4: boolean): Json | undefined => {
+    if (c === undefined) return undefined;
+    const routes = (r.routes ?? [])
+      .filter((x) => isIPv4Cidr(x.dst) === want4)
+      .map((x) => pick([["dst", x.dst, true], ["gw", x.gw, nonEmpty(x.gw)]]));
+    return pick([
+      ["ip", c.address, true],
+      ["gateway", c.gateway, nonEmpty(c.gateway)],
+      ["routes", routes, routes.length > 0],
+    ]);
+  };
+  const ip4 = family(v4, true);
+  const ip6 = family(v6, false);
+  return pick([
+    ["cniVersion", version, true],
+    ["ip4", ip4, ip4 !== undefined],
+    ["ip6", ip6, ip6 !== undefined],
+    ["dns", pick(dnsFields(r.dns ?? {})), true],
+  ]);
+}
+
+/**
+ * The wire object for `version`, ready for goMarshalIndent. An empty version means the config
+ * had none: the reference then prints the 0.1.0 form labelled "0.1.0".
+ */
+export function resultToWire(r: Result, version: string): Json {
+  const label = version === "" ? "0.1.0" : version;
+  switch (resultFamily(version)) {
+    case "100":
+      return to100(r, label);
+    case "040":
+      return to040(r, label);
+    case "020":
+      return to020(r, label);
+    default:
+      throw internalError(`unsupported CNI result version "${version}"`);
+  }
+}
+
+function from020(w: v.InferOutput<typeof Result020Schema>, version: string): Result {
+  const ips: IpConfig[] = [];
+  const routes: Route[] = [];
+  for (const fam of [w.ip4, w.ip6]) {
+    if (fam === undefined) continue;
+    ips.push(fam.gateway === undefined ? { address: fam.ip } : { address: fam.ip, gateway: fam.gateway });
+    for (const rt of fam.routes ?? []) routes.push(rt.gw === undefined ? { dst: rt.dst } : { dst: rt.dst, gw: rt.gw });
+  }
+  return compact({ cniVersion: version, ips, routes, dns: w.dns });
+}
+
+function compact(r: Result): Result {
+  const out: Result = { cniVersion: r.cniVersion };
+  if (r.interfaces && r.interfaces.length > 0) out.interfaces = r.interfaces;
+  if (r.ips && r.ips.length > 0) out.ips = r.ips;
+  if (r.routes && r.routes.length > 0) out.routes = r.routes;
+  if (r.dns !== undefined) out.dns = r.dns;
+  return out;
+}
+
+/**
+ * Parses a result of any version into the internal shape. `configVersion` selects the decoder
+ * family like the reference does; a result whose own cniVersion is of another family is refused.
+ */
+export function parseResult(raw: unknown, configVersion: string, context = ""): Result {
+  const family: ResultFamily = resultFamily(configVersion) ?? "100";
+  const obj = (raw ?? {}) as Json;
+  const own = typeof obj.cniVersion === "string" && obj.cniVersion !== "" ? obj.cniVersion : configVersion;
+  if (!FAMILY_VERSIONS[family].includes(own === "" ? "0.1.0" : own)) {
+    throw new CniError(
+      ErrorCode.Internal,
+      `${context}result type supports [${FAMILY_VERSIONS[family].join(" ")}] but unmarshalled CNIVersion is "${own}"`,
+    );
+  }
+  switch (family) {
+    case "020":
+      return from020(decodeConfig(Result020Schema, raw, context), own);
+    case "040": {
+      const w = decodeConfig(Result040Schema, raw, context);
+      const ips = (w.ips ?? []).map(({ version: _version, ...ip }) => ip);
+      return compact({ ...w, cniVersion: own, ips });
+    }
+    case "100":
+      return compact({ ...decodeConfig(Result100Schema, raw, context), cniVersion: own });
+  }
+}
+
+/** A config's prevResult, parsed with the library's rules and its "could not parse prevResult" prefix. */
+export function parsePrevResult(raw: unknown, configVersion: string, context = ""): Result {
+  return parseResult(raw, configVersion, `${context}could not parse prevResult: `);
+}

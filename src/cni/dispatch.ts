@@ -1,0 +1,162 @@
+/**
+ * env + stdin → one plugin verb → one JSON document on stdout. I/O is injected so the whole
+ * protocol runs in-process in unit tests. Order of checks follows the reference skel (§1.3).
+ */
+import { readCniEnv } from "./env.ts";
+import { CniError, ErrorCode } from "./errors.ts";
+import { goField, goMarshal, goMarshalIndent } from "./go-json.ts";
+import { goJsonSyntaxError } from "./go-json-syntax.ts";
+import type { CmdArgs, Env, PluginDef, Verb } from "./plugin.ts";
+import { resultToWire } from "./convert.ts";
+import { isLabelOnly } from "./label.ts";
+import { CURRENT_VERSION, gateVersion, SUPPORTED_VERSIONS } from "./version.ts";
+
+export interface DispatchIo {
+  env: Env;
+  readStdin(): Promise<Uint8Array>;
+  writeStdout(text: string): void;
+  writeStderr(text: string): void;
+  /**
+   * Whether `path` is the plugin's own network namespace: undefined when it cannot be opened
+   * (the check is then skipped, like the reference). Throws a CniError when our own is unreadable.
+   */
+  isOwnNetns(path: string): boolean | undefined;
+  /** Called once per finished call, for the opt-in log. */
+  onFinish?(outcome: { command: string; args?: CmdArgs; error?: CniError }): void;
+}
+
+export interface PluginEntry {
+  name: string;
+  buildVersion: string;
+  load(): Promise<PluginDef>;
+}
+
+const VERBS: readonly string[] = ["ADD", "DEL", "CHECK", "GC", "STATUS"];
+const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.\-]*$/;
+
+export function versionDocument(): string {
+  return `${goMarshal({ cniVersion: CURRENT_VERSION, supportedVersions: SUPPORTED_VERSIONS })}\n`;
+}
+
+export function aboutText(entry: PluginEntry): string {
+  return `CNI ${entry.name} plugin ${entry.buildVersion}\nCNI protocol versions supported: ${SUPPORTED_VERSIONS.join(", ")}\n`;
+}
+
+function goTypeOf(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "array";
+  if (typeof value === "boolean") return "bool";
+  return typeof value;
+}
+
+/** skel's pre-validation: decodes `{name}` from stdin (codes 6 and 7). */
+export function decodeNetworkConfig(bytes: Uint8Array): Record<string, unknown> {
+  const syntax = goJsonSyntaxError(bytes);
+  if (syntax !== undefined) throw new CniError(ErrorCode.DecodingFailure, `error unmarshall network config: ${syntax}`);
+  const parsed: unknown = JSON.parse(new TextDecoder().decode(bytes));
+  if (parsed === null) throw new CniError(ErrorCode.InvalidNetworkConfig, "missing network name");
+  if (typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new CniError(
+      ErrorCode.DecodingFailure,
+      `error unmarshall network config: json: cannot unmarshal ${goTypeOf(parsed)} into Go value of type struct { Name string "json:\\"name\\"" }`,
+    );
+  }
+  const config = parsed as Record<string, unknown>;
+  const name = goField(config, "name");
+  if (name !== undefined && name !== null && typeof name !== "string") {
+    throw new CniError(
+      ErrorCode.DecodingFailure,
+      `error unmarshall network config: json: cannot unmarshal ${goTypeOf(name)} into Go struct field .name of type string`,
+    );
+  }
+  if (name === undefined || name === null || name === "") {
+    throw new CniError(ErrorCode.InvalidNetworkConfig, "missing network name");
+  }
+  if (!NAME_PATTERN.test(name)) {
+    throw new CniError(ErrorCode.InvalidNetworkConfig, "invalid characters found in network name", name);
+  }
+  return config;
+}
+
+export function configVersion(config: Record<string, unknown>): string {
+  const v = goField(config, "cniVersion");
+  if (v === undefined || v === null) return "";
+  if (typeof v !== "string") {
+    throw new CniError(
+      ErrorCode.DecodingFailure,
+      `decoding version from network config: json: cannot unmarshal ${goTypeOf(v)} into Go struct field .cniVersion of type string`,
+    );
+  }
+  return v;
+}
+
+async function readStdin(io: DispatchIo): Promise<Uint8Array> {
+  try {
+    return await io.readStdin();
+  } catch (err) {
+    throw new CniError(ErrorCode.IoFailure, `error reading from stdin: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/** Runs one plugin call end to end and returns the process exit status. */
+export async function dispatch(entry: PluginEntry, io: DispatchIo): Promise<number> {
+  const command = io.env.CNI_COMMAND ?? "";
+  if (command === "") {
+    io.writeStderr(aboutText(entry));
+    return 0;
+  }
+  let args: CmdArgs | undefined;
+  try {
+    const env = readCniEnv(io.env, command);
+    if (command === "VERSION") {
+      io.writeStdout(versionDocument());
+      return 0;
+    }
+    const stdin = await readStdin(io);
+    const config = decodeNetworkConfig(stdin);
+    if (!VERBS.includes(command)) throw new CniError(ErrorCode.InvalidEnvironment, `unknown CNI_COMMAND: ${command}`);
+    const cniVersion = configVersion(config);
+    gateVersion(command, cniVersion);
+    args = { ...env, command: command as Verb, stdin, config, cniVersion, env: io.env };
+    if ((command === "ADD" || command === "DEL") && args.netns !== "" && !env.netnsOverride) {
+      // The reference checks this after acting; refusing first leaves nothing to undo.
+      if (io.isOwnNetns(args.netns) === true) {
+        throw new CniError(ErrorCode.InvalidNetns, "plugin's netns and netns from CNI_NETNS should not be the same");
+      }
+    }
+    const plugin = await entry.load();
+    const output = await runVerb(plugin, args);
+    if (output !== undefined) io.writeStdout(output);
+    io.onFinish?.({ command, args });
+    return 0;
+  } catch (err) {
+    const error = CniError.from(err);
+    io.writeStdout(goMarshalIndent(error.toJSON()));
+    io.onFinish?.({ command, args, error });
+    return 1;
+  }
+}
+
+async function runVerb(plugin: PluginDef, args: CmdArgs): Promise<string | undefined> {
+  switch (args.command) {
+    case "ADD": {
+      const result = await plugin.add(args);
+      const labelled = isLabelOnly(result) && args.cniVersion !== "";
+      const wire = resultToWire(result, labelled ? CURRENT_VERSION : args.cniVersion);
+      if (labelled) wire.cniVersion = args.cniVersion;
+      return goMarshalIndent(wire);
+    }
+    case "DEL":
+      await plugin.del(args);
+      return undefined;
+    case "CHECK":
+      await plugin.check(args);
+      return undefined;
+    case "GC":
+      await plugin.gc?.(args);
+      return undefined;
+    case "STATUS":
+      await plugin.status?.(args);
+      return undefined;
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * The CNI_* environment, read and validated the way the reference skel does (checklist §1.2):
+ * one ordered table, all missing variables reported together, the first invalid one alone.
+ */
+import { CniError, ErrorCode } from "./errors.ts";
+import type { Env } from "./plugin.ts";
+
+const ID_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.\-]*$/;
+
+type Need = "ADD" | "DEL" | "CHECK" | "GC" | "STATUS";
+
+interface EnvVar {
+  name: string;
+  requiredFor: readonly Need[];
+  validate?: (value: string) => void;
+}
+
+export function validateContainerId(id: string): void {
+  if (!ID_PATTERN.test(id)) throw new CniError(ErrorCode.InvalidEnvironment, "invalid characters in containerID", id);
+}
+
+/** Linux interface names: 1-15 bytes, not . or .., no / : or whitespace. */
+export function validateIfName(name: string): void {
+  if (name === "") throw new CniError(ErrorCode.InvalidEnvironment, "interface name is empty");
+  if (Buffer.byteLength(name) > 15) {
+    throw new CniError(
+      ErrorCode.InvalidEnvironment,
+      "interface name is too long",
+      "interface name should be less than 16 characters",
+    );
+  }
+  if (name === "." || name === "..") throw new CniError(ErrorCode.InvalidEnvironment, "interface name is . or ..");
+  if (/[/:\s\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/u.test(name)) {
+    throw new CniError(ErrorCode.InvalidEnvironment, "interface name contains / or : or whitespace characters");
+  }
+}
+
+const TABLE: readonly EnvVar[] = [
+  { name: "CNI_CONTAINERID", requiredFor: ["ADD", "CHECK", "DEL"], validate: validateContainerId },
+  { name: "CNI_NETNS", requiredFor: ["ADD", "CHECK"] },
+  { name: "CNI_IFNAME", requiredFor: ["ADD", "CHECK", "DEL"], validate: validateIfName },
+  { name: "CNI_ARGS", requiredFor: [] },
+  // The spec makes CNI_PATH optional for ADD/DEL/CHECK; the reference requires it, and so do we.
+  { name: "CNI_PATH", requiredFor: ["ADD", "CHECK", "DEL", "GC", "STATUS"] },
+];
+
+export interface CniEnv {
+  command: string;
+  containerId: string;
+  netns: string;
+  ifname: string;
+  args: string;
+  path: string;
+  netnsOverride: boolean;
+}
+
+/** Reads and validates the env for `command` (already known non-empty). */
+export function readCniEnv(env: Env, command: string): CniEnv {
+  const missing: string[] = [];
+  for (const spec of TABLE) {
+    const value = env[spec.name] ?? "";
+    const required = (spec.requiredFor as readonly string[]).includes(command);
+    if (!required) continue;
+    if (value === "") missing.push(spec.name);
+    else spec.validate?.(value);
+  }
+  if (missing.length > 0) {
+    throw new CniError(ErrorCode.InvalidEnvironment, `required env variables [${missing.join(",")}] missing`);
+  }
+  const override = (env.CNI_NETNS_OVERRIDE ?? "").toLowerCase();
+  return {
+    command,
+    containerId: env.CNI_CONTAINERID ?? "",
+    netns: env.CNI_NETNS ?? "",
+    ifname: env.CNI_IFNAME ?? "",
+    args: env.CNI_ARGS ?? "",
+    path: env.CNI_PATH ?? "",
+    netnsOverride: override === "1" || override === "true",
+  };
+}

@@ -1,0 +1,77 @@
+/**
+ * Go encoding/json compatibility on both sides of the pipe:
+ *  - output: indentation and the HTML-safe escaping Go applies to strings;
+ *  - input: keys matched case-insensitively to a schema's fields, `null` meaning "absent".
+ */
+import type { GenericSchema } from "valibot";
+
+const GO_ESCAPES: Record<string, string> = {
+  "<": "\\u003c",
+  ">": "\\u003e",
+  "&": "\\u0026",
+  "\u2028": "\\u2028",
+  "\u2029": "\\u2029",
+};
+
+/** JSON.stringify, then the escapes Go's encoder adds (`<nil>` prints as `\u003cnil\u003e`). */
+export function goMarshal(value: unknown, indent?: number): string {
+  return JSON.stringify(value, null, indent).replace(/[<>&\u2028\u2029]/g, (c) => GO_ESCAPES[c] ?? c);
+}
+
+/** `json.MarshalIndent(v, "", "    ")`: what results and errors look like on stdout. */
+export function goMarshalIndent(value: unknown): string {
+  return goMarshal(value, 4);
+}
+
+interface SchemaShape {
+  type?: string;
+  wrapped?: unknown;
+  entries?: Record<string, unknown>;
+  item?: unknown;
+  value?: unknown;
+  options?: unknown[];
+}
+
+function unwrap(schema: unknown): SchemaShape {
+  let s = schema as SchemaShape;
+  while (s.wrapped !== undefined) s = s.wrapped as SchemaShape;
+  return s;
+}
+
+/**
+ * Renames the keys of `value` to the field names `schema` declares, the way Go matches JSON keys
+ * to struct fields (case-insensitive; the last duplicate wins), and drops `null` members, which
+ * Go treats as "leave the field alone". Unknown keys are kept as they are.
+ */
+export function foldKeys(schema: GenericSchema | unknown, value: unknown): unknown {
+  const s = unwrap(schema);
+  if (Array.isArray(value)) {
+    return s.item === undefined ? value : value.map((v) => foldKeys(s.item, v));
+  }
+  if (value === null || typeof value !== "object") return value;
+  const input = value as Record<string, unknown>;
+  if (s.entries === undefined) {
+    if (s.value === undefined) return value;
+    return Object.fromEntries(Object.entries(input).map(([k, v]) => [k, foldKeys(s.value, v)]));
+  }
+  const byLower = new Map<string, string>();
+  for (const name of Object.keys(s.entries)) byLower.set(name.toLowerCase(), name);
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(input)) {
+    const name = key in s.entries ? key : byLower.get(key.toLowerCase()) ?? key;
+    if (v === null) {
+      delete out[name];
+      continue;
+    }
+    out[name] = name in s.entries ? foldKeys(s.entries[name], v) : v;
+  }
+  return out;
+}
+
+/** Looks a member up the way Go would match it to a field: exact name first, else any case. */
+export function goField(obj: Record<string, unknown>, name: string): unknown {
+  let found: unknown;
+  const lower = name.toLowerCase();
+  for (const [k, v] of Object.entries(obj)) if (k.toLowerCase() === lower) found = v;
+  return found;
+}

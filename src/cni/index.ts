@@ -1,0 +1,42 @@
+export { argBool, argString, parseCniArgs, type ArgParser } from "./args.ts";
+export { parsePrevResult, parseResult, resultToWire } from "./convert.ts";
+export {
+  aboutText,
+  configVersion,
+  decodeNetworkConfig,
+  dispatch,
+  versionDocument,
+  type DispatchIo,
+  type PluginEntry,
+} from "./dispatch.ts";
+export { readCniEnv, validateContainerId, validateIfName, type CniEnv } from "./env.ts";
+export { CniError, ErrorCode, internalError, type CniErrorJson, type ErrorCodeValue } from "./errors.ts";
+export { attachmentKey, gcAttachments, type Attachment } from "./gc.ts";
+export { foldKeys, goField, goMarshal, goMarshalIndent } from "./go-json.ts";
+export { isLabelOnly, labelOnly } from "./label.ts";
+export type { CmdArgs, Env, PluginDef, PluginTable, Verb } from "./plugin.ts";
+export type { Dns, Interface, IpConfig, Result, Route } from "./result.ts";
+export {
+  Cidr,
+  decodeConfig,
+  DnsSchema,
+  formatIssues,
+  Int,
+  IpAddr,
+  isCidr,
+  NetConf,
+  NetConfEntries,
+  RouteSchema,
+} from "./schema.ts";
+export {
+  atLeast,
+  compareVersions,
+  CURRENT_VERSION,
+  gateVersion,
+  isSupported,
+  parseVersion,
+  resultFamily,
+  SUPPORTED_VERSIONS,
+  type SpecVersion,
+} from "./version.ts";
+export { delegate, findPlugin, registerInProcessPlugins, type DelegateCall, type InProcessPlugins } from "./invoke.ts";

@@ -1,0 +1,102 @@
+import { CniError, ErrorCode } from "./errors.ts";
+
+/** Every spec version the plugins speak, oldest first (the reference's `version.All`). */
+export const SUPPORTED_VERSIONS = ["0.1.0", "0.2.0", "0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"] as const;
+export type SpecVersion = (typeof SUPPORTED_VERSIONS)[number];
+export const CURRENT_VERSION: SpecVersion = "1.1.0";
+
+export function isSupported(v: string): v is SpecVersion {
+  return (SUPPORTED_VERSIONS as readonly string[]).includes(v);
+}
+
+/**
+ * Splits "x.y.z" like the reference: at most three integer parts, missing parts are 0.
+ * Parse failures are decoding errors (code 6) with the reference's wording.
+ */
+export function parseVersion(v: string): [number, number, number] {
+  const parts = v.split(".");
+  if (parts.length > 3) throw new CniError(ErrorCode.DecodingFailure, `invalid version "${v}": too many parts`);
+  const names = ["major", "minor", "micro"];
+  const out: [number, number, number] = [0, 0, 0];
+  parts.forEach((p, i) => {
+    if (!/^[+-]?\d+$/.test(p)) {
+      throw new CniError(
+        ErrorCode.DecodingFailure,
+        `failed to convert ${names[i]} version part "${p}": strconv.Atoi: parsing "${p}": invalid syntax`,
+      );
+    }
+    out[i] = Number.parseInt(p, 10);
+  });
+  return out;
+}
+
+/** a < b → negative, a == b → 0, a > b → positive. Throws (code 6) on malformed input. */
+export function compareVersions(a: string, b: string): number {
+  const x = parseVersion(a);
+  const y = parseVersion(b);
+  for (let i = 0; i < 3; i++) {
+    const d = (x[i] ?? 0) - (y[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+export function atLeast(v: string, min: string): boolean {
+  return compareVersions(v === "" ? "0.1.0" : v, min) >= 0;
+}
+
+/** Which result family a version belongs to; conversions only cross families explicitly. */
+export type ResultFamily = "020" | "040" | "100";
+
+export function resultFamily(v: string): ResultFamily | undefined {
+  switch (v) {
+    case "":
+    case "0.1.0":
+    case "0.2.0":
+      return "020";
+    case "0.3.0":
+    case "0.3.1":
+    case "0.4.0":
+      return "040";
+    case "1.0.0":
+    case "1.1.0":
+      return "100";
+    default:
+      return undefined;
+  }
+}
+
+export const FAMILY_VERSIONS: Record<ResultFamily, readonly string[]> = {
+  "020": ["0.1.0", "0.2.0"],
+  "040": ["0.3.0", "0.3.1", "0.4.0"],
+  "100": ["1.0.0", "1.1.0"],
+};
+
+/** The verbs that exist only from a given spec version on. */
+export const VERB_MIN_VERSION = { CHECK: "0.4.0", GC: "1.1.0", STATUS: "1.1.0" } as const;
+
+/** Go's `%q` of a string slice, as the reference prints supported versions: ["a" "b"]. */
+export function goQuotedList(items: readonly string[]): string {
+  return `[${items.map((s) => JSON.stringify(s)).join(" ")}]`;
+}
+
+/** The version gate the reference skel applies before calling a plugin (checklist §1.6). */
+export function gateVersion(command: string, configVersion: string): void {
+  const v = configVersion === "" ? "0.1.0" : configVersion;
+  const min = (VERB_MIN_VERSION as Record<string, string>)[command];
+  if (min !== undefined) {
+    if (compareVersions(v, min) < 0) {
+      throw new CniError(ErrorCode.IncompatibleVersion, `config version does not allow ${command}`);
+    }
+    if (compareVersions(v, CURRENT_VERSION) > 0) {
+      throw new CniError(ErrorCode.IncompatibleVersion, `plugin version does not allow ${command}`);
+    }
+  }
+  if (!isSupported(v)) {
+    throw new CniError(
+      ErrorCode.IncompatibleVersion,
+      "incompatible CNI versions",
+      `config is ${JSON.stringify(v)}, plugin supports ${goQuotedList(SUPPORTED_VERSIONS)}`,
+    );
+  }
+}

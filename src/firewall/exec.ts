@@ -1,0 +1,134 @@
+/**
+ * Runs the netfilter tools: argv arrays through Bun.spawn, never a shell. The save and restore
+ * binaries are taken from the same install as the `iptables` found on PATH, so an nft-flavoured
+ * iptables is never paired with a legacy restore (they see different rule sets).
+ */
+import { existsSync, realpathSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { CniError, ErrorCode } from "../cni/index.ts";
+import type { Family } from "./model.ts";
+
+export interface ToolResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs one program; tests substitute a fake. */
+export type ToolRunner = (argv: readonly string[], stdin?: string) => Promise<ToolResult>;
+
+export const spawnTool: ToolRunner = async (argv, stdin) => {
+  const proc = Bun.spawn([...argv], {
+    stdin: stdin === undefined ? "ignore" : new TextEncoder().encode(stdin),
+    stdout: "pipe",
+    stderr: "pipe",
+    env: process.env,
+  });
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
+  return { code, stdout, stderr };
+};
+
+/** The error text the Go reference uses for a failed command (go-iptables style). */
+export function commandError(argv: readonly string[], r: ToolResult): CniError {
+  const detail = (r.stderr || r.stdout).trim();
+  return new CniError(ErrorCode.Internal, `running [${argv.join(" ")}]: exit status ${r.code}: ${detail}`);
+}
+
+export async function runChecked(run: ToolRunner, argv: readonly string[], stdin?: string): Promise<ToolResult> {
+  let r: ToolResult;
+  try {
+    r = await run(argv, stdin);
+  } catch (err) {
+    throw new CniError(ErrorCode.Internal, `running [${argv.join(" ")}]: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (r.code !== 0) throw commandError(argv, r);
+  return r;
+}
+
+export interface IptablesTools {
+  readonly family: Family;
+  /** The iptables (or ip6tables) command itself. */
+  readonly iptables: readonly string[];
+  readonly save: readonly string[];
+  readonly restore: readonly string[];
+}
+
+/** Bounded wait for the legacy xtables lock; iptables-nft ignores it, tscni's own flock covers that. */
+export const XTABLES_WAIT_SECONDS = 10;
+
+const MULTI_BINARIES = new Set(["xtables-nft-multi", "xtables-legacy-multi", "xtables-multi"]);
+const cache = new Map<string, IptablesTools | null>();
+
+function which(name: string): string | null {
+  return Bun.which(name, { PATH: process.env.PATH ?? "" });
+}
+
+/**
+ * Finds `iptables`/`ip6tables` on PATH and the save/restore commands of the same flavour: through
+ * the multi-call binary it resolves to when it is one, else the siblings in its directory.
+ * Returns null when the tool is not installed.
+ */
+export function resolveIptables(family: Family): IptablesTools | null {
+  const name = family === 4 ? "iptables" : "ip6tables";
+  const key = `${name}:${process.env.PATH ?? ""}`;
+  const cached = cache.get(key);
+  if (cached !== undefined) return cached;
+  let tools: IptablesTools | null = null;
+  const found = which(name);
+  if (found !== null) {
+    let real = found;
+    try {
+      real = realpathSync(found);
+    } catch {
+      // A dangling link: the sibling lookup below decides.
+    }
+    if (MULTI_BINARIES.has(basename(real))) {
+      tools = { family, iptables: [real, name], save: [real, `${name}-save`], restore: [real, `${name}-restore`] };
+    } else {
+      const sibling = (suffix: string): string => {
+        const next = join(dirname(found), `${name}${suffix}`);
+        return existsSync(next) ? next : (which(`${name}${suffix}`) ?? next);
+      };
+      tools = { family, iptables: [found], save: [sibling("-save")], restore: [sibling("-restore")] };
+    }
+  }
+  cache.set(key, tools);
+  return tools;
+}
+
+export function saveArgv(t: IptablesTools): string[] {
+  return [...t.save, "-t", "nat"];
+}
+
+export function restoreArgv(t: IptablesTools): string[] {
+  return [...t.restore, "--noflush", "-w", String(XTABLES_WAIT_SECONDS)];
+}
+
+export function resolveNft(): string | null {
+  return which("nft");
+}
+
+export function nftApplyArgv(nft: string): string[] {
+  return [nft, "-f", "-"];
+}
+
+export function nftListArgv(nft: string, family: string, table: string): string[] {
+  return [nft, "-a", "list", "table", family, table];
+}
+
+/** nft reports a missing table this way; for a read it just means "empty". */
+export function isNftNotFound(r: ToolResult): boolean {
+  return r.code !== 0 && /No such file or directory/.test(r.stderr);
+}
+
+export const DEFAULT_LOCK_PATH = "/run/tscni/firewall.lock";
+
+/** tscni's node-wide firewall lock (iptables-nft ignores `-w`, and nft has no lock at all). */
+export function firewallLockPath(): string {
+  const fromEnv = process.env.TSCNI_FIREWALL_LOCK;
+  return fromEnv !== undefined && fromEnv !== "" ? fromEnv : DEFAULT_LOCK_PATH;
+}

@@ -1,0 +1,103 @@
+/**
+ * portmap GC: remove the per-container objects of attachments the runtime no longer lists. Only
+ * per-container chains and rules go; the shared CNI-HOSTPORT-* chains and the cni_hostport tables
+ * stay. An object is removed only when it can be attributed to this network (iptables: the entry
+ * rule's comment names it) or, for nftables, whose rules carry nothing but the container ID, when
+ * its container ID is not among the valid ones.
+ */
+import { CniError, ErrorCode } from "../cni/index.ts";
+import { type ApplyOptions, applyIptablesEach, applyNft, readIptables, readNft } from "./apply.ts";
+import type { Backend } from "./detect.ts";
+import { ruleTarget } from "./iptables.ts";
+import { type Family, type IptablesPlan, type IptablesState, type NftOp, nftTableKey, type RuleArgs } from "./model.ts";
+import { portmapDnatChainName, SHARED } from "./names.ts";
+import { portmapNftTable } from "./nftables-plans.ts";
+import { checkText } from "./validate.ts";
+
+export interface PortmapGcRequest {
+  readonly network: string;
+  /** Container IDs of the attachments still in use on this network. */
+  readonly validContainerIds: readonly string[];
+}
+
+function commentOf(args: RuleArgs): string | undefined {
+  const i = args.indexOf("--comment");
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+/**
+ * Per-container DNAT chains of `network` that no valid attachment owns. The comment's network part
+ * survives the reference's 255-byte trimming, and the chain must be a CNI-DN- chain it jumps to.
+ */
+export function staleDnatChains(state: IptablesState, network: string, valid: ReadonlySet<string>): string[] {
+  const prefix = `dnat name: "${network}" id: "`;
+  const stale = new Set<string>();
+  for (const rule of state.rules.get(SHARED.hostportDnat) ?? []) {
+    const chain = ruleTarget(rule);
+    if (chain === undefined || !chain.startsWith("CNI-DN-") || valid.has(chain)) continue;
+    if (commentOf(rule)?.startsWith(prefix)) stale.add(chain);
+  }
+  return [...stale];
+}
+
+/** The iptables plans GC would apply, given each family's current state. */
+export function portmapIptablesGc(req: PortmapGcRequest, states: ReadonlyMap<Family, IptablesState>): IptablesPlan[] {
+  checkText("network name", req.network);
+  const valid = new Set(req.validContainerIds.map((id) => portmapDnatChainName(req.network, id)));
+  const plans: IptablesPlan[] = [];
+  for (const [family, state] of states) {
+    const chains = staleDnatChains(state, req.network, valid);
+    if (chains.length === 0) continue;
+    plans.push({ family, ops: chains.map((chain) => ({ op: "remove-chain", chain })) });
+  }
+  return plans;
+}
+
+const NFT_CHAINS = ["hostports", "hostip_hostports", "masquerading"];
+
+/** The nft ops GC would apply: delete the rules of every container ID that is not valid. */
+export function portmapNftGcOps(validContainerIds: readonly string[], tables: ReadonlyMap<Family, ReadonlySet<string>>): NftOp[] {
+  const valid = new Set(validContainerIds);
+  const ops: NftOp[] = [];
+  for (const [family, comments] of tables) {
+    for (const id of comments) {
+      if (valid.has(id)) continue;
+      ops.push({ op: "delete-rules", ref: portmapNftTable(family), chains: NFT_CHAINS, match: { equals: id } });
+    }
+  }
+  return ops;
+}
+
+export async function gcPortmap(req: PortmapGcRequest, backend: Backend, opts: ApplyOptions = {}): Promise<void> {
+  if (backend === "iptables") {
+    const states = new Map<Family, IptablesState>();
+    for (const family of [4, 6] as const) {
+      try {
+        states.set(family, await readIptables(family, opts));
+      } catch {
+        // A family whose tool is unusable has nothing tscni could have written.
+      }
+    }
+    const plans = portmapIptablesGc(req, states);
+    const outcomes = await applyIptablesEach(plans, opts);
+    const failed = outcomes.find((o) => o.error !== undefined);
+    if (failed?.error) throw new CniError(ErrorCode.Internal, `portmap GC (ipv${failed.family}): ${failed.error.message}`);
+    return;
+  }
+  const refs = ([4, 6] as const).map((f) => portmapNftTable(f));
+  const state = await readNft(refs, opts);
+  const tables = new Map<Family, ReadonlySet<string>>();
+  for (const family of [4, 6] as const) {
+    const t = state.get(nftTableKey(portmapNftTable(family)));
+    if (t === undefined) continue;
+    const ids = new Set<string>();
+    for (const r of t.rules) if (NFT_CHAINS.includes(r.chain) && r.comment !== undefined) ids.add(r.comment);
+    tables.set(family, ids);
+  }
+  const ops = portmapNftGcOps(req.validContainerIds, tables);
+  try {
+    await applyNft({ ops }, opts);
+  } catch (err) {
+    throw new CniError(ErrorCode.Internal, `portmap GC: ${CniError.from(err).message}`);
+  }
+}

@@ -1,0 +1,85 @@
+/** src/firewall: rules as data, rendered to iptables-restore or nft text; backend detection. */
+export type {
+  CommentMatch,
+  Family,
+  IptablesOp,
+  IptablesPlan,
+  IptablesState,
+  NftBaseChain,
+  NftFamily,
+  NftOp,
+  NftPlan,
+  NftRuleState,
+  NftState,
+  NftTableRef,
+  NftTableState,
+  RuleArgs,
+} from "./model.ts";
+export type { AttachmentRef, MasqRequest, PortMapping, PortmapRequest, SpoofCheckRequest } from "./plans-types.ts";
+
+export {
+  hashWithPrefix,
+  masqChainName,
+  masqComment,
+  nftMasqComment,
+  nftMasqInstanceHash,
+  nftMasqNetworkHash,
+  portmapDnatChainName,
+  portmapDnatComment,
+  portmapLegacySnatChainName,
+  SHARED,
+  type SpoofCheckNames,
+  spoofCheckNames,
+} from "./names.ts";
+export { goQuote } from "./quote.ts";
+export { type Cidr, type Ip, LIMITS, parseCidr, parseIp } from "./validate.ts";
+
+export { findMissing, parseIptablesSave, renderIptables } from "./iptables.ts";
+export { masqIptablesAdd, masqIptablesDel, portmapIptablesAdd, portmapIptablesDel } from "./iptables-plans.ts";
+export { countRulesWithComment, parseNftList, renderNft, tablesToRead } from "./nftables.ts";
+export {
+  masqNftAdd,
+  masqNftDel,
+  portmapNftAdd,
+  portmapNftDel,
+  portmapNftTable,
+  spoofCheckAdd,
+  spoofCheckDel,
+} from "./nftables-plans.ts";
+
+export {
+  type Backend,
+  conditionsBackend,
+  defaultBackend,
+  iptablesUsable,
+  masqBackend,
+  nftablesUsable,
+  type PortmapBackendConfig,
+  type Probes,
+  portmapBackend,
+  systemProbes,
+} from "./detect.ts";
+export {
+  DEFAULT_LOCK_PATH,
+  firewallLockPath,
+  type IptablesTools,
+  resolveIptables,
+  resolveNft,
+  spawnTool,
+  type ToolResult,
+  type ToolRunner,
+} from "./exec.ts";
+export {
+  type ApplyOptions,
+  applyIptables,
+  applyIptablesEach,
+  applyNft,
+  type FamilyOutcome,
+  readIptables,
+  readNft,
+} from "./apply.ts";
+
+export { setupMasq, teardownMasq } from "./masq.ts";
+export { setupSpoofCheck, teardownSpoofCheck } from "./spoofcheck.ts";
+export { checkPortmap, setupPortmap, teardownPortmap } from "./portmap.ts";
+export { gcPortmap, type PortmapGcRequest, portmapIptablesGc, portmapNftGcOps, staleDnatChains } from "./gc.ts";

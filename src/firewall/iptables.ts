@@ -1,0 +1,178 @@
+/**
+ * Renders an iptables plan to one `iptables-restore --noflush` batch for table nat, against the
+ * state read from `iptables-save -t nat`. The batch only declares chains that are missing (a
+ * declaration empties an existing chain) and only deletes rules and chains that exist (a failed
+ * deletion aborts the whole batch), so applying it is all-or-nothing and never disturbs rules
+ * other software keeps in the shared chains.
+ */
+import type { IptablesOp, IptablesPlan, IptablesState, RuleArgs } from "./model.ts";
+import { iptablesToken, splitRestoreLine } from "./quote.ts";
+import { checkByteLength, LIMITS } from "./validate.ts";
+
+const BUILTIN_CHAINS = ["PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"];
+
+/** Reads the `*nat` section of `iptables-save` output. */
+export function parseIptablesSave(text: string): IptablesState {
+  const chains = new Set<string>(BUILTIN_CHAINS);
+  const rules = new Map<string, RuleArgs[]>();
+  let inNat = false;
+  for (const line of text.split("\n")) {
+    if (line.startsWith("*")) inNat = line === "*nat";
+    if (!inNat) continue;
+    if (line.startsWith(":")) {
+      const name = line.slice(1).split(" ")[0];
+      if (name) chains.add(name);
+    } else if (line.startsWith("-A ")) {
+      const [, chain, ...args] = splitRestoreLine(line);
+      if (chain === undefined) continue;
+      chains.add(chain);
+      const list = rules.get(chain) ?? [];
+      list.push(args);
+      rules.set(chain, list);
+    }
+  }
+  return { chains, rules };
+}
+
+/** The chain a rule jumps or goes to, if any. */
+export function ruleTarget(args: RuleArgs): string | undefined {
+  for (let i = 0; i < args.length - 1; i++) {
+    const t = args[i];
+    if (t === "-j" || t === "--jump" || t === "-g" || t === "--goto") return args[i + 1];
+  }
+  return undefined;
+}
+
+function sameRule(a: RuleArgs, b: RuleArgs): boolean {
+  return a.length === b.length && a.every((t, i) => t === b[i]);
+}
+
+function sameRules(a: readonly RuleArgs[], b: readonly RuleArgs[]): boolean {
+  return a.length === b.length && a.every((r, i) => sameRule(r, b[i] ?? []));
+}
+
+/** A mutable copy of the state, updated as each op is rendered so later ops see earlier ones. */
+class Simulation {
+  readonly chains: Set<string>;
+  readonly rules: Map<string, RuleArgs[]>;
+  readonly declarations: string[] = [];
+  readonly lines: string[] = [];
+
+  constructor(state: IptablesState) {
+    this.chains = new Set(state.chains);
+    this.rules = new Map([...state.rules].map(([c, r]) => [c, [...r]]));
+  }
+
+  rulesOf(chain: string): RuleArgs[] {
+    let list = this.rules.get(chain);
+    if (!list) {
+      list = [];
+      this.rules.set(chain, list);
+    }
+    return list;
+  }
+
+  /** Creates the chain, or empties it if it exists: that is what a declaration line does. */
+  declare(chain: string): void {
+    this.declarations.push(`:${chain} - [0:0]`);
+    this.chains.add(chain);
+    this.rules.set(chain, []);
+  }
+
+  emit(command: string, chain: string, args: RuleArgs): void {
+    this.lines.push([command, iptablesToken(chain), ...args.map(iptablesToken)].join(" "));
+  }
+
+  append(chain: string, args: RuleArgs): void {
+    this.emit("-A", chain, args);
+    this.rulesOf(chain).push(args);
+  }
+
+  delete(chain: string, args: RuleArgs): void {
+    this.emit("-D", chain, args);
+    const list = this.rulesOf(chain);
+    const i = list.findIndex((r) => sameRule(r, args));
+    if (i >= 0) list.splice(i, 1);
+  }
+
+  has(chain: string, args: RuleArgs): boolean {
+    return this.rulesOf(chain).some((r) => sameRule(r, args));
+  }
+}
+
+function renderOp(sim: Simulation, op: IptablesOp): void {
+  switch (op.op) {
+    case "ensure-chain":
+      if (!sim.chains.has(op.chain)) sim.declare(op.chain);
+      return;
+    case "append":
+      if (!sim.has(op.chain, op.args)) sim.append(op.chain, op.args);
+      return;
+    case "insert-first":
+      if (!sim.has(op.chain, op.args)) {
+        sim.lines.push(["-I", iptablesToken(op.chain), "1", ...op.args.map(iptablesToken)].join(" "));
+        sim.rulesOf(op.chain).unshift(op.args);
+      }
+      return;
+    case "sync-chain":
+      if (sim.chains.has(op.chain) && sameRules(sim.rulesOf(op.chain), op.rules)) return;
+      sim.declare(op.chain);
+      for (const r of op.rules) sim.append(op.chain, r);
+      return;
+    case "sync-jumps": {
+      const current = sim.rulesOf(op.chain).filter((r) => ruleTarget(r) === op.target);
+      if (sameRules(current, op.rules)) return;
+      for (const r of current) sim.delete(op.chain, r);
+      for (const r of op.rules) sim.append(op.chain, r);
+      return;
+    }
+    case "remove-chain": {
+      if (!sim.chains.has(op.chain)) return;
+      for (const chain of [...sim.chains]) {
+        for (const r of [...sim.rulesOf(chain)]) if (ruleTarget(r) === op.chain) sim.delete(chain, r);
+      }
+      sim.lines.push(`-F ${iptablesToken(op.chain)}`, `-X ${iptablesToken(op.chain)}`);
+      sim.chains.delete(op.chain);
+      sim.rules.delete(op.chain);
+      return;
+    }
+  }
+}
+
+/**
+ * The restore input that brings `state` to what `plan` asks for, or "" when nothing is missing
+ * (then no restore needs to run at all).
+ */
+export function renderIptables(plan: IptablesPlan, state: IptablesState): string {
+  const sim = new Simulation(state);
+  for (const op of plan.ops) renderOp(sim, op);
+  if (sim.declarations.length === 0 && sim.lines.length === 0) return "";
+  const body = [...sim.declarations, ...sim.lines];
+  for (const line of body) checkByteLength("iptables rule", line, LIMITS.restoreLine);
+  return ["*nat", ...body, "COMMIT", ""].join("\n");
+}
+
+/**
+ * For CHECK: the first thing the plan's per-container part (its sync ops) expects that the state
+ * lacks, worded like the reference's messages; undefined when everything is present.
+ */
+export function findMissing(plan: IptablesPlan, state: IptablesState): string | undefined {
+  for (const op of plan.ops) {
+    if (op.op === "sync-chain") {
+      if (!state.chains.has(op.chain)) return `chain ${op.chain} not found in iptables table nat`;
+      const have = state.rules.get(op.chain) ?? [];
+      for (const r of op.rules) {
+        if (!have.some((h) => sameRule(h, r))) return `rule [${r.join(" ")}] in chain ${op.chain} not found in table nat`;
+      }
+    } else if (op.op === "sync-jumps") {
+      // Extra match tokens (conditions) are printed back in iptables' own order, which tscni
+      // cannot predict, so entry rules are checked by how many jump to the chain.
+      const have = (state.rules.get(op.chain) ?? []).filter((r) => ruleTarget(r) === op.target);
+      if (have.length < op.rules.length) {
+        const first = op.rules.find((r) => !have.some((h) => sameRule(h, r))) ?? op.rules[0] ?? [];
+        return `rule [${first.join(" ")}] in chain ${op.chain} not found in table nat`;
+      }
+    }
+  }
+  return undefined;
+}

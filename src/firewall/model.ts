@@ -1,0 +1,109 @@
+/**
+ * Firewall changes as plain data. Plans say what must be true afterwards; the renderers compare
+ * them with the state read from the kernel and emit only the commands that are still needed, so
+ * a batch never trips over an object that is (or is not) already there.
+ */
+
+export type Family = 4 | 6;
+
+/** One rule's match and target, as argv tokens in the order `iptables-save` prints them. */
+export type RuleArgs = readonly string[];
+
+/** A step of an iptables plan; every plan works on table `nat`. */
+export type IptablesOp =
+  /** Declare the chain only when missing: declaring an existing chain would empty it. */
+  | { readonly op: "ensure-chain"; readonly chain: string }
+  /** Append unless an identical rule is already in the chain. */
+  | { readonly op: "append"; readonly chain: string; readonly args: RuleArgs }
+  /** Insert at position 1 unless an identical rule is already in the chain. */
+  | { readonly op: "insert-first"; readonly chain: string; readonly args: RuleArgs }
+  /** The chain ends up holding exactly these rules (created, or emptied and refilled, when needed). */
+  | { readonly op: "sync-chain"; readonly chain: string; readonly rules: readonly RuleArgs[] }
+  /** The rules of `chain` that jump to `target` end up being exactly these, in this order. */
+  | { readonly op: "sync-jumps"; readonly chain: string; readonly target: string; readonly rules: readonly RuleArgs[] }
+  /** Delete every rule that jumps to the chain, then flush and delete it; nothing when absent. */
+  | { readonly op: "remove-chain"; readonly chain: string };
+
+export interface IptablesPlan {
+  readonly family: Family;
+  readonly ops: readonly IptablesOp[];
+}
+
+/** What `iptables-save -t nat` reported: chain names and each chain's rules, in order. */
+export interface IptablesState {
+  readonly chains: ReadonlySet<string>;
+  readonly rules: ReadonlyMap<string, readonly RuleArgs[]>;
+}
+
+export type NftFamily = "ip" | "ip6" | "inet" | "bridge";
+
+export interface NftTableRef {
+  readonly family: NftFamily;
+  readonly table: string;
+}
+
+export interface NftBaseChain {
+  readonly type: "nat" | "filter";
+  readonly hook: "prerouting" | "postrouting" | "output" | "input" | "forward";
+  readonly priority: number;
+  readonly policy?: "accept";
+}
+
+/** Selects existing rules by their comment; how tscni finds rules it owns without keeping state. */
+export type CommentMatch = { readonly equals: string } | { readonly prefix: string };
+
+/** A step of an nft transaction. */
+export type NftOp =
+  | { readonly op: "add-table"; readonly ref: NftTableRef; readonly comment?: string }
+  | {
+      readonly op: "add-chain";
+      readonly ref: NftTableRef;
+      readonly chain: string;
+      readonly base?: NftBaseChain;
+      readonly comment?: string;
+    }
+  /** Only valid after an add-chain of the same chain in the plan (flushing a missing chain aborts). */
+  | { readonly op: "flush-chain"; readonly ref: NftTableRef; readonly chain: string }
+  | {
+      readonly op: "add-rule";
+      readonly ref: NftTableRef;
+      readonly chain: string;
+      /** Statement tokens, already validated; joined with single spaces. */
+      readonly expr: readonly string[];
+      readonly comment?: string;
+      /**
+       * Skip when the chain already lists the same statement with the same comment. The tokens
+       * must then be written the way `nft list` prints them back.
+       */
+      readonly unique?: boolean;
+    }
+  /** Delete, by handle, the rules of these chains whose comment matches; nothing when absent. */
+  | { readonly op: "delete-rules"; readonly ref: NftTableRef; readonly chains: readonly string[]; readonly match: CommentMatch }
+  /** Flush and delete the chain when it exists (after the rules jumping to it are gone). */
+  | { readonly op: "remove-chain"; readonly ref: NftTableRef; readonly chain: string };
+
+export interface NftPlan {
+  readonly ops: readonly NftOp[];
+}
+
+export interface NftRuleState {
+  readonly chain: string;
+  readonly handle: number;
+  readonly comment: string | undefined;
+  /** The statements as `nft list` prints them, without comment and handle. */
+  readonly expr: string;
+  /** Chains this rule jumps or goes to. */
+  readonly targets: readonly string[];
+}
+
+/** What `nft -j -a list table` reported for one table; absent tables have no entry. */
+export interface NftTableState {
+  readonly chains: ReadonlySet<string>;
+  readonly rules: readonly NftRuleState[];
+}
+
+export type NftState = ReadonlyMap<string, NftTableState>;
+
+export function nftTableKey(ref: NftTableRef): string {
+  return `${ref.family} ${ref.table}`;
+}

@@ -1,0 +1,96 @@
+/**
+ * The deterministic names and comments the reference plugins give their firewall objects. tscni
+ * must produce the same ones so that a node can switch implementations with pods running: each
+ * side then finds and deletes the other's rules.
+ */
+import { createHash } from "node:crypto";
+import { goQuote } from "./quote.ts";
+import { truncateBytes } from "./validate.ts";
+
+const SHA512_HEX_LENGTH = 128;
+
+function sha512Hex(s: string): string {
+  return createHash("sha512").update(s, "utf8").digest("hex");
+}
+
+/** `prefix` followed by the hex sha512 of `toHash`, cut to `length` characters in total. */
+export function hashWithPrefix(length: number, prefix: string, toHash: string): string {
+  if (prefix.length >= length || length > SHA512_HEX_LENGTH) throw new RangeError("invalid hash name length");
+  return (prefix + sha512Hex(toHash)).slice(0, length);
+}
+
+const CHAIN_NAME_LENGTH = 28;
+
+/** bridge ipMasq (iptables): `CNI-` + 24 hex of sha512(network + containerID). */
+export function masqChainName(network: string, containerId: string): string {
+  return hashWithPrefix(CHAIN_NAME_LENGTH, "CNI-", network + containerId);
+}
+
+/** bridge ipMasq (iptables) rule comment, Go `%q` quoting included. */
+export function masqComment(network: string, containerId: string): string {
+  return `name: ${goQuote(network)} id: ${goQuote(containerId)}`;
+}
+
+/** The start of every nft masquerade comment of this network. */
+export function nftMasqNetworkHash(network: string): string {
+  return hashWithPrefix(16, "", network);
+}
+
+/** Identifies one attachment's nft masquerade rules: `<H16(network)>-<H16(ifname:containerID)>`. */
+export function nftMasqInstanceHash(network: string, ifname: string, containerId: string): string {
+  return `${nftMasqNetworkHash(network)}-${hashWithPrefix(16, "", `${ifname}:${containerId}`)}`;
+}
+
+const NFT_COMMENT_MAX = 128;
+
+/** The nft masquerade rule comment: instance hash, then a readable (quote-free) description. */
+export function nftMasqComment(network: string, ifname: string, containerId: string): string {
+  const strip = (s: string): string => s.replaceAll('"', "");
+  const text = `${nftMasqInstanceHash(network, ifname, containerId)}, net: ${strip(network)}, if: ${strip(ifname)}, id: ${strip(containerId)}`;
+  return truncateBytes(text, NFT_COMMENT_MAX);
+}
+
+/** portmap (iptables) per-container DNAT chain: `CNI-DN-` + 21 hex. */
+export function portmapDnatChainName(network: string, containerId: string): string {
+  return hashWithPrefix(CHAIN_NAME_LENGTH, "CNI-DN-", network + containerId);
+}
+
+/** The SNAT chain older portmap versions created; DEL still removes it. */
+export function portmapLegacySnatChainName(network: string, containerId: string): string {
+  return hashWithPrefix(CHAIN_NAME_LENGTH, "CNI-SN-", network + containerId);
+}
+
+const IPTABLES_COMMENT_MAX = 255;
+
+/** portmap entry-rule comment; plain quotes (not %q), trimmed like the reference. */
+export function portmapDnatComment(network: string, containerId: string): string {
+  const text = `dnat name: "${network}" id: "${containerId}"`;
+  return Buffer.byteLength(text, "utf8") <= IPTABLES_COMMENT_MAX ? text : `${truncateBytes(text, 253)}...`;
+}
+
+export interface SpoofCheckNames {
+  readonly chain: string;
+  readonly macChain: string;
+  readonly comment: string;
+}
+
+/** macspoofchk: chains and comment derived from `<containerID>-<ifname>`. */
+export function spoofCheckNames(containerId: string, ifname: string): SpoofCheckNames {
+  const refId = `${containerId}-${ifname}`;
+  const chain = `cni-br-iface-${refId}`;
+  return { chain, macChain: `${chain}-mac`, comment: `macspoofchk-${refId}` };
+}
+
+/** Shared object names, kept identical to the reference's. */
+export const SHARED = {
+  hostportDnat: "CNI-HOSTPORT-DNAT",
+  hostportSetMark: "CNI-HOSTPORT-SETMARK",
+  hostportMasq: "CNI-HOSTPORT-MASQ",
+  hostportLegacySnat: "CNI-HOSTPORT-SNAT",
+  masqTable: "cni_plugins_masquerade",
+  masqChecks: "masq_checks",
+  masqPostrouting: "postrouting",
+  hostportTable: "cni_hostport",
+  spoofTable: "nat",
+  spoofBaseChain: "PREROUTING",
+} as const;

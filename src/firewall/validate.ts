@@ -1,0 +1,199 @@
+/**
+ * Everything a plan interpolates into iptables-restore or nft text passes through here. The goal
+ * is that no input can end a line or a statement early, open a quote it does not close, or reach
+ * past the rule it belongs to: such inputs are rejected with a CNI error (code 999), never
+ * silently repaired.
+ */
+import ipaddr from "ipaddr.js";
+import { CniError, ErrorCode } from "../cni/index.ts";
+import type { Family } from "./model.ts";
+
+export const LIMITS = {
+  /** iptables' xt_comment keeps at most 255 bytes. */
+  iptablesComment: 255,
+  /** nft refuses rule comments longer than 128 bytes. */
+  nftComment: 128,
+  /** iptables-restore reads lines into a fixed buffer; a longer line would be split in two. */
+  restoreLine: 4096,
+  conditionTokens: 64,
+  conditionToken: 256,
+  /** iptables chain names: XT_EXTENSION_MAXNAMELEN - 1. */
+  chainName: 28,
+  ifName: 15,
+} as const;
+
+export function invalid(msg: string): CniError {
+  return new CniError(ErrorCode.Internal, msg);
+}
+
+// C0 controls, DEL, and the Unicode line/paragraph separators.
+const CONTROL = /[\u0000-\u001f\u007f\u2028\u2029]/u;
+
+function show(s: string): string {
+  return JSON.stringify(s.length > 80 ? `${s.slice(0, 80)}…` : s);
+}
+
+/** Text that ends up inside a quoted comment or token: one line, no control characters. */
+export function checkText(what: string, value: string): string {
+  if (CONTROL.test(value)) throw invalid(`invalid ${what} ${show(value)}: control characters are not allowed`);
+  return value;
+}
+
+export function checkByteLength(what: string, value: string, max: number): string {
+  const n = Buffer.byteLength(value, "utf8");
+  if (n > max) throw invalid(`${what} is too long (${n} bytes, at most ${max})`);
+  return value;
+}
+
+/** Cuts at a byte count without leaving half a UTF-8 sequence behind. */
+export function truncateBytes(s: string, max: number): string {
+  const bytes = Buffer.from(s, "utf8");
+  if (bytes.length <= max) return s;
+  let end = max;
+  while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--;
+  return bytes.subarray(0, end).toString("utf8");
+}
+
+/**
+ * A comment for `-m comment --comment`, cut to the 255 bytes iptables keeps: iptables truncates
+ * longer ones itself (the reference's 256-byte portmap comments end up so), and writing what will
+ * be stored lets the next read recognise the rule.
+ */
+export function checkIptablesComment(comment: string): string {
+  checkText("comment", comment);
+  return truncateBytes(comment, LIMITS.iptablesComment);
+}
+
+// nft identifiers (table and chain names) are written unquoted.
+const NFT_IDENTIFIER = /^[A-Za-z_.][A-Za-z0-9_./-]*$/;
+
+export function checkNftIdentifier(what: string, name: string): string {
+  if (!NFT_IDENTIFIER.test(name) || name.length > 255) throw invalid(`invalid ${what} ${show(name)}`);
+  return name;
+}
+
+/** A comment for nft rules: no double quote, since nft strings cannot escape it. */
+export function checkNftComment(comment: string): string {
+  checkText("comment", comment);
+  if (comment.includes('"')) throw invalid(`invalid comment ${show(comment)}: double quotes are not allowed`);
+  return checkByteLength("comment", comment, LIMITS.nftComment);
+}
+
+const CHAIN_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+export function checkChainName(name: string): string {
+  if (!CHAIN_NAME.test(name) || name.length > LIMITS.chainName) {
+    throw invalid(`invalid chain name ${show(name)}`);
+  }
+  return name;
+}
+
+// The kernel's rule for interface names, minus the double quote nft strings cannot carry.
+const IFNAME = /^[^\s/:"\\]+$/;
+
+export function checkIfName(name: string): string {
+  checkText("interface name", name);
+  if (!IFNAME.test(name) || name.length > LIMITS.ifName || name === "." || name === "..") {
+    throw invalid(`invalid interface name ${show(name)}`);
+  }
+  return name;
+}
+
+const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
+
+export function checkMac(mac: string): string {
+  const m = mac.toLowerCase();
+  if (!MAC.test(m)) throw invalid(`invalid MAC address ${show(mac)}`);
+  return m;
+}
+
+export function checkPort(what: string, port: number): number {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw invalid(`invalid ${what} ${port}`);
+  return port;
+}
+
+/** Protocols whose `--dport` / `dport` match exists in both iptables (multiport) and nft. */
+const PROTOCOLS = new Set(["tcp", "udp", "sctp", "dccp"]);
+
+/** iptables lower-cases `-p` itself, so `TCP` works in the reference; nft needs lower case. */
+export function checkProtocol(protocol: string): string {
+  const p = protocol.toLowerCase();
+  if (!PROTOCOLS.has(p)) throw invalid(`unknown protocol ${show(protocol)} specified`);
+  return p;
+}
+
+export interface Ip {
+  readonly family: Family;
+  /** Canonical text (RFC 5952 for IPv6), as iptables-save and nft print it. */
+  readonly address: string;
+  readonly unspecified: boolean;
+}
+
+export interface Cidr extends Ip {
+  readonly prefix: number;
+  /** The network (host bits cleared) with its prefix, e.g. `10.0.0.0/24`. */
+  readonly network: string;
+}
+
+function toIp(addr: ipaddr.IPv4 | ipaddr.IPv6): Ip {
+  if (addr.kind() === "ipv4") {
+    const s = addr.toString();
+    return { family: 4, address: s, unspecified: s === "0.0.0.0" };
+  }
+  const v6 = addr as ipaddr.IPv6;
+  const s = v6.toRFC5952String();
+  return { family: 6, address: s, unspecified: s === "::" };
+}
+
+/** A bare IPv4 (dotted quad only) or IPv6 address. */
+export function parseIp(what: string, text: string): Ip {
+  const ok = text.includes(":") ? ipaddr.IPv6.isValid(text) && !text.includes("%") : ipaddr.IPv4.isValidFourPartDecimal(text);
+  if (!ok) throw invalid(`invalid ${what} ${show(text)}`);
+  return toIp(ipaddr.parse(text));
+}
+
+/** `address/prefix`, keeping the address as given and deriving the network. */
+export function parseCidr(what: string, text: string): Cidr {
+  const slash = text.indexOf("/");
+  if (slash < 0) throw invalid(`invalid ${what} ${show(text)}`);
+  const ip = parseIp(what, text.slice(0, slash));
+  const prefixText = text.slice(slash + 1);
+  const prefix = /^[0-9]{1,3}$/.test(prefixText) ? Number(prefixText) : Number.NaN;
+  if (!(prefix >= 0 && prefix <= (ip.family === 4 ? 32 : 128))) throw invalid(`invalid ${what} ${show(text)}`);
+  const net =
+    ip.family === 4
+      ? ipaddr.IPv4.networkAddressFromCIDR(`${ip.address}/${prefix}`)
+      : ipaddr.IPv6.networkAddressFromCIDR(`${ip.address}/${prefix}`);
+  return { ...ip, prefix, network: `${toIp(net).address}/${prefix}` };
+}
+
+function checkConditionList(what: string, tokens: readonly string[]): void {
+  if (tokens.length > LIMITS.conditionTokens) throw invalid(`${what}: too many tokens (at most ${LIMITS.conditionTokens})`);
+  for (const t of tokens) {
+    checkText(what, t);
+    if (t === "") throw invalid(`${what}: empty token`);
+    checkByteLength(what, t, LIMITS.conditionToken);
+  }
+}
+
+/**
+ * iptables match tokens. Each token stays one argv element after quoting, so they can only add
+ * matches to the rule they are appended to; iptables itself rejects a second target or command.
+ */
+export function checkIptablesConditions(what: string, tokens: readonly string[]): readonly string[] {
+  checkConditionList(what, tokens);
+  return tokens;
+}
+
+/**
+ * nft tokens are pasted into a statement, so anything that ends a command (`;`, newline), starts
+ * a comment (`#`) or escapes is refused, and quotes must pair up within each token.
+ */
+export function checkNftConditions(what: string, tokens: readonly string[]): readonly string[] {
+  checkConditionList(what, tokens);
+  for (const t of tokens) {
+    if (/[;#\\]/.test(t)) throw invalid(`${what}: token ${show(t)} contains ';', '#' or '\\'`);
+    if ((t.match(/"/g) ?? []).length % 2 !== 0) throw invalid(`${what}: token ${show(t)} has an unbalanced quote`);
+  }
+  return tokens;
+}

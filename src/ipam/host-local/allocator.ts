@@ -1,0 +1,122 @@
+/**
+ * One address per range set (checklist §2.2.4–2.2.5): a requested IP if one falls in the set,
+ * otherwise round robin resumed after `last_reserved_ip.<N>`, skipping each range's gateway.
+ * The caller holds the store's lock.
+ */
+import type { IpConfig } from "../../cni/index.ts";
+import { type Addr, equalIP, ipString, nextIP, parseIP } from "./ip.ts";
+import { type Range, rangeContains, rangeFor, type RangeSet, rangeSetContains, rangeSetString } from "./range.ts";
+import type { Store } from "./store.ts";
+
+/** A candidate address together with the range it came from. */
+export interface Candidate {
+  ip: Addr;
+  range: Range;
+}
+
+/**
+ * The reference's iterator: starts after the last reserved IP when that lies in the set (else at
+ * the first range's start), moves to the next range's start at each range end, cycles across the
+ * set and stops once it is back at its first candidate. Gateways are skipped.
+ */
+export function* candidates(set: RangeSet, lastReserved: Addr | undefined): Generator<Candidate> {
+  if (set.length === 0) return;
+  let idx = 0;
+  let cur: Addr | undefined;
+  if (lastReserved !== undefined && rangeSetContains(set, lastReserved)) {
+    idx = set.findIndex((r) => rangeContains(r, lastReserved));
+    cur = lastReserved;
+  }
+  let start: Addr | undefined;
+  for (;;) {
+    let r = set[idx]!;
+    if (cur === undefined) {
+      cur = r.rangeStart;
+      start = cur;
+    } else {
+      if (equalIP(cur, r.rangeEnd)) {
+        idx = (idx + 1) % set.length;
+        r = set[idx]!;
+        cur = r.rangeStart;
+      } else {
+        cur = nextIP(cur);
+      }
+      if (start === undefined) start = cur;
+      else if (equalIP(cur, start)) return;
+    }
+    if (!equalIP(cur, r.gateway)) yield { ip: cur, range: r };
+  }
+}
+
+function toIpConfig(c: Candidate): IpConfig {
+  return { address: `${ipString(c.ip)}/${c.range.subnet.prefix}`, gateway: ipString(c.range.gateway) };
+}
+
+/** Reserves one address of range set `index` for (containerId, ifname). */
+export function allocateFromSet(
+  store: Store,
+  set: RangeSet,
+  index: number,
+  containerId: string,
+  ifname: string,
+  requested: Addr | undefined,
+): IpConfig {
+  const rangeId = String(index);
+  if (requested !== undefined) {
+    const r = rangeFor(set, requested);
+    if (r === undefined) throw new Error(`${ipString(requested)} not in range set ${rangeSetString(set)}`);
+    if (equalIP(requested, r.gateway)) throw new Error(`requested ip ${ipString(requested)} is subnet's gateway`);
+    if (!store.reserve(containerId, ifname, ipString(requested), rangeId)) {
+      throw new Error(
+        `requested IP address ${ipString(requested)} is not available in range set ${rangeSetString(set)}`,
+      );
+    }
+    return toIpConfig({ ip: requested, range: r });
+  }
+
+  for (const held of store.getByID(containerId, ifname)) {
+    const ip = parseIP(held);
+    if (ip !== undefined && rangeSetContains(set, ip)) {
+      throw new Error(`${held} has been allocated to ${containerId}, duplicate allocation is not allowed`);
+    }
+  }
+
+  const lastText = store.lastReservedIP(rangeId);
+  const last = lastText === undefined ? undefined : parseIP(lastText);
+  for (const c of candidates(set, last)) {
+    if (store.reserve(containerId, ifname, ipString(c.ip), rangeId)) return toIpConfig(c);
+  }
+  throw new Error(`no IP addresses available in range set: ${rangeSetString(set)}`);
+}
+
+/**
+ * ADD's allocation over every range set, with the reference's rollback: on any failure, release
+ * what this (containerId, ifname) holds if an earlier set already succeeded.
+ */
+export function allocateAll(
+  store: Store,
+  sets: readonly RangeSet[],
+  containerId: string,
+  ifname: string,
+  requestedIPs: readonly Addr[],
+): IpConfig[] {
+  const pending = [...requestedIPs];
+  const ips: IpConfig[] = [];
+  for (const [idx, set] of sets.entries()) {
+    const at = pending.findIndex((ip) => rangeSetContains(set, ip));
+    const requested = at >= 0 ? pending.splice(at, 1)[0] : undefined;
+    try {
+      ips.push(allocateFromSet(store, set, idx, containerId, ifname, requested));
+    } catch (err) {
+      if (ips.length > 0) store.releaseByID(containerId, ifname);
+      throw new Error(`failed to allocate for range ${idx}: ${err instanceof Error ? err.message : String(err)}`, {
+        cause: err,
+      });
+    }
+  }
+  if (pending.length > 0) {
+    if (ips.length > 0) store.releaseByID(containerId, ifname);
+    throw new Error(`failed to allocate all requested IPs: ${pending.map(ipString).join(" ")}`);
+  }
+  return ips;
+}

@@ -1,0 +1,217 @@
+/**
+ * The reference's on-disk store (checklist §2.2.6), byte for byte: `<dataDir>/<network>/<ip>`
+ * holding `<containerID>\r\n<ifname>` (0600, created O_EXCL), `last_reserved_ip.<N>` (0600, no
+ * newline) and an empty `lock` (0750) held with flock(2), so tscni and the Go plugin can share a
+ * directory at the same time.
+ */
+import {
+  closeSync,
+  constants,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
+import { join } from "node:path";
+import { lockFile } from "../../sys/index.ts";
+import { parseIP, ipString } from "./ip.ts";
+import { networkDir } from "./paths.ts";
+import {
+  isBookkeeping,
+  LAST_RESERVED_PREFIX,
+  LOCK_NAME,
+  parseReservation,
+  type Reservation,
+  reservationKey,
+  type Store,
+} from "./store.ts";
+import { errnoCode, goPathError } from "./errors.ts";
+import { goTrim } from "./go-text.ts";
+
+export const DEFAULT_DATA_DIR = "/var/lib/cni/networks";
+/** Long enough that a burst of parallel ADDs never gives up; the reference waits forever. */
+export const LOCK_TIMEOUT_MS = 60_000;
+const DIR_MODE = 0o755;
+const FILE_MODE = 0o600;
+const LOCK_MODE = 0o750;
+
+interface Entry {
+  /** File name (the IP text for reservations). */
+  name: string;
+  path: string;
+  /** Whether it sits directly in the network directory. */
+  topLevel: boolean;
+}
+
+export class DiskStore implements Store {
+  readonly dir: string;
+  readonly lockPath: string;
+
+  /** Creates the network directory and the lock file, as the reference does on every verb. */
+  constructor(dataDir: string, network: string) {
+    this.dir = networkDir(dataDir === "" ? DEFAULT_DATA_DIR : dataDir, network);
+    this.lockPath = join(this.dir, LOCK_NAME);
+    try {
+      mkdirSync(this.dir, { recursive: true, mode: DIR_MODE });
+    } catch (err) {
+      throw goPathError(err, this.dir);
+    }
+    try {
+      closeSync(openSync(this.lockPath, constants.O_RDONLY | constants.O_CREAT | constants.O_NOFOLLOW, LOCK_MODE));
+    } catch (err) {
+      throw goPathError(err, this.lockPath);
+    }
+  }
+
+  lock(): Promise<Disposable> {
+    return lockFile(this.lockPath, { timeoutMs: LOCK_TIMEOUT_MS, dirMode: DIR_MODE, fileMode: LOCK_MODE });
+  }
+
+  reserve(containerId: string, ifname: string, ip: string, rangeId: string): boolean {
+    const path = join(this.dir, ip);
+    let fd: number;
+    try {
+      fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, FILE_MODE);
+    } catch (err) {
+      if (errnoCode(err) === "EEXIST") return false;
+      throw goPathError(err, path);
+    }
+    try {
+      writeAll(fd, reservationKey(containerId, ifname));
+      closeSync(fd);
+    } catch (err) {
+      safeUnlink(path);
+      throw goPathError(err, path);
+    }
+    const last = join(this.dir, LAST_RESERVED_PREFIX + rangeId);
+    try {
+      const lf = openSync(last, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, FILE_MODE);
+      try {
+        writeAll(lf, ip);
+      } finally {
+        closeSync(lf);
+      }
+    } catch (err) {
+      throw goPathError(err, last);
+    }
+    return true;
+  }
+
+  lastReservedIP(rangeId: string): string | undefined {
+    const path = join(this.dir, LAST_RESERVED_PREFIX + rangeId);
+    try {
+      return readFileSync(path, "utf8");
+    } catch (err) {
+      if (errnoCode(err) !== "ENOENT") {
+        process.stderr.write(`Error retrieving last reserved ip: ${goPathError(err, path).message}\n`);
+      }
+      return undefined;
+    }
+  }
+
+  getByID(containerId: string, ifname: string): string[] {
+    const match = reservationKey(containerId, ifname);
+    const legacy = goTrim(containerId);
+    const ips: string[] = [];
+    for (const e of this.walk()) {
+      const content = readOrUndefined(e.path);
+      if (content === undefined) continue;
+      const text = goTrim(content);
+      if (text !== match && text !== legacy) continue;
+      const ip = parseIP(e.name);
+      if (ip !== undefined) ips.push(ipString(ip));
+    }
+    return ips;
+  }
+
+  findByID(containerId: string, ifname: string): boolean {
+    return this.matching(reservationKey(containerId, ifname)).length > 0 || this.matching(goTrim(containerId)).length > 0;
+  }
+
+  releaseByID(containerId: string, ifname: string): void {
+    let found = this.removeAll(this.matching(reservationKey(containerId, ifname)));
+    if (!found) found = this.removeAll(this.matching(goTrim(containerId)));
+  }
+
+  reservations(): Reservation[] {
+    const out: Reservation[] = [];
+    for (const e of this.walk()) {
+      if (!e.topLevel || parseIP(e.name) === undefined) continue;
+      const content = readOrUndefined(e.path);
+      if (content !== undefined) out.push(parseReservation(e.name, content));
+    }
+    return out;
+  }
+
+  release(ip: string): void {
+    safeUnlink(join(this.dir, ip));
+  }
+
+  private matching(key: string): Entry[] {
+    return this.walk().filter((e) => {
+      const content = readOrUndefined(e.path);
+      return content !== undefined && goTrim(content) === key;
+    });
+  }
+
+  private removeAll(entries: Entry[]): boolean {
+    let any = false;
+    for (const e of entries) if (safeUnlink(e.path)) any = true;
+    return any;
+  }
+
+  /**
+   * Regular files under the network directory in lexical order, recursively like the reference's
+   * filepath.Walk — but never the lock or last_reserved_ip files, and never through symlinks.
+   */
+  private walk(): Entry[] {
+    const out: Entry[] = [];
+    const visit = (dir: string, topLevel: boolean): void => {
+      let names: string[];
+      try {
+        names = readdirSync(dir).sort();
+      } catch {
+        return;
+      }
+      for (const name of names) {
+        const path = join(dir, name);
+        let st;
+        try {
+          st = lstatSync(path);
+        } catch {
+          continue;
+        }
+        if (st.isDirectory()) visit(path, false);
+        else if (st.isFile() && !(topLevel && isBookkeeping(name))) out.push({ name, path, topLevel });
+      }
+    };
+    visit(this.dir, true);
+    return out;
+  }
+}
+
+function readOrUndefined(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+function safeUnlink(path: string): boolean {
+  try {
+    unlinkSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function writeAll(fd: number, text: string): void {
+  const bytes = Buffer.from(text, "utf8");
+  let off = 0;
+  while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+}

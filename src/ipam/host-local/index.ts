@@ -1,0 +1,50 @@
+export {
+  hostLocal,
+  hostLocalAdd,
+  hostLocalCheck,
+  hostLocalDel,
+  hostLocalGc,
+  hostLocalStatus,
+  type StoreFactory,
+} from "./plugin.ts";
+export {
+  cidrString,
+  HostLocalNetConf,
+  IpamConfig,
+  loadHostLocalConfig,
+  RangeConfig,
+  RangeSetsConfig,
+  RouteConfig,
+  type HostLocalConfig,
+} from "./config.ts";
+export { allocateAll, allocateFromSet, candidates, type Candidate } from "./allocator.ts";
+export {
+  canonicalizeRange,
+  canonicalizeRangeSet,
+  rangeContains,
+  rangeFor,
+  rangeOverlaps,
+  rangeSetContains,
+  rangeSetsOverlap,
+  rangeSetString,
+  rangeString,
+  type Range,
+  type RangeInput,
+  type RangeSet,
+} from "./range.ts";
+export { DEFAULT_DATA_DIR, DiskStore, LOCK_TIMEOUT_MS } from "./disk-store.ts";
+export { MemoryStore } from "./memory-store.ts";
+export {
+  isBookkeeping,
+  LAST_RESERVED_PREFIX,
+  LINE_BREAK,
+  LOCK_NAME,
+  parseReservation,
+  reservationKey,
+  type Reservation,
+  type Store,
+} from "./store.ts";
+export { exhaustedSets, staleReservations } from "./gc.ts";
+export { parseResolvConf, parseResolvConfText } from "./resolv.ts";
+export { checkAttachment, networkDir } from "./paths.ts";
+export { type Addr, ipString, parseCIDR, parseIP, type ParsedCidr } from "./ip.ts";

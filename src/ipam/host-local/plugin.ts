@@ -1,0 +1,128 @@
+/**
+ * The host-local verbs as a function of (env, stdin): what the `host-local` binary runs, and what
+ * the bridge calls in-process. Parity notes live in docs/compatibility-host-local.md.
+ */
+import {
+  type CmdArgs,
+  CniError,
+  ErrorCode,
+  gcAttachments,
+  internalError,
+  type PluginDef,
+  type Result,
+  CURRENT_VERSION,
+} from "../../cni/index.ts";
+import { allocateAll } from "./allocator.ts";
+import { type HostLocalConfig, loadHostLocalConfig } from "./config.ts";
+import { DiskStore } from "./disk-store.ts";
+import { checkAttachment } from "./paths.ts";
+import { parseResolvConf } from "./resolv.ts";
+import { exhaustedSets, staleReservations } from "./gc.ts";
+import type { Store } from "./store.ts";
+import { rangeSetString } from "./range.ts";
+
+/** Opens the store a config names; tests inject a MemoryStore instead. */
+export type StoreFactory = (config: HostLocalConfig) => Store;
+
+const diskStore: StoreFactory = (c) => new DiskStore(c.dataDir, c.name);
+
+/** Plain errors become code 999 like the reference; CNI errors (lock timeout 11, paths 4/7) pass. */
+function asCniError(err: unknown): CniError {
+  return err instanceof CniError ? err : internalError(err instanceof Error ? err.message : String(err), err);
+}
+
+async function guarded<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw asCniError(err);
+  }
+}
+
+export async function hostLocalAdd(a: CmdArgs, openStore: StoreFactory = diskStore): Promise<Result> {
+  return guarded(async () => {
+    const config = loadHostLocalConfig(a.config, a.args);
+    checkAttachment(a.containerId, a.ifname);
+    const result: Result = { cniVersion: CURRENT_VERSION };
+    if (config.resolvConf !== "") result.dns = parseResolvConf(config.resolvConf);
+    const store = openStore(config);
+    {
+      using _lock = await store.lock();
+      result.ips = allocateAll(store, config.rangeSets, a.containerId, a.ifname, config.requestedIPs);
+    }
+    if (config.routes.length > 0) result.routes = config.routes;
+    return result;
+  });
+}
+
+export async function hostLocalDel(a: CmdArgs, openStore: StoreFactory = diskStore): Promise<void> {
+  return guarded(async () => {
+    const config = loadHostLocalConfig(a.config, a.args);
+    checkAttachment(a.containerId, a.ifname);
+    const store = openStore(config);
+    using _lock = await store.lock();
+    store.releaseByID(a.containerId, a.ifname);
+  });
+}
+
+export async function hostLocalCheck(a: CmdArgs, openStore: StoreFactory = diskStore): Promise<void> {
+  return guarded(async () => {
+    const config = loadHostLocalConfig(a.config, a.args);
+    checkAttachment(a.containerId, a.ifname);
+    const store = openStore(config);
+    using _lock = await store.lock();
+    if (!store.findByID(a.containerId, a.ifname)) {
+      throw internalError(`host-local: Failed to find address added by container ${a.containerId}`);
+    }
+  });
+}
+
+/**
+ * GC (spec 1.1): releases every reservation whose (containerID, ifname) is not in
+ * `cni.dev/valid-attachments` (or the legacy `cni.dev/attachments`); a legacy file holding only a
+ * container ID survives when that ID is listed with any ifname. `lock` and `last_reserved_ip.*`
+ * are never touched; an empty list releases everything.
+ */
+export async function hostLocalGc(a: CmdArgs, openStore: StoreFactory = diskStore): Promise<void> {
+  return guarded(async () => {
+    const config = loadHostLocalConfig(a.config, "");
+    const valid = gcAttachments(a.config);
+    const store = openStore(config);
+    using _lock = await store.lock();
+    for (const r of staleReservations(store.reservations(), valid)) store.release(r.ip);
+  });
+}
+
+/**
+ * STATUS: code 50 (plugin not available) when some range set has no free address left, since
+ * every ADD would then fail; success otherwise.
+ */
+export async function hostLocalStatus(a: CmdArgs, openStore: StoreFactory = diskStore): Promise<void> {
+  return guarded(async () => {
+    const config = loadHostLocalConfig(a.config, "");
+    const store = openStore(config);
+    let full: number[];
+    {
+      using _lock = await store.lock();
+      full = exhaustedSets(config.rangeSets, store.reservations());
+    }
+    const first = full[0];
+    if (first !== undefined) {
+      const set = config.rangeSets[first] ?? [];
+      throw new CniError(
+        ErrorCode.PluginNotAvailable,
+        `no IP addresses available in range set: ${rangeSetString(set)}`,
+        `range set ${first} is exhausted`,
+      );
+    }
+  });
+}
+
+export const hostLocal: PluginDef = {
+  name: "host-local",
+  add: (a) => hostLocalAdd(a),
+  del: (a) => hostLocalDel(a),
+  check: (a) => hostLocalCheck(a),
+  gc: (a) => hostLocalGc(a),
+  status: (a) => hostLocalStatus(a),
+};

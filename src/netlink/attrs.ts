@@ -1,0 +1,147 @@
+import { NLA_F_NESTED, NLA_HDRLEN, NLA_TYPE_MASK } from "./constants.ts";
+
+const align4 = (n: number): number => (n + 3) & ~3;
+
+/**
+ * Append-only little-endian byte writer for one netlink message. Attribute headers are written
+ * first and their length patched when the payload is done, so nested attributes need no size
+ * precomputation. Host byte order is little-endian on every platform we ship (x86-64, arm64).
+ */
+export class Writer {
+  #buf = new Uint8Array(256);
+  #view = new DataView(this.#buf.buffer);
+  #len = 0;
+
+  get length(): number {
+    return this.#len;
+  }
+
+  #reserve(n: number): number {
+    const at = this.#len;
+    if (at + n > this.#buf.byteLength) {
+      const bigger = new Uint8Array(Math.max(this.#buf.byteLength * 2, at + n));
+      bigger.set(this.#buf);
+      this.#buf = bigger;
+      this.#view = new DataView(bigger.buffer);
+    }
+    this.#len += n;
+    return at;
+  }
+
+  u8(v: number): this {
+    this.#view.setUint8(this.#reserve(1), v);
+    return this;
+  }
+  u16(v: number): this {
+    this.#view.setUint16(this.#reserve(2), v, true);
+    return this;
+  }
+  u32(v: number): this {
+    this.#view.setUint32(this.#reserve(4), v >>> 0, true);
+    return this;
+  }
+  i32(v: number): this {
+    this.#view.setInt32(this.#reserve(4), v, true);
+    return this;
+  }
+  bytes(b: Uint8Array): this {
+    this.#buf.set(b, this.#reserve(b.byteLength));
+    return this;
+  }
+  /** Zero bytes up to the next 4-byte boundary (NLA_ALIGN / NLMSG_ALIGN). */
+  pad(): this {
+    const n = align4(this.#len) - this.#len;
+    if (n > 0) this.#reserve(n); // fresh bytes are zero: the buffer only ever grows
+    return this;
+  }
+  /** Overwrites a u16/u32 written earlier (lengths). */
+  patchU16(at: number, v: number): void {
+    this.#view.setUint16(at, v, true);
+  }
+  patchU32(at: number, v: number): void {
+    this.#view.setUint32(at, v >>> 0, true);
+  }
+
+  /** Writes one attribute whose payload `fill` appends; its length is patched afterwards. */
+  attr(type: number, fill: (w: this) => void): this {
+    const start = this.#reserve(NLA_HDRLEN);
+    this.patchU16(start + 2, type);
+    fill(this);
+    this.patchU16(start, this.#len - start);
+    return this.pad();
+  }
+
+  attrU8(type: number, v: number): this {
+    return this.attr(type, (w) => w.u8(v));
+  }
+  attrU16(type: number, v: number): this {
+    return this.attr(type, (w) => w.u16(v));
+  }
+  attrU32(type: number, v: number): this {
+    return this.attr(type, (w) => w.u32(v));
+  }
+  attrI32(type: number, v: number): this {
+    return this.attr(type, (w) => w.i32(v));
+  }
+  attrBytes(type: number, b: Uint8Array): this {
+    return this.attr(type, (w) => w.bytes(b));
+  }
+  /** NUL-terminated string, as the kernel's NLA_NUL_STRING / NLA_STRING policies accept. */
+  attrString(type: number, s: string): this {
+    return this.attr(type, (w) => w.bytes(new TextEncoder().encode(s)).u8(0));
+  }
+
+  finish(): Uint8Array {
+    return this.#buf.slice(0, this.#len);
+  }
+}
+
+/** One attribute as read: type without the NESTED/BYTEORDER bits, and a view of the payload. */
+export interface Attr {
+  type: number;
+  nested: boolean;
+  data: Uint8Array;
+}
+
+/** Iterates the attributes in `buf`; stops quietly at a truncated tail (the kernel never sends one). */
+export function* attrs(buf: Uint8Array): Generator<Attr> {
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  let off = 0;
+  while (off + NLA_HDRLEN <= buf.byteLength) {
+    const len = view.getUint16(off, true);
+    const rawType = view.getUint16(off + 2, true);
+    if (len < NLA_HDRLEN || off + len > buf.byteLength) return;
+    yield { type: rawType & NLA_TYPE_MASK, nested: (rawType & NLA_F_NESTED) !== 0, data: buf.subarray(off + NLA_HDRLEN, off + len) };
+    off += align4(len);
+  }
+}
+
+/** Attributes by type; a repeated type keeps the last one, like the kernel's nla_parse. */
+export function attrMap(buf: Uint8Array): Map<number, Uint8Array> {
+  const m = new Map<number, Uint8Array>();
+  for (const a of attrs(buf)) m.set(a.type, a.data);
+  return m;
+}
+
+function dv(b: Uint8Array): DataView {
+  return new DataView(b.buffer, b.byteOffset, b.byteLength);
+}
+
+export function getU8(b: Uint8Array | undefined): number | undefined {
+  return b !== undefined && b.byteLength >= 1 ? b[0] : undefined;
+}
+export function getU16(b: Uint8Array | undefined): number | undefined {
+  return b !== undefined && b.byteLength >= 2 ? dv(b).getUint16(0, true) : undefined;
+}
+export function getU32(b: Uint8Array | undefined): number | undefined {
+  return b !== undefined && b.byteLength >= 4 ? dv(b).getUint32(0, true) : undefined;
+}
+export function getI32(b: Uint8Array | undefined): number | undefined {
+  return b !== undefined && b.byteLength >= 4 ? dv(b).getInt32(0, true) : undefined;
+}
+/** A string attribute without its NUL terminator. */
+export function getString(b: Uint8Array | undefined): string | undefined {
+  if (b === undefined) return undefined;
+  const nul = b.indexOf(0);
+  return new TextDecoder().decode(nul >= 0 ? b.subarray(0, nul) : b);
+}

@@ -1,0 +1,32 @@
+import { errnoName, errnoText } from "../sys/index.ts";
+
+/**
+ * A request the kernel refused (or that got no answer). `message` is the errno's text the way
+ * Go prints it ("file exists"), because plugins embed it in CNI errors exactly like the
+ * reference; the kernel's extended-ack text is kept separately in `extack`.
+ */
+export class NetlinkError extends Error {
+  override readonly name = "NetlinkError";
+  readonly errnoName: string;
+
+  constructor(
+    /** What was attempted, e.g. "RTM_NEWLINK" or "link add veth0". */
+    readonly op: string,
+    /** Positive errno. */
+    readonly errno: number,
+    readonly extack: string | undefined,
+    readonly seq: number,
+  ) {
+    super(errnoText(errno));
+    this.errnoName = errnoName(errno);
+  }
+
+  /** The message plus op and extack, for logs. */
+  get detail(): string {
+    return `${this.op}: ${this.message}${this.extack ? ` (${this.extack})` : ""}`;
+  }
+}
+
+export function isNetlinkErrno(err: unknown, errno: number): err is NetlinkError {
+  return err instanceof NetlinkError && err.errno === errno;
+}

@@ -1,0 +1,288 @@
+import type { Writer } from "./attrs.ts";
+import { attrMap, getI32, getString, getU32, getU8 } from "./attrs.ts";
+import {
+  AF_PACKET,
+  IF_OPER_DORMANT,
+  IF_OPER_DOWN,
+  IF_OPER_LOWERLAYERDOWN,
+  IF_OPER_NOTPRESENT,
+  IF_OPER_TESTING,
+  IF_OPER_UP,
+  IFF_PROMISC,
+  IFF_UP,
+  IFLA_ADDRESS,
+  IFLA_EXT_MASK,
+  IFLA_IFNAME,
+  IFLA_INFO_DATA,
+  IFLA_INFO_KIND,
+  IFLA_INFO_SLAVE_KIND,
+  IFLA_LINK,
+  IFLA_LINK_NETNSID,
+  IFLA_LINKINFO,
+  IFLA_MASTER,
+  IFLA_MTU,
+  IFLA_NET_NS_FD,
+  IFLA_OPERSTATE,
+  IFLA_PROMISCUITY,
+  NLM_F_ACK,
+  NLM_F_CREATE,
+  NLM_F_DUMP,
+  NLM_F_EXCL,
+  NLM_F_REQUEST,
+  RTEXT_FILTER_SKIP_STATS,
+  RTEXT_FILTER_VF,
+  RTM_DELLINK,
+  RTM_GETLINK,
+  RTM_NEWLINK,
+} from "./constants.ts";
+import type { BridgeInfo, BridgeOptions } from "./kinds/bridge.ts";
+import { hasBridgeData, readBridgeData, writeBridgeData } from "./kinds/bridge.ts";
+import { readVlanData, writeVlanData } from "./kinds/vlan.ts";
+import { writeVethData } from "./kinds/veth.ts";
+import type { Message, Request } from "./message.ts";
+import { body } from "./message.ts";
+import { formatMac, IFINFOMSG_LEN, parseMac, readIfInfo, writeIfInfo } from "./wire.ts";
+
+export type OperState = "unknown" | "notpresent" | "down" | "lowerlayerdown" | "testing" | "dormant" | "up";
+
+const OPER_STATES: Record<number, OperState> = {
+  [IF_OPER_NOTPRESENT]: "notpresent",
+  [IF_OPER_DOWN]: "down",
+  [IF_OPER_LOWERLAYERDOWN]: "lowerlayerdown",
+  [IF_OPER_TESTING]: "testing",
+  [IF_OPER_DORMANT]: "dormant",
+  [IF_OPER_UP]: "up",
+};
+
+/** A link as the kernel reports it (RTM_NEWLINK), decoded to what the plugins look at. */
+export interface Link {
+  index: number;
+  name: string;
+  /** IFF_* flags (ifi_flags). */
+  flags: number;
+  /** Administratively up (IFF_UP). */
+  up: boolean;
+  mtu: number;
+  /** Lower-case colon-separated; "" when the device has none. */
+  mac: string;
+  /** Index of the master (bridge) this link is enslaved to. */
+  master?: number;
+  operstate: OperState;
+  /** IFLA_INFO_KIND: "bridge", "veth", "vlan", … ; undefined for e.g. lo. */
+  kind?: string;
+  /** IFLA_INFO_SLAVE_KIND, e.g. "bridge" for a bridge port. */
+  slaveKind?: string;
+  /** IFLA_LINK: the peer's ifindex for veth, the parent's for vlan (in linkNetnsId when set). */
+  link?: number;
+  /** IFLA_LINK_NETNSID: `link` lives in the netns with this id. */
+  linkNetnsId?: number;
+  promiscuity: number;
+  /** ARPHRD_* type. */
+  type: number;
+  bridge?: BridgeInfo;
+  vlanId?: number;
+}
+
+export function decodeLink(m: Message): Link {
+  const h = readIfInfo(m.payload);
+  const a = attrMap(m.payload.subarray(IFINFOMSG_LEN));
+  const link: Link = {
+    index: h.index,
+    name: getString(a.get(IFLA_IFNAME)) ?? "",
+    flags: h.flags,
+    up: (h.flags & IFF_UP) !== 0,
+    mtu: getU32(a.get(IFLA_MTU)) ?? 0,
+    mac: a.has(IFLA_ADDRESS) ? formatMac(a.get(IFLA_ADDRESS) ?? new Uint8Array()) : "",
+    operstate: OPER_STATES[getU8(a.get(IFLA_OPERSTATE)) ?? 0] ?? "unknown",
+    promiscuity: getU32(a.get(IFLA_PROMISCUITY)) ?? 0,
+    type: h.type,
+  };
+  const master = getU32(a.get(IFLA_MASTER));
+  if (master !== undefined && master !== 0) link.master = master;
+  const peer = getU32(a.get(IFLA_LINK));
+  if (peer !== undefined) link.link = peer;
+  const nsid = getI32(a.get(IFLA_LINK_NETNSID));
+  if (nsid !== undefined) link.linkNetnsId = nsid;
+  const info = a.get(IFLA_LINKINFO);
+  if (info) {
+    const im = attrMap(info);
+    link.kind = getString(im.get(IFLA_INFO_KIND));
+    const slave = getString(im.get(IFLA_INFO_SLAVE_KIND));
+    if (slave !== undefined) link.slaveKind = slave;
+    const data = im.get(IFLA_INFO_DATA);
+    if (data && link.kind === "bridge") link.bridge = readBridgeData(data);
+    if (data && link.kind === "vlan") link.vlanId = readVlanData(data).vlanId;
+    if (link.kind === undefined) delete link.kind;
+  }
+  return link;
+}
+
+// iproute2 asks for VF info and no stats when resolving a name; we ask the same.
+const GET_EXT_MASK = RTEXT_FILTER_VF | RTEXT_FILTER_SKIP_STATS;
+
+/** `ip link show dev <name>`: RTM_GETLINK by IFLA_IFNAME (no dump). */
+export function linkGetByNameRequest(name: string): Request {
+  return {
+    type: RTM_GETLINK,
+    flags: NLM_F_REQUEST,
+    body: body((w) => {
+      writeIfInfo(w);
+      w.attrU32(IFLA_EXT_MASK, GET_EXT_MASK).attrString(IFLA_IFNAME, name);
+    }),
+  };
+}
+
+/** RTM_GETLINK by ifindex. */
+export function linkGetByIndexRequest(index: number): Request {
+  return { type: RTM_GETLINK, flags: NLM_F_REQUEST, body: body((w) => writeIfInfo(w, { index })) };
+}
+
+/** `ip link show`: dump of every link. */
+export function linkDumpRequest(): Request {
+  return {
+    type: RTM_GETLINK,
+    flags: NLM_F_REQUEST | NLM_F_DUMP,
+    body: body((w) => {
+      writeIfInfo(w, { family: AF_PACKET });
+      w.attrU32(IFLA_EXT_MASK, RTEXT_FILTER_VF);
+    }),
+  };
+}
+
+/** `ip link del dev <index>`. */
+export function linkDelRequest(index: number): Request {
+  return { type: RTM_DELLINK, flags: NLM_F_REQUEST | NLM_F_ACK, body: body((w) => writeIfInfo(w, { index })) };
+}
+
+/** Attributes shared by "add" and "set" and by a veth peer; written in iproute2's order. */
+export interface LinkAttrs {
+  name?: string;
+  mtu?: number;
+  mac?: string;
+  /** IFLA_LINK: parent device (vlan). */
+  parent?: number;
+  /** IFLA_MASTER; 0 detaches (nomaster). */
+  master?: number;
+  /** IFLA_NET_NS_FD: create in / move to the netns behind this fd. */
+  netnsFd?: number;
+}
+
+function writeLinkAttrs(w: Writer, a: LinkAttrs): void {
+  if (a.mtu !== undefined) w.attrU32(IFLA_MTU, a.mtu);
+  if (a.mac !== undefined) w.attrBytes(IFLA_ADDRESS, parseMac(a.mac));
+  if (a.parent !== undefined) w.attrU32(IFLA_LINK, a.parent);
+  if (a.master !== undefined) w.attrU32(IFLA_MASTER, a.master);
+  if (a.netnsFd !== undefined) w.attrU32(IFLA_NET_NS_FD, a.netnsFd);
+  if (a.name !== undefined) w.attrString(IFLA_IFNAME, a.name);
+}
+
+/** IFLA_LINKINFO { IFLA_INFO_KIND (no NUL, as iproute2 sends it), IFLA_INFO_DATA }. */
+function writeLinkInfo(w: Writer, kind: string, data?: (w: Writer) => void): void {
+  w.attr(IFLA_LINKINFO, (li) => {
+    li.attrBytes(IFLA_INFO_KIND, new TextEncoder().encode(kind));
+    if (data) li.attr(IFLA_INFO_DATA, data);
+  });
+}
+
+export interface LinkAddOptions {
+  /** Fail with EEXIST when the name is taken (default true; false updates the existing link). */
+  exclusive?: boolean;
+}
+
+function newLink(opts: LinkAddOptions | undefined, fill: (w: Writer) => void): Request {
+  const excl = opts?.exclusive ?? true ? NLM_F_EXCL : 0;
+  return {
+    type: RTM_NEWLINK,
+    flags: NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | excl,
+    body: body((w) => {
+      writeIfInfo(w);
+      fill(w);
+    }),
+  };
+}
+
+export interface BridgeSpec extends BridgeOptions {
+  name: string;
+  mtu?: number;
+  mac?: string;
+}
+
+/** `ip link add <name> [mtu M] [address MAC] type bridge [vlan_filtering 1] [vlan_default_pvid N]`. */
+export function bridgeAddRequest(spec: BridgeSpec, opts?: LinkAddOptions): Request {
+  return newLink(opts, (w) => {
+    writeLinkAttrs(w, { mtu: spec.mtu, mac: spec.mac, name: spec.name });
+    writeLinkInfo(w, "bridge", hasBridgeData(spec) ? (d) => writeBridgeData(d, spec) : undefined);
+  });
+}
+
+export interface VethSpec {
+  name: string;
+  mtu?: number;
+  mac?: string;
+  peer: { name: string; mtu?: number; mac?: string; netnsFd?: number };
+}
+
+/** `ip link add <name> [mtu] [address] type veth peer name <p> [mtu] [address] [netns <fd>]`. */
+export function vethAddRequest(spec: VethSpec, opts?: LinkAddOptions): Request {
+  return newLink(opts, (w) => {
+    writeLinkAttrs(w, { mtu: spec.mtu, mac: spec.mac, name: spec.name });
+    writeLinkInfo(w, "veth", (d) => writeVethData(d, (p) => writeLinkAttrs(p, spec.peer)));
+  });
+}
+
+export interface VlanSpec {
+  name: string;
+  parent: number;
+  vid: number;
+  mtu?: number;
+  mac?: string;
+}
+
+/** `ip link add link <parent> name <name> [mtu] type vlan id <vid>`. */
+export function vlanAddRequest(spec: VlanSpec, opts?: LinkAddOptions): Request {
+  return newLink(opts, (w) => {
+    writeLinkAttrs(w, { mtu: spec.mtu, mac: spec.mac, parent: spec.parent, name: spec.name });
+    writeLinkInfo(w, "vlan", (d) => writeVlanData(d, spec.vid));
+  });
+}
+
+export interface LinkChanges {
+  up?: boolean;
+  promisc?: boolean;
+  mtu?: number;
+  mac?: string;
+  /** Enslave to this bridge index; null = nomaster. */
+  master?: number | null;
+  /** Rename. */
+  name?: string;
+  /** Move to the netns behind this fd. */
+  netnsFd?: number;
+}
+
+/** `ip link set dev <index> …`: RTM_NEWLINK without NLM_F_CREATE on an existing index, as iproute2 does. */
+export function linkSetRequest(index: number, c: LinkChanges): Request {
+  let flags = 0;
+  let change = 0;
+  if (c.up !== undefined) {
+    change |= IFF_UP;
+    if (c.up) flags |= IFF_UP;
+  }
+  if (c.promisc !== undefined) {
+    change |= IFF_PROMISC;
+    if (c.promisc) flags |= IFF_PROMISC;
+  }
+  return {
+    type: RTM_NEWLINK,
+    flags: NLM_F_REQUEST | NLM_F_ACK,
+    body: body((w) => {
+      writeIfInfo(w, { index, flags, change });
+      writeLinkAttrs(w, {
+        mtu: c.mtu,
+        mac: c.mac,
+        master: c.master === null ? 0 : c.master,
+        netnsFd: c.netnsFd,
+        name: c.name,
+      });
+    }),
+  };
+}

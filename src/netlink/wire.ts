@@ -1,0 +1,67 @@
+import ipaddr from "ipaddr.js";
+import type { Writer } from "./attrs.ts";
+import { AF_INET, AF_INET6 } from "./constants.ts";
+
+/** Small shared encoders: the fixed headers in front of attributes, addresses and MACs. */
+
+export interface IfInfo {
+  family?: number;
+  /** ARPHRD_* device type; 0 in requests. */
+  type?: number;
+  index?: number;
+  flags?: number;
+  change?: number;
+}
+
+/** struct ifinfomsg { u8 family; u8 pad; u16 type; i32 index; u32 flags; u32 change; } */
+export function writeIfInfo(w: Writer, h: IfInfo = {}): void {
+  w.u8(h.family ?? 0).u8(0).u16(h.type ?? 0).i32(h.index ?? 0).u32(h.flags ?? 0).u32(h.change ?? 0);
+}
+
+export function readIfInfo(p: Uint8Array): Required<IfInfo> {
+  if (p.byteLength < 16) throw new Error("short ifinfomsg");
+  const v = new DataView(p.buffer, p.byteOffset, p.byteLength);
+  return { family: v.getUint8(0), type: v.getUint16(2, true), index: v.getInt32(4, true), flags: v.getUint32(8, true), change: v.getUint32(12, true) };
+}
+
+export const IFINFOMSG_LEN = 16;
+
+/** "02:00:00:00:00:0a" -> bytes; throws on anything that is not colon-separated hex. */
+export function parseMac(mac: string): Uint8Array {
+  const parts = mac.split(/[:-]/);
+  if (parts.length < 6 || parts.some((p) => !/^[0-9a-fA-F]{1,2}$/.test(p))) throw new Error(`invalid MAC address ${JSON.stringify(mac)}`);
+  return Uint8Array.from(parts.map((p) => Number.parseInt(p, 16)));
+}
+
+export function formatMac(b: Uint8Array): string {
+  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join(":");
+}
+
+export interface IpBytes {
+  family: typeof AF_INET | typeof AF_INET6;
+  bytes: Uint8Array;
+}
+
+/** Parses an IP literal (no prefix) with ipaddr.js; IPv4-mapped IPv6 stays IPv6, as on the wire. */
+export function parseIp(ip: string): IpBytes {
+  const a = ipaddr.parse(ip);
+  return { family: a.kind() === "ipv4" ? AF_INET : AF_INET6, bytes: Uint8Array.from(a.toByteArray()) };
+}
+
+/** "10.1.2.3/24" -> address bytes and prefix length (host bits kept: it is an interface address). */
+export function parseCidr(cidr: string): IpBytes & { prefixLen: number } {
+  const [addr, prefix] = ipaddr.parseCIDR(cidr);
+  return {
+    family: addr.kind() === "ipv4" ? AF_INET : AF_INET6,
+    bytes: Uint8Array.from(addr.toByteArray()),
+    prefixLen: prefix,
+  };
+}
+
+export function formatIp(b: Uint8Array): string {
+  return ipaddr.fromByteArray(Array.from(b)).toString();
+}
+
+export function familyOfLength(len: number): number {
+  return len === 4 ? AF_INET : AF_INET6;
+}

@@ -1,0 +1,136 @@
+import { CString, dlopen, FFIType, read } from "bun:ffi";
+
+/**
+ * The one bun:ffi binding to libc. Every wrapper returns `{ ret, errno }` with errno read
+ * immediately after the call, before any other JS can run a libc function that clobbers it.
+ * The library is opened lazily so that VERSION and pure-config paths never pay for dlopen.
+ *
+ * Pointer arguments take a Uint8Array (bun:ffi passes its data pointer); size_t arguments are
+ * declared 64-bit so the callee never sees garbage in the upper half of the register.
+ */
+const symbols = {
+  __errno_location: { args: [], returns: FFIType.ptr },
+  strerror: { args: [FFIType.i32], returns: FFIType.ptr },
+  flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+  close: { args: [FFIType.i32], returns: FFIType.i32 },
+  setns: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+  socket: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+  bind: { args: [FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
+  getsockname: { args: [FFIType.i32, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
+  setsockopt: { args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
+  sendto: {
+    args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32, FFIType.ptr, FFIType.u32],
+    returns: FFIType.i64_fast,
+  },
+  recvfrom: {
+    args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32, FFIType.ptr, FFIType.ptr],
+    returns: FFIType.i64_fast,
+  },
+  poll: { args: [FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i32 },
+} as const;
+
+type Libc = ReturnType<typeof dlopen<typeof symbols>>["symbols"];
+
+let libc: Libc | undefined;
+
+function lib(): Libc {
+  libc ??= dlopen("libc.so.6", symbols).symbols;
+  return libc;
+}
+
+export interface SysResult {
+  ret: number;
+  errno: number;
+}
+
+function errno(l: Libc): number {
+  const p = l.__errno_location();
+  return p === null ? 0 : read.i32(p, 0);
+}
+
+function call(fn: (l: Libc) => number | bigint): SysResult {
+  const l = lib();
+  const ret = Number(fn(l));
+  return { ret, errno: ret < 0 ? errno(l) : 0 };
+}
+
+export const LOCK_SH = 1;
+export const LOCK_EX = 2;
+export const LOCK_NB = 4;
+export const LOCK_UN = 8;
+
+export function flock(fd: number, operation: number): SysResult {
+  return call((l) => l.flock(fd, operation));
+}
+
+export const CLONE_NEWNET = 0x40000000;
+export const AF_NETLINK = 16;
+export const SOCK_RAW = 3;
+export const SOCK_CLOEXEC = 0o2000000;
+export const SOL_SOCKET = 1;
+export const SO_SNDBUF = 7;
+export const SO_RCVBUF = 8;
+export const MSG_DONTWAIT = 0x40;
+export const MSG_TRUNC = 0x20;
+export const POLLIN = 0x1;
+
+export function close(fd: number): SysResult {
+  return call((l) => l.close(fd));
+}
+
+/** setns(2) on the calling thread, which for us is always the JS thread. */
+export function setns(fd: number, nstype: number): SysResult {
+  return call((l) => l.setns(fd, nstype));
+}
+
+export function socket(domain: number, type: number, protocol: number): SysResult {
+  return call((l) => l.socket(domain, type, protocol));
+}
+
+export function bind(fd: number, addr: Uint8Array): SysResult {
+  return call((l) => l.bind(fd, addr, addr.byteLength));
+}
+
+/** Fills `addr` with the socket's own address; returns the length the kernel wrote in `ret`. */
+export function getsockname(fd: number, addr: Uint8Array): SysResult {
+  const len = new Uint32Array([addr.byteLength]);
+  const r = call((l) => l.getsockname(fd, addr, len));
+  return r.ret < 0 ? r : { ret: len[0] ?? 0, errno: 0 };
+}
+
+export function setsockopt(fd: number, level: number, name: number, value: Uint8Array): SysResult {
+  return call((l) => l.setsockopt(fd, level, name, value, value.byteLength));
+}
+
+/** setsockopt with a C `int` value, the common case. */
+export function setsockoptInt(fd: number, level: number, name: number, value: number): SysResult {
+  return setsockopt(fd, level, name, new Uint8Array(new Int32Array([value]).buffer));
+}
+
+/** sendto(2) with a destination address (for netlink: the kernel, pid 0). */
+export function sendto(fd: number, buf: Uint8Array, flags: number, addr: Uint8Array): SysResult {
+  return call((l) => l.sendto(fd, buf, buf.byteLength, flags, addr, addr.byteLength));
+}
+
+/** recvfrom(2) without a source address: netlink senders are checked from the message header. */
+export function recv(fd: number, buf: Uint8Array, flags: number): SysResult {
+  return call((l) => l.recvfrom(fd, buf, buf.byteLength, flags, null, null));
+}
+
+/**
+ * poll(2) for readability of one fd. Returns ret 1 when readable, 0 on timeout.
+ * Blocks the JS thread for at most `timeoutMs`; callers keep the slices short.
+ */
+export function pollIn(fd: number, timeoutMs: number): SysResult {
+  const pfd = new Uint8Array(8);
+  const view = new DataView(pfd.buffer);
+  view.setInt32(0, fd, true);
+  view.setInt16(4, POLLIN, true);
+  return call((l) => l.poll(pfd, 1, Math.max(0, Math.floor(timeoutMs))));
+}
+
+/** libc's text for an errno, e.g. "No such file or directory". */
+export function strerror(errnum: number): string {
+  const p = lib().strerror(errnum);
+  return p === null ? `errno ${errnum}` : new CString(p).toString();
+}

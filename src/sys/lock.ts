@@ -1,0 +1,60 @@
+import { closeSync, mkdirSync, openSync } from "node:fs";
+import { dirname } from "node:path";
+import { CniError, ErrorCode } from "../cni/errors.ts";
+import { Errno, errnoName } from "./errno.ts";
+import { flock, LOCK_EX, LOCK_NB, LOCK_UN } from "./libc.ts";
+
+export interface LockOptions {
+  /** How long to keep retrying before giving up with CNI code 11 (try again later). */
+  timeoutMs: number;
+  /** Directory mode when the lock's folder must be created. */
+  dirMode?: number;
+  /** File mode when the lock file must be created. */
+  fileMode?: number;
+}
+
+export interface HeldLock extends Disposable {
+  release(): void;
+}
+
+/**
+ * flock(2) on `path`, the same lock the Go reference takes (fcntl locks would not interoperate).
+ * Non-blocking attempts with a growing backoff keep the event loop free and the wait bounded.
+ */
+export async function lockFile(path: string, opts: LockOptions): Promise<HeldLock> {
+  mkdirSync(dirname(path), { recursive: true, mode: opts.dirMode ?? 0o755 });
+  const fd = openSync(path, "a", opts.fileMode ?? 0o600);
+  const deadline = Date.now() + opts.timeoutMs;
+  let pause = 1;
+  for (;;) {
+    const { ret, errno } = flock(fd, LOCK_EX | LOCK_NB);
+    if (ret === 0) break;
+    if (errno !== Errno.EWOULDBLOCK && errno !== Errno.EINTR) {
+      closeSync(fd);
+      throw new CniError(ErrorCode.Internal, `failed to lock ${path}: ${errnoName(errno)}`);
+    }
+    if (Date.now() >= deadline) {
+      closeSync(fd);
+      throw new CniError(ErrorCode.TryAgainLater, `timed out waiting for lock ${path}`);
+    }
+    await Bun.sleep(pause);
+    pause = Math.min(pause * 2, 50);
+  }
+  let held = true;
+  const release = (): void => {
+    if (!held) return;
+    held = false;
+    flock(fd, LOCK_UN);
+    closeSync(fd);
+  };
+  return { release, [Symbol.dispose]: release };
+}
+
+export async function withFileLock<T>(path: string, opts: LockOptions, fn: () => Promise<T>): Promise<T> {
+  const lock = await lockFile(path, opts);
+  try {
+    return await fn();
+  } finally {
+    lock.release();
+  }
+}

@@ -1,0 +1,33 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import type { NetNs } from "./netns.ts";
+import { withNetnsSync } from "./netns.ts";
+
+/**
+ * Path under /proc/sys for a sysctl name. Slashed names ("net/ipv6/conf/eth0.100/accept_ra")
+ * are used as they are. Dotted names follow sysctl(8): dots separate levels and a slash stands
+ * for a dot inside one level ("net.ipv6.conf.eth0/100.accept_ra").
+ */
+export function sysctlPath(name: string): string {
+  let rel = name.startsWith("/proc/sys/") ? name.slice("/proc/sys/".length) : name.replace(/^\/+/, "");
+  const firstDot = rel.indexOf(".");
+  const firstSlash = rel.indexOf("/");
+  const dotted = firstDot >= 0 && (firstSlash < 0 || firstDot < firstSlash);
+  if (dotted) rel = rel.replace(/[./]/g, (c) => (c === "." ? "/" : "."));
+  if (rel.split("/").some((part) => part === ".." || part === "")) throw new Error(`invalid sysctl name ${JSON.stringify(name)}`);
+  return `/proc/sys/${rel}`;
+}
+
+/** Reads a sysctl (trailing newline removed); inside `ns` when given. /proc/sys/net is per netns. */
+export function sysctlGet(name: string, ns?: NetNs): string {
+  const path = sysctlPath(name);
+  const read = (): string => readFileSync(path, "utf8").replace(/\n$/, "");
+  return ns === undefined ? read() : withNetnsSync(ns, read);
+}
+
+/** Writes a sysctl; inside `ns` when given. Errors are node:fs errors (code ENOENT, EACCES, …). */
+export function sysctlSet(name: string, value: string, ns?: NetNs): void {
+  const path = sysctlPath(name);
+  const write = (): void => writeFileSync(path, value);
+  if (ns === undefined) write();
+  else withNetnsSync(ns, write);
+}

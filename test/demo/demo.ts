@@ -1,0 +1,132 @@
+/**
+ * `make demo`: tscni end to end, in a throwaway network + mount namespace (nothing touches the
+ * machine's own network, /run or /var/lib/cni). Installs the built binary into a temp bin dir
+ * with a default conflist, attaches two "containers" with `tscni run add`, shows their
+ * addresses, pings between them, hits a mapped port, deletes both and shows nothing is left.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const root = resolve(import.meta.dir, "../..");
+const tscni = join(root, "dist/tscni");
+const PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+function sh(argv: string[], opts: { quiet?: boolean; allowFail?: boolean } = {}): string {
+  if (opts.quiet !== true) console.log(`\x1b[2m$ ${argv.join(" ")}\x1b[0m`);
+  const r = Bun.spawnSync(argv, { env: { PATH }, stdout: "pipe", stderr: "pipe" });
+  const out = r.stdout.toString();
+  if (r.exitCode !== 0 && opts.allowFail !== true) {
+    throw new Error(`${argv.join(" ")} exited ${r.exitCode}: ${r.stderr.toString()}${out}`);
+  }
+  if (opts.quiet !== true && out.trim() !== "") console.log(out.trimEnd());
+  return out;
+}
+
+function step(title: string): void {
+  console.log(`\n\x1b[1m== ${title}\x1b[0m`);
+}
+
+async function inner(): Promise<void> {
+  sh(["mount", "-t", "tmpfs", "tmpfs", "/run"], { quiet: true });
+  sh(["ip", "link", "set", "lo", "up"], { quiet: true });
+  const tmp = mkdtempSync(join(tmpdir(), "tscni-demo-"));
+  const containers: Bun.Subprocess[] = [];
+  try {
+    const bin = join(tmp, "bin");
+    const conf = join(tmp, "net.d");
+    const cache = join(tmp, "cache");
+    step("install tscni with a default network (10.123.0.0/24)");
+    sh([tscni, "install", "--dir", bin, "--conf-dir", conf, "--default-network", "10.123.0.0/24"]);
+    // Keep host-local's state in the temp dir too.
+    const file = join(conf, "10-tscni.conflist");
+    const c = JSON.parse(readFileSync(file, "utf8")) as { plugins: { ipam?: Record<string, unknown> }[] };
+    for (const p of c.plugins) if (p.ipam) p.ipam.dataDir = join(tmp, "ipam");
+    writeFileSync(file, JSON.stringify(c, null, 2));
+
+    step("two containers");
+    const ns: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const p = Bun.spawn(["unshare", "--net", "--", "sleep", "600"], { env: { PATH }, stdin: "ignore", stdout: "ignore", stderr: "inherit" });
+      containers.push(p);
+      const path = `/proc/${p.pid}/ns/net`;
+      const self = sh(["readlink", "/proc/self/ns/net"], { quiet: true });
+      while (sh(["readlink", path], { quiet: true, allowFail: true }) === self) await Bun.sleep(5);
+      ns.push(path);
+    }
+    const [a = "", b = ""] = ns;
+    const run = (verb: string, path: string, id: string, extra: string[] = []): string =>
+      sh([tscni, "run", verb, "tscni", path, "--container-id", id, "--conf-dir", conf, "--bin-dir", bin, "--cache-dir", cache, ...extra]);
+
+    step("tscni run add (container A publishes 8080 -> 80)");
+    const pm = JSON.stringify({ portMappings: [{ hostPort: 8080, containerPort: 80, protocol: "tcp" }] });
+    const ra = JSON.parse(run("add", a, "demo-a", ["--cap-args", pm])) as { ips: { address: string }[] };
+    run("add", b, "demo-b");
+    const ipA = (ra.ips[0]?.address ?? "").split("/")[0] ?? "";
+
+    step("addresses");
+    sh(["nsenter", `--net=${a}`, "ip", "-br", "addr"]);
+    sh(["nsenter", `--net=${b}`, "ip", "-br", "addr"]);
+    sh(["ip", "-br", "addr", "show", "cni0"]);
+
+    step("B pings A");
+    sh(["nsenter", `--net=${b}`, "ping", "-c", "2", "-W", "2", ipA]);
+
+    step("a mapped port: host:8080 -> A:80");
+    const server = Bun.spawn(
+      ["nsenter", `--net=${a}`, process.execPath, "-e", 'Bun.serve({port:80,hostname:"0.0.0.0",fetch:()=>new Response("hello from container A\\n")})'],
+      { env: { PATH }, stdout: "ignore", stderr: "inherit" },
+    );
+    containers.push(server);
+    let answer = "";
+    for (let i = 0; i < 100 && answer === ""; i++) {
+      await Bun.sleep(50);
+      answer = sh(["nsenter", `--net=${b}`, process.execPath, "-e", 'try{process.stdout.write(await (await fetch("http://10.123.0.1:8080")).text())}catch{}'], { quiet: true, allowFail: true });
+    }
+    console.log(`B -> 10.123.0.1:8080 answered: ${answer.trim() || "(nothing)"}`);
+    if (answer === "") throw new Error("the mapped port did not answer");
+
+    step("tscni run check, then del");
+    run("check", a, "demo-a");
+    run("del", a, "demo-a", ["--cap-args", pm]);
+    run("del", b, "demo-b");
+
+    step("nothing left");
+    const left = [
+      ...readdirSync(join(cache, "results")).map((f) => `cache: ${f}`),
+      ...readdirSync(join(tmp, "ipam", "tscni")).filter((f) => f !== "lock" && !f.startsWith("last_reserved_ip")).map((f) => `ipam: ${f}`),
+      ...sh(["ip", "-br", "link"], { quiet: true }).split("\n").filter((l) => l.startsWith("veth")).map((l) => `link: ${l}`),
+      ...sh(["iptables-save", "-t", "nat"], { quiet: true, allowFail: true }).split("\n").filter((l) => /demo-|CNI-DN|CNI-[0-9a-f]/.test(l)).map((l) => `rule: ${l}`),
+    ];
+    console.log(left.length === 0 ? "no cache entries, no reservations, no container veths, no per-container rules" : left.join("\n"));
+    if (left.length > 0) throw new Error("something was left behind");
+    console.log("\n\x1b[1mdemo ok\x1b[0m");
+  } finally {
+    for (const p of containers) p.kill("SIGKILL");
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<number> {
+  if (process.env.TSCNI_DEMO_INNER === "1") {
+    await inner();
+    return 0;
+  }
+  if (process.getuid?.() !== 0) {
+    console.error("make demo needs root (it creates network namespaces)");
+    return 1;
+  }
+  const p = Bun.spawn(["unshare", "--net", "--mount", "--propagation", "private", "--", process.execPath, import.meta.path], {
+    env: { ...process.env, TSCNI_DEMO_INNER: "1" },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  return await p.exited;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(`demo failed: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  },
+);

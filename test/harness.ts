@@ -1,0 +1,163 @@
+/**
+ * Shared test helpers: run a plugin binary exactly as a runtime would, create throwaway
+ * container namespaces inside the isolated "host" namespace, and scoped temp dirs.
+ * Preloaded by bunfig.toml, so it must stay free of side effects at import time.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+export const repoRoot = resolve(import.meta.dir, "..");
+export const distDir = join(repoRoot, "dist");
+export const referenceDir = "/usr/lib/cni";
+export const PLUGINS = ["bridge", "host-local", "loopback", "portmap"] as const;
+export const SPEC_VERSIONS = ["0.1.0", "0.2.0", "0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"] as const;
+/** Generous per-test timeout for tests that exec binaries or touch the kernel. */
+export const NETNS_TIMEOUT = 60_000;
+
+export const SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+export function isIsolatedHost(): boolean {
+  return process.env.TSCNI_ISOLATED === "1";
+}
+
+/**
+ * Netns tests must only ever run inside the runner's private network + mount namespace
+ * (test/run.ts), never in the machine's own. Calling this at the top of such a file makes a
+ * direct `bun test` of it fail loudly instead of touching the real host.
+ */
+export function requireIsolatedHost(): void {
+  if (!isIsolatedHost()) {
+    throw new Error(
+      "this test file changes kernel state: run it through test/run.ts (make test), " +
+        "which gives it a throwaway host network namespace",
+    );
+  }
+  if (process.getuid?.() !== 0) throw new Error("netns tests need root");
+}
+
+export interface TempDir extends Disposable {
+  path: string;
+}
+
+export function tempDir(prefix = "tscni-"): TempDir {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, [Symbol.dispose]: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+export interface Exec {
+  stdout: string;
+  stderr: string;
+  code: number;
+}
+
+export async function exec(argv: string[], opts: { stdin?: string; env?: Record<string, string>; cwd?: string } = {}): Promise<Exec> {
+  const proc = Bun.spawn(argv, {
+    stdin: opts.stdin === undefined ? "ignore" : new TextEncoder().encode(opts.stdin),
+    stdout: "pipe",
+    stderr: "pipe",
+    env: opts.env ?? { PATH: SYSTEM_PATH },
+    cwd: opts.cwd,
+  });
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
+  return { stdout, stderr, code };
+}
+
+/** Runs a command and fails the test with its stderr when it exits non-zero. */
+export async function mustExec(argv: string[], opts: { stdin?: string; env?: Record<string, string> } = {}): Promise<string> {
+  const r = await exec(argv, opts);
+  if (r.code !== 0) throw new Error(`${argv.join(" ")} exited ${r.code}: ${r.stderr}${r.stdout}`);
+  return r.stdout;
+}
+
+/** A container network namespace held open by a sleeping process we started (ended by PID). */
+export interface TempNetns extends AsyncDisposable {
+  path: string;
+  pid: number;
+  /** Runs argv inside this namespace (nsenter), e.g. `["ip", "-j", "addr"]`. */
+  run(argv: string[], stdin?: string): Promise<Exec>;
+}
+
+export async function tempNetns(): Promise<TempNetns> {
+  const proc = Bun.spawn(["unshare", "--net", "--", "sleep", "3600"], { stdin: "ignore", stdout: "ignore", stderr: "inherit" });
+  const path = `/proc/${proc.pid}/ns/net`;
+  const self = await Bun.file("/proc/self/ns/net").exists() ? (await exec(["readlink", "/proc/self/ns/net"])).stdout.trim() : "";
+  // unshare(1) execs sleep after switching namespaces: wait until the link shows a different netns.
+  for (let i = 0; i < 500; i++) {
+    const r = await exec(["readlink", path]);
+    if (r.code === 0 && r.stdout.trim() !== self) break;
+    await Bun.sleep(2);
+  }
+  return {
+    path,
+    pid: proc.pid,
+    run: (argv, stdin) => exec(["nsenter", `--net=${path}`, "--", ...argv], { stdin }),
+    [Symbol.asyncDispose]: async () => {
+      proc.kill("SIGKILL");
+      await proc.exited;
+    },
+  };
+}
+
+/** `ip -j …` parsed, in the given netns (default: the current one). */
+export async function ipJson<T = unknown>(args: string[], netns?: TempNetns): Promise<T> {
+  const argv = ["ip", "-j", ...args];
+  const out = netns ? await netns.run(argv) : await exec(argv);
+  if (out.code !== 0) throw new Error(`ip ${args.join(" ")}: ${out.stderr}`);
+  return JSON.parse(out.stdout === "" ? "[]" : out.stdout) as T;
+}
+
+export interface CniCall {
+  command?: string;
+  containerId?: string;
+  netns?: string;
+  ifname?: string;
+  args?: string;
+  path?: string;
+  /** Raw stdin; objects are JSON-encoded. */
+  stdin?: string | object;
+  /** Extra or overriding env; a value of undefined removes the variable. */
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+}
+
+export interface CniReply extends Exec {
+  /** stdout parsed as JSON, or undefined when empty / not JSON. */
+  json: unknown;
+}
+
+/** Runs a plugin binary as a runtime does: CNI_* env, config on stdin, one JSON document back. */
+export async function runCni(binary: string, call: CniCall): Promise<CniReply> {
+  const env: Record<string, string> = { PATH: SYSTEM_PATH };
+  const set = (k: string, v: string | undefined): void => {
+    if (v !== undefined) env[k] = v;
+  };
+  set("CNI_COMMAND", call.command);
+  set("CNI_CONTAINERID", call.containerId);
+  set("CNI_NETNS", call.netns);
+  set("CNI_IFNAME", call.ifname);
+  set("CNI_ARGS", call.args);
+  set("CNI_PATH", call.path);
+  for (const [k, v] of Object.entries(call.env ?? {})) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+  const stdin = call.stdin === undefined ? "" : typeof call.stdin === "string" ? call.stdin : JSON.stringify(call.stdin);
+  const r = await exec([binary], { stdin, env, cwd: call.cwd });
+  let json: unknown;
+  try {
+    json = r.stdout === "" ? undefined : JSON.parse(r.stdout);
+  } catch {
+    json = undefined;
+  }
+  return { ...r, json };
+}
+
+export const tscni = (plugin: string): string => join(distDir, plugin);
+export const reference = (plugin: string): string => join(referenceDir, plugin);
+
+export const SUPPORTED_VERSIONS_LINE = `CNI protocol versions supported: ${SPEC_VERSIONS.join(", ")}`;
