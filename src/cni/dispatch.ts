@@ -4,12 +4,12 @@
  */
 import { readCniEnv } from "./env.ts";
 import { CniError, ErrorCode } from "./errors.ts";
-import { goField, goMarshal, goMarshalIndent } from "./go-json.ts";
+import { goField, goMarshalIndent } from "./go-json.ts";
 import { goJsonSyntaxError } from "./go-json-syntax.ts";
 import type { CmdArgs, Env, PluginDef, Verb } from "./plugin.ts";
 import { resultToWire } from "./convert.ts";
 import { isLabelOnly } from "./label.ts";
-import { CURRENT_VERSION, gateVersion, SUPPORTED_VERSIONS } from "./version.ts";
+import { CURRENT_VERSION, gateVersion, SUPPORTED_VERSIONS, versionDocument } from "./version.ts";
 
 export interface DispatchIo {
   env: Env;
@@ -33,10 +33,6 @@ export interface PluginEntry {
 
 const VERBS: readonly string[] = ["ADD", "DEL", "CHECK", "GC", "STATUS"];
 const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.\-]*$/;
-
-export function versionDocument(): string {
-  return `${goMarshal({ cniVersion: CURRENT_VERSION, supportedVersions: SUPPORTED_VERSIONS })}\n`;
-}
 
 export function aboutText(entry: PluginEntry): string {
   return `CNI ${entry.name} plugin ${entry.buildVersion}\nCNI protocol versions supported: ${SUPPORTED_VERSIONS.join(", ")}\n`;

@@ -5,7 +5,6 @@ export {
   configVersion,
   decodeNetworkConfig,
   dispatch,
-  versionDocument,
   type DispatchIo,
   type PluginEntry,
 } from "./dispatch.ts";
@@ -38,5 +37,16 @@ export {
   resultFamily,
   SUPPORTED_VERSIONS,
   type SpecVersion,
+  versionDocument,
 } from "./version.ts";
-export { delegate, findPlugin, registerInProcessPlugins, type DelegateCall, type InProcessPlugins } from "./invoke.ts";
+export {
+  delegate,
+  execPlugin,
+  findPlugin,
+  pathDirs,
+  pluginFailure,
+  registerInProcessPlugins,
+  type DelegateCall,
+  type ExecReply,
+  type InProcessPlugins,
+} from "./invoke.ts";

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { parseResult } from "./convert.ts";
 import type { DispatchIo } from "./dispatch.ts";
 import { CniError, ErrorCode, internalError } from "./errors.ts";
-import { goMarshal } from "./go-json.ts";
+import { goField, goMarshal } from "./go-json.ts";
 import type { Env, Verb } from "./plugin.ts";
 import type { Result } from "./result.ts";
 
@@ -34,11 +34,10 @@ export interface DelegateCall {
   cniVersion: string;
 }
 
-/** First regular file named `plugin` in the CNI_PATH directories (stat follows links). */
-export function findPlugin(plugin: string, cniPath: string): string {
+/** First regular file named `plugin` in `dirs` (stat follows links), as libcni's FindInPath. */
+export function findPlugin(plugin: string, dirs: readonly string[]): string {
   if (plugin === "") throw internalError("no plugin name provided");
   if (plugin.includes("/")) throw internalError(`invalid plugin name: ${plugin}`);
-  const dirs = cniPath.split(":").filter((d) => d !== "");
   if (dirs.length === 0) throw internalError("no paths provided");
   for (const dir of dirs) {
     const candidate = join(dir, plugin);
@@ -51,6 +50,9 @@ export function findPlugin(plugin: string, cniPath: string): string {
   throw internalError(`failed to find plugin ${goMarshal(plugin)} in path [${dirs.join(" ")}]`);
 }
 
+/** CNI_PATH's directories, empty entries dropped. */
+export const pathDirs = (cniPath: string): string[] => cniPath.split(":").filter((d) => d !== "");
+
 function isThisBinary(path: string): boolean {
   try {
     const self = statSync("/proc/self/exe");
@@ -61,14 +63,15 @@ function isThisBinary(path: string): boolean {
   }
 }
 
-interface Outcome {
+export interface ExecReply {
   code: number;
   stdout: string;
   stderr: string;
+  /** Set when the process could not be started at all. */
   spawnError?: string;
 }
 
-async function runInProcess(table: InProcessPlugins, call: DelegateCall): Promise<Outcome> {
+async function runInProcess(table: InProcessPlugins, call: DelegateCall): Promise<ExecReply> {
   let stdout = "";
   let stderr = "";
   const code = await table.run(call.plugin, {
@@ -82,13 +85,11 @@ async function runInProcess(table: InProcessPlugins, call: DelegateCall): Promis
 
 const TEXT_BUSY_RETRIES = 5;
 
-async function runExec(path: string, call: DelegateCall): Promise<Outcome> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(call.env)) if (v !== undefined) env[k] = v;
-  env.CNI_COMMAND = call.command;
+/** Execs a plugin binary (argv = its path, no shell), retrying "text file busy" like libcni. */
+export async function execPlugin(path: string, env: Readonly<Record<string, string>>, stdin: Uint8Array): Promise<ExecReply> {
   for (let attempt = 0; ; attempt++) {
     try {
-      const proc = Bun.spawn([path], { env, stdin: call.stdin, stdout: "pipe", stderr: "pipe" });
+      const proc = Bun.spawn([path], { env, stdin, stdout: "pipe", stderr: "pipe" });
       const [stdout, stderr, code] = await Promise.all([
         new Response(proc.stdout).text(),
         new Response(proc.stderr).text(),
@@ -106,24 +107,36 @@ async function runExec(path: string, call: DelegateCall): Promise<Outcome> {
   }
 }
 
-function failure(o: Outcome): CniError {
-  if (o.stdout.trim() === "") {
-    if (o.stderr !== "") return internalError(`netplugin failed: ${goMarshal(o.stderr)}`);
-    return internalError(`netplugin failed with no error message: ${o.spawnError ?? `exit status ${o.code}`}`);
+/**
+ * The error a failed plugin run becomes (libcni's invoke): its own error document unchanged, or a
+ * code-0 error describing what went wrong when it printed none.
+ */
+export function pluginFailure(reply: ExecReply): CniError {
+  if (reply.stdout === "") {
+    if (reply.stderr !== "") return new CniError(0, `netplugin failed: ${goMarshal(reply.stderr)}`);
+    return new CniError(0, `netplugin failed with no error message: ${reply.spawnError ?? `exit status ${reply.code}`}`);
   }
+  let doc: unknown;
   try {
-    const e = JSON.parse(o.stdout) as { code?: unknown; msg?: unknown; details?: unknown };
-    return new CniError(
-      typeof e.code === "number" ? e.code : 0,
-      typeof e.msg === "string" ? e.msg : "",
-      typeof e.details === "string" ? e.details : "",
-    );
+    doc = JSON.parse(reply.stdout);
   } catch (err) {
     return new CniError(
       0,
-      `netplugin failed but error parsing its diagnostic message ${goMarshal(o.stdout)}: ${err instanceof Error ? err.message : String(err)}`,
+      `netplugin failed but error parsing its diagnostic message ${goMarshal(reply.stdout)}: ${err instanceof Error ? err.message : String(err)}`,
     );
   }
+  const o = typeof doc === "object" && doc !== null ? (doc as Record<string, unknown>) : {};
+  const code = goField(o, "code");
+  const msg = goField(o, "msg");
+  const details = goField(o, "details");
+  return new CniError(typeof code === "number" ? code : 0, typeof msg === "string" ? msg : "", typeof details === "string" ? details : "");
+}
+
+function execEnv(call: DelegateCall): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(call.env)) if (v !== undefined) env[k] = v;
+  env.CNI_COMMAND = call.command;
+  return env;
 }
 
 /**
@@ -131,13 +144,13 @@ function failure(o: Outcome): CniError {
  * undefined. A failing delegate's CNI error is re-thrown unchanged (same code and message).
  */
 export async function delegate(call: DelegateCall): Promise<Result | undefined> {
-  const path = findPlugin(call.plugin, call.env.CNI_PATH ?? "");
+  const path = findPlugin(call.plugin, pathDirs(call.env.CNI_PATH ?? ""));
   const table = inProcess;
   const outcome =
     table !== undefined && table.has(call.plugin) && isThisBinary(path)
       ? await runInProcess(table, call)
-      : await runExec(path, call);
-  if (outcome.code !== 0) throw failure(outcome);
+      : await execPlugin(path, execEnv(call), call.stdin);
+  if (outcome.code !== 0) throw pluginFailure(outcome);
   if (outcome.stderr !== "") process.stderr.write(outcome.stderr);
   if (call.command !== "ADD") return undefined;
   let parsed: unknown;

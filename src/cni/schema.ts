@@ -2,8 +2,8 @@
  * valibot fragments shared by the plugins, and the one decode function that applies Go's JSON
  * rules before validating. Schema and inferred type share one name.
  */
-import ipaddr from "ipaddr.js";
 import * as v from "valibot";
+import { parseCIDR, parseIP } from "../ip/index.ts";
 import { CniError, ErrorCode } from "./errors.ts";
 import { foldKeys } from "./go-json.ts";
 
@@ -13,7 +13,7 @@ export const Int = v.pipe(v.number(), v.integer("must be an integer"));
 /** An IP address in text form, validated the way Go's net.ParseIP accepts it. */
 export const IpAddr = v.pipe(
   v.string(),
-  v.check((s) => ipaddr.isValid(s) && !s.includes("%"), (i) => `invalid IP address: ${String(i.input)}`),
+  v.check((s) => parseIP(s) !== undefined, (i) => `invalid IP address: ${String(i.input)}`),
 );
 export type IpAddr = v.InferOutput<typeof IpAddr>;
 
@@ -25,13 +25,7 @@ export const Cidr = v.pipe(
 export type Cidr = v.InferOutput<typeof Cidr>;
 
 export function isCidr(s: string): boolean {
-  if (s.includes("%")) return false;
-  try {
-    ipaddr.parseCIDR(s);
-    return true;
-  } catch {
-    return false;
-  }
+  return parseCIDR(s) !== undefined;
 }
 
 export const RouteSchema = v.object({

@@ -100,3 +100,8 @@ export function gateVersion(command: string, configVersion: string): void {
     );
   }
 }
+
+/** The VERSION answer: compact, one line, always labelled 1.1.0 like the reference (§1.3). */
+export function versionDocument(): string {
+  return `${JSON.stringify({ cniVersion: CURRENT_VERSION, supportedVersions: SUPPORTED_VERSIONS })}\n`;
+}

@@ -10,13 +10,14 @@ import {
   type Attachment,
   CniError,
   parseResult,
+  pluginFailure,
   resultToWire,
   validateContainerId,
   validateIfName,
 } from "../cni/index.ts";
 import { cachedAttachments, DEFAULT_CACHE_DIR, deleteCache, readCachedResult, type RuntimeConf, writeCache } from "./cache.ts";
 import type { NetworkList, PluginConf } from "./conf.ts";
-import { errorText, type ExecReply, findInPath, type PluginExec, pluginError, spawnPlugin } from "./exec.ts";
+import { errorText, type ExecReply, findInPath, type PluginExec, spawnPlugin } from "./exec.ts";
 import { goCompact, isObject, type Json, Verbatim } from "./json.ts";
 
 const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.\-]*$/;
@@ -111,7 +112,7 @@ export class Runtime {
     const env = this.cniEnv(command, rt);
     this.calls.push({ command, plugin: p.type, path, stdin, env });
     const reply = await this.exec({ path, stdin, env });
-    if (reply.code !== 0 || reply.spawnError !== undefined) throw pluginError(reply);
+    if (reply.code !== 0 || reply.spawnError !== undefined) throw pluginFailure(reply);
     if (reply.stderr !== "") this.stderr(reply.stderr);
     return reply;
   }

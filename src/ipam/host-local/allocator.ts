@@ -4,7 +4,7 @@
  * The caller holds the store's lock.
  */
 import type { IpConfig } from "../../cni/index.ts";
-import { type Addr, equalIP, ipString, nextIP, parseIP } from "./ip.ts";
+import { type Addr, equalIP, ipString, nextIP, parseIP } from "../../ip/index.ts";
 import { type Range, rangeContains, rangeFor, type RangeSet, rangeSetContains, rangeSetString } from "./range.ts";
 import type { Store } from "./store.ts";
 

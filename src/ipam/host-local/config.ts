@@ -13,7 +13,7 @@ import {
   parseCniArgs,
   type Route,
 } from "../../cni/index.ts";
-import { type Addr, ipString, type ParsedCidr, parseCIDR, parseIP } from "./ip.ts";
+import { type Addr, ipString, type ParsedCidr, parseCIDR, parseIP } from "../../ip/index.ts";
 import { canonicalizeRangeSet, isIPv4Set, type RangeInput, type RangeSet, rangeSetsOverlap } from "./range.ts";
 
 /** One range as written: addresses stay text here and are parsed with Go's rules afterwards. */

@@ -17,7 +17,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { lockFile } from "../../sys/index.ts";
-import { parseIP, ipString } from "./ip.ts";
+import { parseIP, ipString } from "../../ip/index.ts";
 import { networkDir } from "./paths.ts";
 import {
   isBookkeeping,

@@ -1,7 +1,7 @@
 /** Pure selection logic for GC and STATUS, kept apart from the store so it is unit-testable. */
 import type { Attachment } from "../../cni/index.ts";
 import { goTrim } from "./go-text.ts";
-import { equalIP, parseIP, toBigInt } from "./ip.ts";
+import { equalIP, parseIP, toBigInt } from "../../ip/index.ts";
 import { rangeContains, type RangeSet } from "./range.ts";
 import type { Reservation } from "./store.ts";
 

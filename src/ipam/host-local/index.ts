@@ -47,4 +47,4 @@ export {
 export { exhaustedSets, staleReservations } from "./gc.ts";
 export { parseResolvConf, parseResolvConfText } from "./resolv.ts";
 export { checkAttachment, networkDir } from "./paths.ts";
-export { type Addr, ipString, parseCIDR, parseIP, type ParsedCidr } from "./ip.ts";
+export { type Addr, ipString, parseCIDR, parseIP, type ParsedCidr } from "../../ip/index.ts";

@@ -16,7 +16,7 @@ import {
   type ParsedCidr,
   sameFamily,
   toBigInt,
-} from "./ip.ts";
+} from "../../ip/index.ts";
 
 /** A range as configured, after IP parsing but before defaults. `subnet` undefined = absent. */
 export interface RangeInput {

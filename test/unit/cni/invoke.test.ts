@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { CniError, delegate, findPlugin } from "../../../src/cni/index.ts";
+import { CniError, delegate, findPlugin, pathDirs } from "../../../src/cni/index.ts";
 import { tempDir } from "../../harness.ts";
 
 function fakePlugin(dir: string, name: string, script: string): void {
@@ -15,10 +15,10 @@ const call = (dir: string, plugin: string, command: "ADD" | "DEL" = "ADD") =>
 
 describe("findPlugin (checklist §1.14)", () => {
   test("error messages", () => {
-    expect(() => findPlugin("", "/a")).toThrow("no plugin name provided");
-    expect(() => findPlugin("a/b", "/a")).toThrow("invalid plugin name: a/b");
-    expect(() => findPlugin("x", "")).toThrow("no paths provided");
-    expect(() => findPlugin("nope", "/dir1:/dir2")).toThrow('failed to find plugin "nope" in path [/dir1 /dir2]');
+    expect(() => findPlugin("", ["/a"])).toThrow("no plugin name provided");
+    expect(() => findPlugin("a/b", ["/a"])).toThrow("invalid plugin name: a/b");
+    expect(() => findPlugin("x", pathDirs(""))).toThrow("no paths provided");
+    expect(() => findPlugin("nope", pathDirs("/dir1::/dir2"))).toThrow('failed to find plugin "nope" in path [/dir1 /dir2]');
   });
 
   test("first regular file wins; directories are skipped", () => {
@@ -26,7 +26,7 @@ describe("findPlugin (checklist §1.14)", () => {
     using b = tempDir();
     mkdirSync(join(a.path, "p"));
     fakePlugin(b.path, "p", "exit 0");
-    expect(findPlugin("p", `${a.path}:${b.path}`)).toBe(join(b.path, "p"));
+    expect(findPlugin("p", [a.path, b.path])).toBe(join(b.path, "p"));
   });
 });
 
@@ -49,12 +49,13 @@ printf '{"ips":[{"address":"10.0.0.2/24","gateway":"10.0.0.1"}]}'`,
     expect((err as CniError).toJSON()).toEqual({ code: 11, msg: "busy", details: "d" });
   });
 
-  test("empty stdout: stderr becomes the message; unparsable stdout is code 0", async () => {
+  test("no error document: code 0 with libcni's wording", async () => {
     using dir = tempDir();
     fakePlugin(dir.path, "quiet", `echo oops >&2; exit 1`);
     fakePlugin(dir.path, "garbled", `printf 'not json'; exit 1`);
     fakePlugin(dir.path, "silent", `exit 1`);
-    expect(((await call(dir.path, "quiet").catch((e: unknown) => e)) as CniError).message).toBe('netplugin failed: "oops\\n"');
+    const quiet = (await call(dir.path, "quiet").catch((e: unknown) => e)) as CniError;
+    expect(quiet.toJSON()).toEqual({ code: 0, msg: 'netplugin failed: "oops\\n"' });
     const garbled = (await call(dir.path, "garbled").catch((e: unknown) => e)) as CniError;
     expect(garbled.code).toBe(0);
     expect(garbled.message).toStartWith('netplugin failed but error parsing its diagnostic message "not json": ');

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { allocateAll, allocateFromSet, candidates } from "../../../src/ipam/host-local/allocator.ts";
-import { ipString, parseCIDR, parseIP } from "../../../src/ipam/host-local/ip.ts";
+import { ipString, parseCIDR, parseIP } from "../../../src/ip/index.ts";
 import { MemoryStore } from "../../../src/ipam/host-local/memory-store.ts";
 import { canonicalizeRangeSet, type RangeInput, type RangeSet } from "../../../src/ipam/host-local/range.ts";
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { loadHostLocalConfig } from "../../../src/ipam/host-local/config.ts";
-import { ipString } from "../../../src/ipam/host-local/ip.ts";
+import { ipString } from "../../../src/ip/index.ts";
 import { rangeSetString } from "../../../src/ipam/host-local/range.ts";
 
 const net = (ipam: unknown, extra: Record<string, unknown> = {}): Record<string, unknown> => ({

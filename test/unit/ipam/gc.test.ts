@@ -3,7 +3,7 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir } from "../../harness.ts";
 import { exhaustedSets, staleReservations } from "../../../src/ipam/host-local/gc.ts";
-import { parseCIDR } from "../../../src/ipam/host-local/ip.ts";
+import { parseCIDR } from "../../../src/ip/index.ts";
 import { MemoryStore } from "../../../src/ipam/host-local/memory-store.ts";
 import { hostLocal, hostLocalGc, hostLocalStatus } from "../../../src/ipam/host-local/plugin.ts";
 import { canonicalizeRangeSet } from "../../../src/ipam/host-local/range.ts";

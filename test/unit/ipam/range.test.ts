@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { parseCIDR, parseIP } from "../../../src/ipam/host-local/ip.ts";
+import { parseCIDR, parseIP } from "../../../src/ip/index.ts";
 import {
   canonicalizeRange,
   canonicalizeRangeSet,

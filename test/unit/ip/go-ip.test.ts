@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { ipString, nextIP, parseCIDR, parseIP } from "../../../src/ipam/host-local/ip.ts";
+import { ipString, nextIP, parseCIDR, parseIP } from "../../../src/ip/index.ts";
 
 describe("Go-compatible IP parsing", () => {
   test.each([

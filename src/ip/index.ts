@@ -1,0 +1,17 @@
+export {
+  type Addr,
+  bitLength,
+  compareIP,
+  equalIP,
+  fromBigInt,
+  inSubnet,
+  ipString,
+  lastAddress,
+  networkAddress,
+  nextIP,
+  parseCIDR,
+  parseIP,
+  type ParsedCidr,
+  sameFamily,
+  toBigInt,
+} from "./go-ip.ts";
