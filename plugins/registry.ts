@@ -9,6 +9,7 @@ export type PluginName = (typeof PLUGIN_NAMES)[number];
 const loaders: Partial<Record<PluginName, () => Promise<PluginDef>>> = {
   "host-local": async () => (await import("./host-local/index.ts")).hostLocal,
   loopback: async () => (await import("./loopback/index.ts")).loopback,
+  portmap: async () => (await import("./portmap/index.ts")).portmap,
 };
 
 export function isPluginName(name: string): name is PluginName {

@@ -10,6 +10,7 @@ export async function pluginValidators(): Promise<Readonly<Record<string, Plugin
   const schemas: Record<string, GenericSchema> = {
     loopback: (await import("./loopback/config.ts")).LoopbackConfig,
     "host-local": (await import("./host-local/config.ts")).HostLocalNetConf,
+    portmap: (await import("./portmap/config.ts")).PortmapConfig,
   };
   return Object.fromEntries(Object.entries(schemas).map(([type, schema]) => [type, schemaValidator(schema)]));
 }

@@ -83,3 +83,4 @@ export { setupMasq, teardownMasq } from "./masq.ts";
 export { setupSpoofCheck, teardownSpoofCheck } from "./spoofcheck.ts";
 export { checkPortmap, setupPortmap, teardownPortmap } from "./portmap.ts";
 export { gcPortmap, type PortmapGcRequest, portmapIptablesGc, portmapNftGcOps, staleDnatChains } from "./gc.ts";
+export { gcMasq, type MasqGcRequest, masqIptablesGc, masqNftGcOps, staleMasqChains } from "./masq-gc.ts";

@@ -189,3 +189,40 @@ export const RT_SCOPE_NOWHERE = 255;
 export const RTN_UNSPEC = 0;
 export const RTN_UNICAST = 1;
 export const RTN_LOCAL = 2;
+/** rtmsg flag: report the table the lookup hit (`ip route get` sets it). */
+export const RTM_F_LOOKUP_TABLE = 0x1000;
+
+// linux/netfilter/nfnetlink.h: the message type is (subsystem << 8) | message
+export const NFNETLINK_V0 = 0;
+export const NFNL_SUBSYS_CTNETLINK = 1;
+
+// linux/netfilter/nfnetlink_conntrack.h
+export const IPCTNL_MSG_CT_NEW = 0;
+export const IPCTNL_MSG_CT_GET = 1;
+export const IPCTNL_MSG_CT_DELETE = 2;
+export const CTA_TUPLE_ORIG = 1;
+export const CTA_TUPLE_REPLY = 2;
+export const CTA_ID = 12;
+export const CTA_ZONE = 18;
+export const CTA_FILTER = 25;
+export const CTA_FILTER_ORIG_FLAGS = 1;
+export const CTA_FILTER_REPLY_FLAGS = 2;
+export const CTA_TUPLE_IP = 1;
+export const CTA_TUPLE_PROTO = 2;
+export const CTA_IP_V4_SRC = 1;
+export const CTA_IP_V4_DST = 2;
+export const CTA_IP_V6_SRC = 3;
+export const CTA_IP_V6_DST = 4;
+export const CTA_PROTO_NUM = 1;
+export const CTA_PROTO_SRC_PORT = 2;
+export const CTA_PROTO_DST_PORT = 3;
+/**
+ * CTA_FILTER_ORIG_FLAGS bits: which tuple fields a filter compares. Defined in
+ * net/netfilter/nf_conntrack_netlink.c (not uapi) but fixed by the ABI since Linux 5.10.
+ */
+export const CTA_FILTER_F_CTA_PROTO_NUM = 1 << 3;
+export const CTA_FILTER_F_CTA_PROTO_DST_PORT = 1 << 5;
+
+// linux/in.h
+export const IPPROTO_TCP = 6;
+export const IPPROTO_UDP = 17;

@@ -34,7 +34,7 @@ import {
 import type { BridgePort, PortSettings, PortVlanSpec } from "./port.ts";
 import { decodePort, portDumpRequest, portSetRequest, portVlanRequest } from "./port.ts";
 import type { Route, RouteAddMode, RouteSpec } from "./route.ts";
-import { decodeRoute, routeAddRequest, routeDelRequest, routeDumpRequest } from "./route.ts";
+import { decodeRoute, routeAddRequest, routeDelRequest, routeDumpRequest, routeGetRequest } from "./route.ts";
 import type { Transport } from "./socket.ts";
 import { NetlinkSocket } from "./socket.ts";
 
@@ -217,6 +217,11 @@ export class Rtnl implements Disposable {
     this.#conn.ack(`route del ${spec.dst ?? "default"}`, routeDelRequest(spec));
   }
 
+  /** `ip route get <ip>`: the route the kernel would use. ENETUNREACH/EHOSTUNREACH when none. */
+  routeGet(ip: string): Route {
+    return decodeRoute(this.#conn.get(`route get ${ip}`, routeGetRequest(ip)));
+  }
+
   /** `ip [-4|-6] route show [table <t>] [dev <oif>]`. */
   routeList(filter: RouteFilter): Route[] {
     const table = filter.table === null ? undefined : filter.table ?? 254;
@@ -261,3 +266,5 @@ export class Rtnl implements Disposable {
   }
 }
 
+export { Conntrack, conntrackDeleteUdpByDstPort } from "./conntrack-table.ts";
+export type { CtEntry } from "./conntrack.ts";

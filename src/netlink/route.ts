@@ -26,6 +26,7 @@ import {
   RTAX_MTU,
   RTM_DELROUTE,
   RTM_GETROUTE,
+  RTM_F_LOOKUP_TABLE,
   RTM_NEWROUTE,
   RTN_UNICAST,
   RTN_UNSPEC,
@@ -99,8 +100,8 @@ function parseDst(spec: RouteSpec): Dst {
 }
 
 /** struct rtmsg { family, dst_len, src_len, tos, table, protocol, scope, type; u32 flags } */
-function writeRtMsg(w: Writer, family: number, dstLen: number, table: number, protocol: number, scope: number, type: number): void {
-  w.u8(family).u8(dstLen).u8(0).u8(0).u8(table).u8(protocol).u8(scope).u8(type).u32(0);
+function writeRtMsg(w: Writer, family: number, dstLen: number, table: number, protocol: number, scope: number, type: number, flags = 0): void {
+  w.u8(family).u8(dstLen).u8(0).u8(0).u8(table).u8(protocol).u8(scope).u8(type).u32(flags);
 }
 
 function writeRoute(w: Writer, spec: RouteSpec, dst: Dst, del: boolean): void {
@@ -161,6 +162,25 @@ export function routeDumpRequest(family: number, table: number | undefined = RT_
     body: body((w) => {
       writeRtMsg(w, family, 0, 0, 0, 0, 0);
       if (table !== undefined) w.attrU32(RTA_TABLE, table);
+    }),
+  };
+}
+
+/**
+ * `ip route get <ip>`: the kernel resolves the route it would use for a packet to `ip` and
+ * answers with one RTM_NEWROUTE (dst/32 or /128, oif, prefsrc). For IPv4, RTM_F_LOOKUP_TABLE
+ * makes it report the table the lookup hit rather than main, as iproute2 asks; IPv6 with
+ * strict checking refuses any flag but RTM_F_FIB_MATCH, so iproute2 and we send none there.
+ */
+export function routeGetRequest(ip: string): Request {
+  const dst = parseIp(ip);
+  const flags = dst.family === AF_INET ? RTM_F_LOOKUP_TABLE : 0;
+  return {
+    type: RTM_GETROUTE,
+    flags: NLM_F_REQUEST,
+    body: body((w) => {
+      writeRtMsg(w, dst.family, dst.bytes.byteLength * 8, 0, 0, 0, 0, flags);
+      w.attrBytes(RTA_DST, dst.bytes);
     }),
   };
 }

@@ -18,7 +18,7 @@ mkdirSync(linkDir, { recursive: true });
 afterAll(() => rmSync(linkDir, { recursive: true, force: true }));
 
 describe("multicall dispatch by invoked name", () => {
-  test.each(["host-local", "loopback"])("%s link by absolute path answers VERSION", async (name) => {
+  test.each(["bridge", "host-local", "loopback", "portmap"])("%s link by absolute path answers VERSION", async (name) => {
     const r = await exec([tscni(name)], { env });
     expect(r.stdout).toBe(VERSION_DOC);
     expect(r.code).toBe(0);

@@ -1,0 +1,150 @@
+/**
+ * portmap's configuration: the schema (Go JSON rules via decodeConfig), then the reference's
+ * validation order (checklist §2.4.1): decode, prevResult, mark chain vs mark bit, mark bit range,
+ * backend, port numbers. tscni then also refuses what the reference only finds out half-way
+ * through applying rules (ports above 65535, unknown protocols, malformed host IPs).
+ */
+import * as v from "valibot";
+import {
+  CniError,
+  decodeConfig,
+  ErrorCode,
+  Int,
+  internalError,
+  NetConfEntries,
+  parseResult,
+  type Result,
+} from "../../src/cni/index.ts";
+import { type Backend, parseIp, type PortMapping, type Probes, portmapBackend } from "../../src/firewall/index.ts";
+
+/** One `runtimeConfig.portMappings` entry; Go zero values for missing fields. */
+export const PortMappingEntry = v.looseObject({
+  hostPort: v.optional(Int, 0),
+  containerPort: v.optional(Int, 0),
+  protocol: v.optional(v.string(), ""),
+  hostIP: v.optional(v.string(), ""),
+});
+export type PortMappingEntry = v.InferOutput<typeof PortMappingEntry>;
+
+export const PortmapConfig = v.looseObject({
+  ...NetConfEntries,
+  backend: v.optional(v.string()),
+  snat: v.optional(v.boolean()),
+  masqAll: v.optional(v.boolean(), false),
+  markMasqBit: v.optional(Int),
+  externalSetMarkChain: v.optional(v.string()),
+  conditionsV4: v.optional(v.array(v.string())),
+  conditionsV6: v.optional(v.array(v.string())),
+  runtimeConfig: v.optional(
+    v.looseObject({
+      // A null entry decodes to Go's zero struct, which then fails the port check.
+      portMappings: v.optional(v.array(v.nullable(PortMappingEntry)), []),
+    }),
+  ),
+});
+export type PortmapConfig = v.InferOutput<typeof PortmapConfig>;
+
+export const DEFAULT_MARK_MASQ_BIT = 13;
+
+/** Everything the verbs need, validated and defaulted. */
+export interface PortmapSettings {
+  readonly network: string;
+  readonly cniVersion: string;
+  readonly prevResult: Result | undefined;
+  readonly mappings: readonly PortMapping[];
+  readonly backend: Backend;
+  readonly snat: boolean;
+  readonly masqAll: boolean;
+  readonly markMasqBit: number;
+  readonly externalSetMarkChain: string | undefined;
+  readonly conditionsV4: readonly string[] | undefined;
+  readonly conditionsV6: readonly string[] | undefined;
+}
+
+/** Step 1: the JSON shape. */
+export function decodePortmapConfig(raw: unknown): PortmapConfig {
+  return decodeConfig(PortmapConfig, raw, "failed to parse network configuration: ");
+}
+
+/** The mappings as written (zero entries for nulls), before any validation. */
+export function rawMappings(conf: PortmapConfig): PortMappingEntry[] {
+  return (conf.runtimeConfig?.portMappings ?? []).map(
+    (m) => m ?? { hostPort: 0, containerPort: 0, protocol: "", hostIP: "" },
+  );
+}
+
+function parsePrevResult(conf: PortmapConfig, cniVersion: string): Result | undefined {
+  if (conf.prevResult === undefined) return undefined;
+  try {
+    // The reference wraps the library's own "could not parse prevResult" once more.
+    return parseResult(conf.prevResult, cniVersion, "could not parse prevResult: could not parse prevResult: ");
+  } catch (err) {
+    throw internalError(CniError.from(err).message, err);
+  }
+}
+
+function checkMark(conf: PortmapConfig): void {
+  if (conf.markMasqBit !== undefined && conf.externalSetMarkChain !== undefined) {
+    throw internalError("Cannot specify externalSetMarkChain and markMasqBit");
+  }
+  if (conf.markMasqBit !== undefined && (conf.markMasqBit < 0 || conf.markMasqBit > 31)) {
+    throw internalError("MasqMarkBit must be between 0 and 31");
+  }
+}
+
+const PROTOCOLS: ReadonlySet<string> = new Set(["tcp", "udp", "sctp", "dccp"]);
+
+/**
+ * The reference's port checks (container port first, only `<= 0`), then tscni's: the upper bound,
+ * the protocol and the host IP, so a bad entry is refused before any rule is written.
+ */
+function checkMappings(entries: readonly PortMappingEntry[]): PortMapping[] {
+  for (const m of entries) {
+    if (m.containerPort <= 0) throw internalError(`Invalid container port number: ${m.containerPort}`);
+    if (m.hostPort <= 0) throw internalError(`Invalid host port number: ${m.hostPort}`);
+  }
+  return entries.map((m) => {
+    if (m.containerPort > 65535) throw internalError(`Invalid container port number: ${m.containerPort}`);
+    if (m.hostPort > 65535) throw internalError(`Invalid host port number: ${m.hostPort}`);
+    const protocol = m.protocol.toLowerCase();
+    if (!PROTOCOLS.has(protocol)) throw internalError(`unknown protocol ${JSON.stringify(m.protocol)} specified`);
+    if (m.hostIP !== "") parseIp("host IP", m.hostIP);
+    const out: PortMapping = { hostPort: m.hostPort, containerPort: m.containerPort, protocol };
+    return m.hostIP === "" ? out : { ...out, hostIP: m.hostIP };
+  });
+}
+
+/**
+ * Steps 2 to 7. `probes` decide the backend only when the config leaves it open; pass probes that
+ * answer without exec'ing anything when the call will not touch the firewall.
+ */
+export async function validatePortmapConfig(conf: PortmapConfig, cniVersion: string, probes: Probes): Promise<PortmapSettings> {
+  const prevResult = parsePrevResult(conf, cniVersion);
+  checkMark(conf);
+  const backend = await portmapBackend(conf, probes);
+  const mappings = checkMappings(rawMappings(conf));
+  return {
+    network: conf.name,
+    cniVersion,
+    prevResult,
+    mappings,
+    backend,
+    snat: conf.snat ?? true,
+    masqAll: conf.masqAll,
+    markMasqBit: conf.markMasqBit ?? DEFAULT_MARK_MASQ_BIT,
+    externalSetMarkChain: conf.externalSetMarkChain,
+    conditionsV4: conf.conditionsV4,
+    conditionsV6: conf.conditionsV6,
+  };
+}
+
+/** Re-throws a config error with the verb's prefix (ADD and DEL: `failed to parse config: `). */
+export async function withPrefix<T>(prefix: string, fn: () => T | Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    const e = CniError.from(err);
+    if (prefix === "" || e.code !== ErrorCode.Internal) throw e;
+    throw new CniError(e.code, `${prefix}${e.message}`, e.details, { cause: err });
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * The portmap meta plugin: forwards host ports to the container address the previous plugin
+ * reported, with iptables or nftables, and passes that result through. Behaviour follows
+ * checklist §2.4; the deliberate differences are listed in docs/compatibility-portmap.md.
+ */
+import {
+  type CmdArgs,
+  CniError,
+  ErrorCode,
+  gcAttachments,
+  internalError,
+  type PluginDef,
+  type Result,
+} from "../../src/cni/index.ts";
+import {
+  type ApplyOptions,
+  type Backend,
+  checkPortmap,
+  gcPortmap,
+  iptablesUsable,
+  nftablesUsable,
+  type PortMapping,
+  type PortmapRequest,
+  type Probes,
+  setupPortmap,
+  systemProbes,
+  teardownPortmap,
+} from "../../src/firewall/index.ts";
+import { decodePortmapConfig, type PortmapSettings, rawMappings, validatePortmapConfig, withPrefix } from "./config.ts";
+import { containerIps, portmapRequests } from "./container-ips.ts";
+import { type PortmapKernel, systemKernel } from "./kernel.ts";
+
+/** Everything portmap touches outside its own process; unit tests substitute fakes. */
+export interface PortmapDeps {
+  readonly probes: Probes;
+  readonly firewall: ApplyOptions;
+  readonly kernel: PortmapKernel;
+  /** Whether the chosen backend's tool works (STATUS). */
+  usable(backend: Backend): Promise<boolean>;
+  log(line: string): void;
+}
+
+/** Answers "iptables" without exec'ing anything: for calls that will not touch the firewall. */
+const NO_PROBES: Probes = { iptables: async () => true, nftables: async () => false };
+
+const PARSE_PREFIX = "failed to parse config: ";
+
+async function loadSettings(a: CmdArgs, prefix: string, probes: Probes, idleProbes = probes): Promise<PortmapSettings> {
+  return withPrefix(prefix, async () => {
+    const conf = decodePortmapConfig(a.config);
+    return validatePortmapConfig(conf, a.cniVersion, rawMappings(conf).length === 0 ? idleProbes : probes);
+  });
+}
+
+function udpPorts(mappings: readonly PortMapping[]): number[] {
+  return [...new Set(mappings.filter((m) => m.protocol === "udp").map((m) => m.hostPort))];
+}
+
+/**
+ * Stale UDP conntrack entries for the host ports would keep sending datagrams to wherever they
+ * went before (plugins#123, #1190). Failures are logged, never fatal, as in the reference.
+ */
+async function flushUdpConntrack(deps: PortmapDeps, mappings: readonly PortMapping[], families: readonly (4 | 6)[]): Promise<void> {
+  const ports = udpPorts(mappings);
+  if (ports.length === 0) return;
+  for (const family of families) {
+    try {
+      await deps.kernel.deleteUdpConntrack(family, ports);
+    } catch (err) {
+      deps.log(`failed to delete stale UDP conntrack entries for IPv${family} ports ${ports.join(",")}: ${CniError.from(err).message}`);
+    }
+  }
+}
+
+/** 127.0.0.1 can only be DNATed out of the host when the outgoing interface allows it. */
+async function enableRouteLocalnet(deps: PortmapDeps, containerIp: string): Promise<void> {
+  const address = containerIp.split("/")[0] ?? containerIp;
+  let ifname: string | undefined;
+  try {
+    ifname = await deps.kernel.routeInterface(address);
+  } catch {
+    return; // the reference skips this step when the lookup fails
+  }
+  if (ifname === undefined) return;
+  try {
+    await deps.kernel.enableRouteLocalnet(ifname);
+  } catch (err) {
+    throw internalError(`unable to enable route_localnet: ${CniError.from(err).message}`, err);
+  }
+}
+
+async function forwardPorts(deps: PortmapDeps, s: PortmapSettings, reqs: readonly PortmapRequest[], containerId: string): Promise<void> {
+  try {
+    await setupPortmap(reqs, s.backend, deps.firewall);
+  } catch (err) {
+    // iptables applies one atomic batch per family; do not leave the first family behind.
+    await teardownPortmap({ network: s.network, containerId }, s.backend, deps.firewall).catch(() => undefined);
+    throw err;
+  }
+}
+
+function familiesOf(reqs: readonly PortmapRequest[]): (4 | 6)[] {
+  return reqs.map((r) => (r.containerIp.includes(":") ? 6 : 4));
+}
+
+export function makePortmap(deps: PortmapDeps): PluginDef {
+  return {
+    name: "portmap",
+
+    async add(a: CmdArgs): Promise<Result> {
+      const s = await loadSettings(a, PARSE_PREFIX, deps.probes, NO_PROBES);
+      if (s.prevResult === undefined) throw internalError("must be called as chained plugin");
+      if (s.mappings.length === 0) return s.prevResult;
+      const ips = containerIps(s.prevResult, a.ifname);
+      const reqs = portmapRequests(s, a.containerId, ips);
+      if (reqs.length === 0) return s.prevResult;
+      await forwardPorts(deps, s, reqs, a.containerId);
+      await flushUdpConntrack(deps, s.mappings, familiesOf(reqs));
+      if (s.snat && ips.v4 !== undefined) await enableRouteLocalnet(deps, ips.v4);
+      return s.prevResult;
+    },
+
+    async del(a: CmdArgs): Promise<void> {
+      const s = await loadSettings(a, PARSE_PREFIX, deps.probes);
+      // Removed by name, whether or not this DEL still carries the mappings.
+      await teardownPortmap({ network: s.network, containerId: a.containerId }, s.backend, deps.firewall);
+      await flushUdpConntrack(deps, s.mappings, [4, 6]);
+    },
+
+    async check(a: CmdArgs): Promise<void> {
+      const s = await loadSettings(a, "", deps.probes);
+      if (s.prevResult === undefined) throw internalError("Required prevResult missing");
+      if (s.mappings.length === 0) return;
+      const reqs = portmapRequests(s, a.containerId, containerIps(s.prevResult, a.ifname));
+      await checkPortmap(reqs, s.backend, deps.firewall);
+    },
+
+    async gc(a: CmdArgs): Promise<void> {
+      const s = await loadSettings(a, "", deps.probes);
+      const valid = gcAttachments(a.config).map((x) => x.containerID);
+      await gcPortmap({ network: s.network, validContainerIds: valid }, s.backend, deps.firewall);
+    },
+
+    async status(a: CmdArgs): Promise<void> {
+      const s = await loadSettings(a, "", deps.probes);
+      if (!(await deps.usable(s.backend))) {
+        throw new CniError(ErrorCode.PluginNotAvailable, `portmap: the ${s.backend} backend is not usable on this host`);
+      }
+    },
+  };
+}
+
+const systemDeps: PortmapDeps = {
+  probes: systemProbes,
+  firewall: {},
+  kernel: systemKernel,
+  usable: async (backend) =>
+    backend === "nftables" ? nftablesUsable() : (await iptablesUsable(4)) || (await iptablesUsable(6)),
+  log: (line) => process.stderr.write(`${line}\n`),
+};
+
+export const portmap: PluginDef = makePortmap(systemDeps);

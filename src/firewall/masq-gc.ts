@@ -1,0 +1,93 @@
+/**
+ * bridge ipMasq GC: remove the masquerade objects of attachments the runtime no longer lists.
+ * iptables: a POSTROUTING jump whose comment names this network (`name: "<net>" id: "<id>"`)
+ * to a `CNI-<hash>` chain no valid attachment owns. nftables: `masq_checks` rules whose comment
+ * starts with this network's hash and whose instance hash matches no valid attachment. Both
+ * backends are swept (an attachment may have been set up by either).
+ */
+import { CniError, ErrorCode } from "../cni/index.ts";
+import { type ApplyOptions, applyIptablesEach, applyNft, readIptables, readNft } from "./apply.ts";
+import { iptablesUsable, nftablesUsable } from "./detect.ts";
+import { ruleTarget } from "./iptables.ts";
+import { type Family, type IptablesPlan, type IptablesState, type NftOp, type NftTableState, nftTableKey, type RuleArgs } from "./model.ts";
+import { masqChainName, nftMasqInstanceHash, nftMasqNetworkHash, SHARED } from "./names.ts";
+import { goQuote } from "./quote.ts";
+import { checkText } from "./validate.ts";
+
+export interface MasqGcRequest {
+  readonly network: string;
+  /** The attachments still in use on this network. */
+  readonly valid: readonly { readonly containerId: string; readonly ifname: string }[];
+}
+
+const MASQ_TABLE = { family: "inet", table: SHARED.masqTable } as const;
+
+function commentOf(args: RuleArgs): string | undefined {
+  const i = args.indexOf("--comment");
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+/** Masquerade chains of `network` in one family's nat table that no valid attachment owns. */
+export function staleMasqChains(state: IptablesState, network: string, validIds: readonly string[]): string[] {
+  const prefix = `name: ${goQuote(network)} id: `;
+  const valid = new Set(validIds.map((id) => masqChainName(network, id)));
+  const stale = new Set<string>();
+  for (const rule of state.rules.get("POSTROUTING") ?? []) {
+    const chain = ruleTarget(rule);
+    if (chain === undefined || !/^CNI-[0-9a-f]{24}$/.test(chain) || valid.has(chain)) continue;
+    if (commentOf(rule)?.startsWith(prefix)) stale.add(chain);
+  }
+  return [...stale];
+}
+
+export function masqIptablesGc(req: MasqGcRequest, states: ReadonlyMap<Family, IptablesState>): IptablesPlan[] {
+  checkText("network name", req.network);
+  const ids = req.valid.map((a) => a.containerId);
+  const plans: IptablesPlan[] = [];
+  for (const [family, state] of states) {
+    const chains = staleMasqChains(state, req.network, ids);
+    if (chains.length > 0) plans.push({ family, ops: chains.map((chain) => ({ op: "remove-chain", chain })) });
+  }
+  return plans;
+}
+
+const INSTANCE_HASH_LENGTH = 33; // 16 hex, "-", 16 hex
+
+/** Delete ops for the stale instances of `network` in the masquerade table. */
+export function masqNftGcOps(req: MasqGcRequest, table: NftTableState | undefined): NftOp[] {
+  checkText("network name", req.network);
+  if (table === undefined) return [];
+  const netPrefix = `${nftMasqNetworkHash(req.network)}-`;
+  const valid = new Set(req.valid.map((a) => nftMasqInstanceHash(req.network, a.ifname, a.containerId)));
+  const stale = new Set<string>();
+  for (const r of table.rules) {
+    if (r.chain !== SHARED.masqChecks || r.comment === undefined || !r.comment.startsWith(netPrefix)) continue;
+    const instance = r.comment.slice(0, INSTANCE_HASH_LENGTH);
+    if (!valid.has(instance)) stale.add(instance);
+  }
+  return [...stale].map((prefix) => ({ op: "delete-rules", ref: MASQ_TABLE, chains: [SHARED.masqChecks], match: { prefix } }));
+}
+
+/** Sweeps both backends; a backend's error counts only when that backend is usable. */
+export async function gcMasq(req: MasqGcRequest, opts: ApplyOptions = {}): Promise<void> {
+  const errors: string[] = [];
+  const states = new Map<Family, IptablesState>();
+  for (const family of [4, 6] as const) {
+    try {
+      states.set(family, await readIptables(family, opts));
+    } catch {
+      // nothing tscni could have written with an unusable tool
+    }
+  }
+  for (const o of await applyIptablesEach(masqIptablesGc(req, states), opts)) {
+    if (o.error && (await iptablesUsable(o.family, opts.run))) errors.push(o.error.message);
+  }
+  try {
+    const nft = await readNft([MASQ_TABLE], opts);
+    const ops = masqNftGcOps(req, nft.get(nftTableKey(MASQ_TABLE)));
+    if (ops.length > 0) await applyNft({ ops }, opts);
+  } catch (err) {
+    if (await nftablesUsable(opts.run)) errors.push(CniError.from(err).message);
+  }
+  if (errors.length > 0) throw new CniError(ErrorCode.Internal, errors.join("\n"));
+}
