@@ -7,6 +7,7 @@ export const PLUGIN_NAMES = ["bridge", "host-local", "loopback", "portmap"] as c
 export type PluginName = (typeof PLUGIN_NAMES)[number];
 
 const loaders: Partial<Record<PluginName, () => Promise<PluginDef>>> = {
+  bridge: async () => (await import("./bridge/index.ts")).bridge,
   "host-local": async () => (await import("./host-local/index.ts")).hostLocal,
   loopback: async () => (await import("./loopback/index.ts")).loopback,
   portmap: async () => (await import("./portmap/index.ts")).portmap,

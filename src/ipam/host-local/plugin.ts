@@ -1,6 +1,6 @@
 /**
  * The host-local verbs as a function of (env, stdin): what the `host-local` binary runs, and what
- * the bridge calls in-process. Parity notes live in docs/compatibility-host-local.md.
+ * the bridge calls in-process. Parity notes live in docs/compatibility.md.
  */
 import {
   type CmdArgs,

@@ -1,0 +1,86 @@
+/**
+ * The bridge device (checklist §2.1.2 step 2) and the per-bridge lock that serialises
+ * ensure-bridge / ensure-address across concurrent ADDs (users-and-runtimes §1d).
+ */
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import { CniError, type Env, internalError } from "../../src/cni/index.ts";
+import { Errno, type HeldLock, lockFile, sysctlSet } from "../../src/sys/index.ts";
+import { isNetlinkErrno, type Link, type Rtnl } from "../../src/netlink/index.ts";
+import { goQuote } from "../../src/firewall/index.ts";
+
+export const DEFAULT_LOCK_DIR = "/run/tscni";
+/** Long enough for 50 pods queueing behind one another's bridge setup. */
+const LOCK_TIMEOUT_MS = 60_000;
+
+/** `<dir>/bridge-<name>.lock`; names that are not plain file names are hashed. */
+export function bridgeLockPath(bridge: string, env: Env): string {
+  const dir = env.TSCNI_LOCK_DIR !== undefined && env.TSCNI_LOCK_DIR !== "" ? env.TSCNI_LOCK_DIR : DEFAULT_LOCK_DIR;
+  const plain = /^[A-Za-z0-9_.-]+$/.test(bridge) && bridge !== "." && bridge !== "..";
+  const key = plain ? bridge : createHash("sha256").update(bridge).digest("hex").slice(0, 16);
+  return join(dir, `bridge-${key}.lock`);
+}
+
+export function lockBridge(bridge: string, env: Env): Promise<HeldLock> {
+  return lockFile(bridgeLockPath(bridge, env), { timeoutMs: LOCK_TIMEOUT_MS, dirMode: 0o755, fileMode: 0o600 });
+}
+
+const errText = (err: unknown): string => CniError.from(err).message;
+
+export interface BridgeRequest {
+  name: string;
+  mtu: number;
+  promisc: boolean;
+  vlanFiltering: boolean;
+}
+
+/** Looks the bridge up again: it must exist and be of kind bridge. */
+export function bridgeByName(nl: Rtnl, name: string): Link {
+  let link: Link;
+  try {
+    link = nl.linkGet(name);
+  } catch (err) {
+    throw internalError(`could not lookup ${goQuote(name)}: ${errText(err)}`, err);
+  }
+  if (link.kind !== "bridge") throw internalError(`${goQuote(name)} already exists but is not a bridge`);
+  return link;
+}
+
+function createOrReuse(nl: Rtnl, req: BridgeRequest): Link {
+  try {
+    nl.bridgeAdd({
+      name: req.name,
+      mtu: req.mtu > 0 ? req.mtu : undefined,
+      vlanFiltering: req.vlanFiltering ? true : undefined,
+    });
+  } catch (err) {
+    // An existing bridge keeps its MTU and VLAN filtering, as with the reference.
+    if (!isNetlinkErrno(err, Errno.EEXIST)) throw internalError(`could not add ${goQuote(req.name)}: ${errText(err)}`, err);
+  }
+  if (req.promisc) {
+    const index = nl.linkFind(req.name)?.index;
+    try {
+      if (index !== undefined) nl.linkSet(index, { promisc: true });
+    } catch (err) {
+      throw internalError(`could not set promiscuous mode on ${goQuote(req.name)}: ${errText(err)}`, err);
+    }
+  }
+  const br = bridgeByName(nl, req.name);
+  try {
+    // The bridge's routes are ours: no router advertisements.
+    sysctlSet(`net/ipv6/conf/${req.name}/accept_ra`, "0");
+  } catch {
+    // ignored, as by the reference (IPv6 may be off)
+  }
+  if (!br.up) nl.linkSetUp(br.index);
+  return br;
+}
+
+/** Creates the bridge or reuses it; errors wrapped `failed to create bridge "<br>": …`. */
+export function ensureBridge(nl: Rtnl, req: BridgeRequest): Link {
+  try {
+    return createOrReuse(nl, req);
+  } catch (err) {
+    throw internalError(`failed to create bridge ${goQuote(req.name)}: ${errText(err)}`, err);
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * The container side (checklist §2.1.2 step 8.4 and §2.1.5): the per-interface sysctls, then
+ * ConfigureIface — addresses, link up, DAD settling, routes — through a netlink socket opened in
+ * the container netns. Sysctls are written in one synchronous netns scope.
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { CniError, internalError, type Result, type Route } from "../../src/cni/index.ts";
+import { goQuote } from "../../src/firewall/index.ts";
+import { AF_INET, AF_INET6, type Link, type Rtnl } from "../../src/netlink/index.ts";
+import { type NetNs, withNetnsSync } from "../../src/sys/index.ts";
+import { goIp, goIpConfig, goIpNetValue, goScope } from "./gofmt.ts";
+
+const errText = (err: unknown): string => CniError.from(err).message;
+const proc = (name: string): string => `/proc/sys/${name}`;
+
+function trySet(name: string, value: string): void {
+  try {
+    writeFileSync(proc(name), value);
+  } catch {
+    // ignored, as by the reference (e.g. IPv6 disabled in the container)
+  }
+}
+
+/** accept_dad / enhanced_dad / arp_notify, inside the container; failures ignored. */
+export function setContainerSysctls(ns: NetNs, ifname: string, enableDad: boolean): void {
+  withNetnsSync(ns, () => {
+    if (enableDad) {
+      trySet(`net/ipv6/conf/${ifname}/enhanced_dad`, "1");
+      trySet(`net/ipv6/conf/${ifname}/accept_dad`, "1");
+    } else {
+      trySet(`net/ipv6/conf/${ifname}/accept_dad`, "0");
+    }
+    trySet(`net/ipv4/conf/${ifname}/arp_notify`, "1");
+  });
+}
+
+/** Before the first IPv6 address: disable_ipv6=0 on lo and the interface, keep_addr_on_down=1. */
+function enableIpv6(ns: NetNs, ifname: string, log: (line: string) => void): void {
+  withNetnsSync(ns, () => {
+    for (const iface of ["lo", ifname]) {
+      const name = `net/ipv6/conf/${iface}/disable_ipv6`;
+      let value: string;
+      try {
+        value = readFileSync(proc(name), "utf8").trim();
+      } catch (err) {
+        log(`ipam_linux: failed to read sysctl ${goQuote(name)}: ${errText(err)}`);
+        continue;
+      }
+      if (value === "0") continue;
+      try {
+        writeFileSync(proc(name), "0");
+      } catch (err) {
+        throw internalError(`failed to enable IPv6 for interface ${goQuote(iface)} (${name}=${value}): ${errText(err)}`, err);
+      }
+    }
+    const keep = `net/ipv6/conf/${ifname}/keep_addr_on_down`;
+    try {
+      writeFileSync(proc(keep), "1");
+    } catch (err) {
+      throw internalError(`failed to enable keep_addr_on_down for interface ${goQuote(ifname)}: ${errText(err)}`, err);
+    }
+  });
+}
+
+const SETTLE_TIMEOUT_MS = 5000;
+const SETTLE_POLL_MS = 50;
+
+/** Waits until no address of the link is tentative (IPv6 DAD), as SettleAddresses does. */
+async function settleAddresses(nl: Rtnl, link: Link): Promise<void> {
+  const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+  for (;;) {
+    const addrs = nl.addrList({ index: link.index });
+    const failed = addrs.find((a) => a.dadFailed);
+    if (failed) throw new Error(`link ${link.name} has address ${failed.cidr} in DADFAILED state`);
+    if (!addrs.some((a) => a.tentative)) return;
+    if (Date.now() >= deadline) {
+      if (nl.linkFind(link.index)?.operstate !== "up") return;
+      throw new Error(`link ${link.name} still has tentative addresses after ${SETTLE_TIMEOUT_MS * 1_000_000} seconds`);
+    }
+    await Bun.sleep(SETTLE_POLL_MS);
+  }
+}
+
+function routeGateway(r: Route, v4gw: string | undefined, v6gw: string | undefined): string | undefined {
+  if (r.gw !== undefined && r.gw !== "") return r.gw;
+  return r.dst.includes(":") ? v6gw : v4gw;
+}
+
+export interface ConfigureOptions {
+  /** Routes appended by calcGateways (only their message formatting differs). */
+  appended?: ReadonlySet<Route>;
+  log?: (line: string) => void;
+}
+
+/** ConfigureIface: the result's addresses and routes on CNI_IFNAME, which is set up. */
+export async function configureIface(nl: Rtnl, ns: NetNs, ifname: string, res: Result, opts: ConfigureOptions = {}): Promise<void> {
+  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const interfaces = res.interfaces ?? [];
+  if (interfaces.length === 0) throw internalError("no interfaces to configure");
+  let link: Link;
+  try {
+    link = nl.linkGet(ifname);
+  } catch (err) {
+    throw internalError(`failed to lookup ${goQuote(ifname)}: ${errText(err)}`, err);
+  }
+  let v4gw: string | undefined;
+  let v6gw: string | undefined;
+  let ipv6Enabled = false;
+  for (const ipc of res.ips ?? []) {
+    if (ipc.interface === undefined) continue;
+    if (interfaces[ipc.interface]?.name !== ifname) {
+      throw internalError(`failed to add IP addr ${goIpConfig(ipc)} to ${goQuote(ifname)}: invalid interface index`);
+    }
+    const isV6 = ipc.address.includes(":");
+    if (isV6 && !ipv6Enabled) {
+      enableIpv6(ns, ifname, log);
+      ipv6Enabled = true;
+    }
+    try {
+      nl.addrAdd(link.index, ipc.address);
+    } catch (err) {
+      throw internalError(`failed to add IP addr ${goIpConfig(ipc)} to ${goQuote(ifname)}: ${errText(err)}`, err);
+    }
+    const gw = ipc.gateway;
+    const gwIsV4 = gw !== undefined && !gw.includes(":");
+    if (gwIsV4 && v4gw === undefined) v4gw = gw;
+    else if (!gwIsV4 && v6gw === undefined) v6gw = gw;
+  }
+  try {
+    nl.linkSetUp(link.index);
+  } catch (err) {
+    throw internalError(`failed to set ${goQuote(ifname)} UP: ${errText(err)}`, err);
+  }
+  if (v6gw !== undefined) {
+    try {
+      await settleAddresses(nl, link);
+    } catch (err) {
+      throw internalError(`failed to settle addresses for ${goQuote(ifname)}: ${errText(err)}`, err);
+    }
+  }
+  for (const r of res.routes ?? []) {
+    const gw = routeGateway(r, v4gw, v6gw);
+    const scope = r.scope ?? 0;
+    const table = r.table ?? 0;
+    try {
+      nl.routeAdd(
+        {
+          dst: r.dst,
+          family: r.dst.includes(":") ? AF_INET6 : AF_INET,
+          gw,
+          oif: link.index,
+          priority: r.priority !== undefined && r.priority !== 0 ? r.priority : undefined,
+          table: r.table,
+          scope,
+        },
+        "append",
+      );
+    } catch (err) {
+      const dst = goIpNetValue(r.dst, opts.appended?.has(r) === true && !r.dst.includes(":"));
+      throw internalError(
+        `failed to add route '${dst} via ${goIp(gw)} dev ${ifname} metric ${r.priority ?? 0} (Scope: ${goScope(scope)}, Table: ${table})': ${errText(err)}`,
+        err,
+      );
+    }
+  }
+}
+
+/** L2: the container end only needs to come up. */
+export function containerLinkUp(nl: Rtnl, ifname: string): void {
+  let link: Link;
+  try {
+    link = nl.linkGet(ifname);
+  } catch (err) {
+    throw internalError(`failed to retrieve link: ${errText(err)}`, err);
+  }
+  try {
+    nl.linkSetUp(link.index);
+  } catch (err) {
+    throw internalError(`failed to set ${goQuote(ifname)} up: ${errText(err)}`, err);
+  }
+}

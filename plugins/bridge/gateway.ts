@@ -1,0 +1,125 @@
+/**
+ * Gateways (checklist §2.1.2 step 8.3 and 8.5, §2.1.3, §2.1.4): which addresses the bridge gets,
+ * the default routes isDefaultGateway adds, ensureAddr with forceAddress, and forwarding.
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { CniError, internalError, type Result, type Route } from "../../src/cni/index.ts";
+import { goQuote } from "../../src/firewall/index.ts";
+import { type Addr, inSubnet, ipString, networkAddress, nextIP, parseCIDR, parseIP } from "../../src/ip/index.ts";
+import { AF_INET, AF_INET6, isNetlinkErrno, type Link, type Rtnl } from "../../src/netlink/index.ts";
+import { Errno } from "../../src/sys/index.ts";
+
+export type FamilyName = 4 | 6;
+
+export interface GatewayPlan {
+  /** `gateway/prefix` per family, in result order, for the bridge (isGateway only). */
+  readonly gateways: Readonly<Record<FamilyName, string[]>>;
+  /** Default routes appended here (not from IPAM); their Go formatting differs in messages. */
+  readonly appended: ReadonlySet<Route>;
+}
+
+function familyOf(ip: Addr): FamilyName {
+  return ip.kind() === "ipv4" ? 4 : 6;
+}
+
+function isDefaultDst(dst: string, family: FamilyName): boolean {
+  const c = parseCIDR(dst);
+  return c !== undefined && c.prefix === 0 && familyOf(c.ip) === family && c.ip.toByteArray().every((b) => b === 0);
+}
+
+/** The first address of the subnet plus one: the gateway when IPAM gives none. */
+export function defaultGateway(address: string): string {
+  const c = parseCIDR(address);
+  if (c === undefined) throw internalError(`Unknown IP object: ${address}`);
+  return ipString(nextIP(networkAddress(c.ip, c.prefix)));
+}
+
+/**
+ * calcGateways: every IP gets `interface: 2`, a missing gateway is derived when isGateway, and
+ * isDefaultGateway appends one default route per family unless IPAM gave one.
+ * Mutates `result` as the reference does.
+ */
+export function calcGateways(result: Result, opts: { isGateway: boolean; isDefaultGateway: boolean }): GatewayPlan {
+  const gateways: Record<FamilyName, string[]> = { 4: [], 6: [] };
+  const defaultFound: Record<FamilyName, boolean> = { 4: false, 6: false };
+  const appended = new Set<Route>();
+  result.routes ??= [];
+  for (const ipc of result.ips ?? []) {
+    const c = parseCIDR(ipc.address);
+    if (c === undefined) throw internalError(`Unknown IP object: ${ipc.address}`);
+    const family = familyOf(c.ip);
+    ipc.interface = 2;
+    if (ipc.gateway === undefined && opts.isGateway) ipc.gateway = defaultGateway(ipc.address);
+    if (opts.isDefaultGateway) {
+      if (!defaultFound[family]) {
+        // The reference counts only a default route with a gw and then adds a second one, which
+        // the kernel refuses (EEXIST). A gw-less one is installed via the gateway anyway: it counts.
+        defaultFound[family] = result.routes.some((r) => isDefaultDst(r.dst, family));
+      }
+      if (!defaultFound[family]) {
+        const route: Route = { dst: family === 4 ? "0.0.0.0/0" : "::/0", gw: ipc.gateway };
+        result.routes.push(route);
+        appended.add(route);
+        defaultFound[family] = true;
+      }
+    }
+    if (opts.isGateway && ipc.gateway !== undefined) gateways[family].push(`${ipc.gateway}/${c.prefix}`);
+  }
+  if (result.routes.length === 0) delete result.routes;
+  return { gateways, appended };
+}
+
+const errText = (err: unknown): string => CniError.from(err).message;
+
+/**
+ * ensureAddr: an identical address is success; a conflicting one (any other IPv4, an overlapping
+ * IPv6) is replaced with forceAddress or refused. The device MAC is then pinned to `mac` so a
+ * bridge stops following its lowest port.
+ */
+export function ensureAddr(nl: Rtnl, dev: Link, family: FamilyName, cidr: string, force: boolean, mac: string): void {
+  const want = parseCIDR(cidr);
+  if (want === undefined) throw internalError(`invalid CIDR address: ${cidr}`);
+  const addrs = nl.addrList({ index: dev.index, family: family === 4 ? AF_INET : AF_INET6 });
+  const wantText = `${ipString(want.ip)}/${want.prefix}`;
+  for (const a of addrs) {
+    const have = parseIP(a.ip);
+    if (have === undefined) continue;
+    if (`${ipString(have)}/${a.prefixLen}` === wantText) return;
+    const conflict = family === 4 || inSubnet(want.ip, have, a.prefixLen) || inSubnet(have, want.ip, want.prefix);
+    if (!conflict) continue;
+    if (!force) throw internalError(`${goQuote(dev.name)} already has an IP address different from ${wantText}`);
+    try {
+      nl.addrDel(dev.index, a.cidr);
+    } catch (err) {
+      throw internalError(`could not remove IP address from ${goQuote(dev.name)}: ${errText(err)}`, err);
+    }
+  }
+  try {
+    nl.addrAdd(dev.index, wantText);
+  } catch (err) {
+    // A concurrent ADD (or another network on this bridge) got there first: same outcome.
+    if (!isNetlinkErrno(err, Errno.EEXIST)) throw internalError(`could not add IP address to ${goQuote(dev.name)}: ${errText(err)}`, err);
+  }
+  if (mac === "") return;
+  try {
+    nl.linkSet(dev.index, { mac });
+  } catch (err) {
+    throw internalError(`could not set bridge's mac: ${errText(err)}`, err);
+  }
+}
+
+const FORWARDING: Record<FamilyName, string> = {
+  4: "/proc/sys/net/ipv4/ip_forward",
+  6: "/proc/sys/net/ipv6/conf/all/forwarding",
+};
+
+/** Writes 1 only when the current value is not already 1. */
+export function enableForwarding(family: FamilyName): void {
+  const path = FORWARDING[family];
+  try {
+    if (readFileSync(path, "utf8").trim() === "1") return;
+    writeFileSync(path, "1");
+  } catch (err) {
+    throw internalError(`failed to enable forwarding: ${errText(err)}`, err);
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * The host end as a bridge port (checklist §2.1.2 step 5): master, hairpin, isolation, VLANs;
+ * and the wait until the port forwards (step 10), woken by netlink link events.
+ */
+import { CniError, internalError } from "../../src/cni/index.ts";
+import { goQuote } from "../../src/firewall/index.ts";
+import type { Link, Rtnl } from "../../src/netlink/index.ts";
+
+const errText = (err: unknown): string => CniError.from(err).message;
+
+export interface PortRequest {
+  hairpin: boolean;
+  isolated: boolean;
+  /** Access VLAN (PVID, untagged); 0 for none. */
+  vlan: number;
+  /** Trunk VIDs (tagged). */
+  trunk: readonly number[];
+  preserveDefaultVlan: boolean;
+}
+
+function step(what: string, fn: () => void): void {
+  try {
+    fn();
+  } catch (err) {
+    throw internalError(`${what}: ${errText(err)}`, err);
+  }
+}
+
+/** Every VLAN on the port goes (the kernel puts VID 1 there when it joins a filtering bridge). */
+function removeVlans(nl: Rtnl, index: number): void {
+  for (const v of nl.portGet(index, true)?.vlans ?? []) nl.bridgeVlanDel(index, v.vid);
+}
+
+export function setupPort(nl: Rtnl, port: Link, bridge: Link, req: PortRequest): void {
+  const name = port.name;
+  step(`failed to connect ${goQuote(name)} to bridge ${bridge.name}`, () => nl.linkSet(port.index, { master: bridge.index }));
+  step(`failed to setup hairpin mode for ${name}`, () => nl.portSet(port.index, { hairpin: req.hairpin }));
+  step(`failed to set isolated on for ${name}`, () => nl.portSet(port.index, { isolated: req.isolated }));
+  setupPortVlans(nl, port, req);
+}
+
+export function setupPortVlans(nl: Rtnl, port: Link, req: Pick<PortRequest, "vlan" | "trunk" | "preserveDefaultVlan">): void {
+  const q = goQuote(port.name);
+  if ((req.vlan !== 0 || req.trunk.length > 0) && !req.preserveDefaultVlan) {
+    step(`failed to remove default vlan on interface ${q}`, () => removeVlans(nl, port.index));
+  }
+  if (req.vlan !== 0) {
+    step(`failed to setup vlan tag on interface ${q}`, () => nl.bridgeVlanAdd(port.index, { vid: req.vlan, pvid: true, untagged: true }));
+  }
+  for (const vid of req.trunk) {
+    step(`failed to setup vlan tag on interface ${q}`, () => nl.bridgeVlanAdd(port.index, { vid }));
+  }
+  if (req.vlan === 0 && req.trunk.length > 0) {
+    step(`failed to setup default native vlan tag on interface ${q}`, () =>
+      nl.bridgeVlanAdd(port.index, { vid: 1, pvid: true, untagged: true }),
+    );
+  }
+}
+
+/** The reference gives up after sleeping 0+50+500+1000+1000 ms; so do we, but wake on events. */
+export const PORT_WAIT_MS = 2550;
+
+/** Resolves once the port forwards; otherwise the reference's `bridge port in error state`. */
+export async function waitForwarding(nl: Rtnl, port: Link, timeoutMs = PORT_WAIT_MS): Promise<void> {
+  const r = await nl.waitPortForwarding(port.index, timeoutMs);
+  if (r.met) return;
+  const state = nl.linkFind(port.index)?.operstate ?? "unknown";
+  throw internalError(`bridge port in error state: ${state}`);
+}

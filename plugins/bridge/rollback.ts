@@ -1,0 +1,27 @@
+/**
+ * Undo steps for a failed ADD, run newest first. Each step is best effort: its error goes to the
+ * log, and the remaining steps still run, so a failed ADD leaves no veth, reservation or rule.
+ */
+import { CniError } from "../../src/cni/index.ts";
+
+type Step = { what: string; undo: () => void | Promise<void> };
+
+export class Rollback {
+  readonly #steps: Step[] = [];
+
+  constructor(private readonly log: (line: string) => void) {}
+
+  push(what: string, undo: () => void | Promise<void>): void {
+    this.#steps.push({ what, undo });
+  }
+
+  async run(): Promise<void> {
+    for (const step of this.#steps.splice(0).reverse()) {
+      try {
+        await step.undo();
+      } catch (err) {
+        this.log(`bridge: cleanup after failed ADD: ${step.what}: ${CniError.from(err).message}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * The veth pair (checklist §2.1.2 step 4): one RTM_NEWLINK from the host creates the host end
+ * `veth<8 hex>` and the container end CNI_IFNAME directly inside the container netns (no
+ * create-then-move, so no rcu_barrier under rtnl per pod).
+ */
+import { randomBytes } from "node:crypto";
+import { CniError, internalError } from "../../src/cni/index.ts";
+import { goQuote } from "../../src/firewall/index.ts";
+import { isNetlinkErrno, type Link, type Rtnl } from "../../src/netlink/index.ts";
+import { Errno, type NetNs, sysctlSet } from "../../src/sys/index.ts";
+
+const NAME_ATTEMPTS = 10;
+
+export function randomVethName(): string {
+  return `veth${randomBytes(4).toString("hex")}`;
+}
+
+export interface VethRequest {
+  ifname: string;
+  mtu: number;
+  /** Container end's MAC (already validated), or undefined for a kernel-chosen one. */
+  mac?: string;
+}
+
+export interface Veth {
+  host: Link;
+  container: Link;
+}
+
+/**
+ * Creates the pair; the host end is set up (with accept_ra=0), the container end stays down.
+ * `host` and `cont` are netlink handles in the host and container netns.
+ */
+export function createVeth(host: Rtnl, cont: Rtnl, ns: NetNs, req: VethRequest, makeName: () => string = randomVethName): Veth {
+  const mtu = req.mtu > 0 ? req.mtu : undefined;
+  for (let attempt = 0; attempt < NAME_ATTEMPTS; attempt++) {
+    const name = makeName();
+    try {
+      host.vethAdd({ name, mtu, peer: { name: req.ifname, mtu, mac: req.mac, netnsFd: ns.fd } });
+    } catch (err) {
+      if (!isNetlinkErrno(err, Errno.EEXIST)) {
+        throw internalError(`failed to make veth pair: ${CniError.from(err).message}`, err);
+      }
+      if (host.linkFind(name) !== undefined) continue; // the random host name was taken
+      throw internalError(`container veth name (${goQuote(req.ifname)}) peer provided (${goQuote(name)}) already exists`, err);
+    }
+    try {
+      return finish(host, cont, name, req.ifname);
+    } catch (err) {
+      const created = host.linkFind(name);
+      if (created !== undefined) host.linkDel(created.index);
+      throw err;
+    }
+  }
+  throw internalError("failed to find a unique veth name");
+}
+
+function finish(host: Rtnl, cont: Rtnl, name: string, ifname: string): Veth {
+  const hostLink = host.linkGet(name);
+  try {
+    host.linkSetUp(hostLink.index);
+  } catch (err) {
+    throw internalError(`failed to set ${goQuote(name)} up: ${CniError.from(err).message}`, err);
+  }
+  try {
+    sysctlSet(`net/ipv6/conf/${name}/accept_ra`, "0");
+  } catch {
+    // ignored, as by the reference
+  }
+  return { host: hostLink, container: cont.linkGet(ifname) };
+}

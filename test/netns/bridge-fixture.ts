@@ -1,0 +1,163 @@
+/**
+ * Shared helpers for the bridge kernel-state tests (test/netns/bridge*.test.ts): config builders,
+ * one-call wrappers around the compiled `bridge`, readers of link/port/address/route state, and a
+ * tiny TCP reachability probe (the test hosts have no ping).
+ *
+ * Run as a program inside a netns: `bun bridge-fixture.ts serve <port>` answers every TCP
+ * connection with "ok"; `bun bridge-fixture.ts probe <host> <port>` prints the reply or "ERR …".
+ */
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { distDir, exec, ipJson, runCni, type CniReply, type TempNetns, tscni } from "../harness.ts";
+
+export const BRIDGE = tscni("bridge");
+const SELF = import.meta.path;
+
+export interface Call {
+  command: "ADD" | "DEL" | "CHECK" | "GC" | "STATUS";
+  netns?: string;
+  containerId?: string;
+  ifname?: string;
+  args?: string;
+  path?: string;
+  env?: Record<string, string | undefined>;
+}
+
+export function bridgeCall(stdin: object | string, c: Call): Promise<CniReply> {
+  return runCni(BRIDGE, {
+    command: c.command,
+    containerId: c.containerId ?? "ctr1",
+    netns: c.netns ?? "",
+    ifname: c.ifname ?? "eth0",
+    args: c.args,
+    path: c.path ?? distDir,
+    stdin,
+    env: c.env,
+  });
+}
+
+/** A host-local IPAM section over `subnets`, storing in `dataDir`. */
+export function hostLocal(dataDir: string, subnets: string[], extra: object = {}): object {
+  return { type: "host-local", dataDir, ranges: subnets.map((subnet) => [{ subnet }]), ...extra };
+}
+
+export interface IpLinkJson {
+  ifname: string;
+  ifindex: number;
+  flags: string[];
+  mtu: number;
+  address: string;
+  master?: string;
+  operstate: string;
+  promiscuity?: number;
+  link_index?: number;
+  linkinfo?: {
+    info_kind?: string;
+    info_data?: Record<string, unknown>;
+    info_slave_kind?: string;
+    info_slave_data?: Record<string, unknown>;
+  };
+}
+
+export interface IpAddrJson {
+  ifname: string;
+  addr_info: { family: string; local: string; prefixlen: number; scope: string }[];
+}
+
+export interface IpRouteJson {
+  dst: string;
+  gateway?: string;
+  dev: string;
+}
+
+export async function link(name: string, ns?: TempNetns): Promise<IpLinkJson | undefined> {
+  const all = await ipJson<IpLinkJson[]>(["-d", "link", "show"], ns);
+  return all.find((l) => l.ifname === name);
+}
+
+export async function links(ns?: TempNetns): Promise<IpLinkJson[]> {
+  return ipJson<IpLinkJson[]>(["-d", "link", "show"], ns);
+}
+
+/** `ip/prefix` of every global address of `dev`. */
+export async function addrs(dev: string, ns?: TempNetns): Promise<string[]> {
+  const [a] = await ipJson<IpAddrJson[]>(["addr", "show", "dev", dev], ns);
+  return (a?.addr_info ?? []).filter((i) => i.scope === "global").map((i) => `${i.local}/${i.prefixlen}`);
+}
+
+export async function routes(family: 4 | 6, ns?: TempNetns): Promise<IpRouteJson[]> {
+  return ipJson<IpRouteJson[]>([`-${family}`, "route", "show"], ns);
+}
+
+export async function sysctl(name: string, ns?: TempNetns): Promise<string> {
+  const argv = ["cat", `/proc/sys/${name}`];
+  const r = ns ? await ns.run(argv) : await exec(argv);
+  return r.stdout.trim();
+}
+
+/** Host veths (the reference's naming) currently present. */
+export async function hostVeths(): Promise<string[]> {
+  return (await links()).filter((l) => /^veth[0-9a-f]{8}$/.test(l.ifname)).map((l) => l.ifname);
+}
+
+/** IP reservation files of a host-local network. */
+export function reservations(dataDir: string, network: string): string[] {
+  const dir = join(dataDir, network);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((f) => f !== "lock" && !f.startsWith("last_reserved_ip"));
+}
+
+export function reservationOwner(dataDir: string, network: string, ip: string): string {
+  return readFileSync(join(dataDir, network, ip), "utf8");
+}
+
+export async function natRules(family: 4 | 6 = 4): Promise<string[]> {
+  const r = await exec([family === 4 ? "iptables-save" : "ip6tables-save", "-t", "nat"]);
+  return r.stdout.split("\n").filter((l) => l.startsWith("-A ") || (l.startsWith(":") && l.startsWith(":CNI")));
+}
+
+export async function nftRuleset(): Promise<string> {
+  return (await exec(["nft", "list", "ruleset"])).stdout;
+}
+
+/** Starts the TCP answerer inside `ns`; resolves when it listens. Returns a stopper. */
+export async function serveIn(ns: TempNetns, port: number): Promise<{ stop(): void }> {
+  const proc = Bun.spawn(["nsenter", `--net=${ns.path}`, "--", process.execPath, SELF, "serve", String(port)], {
+    stdout: "pipe",
+    stderr: "inherit",
+  });
+  const reader = proc.stdout.getReader();
+  await reader.read();
+  return { stop: () => proc.kill() };
+}
+
+/** "ok" when a TCP connection from `from` (or the host) to host:port is answered. */
+export async function probe(from: TempNetns | undefined, host: string, port: number): Promise<string> {
+  const argv = [process.execPath, SELF, "probe", host, String(port)];
+  const r = from ? await exec(["nsenter", `--net=${from.path}`, "--", ...argv]) : await exec(argv);
+  return r.stdout.trim();
+}
+
+if (import.meta.main) {
+  const [mode = "", a = "", b = ""] = process.argv.slice(2);
+  const finish = (text: string): never => {
+    process.stdout.write(`${text}\n`);
+    process.exit(0);
+  };
+  if (mode === "serve") {
+    Bun.listen({ hostname: "::", port: Number(a), socket: { open: (s) => void s.end("ok"), data() {} } });
+    process.stdout.write("ready\n");
+  } else if (mode === "probe") {
+    setTimeout(() => finish("ERR timeout"), 2000);
+    let got = "";
+    await Bun.connect({
+      hostname: a,
+      port: Number(b),
+      socket: {
+        data: (_s, d) => void (got += new TextDecoder().decode(d)),
+        close: () => finish(got === "" ? "ERR closed" : got),
+        connectError: (_s, err) => finish(`ERR ${err.message}`),
+      },
+    }).catch((err: unknown) => finish(`ERR ${String(err)}`));
+  }
+}
