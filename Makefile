@@ -40,5 +40,9 @@ test-unit: node_modules/.installed
 bench: build
 	$(BUN) test/bench/bench.ts
 
+# See it work: two containers on the default network, in a throwaway network namespace.
+demo: build
+	$(BUN) test/demo/demo.ts
+
 clean:
 	rm -rf dist bench-results.json bench-results.svg

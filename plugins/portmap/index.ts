@@ -128,7 +128,8 @@ export function makePortmap(deps: PortmapDeps): PluginDef {
     },
 
     async check(a: CmdArgs): Promise<void> {
-      const s = await loadSettings(a, "", deps.probes);
+      // Without mappings there is nothing to check: no backend probe, no exec (like ADD).
+      const s = await loadSettings(a, "", deps.probes, NO_PROBES);
       if (s.prevResult === undefined) throw internalError("Required prevResult missing");
       if (s.mappings.length === 0) return;
       const reqs = portmapRequests(s, a.containerId, containerIps(s.prevResult, a.ifname));

@@ -7,12 +7,11 @@ import { describe, expect, test } from "bun:test";
 import { NETNS_TIMEOUT, requireIsolatedHost, runCni, tempDir } from "../harness.ts";
 import {
   call,
-  errorMismatch,
-  type ErrorJson,
   REFERENCE_HOST_LOCAL,
   snapshot,
   TSCNI_HOST_LOCAL,
 } from "../fixtures/host-local/support.ts";
+import { errorMismatch, type ErrorJson } from "./normalize.ts";
 
 requireIsolatedHost();
 

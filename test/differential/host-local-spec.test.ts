@@ -5,7 +5,8 @@
  */
 import { describe, expect, test } from "bun:test";
 import { NETNS_TIMEOUT, requireIsolatedHost, tempDir } from "../harness.ts";
-import { call, normaliseReferenceStdout, TSCNI_HOST_LOCAL } from "../fixtures/host-local/support.ts";
+import { call, TSCNI_HOST_LOCAL } from "../fixtures/host-local/support.ts";
+import { normaliseReferenceStdout } from "./normalize.ts";
 
 requireIsolatedHost();
 

@@ -11,15 +11,12 @@ import { join } from "node:path";
 import { NETNS_TIMEOUT, requireIsolatedHost, tempDir } from "../harness.ts";
 import {
   call,
-  errorMismatch,
-  type ErrorJson,
-  normaliseModes,
-  normaliseReferenceStdout,
   REFERENCE_HOST_LOCAL,
   snapshot,
   type Step,
   TSCNI_HOST_LOCAL,
 } from "../fixtures/host-local/support.ts";
+import { errorMismatch, type ErrorJson, normaliseModes, normaliseReferenceStdout } from "./normalize.ts";
 
 requireIsolatedHost();
 

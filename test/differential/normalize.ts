@@ -64,9 +64,25 @@
  *     ipMasqBackend) are not compared here; bridge-golden.test.ts checks them against v1.9
  *     fixtures. The reference's leaked veth after a failed ADD (Appendix B 11, fixed by tscni) is
  *     removed by the test before the state is read (bridge.test.ts, `play`).
+ *
+ * host-local (test/differential/host-local*.test.ts), applied to the reference's side:
+ *  N1. 1.0.0 results: v1.1.1 prints Go struct order and always `"dns": {}`; v1.9 sorts keys and
+ *      omits empty dns (checklist §0.2, §1.8). The reference's output is re-serialised that way.
+ *  N2. File modes: v1.1.1 creates `<ip>` and `last_reserved_ip.N` 0644; v1.9 uses 0600 (§2.2.6).
+ *      tscni must write 0600; the reference may show 0644 or 0600.
+ *  N3. The leftover list of "failed to allocate all requested IPs:" comes from a Go map (random
+ *      order): only the prefix is compared when more than one IP is left.
+ *  N4. Go json type-mismatch texts ("json: cannot unmarshal …") are compared by code only; tscni
+ *      names the JSON path in its own words (docs/compatibility.md). JSON syntax errors (code 6)
+ *      are compared exactly: the dispatcher reproduces Go's wording.
+ *  N5. Version errors (code 1): v1.1.1's details list ends at 1.0.0, v1.9's at 1.1.0 (§0.2); the
+ *      message is compared, the details are not.
  */
 
 import ipaddr from "ipaddr.js";
+import { goMarshalIndent } from "../../src/cni/index.ts";
+import type { FileState } from "../fixtures/host-local/support.ts";
+import type { CniReply } from "../harness.ts";
 
 export const V19_VERSION_DOC = {
   cniVersion: "1.1.0",
@@ -399,4 +415,51 @@ export function normalizeNetnsSnapshot(s: NetnsSnapshot, names: BridgeNames, v11
   if (s.iptables !== undefined) out.iptables = normalizeIptablesSave(s.iptables, names);
   if (s.nft !== undefined) out.nft = normalizeNftRuleset(s.nft, names);
   return out;
+}
+
+// host-local (N1–N5)
+
+/** N2: the reference's 0644 data files count as the v1.9 0600. */
+export function normaliseModes(s: Record<string, FileState>): Record<string, FileState> {
+  return Object.fromEntries(
+    Object.entries(s).map(([k, v]) => [k, { ...v, mode: !k.endsWith("/") && !k.endsWith("lock") && v.mode === 0o644 ? 0o600 : v.mode }]),
+  );
+}
+
+function sortDeep(x: unknown): unknown {
+  if (Array.isArray(x)) return x.map(sortDeep);
+  if (x === null || typeof x !== "object") return x;
+  const o = x as Record<string, unknown>;
+  return Object.fromEntries(Object.keys(o).sort().map((k) => [k, sortDeep(o[k])]));
+}
+
+const isEmptyDns = (d: unknown): boolean =>
+  typeof d === "object" && d !== null && Object.values(d).every((v) => v === "" || (Array.isArray(v) && v.length === 0));
+
+/** N1: the reference's 1.x result re-serialised the v1.9 way. Other output is returned as is. */
+export function normaliseReferenceStdout(r: CniReply, version: string): string {
+  if (r.code !== 0 || !version.startsWith("1.") || r.json === undefined) return r.stdout;
+  const doc = { ...(r.json as Record<string, unknown>) };
+  if (isEmptyDns(doc.dns)) delete doc.dns;
+  return goMarshalIndent(sortDeep(doc));
+}
+
+export interface ErrorJson {
+  code: number;
+  msg: string;
+  details?: string;
+}
+
+/** Compares two error documents under N3/N4; returns a description of the mismatch or "". */
+export function errorMismatch(ref: ErrorJson, ours: ErrorJson): string {
+  if (ref.code !== ours.code) return `code ${ref.code} vs ${ours.code}`;
+  if (ref.msg.startsWith("json: cannot unmarshal")) return "";
+  if (ref.code === 1) return ref.msg === ours.msg ? "" : `msg ${ref.msg} vs ${ours.msg}`;
+  const leftover = "failed to allocate all requested IPs:";
+  if (ref.msg.startsWith(leftover) && ref.msg.split(" ").length > 6) {
+    return ours.msg.startsWith(leftover) && ours.msg.length === ref.msg.length ? "" : `msg ${ref.msg} vs ${ours.msg}`;
+  }
+  if (ref.msg !== ours.msg) return `msg ${JSON.stringify(ref.msg)} vs ${JSON.stringify(ours.msg)}`;
+  if ((ref.details ?? "") !== (ours.details ?? "")) return `details ${ref.details} vs ${ours.details}`;
+  return "";
 }

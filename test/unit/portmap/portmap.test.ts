@@ -225,6 +225,7 @@ describe("DEL, CHECK, GC, STATUS", () => {
     const f = fake();
     await makePortmap(f.deps).check(args("CHECK", { prevResult }));
     expect(f.calls).toEqual([]);
+    expect(f.probed).toEqual([]);
   });
 
   test("CHECK: a missing chain is reported per family", async () => {
