@@ -139,6 +139,14 @@ describe("connectivity on one bridge", () => {
     expect(await roundTrip(a, b, bv6)).toEqual([av6, [av6]]);
   }, TIMEOUT);
 
+  test("ICMP: containers ping each other and the gateway (iputils-ping, installed by .ci/run)", async () => {
+    if ((await exec(["ping", "-V"])).code !== 0) throw new Error("ping is not installed (.ci/run installs iputils-ping)");
+    for (const [from, target] of [[a, ips.b?.v4 ?? ""], [b, ips.a?.v4 ?? ""], [a, "10.88.0.1"], [b, ips.a?.v6 ?? ""]] as const) {
+      const r = await from.run(["ping", "-c", "1", "-W", "2", target]);
+      expect({ target, code: r.code, out: r.stdout.includes("1 received") }).toEqual({ target, code: 0, out: true });
+    }
+  }, TIMEOUT);
+
   test("containers reach the gateway (the host's bridge address)", async () => {
     const av4 = ips.a?.v4 ?? "";
     expect(await roundTrip(a, null, "10.88.0.1")).toEqual([av4, [av4]]);
