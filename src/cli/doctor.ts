@@ -2,19 +2,18 @@
  * `tscni doctor`: what this node has and lacks for the configured networks. Each finding is
  * ok / warn / error with one line of advice; `--json` for machines. Exit 1 on any error.
  */
-import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, lstatSync, readFileSync, readlinkSync } from "node:fs";
 import { cachedAttachments, findInPath, scanConfDir } from "../runtime/index.ts";
-import { hostLocalDirs } from "./gc.ts";
+import { readFirewall, type FirewallSnapshot } from "../firewall/index.ts";
+import { binDirFindings, bridgeNames, type Finding, firewallFindings, linkFindings } from "./doctor-checks.ts";
+import { hostLocalDirs, readReservations } from "./gc-ipam.ts";
 import { BINARY_NAME } from "./install.ts";
 import { binDirs, cacheDir as resolveCacheDir, confDir as resolveConfDir, type Env } from "./options.ts";
 import { type PluginValidator, validateFiles } from "./validate.ts";
 
-export interface Finding {
-  check: string;
-  level: "ok" | "warn" | "error";
-  detail: string;
-}
+export type { Finding } from "./doctor-checks.ts";
+
+const PLUGIN_NAMES = ["bridge", "host-local", "loopback", "portmap"] as const;
 
 export interface DoctorOptions {
   confDir?: string;
@@ -24,6 +23,8 @@ export interface DoctorOptions {
   env: Env;
   validators: Readonly<Record<string, PluginValidator>>;
   out: (text: string) => void;
+  /** Injected by tests. */
+  readFirewall?: () => Promise<FirewallSnapshot>;
 }
 
 function read(path: string): string | undefined {
@@ -48,7 +49,7 @@ function kernelFeature(name: string): boolean {
   return existsSync(`/sys/module/${name}`) || (read("/proc/modules") ?? "").split("\n").some((l) => l.startsWith(`${name} `));
 }
 
-export function diagnose(o: DoctorOptions): Finding[] {
+export async function diagnose(o: DoctorOptions): Promise<Finding[]> {
   const f: Finding[] = [];
   const confDir = resolveConfDir(o.confDir, o.env);
   const bins = binDirs(o.binDir, o.env);
@@ -83,18 +84,7 @@ export function diagnose(o: DoctorOptions): Finding[] {
       f.push({ check: "plugin", level: "error", detail: `${t}: ${(e as Error).message}` });
     }
   }
-  for (const dir of bins) {
-    for (const name of ["bridge", "host-local", "loopback", "portmap"]) {
-      const p = join(dir, name);
-      try {
-        if (lstatSync(p).isSymbolicLink() && readlinkSync(p) === BINARY_NAME && !existsSync(join(dir, BINARY_NAME))) {
-          f.push({ check: "install", level: "error", detail: `${p} points at ${BINARY_NAME}, which is missing in ${dir}` });
-        }
-      } catch {
-        // absent
-      }
-    }
-  }
+  f.push(...binDirFindings(bins, PLUGIN_NAMES, BINARY_NAME));
 
   for (const mod of ["bridge", "veth"]) {
     const has = kernelFeature(mod);
@@ -119,6 +109,9 @@ export function diagnose(o: DoctorOptions): Finding[] {
   }
 
   const cached = cachedAttachments(resolveCacheDir(o.cacheDir, o.env));
+  const lists = scanConfDir(confDir).flatMap((s) => (s.list ? [s.list] : []));
+  f.push(...linkFindings(bridgeNames(lists)));
+  f.push(...firewallFindings(await (o.readFirewall ?? readFirewall)(), cached));
   for (const s of scanConfDir(confDir)) {
     if (s.list === undefined) continue;
     for (const dir of hostLocalDirs(s.list)) {
@@ -126,18 +119,13 @@ export function diagnose(o: DoctorOptions): Finding[] {
       const live = new Set(
         cached.filter((a) => a.network === s.list?.name && a.netns !== "" && existsSync(a.netns)).map((a) => a.containerId),
       );
-      let stale = 0;
-      let total = 0;
-      for (const name of readdirSync(dir)) {
-        if (name === "" || name === "lock" || name.startsWith("last_reserved_ip.")) continue;
-        total++;
-        const cid = (read(join(dir, name)) ?? "").split("\r\n")[0] ?? "";
-        if (!live.has(cid)) stale++;
-      }
+      const all = readReservations(dir);
+      const stale = all.filter((x) => !live.has(x.r.containerId)).map((x) => `${x.r.ip} (${x.r.containerId})`);
+      const shown = stale.length > 5 ? [...stale.slice(0, 5), "…"] : stale;
       f.push({
         check: "ipam",
-        level: stale > 0 ? "warn" : "ok",
-        detail: `${dir}: ${total} reservations${stale > 0 ? `, ${stale} without a live cached attachment (see: tscni gc --from-netns-dir /run/netns)` : ""}`,
+        level: stale.length > 0 ? "warn" : "ok",
+        detail: `${dir}: ${all.length} reservations${stale.length > 0 ? `, ${stale.length} without a live cached attachment: ${shown.join(", ")} (see: tscni gc --from-netns-dir /run/netns)` : ""}`,
       });
     }
   }
@@ -145,7 +133,7 @@ export function diagnose(o: DoctorOptions): Finding[] {
 }
 
 export async function doctorCommand(o: DoctorOptions): Promise<number> {
-  const findings = diagnose(o);
+  const findings = await diagnose(o);
   if (o.json) o.out(`${JSON.stringify({ findings }, null, 2)}\n`);
   else {
     const mark = { ok: "✓", warn: "!", error: "✗" } as const;

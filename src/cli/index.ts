@@ -187,7 +187,7 @@ function commands(deps: CliDeps, setExit: (code: number) => void) {
   });
 
   const gc = defineCommand({
-    meta: { name: "gc", description: "Free host-local reservations of attachments that no longer exist (dry run unless --apply)" },
+    meta: { name: "gc", description: "Free host-local reservations and firewall rules of attachments that no longer exist (dry run unless --apply)" },
     args: {
       "conf-dir": { type: "string", description: "conf dir (default: $NETCONFPATH or /etc/cni/net.d)" },
       "bin-dir": { type: "string", description: "plugin dir(s), for DEL of stale cached attachments" },
@@ -200,6 +200,7 @@ function commands(deps: CliDeps, setExit: (code: number) => void) {
     },
     async run({ args, rawArgs }) {
       const { gcCommand } = await import("./gc.ts");
+      const { progressOn } = await import("./progress.ts");
       const validGiven = rawArgs.some((a) => a === "--valid" || a.startsWith("--valid="));
       setExit(
         await gcCommand({
@@ -214,6 +215,7 @@ function commands(deps: CliDeps, setExit: (code: number) => void) {
           env: process.env,
           out,
           err,
+          progress: progressOn(process.stderr),
         }),
       );
     },

@@ -84,3 +84,4 @@ export { setupSpoofCheck, teardownSpoofCheck } from "./spoofcheck.ts";
 export { checkPortmap, setupPortmap, teardownPortmap } from "./portmap.ts";
 export { gcPortmap, type PortmapGcRequest, portmapIptablesGc, portmapNftGcOps, staleDnatChains } from "./gc.ts";
 export { gcMasq, type MasqGcRequest, masqIptablesGc, masqNftGcOps, staleMasqChains } from "./masq-gc.ts";
+export { attachmentKeys, commentContainerId, type DuplicateRule, type FirewallEntry, type FirewallKind, type FirewallSnapshot, firewallDuplicates, firewallEntries, iptablesDuplicates, iptablesEntries, MASQ_NFT_TABLE, nftDuplicates, nftMasqEntries, nftPortmapEntries, PORTMAP_NFT_CHAINS, readFirewall } from "./scan.ts";

@@ -5,7 +5,8 @@
 import { expect, test } from "bun:test";
 import { mkdirSync, readdirSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { exec, NETNS_TIMEOUT, referenceDir, requireIsolatedHost, SYSTEM_PATH, tempDir, tempNetns, tscni } from "../harness.ts";
+import { masqChainName, masqComment, nftMasqComment, nftMasqInstanceHash, portmapDnatChainName, portmapDnatComment } from "../../src/firewall/index.ts";
+import { exec, mustExec, NETNS_TIMEOUT, referenceDir, requireIsolatedHost, SYSTEM_PATH, tempDir, tempNetns, tscni } from "../harness.ts";
 
 requireIsolatedHost();
 
@@ -73,6 +74,99 @@ test(
     expect(r.code).toBe(0);
     // ns.path is /proc/<pid>/ns/net: outside the netns dir and alive, so it is kept.
     expect(r.stdout).toBe("nothing stale\n");
+  },
+  NETNS_TIMEOUT,
+);
+
+/** A masquerade chain, a portmap DNAT chain and nft rules as bridge/portmap leave them for `cid`. */
+async function leaveFirewallObjects(network: string, cid: string, ip: string): Promise<void> {
+  const masq = masqChainName(network, cid);
+  const dnat = portmapDnatChainName(network, cid);
+  for (const args of [
+    ["-N", masq],
+    ["-A", masq, "-d", "10.66.0.0/24", "-j", "ACCEPT"],
+    ["-A", "POSTROUTING", "-s", `${ip}/32`, "-m", "comment", "--comment", masqComment(network, cid), "-j", masq],
+    ["-N", dnat],
+    ["-A", dnat, "-p", "tcp", "--dport", "8080", "-j", "DNAT", "--to-destination", `${ip}:80`],
+    ["-A", "CNI-HOSTPORT-DNAT", "-p", "tcp", "-m", "comment", "--comment", portmapDnatComment(network, cid), "-j", dnat],
+  ]) {
+    await mustExec(["iptables", "-t", "nat", ...args]);
+  }
+  const comment = nftMasqComment(network, "eth0", cid);
+  await mustExec(["nft", `add rule inet cni_plugins_masquerade masq_checks ip saddr ${ip} masquerade comment "${comment}"`]);
+  await mustExec(["nft", `add rule ip cni_hostport hostports tcp dport 8080 counter comment "${cid}"`]);
+}
+
+test(
+  "firewall objects without a cache entry: listed in a dry run, removed with --apply; valid and other networks' kept",
+  async () => {
+    using d = tempDir();
+    const confDir = join(d.path, "net.d");
+    mkdirSync(confDir);
+    writeFileSync(
+      join(confDir, "10.conflist"),
+      JSON.stringify({
+        cniVersion: "1.0.0",
+        name: "gcnet",
+        plugins: [
+          { type: "bridge", bridge: "cni0", ipMasq: true, ipam: { type: "host-local", ranges: [[{ subnet: "10.66.0.0/24" }]], dataDir: join(d.path, "data") } },
+          { type: "portmap", capabilities: { portMappings: true } },
+        ],
+      }),
+    );
+    await mustExec(["iptables", "-t", "nat", "-N", "CNI-HOSTPORT-DNAT"]);
+    await mustExec(["nft", "add table inet cni_plugins_masquerade; add chain inet cni_plugins_masquerade masq_checks"]);
+    await mustExec(["nft", "add table ip cni_hostport; add chain ip cni_hostport hostports"]);
+    await leaveFirewallObjects("gcnet", "ghost", "10.66.0.5");
+    await leaveFirewallObjects("gcnet", "keep", "10.66.0.6");
+    // An ADD still running: address reserved a moment ago, rules written, no cache entry yet.
+    mkdirSync(join(d.path, "data", "gcnet"), { recursive: true });
+    writeFileSync(join(d.path, "data", "gcnet", "10.66.0.7"), "inflight\r\neth0");
+    await leaveFirewallObjects("gcnet", "inflight", "10.66.0.7");
+    // Another runtime's network, not in this conf dir: its iptables and nft masquerade objects are not ours to judge.
+    await leaveFirewallObjects("othernet", "ghost2", "10.67.0.5");
+    const common = ["--conf-dir", confDir, "--bin-dir", referenceDir, "--cache-dir", join(d.path, "cache"), "--valid", "keep:eth0,ghost2"];
+    const env = { env: { PATH: SYSTEM_PATH } };
+
+    const dry = await exec([tscni("tscni"), "gc", ...common], env);
+    expect(dry.stderr).toBe("");
+    expect(dry.code).toBe(0);
+    const ghostMasq = masqChainName("gcnet", "ghost");
+    const ghostDnat = portmapDnatChainName("gcnet", "ghost");
+    expect(dry.stdout).toContain(`gcnet: would remove masquerade chain ${ghostMasq} (ipv4) of ghost`);
+    expect(dry.stdout).toContain(`gcnet: would remove portmap chain ${ghostDnat} (ipv4) of ghost`);
+    expect(dry.stdout).toContain(`gcnet: would remove nft masquerade rules ${nftMasqInstanceHash("gcnet", "eth0", "ghost")} (inet cni_plugins_masquerade) of ghost`);
+    expect(dry.stdout).toContain("all networks: would remove nft portmap rules of ghost (ip cni_hostport)");
+    expect(dry.stdout).toContain("gcnet: keep 10.66.0.7 (inflight:eth0): younger than the 600s grace period");
+    expect(dry.stdout).not.toContain("of keep");
+    expect(dry.stdout).not.toContain("of inflight");
+    expect(dry.stdout).not.toContain("othernet");
+    expect(dry.stdout.trim().split("\n")).toHaveLength(6);
+    expect(await mustExec(["iptables-save", "-t", "nat"])).toContain(ghostMasq);
+
+    const json = JSON.parse((await exec([tscni("tscni"), "gc", ...common, "--json"], env)).stdout) as { actions: { kind: string; done: boolean }[] };
+    expect(json.actions.map((a) => a.kind)).toEqual(["keep-young", ...Array(4).fill("remove-firewall")]);
+
+    const applied = await exec([tscni("tscni"), "gc", ...common, "--apply"], env);
+    expect(applied.stderr).toBe("");
+    expect(applied.code).toBe(0);
+    expect(applied.stdout).toContain(`gcnet: remove masquerade chain ${ghostMasq} (ipv4) of ghost`);
+    const ipt = await mustExec(["iptables-save", "-t", "nat"]);
+    expect(ipt).not.toContain(ghostMasq);
+    expect(ipt).not.toContain(ghostDnat);
+    for (const kept of [masqChainName("gcnet", "keep"), portmapDnatChainName("gcnet", "keep"), masqChainName("gcnet", "inflight"), masqChainName("othernet", "ghost2")]) {
+      expect(ipt).toContain(`-j ${kept}`);
+    }
+    const nft = await mustExec(["nft", "list", "ruleset"]);
+    expect(nft).not.toContain('comment "ghost"');
+    expect(nft).not.toContain(nftMasqInstanceHash("gcnet", "eth0", "ghost"));
+    expect(nft).toContain('comment "keep"');
+    expect(nft).toContain(nftMasqInstanceHash("gcnet", "eth0", "keep"));
+    expect(nft).toContain(nftMasqInstanceHash("othernet", "eth0", "ghost2"));
+
+    expect(nft).toContain('comment "inflight"');
+    const again = await exec([tscni("tscni"), "gc", ...common], env);
+    expect(again.stdout).toBe("gcnet: keep 10.66.0.7 (inflight:eth0): younger than the 600s grace period\ndry run: nothing changed (use --apply)\n");
   },
   NETNS_TIMEOUT,
 );

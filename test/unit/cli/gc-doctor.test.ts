@@ -1,0 +1,167 @@
+/** The pure parts of `tscni gc`'s firewall sweep and `tscni doctor`'s chain checks, plus the TTY progress line. */
+import { describe, expect, test } from "bun:test";
+import { firewallFindings } from "../../../src/cli/doctor-checks.ts";
+import { planFirewallGc } from "../../../src/cli/firewall-gc.ts";
+import { printGc, type GcAction } from "../../../src/cli/gc-output.ts";
+import { progressOn } from "../../../src/cli/progress.ts";
+import {
+  type FirewallSnapshot,
+  masqChainName,
+  masqComment,
+  nftMasqComment,
+  nftMasqInstanceHash,
+  parseIptablesSave,
+  parseNftList,
+  portmapDnatChainName,
+  portmapDnatComment,
+} from "../../../src/firewall/index.ts";
+import type { CachedAttachment } from "../../../src/runtime/index.ts";
+
+const q = (s: string): string => JSON.stringify(s);
+
+function natSave(attachments: [string, string, string][], extra: string[] = []): string {
+  const lines = ["*nat", ":POSTROUTING ACCEPT [0:0]", ":CNI-HOSTPORT-DNAT - [0:0]"];
+  for (const [net, cid, ip] of attachments) {
+    const m = masqChainName(net, cid);
+    const d = portmapDnatChainName(net, cid);
+    lines.push(`:${m} - [0:0]`, `:${d} - [0:0]`);
+    lines.push(`-A POSTROUTING -s ${ip}/32 -m comment --comment ${q(masqComment(net, cid))} -j ${m}`);
+    lines.push(`-A CNI-HOSTPORT-DNAT -p tcp -m comment --comment ${q(portmapDnatComment(net, cid))} -m multiport --dports 80 -j ${d}`);
+  }
+  return [...lines, ...extra, "COMMIT", ""].join("\n");
+}
+
+function nftMasq(attachments: [string, string, string][]): string {
+  const rules = attachments.map(([net, cid, ip], i) => `\t\tip saddr ${ip} masquerade comment ${q(nftMasqComment(net, "eth0", cid))} # handle ${i + 10}`);
+  return ["table inet cni_plugins_masquerade { # handle 1", "\tchain masq_checks { # handle 2", ...rules, "\t}", "}"].join("\n");
+}
+
+function nftPortmap(ids: string[]): string {
+  const rules = ids.map((id, i) => `\t\ttcp dport 80 dnat to 10.0.0.1:80 comment ${q(id)} # handle ${i + 10}`);
+  return ["table ip cni_hostport { # handle 1", "\tchain hostports { # handle 2", ...rules, "\t}", "}"].join("\n");
+}
+
+function snapshot(att: [string, string, string][], portmapIds: string[] = []): FirewallSnapshot {
+  return {
+    iptables: new Map([[4, parseIptablesSave(natSave(att))]]),
+    nft: new Map([
+      ["inet cni_plugins_masquerade", parseNftList(nftMasq(att))],
+      ["ip cni_hostport", parseNftList(nftPortmap(portmapIds))],
+    ]),
+    problems: [],
+  };
+}
+
+const ATT: [string, string, string][] = [
+  ["net", "ghost", "10.0.0.5"],
+  ["net", "keep", "10.0.0.6"],
+  ["other", "ghost", "10.1.0.5"],
+];
+
+describe("gc: firewall plan", () => {
+  test("frees this network's objects of non-kept containers only", () => {
+    const plan = planFirewallGc(snapshot(ATT), [{ network: "net", keep: [{ containerId: "keep", ifname: "eth0" }] }]);
+    expect(plan.items.map((i) => [i.network, i.entry.backend, i.entry.kind, i.entry.key, i.containerId])).toEqual([
+      ["net", "iptables", "masquerade", masqChainName("net", "ghost"), "ghost"],
+      ["net", "iptables", "portmap", portmapDnatChainName("net", "ghost"), "ghost"],
+      ["net", "nftables", "masquerade", nftMasqInstanceHash("net", "eth0", "ghost"), "ghost"],
+    ]);
+    expect(plan.iptables).toEqual([
+      {
+        family: 4,
+        ops: [
+          { op: "remove-chain", chain: masqChainName("net", "ghost") },
+          { op: "remove-chain", chain: portmapDnatChainName("net", "ghost") },
+        ],
+      },
+    ]);
+    expect(plan.nft).toHaveLength(1);
+  });
+
+  test("a container kept without ifname keeps its nft masquerade rules, matched on the comment's ID", () => {
+    const plan = planFirewallGc(snapshot(ATT), [{ network: "net", keep: [{ containerId: "keep", ifname: "" }] }]);
+    expect(plan.items.map((i) => i.containerId)).toEqual(["ghost", "ghost", "ghost"]);
+    // "keep2" is not "keep": an uncut comment's ID must match exactly.
+    const other = planFirewallGc(snapshot(ATT), [{ network: "net", keep: [{ containerId: "keep2", ifname: "" }] }]);
+    expect(other.items.filter((i) => i.entry.backend === "nftables").map((i) => i.containerId).sort()).toEqual(["ghost", "keep"]);
+  });
+
+  test("a cut comment keeps every container ID it could be a prefix of", () => {
+    const long = "c".repeat(64);
+    const net = "n".repeat(40);
+    const snap = snapshot([[net, long, "10.0.0.7"]]);
+    expect(nftMasqComment(net, "eth0", long)).not.toContain(long);
+    expect(planFirewallGc(snap, [{ network: net, keep: [{ containerId: long, ifname: "" }] }]).items).toEqual([]);
+    expect(planFirewallGc(snap, [{ network: net, keep: [{ containerId: "other", ifname: "" }] }]).items).toHaveLength(3);
+  });
+
+  test("nft portmap rules: only when asked, and only for IDs kept nowhere", () => {
+    const snap = snapshot([], ["ghost", "keep"]);
+    expect(planFirewallGc(snap, [{ network: "net", keep: [] }]).items).toEqual([]);
+    const plan = planFirewallGc(snap, [{ network: "net", keep: [] }], new Set(["keep"]));
+    expect(plan.items.map((i) => [i.network, i.entry.where, i.containerId])).toEqual([["*", "ip cni_hostport", "ghost"]]);
+    expect(plan.nft).toEqual([
+      { op: "delete-rules", ref: { family: "ip", table: "cni_hostport" }, chains: ["hostports", "hostip_hostports", "masquerading"], match: { equals: "ghost" } },
+    ]);
+  });
+
+  test("human output", () => {
+    const actions: GcAction[] = [
+      {
+        network: "net",
+        kind: "remove-firewall",
+        containerId: "ghost",
+        firewall: { backend: "iptables", kind: "masquerade", where: "ipv4", name: "CNI-x" },
+        done: false,
+      },
+      { network: "*", kind: "remove-firewall", containerId: "g", firewall: { backend: "nftables", kind: "portmap", where: "ip cni_hostport", name: "g" }, done: false },
+    ];
+    let text = "";
+    printGc({ apply: false, json: false, graceSeconds: 600, out: (t) => void (text += t) }, actions);
+    expect(text).toBe(
+      "net: would remove masquerade chain CNI-x (ipv4) of ghost\nall networks: would remove nft portmap rules of g (ip cni_hostport)\ndry run: nothing changed (use --apply)\n",
+    );
+  });
+});
+
+describe("doctor: chains", () => {
+  test("stale objects and duplicate jumps are warned about; owned ones are not", () => {
+    const snap = snapshot([["net", "keep", "10.0.0.6"], ["net", "ghost", "10.0.0.5"]]);
+    const dup = `-A POSTROUTING -s 10.0.0.6/32 -m comment --comment ${q(masqComment("net", "keep"))} -j ${masqChainName("net", "keep")}`;
+    const withDup: FirewallSnapshot = { ...snap, iptables: new Map([[4, parseIptablesSave(natSave([["net", "keep", "10.0.0.6"], ["net", "ghost", "10.0.0.5"]], [dup]))]]) };
+    const cached: CachedAttachment[] = [{ network: "net", containerId: "keep", ifname: "eth0", netns: "/x", args: [], config: new Uint8Array(), file: "" }];
+    const f = firewallFindings(withDup, cached);
+    const details = f.map((x) => `${x.level} ${x.detail}`);
+    expect(details.filter((d) => d.startsWith("warn stale"))).toHaveLength(3);
+    expect(details.some((d) => d.includes("ghost") && d.includes(masqChainName("net", "ghost")))).toBe(true);
+    expect(details.some((d) => d.includes(masqChainName("net", "keep")) && d.startsWith("warn stale"))).toBe(false);
+    expect(details).toContainEqual(expect.stringContaining("warn duplicate rule in ipv4 POSTROUTING (2×): -s 10.0.0.6/32"));
+  });
+
+  test("unreadable tools are a warning, not silence", () => {
+    const f = firewallFindings({ iptables: new Map(), nft: new Map(), problems: ["iptables-save: permission denied"] }, []);
+    expect(f).toEqual([{ check: "chains", level: "warn", detail: "could not read the firewall: iptables-save: permission denied" }]);
+  });
+});
+
+describe("progress", () => {
+  test("silent unless stderr is a TTY", () => {
+    let written = "";
+    const p = progressOn({ isTTY: false, write: (t: string) => (written += t) });
+    p.update("x");
+    p.done();
+    expect(written).toBe("");
+  });
+
+  test("one rate-limited line, cut to the terminal width, erased at the end", () => {
+    let written = "";
+    let t = 0;
+    const p = progressOn({ isTTY: true, columns: 12, write: (s: string) => (written += s) }, () => t);
+    p.update("gc net (1/3)");
+    p.update("dropped: too soon");
+    t = 1000;
+    p.update("gc net (2/3)");
+    p.done();
+    expect(written).toBe("\r\x1b[2Kgc net (1/…\r\x1b[2Kgc net (2/…\r\x1b[2K");
+  });
+});
