@@ -123,6 +123,8 @@ export interface CniCall {
   /** Extra or overriding env; a value of undefined removes the variable. */
   env?: Record<string, string | undefined>;
   cwd?: string;
+  /** argv placed before the binary, e.g. `["nsenter", "--net=…", "--"]` or an strace command. */
+  prefix?: string[];
 }
 
 export interface CniReply extends Exec {
@@ -147,7 +149,7 @@ export async function runCni(binary: string, call: CniCall): Promise<CniReply> {
     else env[k] = v;
   }
   const stdin = call.stdin === undefined ? "" : typeof call.stdin === "string" ? call.stdin : JSON.stringify(call.stdin);
-  const r = await exec([binary], { stdin, env, cwd: call.cwd });
+  const r = await exec([...(call.prefix ?? []), binary], { stdin, env, cwd: call.cwd });
   let json: unknown;
   try {
     json = r.stdout === "" ? undefined : JSON.parse(r.stdout);

@@ -41,7 +41,13 @@ async function residue(): Promise<Residue> {
  * teardown is asynchronous), so veths are compared as "no new ones".
  */
 async function expectNoResidue(before: Residue): Promise<void> {
-  const now = await residue();
+  let now = await residue();
+  // A veth whose peer lived in a namespace that was just destroyed goes away with that
+  // namespace's asynchronous teardown: give the kernel a bounded moment before judging.
+  for (let i = 0; i < 100 && now.veths.some((v) => !before.veths.includes(v)); i++) {
+    await Bun.sleep(50);
+    now = await residue();
+  }
   expect(now.veths.filter((v) => !before.veths.includes(v))).toEqual([]);
   expect(now.nat).toEqual(before.nat);
   expect(now.nft).toEqual(before.nft);
