@@ -2,7 +2,7 @@
  * The bridge device (checklist §2.1.2 step 2) and the per-bridge lock that serialises
  * ensure-bridge / ensure-address across concurrent ADDs (users-and-runtimes §1d).
  */
-import { createHash } from "node:crypto";
+import { hexDigest } from "../../src/hash.ts";
 import { join } from "node:path";
 import { CniError, type Env, internalError } from "../../src/cni/index.ts";
 import { Errno, type HeldLock, lockFile, sysctlSet } from "../../src/sys/index.ts";
@@ -17,7 +17,7 @@ const LOCK_TIMEOUT_MS = 60_000;
 export function bridgeLockPath(bridge: string, env: Env): string {
   const dir = env.TSCNI_LOCK_DIR !== undefined && env.TSCNI_LOCK_DIR !== "" ? env.TSCNI_LOCK_DIR : DEFAULT_LOCK_DIR;
   const plain = /^[A-Za-z0-9_.-]+$/.test(bridge) && bridge !== "." && bridge !== "..";
-  const key = plain ? bridge : createHash("sha256").update(bridge).digest("hex").slice(0, 16);
+  const key = plain ? bridge : hexDigest("sha256", bridge).slice(0, 16);
   return join(dir, `bridge-${key}.lock`);
 }
 

@@ -3,7 +3,6 @@
  * `veth<8 hex>` and the container end CNI_IFNAME directly inside the container netns (no
  * create-then-move, so no rcu_barrier under rtnl per pod).
  */
-import { randomBytes } from "node:crypto";
 import { CniError, internalError } from "../../src/cni/index.ts";
 import { goQuote } from "../../src/firewall/index.ts";
 import { isNetlinkErrno, type Link, type Rtnl } from "../../src/netlink/index.ts";
@@ -12,7 +11,7 @@ import { Errno, type NetNs, sysctlSet } from "../../src/sys/index.ts";
 const NAME_ATTEMPTS = 10;
 
 export function randomVethName(): string {
-  return `veth${randomBytes(4).toString("hex")}`;
+  return `veth${Buffer.from(crypto.getRandomValues(new Uint8Array(4))).toString("hex")}`;
 }
 
 export interface VethRequest {

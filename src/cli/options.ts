@@ -2,7 +2,7 @@
  * Where the operator-facing commands look for things: flag, then the variable cnitool and the
  * runtimes use, then the usual default.
  */
-import { createHash } from "node:crypto";
+import { hexDigest } from "../hash.ts";
 import { resolve } from "node:path";
 import { DEFAULT_CACHE_DIR } from "../runtime/index.ts";
 
@@ -21,7 +21,7 @@ export const cacheDir = (flag: string | undefined, env: Env): string => pick(fla
 
 /** cnitool's container ID for a netns: "cnitool-" + the first 10 bytes of sha512(absolute path). */
 export function cnitoolContainerId(netns: string): string {
-  return `cnitool-${createHash("sha512").update(resolve(netns)).digest("hex").slice(0, 20)}`;
+  return `cnitool-${hexDigest("sha512", resolve(netns)).slice(0, 20)}`;
 }
 
 /** CNI_ARGS text ("K=V;K=V") as pairs, refusing what cnitool refuses. */

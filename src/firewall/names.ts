@@ -3,14 +3,14 @@
  * must produce the same ones so that a node can switch implementations with pods running: each
  * side then finds and deletes the other's rules.
  */
-import { createHash } from "node:crypto";
+import { hexDigest } from "../hash.ts";
 import { goQuote } from "./quote.ts";
 import { truncateBytes } from "./validate.ts";
 
 const SHA512_HEX_LENGTH = 128;
 
 function sha512Hex(s: string): string {
-  return createHash("sha512").update(s, "utf8").digest("hex");
+  return hexDigest("sha512", s);
 }
 
 /** `prefix` followed by the hex sha512 of `toHash`, cut to `length` characters in total. */
