@@ -3,7 +3,7 @@
  * container namespaces inside the isolated "host" namespace, and scoped temp dirs.
  * Preloaded by bunfig.toml, so it must stay free of side effects at import time.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readlinkSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -82,15 +82,32 @@ export interface TempNetns extends AsyncDisposable {
   run(argv: string[], stdin?: string): Promise<Exec>;
 }
 
+/**
+ * unshare(1) execs its command only after switching namespaces: true once `path` (the started
+ * process's /proc/<pid>/ns/net) names a netns other than ours; false if the process died first.
+ */
+export async function netnsReady(proc: { exitCode: number | null }, path: string): Promise<boolean> {
+  const self = readlinkSync("/proc/self/ns/net");
+  for (let i = 0; i < 5000; i++) {
+    let link = "";
+    try {
+      link = readlinkSync(path);
+    } catch {
+      // the process is not there yet
+    }
+    if (link !== "" && link !== self) return true;
+    if (proc.exitCode !== null) return false;
+    await Bun.sleep(1);
+  }
+  return false;
+}
+
 export async function tempNetns(): Promise<TempNetns> {
   const proc = Bun.spawn(["unshare", "--net", "--", "sleep", "3600"], { stdin: "ignore", stdout: "ignore", stderr: "inherit" });
   const path = `/proc/${proc.pid}/ns/net`;
-  const self = await Bun.file("/proc/self/ns/net").exists() ? (await exec(["readlink", "/proc/self/ns/net"])).stdout.trim() : "";
-  // unshare(1) execs sleep after switching namespaces: wait until the link shows a different netns.
-  for (let i = 0; i < 500; i++) {
-    const r = await exec(["readlink", path]);
-    if (r.code === 0 && r.stdout.trim() !== self) break;
-    await Bun.sleep(2);
+  if (!(await netnsReady(proc, path))) {
+    proc.kill("SIGKILL");
+    throw new Error("unshare --net sleep did not come up");
   }
   return {
     path,

@@ -3,7 +3,7 @@
  * `unshare --net sleep` process we started, and ended by its PID. Readiness is checked in-process
  * (readlink of /proc/<pid>/ns/net), so creating hundreds of them costs no extra execs.
  */
-import { readlinkSync } from "node:fs";
+import { netnsReady } from "../harness.ts";
 import type { Subprocess } from "bun";
 
 export interface Netns {
@@ -14,21 +14,10 @@ export interface Netns {
 const live = new Map<number, Subprocess>();
 
 export async function newNetns(): Promise<Netns> {
-  const self = readlinkSync("/proc/self/ns/net");
   const proc = Bun.spawn(["unshare", "--net", "--", "sleep", "infinity"], { stdin: "ignore", stdout: "ignore", stderr: "inherit" });
   live.set(proc.pid, proc);
   const path = `/proc/${proc.pid}/ns/net`;
-  for (let i = 0; i < 5000; i++) {
-    let link = "";
-    try {
-      link = readlinkSync(path);
-    } catch {
-      link = "";
-    }
-    if (link !== "" && link !== self) return { path, pid: proc.pid };
-    if (proc.exitCode !== null) break;
-    await Bun.sleep(1);
-  }
+  if (await netnsReady(proc, path)) return { path, pid: proc.pid };
   await killNetns({ path, pid: proc.pid });
   throw new Error("unshare --net sleep did not come up");
 }
