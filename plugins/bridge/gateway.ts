@@ -100,7 +100,8 @@ export function ensureAddr(nl: Rtnl, dev: Link, family: FamilyName, cidr: string
     // A concurrent ADD (or another network on this bridge) got there first: same outcome.
     if (!isNetlinkErrno(err, Errno.EEXIST)) throw internalError(`could not add IP address to ${goQuote(dev.name)}: ${errText(err)}`, err);
   }
-  if (mac === "") return;
+  // An all-zero MAC (a bridge without ports) cannot be pinned; the kernel answers EADDRNOTAVAIL.
+  if (mac === "" || mac === "00:00:00:00:00:00") return;
   try {
     nl.linkSet(dev.index, { mac });
   } catch (err) {
