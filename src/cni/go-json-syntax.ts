@@ -2,9 +2,12 @@
  * The text Go's encoding/json gives for malformed input ("invalid character 'x' looking for
  * beginning of object key string"), so decode errors (code 6) read exactly like the reference's.
  * A small recursive scanner over bytes; it only names the first error, it does not build values.
+ * Nesting is capped as Go caps it, which also keeps the recursion far from the engine's stack limit.
  */
 
 const END = "unexpected end of JSON input";
+/** Go's maxNestingDepth: the 10,001st open bracket is refused. */
+export const MAX_NESTING_DEPTH = 10000;
 
 class SyntaxFailure extends Error {}
 
@@ -22,6 +25,7 @@ function quoteChar(c: number): string {
 
 class Scanner {
   private i = 0;
+  private depth = 0;
   constructor(private readonly b: Uint8Array) {}
 
   private peek(): number | undefined {
@@ -52,8 +56,13 @@ class Scanner {
   private value(): void {
     this.skipSpace();
     const c = this.next();
-    if (c === 0x7b) return this.object();
-    if (c === 0x5b) return this.array();
+    if (c === 0x7b || c === 0x5b) {
+      if (++this.depth > MAX_NESTING_DEPTH) this.fail(c, "exceeded max depth");
+      if (c === 0x7b) this.object();
+      else this.array();
+      this.depth--;
+      return;
+    }
     if (c === 0x22) return this.string();
     if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return this.number(c);
     if (c === 0x74) return this.literal("true");

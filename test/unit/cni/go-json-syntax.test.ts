@@ -35,3 +35,21 @@ describe("Go encoding/json syntax error texts", () => {
     expect(err(input)).toBeUndefined();
   });
 });
+
+describe("nesting depth, as Go's scanner caps it", () => {
+  const nested = (depth: number, open: string, close: string) => `${open.repeat(depth)}${close.repeat(depth)}`;
+  test("10,000 levels are accepted", () => {
+    expect(err(nested(10000, "[", "]"))).toBeUndefined();
+    expect(err(`${'{"a":'.repeat(9999)}{}${"}".repeat(9999)}`)).toBeUndefined();
+  });
+  test("the 10,001st bracket is refused with Go's text", () => {
+    expect(err(nested(10001, "[", "]"))).toBe("invalid character '[' exceeded max depth");
+    expect(err(`${'{"a":'.repeat(10000)}{}${"}".repeat(10000)}`)).toBe("invalid character '{' exceeded max depth");
+  });
+  test("far deeper input is refused without exhausting the stack", () => {
+    expect(err("[".repeat(1_000_000))).toBe("invalid character '[' exceeded max depth");
+  });
+  test("a syntax error before the limit is named first", () => {
+    expect(err(`${"[".repeat(50)}x${"[".repeat(20000)}`)).toBe("invalid character 'x' looking for beginning of value");
+  });
+});
