@@ -2,6 +2,7 @@ import { type DispatchIo, dispatch, registerInProcessPlugins } from "../src/cni/
 import { buildString } from "../src/build-info.ts";
 import { readStdin, writeStderr, writeStdout } from "../src/stdio.ts";
 import { logFinishedCall } from "../src/log.ts";
+import { profileLine } from "../src/profile.ts";
 import { isOwnNetns } from "../src/sys/own-netns.ts";
 import { isPluginName, pluginLoader } from "./registry.ts";
 
@@ -24,5 +25,8 @@ registerInProcessPlugins({
 /** Runs plugin `name` with the process's env and stdio; returns the exit status. */
 export async function runPlugin(name: string): Promise<number> {
   const onFinish = logFinishedCall(name, process.env, performance.now());
-  return await runWith(name, { env: process.env, readStdin, writeStdout, writeStderr, isOwnNetns, onFinish });
+  const code = await runWith(name, { env: process.env, readStdin, writeStdout, writeStderr, isOwnNetns, onFinish });
+  const line = profileLine(`${name} ${process.env.CNI_COMMAND ?? ""}`);
+  if (line !== undefined) await writeStderr(line);
+  return code;
 }

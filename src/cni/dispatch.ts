@@ -10,12 +10,14 @@ import type { CmdArgs, Env, PluginDef, Verb } from "./plugin.ts";
 import { resultToWire } from "./convert.ts";
 import { isLabelOnly } from "./label.ts";
 import { CURRENT_VERSION, gateVersion, SUPPORTED_VERSIONS, versionDocument } from "./version.ts";
+import { mark } from "../profile.ts";
 
 export interface DispatchIo {
   env: Env;
   readStdin(): Promise<Uint8Array>;
-  writeStdout(text: string): void;
-  writeStderr(text: string): void;
+  /** Resolves once every byte is written (the caller exits right after). */
+  writeStdout(text: string): void | Promise<void>;
+  writeStderr(text: string): void | Promise<void>;
   /**
    * Whether `path` is the plugin's own network namespace: undefined when it cannot be opened
    * (the check is then skipped, like the reference). Throws a CniError when our own is unreadable.
@@ -94,21 +96,36 @@ async function readStdin(io: DispatchIo): Promise<Uint8Array> {
   }
 }
 
+// In-process delegates (bridge → host-local) re-enter dispatch; their profile phases get the
+// delegate's name as a prefix so they are not summed into the caller's.
+let depth = 0;
+
 /** Runs one plugin call end to end and returns the process exit status. */
 export async function dispatch(entry: PluginEntry, io: DispatchIo): Promise<number> {
+  depth++;
+  try {
+    return await dispatchCall(entry, io, depth > 1 ? `${entry.name}:` : "");
+  } finally {
+    depth--;
+  }
+}
+
+async function dispatchCall(entry: PluginEntry, io: DispatchIo, phase: string): Promise<number> {
   const command = io.env.CNI_COMMAND ?? "";
   if (command === "") {
-    io.writeStderr(aboutText(entry));
+    await io.writeStderr(aboutText(entry));
     return 0;
   }
   let args: CmdArgs | undefined;
   try {
     const env = readCniEnv(io.env, command);
     if (command === "VERSION") {
-      io.writeStdout(versionDocument());
+      await io.writeStdout(versionDocument());
+      mark(`${phase}output`);
       return 0;
     }
     const stdin = await readStdin(io);
+    mark(`${phase}stdin`);
     const config = decodeNetworkConfig(stdin);
     if (!VERBS.includes(command)) throw new CniError(ErrorCode.InvalidEnvironment, `unknown CNI_COMMAND: ${command}`);
     const cniVersion = configVersion(config);
@@ -120,14 +137,19 @@ export async function dispatch(entry: PluginEntry, io: DispatchIo): Promise<numb
         throw new CniError(ErrorCode.InvalidNetns, "plugin's netns and netns from CNI_NETNS should not be the same");
       }
     }
+    mark(`${phase}decode`);
     const plugin = await entry.load();
+    mark(`${phase}load`);
     const output = await runVerb(plugin, args);
-    if (output !== undefined) io.writeStdout(output);
+    mark(`${phase}verb`);
+    if (output !== undefined) await io.writeStdout(output);
+    mark(`${phase}output`);
     io.onFinish?.({ command, args });
     return 0;
   } catch (err) {
     const error = CniError.from(err);
-    io.writeStdout(goMarshalIndent(error.toJSON()));
+    await io.writeStdout(goMarshalIndent(error.toJSON()));
+    mark(`${phase}output`);
     io.onFinish?.({ command, args, error });
     return 1;
   }

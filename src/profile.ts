@@ -1,0 +1,85 @@
+/**
+ * The built-in phase profile. With `TSCNI_PROFILE=1` a plugin exec prints ONE stderr line after
+ * its stdout is written:
+ *
+ *   tscni-profile loopback ADD start=2.91/2.40 imports=1.02/0.98 stdin=0.31/0.05 … total=6.64/5.10 rss=17.2
+ *
+ * Each `phase=wall/cpu` is the wall time and the process's CPU time (user + system, all threads)
+ * in ms since the previous mark; the first, `start`, is process start → entry as Bun counts it.
+ * A phase may repeat (one `exec:<prog>` per exec); `total` is the sum and `rss` the peak RSS so
+ * far in MiB. What happens after the line (exit) is only visible from outside: the bench reports
+ * it as wall time minus `total`.
+ *
+ * Off (the default) it must cost nothing: this module imports nothing, the env check runs once
+ * at entry, and `mark` is one comparison.
+ */
+let marks: string[] | undefined;
+let last = 0;
+let lastCpu = 0;
+
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+/** Call once, at entry, before anything else is imported. */
+export function startProfile(enabled: boolean): void {
+  if (!enabled) return;
+  marks = [];
+  last = 0;
+  lastCpu = 0;
+  mark("start");
+}
+
+export function profiling(): boolean {
+  return marks !== undefined;
+}
+
+/** Ends the current phase, naming it: `mark("netns")` after entering the container's netns. */
+export function mark(phase: string): void {
+  if (marks === undefined) return;
+  const now = performance.now();
+  const cpu = cpuMs();
+  marks.push(`${phase}=${(now - last).toFixed(2)}/${(cpu - lastCpu).toFixed(2)}`);
+  last = now;
+  lastCpu = cpu;
+}
+
+/** The finished line (newline included) for `label` ("loopback ADD"), or undefined when off. */
+export function profileLine(label: string): string | undefined {
+  if (marks === undefined) return undefined;
+  const rssMiB = process.resourceUsage().maxRSS / 1024;
+  return `tscni-profile ${label} ${marks.join(" ")} total=${last.toFixed(2)}/${lastCpu.toFixed(2)} rss=${rssMiB.toFixed(1)}\n`;
+}
+
+export interface PhaseTime {
+  wall: number;
+  cpu: number;
+}
+
+export interface ProfileRecord {
+  label: string;
+  /** Phase → ms, repeated phases summed, in the order they first appeared. */
+  phases: Map<string, PhaseTime>;
+  total: PhaseTime;
+  rssMiB: number;
+}
+
+/** Parses the profile lines out of a stderr text (the bench and the tests read them back). */
+export function parseProfileLines(stderr: string): ProfileRecord[] {
+  const out: ProfileRecord[] = [];
+  for (const line of stderr.split("\n")) {
+    const m = /^tscni-profile (\S+ \S*) ((?:\S+=[\d.]+\/[\d.]+ )*)total=([\d.]+)\/([\d.]+) rss=([\d.]+)$/.exec(line);
+    if (m === null) continue;
+    const phases = new Map<string, PhaseTime>();
+    for (const kv of (m[2] ?? "").trim().split(" ")) {
+      const eq = kv.lastIndexOf("=");
+      if (eq <= 0) continue;
+      const [wall, cpu] = kv.slice(eq + 1).split("/").map(Number);
+      const prev = phases.get(kv.slice(0, eq)) ?? { wall: 0, cpu: 0 };
+      phases.set(kv.slice(0, eq), { wall: prev.wall + (wall ?? 0), cpu: prev.cpu + (cpu ?? 0) });
+    }
+    out.push({ label: m[1] ?? "", phases, total: { wall: Number(m[3]), cpu: Number(m[4]) }, rssMiB: Number(m[5]) });
+  }
+  return out;
+}

@@ -1,0 +1,26 @@
+/**
+ * The TSCNI_PROFILE line: what the bench parses back must be exactly what a call writes.
+ */
+import { expect, test } from "bun:test";
+import { mark, parseProfileLines, profileLine, startProfile } from "../../../src/profile.ts";
+
+test("one line per call: phases as wall/cpu ms, repeated phases summed, total and peak RSS", () => {
+  startProfile(true);
+  mark("imports");
+  mark("exec:iptables-restore");
+  mark("exec:iptables-restore");
+  mark("output");
+  const line = profileLine("bridge ADD") ?? "";
+  expect(line).toMatch(/^tscni-profile bridge ADD start=\d+\.\d\d\/\d+\.\d\d imports=\S+ exec:iptables-restore=\S+ exec:iptables-restore=\S+ output=\S+ total=\d+\.\d\d\/\d+\.\d\d rss=\d+\.\d\n$/);
+  const [rec, ...rest] = parseProfileLines(`noise\n${line}other noise\n`);
+  expect(rest).toEqual([]);
+  expect(rec?.label).toBe("bridge ADD");
+  expect([...(rec?.phases.keys() ?? [])]).toEqual(["start", "imports", "exec:iptables-restore", "output"]);
+  const sum = [...(rec?.phases.values() ?? [])].reduce((s, p) => s + p.wall, 0);
+  expect(Math.abs(sum - (rec?.total.wall ?? -1))).toBeLessThan(0.05);
+  expect(rec?.rssMiB).toBeGreaterThan(0);
+});
+
+test("lines of another shape are not read as profiles", () => {
+  expect(parseProfileLines("tscni-profile x y total=1.00/1.00\ntscni-profile x y start=1 total=1.00/1.00 rss=3.0\n")).toEqual([]);
+});
