@@ -16,6 +16,7 @@ import {
   type PluginDef,
   type Result,
   resultToWire,
+  UnusableResultError,
   type Verb,
 } from "../../src/cni/index.ts";
 import {
@@ -89,8 +90,17 @@ interface Wiring {
 
 /** Step 8: IPAM, gateways, container addresses and routes, bridge addresses, forwarding, masquerade. */
 async function configureLayer3(deps: BridgeDeps, a: CmdArgs, conf: BridgeConf, w: Wiring, result: Result): Promise<void> {
-  const ipamResult = await ipam(a, conf, "ADD");
-  w.undo.push("IPAM DEL", async () => void (await ipam(a, conf, "DEL")));
+  const releaseLater = (): void => w.undo.push("IPAM DEL", async () => void (await ipam(a, conf, "DEL")));
+  let ipamResult: Result | undefined;
+  try {
+    ipamResult = await ipam(a, conf, "ADD");
+  } catch (err) {
+    // A failed IPAM ADD gives its addresses back itself; a successful one with a result we
+    // cannot read still holds them.
+    if (err instanceof UnusableResultError) releaseLater();
+    throw err;
+  }
+  releaseLater();
   result.ips = ipamResult?.ips ?? [];
   if (ipamResult?.routes !== undefined) result.routes = ipamResult.routes;
   if (ipamResult?.dns !== undefined) result.dns = ipamResult.dns;

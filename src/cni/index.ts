@@ -46,6 +46,7 @@ export {
   pathDirs,
   pluginFailure,
   registerInProcessPlugins,
+  UnusableResultError,
   type DelegateCall,
   type ExecReply,
   type InProcessPlugins,

@@ -157,7 +157,18 @@ export async function delegate(call: DelegateCall): Promise<Result | undefined> 
   try {
     parsed = JSON.parse(outcome.stdout);
   } catch (err) {
-    throw new CniError(ErrorCode.DecodingFailure, `failed to decode IPAM result: ${err instanceof Error ? err.message : String(err)}`);
+    throw new UnusableResultError(ErrorCode.DecodingFailure, `failed to decode IPAM result: ${err instanceof Error ? err.message : String(err)}`);
   }
-  return parseResult(parsed, call.cniVersion);
+  try {
+    return parseResult(parsed, call.cniVersion);
+  } catch (err) {
+    const e = CniError.from(err);
+    throw new UnusableResultError(e.code, e.message, e.details, { cause: err });
+  }
 }
+
+/**
+ * The delegate's ADD succeeded, so it holds what it allocated, but its result cannot be used:
+ * the caller must DEL it before failing.
+ */
+export class UnusableResultError extends CniError {}

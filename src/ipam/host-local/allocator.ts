@@ -90,8 +90,9 @@ export function allocateFromSet(
 }
 
 /**
- * ADD's allocation over every range set, with the reference's rollback: on any failure, release
- * what this (containerId, ifname) holds if an earlier set already succeeded.
+ * ADD's allocation over every range set. On any failure, what this call reserved is released,
+ * and only that: the reference releases everything the (containerId, ifname) holds, which frees a
+ * live attachment's address when a retried ADD fails on its duplicate check.
  */
 export function allocateAll(
   store: Store,
@@ -102,20 +103,23 @@ export function allocateAll(
 ): IpConfig[] {
   const pending = [...requestedIPs];
   const ips: IpConfig[] = [];
+  const undo = (): void => {
+    for (const ip of ips) store.release(ip.address.slice(0, ip.address.lastIndexOf("/")));
+  };
   for (const [idx, set] of sets.entries()) {
     const at = pending.findIndex((ip) => rangeSetContains(set, ip));
     const requested = at >= 0 ? pending.splice(at, 1)[0] : undefined;
     try {
       ips.push(allocateFromSet(store, set, idx, containerId, ifname, requested));
     } catch (err) {
-      if (ips.length > 0) store.releaseByID(containerId, ifname);
+      undo();
       throw new Error(`failed to allocate for range ${idx}: ${err instanceof Error ? err.message : String(err)}`, {
         cause: err,
       });
     }
   }
   if (pending.length > 0) {
-    if (ips.length > 0) store.releaseByID(containerId, ifname);
+    undo();
     throw new Error(`failed to allocate all requested IPs: ${pending.map(ipString).join(" ")}`);
   }
   return ips;

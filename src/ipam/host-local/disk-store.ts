@@ -95,6 +95,8 @@ export class DiskStore implements Store {
         closeSync(lf);
       }
     } catch (err) {
+      // The reference keeps the address file here; a failed ADD must not hold an address.
+      safeUnlink(path);
       throw goPathError(err, last);
     }
     return true;

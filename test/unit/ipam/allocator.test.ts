@@ -140,4 +140,14 @@ describe("allocateAll", () => {
     );
     expect([...store.files.keys()]).toEqual(["2001:db8:1::5"]);
   });
+
+  test("a failed retry gives back only what it reserved, never the live attachment's address", () => {
+    // The attachment already holds an IPv6 address (e.g. from an ADD with an IPv6-only config);
+    // the retried ADD reserves IPv4, then fails on the IPv6 duplicate.
+    const store = new MemoryStore({ files: { "2001:db8:1::2": "c\r\neth0" } });
+    expect(message(() => allocateAll(store, sets, "c", "eth0", []))).toBe(
+      "failed to allocate for range 1: 2001:db8:1::2 has been allocated to c, duplicate allocation is not allowed",
+    );
+    expect([...store.files.keys()]).toEqual(["2001:db8:1::2"]);
+  });
 });
