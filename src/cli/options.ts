@@ -34,23 +34,16 @@ export function parseCniArgsPairs(text: string): [string, string][] {
   });
 }
 
-/** Every value of a repeatable flag (`--valid a --valid=b`); citty itself keeps only the last. */
-export function repeated(rawArgs: readonly string[], flag: string): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < rawArgs.length; i++) {
-    const a = rawArgs[i] ?? "";
-    if (a === `--${flag}`) {
-      const v = rawArgs[i + 1];
-      if (v !== undefined) out.push(v);
-      i++;
-    } else if (a.startsWith(`--${flag}=`)) out.push(a.slice(flag.length + 3));
-  }
-  return out.flatMap((v) => v.split(",")).filter((v) => v !== "");
-}
-
 /** "CID:IFNAME" → an attachment; a bare container ID matches any ifname. */
 export function parseAttachment(text: string): { containerID: string; ifname: string } {
   const i = text.lastIndexOf(":");
   if (i <= 0) return { containerID: text, ifname: "" };
   return { containerID: text.slice(0, i), ifname: text.slice(i + 1) };
 }
+
+/** The directory flags every command that reads the node's CNI setup takes. */
+export const dirArgs = {
+  "conf-dir": { type: "string", description: "conf dir (default: $NETCONFPATH or /etc/cni/net.d)" },
+  "bin-dir": { type: "string", description: "plugin dir(s), colon-separated (default: $CNI_PATH or /opt/cni/bin)" },
+  "cache-dir": { type: "string", description: "libcni cache dir; results in <dir>/results (default: $TSCNI_CACHE_DIR or /var/lib/cni)" },
+} as const;

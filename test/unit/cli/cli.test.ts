@@ -3,7 +3,7 @@ import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as v from "valibot";
 import { defaultConflist, networkCidr, removeDefaultConflist, writeDefaultConflist } from "../../../src/cli/default-conflist.ts";
-import { cnitoolContainerId, parseAttachment, parseCniArgsPairs, repeated } from "../../../src/cli/options.ts";
+import { cnitoolContainerId, parseAttachment, parseCniArgsPairs } from "../../../src/cli/options.ts";
 import { schemaValidator, validateFiles } from "../../../src/cli/validate.ts";
 import { CniError } from "../../../src/cni/index.ts";
 import { callLogLine, logFinishedCall, logTarget } from "../../../src/log.ts";
@@ -26,8 +26,7 @@ describe("options", () => {
     expect(() => parseCniArgsPairs("A=1;")).toThrow();
   });
 
-  test("repeatable flags and attachments", () => {
-    expect(repeated(["--valid", "a:eth0", "--x", "--valid=b:eth1,c"], "valid")).toEqual(["a:eth0", "b:eth1", "c"]);
+  test("attachments", () => {
     expect(parseAttachment("abc:eth0")).toEqual({ containerID: "abc", ifname: "eth0" });
     expect(parseAttachment("abc")).toEqual({ containerID: "abc", ifname: "" });
   });

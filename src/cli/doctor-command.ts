@@ -1,0 +1,23 @@
+import { dirArgs } from "./options.ts";
+import { type Cli, leafCommand } from "./command.ts";
+
+export default (cli: Cli) =>
+  leafCommand(cli, {
+    meta: { name: "doctor", description: "Preflight checks: what this node has and lacks for the configured networks" },
+    args: {
+      ...dirArgs,
+      json: { type: "boolean", description: "machine-readable output" },
+    },
+    async run(args) {
+      const { doctorCommand } = await import("./doctor.ts");
+      return await doctorCommand({
+        confDir: args["conf-dir"],
+        binDir: args["bin-dir"],
+        cacheDir: args["cache-dir"],
+        json: args.json === true,
+        env: cli.env,
+        validators: cli.deps.validators ? await cli.deps.validators() : {},
+        out: cli.out,
+      });
+    },
+  });
