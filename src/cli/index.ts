@@ -10,9 +10,9 @@ import { type CommandDef, defineCommand, runCommand } from "citty";
 import { buildVersion } from "../build-info.ts";
 import { CniError } from "../cni/index.ts";
 import { errorText } from "../runtime/index.ts";
-import { writeStderr, writeStdout } from "../stdio.ts";
 import { type Cli, type CliDeps, leafCommand, UsageError } from "./command.ts";
 import { commandAt, plain, usage } from "./help.ts";
+import { printErr, printOut } from "./terminal.ts";
 
 export type { CliDeps } from "./command.ts";
 export { schemaValidator, type PluginValidator } from "./validate.ts";
@@ -23,8 +23,8 @@ type CommandModule = { default: (cli: Cli) => CommandDef };
 function processIo(): Io {
   return {
     env: process.env,
-    out: writeStdout,
-    err: writeStderr,
+    out: printOut,
+    err: printErr,
     stdoutIsTty: process.stdout.isTTY === true,
     stderrIsTty: process.stderr.isTTY === true,
     stderrColumns: process.stderr.columns,
