@@ -10,6 +10,12 @@ import { exec, mustExec, NETNS_TIMEOUT, referenceDir, requireIsolatedHost, SYSTE
 
 requireIsolatedHost();
 
+/** Makes files look as if written two hours ago (past the default 600 s grace period). */
+function age(...paths: string[]): void {
+  const then = new Date(Date.now() - 2 * 3600 * 1000);
+  for (const p of paths) utimesSync(p, then, then);
+}
+
 test(
   "stale cached attachments are DELeted and orphan reservations released; young and valid ones kept",
   async () => {
@@ -33,18 +39,26 @@ test(
     writeFileSync(join(dir, "10.66.0.50"), "orphan\r\neth0");
     utimesSync(join(dir, "10.66.0.50"), new Date(0), new Date(0));
     writeFileSync(join(dir, "10.66.0.51"), "inflight\r\neth0");
+    // "gone" was added long ago.
+    age(join(cacheDir, "results", "gcnet-gone-eth0"), join(dir, "10.66.0.3"));
 
     const dry = await exec([tscni("tscni"), "gc", ...common, "--valid", "keep:eth0"], env);
     expect(dry.code).toBe(0);
-    expect(dry.stdout).toContain("gcnet: would DEL stale attachment gone:eth0");
-    expect(dry.stdout).toContain("gcnet: would release 10.66.0.50 (orphan:eth0)");
-    expect(dry.stdout).toContain("gcnet: keep 10.66.0.51 (inflight:eth0): younger than the 600s grace period");
-    expect(dry.stdout).toContain("dry run");
+    expect(dry.stdout).toBe(
+      [
+        'del     network "gcnet": attachment gone:eth0 (cached, not in use)',
+        'release network "gcnet": 10.66.0.50 of orphan:eth0',
+        'keep    network "gcnet": 10.66.0.51 of inflight:eth0: reserved within the 600 s grace period',
+        "",
+      ].join("\n"),
+    );
+    expect(dry.stderr).toBe("dry run: nothing changed (use --apply to do the above)\n");
     expect(readdirSync(dir).sort()).toEqual(["10.66.0.2", "10.66.0.3", "10.66.0.50", "10.66.0.51", "last_reserved_ip.0", "lock"]);
 
     const applied = await exec([tscni("tscni"), "gc", ...common, "--valid", "keep:eth0", "--apply"], env);
     expect(applied.stderr).toBe("");
     expect(applied.code).toBe(0);
+    expect(applied.stdout).toBe(dry.stdout);
     expect(readdirSync(dir).sort()).toEqual(["10.66.0.2", "10.66.0.51", "last_reserved_ip.0", "lock"]);
     expect(readdirSync(join(cacheDir, "results"))).toEqual(["gcnet-keep-eth0"]);
   },
@@ -127,21 +141,32 @@ test(
     await leaveFirewallObjects("othernet", "ghost2", "10.67.0.5");
     const common = ["--conf-dir", confDir, "--bin-dir", referenceDir, "--cache-dir", join(d.path, "cache"), "--valid", "keep:eth0,ghost2"];
     const env = { env: { PATH: SYSTEM_PATH } };
-
-    const dry = await exec([tscni("tscni"), "gc", ...common], env);
-    expect(dry.stderr).toBe("");
-    expect(dry.code).toBe(0);
     const ghostMasq = masqChainName("gcnet", "ghost");
     const ghostDnat = portmapDnatChainName("gcnet", "ghost");
-    expect(dry.stdout).toContain(`gcnet: would remove masquerade chain ${ghostMasq} (ipv4) of ghost`);
-    expect(dry.stdout).toContain(`gcnet: would remove portmap chain ${ghostDnat} (ipv4) of ghost`);
-    expect(dry.stdout).toContain(`gcnet: would remove nft masquerade rules ${nftMasqInstanceHash("gcnet", "eth0", "ghost")} (inet cni_plugins_masquerade) of ghost`);
-    expect(dry.stdout).toContain("all networks: would remove nft portmap rules of ghost (ip cni_hostport)");
-    expect(dry.stdout).toContain("gcnet: keep 10.66.0.7 (inflight:eth0): younger than the 600s grace period");
-    expect(dry.stdout).not.toContain("of keep");
-    expect(dry.stdout).not.toContain("of inflight");
+    const keepGhost = 'keep    network "gcnet": iptables masquerade chain';
+
+    // ghost has no reservation, and the network's state changed a moment ago: its reservation may
+    // have been released seconds ago, so its objects are young too.
+    const early = await exec([tscni("tscni"), "gc", ...common, "--apply"], env);
+    expect(early.code).toBe(0);
+    expect(early.stdout).toContain(`${keepGhost} ${ghostMasq} (ipv4) of ghost: state of its network last changed within the 600 s grace period`);
+    expect(early.stdout).not.toContain("remove");
+    expect(await mustExec(["iptables-save", "-t", "nat"])).toContain(ghostMasq);
+
+    age(join(d.path, "data", "gcnet"));
+    const dry = await exec([tscni("tscni"), "gc", ...common], env);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain(`remove  network "gcnet": iptables masquerade chain ${ghostMasq} (ipv4) of ghost`);
+    expect(dry.stdout).toContain(`remove  network "gcnet": iptables portmap chain ${ghostDnat} (ipv4) of ghost`);
+    expect(dry.stdout).toContain(`remove  network "gcnet": nft masquerade rules ${nftMasqInstanceHash("gcnet", "eth0", "ghost")} (inet cni_plugins_masquerade) of ghost`);
+    expect(dry.stdout).toContain("remove  all networks: nft portmap rules of ghost (ip cni_hostport)");
+    expect(dry.stdout).toContain('keep    network "gcnet": 10.66.0.7 of inflight:eth0: reserved within the 600 s grace period');
+    const removals = dry.stdout.split("\n").filter((l) => l.startsWith("remove"));
+    expect(removals).toHaveLength(4);
+    // Only ghost's objects: keep's are valid, inflight's are dated by its young reservation.
+    for (const l of removals) expect(l).toMatch(/ of ghost( \(ip cni_hostport\))?$/);
     expect(dry.stdout).not.toContain("othernet");
-    expect(dry.stdout.trim().split("\n")).toHaveLength(6);
+    expect(dry.stdout.trim().split("\n")).toHaveLength(5);
     expect(await mustExec(["iptables-save", "-t", "nat"])).toContain(ghostMasq);
 
     const json = JSON.parse((await exec([tscni("tscni"), "gc", ...common, "--json"], env)).stdout) as { actions: { kind: string; done: boolean }[] };
@@ -150,7 +175,7 @@ test(
     const applied = await exec([tscni("tscni"), "gc", ...common, "--apply"], env);
     expect(applied.stderr).toBe("");
     expect(applied.code).toBe(0);
-    expect(applied.stdout).toContain(`gcnet: remove masquerade chain ${ghostMasq} (ipv4) of ghost`);
+    expect(applied.stdout).toBe(dry.stdout);
     const ipt = await mustExec(["iptables-save", "-t", "nat"]);
     expect(ipt).not.toContain(ghostMasq);
     expect(ipt).not.toContain(ghostDnat);
@@ -166,7 +191,8 @@ test(
 
     expect(nft).toContain('comment "inflight"');
     const again = await exec([tscni("tscni"), "gc", ...common], env);
-    expect(again.stdout).toBe("gcnet: keep 10.66.0.7 (inflight:eth0): younger than the 600s grace period\ndry run: nothing changed (use --apply)\n");
+    expect(again.stdout).toBe('keep    network "gcnet": 10.66.0.7 of inflight:eth0: reserved within the 600 s grace period\n');
+    expect(again.stderr).toBe("");
   },
   NETNS_TIMEOUT,
 );

@@ -105,22 +105,32 @@ describe("gc: firewall plan", () => {
     ]);
   });
 
-  test("human output", () => {
-    const actions: GcAction[] = [
+  test("human output: the same plan lines in a dry run and after --apply; a network named tscni reads as a network", () => {
+    const actions = (): GcAction[] => [
       {
-        network: "net",
+        network: "tscni",
         kind: "remove-firewall",
         containerId: "ghost",
         firewall: { backend: "iptables", kind: "masquerade", where: "ipv4", name: "CNI-x" },
         done: false,
       },
       { network: "*", kind: "remove-firewall", containerId: "g", firewall: { backend: "nftables", kind: "portmap", where: "ip cni_hostport", name: "g" }, done: false },
+      { network: "tscni", kind: "keep-young", containerId: "c", ifname: "eth0", ip: "10.0.0.9", evidence: "reserved", done: false },
     ];
-    let text = "";
-    printGc({ apply: false, json: false, graceSeconds: 600, out: (t) => void (text += t) }, actions);
-    expect(text).toBe(
-      "net: would remove masquerade chain CNI-x (ipv4) of ghost\nall networks: would remove nft portmap rules of g (ip cni_hostport)\ndry run: nothing changed (use --apply)\n",
+    const print = (apply: boolean) => {
+      const o = { out: "", err: "" };
+      printGc({ apply, json: false, graceSeconds: 600, out: (t) => void (o.out += t), err: (t) => void (o.err += t) }, actions());
+      return o;
+    };
+    const dry = print(false);
+    expect(dry.out).toBe(
+      'remove  network "tscni": iptables masquerade chain CNI-x (ipv4) of ghost\n' +
+        "remove  all networks: nft portmap rules of g (ip cni_hostport)\n" +
+        'keep    network "tscni": 10.0.0.9 of c:eth0: reserved within the 600 s grace period\n',
     );
+    expect(dry.err).toBe("dry run: nothing changed (use --apply to do the above)\n");
+    expect(print(true)).toEqual({ out: dry.out, err: "" });
+    for (const line of dry.out.split("\n")) expect(line).not.toStartWith("tscni:");
   });
 });
 
