@@ -21,11 +21,12 @@ dist/tscni: node_modules/.installed $(SOURCES)
 
 build: dist/tscni
 
+# TSCNI_INSTALL_CALLER=make: a refusal then says FORCE=1 instead of --force.
 install: build
-	dist/tscni install --dir "$(DESTDIR)$(PREFIX)" $(if $(FORCE),--force)
+	TSCNI_INSTALL_CALLER=make dist/tscni install --dir "$(DESTDIR)$(PREFIX)" $(if $(FORCE),--force)
 
 uninstall: build
-	dist/tscni install --uninstall --dir "$(DESTDIR)$(PREFIX)"
+	TSCNI_INSTALL_CALLER=make dist/tscni install --uninstall --dir "$(DESTDIR)$(PREFIX)"
 
 typecheck: node_modules/.installed
 	node_modules/.bin/tsc --noEmit -p .

@@ -1,13 +1,19 @@
 /**
- * Compiles plugins/main.ts into the single multicall binary dist/tscni and links the plugin
- * names to it. The binary runs as root from any cwd, so every autoload of cwd files is off.
+ * Compiles plugins/main.ts into the single multicall binary and links the plugin names to it.
+ * The binary runs as root from any cwd, so every autoload of cwd files is off. Beside the binary
+ * goes `<binary>.sha256`: `tscni install` and `tscni doctor` refuse or report a binary that no
+ * longer matches it (strip removes the embedded program but leaves a runnable Bun).
+ *
+ *   bun build/compile.ts                                  → dist/tscni (host target)
+ *   bun build/compile.ts --target bun-linux-arm64 --executable-path X --outfile dist/release/…/tscni
  */
-import { mkdirSync, rmSync, symlinkSync } from "node:fs";
-import { join } from "node:path";
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import { parseArgs } from "node:util";
 import pkg from "../package.json" with { type: "json" };
+import { checksumLine, checksumPath, sha256File } from "../src/cli/integrity.ts";
 
 const root = join(import.meta.dir, "..");
-const dist = join(root, "dist");
 const PLUGINS = ["bridge", "host-local", "loopback", "portmap"];
 
 function gitCommit(): string {
@@ -17,8 +23,18 @@ function gitCommit(): string {
   return r.stdout.toString().trim() + (dirty.stdout.toString().trim() === "" ? "" : "-dirty");
 }
 
-mkdirSync(dist, { recursive: true });
-const outfile = join(dist, "tscni");
+const { values } = parseArgs({
+  options: {
+    outfile: { type: "string", default: join(root, "dist", "tscni") },
+    target: { type: "string" },
+    "executable-path": { type: "string" },
+    // Tests build a second, different binary to exercise upgrade and rollback.
+    version: { type: "string", default: pkg.version },
+  },
+});
+const outfile = resolve(values.outfile);
+const dir = dirname(outfile);
+mkdirSync(dir, { recursive: true });
 const argv = [
   process.execPath,
   "build",
@@ -33,18 +49,23 @@ const argv = [
   "--no-compile-autoload-bunfig",
   "--no-compile-autoload-tsconfig",
   "--no-compile-autoload-package-json",
-  `--define=TSCNI_VERSION=${JSON.stringify(pkg.version)}`,
+  `--define=TSCNI_VERSION=${JSON.stringify(values.version)}`,
   `--define=TSCNI_COMMIT=${JSON.stringify(gitCommit())}`,
+  ...(values.target !== undefined ? [`--target=${values.target}`] : []),
+  // Cross targets: the Bun runtime of the other platform, unpacked from the npm registry by
+  // build/bun-runtime.ts (never downloaded by bun itself from elsewhere).
+  ...(values["executable-path"] !== undefined ? [`--compile-executable-path=${values["executable-path"]}`] : []),
   "--outfile",
   outfile,
   join(root, "plugins/main.ts"),
 ];
 const r = Bun.spawnSync(argv, { cwd: root, stdout: "inherit", stderr: "inherit" });
 if (r.exitCode !== 0) process.exit(r.exitCode ?? 1);
+writeFileSync(checksumPath(outfile), checksumLine(sha256File(outfile), basename(outfile)));
 
 for (const p of PLUGINS) {
-  const link = join(dist, p);
+  const link = join(dir, p);
   rmSync(link, { force: true });
-  symlinkSync("tscni", link);
+  symlinkSync(basename(outfile), link);
 }
-console.log(`built ${outfile} (+ ${PLUGINS.join(", ")} links)`);
+console.log(`built ${outfile} (+ ${basename(checksumPath(outfile))}, ${PLUGINS.join(", ")} links)`);

@@ -4,9 +4,10 @@
  * containerd's default conflist with loopback chained first. It runs at spec 1.1.0 where the
  * runtime's libcni knows `cniVersions`, and 1.0.0 everywhere else.
  */
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import ipaddr from "ipaddr.js";
+import { type Caller, forceHint } from "./install-caller.ts";
 
 export const DEFAULT_CONFLIST = "10-tscni.conflist";
 export const DEFAULT_NETWORK_NAME = "tscni";
@@ -75,42 +76,107 @@ function isGenerated(path: string): boolean {
   }
 }
 
-export interface WriteConflistOptions extends DefaultNetworkOptions {
-  confDir: string;
-  force: boolean;
-  dryRun: boolean;
-  suffix: string;
-  log: (line: string) => void;
+export interface ConflistPlan {
+  path: string;
+  text: string;
+  action: "write" | "keep" | "rewrite" | "replace-foreign";
+  /** Network configs a runtime would load before ours (libcni reads the dir in name order). */
+  earlier: string[];
 }
 
-/** Writes the default conflist atomically; a foreign file of that name is kept unless forced. */
-export function writeDefaultConflist(o: WriteConflistOptions): string {
+/**
+ * Checks only: what writing the default conflist would do. Refuses to rewrite a tscni conflist
+ * with different content (another CIDR: pods would get addresses from a new range) or to replace
+ * someone else's file unless forced.
+ */
+export function planConflist(o: DefaultNetworkOptions & { confDir: string; force: boolean; caller: Caller }): ConflistPlan {
   const path = join(o.confDir, DEFAULT_CONFLIST);
   const text = renderConflist(o);
-  const act = (line: string, fn: () => void): void => {
-    o.log(`${o.dryRun ? "would " : ""}${line}`);
-    if (!o.dryRun) fn();
-  };
-  if (existsSync(path) && !isGenerated(path)) {
-    if (!o.force) throw new Error(`${path} exists and was not written by tscni; use --force to move it aside`);
-    act(`move ${path} aside to ${path}.${o.suffix}`, () => renameSync(path, `${path}.${o.suffix}`));
+  let names: string[] = [];
+  try {
+    names = readdirSync(o.confDir);
+  } catch {
+    names = [];
   }
-  act(`write ${path}`, () => {
-    const tmp = join(o.confDir, `.${DEFAULT_CONFLIST}.tmp-${process.pid}`);
-    writeFileSync(tmp, text, { mode: 0o644 });
-    renameSync(tmp, path);
-  });
-  if (o.dryRun) for (const l of text.trimEnd().split("\n")) o.log(`  ${l}`);
-  return path;
+  const earlier = names
+    .filter((n) => /\.(conf|conflist|json)$/.test(n) && n < DEFAULT_CONFLIST)
+    .sort()
+    .map((n) => join(o.confDir, n));
+  let action: ConflistPlan["action"] = "write";
+  if (existsSync(path)) {
+    if (!isGenerated(path)) action = "replace-foreign";
+    else action = readFileSync(path, "utf8") === text ? "keep" : "rewrite";
+  }
+  if (action === "replace-foreign" && !o.force) {
+    throw new Error(`${path} exists and was not written by tscni; ${forceHint(o.caller, "replace")} (it is moved aside and put back by uninstall)`);
+  }
+  if (action === "rewrite" && !o.force) {
+    throw new Error(
+      `${path} holds a different default network (${describeRanges(path)}) than requested (${o.cidrs.join(", ")}); ` +
+        `pods running on it keep their addresses only if the range stays: ${forceHint(o.caller, "rewrite")}`,
+    );
+  }
+  return { path, text, action, earlier };
 }
 
-export function removeDefaultConflist(o: { confDir: string; dryRun: boolean; log: (line: string) => void }): void {
+function describeRanges(path: string): string {
+  try {
+    const v = JSON.parse(readFileSync(path, "utf8")) as { plugins?: { ipam?: { ranges?: { subnet?: string }[][] } }[] };
+    const ranges = v.plugins?.flatMap((p) => p.ipam?.ranges ?? []).flat() ?? [];
+    return ranges.map((r) => r.subnet ?? "?").join(", ") || "other settings";
+  } catch {
+    return "unreadable";
+  }
+}
+
+/** Carries out a plan; returns the aside path when a foreign file was moved out of the way. */
+export function applyConflist(
+  plan: ConflistPlan,
+  o: { dryRun: boolean; suffix: string; log: (line: string) => void; warn: (line: string) => void },
+): string | undefined {
+  const would = o.dryRun ? "would " : "";
+  for (const e of plan.earlier) {
+    o.warn(`warning: ${e} sorts before ${DEFAULT_CONFLIST}: a runtime that loads the first network config uses that one, not tscni's`);
+  }
+  if (plan.action === "keep") {
+    o.log(`keep ${plan.path} (same content)`);
+    return undefined;
+  }
+  let aside: string | undefined;
+  if (plan.action === "replace-foreign") {
+    aside = `${plan.path}.${o.suffix}`;
+    o.log(`${would}move ${plan.path} aside to ${aside}`);
+    if (!o.dryRun) renameSync(plan.path, aside);
+  }
+  o.log(`${would}${plan.action === "rewrite" ? "rewrite" : "write"} ${plan.path}`);
+  if (o.dryRun) for (const l of plan.text.trimEnd().split("\n")) o.log(`  ${l}`);
+  else {
+    const tmp = join(dirname(plan.path), `.${DEFAULT_CONFLIST}.tmp-${process.pid}`);
+    writeFileSync(tmp, plan.text, { mode: 0o644 });
+    renameSync(tmp, plan.path);
+  }
+  return aside;
+}
+
+/** Removes the conflist tscni wrote and puts back what it had moved aside. */
+export function removeDefaultConflist(o: {
+  confDir: string;
+  dryRun: boolean;
+  asides: readonly { path: string; aside: string }[];
+  log: (line: string) => void;
+}): void {
   const path = join(o.confDir, DEFAULT_CONFLIST);
-  if (!existsSync(path)) return;
-  if (!isGenerated(path)) {
+  const would = o.dryRun ? "would " : "";
+  const aside = o.asides.find((a) => a.path === path && existsSync(a.aside));
+  if (existsSync(path) && !isGenerated(path)) {
     o.log(`keep ${path} (not written by tscni)`);
     return;
   }
-  o.log(`${o.dryRun ? "would " : ""}remove ${path}`);
-  if (!o.dryRun) rmSync(path);
+  if (aside !== undefined) {
+    o.log(`${would}restore ${path} from ${aside.aside}`);
+    if (!o.dryRun) renameSync(aside.aside, path);
+  } else if (existsSync(path)) {
+    o.log(`${would}remove ${path}`);
+    if (!o.dryRun) rmSync(path);
+  }
 }

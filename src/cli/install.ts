@@ -1,11 +1,17 @@
 /**
- * `tscni install`: the one installer (make install calls it). Copies the running binary into the
- * bin dir atomically, points the plugin names at it, and never clobbers a foreign file unless told.
+ * `tscni install` as a transaction: every check first (the new binary's checksum, foreign files,
+ * the new binary answering VERSION from where it will live), then only renames. A plugin name is
+ * never missing: each one is replaced by rename(2) of a file staged beside it, and a foreign file
+ * is hard-linked into the backup dir before the rename takes its name.
  */
-import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readlinkSync, renameSync, rmSync, symlinkSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
+import { checkIntegrity, checksumLine, probeBinary, sha256File } from "./integrity.ts";
+import { backupEntry, sameInode, saveBackup } from "./install-backup.ts";
+import { type Caller, forceHint } from "./install-caller.ts";
+import { BINARY_NAME, classify, emptyManifest, layout, type Layout, type Manifest, readManifest, writeFileAtomic, writeManifest } from "./install-state.ts";
 
-export const BINARY_NAME = "tscni";
+export { BINARY_NAME } from "./install-state.ts";
 
 export interface InstallOptions {
   dir: string;
@@ -14,98 +20,159 @@ export interface InstallOptions {
   plugins: readonly string[];
   force: boolean;
   dryRun: boolean;
+  caller: Caller;
   log: (line: string) => void;
-  /** Defaults to a timestamp; injected by tests. */
-  suffix?: string;
 }
 
-type Entry = "missing" | "ours" | "foreign";
+type BinaryStep = "install" | "upgrade" | "keep";
 
-function classify(path: string): Entry {
-  let st;
-  try {
-    st = lstatSync(path);
-  } catch {
-    return "missing";
+export interface InstallPlan {
+  l: Layout;
+  manifest: Manifest;
+  digest: string;
+  binary: BinaryStep;
+  /** plugin name → what happens to it. */
+  links: { name: string; state: "missing" | "foreign" | "resume" }[];
+  kept: string[];
+}
+
+/** Every check that needs no change on disk. Throws with the reason when install must not run. */
+export function planInstall(o: InstallOptions): InstallPlan {
+  const l = layout(o.dir);
+  const integrity = checkIntegrity(o.source);
+  if (!integrity.ok) throw new Error(`refusing to install: ${integrity.detail}`);
+  const manifest = readManifest(l) ?? emptyManifest(!existsSync(o.dir));
+  let binary: BinaryStep = "install";
+  if (existsSync(l.binary)) binary = sha256File(l.binary) === integrity.digest ? "keep" : "upgrade";
+  const links: InstallPlan["links"] = [];
+  const kept: string[] = [];
+  const foreign: string[] = [];
+  for (const name of o.plugins) {
+    const path = join(o.dir, name);
+    const state = classify(path);
+    if (state === "ours") kept.push(name);
+    else if (state === "missing") links.push({ name, state });
+    else if (manifest.backups.some((b) => b.name === name)) {
+      // A backup of this name exists: only an interrupted install may continue (same inode).
+      if (!sameInode(path, join(l.backup, name))) {
+        throw new Error(`${path} is not a tscni link and ${join(l.backup, name)} already holds an earlier file of that name; move one of them yourself`);
+      }
+      links.push({ name, state: "resume" });
+    } else {
+      foreign.push(path);
+      links.push({ name, state });
+    }
   }
-  if (st.isSymbolicLink() && readlinkSync(path) === BINARY_NAME) return "ours";
-  return "foreign";
-}
-
-export function stamp(): string {
-  return new Date().toISOString().replace(/[-:]/g, "").replace(/\..*/, "");
-}
-
-/** Replaces `path` with a symlink to tscni without a moment where the name is missing. */
-function linkAtomically(dir: string, name: string): void {
-  const tmp = join(dir, `.${name}.tscni-${process.pid}`);
-  rmSync(tmp, { force: true });
-  symlinkSync(BINARY_NAME, tmp);
-  renameSync(tmp, join(dir, name));
-}
-
-export function install(o: InstallOptions): void {
-  const act = (line: string, fn: () => void): void => {
-    o.log(`${o.dryRun ? "would " : ""}${line}`);
-    if (!o.dryRun) fn();
-  };
-  const foreign = o.plugins.filter((p) => classify(join(o.dir, p)) === "foreign");
   if (foreign.length > 0 && !o.force) {
     throw new Error(
-      `${foreign.map((p) => join(o.dir, p)).join(", ")} exist and are not tscni links; use --force to move them aside`,
+      `${foreign.join(", ")} ${foreign.length === 1 ? "exists and is" : "exist and are"} not tscni; ${forceHint(o.caller, "replace")} ` +
+        `(replaced files are kept in ${l.backup} and put back by uninstall)`,
     );
   }
-  if (!existsSync(o.dir)) act(`create ${o.dir}`, () => mkdirSync(o.dir, { recursive: true, mode: 0o755 }));
-  const target = join(o.dir, BINARY_NAME);
-  const tmp = join(o.dir, `.${BINARY_NAME}.tmp-${process.pid}`);
-  act(`install ${o.source} as ${target}`, () => {
-    copyFileSync(o.source, tmp);
-    chmodSync(tmp, 0o755);
-    renameSync(tmp, target);
-  });
-  const suffix = o.suffix ?? stamp();
-  for (const p of o.plugins) {
-    const path = join(o.dir, p);
-    const state = classify(path);
-    if (state === "foreign") act(`move ${path} aside to ${path}.${suffix}`, () => renameSync(path, `${path}.${suffix}`));
-    if (state === "ours") {
-      o.log(`keep ${path} -> ${BINARY_NAME}`);
-      continue;
-    }
-    act(`link ${path} -> ${BINARY_NAME}`, () => linkAtomically(o.dir, p));
-  }
+  return { l, manifest, digest: integrity.digest, binary, links, kept };
 }
 
-/** Removes only what install created: tscni itself and plugin links that point at it. */
-export function uninstall(o: Pick<InstallOptions, "dir" | "plugins" | "dryRun" | "log">): void {
-  const act = (line: string, fn: () => void): void => {
-    o.log(`${o.dryRun ? "would " : ""}${line}`);
-    if (!o.dryRun) fn();
+/** Copies the new binary next to its final name and proves it runs from there. */
+async function stageBinary(o: InstallOptions, plan: InstallPlan): Promise<string> {
+  const staged = join(o.dir, `.${BINARY_NAME}-new-${process.pid}`);
+  copyFileSync(o.source, staged);
+  chmodSync(staged, 0o755);
+  const failure = (detail: string): Error => {
+    rmSync(staged, { force: true });
+    return new Error(`refusing to install: the staged copy ${detail}`);
   };
-  for (const p of o.plugins) {
-    const path = join(o.dir, p);
-    if (classify(path) === "ours") act(`remove ${path}`, () => rmSync(path));
+  if (sha256File(staged) !== plan.digest) throw failure(`${staged} differs from ${o.source} (disk full?)`);
+  const probe = await probeBinary(staged);
+  if (!probe.ok) throw failure(`does not run from ${o.dir} (noexec mount?): ${probe.detail}`);
+  return staged;
+}
+
+function replaceBinary(plan: InstallPlan, staged: string): void {
+  const { l } = plan;
+  if (plan.binary === "upgrade") {
+    // Keep the running version for --rollback: a hard link, so the name `tscni` never goes away.
+    mkdirSync(join(l.state, "previous"), { recursive: true });
+    const tmp = `${l.previous}.tmp-${process.pid}`;
+    rmSync(tmp, { force: true });
+    saveBackup(l.binary, tmp);
+    renameSync(tmp, l.previous);
+    if (existsSync(l.checksum)) writeFileAtomic(l.previousChecksum, readFileSync(l.checksum, "utf8"));
+    else writeFileAtomic(l.previousChecksum, checksumLine(sha256File(l.previous), BINARY_NAME));
   }
-  const target = join(o.dir, BINARY_NAME);
-  if (existsSync(target)) act(`remove ${target}`, () => rmSync(target));
+  writeFileAtomic(l.checksum, checksumLine(plan.digest, BINARY_NAME));
+  renameSync(staged, l.binary);
+}
+
+function linkName(plan: InstallPlan, name: string, state: InstallPlan["links"][number]["state"]): void {
+  const { l } = plan;
+  const path = join(l.dir, name);
+  const tmp = join(l.dir, `.${name}.tscni-${process.pid}`);
+  rmSync(tmp, { force: true });
+  symlinkSync(BINARY_NAME, tmp);
+  if (state === "foreign") {
+    mkdirSync(l.backup, { recursive: true });
+    const entry = backupEntry(path, name);
+    rmSync(join(l.backup, name), { force: true });
+    saveBackup(path, join(l.backup, name));
+    // The manifest names the backup before the name changes hands: an interrupted run resumes.
+    plan.manifest.backups.push(entry);
+    writeManifest(l, plan.manifest);
+  }
+  renameSync(tmp, path);
+}
+
+/** Runs the plan: binary first (links then resolve to it), then each name by one rename. */
+export async function install(o: InstallOptions): Promise<InstallPlan> {
+  const plan = planInstall(o);
+  const would = o.dryRun ? "would " : "";
+  const { l } = plan;
+  if (o.dryRun) {
+    const probe = await probeBinary(o.source);
+    if (!probe.ok) throw new Error(`refusing to install: ${probe.detail}`);
+  }
+  if (plan.manifest.createdDir && !existsSync(o.dir)) {
+    o.log(`${would}create ${o.dir}`);
+    if (!o.dryRun) mkdirSync(o.dir, { recursive: true, mode: 0o755 });
+  }
+  let staged: string | undefined;
+  if (plan.binary !== "keep" && !o.dryRun) {
+    try {
+      staged = await stageBinary(o, plan);
+    } catch (e) {
+      if (plan.manifest.createdDir) rmSync(o.dir, { recursive: true, force: true });
+      throw e;
+    }
+  }
+  if (!o.dryRun) {
+    mkdirSync(l.state, { recursive: true, mode: 0o755 });
+    writeManifest(l, plan.manifest);
+  }
+  const verb = { install: "install", upgrade: "upgrade", keep: "keep" }[plan.binary];
+  o.log(`${plan.binary === "keep" ? "" : would}${verb} ${l.binary}${plan.binary === "keep" ? " (same checksum)" : ` from ${o.source}`}`);
+  if (staged !== undefined) replaceBinary(plan, staged);
+  if (plan.binary === "upgrade") o.log(`${would}keep the previous binary as ${l.previous} (tscni install --rollback)`);
+  for (const name of plan.kept) o.log(`keep ${join(o.dir, name)} -> ${BINARY_NAME}`);
+  for (const { name, state } of plan.links) {
+    const path = join(o.dir, name);
+    if (state === "foreign") o.log(`${would}back up ${path} to ${join(l.backup, name)}`);
+    o.log(`${would}link ${path} -> ${BINARY_NAME}`);
+    if (!o.dryRun) linkName(plan, name, state);
+  }
+  if (!o.dryRun) writeManifest(l, plan.manifest);
+  return plan;
 }
 
 /** Runs the installed copy through a plugin link, as a runtime would, and checks its VERSION. */
 export async function verifyInstalled(dir: string, plugin: string): Promise<void> {
-  const proc = Bun.spawn([join(dir, plugin)], {
-    env: { CNI_COMMAND: "VERSION" },
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [out, code] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
-  let versions: unknown;
-  try {
-    versions = (JSON.parse(out) as { supportedVersions?: unknown }).supportedVersions;
-  } catch {
-    versions = undefined;
-  }
-  if (code !== 0 || !Array.isArray(versions)) {
-    throw new Error(`installed ${join(dir, plugin)} did not answer VERSION (exit ${code}): ${out}`);
-  }
+  const probe = await probeBinary(join(dir, plugin));
+  if (!probe.ok) throw new Error(`installed ${join(dir, plugin)} did not answer VERSION: ${probe.detail}`);
 }
+
+/** True when the dir holds tscni's binary (a regular file). */
+export const hasBinary = (dir: string): boolean => {
+  try {
+    return lstatSync(join(dir, BINARY_NAME)).isFile();
+  } catch {
+    return false;
+  }
+};

@@ -1,54 +1,176 @@
 /**
- * `tscni install`: atomic copy + links, foreign-file refusal and --force move-aside, VERSION
- * verification, the default conflist, --dry-run and --uninstall — all into temp dirs.
+ * `tscni install` as a transaction, into temp dirs only: fresh install, install over Debian's
+ * reference plugins while a runtime-like watcher execs every name, upgrade, rollback, uninstall
+ * back to the original bytes, refusals (unknown flag, tampered or stripped binary, foreign files)
+ * that change nothing, and the refusal in make's words under make.
  */
 import { describe, expect, test } from "bun:test";
-import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import { appendFileSync, copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { exec, NETNS_TIMEOUT, requireIsolatedHost, SYSTEM_PATH, tempDir, tscni } from "../harness.ts";
+import { exec, mustExec, NETNS_TIMEOUT, referenceDir, repoRoot, requireIsolatedHost, SYSTEM_PATH, tempDir, tscni } from "../harness.ts";
+import { snapshot, startWatcher } from "./install-watcher.ts";
 
 requireIsolatedHost();
 
 const PLUGINS = ["bridge", "host-local", "loopback", "portmap"];
 const cli = (...args: string[]) => exec([tscni("tscni"), ...args], { env: { PATH: SYSTEM_PATH } });
+const installedVersion = async (bin: string): Promise<string> =>
+  (JSON.parse(await mustExec([join(bin, "tscni"), "version", "--json"])) as { version: string }).version;
+
+/** A copy of dist/tscni (with its checksum) that tests may damage. */
+function copyBinary(to: string): string {
+  copyFileSync(tscni("tscni"), join(to, "tscni"));
+  copyFileSync(`${tscni("tscni")}.sha256`, join(to, "tscni.sha256"));
+  return join(to, "tscni");
+}
 
 describe("install", () => {
   test(
-    "copies itself, links the plugins, verifies, and is idempotent",
+    "copies itself with its checksum, links the plugins, verifies every name, and is idempotent",
     async () => {
       using d = tempDir();
       const bin = join(d.path, "opt/cni/bin");
       const r = await cli("install", "--dir", bin);
       expect(r.stderr).toBe("");
       expect(r.code).toBe(0);
-      expect(r.stdout).toContain(`verified: ${bin}/loopback answers VERSION`);
-      expect(readdirSync(bin).sort()).toEqual([...PLUGINS, "tscni"].sort());
+      expect(r.stdout).toContain(`verified: ${PLUGINS.map((p) => `${bin}/${p}`).join(", ")} answer VERSION`);
+      expect(readdirSync(bin).sort()).toEqual([".tscni", ...PLUGINS, "tscni", "tscni.sha256"].sort());
       for (const p of PLUGINS) expect(readlinkSync(join(bin, p))).toBe("tscni");
       expect(lstatSync(join(bin, "tscni")).mode & 0o777).toBe(0o755);
+      expect(readFileSync(join(bin, "tscni.sha256"), "utf8")).toBe(readFileSync(`${tscni("tscni")}.sha256`, "utf8"));
       const again = await cli("install", "--dir", bin);
       expect(again.code).toBe(0);
+      expect(again.stdout).toContain(`keep ${bin}/tscni (same checksum)`);
       expect(again.stdout).toContain(`keep ${bin}/bridge -> tscni`);
+      const un = await cli("install", "--uninstall", "--dir", bin);
+      expect(un.code).toBe(0);
+      expect(existsSync(bin)).toBe(false);
     },
     NETNS_TIMEOUT,
   );
 
   test(
-    "refuses a foreign plugin file, moves it aside with --force",
+    "over Debian's plugins with a runtime-like watcher: install, upgrade, rollback ×2, uninstall; no name ever missing or failing, and the dir ends byte for byte as it began",
+    async () => {
+      using d = tempDir();
+      const bin = join(d.path, "bin");
+      cpSync(referenceDir, bin, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+      const before = snapshot(bin);
+      const v2 = join(d.path, "v2");
+      await mustExec([process.execPath, join(repoRoot, "build/compile.ts"), "--outfile", join(v2, "tscni"), "--version", "0.0.99-watch"]);
+      const watcher = startWatcher(bin, PLUGINS);
+      const step = async (argv: string[], expectVersion?: string): Promise<void> => {
+        const r = await exec(argv, { env: { PATH: SYSTEM_PATH } });
+        if (r.code !== 0) throw new Error(`${argv.join(" ")}: ${r.stderr}${r.stdout}`);
+        if (expectVersion !== undefined) expect(await installedVersion(bin)).toBe(expectVersion);
+        await watcher.rounds(3);
+      };
+      try {
+        await watcher.rounds(2);
+        await step([tscni("tscni"), "install", "--dir", bin, "--force"], "0.1.0");
+        await step([join(v2, "tscni"), "install", "--dir", bin], "0.0.99-watch");
+        await step([tscni("tscni"), "install", "--dir", bin, "--rollback"], "0.1.0");
+        await step([tscni("tscni"), "install", "--dir", bin, "--rollback"], "0.0.99-watch");
+        await step([tscni("tscni"), "install", "--dir", bin, "--uninstall"]);
+      } finally {
+        const seen = await watcher.stop();
+        expect(seen.failures).toEqual([]);
+        expect(seen.misses).toEqual({});
+        expect(seen.calls).toBeGreaterThan(40);
+        expect(seen.polls).toBeGreaterThan(1000);
+      }
+      expect(snapshot(bin)).toEqual(before);
+    },
+    NETNS_TIMEOUT * 3,
+  );
+
+  test(
+    "unknown flags, a bad CIDR and a missing --conf-dir exit 2 with nothing changed",
     async () => {
       using d = tempDir();
       writeFileSync(join(d.path, "bridge"), "#!/bin/sh\n", { mode: 0o755 });
-      const refused = await cli("install", "--dir", d.path);
+      const before = snapshot(d.path);
+      for (const argv of [
+        ["--dir", d.path, "--forse"],
+        ["--dir", d.path, "--force", "--uninstal"],
+        ["--dir", d.path, "stray"],
+        ["--dir", d.path, "--force", "--conf-dir", join(d.path, "net.d"), "--default-network", "10.88.0.0"],
+        ["--dir", d.path, "--force", "--default-network", "10.88.0.0/16"],
+        ["--dir", d.path, "--force=maybe"],
+        ["--dir", d.path, "--uninstall", "--rollback"],
+      ]) {
+        const r = await cli("install", ...argv);
+        expect({ argv, code: r.code }).toEqual({ argv, code: 2 });
+        expect(r.stderr).toContain("Run 'tscni install --help' for usage.");
+        expect(snapshot(d.path)).toEqual(before);
+      }
+    },
+    NETNS_TIMEOUT,
+  );
+
+  test(
+    "a tampered or checksum-less binary is refused; a stripped previous binary is never rolled back to",
+    async () => {
+      using d = tempDir();
+      const bin = join(d.path, "bin");
+      await mustExec([tscni("tscni"), "install", "--dir", bin]);
+      const before = snapshot(bin);
+      const damaged = async (damage: (path: string) => void): Promise<string> => {
+        using src = tempDir();
+        const copy = copyBinary(src.path);
+        damage(copy);
+        const r = await exec([copy, "install", "--dir", bin], { env: { PATH: SYSTEM_PATH } });
+        expect(r.code).toBe(1);
+        expect(snapshot(bin)).toEqual(before);
+        return r.stderr;
+      };
+      expect(await damaged((p) => appendFileSync(p, "\0"))).toContain("does not match its recorded checksum");
+      expect(await damaged((p) => rmSync(`${p}.sha256`))).toContain("tscni.sha256 is missing");
+
+      // strip leaves a runnable Bun without our program (it cannot run `install` itself: it would
+      // be `bun install`). Planted as the rollback target it is refused, by checksum and, when
+      // someone recomputed the checksum after stripping, because it no longer answers VERSION.
+      const previous = join(bin, ".tscni/previous");
+      mkdirSync(previous);
+      copyBinary(previous);
+      await mustExec(["strip", join(previous, "tscni")]);
+      const planted = snapshot(bin);
+      const byChecksum = await cli("install", "--dir", bin, "--rollback");
+      expect(byChecksum.code).toBe(1);
+      expect(byChecksum.stderr).toContain("never strip");
+      const digest = (await mustExec(["sha256sum", join(previous, "tscni")])).split(" ")[0] ?? "";
+      writeFileSync(join(previous, "tscni.sha256"), `${digest}  tscni\n`);
+      const byProbe = await cli("install", "--dir", bin, "--rollback");
+      expect(byProbe.code).toBe(1);
+      expect(byProbe.stderr).toContain("does not answer CNI VERSION");
+      expect(Object.keys(snapshot(bin))).toEqual(Object.keys(planted));
+      expect(await installedVersion(bin)).toBe("0.1.0");
+    },
+    NETNS_TIMEOUT,
+  );
+
+  test(
+    "foreign files: refused in the CLI's words, in make's words under make; --force backs them up",
+    async () => {
+      using d = tempDir();
+      const bin = join(d.path, "opt/cni/bin");
+      await mustExec(["mkdir", "-p", bin]);
+      writeFileSync(join(bin, "bridge"), "#!/bin/sh\n", { mode: 0o755 });
+      const before = snapshot(bin);
+      const refused = await cli("install", "--dir", bin);
       expect(refused.code).toBe(1);
-      expect(refused.stderr).toContain("use --force");
-      expect(readdirSync(d.path)).toEqual(["bridge"]);
-      const forced = await cli("install", "--dir", d.path, "--force");
+      expect(refused.stderr).toContain("to replace them, add --force");
+      const viaMake = await exec(["make", "-s", "-C", repoRoot, "install", `DESTDIR=${d.path}`], { env: { PATH: SYSTEM_PATH } });
+      expect(viaMake.code).not.toBe(0);
+      expect(viaMake.stderr).toContain("to replace them, run make install FORCE=1");
+      expect(viaMake.stderr).not.toContain("--force");
+      expect(snapshot(bin)).toEqual(before);
+      const forced = await exec(["make", "-s", "-C", repoRoot, "install", `DESTDIR=${d.path}`, "FORCE=1"], { env: { PATH: SYSTEM_PATH } });
       expect(forced.code).toBe(0);
-      const aside = readdirSync(d.path).filter((f) => f.startsWith("bridge."));
-      expect(aside.length).toBe(1);
-      expect(readFileSync(join(d.path, aside[0] ?? ""), "utf8")).toBe("#!/bin/sh\n");
-      const un = await cli("install", "--uninstall", "--dir", d.path);
+      expect(readFileSync(join(bin, ".tscni/backup/bridge"), "utf8")).toBe("#!/bin/sh\n");
+      const un = await cli("install", "--uninstall", "--dir", bin);
       expect(un.code).toBe(0);
-      expect(readdirSync(d.path)).toEqual(aside);
+      expect(snapshot(bin)).toEqual(before);
     },
     NETNS_TIMEOUT,
   );
@@ -70,7 +192,7 @@ describe("install", () => {
   );
 
   test(
-    "--default-network v4+v6 writes a conflist that validates and loads; --uninstall removes it",
+    "--default-network v4+v6 writes a conflist that validates; another CIDR is refused; --uninstall removes it",
     async () => {
       using d = tempDir();
       const bin = join(d.path, "bin");
@@ -83,10 +205,13 @@ describe("install", () => {
       const v = await cli("validate", "--conf-dir", conf);
       expect(v.stdout).toContain('network "tscni", cniVersion "1.1.0"');
       expect(v.code).toBe(0);
+      const other = await cli("install", "--dir", bin, "--conf-dir", conf, "--default-network", "10.99.0.0/16");
+      expect(other.code).toBe(1);
+      expect(other.stderr).toContain("holds a different default network");
       const un = await cli("install", "--uninstall", "--dir", bin, "--conf-dir", conf);
       expect(un.code).toBe(0);
       expect(existsSync(join(conf, "10-tscni.conflist"))).toBe(false);
-      expect(readdirSync(bin)).toEqual([]);
+      expect(existsSync(bin)).toBe(false);
     },
     NETNS_TIMEOUT,
   );

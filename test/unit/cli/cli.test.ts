@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as v from "valibot";
-import { defaultConflist, networkCidr, removeDefaultConflist, writeDefaultConflist } from "../../../src/cli/default-conflist.ts";
+import { defaultConflist, networkCidr } from "../../../src/cli/default-conflist.ts";
 import { cnitoolContainerId, parseAttachment, parseCniArgsPairs } from "../../../src/cli/options.ts";
 import { schemaValidator, validateFiles } from "../../../src/cli/validate.ts";
 import { CniError } from "../../../src/cni/index.ts";
@@ -53,23 +53,6 @@ describe("default conflist", () => {
     expect(() => networkCidr("10.0.0.0")).toThrow("is not a CIDR");
     expect(() => networkCidr("10.0.0.0/31")).toThrow("too small");
     expect(() => defaultConflist({ cidrs: ["10.0.0.0/16", "10.1.0.0/16"] })).toThrow("at most one IPv4");
-  });
-
-  test("writes atomically, refuses a foreign file unless forced, uninstall removes only its own", () => {
-    using d = tempDir();
-    const lines: string[] = [];
-    const base = { confDir: d.path, cidrs: ["10.88.0.0/16"], force: false, dryRun: false, suffix: "bak", log: (l: string) => void lines.push(l) };
-    writeDefaultConflist({ ...base, dryRun: true });
-    expect(readdirSync(d.path)).toEqual([]);
-    const path = writeDefaultConflist(base);
-    writeDefaultConflist(base);
-    expect(readdirSync(d.path)).toEqual(["10-tscni.conflist"]);
-    writeFileSync(path, "{}");
-    expect(() => writeDefaultConflist(base)).toThrow("not written by tscni");
-    writeDefaultConflist({ ...base, force: true });
-    expect(readdirSync(d.path).sort()).toEqual(["10-tscni.conflist", "10-tscni.conflist.bak"]);
-    removeDefaultConflist({ confDir: d.path, dryRun: false, log: () => {} });
-    expect(readdirSync(d.path)).toEqual(["10-tscni.conflist.bak"]);
   });
 });
 
