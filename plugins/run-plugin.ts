@@ -1,4 +1,9 @@
-import { type DispatchIo, dispatch, registerInProcessPlugins } from "../src/cni/index.ts";
+/**
+ * A plugin exec: the process's env and stdio wired to the dispatcher. Imports only what every
+ * plugin call needs (no node:* module, no delegation code); the plugin's own module loads later.
+ */
+import { type DispatchIo, dispatch } from "../src/cni/dispatch.ts";
+import { registerInProcessPlugins } from "../src/cni/in-process.ts";
 import { buildString } from "../src/build-info.ts";
 import { readStdin, writeStderr, writeStdout } from "../src/stdio.ts";
 import { logFinishedCall } from "../src/log.ts";
@@ -15,15 +20,14 @@ function runWith(name: string, io: DispatchIo): Promise<number> | number {
   return dispatch({ name, buildVersion: buildString, load }, io);
 }
 
-// A plugin that delegates (bridge → host-local) runs the delegate in this process when the
-// CNI_PATH entry it finds is this same binary.
-registerInProcessPlugins({
-  has: (name) => isPluginName(name) && pluginLoader(name) !== undefined,
-  run: async (name, io) => await runWith(name, { ...io, isOwnNetns }),
-});
-
 /** Runs plugin `name` with the process's env and stdio; returns the exit status. */
 export async function runPlugin(name: string): Promise<number> {
+  // A plugin that delegates (bridge → host-local) runs the delegate in this process when the
+  // CNI_PATH entry it finds is this same binary.
+  registerInProcessPlugins({
+    has: (n) => isPluginName(n) && pluginLoader(n) !== undefined,
+    run: async (n, io) => await runWith(n, { ...io, isOwnNetns }),
+  });
   const onFinish = logFinishedCall(name, process.env, performance.now());
   const code = await runWith(name, { env: process.env, readStdin, writeStdout, writeStderr, isOwnNetns, onFinish });
   const line = profileLine(`${name} ${process.env.CNI_COMMAND ?? ""}`);

@@ -4,7 +4,6 @@
  * plugin, command, container ID, ifname, duration in ms, and "ok" or the error. Never stdout, and
  * a log that cannot be written never fails the call.
  */
-import { appendFileSync } from "node:fs";
 import type { CmdArgs, CniError, Env } from "./cni/index.ts";
 
 export interface CallOutcome {
@@ -54,12 +53,14 @@ export function callLogLine(plugin: string, o: CallOutcome, durationMs: number, 
  * `logFinishedCall(name, process.env)`. Duration counts from process start, which for a plugin
  * exec is the whole call as the runtime sees it.
  */
-export function logFinishedCall(plugin: string, env: Env, startedAt = 0): (o: CallOutcome) => void {
-  return (o) => {
+export function logFinishedCall(plugin: string, env: Env, startedAt = 0): (o: CallOutcome) => Promise<void> {
+  return async (o) => {
     const target = logTarget(env, o.args?.config);
     if (target === undefined) return;
     try {
       const line = callLogLine(plugin, o, performance.now() - startedAt, new Date());
+      // Loaded only when logging: node:fs costs every plugin exec start-up time and RSS.
+      const { appendFileSync } = await import("node:fs");
       appendFileSync(target, `${JSON.stringify(line)}\n`, { mode: 0o600 });
     } catch {
       // diagnostics only

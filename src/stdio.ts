@@ -5,6 +5,10 @@
  * never truncate the document — unlike `process.stdout.write`, which does. It also costs no
  * `node:fs` import (measured in docs/performance.md).
  */
+import { pollIn, readFd } from "./sys/libc.ts";
+
+const EINTR = 4;
+const EAGAIN = 11;
 async function writeAll(sink: typeof Bun.stdout, text: string): Promise<void> {
   const bytes = new TextEncoder().encode(text);
   let off = 0;
@@ -18,6 +22,24 @@ async function writeAll(sink: typeof Bun.stdout, text: string): Promise<void> {
 export const writeStdout = (text: string): Promise<void> => writeAll(Bun.stdout, text);
 export const writeStderr = (text: string): Promise<void> => writeAll(Bun.stderr, text);
 
+/**
+ * All of stdin, read with read(2) on the JS thread: `Bun.stdin.bytes()` costs several times more
+ * CPU for the same bytes (it reads on Bun's thread pool). A non-blocking stdin is waited on with
+ * poll(2).
+ */
 export async function readStdin(): Promise<Uint8Array> {
-  return await Bun.stdin.bytes();
+  let buf = new Uint8Array(16384);
+  let n = 0;
+  for (;;) {
+    if (n === buf.length) {
+      const bigger = new Uint8Array(buf.length * 2);
+      bigger.set(buf);
+      buf = bigger;
+    }
+    const r = readFd(0, buf.subarray(n));
+    if (r.ret === 0) return buf.slice(0, n);
+    if (r.ret > 0) n += r.ret;
+    else if (r.errno === EAGAIN) pollIn(0, 1000);
+    else if (r.errno !== EINTR) throw new Error(`read: errno ${r.errno}`);
+  }
 }

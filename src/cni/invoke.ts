@@ -4,27 +4,15 @@
  * with the config's version. When the plugin found is this very binary, it runs in-process through
  * the same dispatcher instead: same validation, same output, one process less per pod.
  */
-import { statSync } from "node:fs";
-import { join } from "node:path";
+import { nodeFs, nodePath } from "../lazy-node.ts";
 import { parseResult } from "./convert.ts";
-import type { DispatchIo } from "./dispatch.ts";
 import { CniError, ErrorCode, internalError } from "./errors.ts";
 import { goField, goMarshal } from "./go-json.ts";
 import type { Env, Verb } from "./plugin.ts";
 import type { Result } from "./result.ts";
+import { type InProcessPlugins, inProcessPlugins } from "./in-process.ts";
 
-/** Plugins this binary can run without exec'ing itself; registered by plugins/main.ts. */
-export interface InProcessPlugins {
-  has(name: string): boolean;
-  /** Runs `name` through the dispatcher; the registrant supplies the netns identity check. */
-  run(name: string, io: Omit<DispatchIo, "isOwnNetns">): Promise<number>;
-}
-
-let inProcess: InProcessPlugins | undefined;
-
-export function registerInProcessPlugins(table: InProcessPlugins): void {
-  inProcess = table;
-}
+export { type InProcessPlugins, registerInProcessPlugins } from "./in-process.ts";
 
 export interface DelegateCall {
   plugin: string;
@@ -40,9 +28,9 @@ export function findPlugin(plugin: string, dirs: readonly string[]): string {
   if (plugin.includes("/")) throw internalError(`invalid plugin name: ${plugin}`);
   if (dirs.length === 0) throw internalError("no paths provided");
   for (const dir of dirs) {
-    const candidate = join(dir, plugin);
+    const candidate = nodePath().join(dir, plugin);
     try {
-      if (statSync(candidate).isFile()) return candidate;
+      if (nodeFs().statSync(candidate).isFile()) return candidate;
     } catch {
       // not in this directory
     }
@@ -55,6 +43,7 @@ export const pathDirs = (cniPath: string): string[] => cniPath.split(":").filter
 
 function isThisBinary(path: string): boolean {
   try {
+    const { statSync } = nodeFs();
     const self = statSync("/proc/self/exe");
     const other = statSync(path);
     return self.dev === other.dev && self.ino === other.ino;
@@ -145,7 +134,7 @@ function execEnv(call: DelegateCall): Record<string, string> {
  */
 export async function delegate(call: DelegateCall): Promise<Result | undefined> {
   const path = findPlugin(call.plugin, pathDirs(call.env.CNI_PATH ?? ""));
-  const table = inProcess;
+  const table = inProcessPlugins();
   const outcome =
     table !== undefined && table.has(call.plugin) && isThisBinary(path)
       ? await runInProcess(table, call)

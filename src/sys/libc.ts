@@ -27,6 +27,11 @@ const symbols = {
     returns: FFIType.i64_fast,
   },
   poll: { args: [FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i32 },
+  read: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64_fast },
+  open: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
+  statfs: { args: [FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
+  // statx (glibc 2.28+) rather than stat/fstat, which glibc exports as symbols only from 2.33.
+  statx: { args: [FFIType.i32, FFIType.ptr, FFIType.i32, FFIType.u32, FFIType.ptr], returns: FFIType.i32 },
 } as const;
 
 type Libc = ReturnType<typeof dlopen<typeof symbols>>["symbols"];
@@ -127,6 +132,66 @@ export function pollIn(fd: number, timeoutMs: number): SysResult {
   view.setInt32(0, fd, true);
   view.setInt16(4, POLLIN, true);
   return call((l) => l.poll(pfd, 1, Math.max(0, Math.floor(timeoutMs))));
+}
+
+/** read(2) into `buf`; ret is the byte count (0 at end of file). */
+export function readFd(fd: number, buf: Uint8Array): SysResult {
+  return call((l) => l.read(fd, buf, buf.byteLength));
+}
+
+const EINVAL = 22;
+const O_CLOEXEC = 0o2000000;
+
+/** A C string; undefined when `s` holds a NUL (Go refuses such paths with EINVAL too). */
+function cString(s: string): Uint8Array | undefined {
+  return s.includes("\0") ? undefined : new TextEncoder().encode(`${s}\0`);
+}
+
+/** open(2) read-only and close-on-exec; ret is the fd. */
+export function openReadOnly(path: string): SysResult {
+  const p = cString(path);
+  return p === undefined ? { ret: -1, errno: EINVAL } : call((l) => l.open(p, O_CLOEXEC));
+}
+
+/** statfs(2): ret is the filesystem's f_type (a long at offset 0 on x86_64 and arm64). */
+export function statfsType(path: string): SysResult {
+  const p = cString(path);
+  if (p === undefined) return { ret: -1, errno: EINVAL };
+  const buf = new BigInt64Array(32);
+  const r = call((l) => l.statfs(p, buf));
+  return r.ret < 0 ? r : { ret: Number(buf[0] ?? 0n), errno: 0 };
+}
+
+export interface FileId extends SysResult {
+  /** st_dev as glibc encodes it (makedev), so it equals what `stat` would report. */
+  dev: bigint;
+  ino: bigint;
+}
+
+const AT_FDCWD = -100;
+const AT_EMPTY_PATH = 0x1000;
+const STATX_INO = 0x100;
+
+function statxId(dirfd: number, path: Uint8Array, flags: number): FileId {
+  const buf = new Uint8Array(256);
+  const r = call((l) => l.statx(dirfd, path, flags, STATX_INO, buf));
+  if (r.ret < 0) return { ...r, dev: 0n, ino: 0n };
+  const view = new DataView(buf.buffer);
+  const major = BigInt(view.getUint32(136, true));
+  const minor = BigInt(view.getUint32(140, true));
+  const dev = ((major & 0xfffff000n) << 32n) | ((major & 0xfffn) << 8n) | ((minor & 0xffffff00n) << 12n) | (minor & 0xffn);
+  return { ret: 0, errno: 0, dev, ino: view.getBigUint64(32, true) };
+}
+
+/** (dev, inode) of a path, following symlinks: what identifies a namespace file. */
+export function statId(path: string): FileId {
+  const p = cString(path);
+  return p === undefined ? { ret: -1, errno: EINVAL, dev: 0n, ino: 0n } : statxId(AT_FDCWD, p, 0);
+}
+
+/** (dev, inode) of an open fd. */
+export function fstatId(fd: number): FileId {
+  return statxId(fd, new Uint8Array(1), AT_EMPTY_PATH);
 }
 
 /** libc's text for an errno, e.g. "No such file or directory". */

@@ -1,5 +1,4 @@
-import { closeSync, mkdirSync, openSync } from "node:fs";
-import { dirname } from "node:path";
+import { nodeFs, nodePath } from "../lazy-node.ts";
 import { CniError, ErrorCode } from "../cni/errors.ts";
 import { Errno, errnoName } from "./errno.ts";
 import { flock, LOCK_EX, LOCK_NB, LOCK_UN } from "./libc.ts";
@@ -22,7 +21,8 @@ export interface HeldLock extends Disposable {
  * Non-blocking attempts with a growing backoff keep the event loop free and the wait bounded.
  */
 export async function lockFile(path: string, opts: LockOptions): Promise<HeldLock> {
-  mkdirSync(dirname(path), { recursive: true, mode: opts.dirMode ?? 0o755 });
+  const { closeSync, mkdirSync, openSync } = nodeFs();
+  mkdirSync(nodePath().dirname(path), { recursive: true, mode: opts.dirMode ?? 0o755 });
   const fd = openSync(path, "a", opts.fileMode ?? 0o600);
   const deadline = Date.now() + opts.timeoutMs;
   let pause = 1;

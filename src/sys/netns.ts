@@ -1,7 +1,6 @@
-import { closeSync, fstatSync, openSync, statfsSync } from "node:fs";
 import { Errno } from "./errno.ts";
 import { errnoText } from "./errtext.ts";
-import { close, CLONE_NEWNET, setns, socket, SOCK_CLOEXEC, SOCK_RAW, AF_NETLINK } from "./libc.ts";
+import { close, CLONE_NEWNET, fstatId, openReadOnly, setns, socket, SOCK_CLOEXEC, SOCK_RAW, AF_NETLINK, statfsType } from "./libc.ts";
 
 /** statfs f_type of nsfs (namespace files) and of procfs (older kernels' /proc/<pid>/ns/net). */
 export const NSFS_MAGIC = 0x6e736673;
@@ -31,11 +30,6 @@ function quote(s: string): string {
   return JSON.stringify(s);
 }
 
-function errnoOf(err: unknown): number {
-  const code = (err as { code?: unknown }).code;
-  return typeof code === "string" ? (Errno as Record<string, number>)[code] ?? 0 : 0;
-}
-
 /** An open network namespace file. The fd stays open (and the namespace alive) until close(). */
 export class NetNs implements Disposable {
   #fd: number;
@@ -60,27 +54,26 @@ export class NetNs implements Disposable {
    * reference does) that it lives on nsfs or procfs, so a plain file is rejected before use.
    */
   static open(path: string): NetNs {
-    let type: number;
-    try {
-      type = statfsSync(path).type;
-    } catch (err) {
-      const errno = errnoOf(err);
-      const kind = errno === Errno.ENOENT ? "not-found" : "io";
-      throw new NetNsError(kind, path, `failed to Statfs ${quote(path)}: ${errnoText(errno)}`, errno);
+    // Through libc, not node:fs: importing node:fs costs every plugin exec start-up time and RSS.
+    const fs = statfsType(path);
+    if (fs.ret < 0) {
+      const kind = fs.errno === Errno.ENOENT ? "not-found" : "io";
+      throw new NetNsError(kind, path, `failed to Statfs ${quote(path)}: ${errnoText(fs.errno)}`, fs.errno);
     }
-    if (type !== NSFS_MAGIC && type !== PROCFS_MAGIC) {
-      throw new NetNsError("not-netns", path, `unknown FS magic on ${quote(path)}: ${type.toString(16)}`);
+    if (fs.ret !== NSFS_MAGIC && fs.ret !== PROCFS_MAGIC) {
+      throw new NetNsError("not-netns", path, `unknown FS magic on ${quote(path)}: ${fs.ret.toString(16)}`);
     }
-    let fd: number;
-    try {
-      fd = openSync(path, "r"); // node:fs opens with O_CLOEXEC
-    } catch (err) {
-      const errno = errnoOf(err);
-      const kind = errno === Errno.ENOENT ? "not-found" : "io";
-      throw new NetNsError(kind, path, `failed to open ${quote(path)}: ${errnoText(errno)}`, errno);
+    const opened = openReadOnly(path);
+    if (opened.ret < 0) {
+      const kind = opened.errno === Errno.ENOENT ? "not-found" : "io";
+      throw new NetNsError(kind, path, `failed to open ${quote(path)}: ${errnoText(opened.errno)}`, opened.errno);
     }
-    const st = fstatSync(fd, { bigint: true });
-    return new NetNs(fd, path, st.dev, st.ino);
+    const id = fstatId(opened.ret);
+    if (id.ret < 0) {
+      close(opened.ret);
+      throw new NetNsError("io", path, `failed to stat ${quote(path)}: ${errnoText(id.errno)}`, id.errno);
+    }
+    return new NetNs(opened.ret, path, id.dev, id.ino);
   }
 
   /** The network namespace of the calling (JS) thread. */
@@ -95,7 +88,7 @@ export class NetNs implements Disposable {
 
   close(): void {
     if (this.#fd < 0) return;
-    closeSync(this.#fd);
+    close(this.#fd);
     this.#fd = -1;
   }
 
@@ -133,7 +126,11 @@ function isPromiseLike(v: unknown): boolean {
  */
 export function withNetnsSync<T>(ns: NetNs, fn: () => T): T {
   if (isAsyncFunction(fn)) throw new TypeError("withNetnsSync needs a synchronous function");
-  const home = openSync("/proc/thread-self/ns/net", "r");
+  const opened = openReadOnly("/proc/thread-self/ns/net");
+  if (opened.ret < 0) {
+    throw new NetNsError("io", "/proc/thread-self/ns/net", `failed to open the current netns: ${errnoText(opened.errno)}`, opened.errno);
+  }
+  const home = opened.ret;
   let result: T;
   try {
     enter(ns.fd, ns.path);
@@ -144,7 +141,7 @@ export function withNetnsSync<T>(ns: NetNs, fn: () => T): T {
       if (r.ret < 0) dieInWrongNetns(r.errno);
     }
   } finally {
-    closeSync(home);
+    close(home);
   }
   if (isPromiseLike(result)) {
     throw new TypeError("withNetnsSync callback returned a Promise: its async part ran outside the netns");

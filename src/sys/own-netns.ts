@@ -1,21 +1,14 @@
-import { statSync } from "node:fs";
 import { CniError, ErrorCode } from "../cni/errors.ts";
+import { statId } from "./libc.ts";
 
 /**
  * Whether `path` names the network namespace this process runs in (same nsfs inode).
  * undefined when `path` cannot be stat'ed: the caller then skips the check, like the reference.
  */
 export function isOwnNetns(path: string): boolean | undefined {
-  let own;
-  try {
-    own = statSync("/proc/thread-self/ns/net");
-  } catch {
-    throw new CniError(ErrorCode.InvalidNetns, "get plugin's netns failed");
-  }
-  try {
-    const other = statSync(path);
-    return other.dev === own.dev && other.ino === own.ino;
-  } catch {
-    return undefined;
-  }
+  const own = statId("/proc/thread-self/ns/net");
+  if (own.ret < 0) throw new CniError(ErrorCode.InvalidNetns, "get plugin's netns failed");
+  const other = statId(path);
+  if (other.ret < 0) return undefined;
+  return other.dev === own.dev && other.ino === own.ino;
 }

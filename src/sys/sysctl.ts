@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { nodeFs } from "../lazy-node.ts";
 import type { NetNs } from "./netns.ts";
 import { withNetnsSync } from "./netns.ts";
 
@@ -20,14 +20,14 @@ export function sysctlPath(name: string): string {
 /** Reads a sysctl (trailing newline removed); inside `ns` when given. /proc/sys/net is per netns. */
 export function sysctlGet(name: string, ns?: NetNs): string {
   const path = sysctlPath(name);
-  const read = (): string => readFileSync(path, "utf8").replace(/\n$/, "");
+  const read = (): string => nodeFs().readFileSync(path, "utf8").replace(/\n$/, "");
   return ns === undefined ? read() : withNetnsSync(ns, read);
 }
 
 /** Writes a sysctl; inside `ns` when given. Errors are node:fs errors (code ENOENT, EACCES, …). */
 export function sysctlSet(name: string, value: string, ns?: NetNs): void {
   const path = sysctlPath(name);
-  const write = (): void => writeFileSync(path, value);
+  const write = (): void => nodeFs().writeFileSync(path, value);
   if (ns === undefined) write();
   else withNetnsSync(ns, write);
 }
