@@ -1,43 +1,23 @@
 /**
- * The `tscni doctor` checks that look at kernel state a runtime leaves behind: firewall objects
- * no cache entry owns, duplicated jump rules, a bridge name taken by another kind of device, and
- * bin dirs where tscni's plugin names are held by something else. All read-only.
+ * The `tscni doctor` checks that look at state a runtime leaves behind: duplicated jump rules, a
+ * bridge name taken by another kind of device, and bin dirs where tscni's plugin names are held by
+ * something else. All read-only.
  */
 import { lstatSync, readlinkSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { goField } from "../cni/index.ts";
-import { attachmentKeys, type FirewallEntry, type FirewallSnapshot, firewallDuplicates, firewallEntries } from "../firewall/index.ts";
+import { type FirewallSnapshot, firewallDuplicates } from "../firewall/index.ts";
 import { Rtnl } from "../netlink/index.ts";
-import type { CachedAttachment, NetworkList } from "../runtime/index.ts";
+import type { NetworkList } from "../runtime/index.ts";
+import { type Check, error, ok, warning } from "./doctor-check.ts";
 
-export interface Finding {
-  check: string;
-  level: "ok" | "warn" | "error";
-  detail: string;
-}
-
-function describe(e: FirewallEntry): string {
-  const what = e.backend === "iptables" ? `${e.kind} chain ${e.key} (${e.where})` : `nft ${e.kind} rules ${e.key} (${e.where})`;
-  return e.comment !== "" && e.comment !== e.key ? `${what}, comment ${JSON.stringify(e.comment)}` : what;
-}
-
-/** Masquerade/portmap objects without a cache entry, and repeated jumps into CNI chains. */
-export function firewallFindings(snap: FirewallSnapshot, cached: readonly CachedAttachment[]): Finding[] {
-  const f: Finding[] = [];
-  for (const p of snap.problems) f.push({ check: "chains", level: "warn", detail: `could not read the firewall: ${p}` });
-  const owned = new Set(cached.flatMap((a) => attachmentKeys(a.network, a.containerId, a.ifname)));
-  const entries = firewallEntries(snap);
-  const stale = entries.filter((e) => !owned.has(e.key));
-  for (const e of stale) {
-    f.push({ check: "chains", level: "warn", detail: `stale ${describe(e)}: no libcni cache entry owns it (see: tscni gc)` });
+/** Repeated jumps into CNI chains (an ADD that ran twice, or two implementations racing). */
+export function duplicateChecks(snap: FirewallSnapshot): Check[] {
+  const f: Check[] = snap.problems.map((p) => warning("firewall-read", `could not read the firewall: ${p}`, "run tscni doctor as root; check that iptables-save / nft work"));
+  for (const d of firewallDuplicates(snap)) {
+    f.push(warning("duplicate-rule", `duplicate rule in ${d.where} ${d.chain} (${d.count}×): ${d.rule}`, `delete the extra copies (iptables -t nat -D ${d.chain} …); the plugin's DEL removes only one`));
   }
-  const dups = firewallDuplicates(snap);
-  for (const d of dups) {
-    f.push({ check: "chains", level: "warn", detail: `duplicate rule in ${d.where} ${d.chain} (${d.count}×): ${d.rule}` });
-  }
-  if (stale.length === 0 && dups.length === 0 && snap.problems.length === 0) {
-    f.push({ check: "chains", level: "ok", detail: `${entries.length} CNI firewall objects, each owned by a cached attachment` });
-  }
+  if (f.length === 0) f.push(ok("duplicate-rule", "no repeated jump into a CNI chain"));
   return f;
 }
 
@@ -55,26 +35,24 @@ export function bridgeNames(lists: readonly NetworkList[]): Set<string> {
 }
 
 /** A configured bridge name (or cni0) held by a device that is not a bridge makes every ADD fail. */
-export function linkFindings(configured: ReadonlySet<string>): Finding[] {
-  const f: Finding[] = [];
+export function linkChecks(configured: ReadonlySet<string>): Check[] {
+  const f: Check[] = [];
   try {
     using nl = Rtnl.open();
     for (const name of [...new Set(["cni0", ...configured])].sort()) {
       const link = nl.linkFind(name);
       if (link === undefined) continue;
       if (link.kind === "bridge") {
-        f.push({ check: "link", level: "ok", detail: `${name}: bridge` });
+        f.push(ok("bridge-link", `${name}: bridge`));
         continue;
       }
       const used = configured.has(name);
-      f.push({
-        check: "link",
-        level: used ? "error" : "warn",
-        detail: `${name} is a ${link.kind ?? "device without a link kind"}, not a bridge${used ? ": bridge ADD will fail" : ": a bridge network named so would fail"}`,
-      });
+      const detail = `${name} is a ${link.kind ?? "device without a link kind"}, not a bridge${used ? ": bridge ADD will fail" : ": a bridge network named so would fail"}`;
+      const fix = `ip link delete ${name} (if nothing uses it), or name another bridge in the network config`;
+      f.push(used ? error("bridge-link", detail, fix) : warning("bridge-link", detail, fix));
     }
   } catch (e) {
-    f.push({ check: "link", level: "warn", detail: `could not list links: ${(e as Error).message}` });
+    f.push(warning("bridge-link", `could not list links: ${(e as Error).message}`, "run tscni doctor as root"));
   }
   return f;
 }
@@ -92,8 +70,8 @@ function isTscni(path: string, dir: string, binary: string): boolean {
 }
 
 /** In a dir tscni is installed in, plugin names held by another program mean a mixed install. */
-export function binDirFindings(dirs: readonly string[], plugins: readonly string[], binary: string): Finding[] {
-  const f: Finding[] = [];
+export function binDirChecks(dirs: readonly string[], plugins: readonly string[], binary: string): Check[] {
+  const f: Check[] = [];
   for (const dir of dirs) {
     const self = join(dir, binary);
     let installed = false;
@@ -111,10 +89,10 @@ export function binDirFindings(dirs: readonly string[], plugins: readonly string
         continue;
       }
       if (st.isSymbolicLink() && readlinkSync(p) === binary && !installed) {
-        f.push({ check: "install", level: "error", detail: `${p} points at ${binary}, which is missing in ${dir}` });
+        f.push(error("install", `${p} points at ${binary}, which is missing in ${dir}`, `tscni install --dir ${dir}`));
       } else if (installed && !isTscni(p, dir, binary)) {
         const target = st.isSymbolicLink() ? ` (→ ${readlinkSync(p)})` : "";
-        f.push({ check: "install", level: "warn", detail: `${p} is not tscni${target}: a mixed install (tscni install --force replaces it)` });
+        f.push(warning("install", `${p} is not tscni${target}: a mixed install`, `tscni install --dir ${dir} --force (moves the other program aside)`));
       }
     }
   }

@@ -6,6 +6,7 @@ export default (cli: Cli) =>
     meta: { name: "doctor", description: "Preflight checks: what this node has and lacks for the configured networks" },
     args: {
       ...dirArgs,
+      "netns-dir": { type: "string", valueHint: "DIR", description: "where the runtime keeps pod netns files, to tell live pods (default: /run/netns)" },
       json: { type: "boolean", description: "machine-readable output" },
     },
     async run(args) {
@@ -14,6 +15,7 @@ export default (cli: Cli) =>
         confDir: args["conf-dir"],
         binDir: args["bin-dir"],
         cacheDir: args["cache-dir"],
+        netnsDir: args["netns-dir"],
         json: args.json === true,
         env: cli.env,
         validators: cli.deps.validators ? await cli.deps.validators() : {},

@@ -1,17 +1,24 @@
 /**
- * `tscni doctor`: what this node has and lacks for the configured networks. Each finding is
- * ok / warn / error with one line of advice; `--json` for machines. Exit 1 on any error.
+ * `tscni doctor`: a kubeadm-style preflight for CNI on this node. Every check is read-only and
+ * yields ok / warning / error with a one-line fix; people see `[ERROR id]: …` and `[WARNING id]:
+ * …` lines, machines `--json`. Exit 1 when any check is an error.
  */
-import { existsSync, lstatSync, readFileSync, readlinkSync } from "node:fs";
-import { cachedAttachments, findInPath, scanConfDir } from "../runtime/index.ts";
-import { readFirewall, type FirewallSnapshot } from "../firewall/index.ts";
-import { binDirFindings, bridgeNames, type Finding, firewallFindings, linkFindings } from "./doctor-checks.ts";
-import { hostLocalDirs, readReservations } from "./gc-ipam.ts";
+import { existsSync } from "node:fs";
+import { release } from "node:os";
+import { type FirewallSnapshot, readFirewall } from "../firewall/index.ts";
+import { cachedAttachments, scanConfDir } from "../runtime/index.ts";
+import { type Check, error, ok, type ProcRoot, warning } from "./doctor-check.ts";
+import { binDirChecks, bridgeNames, duplicateChecks, linkChecks } from "./doctor-checks.ts";
+import { installedTscni, pluginChecks } from "./doctor-install.ts";
+import { cpuCheck, driverCheck, forwardingCheck, netfilterChecks } from "./doctor-kernel.ts";
+import { runtimeEnvChecks } from "./doctor-runtime-env.ts";
+import { staleChecks } from "./doctor-stale.ts";
 import { BINARY_NAME } from "./install.ts";
+import { jsonDocument } from "./json.ts";
 import { binDirs, cacheDir as resolveCacheDir, confDir as resolveConfDir, type Env } from "./options.ts";
 import { type PluginValidator, validateFiles } from "./validate.ts";
 
-export type { Finding } from "./doctor-checks.ts";
+export type { Check } from "./doctor-check.ts";
 
 const PLUGIN_NAMES = ["bridge", "host-local", "loopback", "portmap"] as const;
 
@@ -19,20 +26,15 @@ export interface DoctorOptions {
   confDir?: string;
   binDir?: string;
   cacheDir?: string;
+  netnsDir?: string;
   json: boolean;
   env: Env;
   validators: Readonly<Record<string, PluginValidator>>;
   out: (text: string) => void;
   /** Injected by tests. */
   readFirewall?: () => Promise<FirewallSnapshot>;
-}
-
-function read(path: string): string | undefined {
-  try {
-    return readFileSync(path, "utf8").trim();
-  } catch {
-    return undefined;
-  }
+  /** Injected by tests: where /proc is (CPU flags and runtime processes they cannot create). */
+  proc?: ProcRoot;
 }
 
 function firstLine(argv: string[]): string | undefined {
@@ -45,99 +47,80 @@ function firstLine(argv: string[]): string | undefined {
   }
 }
 
-function kernelFeature(name: string): boolean {
-  return existsSync(`/sys/module/${name}`) || (read("/proc/modules") ?? "").split("\n").some((l) => l.startsWith(`${name} `));
+function firewallToolChecks(): Check[] {
+  const ipt = firstLine(["iptables", "--version"]);
+  const nft = firstLine(["nft", "--version"]);
+  const flavour = ipt === undefined ? "" : ipt.includes("legacy") ? " (legacy flavour)" : ipt.includes("nf_tables") ? " (nft flavour)" : "";
+  const checks = [
+    ipt === undefined ? warning("iptables", "iptables: not found", "apt-get install iptables (needed by ipMasq and portmap's iptables backend)") : ok("iptables", `${ipt}${flavour}`),
+    nft === undefined ? warning("nft", "nft: not found", "apt-get install nftables (needed by the nftables backends)") : ok("nft", nft),
+  ];
+  if (ipt === undefined && nft === undefined) checks.push(error("firewall-tool", "neither iptables nor nft: ipMasq and portmap cannot work", "apt-get install iptables"));
+  return checks;
 }
 
-export async function diagnose(o: DoctorOptions): Promise<Finding[]> {
-  const f: Finding[] = [];
-  const confDir = resolveConfDir(o.confDir, o.env);
-  const bins = binDirs(o.binDir, o.env);
-
-  const report = validateFiles(scanConfDir(confDir), o.validators);
-  if (report.files.length === 0) f.push({ check: "config", level: "error", detail: `no network configuration in ${confDir}` });
-  for (const file of report.files) {
-    const bad = file.errors.length > 0 || file.plugins.some((p) => p.status === "error");
+function configChecks(confDir: string, validators: DoctorOptions["validators"]): Check[] {
+  const fix = `tscni validate --conf-dir ${confDir}`;
+  if (!existsSync(confDir)) return [error("config", `conf dir ${confDir} does not exist`, `create it and install a network (tscni install --conf-dir ${confDir} --default-network CIDR)`)];
+  const report = validateFiles(scanConfDir(confDir), validators);
+  if (report.files.length === 0) return [error("config", `no network configuration in ${confDir}`, `tscni install --conf-dir ${confDir} --default-network CIDR`)];
+  return report.files.map((file) => {
     const why = [...file.errors, ...file.plugins.flatMap((p) => p.problems.map((m) => `plugins[${p.index}] ${p.type}: ${m}`))];
-    f.push({
-      check: "config",
-      level: file.role === "broken" || bad ? "error" : file.role === "shadowed" ? "warn" : "ok",
-      detail:
-        file.role === "broken"
-          ? `${file.file}: cannot be loaded: ${why.join("; ")}`
-          : `${file.file}: network ${JSON.stringify(file.network)}${file.role === "shadowed" ? ` ignored (defined first in ${file.shadowedBy})` : ""}${bad ? `: ${why.join("; ")}` : ""}`,
-    });
-  }
-
-  const types = new Set(scanConfDir(confDir).flatMap((s) => s.list?.plugins.map((p) => p.type) ?? []));
-  for (const t of [...types].sort()) {
-    try {
-      const path = findInPath(t, bins);
-      let via = "";
-      try {
-        if (lstatSync(path).isSymbolicLink() && readlinkSync(path) === BINARY_NAME) via = " (tscni)";
-      } catch {
-        // not a link
-      }
-      f.push({ check: "plugin", level: "ok", detail: `${t}: ${path}${via}` });
-    } catch (e) {
-      f.push({ check: "plugin", level: "error", detail: `${t}: ${(e as Error).message}` });
-    }
-  }
-  f.push(...binDirFindings(bins, PLUGIN_NAMES, BINARY_NAME));
-
-  for (const mod of ["bridge", "veth"]) {
-    const has = kernelFeature(mod);
-    f.push({ check: "kernel", level: has ? "ok" : "warn", detail: `${mod}: ${has ? "available" : "not loaded (it may still load on demand)"}` });
-  }
-  const fwd = read("/proc/sys/net/ipv4/ip_forward");
-  f.push({
-    check: "sysctl",
-    level: fwd === "1" ? "ok" : "warn",
-    detail: `net.ipv4.ip_forward = ${fwd ?? "?"}${fwd === "1" ? "" : " (bridge with isGateway turns it on at ADD; containers cannot reach beyond the host until then)"}`,
+    if (file.role === "broken") return error("config", `${file.file}: cannot be loaded: ${why.join("; ")}`, fix);
+    const name = `${file.file}: network ${JSON.stringify(file.network)}`;
+    if (why.length > 0) return error("config", `${name}: ${why.join("; ")}`, fix);
+    if (file.role === "shadowed") return warning("config-shadowed", `${name} is ignored: ${file.shadowedBy} defines it first`, `rename or remove one of the two files`);
+    return ok("config", name);
   });
-  const ipt = firstLine(["iptables", "--version"]);
-  f.push({
-    check: "firewall",
-    level: ipt === undefined ? "warn" : "ok",
-    detail: ipt === undefined ? "iptables: not found" : `iptables: ${ipt}${ipt.includes("legacy") ? " (legacy flavour)" : ipt.includes("nf_tables") ? " (nft flavour)" : ""}`,
-  });
-  const nft = firstLine(["nft", "--version"]);
-  f.push({ check: "firewall", level: nft === undefined ? "warn" : "ok", detail: nft === undefined ? "nft: not found" : `nft: ${nft}` });
-  if (ipt === undefined && nft === undefined) {
-    f.push({ check: "firewall", level: "error", detail: "neither iptables nor nft: ipMasq and portmap cannot work" });
-  }
+}
 
-  const cached = cachedAttachments(resolveCacheDir(o.cacheDir, o.env));
-  const lists = scanConfDir(confDir).flatMap((s) => (s.list ? [s.list] : []));
-  f.push(...linkFindings(bridgeNames(lists)));
-  f.push(...firewallFindings(await (o.readFirewall ?? readFirewall)(), cached));
-  for (const s of scanConfDir(confDir)) {
-    if (s.list === undefined) continue;
-    for (const dir of hostLocalDirs(s.list)) {
-      if (!existsSync(dir)) continue;
-      const live = new Set(
-        cached.filter((a) => a.network === s.list?.name && a.netns !== "" && existsSync(a.netns)).map((a) => a.containerId),
-      );
-      const all = readReservations(dir);
-      const stale = all.filter((x) => !live.has(x.r.containerId)).map((x) => `${x.r.ip} (${x.r.containerId})`);
-      const shown = stale.length > 5 ? [...stale.slice(0, 5), "…"] : stale;
-      f.push({
-        check: "ipam",
-        level: stale.length > 0 ? "warn" : "ok",
-        detail: `${dir}: ${all.length} reservations${stale.length > 0 ? `, ${stale.length} without a live cached attachment: ${shown.join(", ")} (see: tscni gc --from-netns-dir /run/netns)` : ""}`,
-      });
-    }
+export async function diagnose(o: DoctorOptions): Promise<Check[]> {
+  const proc = o.proc ?? { proc: "/proc" };
+  const confDir = resolveConfDir(o.confDir, o.env);
+  const cacheDir = resolveCacheDir(o.cacheDir, o.env);
+  const bins = binDirs(o.binDir, o.env);
+  const lists = existsSync(confDir) ? scanConfDir(confDir).flatMap((s) => (s.list ? [s.list] : [])) : [];
+  const unique = lists.filter((l, i) => lists.findIndex((m) => m.name === l.name) === i);
+  const installed = installedTscni(bins);
+  const snapshot = await (o.readFirewall ?? readFirewall)();
+  const cached = cachedAttachments(cacheDir);
+  return [
+    ...netfilterChecks(proc),
+    forwardingCheck(proc),
+    driverCheck(proc, "bridge", release()),
+    driverCheck(proc, "veth", release()),
+    cpuCheck(proc, process.arch, installed.probe),
+    ...firewallToolChecks(),
+    ...installed.checks,
+    ...binDirChecks(bins, PLUGIN_NAMES, BINARY_NAME),
+    ...configChecks(confDir, o.validators),
+    ...pluginChecks(lists.flatMap((l) => l.plugins.map((p) => p.type)), bins),
+    ...linkChecks(bridgeNames(unique)),
+    ...duplicateChecks(snapshot),
+    ...staleChecks(unique, cached, cacheDir, snapshot, o.netnsDir ?? "/run/netns"),
+    ...runtimeEnvChecks(proc),
+  ];
+}
+
+export function renderChecks(checks: readonly Check[]): string {
+  const lines: string[] = [];
+  for (const c of checks) {
+    if (c.severity === "ok") continue;
+    lines.push(`[${c.severity === "error" ? "ERROR" : "WARNING"} ${c.id}]: ${c.detail}`, `\tfix: ${c.fix}`);
   }
-  return f;
+  const errors = checks.filter((c) => c.severity === "error").length;
+  const warnings = checks.filter((c) => c.severity === "warning").length;
+  lines.push(
+    errors + warnings === 0
+      ? `all ${checks.length} checks passed`
+      : `${errors} error${errors === 1 ? "" : "s"}, ${warnings} warning${warnings === 1 ? "" : "s"} in ${checks.length} checks (tscni doctor --json lists every check)`,
+  );
+  return `${lines.join("\n")}\n`;
 }
 
 export async function doctorCommand(o: DoctorOptions): Promise<number> {
-  const findings = await diagnose(o);
-  if (o.json) o.out(`${JSON.stringify({ findings }, null, 2)}\n`);
-  else {
-    const mark = { ok: "✓", warn: "!", error: "✗" } as const;
-    for (const x of findings) o.out(`${mark[x.level]} ${x.check.padEnd(8)} ${x.detail}\n`);
-  }
-  return findings.some((x) => x.level === "error") ? 1 : 0;
+  const checks = await diagnose(o);
+  const failed = checks.some((c) => c.severity === "error");
+  o.out(o.json ? jsonDocument({ ok: !failed, checks }) : renderChecks(checks));
+  return failed ? 1 : 0;
 }

@@ -5,17 +5,24 @@
  * Each must be reported (JSON and human), and doctor must change nothing.
  */
 import { expect, test } from "bun:test";
-import { mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { masqChainName, masqComment, nftMasqComment, nftMasqInstanceHash } from "../../src/firewall/index.ts";
 import { exec, mustExec, NETNS_TIMEOUT, referenceDir, requireIsolatedHost, SYSTEM_PATH, tempDir, tscni } from "../harness.ts";
 
 requireIsolatedHost();
 
-interface Finding {
-  check: string;
-  level: "ok" | "warn" | "error";
+interface Check {
+  id: string;
+  severity: "ok" | "warning" | "error";
   detail: string;
+  fix: string;
+}
+
+interface Report {
+  schemaVersion: number;
+  ok: boolean;
+  checks: Check[];
 }
 
 const env = { env: { PATH: SYSTEM_PATH } };
@@ -30,12 +37,18 @@ test(
       join(confDir, "10.conflist"),
       JSON.stringify({ cniVersion: "1.0.0", name: "clean", plugins: [{ type: "loopback" }] }),
     );
+    for (const key of ["iptables", "ip6tables"]) writeFileSync(`/proc/sys/net/bridge/bridge-nf-call-${key}`, "1");
     const r = await exec([tscni("tscni"), "doctor", "--json", "--conf-dir", confDir, "--bin-dir", referenceDir, "--cache-dir", d.path], env);
-    const findings = (JSON.parse(r.stdout) as { findings: Finding[] }).findings;
-    expect(findings.filter((f) => f.check === "chains")).toEqual([
-      { check: "chains", level: "ok", detail: "0 CNI firewall objects, each owned by a cached attachment" },
-    ]);
-    expect(findings.filter((f) => f.check === "link")).toEqual([]);
+    const report = JSON.parse(r.stdout) as Report;
+    expect(report.schemaVersion).toBe(1);
+    const byId = (id: string) => report.checks.filter((c) => c.id === id).map((c) => c.severity);
+    for (const id of ["duplicate-rule", "stale-reservations", "stale-firewall", "br-netfilter", "bridge-nf-call-iptables", "bridge-nf-call-ip6tables", "kernel-veth", "kernel-bridge", "runtime-env"]) {
+      expect({ id, severities: byId(id) }).toEqual({ id, severities: ["ok"] });
+    }
+    expect(byId("bridge-link")).toEqual([]);
+    for (const c of report.checks) expect(Object.keys(c)).toEqual(["id", "severity", "detail", "fix"]);
+    expect(report.ok).toBe(report.checks.every((c) => c.severity !== "error"));
+    expect(r.code).toBe(report.ok ? 0 : 1);
   },
   NETNS_TIMEOUT,
 );
@@ -64,11 +77,15 @@ test(
     symlinkSync(join(referenceDir, "portmap"), join(bin, "portmap"));
 
     writeFileSync("/proc/sys/net/ipv4/ip_forward", "0");
+    writeFileSync("/proc/sys/net/bridge/bridge-nf-call-iptables", "0");
     await mustExec(["ip", "link", "add", "cni0", "type", "veth", "peer", "name", "cni0-peer"]);
 
     // Left behind by a crash: a reservation, a masquerade chain (jumped to twice) and nft rules.
     mkdirSync(join(dataDir, "docnet"), { recursive: true });
     writeFileSync(join(dataDir, "docnet", "10.77.0.9"), "ghost\r\neth0");
+    // …long ago: younger, it could be an ADD still running, and gc (so doctor) would keep it.
+    const then = new Date(Date.now() - 3600 * 1000);
+    utimesSync(join(dataDir, "docnet", "10.77.0.9"), then, then);
     const chain = masqChainName("docnet", "ghost");
     await mustExec(["iptables", "-t", "nat", "-N", chain]);
     const jump = ["-s", "10.77.0.9/32", "-m", "comment", "--comment", masqComment("docnet", "ghost"), "-j", chain];
@@ -88,30 +105,70 @@ test(
     const r = await exec([tscni("tscni"), ...args, "--json"], env);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(1);
-    const findings = (JSON.parse(r.stdout) as { findings: Finding[] }).findings;
-    const has = (check: string, level: Finding["level"], text: string): void => {
-      const hit = findings.find((f) => f.check === check && f.level === level && f.detail.includes(text));
-      expect(hit ?? { check, level, text, findings }).toEqual(expect.objectContaining({ check, level }));
+    const report = JSON.parse(r.stdout) as Report;
+    expect(report.ok).toBe(false);
+    const has = (id: string, severity: Check["severity"], text: string): void => {
+      const hit = report.checks.find((c) => c.id === id && c.severity === severity && c.detail.includes(text));
+      expect(hit ?? { id, severity, text, checks: report.checks }).toEqual(expect.objectContaining({ id, severity, fix: expect.stringMatching(/./) }));
     };
-    has("sysctl", "warn", "net.ipv4.ip_forward = 0");
-    has("chains", "warn", `stale masquerade chain ${chain} (ipv4)`);
-    has("chains", "warn", `stale nft masquerade rules ${instance}`);
-    has("chains", "warn", `duplicate rule in ipv4 POSTROUTING (2×)`);
-    has("ipam", "warn", "10.77.0.9 (ghost)");
-    has("link", "error", "cni0 is a veth, not a bridge");
-    has("install", "warn", `${join(bin, "portmap")} is not tscni (→ ${join(referenceDir, "portmap")})`);
+    has("ip-forward", "warning", "net.ipv4.ip_forward = 0");
+    has("bridge-nf-call-iptables", "error", "net.bridge.bridge-nf-call-iptables = 0");
+    has("stale-firewall", "warning", `iptables masquerade chain ${chain} (ipv4)`);
+    has("stale-firewall", "warning", `nft masquerade rules ${instance}`);
+    has("duplicate-rule", "warning", `duplicate rule in ipv4 POSTROUTING (2×)`);
+    has("stale-reservations", "warning", "10.77.0.9 of ghost:eth0");
+    has("bridge-link", "error", "cni0 is a veth, not a bridge");
+    has("install", "warning", `${join(bin, "portmap")} is not tscni (→ ${join(referenceDir, "portmap")})`);
     has("config", "error", "20-broken.conflist: cannot be loaded");
 
     const human = await exec([tscni("tscni"), ...args], env);
     expect(human.code).toBe(1);
-    for (const text of [chain, instance, "10.77.0.9 (ghost)", "cni0 is a veth", "ip_forward = 0", "20-broken.conflist", `${bin}/portmap is not tscni`]) {
+    for (const text of [chain, instance, "10.77.0.9 of ghost", "cni0 is a veth", "ip_forward = 0", "20-broken.conflist", `${bin}/portmap is not tscni`]) {
       expect(human.stdout).toContain(text);
     }
-    expect(human.stdout).toMatch(/^✗ link {5}cni0 is a veth/m);
+    expect(human.stdout).toMatch(/^\[ERROR bridge-link\]: cni0 is a veth, not a bridge: bridge ADD will fail\n\tfix: /m);
+    expect(human.stdout).toMatch(/^\[ERROR bridge-nf-call-iptables\]: /m);
+    expect(human.stdout).toMatch(/^\d+ errors, \d+ warnings in \d+ checks/m);
 
     // Read-only: the firewall is as it was, and the stale reservation is still there.
     expect(await firewall()).toBe(before);
     expect(await Bun.file(join(dataDir, "docnet", "10.77.0.9")).exists()).toBe(true);
+  },
+  NETNS_TIMEOUT,
+);
+
+test(
+  "a runtime process carrying BUN_OPTIONS and a 1 GiB address space limit is warned about",
+  async () => {
+    using d = tempDir();
+    // A sleeper whose name (comm) is "containerd", started with the variables and the limit.
+    const fake = join(d.path, "containerd");
+    copyFileSync("/bin/sleep", fake);
+    const sleeper = Bun.spawn(["prlimit", `--as=${1024 ** 3}`, "--", fake, "60"], {
+      env: { PATH: SYSTEM_PATH, BUN_OPTIONS: "--preload /tmp/evil.js", BUN_JSC_useJIT: "0" },
+      stdout: "ignore",
+      stderr: "ignore",
+    });
+    try {
+      let r = await exec([tscni("tscni"), "doctor", "--json", "--conf-dir", d.path, "--bin-dir", referenceDir, "--cache-dir", d.path], env);
+      // prlimit execs the sleeper in place: wait until /proc shows it under its new name.
+      for (let i = 0; i < 50 && !r.stdout.includes("containerd (pid"); i++) {
+        await Bun.sleep(100);
+        r = await exec([tscni("tscni"), "doctor", "--json", "--conf-dir", d.path, "--bin-dir", referenceDir, "--cache-dir", d.path], env);
+      }
+      const checks = (JSON.parse(r.stdout) as Report).checks;
+      expect(checks.find((c) => c.id === "runtime-env")).toMatchObject({
+        severity: "warning",
+        detail: expect.stringContaining(`containerd (pid ${sleeper.pid}) passes BUN_OPTIONS, BUN_JSC_useJIT to every plugin call`),
+      });
+      expect(checks.find((c) => c.id === "runtime-limits")).toMatchObject({
+        severity: "warning",
+        detail: expect.stringContaining(`containerd (pid ${sleeper.pid}) limits the address space to 1024 MiB`),
+      });
+    } finally {
+      sleeper.kill();
+      await sleeper.exited;
+    }
   },
   NETNS_TIMEOUT,
 );

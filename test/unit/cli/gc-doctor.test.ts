@@ -1,6 +1,6 @@
 /** The pure parts of `tscni gc`'s firewall sweep and `tscni doctor`'s chain checks, plus the TTY progress line. */
 import { describe, expect, test } from "bun:test";
-import { firewallFindings } from "../../../src/cli/doctor-checks.ts";
+import { duplicateChecks } from "../../../src/cli/doctor-checks.ts";
 import { planFirewallGc } from "../../../src/cli/firewall-gc.ts";
 import { printGc, type GcAction } from "../../../src/cli/gc-output.ts";
 import { progressOn } from "../../../src/cli/progress.ts";
@@ -15,7 +15,6 @@ import {
   portmapDnatChainName,
   portmapDnatComment,
 } from "../../../src/firewall/index.ts";
-import type { CachedAttachment } from "../../../src/runtime/index.ts";
 
 const q = (s: string): string => JSON.stringify(s);
 
@@ -135,22 +134,21 @@ describe("gc: firewall plan", () => {
 });
 
 describe("doctor: chains", () => {
-  test("stale objects and duplicate jumps are warned about; owned ones are not", () => {
-    const snap = snapshot([["net", "keep", "10.0.0.6"], ["net", "ghost", "10.0.0.5"]]);
+  test("duplicate jumps are warned about with a fix", () => {
+    const att: [string, string, string][] = [["net", "keep", "10.0.0.6"]];
     const dup = `-A POSTROUTING -s 10.0.0.6/32 -m comment --comment ${q(masqComment("net", "keep"))} -j ${masqChainName("net", "keep")}`;
-    const withDup: FirewallSnapshot = { ...snap, iptables: new Map([[4, parseIptablesSave(natSave([["net", "keep", "10.0.0.6"], ["net", "ghost", "10.0.0.5"]], [dup]))]]) };
-    const cached: CachedAttachment[] = [{ network: "net", containerId: "keep", ifname: "eth0", netns: "/x", args: [], config: new Uint8Array(), file: "" }];
-    const f = firewallFindings(withDup, cached);
-    const details = f.map((x) => `${x.level} ${x.detail}`);
-    expect(details.filter((d) => d.startsWith("warn stale"))).toHaveLength(3);
-    expect(details.some((d) => d.includes("ghost") && d.includes(masqChainName("net", "ghost")))).toBe(true);
-    expect(details.some((d) => d.includes(masqChainName("net", "keep")) && d.startsWith("warn stale"))).toBe(false);
-    expect(details).toContainEqual(expect.stringContaining("warn duplicate rule in ipv4 POSTROUTING (2×): -s 10.0.0.6/32"));
+    const withDup: FirewallSnapshot = { ...snapshot(att), iptables: new Map([[4, parseIptablesSave(natSave(att, [dup]))]]) };
+    const f = duplicateChecks(withDup);
+    expect(f).toHaveLength(1);
+    expect(f[0]).toMatchObject({ id: "duplicate-rule", severity: "warning" });
+    expect(f[0]?.detail).toStartWith("duplicate rule in ipv4 POSTROUTING (2×): -s 10.0.0.6/32");
+    expect(f[0]?.fix).not.toBe("");
+    expect(duplicateChecks(snapshot(att))).toEqual([{ id: "duplicate-rule", severity: "ok", detail: "no repeated jump into a CNI chain", fix: "" }]);
   });
 
   test("unreadable tools are a warning, not silence", () => {
-    const f = firewallFindings({ iptables: new Map(), nft: new Map(), problems: ["iptables-save: permission denied"] }, []);
-    expect(f).toEqual([{ check: "chains", level: "warn", detail: "could not read the firewall: iptables-save: permission denied" }]);
+    const f = duplicateChecks({ iptables: new Map(), nft: new Map(), problems: ["iptables-save: permission denied"] });
+    expect(f).toEqual([expect.objectContaining({ id: "firewall-read", severity: "warning", detail: "could not read the firewall: iptables-save: permission denied" })]);
   });
 });
 

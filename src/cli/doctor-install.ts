@@ -1,0 +1,61 @@
+/**
+ * What is installed in the bin dir: which binary each configured plugin type resolves to, the
+ * installed tscni's version against this one, and plugin names held by other programs.
+ */
+import { existsSync, lstatSync, readlinkSync } from "node:fs";
+import { join } from "node:path";
+import { buildCommit, buildVersion } from "../build-info.ts";
+import { findInPath } from "../runtime/index.ts";
+import { type Check, error, ok, warning } from "./doctor-check.ts";
+import type { InstalledProbe } from "./doctor-kernel.ts";
+import { BINARY_NAME } from "./install.ts";
+
+export function pluginChecks(types: readonly string[], bins: readonly string[]): Check[] {
+  return [...new Set(types)].sort().map((t) => {
+    try {
+      const path = findInPath(t, bins);
+      let via = "";
+      try {
+        if (lstatSync(path).isSymbolicLink() && readlinkSync(path) === BINARY_NAME) via = " (tscni)";
+      } catch {
+        // not a link
+      }
+      return ok("plugin-binary", `${t}: ${path}${via}`);
+    } catch (e) {
+      return error("plugin-binary", `${t}: ${(e as Error).message}`, `install the ${t} plugin into ${bins.join(":")} (tscni install --dir ${bins[0] ?? "/opt/cni/bin"} for tscni's own)`);
+    }
+  });
+}
+
+export interface InstalledTscni {
+  probe: InstalledProbe;
+  checks: Check[];
+}
+
+/** Runs `<dir>/tscni version --json` (the binary a runtime would exec, not this one). */
+export function installedTscni(bins: readonly string[]): InstalledTscni {
+  const path = bins.map((d) => join(d, BINARY_NAME)).find((p) => existsSync(p));
+  if (path === undefined) return { probe: "absent", checks: [ok("tscni-version", `tscni is not installed in ${bins.join(":")}`)] };
+  const r = Bun.spawnSync([path, "version", "--json"], { stdout: "pipe", stderr: "pipe", env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" } });
+  if (r.signalCode === "SIGILL") return { probe: "sigill", checks: [] };
+  let v: { version?: string; commit?: string } = {};
+  try {
+    v = JSON.parse(r.stdout.toString()) as typeof v;
+  } catch {
+    // an old or broken binary: reported below
+  }
+  if (r.exitCode !== 0 || v.version === undefined) {
+    const why = r.signalCode !== null ? `killed by ${r.signalCode}` : `exit ${r.exitCode}: ${r.stderr.toString().trim().split("\n")[0] ?? ""}`;
+    return { probe: "ran", checks: [error("tscni-version", `${path} does not answer "version" (${why})`, `reinstall: tscni install --dir ${bins[0]}`)] };
+  }
+  const same = v.version === buildVersion && v.commit === buildCommit;
+  const text = `tscni v${v.version} (commit ${v.commit ?? "?"})`;
+  return {
+    probe: "ran",
+    checks: [
+      same
+        ? ok("tscni-version", `${path}: ${text}, the same as this tscni`)
+        : warning("tscni-version", `${path} is ${text}; this tscni is v${buildVersion} (commit ${buildCommit})`, `tscni install --dir ${bins[0]} from the build you mean to run`),
+    ],
+  };
+}
