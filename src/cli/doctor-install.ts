@@ -9,6 +9,7 @@ import { findInPath } from "../runtime/index.ts";
 import { type Check, error, ok, warning } from "./doctor-check.ts";
 import type { InstalledProbe } from "./doctor-kernel.ts";
 import { BINARY_NAME } from "./install.ts";
+import { checkIntegrity } from "./integrity.ts";
 
 export function pluginChecks(types: readonly string[], bins: readonly string[]): Check[] {
   return [...new Set(types)].sort().map((t) => {
@@ -37,7 +38,8 @@ export function installedTscni(bins: readonly string[]): InstalledTscni {
   const path = bins.map((d) => join(d, BINARY_NAME)).find((p) => existsSync(p));
   if (path === undefined) return { probe: "absent", checks: [ok("tscni-version", `tscni is not installed in ${bins.join(":")}`)] };
   const r = Bun.spawnSync([path, "version", "--json"], { stdout: "pipe", stderr: "pipe", env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" } });
-  if (r.signalCode === "SIGILL") return { probe: "sigill", checks: [] };
+  const integrity = integrityCheck(path, bins[0] ?? "/opt/cni/bin");
+  if (r.signalCode === "SIGILL") return { probe: "sigill", checks: [integrity] };
   let v: { version?: string; commit?: string } = {};
   try {
     v = JSON.parse(r.stdout.toString()) as typeof v;
@@ -46,16 +48,25 @@ export function installedTscni(bins: readonly string[]): InstalledTscni {
   }
   if (r.exitCode !== 0 || v.version === undefined) {
     const why = r.signalCode !== null ? `killed by ${r.signalCode}` : `exit ${r.exitCode}: ${r.stderr.toString().trim().split("\n")[0] ?? ""}`;
-    return { probe: "ran", checks: [error("tscni-version", `${path} does not answer "version" (${why})`, `reinstall: tscni install --dir ${bins[0]}`)] };
+    return { probe: "ran", checks: [integrity, error("tscni-version", `${path} does not answer "version" (${why})`, `reinstall: tscni install --dir ${bins[0]}`)] };
   }
   const same = v.version === buildVersion && v.commit === buildCommit;
   const text = `tscni v${v.version} (commit ${v.commit ?? "?"})`;
   return {
     probe: "ran",
     checks: [
+      integrity,
       same
         ? ok("tscni-version", `${path}: ${text}, the same as this tscni`)
         : warning("tscni-version", `${path} is ${text}; this tscni is v${buildVersion} (commit ${buildCommit})`, `tscni install --dir ${bins[0]} from the build you mean to run`),
     ],
   };
+}
+
+/** The installed binary against the checksum recorded beside it when it was built or installed. */
+function integrityCheck(path: string, dir: string): Check {
+  const r = checkIntegrity(path);
+  if (r.ok) return ok("binary-integrity", `${path}: sha256 ${r.digest.slice(0, 12)}… matches the recorded checksum`);
+  const fix = `tscni install --dir ${dir} from a release artefact or make build (never strip the binary)`;
+  return r.reason === "no-checksum" ? warning("binary-integrity", r.detail, fix) : error("binary-integrity", r.detail, fix);
 }

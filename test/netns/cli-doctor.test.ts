@@ -5,7 +5,7 @@
  * Each must be reported (JSON and human), and doctor must change nothing.
  */
 import { expect, test } from "bun:test";
-import { copyFileSync, mkdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { appendFileSync, copyFileSync, mkdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { masqChainName, masqComment, nftMasqComment, nftMasqInstanceHash } from "../../src/firewall/index.ts";
 import { exec, mustExec, NETNS_TIMEOUT, referenceDir, requireIsolatedHost, SYSTEM_PATH, tempDir, tscni } from "../harness.ts";
@@ -169,6 +169,23 @@ test(
       sleeper.kill();
       await sleeper.exited;
     }
+  },
+  NETNS_TIMEOUT,
+);
+
+test(
+  "the installed tscni: version and checksum checked; an altered binary is an error",
+  async () => {
+    using d = tempDir();
+    const bin = join(d.path, "bin");
+    expect((await exec([tscni("tscni"), "install", "--dir", bin], env)).code).toBe(0);
+    const doctor = async () =>
+      (JSON.parse((await exec([tscni("tscni"), "doctor", "--json", "--conf-dir", d.path, "--bin-dir", bin, "--cache-dir", d.path], env)).stdout) as Report).checks;
+    const before = await doctor();
+    expect(before.find((c) => c.id === "binary-integrity")?.severity).toBe("ok");
+    expect(before.find((c) => c.id === "tscni-version")).toMatchObject({ severity: "ok", detail: expect.stringContaining("the same as this tscni") });
+    appendFileSync(join(bin, "tscni"), "x");
+    expect((await doctor()).find((c) => c.id === "binary-integrity")).toMatchObject({ severity: "error", detail: expect.stringContaining("does not match its recorded checksum") });
   },
   NETNS_TIMEOUT,
 );
