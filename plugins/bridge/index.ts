@@ -25,6 +25,7 @@ import {
   gcMasq,
   goQuote,
   masqBackend,
+  masqBackendReady,
   masqIptablesDel,
   type Probes,
   resolveIptables,
@@ -195,6 +196,7 @@ export function makeBridge(deps: BridgeDeps): PluginDef {
     async add(a: CmdArgs): Promise<Result> {
       const conf = loadForArgs(a);
       checkAddRules(conf);
+      if (conf.isLayer3 && conf.raw.ipMasq) await masqBackendReady(conf.raw.ipMasqBackend, deps.probes);
       using host = Rtnl.open();
       let bridge: Link;
       {

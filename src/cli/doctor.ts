@@ -56,6 +56,8 @@ function firewallToolChecks(): Check[] {
     nft === undefined ? warning("nft", "nft: not found", "apt-get install nftables (needed by the nftables backends)") : ok("nft", nft),
   ];
   if (ipt === undefined && nft === undefined) checks.push(error("firewall-tool", "neither iptables nor nft: ipMasq and portmap cannot work", "apt-get install iptables"));
+  // What bridge ipMasq and portmap pick when their config names no backend.
+  else checks.push(ok("firewall-backend", ipt === undefined ? "backend: nftables (iptables is not usable here)" : "backend: iptables (nftables only where configured)"));
   return checks;
 }
 

@@ -57,6 +57,20 @@ export async function masqBackend(configured: string | undefined, probes: Probes
   throw new CniError(ErrorCode.Internal, `unknown ipmasq backend ${goQuote(configured)}`);
 }
 
+/**
+ * The masquerade backend, checked before the plugin changes anything: a node without its tool gets
+ * the reference's "failed to locate" error up front instead of after the bridge and veth exist.
+ */
+export async function masqBackendReady(configured: string | undefined, probes: Probes = systemProbes): Promise<Backend> {
+  const backend = await masqBackend(configured, probes);
+  const tool = backend === "iptables" ? "iptables" : "nft";
+  if ((backend === "iptables" ? resolveIptables(4) : resolveNft()) === null) {
+    const hint = configured === undefined ? " (ipMasq needs iptables or nft)" : "";
+    throw new CniError(ErrorCode.Internal, `failed to locate ${tool}: executable file not found in $PATH${hint}`);
+  }
+  return backend;
+}
+
 /** Which backend a conditions list is written for: iptables tokens start with `-` or `!`. */
 export function conditionsBackend(conditions: readonly string[] | undefined): Backend | undefined {
   const first = conditions?.[0];

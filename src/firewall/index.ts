@@ -53,6 +53,7 @@ export {
   defaultBackend,
   iptablesUsable,
   masqBackend,
+  masqBackendReady,
   nftablesUsable,
   type PortmapBackendConfig,
   type Probes,

@@ -2,6 +2,7 @@
 import { CniError, ErrorCode } from "../cni/index.ts";
 import { type ApplyOptions, applyIptables, applyIptablesEach, applyNft, readIptables, readNft } from "./apply.ts";
 import type { Backend } from "./detect.ts";
+import { resolveIptables, resolveNft } from "./exec.ts";
 import { findMissing } from "./iptables.ts";
 import { portmapIptablesAdd, portmapIptablesDel } from "./iptables-plans.ts";
 import { nftTableKey } from "./model.ts";
@@ -13,6 +14,8 @@ import { parseCidr, parseIp } from "./validate.ts";
 function fail(msg: string): CniError {
   return new CniError(ErrorCode.Internal, msg);
 }
+
+const familyTool = (family: 4 | 6 | undefined): string => (family === 6 ? "ip6tables" : "iptables");
 
 /** One request per family with a container IP (v4 first, as the reference orders them). */
 export async function setupPortmap(reqs: readonly PortmapRequest[], backend: Backend, opts: ApplyOptions = {}): Promise<void> {
@@ -42,6 +45,7 @@ export async function teardownPortmap(
   opts: ApplyOptions = {},
 ): Promise<void> {
   if (backend === "nftables") {
+    if (resolveNft() === null) return; // no nft: no rules it could have written
     try {
       await applyNft(portmapNftDel(ref), opts);
     } catch (err) {
@@ -49,10 +53,15 @@ export async function teardownPortmap(
     }
     return;
   }
-  const outcomes = await applyIptablesEach(portmapIptablesDel(ref), opts);
-  const [v4, v6] = outcomes;
-  if (v4?.error && v6?.error) {
-    throw fail(`neither iptables nor ip6tables is usable, (iptables) ${v4.error.message}, (ip6tables) ${v6.error.message}`);
+  // A family whose tool is not installed holds no rules to remove (a node without any firewall
+  // tool must still be able to DEL its pods).
+  const plans = portmapIptablesDel(ref).filter((p) => resolveIptables(p.family) !== null);
+  const outcomes = await applyIptablesEach(plans, opts);
+  const failed = outcomes.filter((o) => o.error !== undefined);
+  if (outcomes.length > 0 && failed.length === outcomes.length) {
+    const [v4, v6] = outcomes;
+    if (outcomes.length === 1) throw fail(`${familyTool(v4?.family)} is not usable: ${v4?.error?.message}`);
+    throw fail(`neither iptables nor ip6tables is usable, (iptables) ${v4?.error?.message}, (ip6tables) ${v6?.error?.message}`);
   }
 }
 
