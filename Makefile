@@ -5,7 +5,7 @@ FORCE   ?=
 BUN     := node_modules/.bin/bun
 SOURCES := $(shell find src plugins build -name '*.ts' 2>/dev/null) package.json
 
-.PHONY: all build install uninstall test test-unit typecheck bench demo clean
+.PHONY: all build install uninstall test test-unit test-variants typecheck bench demo clean
 
 all: build
 
@@ -34,6 +34,11 @@ typecheck: node_modules/.installed
 # Unit tests, then each netns/differential file in its own throwaway network namespace.
 test: build typecheck
 	$(BUN) test/run.ts
+
+# Node variants (br_netfilter, iptables-legacy, nft-only, no firewall tool, IPv6 off, existing
+# state, conntrack fallback), each run against tscni and the v1.9.1 reference (../shared/reference-bin).
+test-variants: build
+	$(BUN) test/run.ts test/variants/
 
 test-unit: node_modules/.installed
 	$(BUN) test/run.ts test/unit

@@ -11,6 +11,8 @@ import { join, relative } from "node:path";
 const root = join(import.meta.dir, "..");
 const bun = process.execPath;
 const isolatedSuites = ["test/netns", "test/differential"];
+/** Slower node-variant scenarios: only when asked for by path (`make test-variants`). */
+const onDemandSuites = ["test/variants"];
 
 interface Outcome {
   label: string;
@@ -51,7 +53,7 @@ async function run(label: string, argv: string[], env: Record<string, string | u
 function report(o: Outcome, verbose: boolean): void {
   const status = o.code === 0 ? "ok  " : "FAIL";
   console.log(`${status} ${o.label}: ${o.pass} pass, ${o.fail} fail, ${o.skip} skip`);
-  const skipped = o.output.split("\n").filter((l) => l.includes("(skip)") || l.startsWith("SKIP "));
+  const skipped = o.output.split("\n").filter((l) => l.includes("(skip)") || l.startsWith("SKIP ") || l.startsWith("VARIANT "));
   for (const l of skipped) console.log(`     ${l.trim()}`);
   if (o.code !== 0 || verbose) console.log(o.output);
 }
@@ -84,7 +86,8 @@ async function main(): Promise<number> {
     outcomes.push(o);
   }
 
-  const isolated = isolatedSuites.flatMap(testFiles).filter(wanted);
+  const asked = onDemandSuites.filter((d) => filters.some((x) => x.startsWith(d)));
+  const isolated = [...isolatedSuites, ...asked].flatMap(testFiles).filter(wanted);
   if (isolated.length > 0 && process.getuid?.() !== 0) {
     console.log("netns suites need root: run make test as root");
     return 1;

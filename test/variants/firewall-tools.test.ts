@@ -1,0 +1,155 @@
+/**
+ * Variants by firewall tooling on PATH, tscni and v1.9.1 on a node each:
+ *  - nft-only (nft, no iptables binaries): bridge ipMasq and portmap pick nftables as the
+ *    reference does: same tables, working masquerade and port forwarding, STATUS passes, doctor
+ *    names the backend; DEL leaves no per-pod rule;
+ *  - no firewall tool at all: without ipMasq and mappings everything works (ADD, CHECK, DEL);
+ *    with ipMasq an ADD fails with a CNI error naming what is missing and leaves nothing behind.
+ */
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { join } from "node:path";
+import { exec, requireIsolatedHost, tscni } from "../harness.ts";
+import { type Attachment, add, check, type Conflist, del, podNetwork } from "./chain.ts";
+import { IMPLS, type Impl, makeNode, type Node, referenceAnswers } from "./node.ts";
+import { nodeState, versus } from "./report.ts";
+import { probe, serveTag, sourceSeen, stopServers } from "./traffic.ts";
+
+requireIsolatedHost();
+setDefaultTimeout(120_000);
+
+const MAPPINGS = [{ hostPort: 8080, containerPort: 80, protocol: "tcp" }];
+
+function conflist(node: Node, ipMasq: boolean): Conflist {
+  return podNetwork(node, { name: "fwnet", subnets: ["10.55.0.0/24"], ipMasq });
+}
+
+const nodes: Node[] = [];
+async function nodeFor(impl: Impl, tools: "nft-only" | "none"): Promise<Node> {
+  const n = await makeNode(impl, { tools });
+  nodes.push(n);
+  return n;
+}
+
+beforeAll(async () => {
+  expect(await referenceAnswers()).toBe(true);
+});
+
+afterAll(async () => {
+  await stopServers();
+  for (const n of nodes) await n[Symbol.asyncDispose]();
+});
+
+/** nft ruleset without handles and counters, tables in name order. */
+function ruleset(text: string): string[] {
+  const tables = text.split(/\n(?=table )/).map((t) => t.replace(/ # handle \d+/g, "").replace(/counter packets \d+ bytes \d+/g, "counter").trim());
+  return tables.filter((t) => t !== "").sort();
+}
+
+describe("nft-only node (no iptables on PATH)", () => {
+  const runs: { node: Node; list: Conflist; pod: Attachment }[] = [];
+
+  beforeAll(async () => {
+    for (const impl of IMPLS) {
+      const node = await nodeFor(impl, "nft-only");
+      runs.push({ node, list: conflist(node, true), pod: { ctr: await node.container(), id: "pod-a", mappings: MAPPINGS } });
+    }
+  });
+
+  test("ADD: both choose nftables; the same tables and rules as the reference", async () => {
+    const got: string[] = [];
+    const sets: string[][] = [];
+    for (const r of runs) {
+      const res = await add(r.node, r.list, r.pod);
+      const s = await nodeState(r.node, join(r.node.work, "ipam"));
+      sets.push(ruleset(s.nft));
+      const tables = s.nft.split("\n").filter((l) => l.startsWith("table ")).map((l) => l.replace(/ \{.*/, ""));
+      got.push(`ADD ${res.code}${res.error}; ${tables.join(", ")}; iptables-nft rules: ${s.iptablesNft === "" ? "none" : "some"}`);
+    }
+    versus("nft-only: ADD", got[0], got[1]);
+    expect(got[0]).toBe(got[1]);
+    expect(got[0]).toContain("ADD 0;");
+    expect(sets[0]).toEqual(sets[1] ?? []);
+  });
+
+  test("masquerade and port forwarding work", async () => {
+    const got: string[] = [];
+    for (const [i, r] of runs.entries()) {
+      await serveTag(r.pod.ctr, "A", 80, 53);
+      const outside = await r.node.wired(`out${i}`, "192.0.2.1", "192.0.2.2");
+      const client = await r.node.wired(`cl${i}`, "203.0.113.1", "203.0.113.2");
+      got.push(`masq ${await sourceSeen(r.pod.ctr, outside, "192.0.2.2", 40000)}, portmap ${await probe(client, "tcp", "203.0.113.1", 8080)}`);
+    }
+    versus("nft-only: traffic", got[0], got[1]);
+    expect(got).toEqual(["masq 192.0.2.1, portmap A", "masq 192.0.2.1, portmap A"]);
+  });
+
+  test("STATUS passes and CHECK reads the rules back", async () => {
+    const got: string[] = [];
+    for (const r of runs) {
+      const c = await check(r.node, r.list, r.pod);
+      const st = await r.node.call("portmap", { command: "STATUS", containerId: "", netns: "", stdin: { cniVersion: "1.1.0", name: "fwnet", type: "portmap" } });
+      got.push(`CHECK ${c.code}${c.error}, portmap STATUS ${st.code}${st.stdout}`);
+    }
+    versus("nft-only: CHECK + STATUS", got[0], got[1]);
+    expect(got).toEqual(["CHECK 0, portmap STATUS 0", "CHECK 0, portmap STATUS 0"]);
+  });
+
+  test("tscni doctor says nftables is the backend in use", async () => {
+    const r = runs[0] as { node: Node };
+    const d = await exec(["/usr/bin/nsenter", `--net=${r.node.host.path}`, "--", tscni("tscni"), "doctor", "--json", "--conf-dir", r.node.work, "--cache-dir", r.node.work], {
+      env: { PATH: r.node.path },
+    });
+    const findings = (JSON.parse(d.stdout) as { findings: { check: string; detail: string }[] }).findings.filter((f) => f.check === "firewall");
+    versus("nft-only: doctor", findings.map((f) => f.detail).join("; "), "-", "tscni's own command");
+    expect(findings.map((f) => f.detail)).toContain("backend: nftables (iptables is not usable here)");
+  });
+
+  test("DEL leaves no per-pod rule", async () => {
+    const got: string[] = [];
+    for (const r of runs) {
+      const d = await del(r.node, r.list, r.pod);
+      const s = await nodeState(r.node, join(r.node.work, "ipam"));
+      const perPod = s.nft.split("\n").filter((l) => l.includes("pod-a") || l.includes("10.55.0.2"));
+      got.push(`DEL ${d.code}${d.error}, ${perPod.length} per-pod rules left`);
+    }
+    versus("nft-only: DEL", got[0], got[1]);
+    expect(got).toEqual(["DEL 0, 0 per-pod rules left", "DEL 0, 0 per-pod rules left"]);
+  });
+});
+
+describe("no firewall tool at all", () => {
+  test("ipMasq false, no port mappings: ADD, CHECK and DEL work", async () => {
+    const got: string[] = [];
+    for (const impl of IMPLS) {
+      const node = await nodeFor(impl, "none");
+      const list = conflist(node, false);
+      const pod: Attachment = { ctr: await node.container(), id: "pod-a", mappings: [] };
+      const a = await add(node, list, pod);
+      const c = await check(node, list, pod);
+      const d = await del(node, list, pod);
+      got.push(`ADD ${a.code}${a.error}, CHECK ${c.code}${c.error}, DEL ${d.code}${d.error}`);
+    }
+    versus("no firewall tool, no masq/mappings", got[0], got[1]);
+    expect(got).toEqual(["ADD 0, CHECK 0, DEL 0", "ADD 0, CHECK 0, DEL 0"]);
+  });
+
+  test("ipMasq true: a CNI error naming what is missing, nothing left behind", async () => {
+    const got: string[] = [];
+    const left: string[] = [];
+    for (const impl of IMPLS) {
+      const node = await nodeFor(impl, "none");
+      const list = conflist(node, true);
+      const before = await nodeState(node, join(node.work, "ipam"));
+      const pod: Attachment = { ctr: await node.container(), id: "pod-a" };
+      const a = await add(node, list, pod);
+      const after = await nodeState(node, join(node.work, "ipam"));
+      const ctrLinks = (await pod.ctr.run(["ip", "-o", "link", "show"])).stdout.split("\n").filter((l) => l.includes("eth0")).length;
+      got.push(`ADD ${a.code} (${(a.reply.json as { code?: number } | undefined)?.code}) ${a.error}`);
+      left.push(JSON.stringify({ links: after.links.filter((l) => !before.links.includes(l)), ipam: after.dataDir.filter((f) => /\d+\.\d+/.test(f)), ctrLinks }));
+    }
+    versus("no firewall tool, ipMasq: error", got[0], got[1], "bridge: ipMasq tool checked before any change");
+    versus("no firewall tool, ipMasq: left behind", left[0], left[1], "bridge: ipMasq tool checked before any change");
+    expect(got[0]).toMatch(/^ADD 1 \(999\) .*(iptables|nft).*not found/);
+    expect(left[0]).toBe(JSON.stringify({ links: [], ipam: [], ctrLinks: 0 }));
+  });
+});
