@@ -98,7 +98,11 @@ export function ensureAddr(nl: Rtnl, dev: Link, family: FamilyName, cidr: string
     nl.addrAdd(dev.index, wantText);
   } catch (err) {
     // A concurrent ADD (or another network on this bridge) got there first: same outcome.
-    if (!isNetlinkErrno(err, Errno.EEXIST)) throw internalError(`could not add IP address to ${goQuote(dev.name)}: ${errText(err)}`, err);
+    if (!isNetlinkErrno(err, Errno.EEXIST)) {
+      // The kernel refuses IPv6 addresses with EACCES when IPv6 is disabled on the device.
+      const why = family === 6 && isNetlinkErrno(err, Errno.EACCES) ? ` (IPv6 is disabled on the host: net.ipv6.conf.${dev.name}.disable_ipv6 = 1)` : "";
+      throw internalError(`could not add IP address ${wantText} to ${goQuote(dev.name)}: ${errText(err)}${why}`, err);
+    }
   }
   // An all-zero MAC (a bridge without ports) cannot be pinned; the kernel answers EADDRNOTAVAIL.
   if (mac === "" || mac === "00:00:00:00:00:00") return;
