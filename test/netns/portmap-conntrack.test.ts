@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AF_INET, AF_INET6, Conntrack } from "../../src/netlink/index.ts";
 import { NetNs } from "../../src/sys/index.ts";
+import { plantCommand } from "../fixtures/conntrack-plant.ts";
 import { exec, mustExec, requireIsolatedHost, runCni, type TempNetns, tempNetns, tscni } from "../harness.ts";
 
 requireIsolatedHost();
@@ -28,19 +29,7 @@ async function sh(cmd: string): Promise<void> {
 
 /** Resets the table to the entries every test starts from; `run` decides which netns. */
 function plant(run: (cmd: string) => Promise<void>): Promise<void> {
-  const i = (args: string): string => `conntrack -I ${args} -t 300 2>/dev/null`;
-  return run(
-    [
-      "conntrack -F 2>/dev/null || true",
-      i(`-p udp -s 10.0.0.1 -d 10.98.0.1 --sport 1111 --dport ${PORT}`),
-      i(`-p udp -s 10.0.0.3 -d 10.98.0.1 --sport 1113 --dport ${PORT} --zone 7`),
-      i(`-p udp -s 10.0.0.1 -d 10.98.0.1 --sport 1112 --dport ${OTHER}`),
-      i(`-p udp -s 10.0.0.1 -d 10.0.0.9 --sport ${PORT} --dport 1115`),
-      i(`-p tcp -s 10.0.0.1 -d 10.98.0.1 --sport 1114 --dport ${PORT} --state ESTABLISHED`),
-      i(`-p udp -s fd00::1 -d fd98::1 --sport 1111 --dport ${PORT}`),
-      i(`-p udp -s fd00::1 -d fd98::1 --sport 1112 --dport ${OTHER}`),
-    ].join(" && "),
-  );
+  return run(plantCommand(PORT, OTHER));
 }
 
 interface Entry {

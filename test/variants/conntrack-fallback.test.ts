@@ -10,6 +10,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { AF_INET, AF_INET6, Conntrack } from "../../src/netlink/index.ts";
 import { NetNs } from "../../src/sys/index.ts";
+import { plantCommand } from "../fixtures/conntrack-plant.ts";
 import { requireIsolatedHost } from "../harness.ts";
 import { IMPLS, makeNode, type Node, referenceAnswers, TSCNI } from "./node.ts";
 import { versus } from "./report.ts";
@@ -29,24 +30,6 @@ afterAll(async () => {
   for (const n of nodes) await n[Symbol.asyncDispose]();
 });
 
-/** conntrack -I lines: UDP to the port (zones 0 and 7, both families), and what must survive. */
-function plantScript(bulk: number): string {
-  const i = (args: string): string => `conntrack -I ${args} -t 300 2>/dev/null`;
-  const lines = [
-    "conntrack -F 2>/dev/null || true",
-    i(`-p udp -s 10.0.0.1 -d 10.98.0.1 --sport 1111 --dport ${PORT}`),
-    i(`-p udp -s 10.0.0.3 -d 10.98.0.1 --sport 1113 --dport ${PORT} --zone 7`),
-    i(`-p udp -s 10.0.0.1 -d 10.98.0.1 --sport 1112 --dport ${OTHER}`),
-    i(`-p udp -s 10.0.0.1 -d 10.0.0.9 --sport ${PORT} --dport 1115`),
-    i(`-p tcp -s 10.0.0.1 -d 10.98.0.1 --sport 1114 --dport ${PORT} --state ESTABLISHED`),
-    i(`-p udp -s fd00::1 -d fd98::1 --sport 1111 --dport ${PORT}`),
-    i(`-p udp -s fd00::1 -d fd98::1 --sport 1112 --dport ${OTHER}`),
-  ];
-  for (let n = 0; n < bulk; n++) {
-    lines.push(i(`-p udp -s 10.1.${n >> 8}.${n & 255} -d 10.98.0.1 --sport ${20000 + n} --dport ${n % 2 === 0 ? PORT : OTHER}`));
-  }
-  return lines.join(" && ");
-}
 
 /** `conntrack -L` of the node: protocol, family and ports of each entry, sorted. */
 async function table(node: Node): Promise<string[]> {
@@ -87,14 +70,14 @@ describe.each([0, 200])("UDP conntrack cleanup for a mapped port, %i extra entri
       const node = await makeNode(impl);
       nodes.push(node);
       const ctr = await node.container();
-      await node.must(plantScript(bulk));
+      await node.must(plantCommand(PORT, OTHER, bulk));
       const planted = await table(node);
       expect(planted.length).toBe(7 + bulk);
       const r = await portmapAdd(node, ctr.path);
       expect(r.code).toBe(0);
       after[impl.name] = await table(node);
       if (impl === TSCNI) {
-        await node.must(plantScript(bulk));
+        await node.must(plantCommand(PORT, OTHER, bulk));
         using ns = NetNs.open(node.host.path);
         using ct = Conntrack.open(ns);
         expect([ct.deleteUdpByDstPort(AF_INET, [PORT], { kernelFilter: false }), ct.deleteUdpByDstPort(AF_INET6, [PORT], { kernelFilter: false })]).toEqual(["dump", "dump"]);
