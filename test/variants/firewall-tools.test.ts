@@ -99,9 +99,9 @@ describe("nft-only node (no iptables on PATH)", () => {
     const d = await exec(["/usr/bin/nsenter", `--net=${r.node.host.path}`, "--", tscni("tscni"), "doctor", "--json", "--conf-dir", r.node.work, "--cache-dir", r.node.work], {
       env: { PATH: r.node.path },
     });
-    const findings = (JSON.parse(d.stdout) as { findings: { check: string; detail: string }[] }).findings.filter((f) => f.check === "firewall");
-    versus("nft-only: doctor", findings.map((f) => f.detail).join("; "), "-", "tscni's own command");
-    expect(findings.map((f) => f.detail)).toContain("backend: nftables (iptables is not usable here)");
+    const checks = (JSON.parse(d.stdout) as { checks: { id: string; detail: string }[] }).checks.filter((c) => ["iptables", "nft", "firewall-backend"].includes(c.id));
+    versus("nft-only: doctor", checks.map((c) => c.detail).join("; "), "-", "tscni's own command");
+    expect(checks.find((c) => c.id === "firewall-backend")?.detail).toBe("backend: nftables (iptables is not usable here)");
   });
 
   test("DEL leaves no per-pod rule", async () => {
