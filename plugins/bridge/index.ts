@@ -221,7 +221,7 @@ export function makeBridge(deps: BridgeDeps): PluginDef {
 
     async del(a: CmdArgs): Promise<void> {
       const conf = loadForArgs(a);
-      if (a.netns !== "") deleteContainerLink(a.netns, a.ifname);
+      if (a.netns !== "") deleteContainerLink(a.netns, a.ifname, conf.bridge);
       if (conf.isLayer3) await ipam(a, conf, "DEL");
       if (conf.raw.macspoofchk) {
         await teardownSpoofCheck({ containerId: a.containerId, ifname: a.ifname }, deps.firewall).catch((err: unknown) =>
@@ -273,8 +273,12 @@ async function removeMasq(deps: BridgeDeps, ref: { network: string; containerId:
   }
 }
 
-/** DEL's container side: the link goes (taking its peer along); a vanished netns is fine. */
-function deleteContainerLink(path: string, ifname: string): void {
+/**
+ * DEL's container side: the link goes (taking its peer along), but only when it is a veth whose
+ * peer is a port of this bridge, so DEL after a failed ADD never removes a same-named interface
+ * someone else made. A vanished netns is fine.
+ */
+function deleteContainerLink(path: string, ifname: string, bridgeName: string): void {
   let ns: NetNs;
   try {
     ns = NetNs.open(path);
@@ -285,13 +289,22 @@ function deleteContainerLink(path: string, ifname: string): void {
   using _ns = ns;
   using cont = Rtnl.open(ns);
   const link = cont.linkFind(ifname);
-  if (link === undefined) return;
+  if (link === undefined || !peerOnBridge(link, bridgeName)) return;
   try {
     cont.linkDel(link.index);
   } catch (err) {
     if (isNetlinkErrno(err, Errno.ENODEV)) return;
     throw internalError(`failed to delete ${goQuote(ifname)}: ${errText(err)}`, err);
   }
+}
+
+/** Whether `link` (in the container) is a veth whose host end is enslaved to `bridgeName`. */
+function peerOnBridge(link: Link, bridgeName: string): boolean {
+  if (link.kind !== "veth" || link.link === undefined || link.linkNetnsId === undefined) return false;
+  using host = Rtnl.open();
+  const bridge = host.linkFind(bridgeName);
+  const peer = host.linkFind(link.link);
+  return bridge !== undefined && peer?.kind === "veth" && peer.link === link.index && peer.master === bridge.index;
 }
 
 const systemDeps: BridgeDeps = {
