@@ -104,8 +104,7 @@ export function ensureAddr(nl: Rtnl, dev: Link, family: FamilyName, cidr: string
       throw internalError(`could not add IP address ${wantText} to ${goQuote(dev.name)}: ${errText(err)}${why}`, err);
     }
   }
-  // An all-zero MAC (a bridge without ports) cannot be pinned; the kernel answers EADDRNOTAVAIL.
-  if (mac === "" || mac === "00:00:00:00:00:00") return;
+  if (mac === "") return;
   try {
     nl.linkSet(dev.index, { mac });
   } catch (err) {

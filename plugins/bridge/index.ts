@@ -120,17 +120,20 @@ async function configureLayer3(deps: BridgeDeps, a: CmdArgs, conf: BridgeConf, w
   }
 }
 
+const ZERO_MAC = "00:00:00:00:00:00";
+
 /** Step 8.5 under the bridge lock: gateway addresses (or the VLAN gateway), then forwarding. */
 async function setGateways(a: CmdArgs, conf: BridgeConf, w: Wiring, result: Result, plan: GatewayPlan): Promise<void> {
   using _lock = await lockBridge(conf.bridge, a.env);
-  // Looked up again now that our port is on it: a bridge whose last port went (a failed ADD's
-  // rollback) has an all-zero MAC until a port joins, and the kernel refuses to pin that one.
-  const bridge = bridgeByName(w.host, conf.bridge);
+  // The MAC the bridge had before our port joined is pinned, as by the reference. A bridge whose
+  // last port went (a failed ADD's rollback) had an all-zero one, which the kernel refuses to
+  // pin: it has taken our port's MAC by now.
+  const mac = w.bridge.mac !== ZERO_MAC ? w.bridge.mac : bridgeByName(w.host, conf.bridge).mac;
   for (const family of [4, 6] as FamilyName[]) {
     const gws = plan.gateways[family];
     for (const gw of gws) {
       if (conf.raw.vlan !== 0) {
-        const dev = ensureVlanGateway(w.host, bridge, conf);
+        const dev = ensureVlanGateway(w.host, w.bridge, conf);
         if (!result.interfaces?.some((i) => i.name === dev.name)) result.interfaces?.push({ name: dev.name, mac: dev.mac });
         try {
           ensureAddr(w.host, dev, family, gw, conf.raw.forceAddress, dev.mac);
@@ -139,7 +142,7 @@ async function setGateways(a: CmdArgs, conf: BridgeConf, w: Wiring, result: Resu
         }
       } else {
         try {
-          ensureAddr(w.host, bridge, family, gw, conf.raw.forceAddress, bridge.mac);
+          ensureAddr(w.host, w.bridge, family, gw, conf.raw.forceAddress, mac);
         } catch (err) {
           throw internalError(`failed to set bridge addr: ${errText(err)}`, err);
         }
