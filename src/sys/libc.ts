@@ -39,8 +39,28 @@ type Libc = ReturnType<typeof dlopen<typeof symbols>>["symbols"];
 let libc: Libc | undefined;
 
 function lib(): Libc {
-  libc ??= dlopen("libc.so.6", symbols).symbols;
+  libc ??= openLibc();
   return libc;
+}
+
+/**
+ * bun:ffi compiles its trampolines with the JIT. Without one (BUN_JSC_useJIT=0, or an address
+ * space limit too small for the JIT's reservation) dlopen throws; say why and what to change, so
+ * the runtime's log shows the fix instead of Bun's one-liner.
+ */
+function openLibc(): Libc {
+  try {
+    return dlopen("libc.so.6", symbols).symbols;
+  } catch (err) {
+    const text = err instanceof Error ? err.message : String(err);
+    if (!/JIT/.test(text)) throw err;
+    const jitOff = process.env.BUN_JSC_useJIT;
+    const cause =
+      jitOff !== undefined
+        ? `BUN_JSC_useJIT=${jitOff} is set in the plugin's environment: remove it from the container runtime's environment`
+        : "the plugin's address space limit (RLIMIT_AS, e.g. systemd LimitAS= or ulimit -v) is below about 2.2 GiB: raise it or remove it for the container runtime";
+    throw new Error(`${text}: tscni cannot reach the kernel without it; ${cause}`, { cause: err });
+  }
 }
 
 export interface SysResult {
