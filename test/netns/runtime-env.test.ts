@@ -1,7 +1,7 @@
 /**
  * The runtime's environment reaches the Bun runtime inside the plugin binary (README "Security
- * model"). Where the process can still write a CNI error, the failure is one: code 999 naming the
- * cause and the fix, and nothing changed. What Bun itself does before any of our code runs is
+ * model"). Where the process can still write a CNI error, the failure is one, naming the cause
+ * and the fix, and nothing changed. What Bun itself does before any of our code runs is
  * asserted as documented, so this file notices when a Bun upgrade changes it.
  */
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
@@ -38,8 +38,9 @@ describe("no JIT: a CNI error that names the cause and the fix, nothing changed"
   test("BUN_JSC_useJIT=0 in the environment", async () => {
     const r = await loopbackAdd({ BUN_JSC_useJIT: "0" });
     expect(r.code).toBe(1);
+    // The first libc use may be reading stdin (code 5) or a kernel call (999): the text matters.
     expect(r.json).toEqual({
-      code: 999,
+      code: expect.any(Number),
       msg: expect.stringContaining("BUN_JSC_useJIT=0 is set in the plugin's environment: remove it"),
     });
     expect(r.loUp).toBe(false);
@@ -48,7 +49,7 @@ describe("no JIT: a CNI error that names the cause and the fix, nothing changed"
   test("an address space limit of 1 GiB (RLIMIT_AS)", async () => {
     const r = await loopbackAdd({}, ["prlimit", `--as=${1024 * MiB}`, "--"]);
     expect(r.code).toBe(1);
-    expect(r.json).toEqual({ code: 999, msg: expect.stringContaining("address space limit (RLIMIT_AS") });
+    expect(r.json).toEqual({ code: expect.any(Number), msg: expect.stringContaining("address space limit (RLIMIT_AS") });
     expect(r.loUp).toBe(false);
   });
 });
