@@ -1,69 +1,72 @@
 /**
- * Opt-in diagnostics for plugin calls. With `TSCNI_LOG=/path` in the environment (or a string
- * `log` key in the network config) every finished call appends one JSON line there: time,
- * plugin, command, container ID, ifname, duration in ms, and "ok" or the error. Never stdout, and
- * a log that cannot be written never fails the call.
+ * The opt-in call log. Where it goes is the node operator's choice only: `TSCNI_LOG=/path` in the
+ * runtime's environment, or, when a network config switches logging on (`"log": true`), the
+ * fixed file /var/log/tscni/calls.jsonl. A config never chooses a path: its author (a Multus
+ * attachment in some namespace, say) is not the node's root.
+ *
+ * Every plugin exec imports this module, so it imports nothing and does nothing while logging is
+ * off: `logStep` and `logRolledBack` are one comparison. The writer (node:fs, formatting) loads
+ * only when a line is written.
  */
 import type { CmdArgs, CniError, Env } from "./cni/index.ts";
+
+export const DEFAULT_LOG_FILE = "/var/log/tscni/calls.jsonl";
 
 export interface CallOutcome {
   command: string;
   args?: CmdArgs;
   error?: CniError;
+  /** The result document written to stdout, if any. */
+  output?: string;
 }
 
-export interface CallLogLine {
-  time: string;
-  plugin: string;
-  command: string;
-  containerId: string;
-  ifname: string;
-  network: string;
-  durationMs: number;
-  result: "ok" | "error";
-  error?: { code: number; msg: string; details?: string };
+export interface StepTime {
+  step: string;
+  ms: number;
 }
 
-/** Where a call's line goes: TSCNI_LOG wins over the config's `log` key; undefined = off. */
+let steps: StepTime[] | undefined;
+let rolledBack: string[] = [];
+let stepStart = 0;
+
+const round = (ms: number): number => Math.round(ms * 1000) / 1000;
+
+/** Ends a step of the call ("netns", "veth", "ipam", "addresses", "firewall", "wait"), naming it. */
+export function logStep(step: string): void {
+  if (steps === undefined) return;
+  const now = performance.now();
+  steps.push({ step, ms: round(now - stepStart) });
+  stepStart = now;
+}
+
+/** A failed ADD undid this ("delete veth", "IPAM DEL"). */
+export function logRolledBack(what: string): void {
+  if (steps !== undefined) rolledBack.push(what);
+}
+
+/** Where this call's line goes, or undefined when logging is off. */
 export function logTarget(env: Env, config: Record<string, unknown> | undefined): string | undefined {
   const fromEnv = env.TSCNI_LOG;
   if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
-  const fromConf = config?.log;
-  return typeof fromConf === "string" && fromConf.startsWith("/") ? fromConf : undefined;
-}
-
-export function callLogLine(plugin: string, o: CallOutcome, durationMs: number, now: Date): CallLogLine {
-  const name = o.args?.config.name;
-  const line: CallLogLine = {
-    time: now.toISOString(),
-    plugin,
-    command: o.command,
-    containerId: o.args?.containerId ?? "",
-    ifname: o.args?.ifname ?? "",
-    network: typeof name === "string" ? name : "",
-    durationMs: Math.round(durationMs * 1000) / 1000,
-    result: o.error === undefined ? "ok" : "error",
-  };
-  if (o.error !== undefined) line.error = o.error.toJSON();
-  return line;
+  const on = config?.log;
+  return on === true ? DEFAULT_LOG_FILE : undefined;
 }
 
 /**
- * The `onFinish` hook for `dispatch` (DispatchIo.onFinish): pass
- * `logFinishedCall(name, process.env)`. Duration counts from process start, which for a plugin
- * exec is the whole call as the runtime sees it.
+ * The `onFinish` hook for `dispatch`: `logFinishedCall(name, process.env, performance.now())` at
+ * the start of the exec. Step times are recorded only when TSCNI_LOG is set (known this early);
+ * a config-enabled log gets the line without them.
  */
 export function logFinishedCall(plugin: string, env: Env, startedAt = 0): (o: CallOutcome) => Promise<void> {
+  if (env.TSCNI_LOG !== undefined && env.TSCNI_LOG !== "") {
+    steps = [];
+    rolledBack = [];
+    stepStart = startedAt;
+  }
   return async (o) => {
     const target = logTarget(env, o.args?.config);
     if (target === undefined) return;
-    try {
-      const line = callLogLine(plugin, o, performance.now() - startedAt, new Date());
-      // Loaded only when logging: node:fs costs every plugin exec start-up time and RSS.
-      const { appendFileSync } = await import("node:fs");
-      appendFileSync(target, `${JSON.stringify(line)}\n`, { mode: 0o600 });
-    } catch {
-      // diagnostics only
-    }
+    const { writeCallLine } = await import("./log-file.ts");
+    writeCallLine(target, { plugin, outcome: o, durationMs: performance.now() - startedAt, steps: steps ?? [], rolledBack });
   };
 }

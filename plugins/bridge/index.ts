@@ -44,6 +44,7 @@ import { configureIface, containerLinkUp, setContainerSysctls } from "./containe
 import { calcGateways, enableForwarding, ensureAddr, type FamilyName, type GatewayPlan } from "./gateway.ts";
 import { containerMac } from "./mac.ts";
 import { setupPort, waitForwarding } from "./port.ts";
+import { logStep } from "../../src/log.ts";
 import { Rollback } from "./rollback.ts";
 import { createVeth } from "./veth.ts";
 import { ensureVlanGateway } from "./vlan-gateway.ts";
@@ -95,6 +96,7 @@ async function configureLayer3(deps: BridgeDeps, a: CmdArgs, conf: BridgeConf, w
   let ipamResult: Result | undefined;
   try {
     ipamResult = await ipam(a, conf, "ADD");
+    logStep("ipam");
   } catch (err) {
     // A failed IPAM ADD gives its addresses back itself; a successful one with a result we
     // cannot read still holds them.
@@ -111,12 +113,14 @@ async function configureLayer3(deps: BridgeDeps, a: CmdArgs, conf: BridgeConf, w
   setContainerSysctls(w.ns, a.ifname, conf.raw.enabledad);
   await configureIface(w.cont, w.ns, a.ifname, result, { appended: plan.appended, log: deps.log });
   if (conf.isGateway) await setGateways(a, conf, w, result, plan);
+  logStep("addresses");
 
   if (conf.raw.ipMasq) {
     const backend = await masqBackend(conf.raw.ipMasqBackend, deps.probes);
     const ref = attachmentOf(a, conf);
     w.undo.push("masquerade teardown", () => teardownMasq(ref, deps.firewall));
     await setupMasq({ ...ref, addresses: result.ips.map((i) => i.address) }, backend, deps.firewall);
+    logStep("firewall");
   }
 }
 
@@ -166,6 +170,7 @@ async function attach(deps: BridgeDeps, a: CmdArgs, conf: BridgeConf, w: Wiring)
     trunk: conf.vlans,
     preserveDefaultVlan: conf.raw.preserveDefaultVlan,
   });
+  logStep("veth");
   const result: Result = {
     cniVersion: "1.1.0",
     interfaces: [
@@ -183,6 +188,7 @@ async function attach(deps: BridgeDeps, a: CmdArgs, conf: BridgeConf, w: Wiring)
   else if (!conf.raw.disableContainerInterface) containerLinkUp(w.cont, a.ifname);
 
   if (!conf.raw.disableContainerInterface) await waitForwarding(w.host, veth.host);
+  logStep("wait");
   const [brIf, hostIf] = result.interfaces ?? [];
   if (hostIf) hostIf.mac = w.host.linkGet(veth.host.index).mac;
   if (brIf) brIf.mac = bridgeByName(w.host, conf.bridge).mac;
@@ -211,8 +217,10 @@ export function makeBridge(deps: BridgeDeps): PluginDef {
           vlanFiltering: conf.vlanFiltering,
         });
       }
+      logStep("bridge");
       using ns = openNetns(a.netns);
       using cont = Rtnl.open(ns);
+      logStep("netns");
       const undo = new Rollback(deps.log);
       try {
         return await attach(deps, a, conf, { host, cont, ns, bridge, undo });

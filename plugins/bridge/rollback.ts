@@ -3,6 +3,7 @@
  * log, and the remaining steps still run, so a failed ADD leaves no veth, reservation or rule.
  */
 import { CniError } from "../../src/cni/index.ts";
+import { logRolledBack } from "../../src/log.ts";
 
 type Step = { what: string; undo: () => void | Promise<void> };
 
@@ -19,7 +20,9 @@ export class Rollback {
     for (const step of this.#steps.splice(0).reverse()) {
       try {
         await step.undo();
+        logRolledBack(step.what);
       } catch (err) {
+        logRolledBack(`${step.what} (failed)`);
         this.log(`bridge: cleanup after failed ADD: ${step.what}: ${CniError.from(err).message}`);
       }
     }

@@ -44,6 +44,7 @@ export function rootCommand(cli: Cli): CommandDef {
       validate: lazy(() => import("./validate-command.ts")),
       doctor: lazy(() => import("./doctor-command.ts")),
       gc: lazy(() => import("./gc-command.ts")),
+      log: lazy(() => import("./log-command.ts")),
       help: () =>
         leafCommand(cli, {
           meta: { name: "help", description: "Show the usage of tscni or of a command (tscni help run add)" },

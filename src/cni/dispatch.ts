@@ -24,7 +24,7 @@ export interface DispatchIo {
    */
   isOwnNetns(path: string): boolean | undefined;
   /** Called once per finished call, for the opt-in log. */
-  onFinish?(outcome: { command: string; args?: CmdArgs; error?: CniError }): void | Promise<void>;
+  onFinish?(outcome: { command: string; args?: CmdArgs; error?: CniError; output?: string }): void | Promise<void>;
 }
 
 export interface PluginEntry {
@@ -144,7 +144,7 @@ async function dispatchCall(entry: PluginEntry, io: DispatchIo, phase: string): 
     mark(`${phase}verb`);
     if (output !== undefined) await io.writeStdout(output);
     mark(`${phase}output`);
-    await io.onFinish?.({ command, args });
+    await io.onFinish?.({ command, args, output });
     return 0;
   } catch (err) {
     const error = CniError.from(err);

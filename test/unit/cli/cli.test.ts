@@ -6,7 +6,6 @@ import { defaultConflist, networkCidr } from "../../../src/cli/default-conflist.
 import { cnitoolContainerId, parseAttachment, parseCniArgsPairs } from "../../../src/cli/options.ts";
 import { schemaValidator, validateFiles } from "../../../src/cli/validate.ts";
 import { CniError } from "../../../src/cni/index.ts";
-import { callLogLine, logFinishedCall, logTarget } from "../../../src/log.ts";
 import { parseConfList, scanConfDir } from "../../../src/runtime/index.ts";
 import { repoRoot, tempDir } from "../../harness.ts";
 
@@ -84,45 +83,5 @@ describe("validate", () => {
     expect(byFile["bad-version.conflist"]?.errors[0]).toContain("cniVersion");
     expect(byFile["bad-name.conflist"]?.errors[0]).toContain("name");
     expect(byFile["mtu-string.conflist"]?.plugins[0]?.problems[0]).toStartWith("mtu: ");
-  });
-});
-
-describe("call log", () => {
-  test("target: TSCNI_LOG wins, else an absolute `log` key, else off", () => {
-    expect(logTarget({ TSCNI_LOG: "/a" }, { log: "/b" })).toBe("/a");
-    expect(logTarget({}, { log: "/b" })).toBe("/b");
-    expect(logTarget({}, { log: "relative" })).toBeUndefined();
-    expect(logTarget({}, undefined)).toBeUndefined();
-  });
-
-  test("one JSON line per call, errors included", async () => {
-    using d = tempDir();
-    const file = join(d.path, "calls.log");
-    const hook = logFinishedCall("loopback", { TSCNI_LOG: file });
-    const args = {
-      command: "ADD" as const,
-      containerId: "c1",
-      netns: "/x",
-      ifname: "eth0",
-      args: "",
-      path: "/opt/cni/bin",
-      stdin: new Uint8Array(),
-      config: { name: "net" },
-      cniVersion: "1.0.0",
-      env: {},
-    };
-    await hook({ command: "ADD", args });
-    await hook({ command: "DEL", error: new CniError(4, "required env variables [CNI_IFNAME] missing") });
-    const lines = readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(lines[0]).toMatchObject({ plugin: "loopback", command: "ADD", containerId: "c1", ifname: "eth0", network: "net", result: "ok" });
-    expect(typeof lines[0]?.durationMs).toBe("number");
-    expect(lines[1]).toMatchObject({ command: "DEL", result: "error", error: { code: 4, msg: "required env variables [CNI_IFNAME] missing" } });
-    const l = callLogLine("x", { command: "ADD" }, 1.23456, new Date(0));
-    expect(l.time).toBe("1970-01-01T00:00:00.000Z");
-    expect(l.durationMs).toBe(1.235);
-  });
-
-  test("an unwritable log never throws", async () => {
-    await expect(logFinishedCall("x", { TSCNI_LOG: "/nonexistent/dir/log" })({ command: "ADD" })).resolves.toBeUndefined();
   });
 });
