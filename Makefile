@@ -51,4 +51,4 @@ demo: build
 	$(BUN) test/demo/demo.ts
 
 clean:
-	rm -rf dist bench-results.json bench-results.svg
+	rm -rf dist bench-results.json bench-results.md bench-results.svg

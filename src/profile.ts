@@ -45,10 +45,32 @@ export function mark(phase: string): void {
   lastCpu = cpu;
 }
 
+/**
+ * Around a child process: `markExecStart()` ends the work before it (as "verb"),
+ * `markExecEnd(path)` names the exec's own phase `exec:<program>`.
+ */
+export function markExecStart(): void {
+  mark("verb");
+}
+
+export function markExecEnd(path: string): void {
+  if (marks !== undefined) mark(`exec:${path.slice(path.lastIndexOf("/") + 1)}`);
+}
+
+/**
+ * VmHWM, this process's own peak RSS. Not getrusage's maxrss: a parent that spawns with vfork
+ * (Bun, Go) has its own peak folded into the child's at exec. Read only when profiling.
+ */
+function peakRssKiB(): number {
+  const fs = require("node:fs") as typeof import("node:fs");
+  const m = /^VmHWM:\s+(\d+) kB/m.exec(fs.readFileSync("/proc/self/status", "utf8"));
+  return m ? Number(m[1]) : 0;
+}
+
 /** The finished line (newline included) for `label` ("loopback ADD"), or undefined when off. */
 export function profileLine(label: string): string | undefined {
   if (marks === undefined) return undefined;
-  const rssMiB = process.resourceUsage().maxRSS / 1024;
+  const rssMiB = peakRssKiB() / 1024;
   return `tscni-profile ${label} ${marks.join(" ")} total=${last.toFixed(2)}/${lastCpu.toFixed(2)} rss=${rssMiB.toFixed(1)}\n`;
 }
 

@@ -103,6 +103,8 @@ let depth = 0;
 /** Runs one plugin call end to end and returns the process exit status. */
 export async function dispatch(entry: PluginEntry, io: DispatchIo): Promise<number> {
   depth++;
+  // A nested call: what the caller did up to here is its own verb time.
+  if (depth > 1) mark("verb");
   try {
     return await dispatchCall(entry, io, depth > 1 ? `${entry.name}:` : "");
   } finally {

@@ -5,6 +5,7 @@
  * the same dispatcher instead: same validation, same output, one process less per pod.
  */
 import { nodeFs, nodePath } from "../lazy-node.ts";
+import { markExecEnd, markExecStart } from "../profile.ts";
 import { parseResult } from "./convert.ts";
 import { CniError, ErrorCode, internalError } from "./errors.ts";
 import { goField, goMarshal } from "./go-json.ts";
@@ -78,12 +79,14 @@ const TEXT_BUSY_RETRIES = 5;
 export async function execPlugin(path: string, env: Readonly<Record<string, string>>, stdin: Uint8Array): Promise<ExecReply> {
   for (let attempt = 0; ; attempt++) {
     try {
+      markExecStart();
       const proc = Bun.spawn([path], { env, stdin, stdout: "pipe", stderr: "pipe" });
       const [stdout, stderr, code] = await Promise.all([
         new Response(proc.stdout).text(),
         new Response(proc.stderr).text(),
         proc.exited,
       ]);
+      markExecEnd(path);
       return { code, stdout, stderr };
     } catch (err) {
       const errno = (err as NodeJS.ErrnoException).code;

@@ -7,6 +7,7 @@ import { existsSync, realpathSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { CniError, ErrorCode } from "../cni/index.ts";
 import type { Family } from "./model.ts";
+import { markExecEnd, markExecStart } from "../profile.ts";
 
 export interface ToolResult {
   readonly code: number;
@@ -18,6 +19,7 @@ export interface ToolResult {
 export type ToolRunner = (argv: readonly string[], stdin?: string) => Promise<ToolResult>;
 
 export const spawnTool: ToolRunner = async (argv, stdin) => {
+  markExecStart();
   const proc = Bun.spawn([...argv], {
     stdin: stdin === undefined ? "ignore" : new TextEncoder().encode(stdin),
     stdout: "pipe",
@@ -29,6 +31,7 @@ export const spawnTool: ToolRunner = async (argv, stdin) => {
     new Response(proc.stderr).text(),
     proc.exited,
   ]);
+  markExecEnd(argv[0] ?? "");
   return { code, stdout, stderr };
 };
 

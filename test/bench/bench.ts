@@ -20,13 +20,15 @@ import { join } from "node:path";
 import { distDir, referenceDir, repoRoot, SYSTEM_PATH } from "../harness.ts";
 import type { BenchEnv, Check, CycleInstance, CycleScenario, ImplFigures, Row, Scenario, ScenarioOutcome } from "./model.ts";
 import { killAllNetnsSync } from "./netns.ts";
-import { ExecError, IMPLS, Runner, summarizePrograms, type Impl, type OpMeasure } from "./proc.ts";
+import { writeMarkdown } from "./markdown.ts";
+import { rssChecks } from "./targets.ts";
+import { phaseText, summarizePhases } from "./phases.ts";
+import { ExecError, IMPLS, Runner, SLOT, summarizePrograms, type Impl, type OpMeasure, type ProfiledExec } from "./proc.ts";
 import { SCENARIOS } from "./scenarios.ts";
 import { round, stats } from "./stats.ts";
 import { renderSvg } from "./svg.ts";
 
 const MiB = 1024 * 1024;
-const RSS_LIMIT_MIB = 40;
 
 interface Options {
   quick: boolean;
@@ -143,10 +145,11 @@ async function runCycle(s: CycleScenario, env: BenchEnv, index: number, impls: r
   const traced = new Map<Impl, Map<string, OpMeasure>>();
   const rssRun = new Map<Impl, Map<string, OpMeasure>>();
   const samples = new Map<Impl, Map<string, { wall: number[]; cpu: number[] }>>();
+  const profiled = new Map<string, ProfiledExec[]>();
   for (const impl of active) {
     const tmp = join(env.tmp, `${s.id}-${impl}`);
     mkdirSync(tmp, { recursive: true });
-    inst.set(impl, await s.create({ impl, slot: impl === "tscni" ? 0 : 1, index, tmp }));
+    inst.set(impl, await s.create({ impl, slot: SLOT[impl], index, tmp }));
     samples.set(impl, new Map(s.ops.map((op) => [op, { wall: [], cpu: [] }])));
   }
   const dropTscni = async (e: unknown): Promise<void> => {
@@ -202,6 +205,13 @@ async function runCycle(s: CycleScenario, env: BenchEnv, index: number, impls: r
         });
       }
     }
+    // tscni's per-phase times, TSCNI_PROFILE=1, outside the timed rounds.
+    const profileRounds = Math.min(10, Math.max(3, Math.round(rounds / 2)));
+    for (let r = 0; r < profileRounds && active.includes("tscni"); r++) {
+      await cycle("tscni", new Runner("tscni", env.binDir.tscni, { kind: "profile" }), (op, m) => {
+        profiled.set(op, [...(profiled.get(op) ?? []), ...m.profiles]);
+      });
+    }
   } finally {
     for (const [impl, i] of inst) await i.cleanup(new Runner(impl, env.binDir[impl]));
   }
@@ -213,12 +223,17 @@ async function runCycle(s: CycleScenario, env: BenchEnv, index: number, impls: r
     };
     const t = fig("tscni");
     const ref = fig("reference");
-    const row: Row = { scenario: s.id, title: s.title, op, status: tscniStatus, tscni: t, reference: ref };
+    const v191 = fig("v191");
+    const row: Row = { scenario: s.id, title: s.title, op, status: tscniStatus, tscni: t, reference: ref, v191 };
     const notes = [s.note, tscniStatus === "ok" ? undefined : tscniNote].filter((x): x is string => x !== undefined);
     if (notes.length > 0) row.note = notes.join("; ");
     if (t && ref) row.ratio = t.wallMs.median / ref.wallMs.median;
+    if (t && v191) row.ratio191 = t.wallMs.median / v191.wallMs.median;
     const max = s.targets?.[op];
-    if (max !== undefined && row.ratio !== undefined) row.target = { label: `≤ ${max}`, met: row.ratio <= max };
+    const ratios = [row.ratio, row.ratio191].filter((x): x is number => x !== undefined);
+    if (max !== undefined && ratios.length > 0) row.target = { label: `≤ ${max}`, met: ratios.every((x) => x <= max) };
+    const phases = profiled.get(op);
+    if (phases && phases.length > 0) row.phases = summarizePhases(phases);
     return row;
   });
   return { rows, checks: [] };
@@ -229,7 +244,7 @@ async function runScenario(s: Scenario, env: BenchEnv, index: number, naReason?:
   const tscniNa = naReason ?? (missing.length > 0 ? `n/a (not implemented yet: ${missing.join(", ")})` : undefined);
   const impls = tscniNa ? IMPLS.filter((i) => i !== "tscni") : IMPLS;
   try {
-    if (s.kind === "cycle") return await runCycle(s, env, index, impls, tscniNa);
+    if (s.kind === "cycle") return await runCycle(s, env, index, s.v191 && env.hasV191 ? [...impls, "v191"] : impls, tscniNa);
     const out = await s.run(env, index, impls);
     for (const r of out.rows) {
       if (tscniNa) r.note = [s.note, tscniNa].filter((x) => x !== undefined).join("; ");
@@ -262,6 +277,8 @@ function printTable(rows: readonly Row[]): void {
     pad("tscni med/p90 ms", 17, true),
     pad("ref med/p90 ms", 16, true),
     pad("ratio", 7, true),
+    pad("v1.9.1 med/p90", 15, true),
+    pad("ratio", 7, true),
     pad("target", 14),
     pad("execs ts/ref", 13, true),
     pad("RSS MiB ts/ref", 15, true),
@@ -279,6 +296,8 @@ function printTable(rows: readonly Row[]): void {
       pad(tCell, 17, true),
       pad(ref ? `${f1(ref.wallMs.median)}/${f1(ref.wallMs.p90)}` : "-", 16, true),
       pad(r.ratio === undefined ? "-" : r.ratio.toFixed(2), 7, true),
+      pad(r.v191 ? `${f1(r.v191.wallMs.median)}/${f1(r.v191.wallMs.p90)}` : "-", 15, true),
+      pad(r.ratio191 === undefined ? "-" : r.ratio191.toFixed(2), 7, true),
       pad(target, 14),
       pad(`${t?.execs ?? "-"}/${ref?.execs ?? "-"}`, 13, true),
       pad(`${f1(t?.peakRssMiB ?? undefined)}/${f1(ref?.peakRssMiB ?? undefined)}`, 15, true),
@@ -293,25 +312,13 @@ function printDetails(rows: readonly Row[]): void {
   for (const r of rows) {
     const progs = [r.tscni?.programs ? `tscni: ${r.tscni.programs}` : "", r.reference?.programs ? `reference: ${r.reference.programs}` : ""].filter((x) => x !== "");
     if (progs.length > 0) console.log(`  execs ${r.scenario} ${r.op}: ${progs.join(" | ")}`);
+    for (const p of r.phases ?? []) console.log(`  phases ${r.scenario} ${r.op} ${p.label} (wall/CPU ms, RSS ${p.rssMiB.toFixed(1)} MiB): ${phaseText(p)}`);
     const key = `${r.scenario}:${r.note ?? ""}`;
     if (r.note && !seen.has(key)) {
       seen.add(key);
       console.log(`  note  ${r.scenario}: ${r.note}`);
     }
   }
-}
-
-function rssCheck(rows: readonly Row[]): Check {
-  const ts = rows.flatMap((r) => (r.tscni?.peakRssMiB != null ? [r.tscni.peakRssMiB] : []));
-  const ref = rows.flatMap((r) => (r.reference?.peakRssMiB != null ? [r.reference.peakRssMiB] : []));
-  const max = ts.length > 0 ? Math.max(...ts) : Number.NaN;
-  return {
-    scenario: "*",
-    label: "peak RSS per exec (tscni, worst over all scenarios)",
-    value: `${f1(max)} MiB (reference worst ${f1(ref.length > 0 ? Math.max(...ref) : Number.NaN)} MiB)`,
-    limit: `≤ ${RSS_LIMIT_MIB} MiB`,
-    met: ts.length > 0 ? max <= RSS_LIMIT_MIB : null,
-  };
 }
 
 function roundFigures(f: ImplFigures | undefined): ImplFigures | undefined {
@@ -389,12 +396,14 @@ async function main(): Promise<number> {
   try {
     const strace = Bun.which("strace", { PATH: SYSTEM_PATH }) ?? null;
     const time = existsSync("/usr/bin/time") ? "/usr/bin/time" : null;
+    const v191Dir = join(repoRoot, "..", "shared", "reference-bin", "v1.9.1");
     const env: BenchEnv = {
       quick: opts.quick,
       rounds: opts.rounds,
       warmup: opts.quick ? 1 : 2,
       densityPods: opts.pods,
-      binDir: { tscni: tscniDir, reference: referenceDir },
+      binDir: { tscni: tscniDir, reference: referenceDir, v191: v191Dir },
+      hasV191: existsSync(join(v191Dir, "loopback")),
       tscniPlugins: await tscniPlugins(tscniDir),
       strace,
       time,
@@ -408,6 +417,7 @@ async function main(): Promise<number> {
       bun: Bun.version,
       tscni: commandOutput([join(tscniDir, "tscni"), "version"]),
       reference: `containernetworking-plugins ${commandOutput(["dpkg-query", "-W", "-f", "${Version}", "containernetworking-plugins"])} (${referenceDir})`,
+      v191: existsSync(join(v191Dir, "loopback")) ? `containernetworking/plugins v1.9.1 (${v191Dir})` : "v1.9.1 not found",
       rounds: opts.rounds,
       warmup: env.warmup,
       densityPods: opts.pods,
@@ -439,8 +449,8 @@ async function main(): Promise<number> {
     const previous = opts.only.length > 0 ? previousResults(new Set(chosen.map((s) => s.id))) : undefined;
     const allRows = [...(previous?.rows ?? []), ...rows].sort((a, b) => scenarioIndex(a.scenario) - scenarioIndex(b.scenario));
     const allChecks = [...(previous?.checks ?? []), ...checks];
-    checks.push(rssCheck(rows));
-    allChecks.push(rssCheck(allRows));
+    checks.push(...rssChecks(rows));
+    allChecks.push(...rssChecks(allRows));
 
     console.log("");
     printTable(rows);
@@ -466,13 +476,21 @@ async function main(): Promise<number> {
 
     const json = {
       meta: { ...meta, elapsedSeconds: round(elapsed, 1), ...(previous ? { otherScenariosFrom: previous.date } : {}) },
-      rows: allRows.map((r) => ({ ...r, tscni: roundFigures(r.tscni), reference: roundFigures(r.reference), ratio: r.ratio === undefined ? undefined : round(r.ratio, 3) })),
+      rows: allRows.map((r) => ({
+        ...r,
+        tscni: roundFigures(r.tscni),
+        reference: roundFigures(r.reference),
+        v191: roundFigures(r.v191),
+        ratio: r.ratio === undefined ? undefined : round(r.ratio, 3),
+        ratio191: r.ratio191 === undefined ? undefined : round(r.ratio191, 3),
+      })),
       checks: allChecks,
       broken,
     };
     writeFileSync(join(repoRoot, "bench-results.json"), JSON.stringify(json, null, 2) + "\n");
+    writeMarkdown(join(repoRoot, "bench-results.md"), allRows, allChecks, meta, elapsed);
     writeFileSync(join(repoRoot, "bench-results.svg"), renderSvg(allRows, `${meta.date.slice(0, 10)} · ${meta.cpu} ×${meta.cores} · tscni ${meta.tscni} vs ${meta.reference} · ${opts.rounds} rounds`));
-    console.log(`wrote bench-results.json and bench-results.svg${previous ? ` (other scenarios kept from the run of ${previous.date})` : ""}`);
+    console.log(`wrote bench-results.json, bench-results.md (README's tables) and bench-results.svg${previous ? ` (other scenarios kept from the run of ${previous.date})` : ""}`);
     for (const b of broken) console.error(`BROKEN ${b}`);
     for (const e of errors) console.error(`tscni ERROR ${e.scenario} ${e.op}: ${e.note ?? ""}`);
     return broken.length > 0 || (opts.strict && errors.length > 0) ? 1 : 0;

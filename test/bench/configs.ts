@@ -11,14 +11,14 @@ export const CNI_VERSION = "1.0.0";
 
 /** Disjoint per scenario and per implementation. */
 export function subnet4(ctx: Pick<InstanceCtx, "index" | "slot">): string {
-  return `10.${100 + ctx.index * 2 + ctx.slot}.0.0/16`;
+  return `10.${100 + ctx.index * 3 + ctx.slot}.0.0/16`;
 }
 export function subnet6(ctx: Pick<InstanceCtx, "index" | "slot">): string {
   return `fd00:${ctx.index.toString(16)}:${ctx.slot}::/64`;
 }
 /** Bridge names stay ≤ 15 characters. */
 export function bridgeName(code: string, ctx: Pick<InstanceCtx, "slot">): string {
-  return `tb-${code}-${ctx.slot === 0 ? "ts" : "rf"}`;
+  return `tb-${code}-${["ts", "rf", "v9"][ctx.slot] ?? "xx"}`;
 }
 
 export function containerId(): string {

@@ -1,4 +1,5 @@
 /** The shapes shared by the scenarios, the engine and the reports (also the JSON layout). */
+import type { PhaseSummary } from "./phases.ts";
 import type { Impl, Runner } from "./proc.ts";
 import type { Stats } from "./stats.ts";
 
@@ -30,9 +31,16 @@ export interface Row {
   note?: string;
   tscni?: ImplFigures;
   reference?: ImplFigures;
-  /** tscni median / reference median. */
+  /** Upstream v1.9.1, for the scenarios that also run it. */
+  v191?: ImplFigures;
+  /** tscni median / reference (v1.1.1) median. */
   ratio?: number;
+  /** tscni median / v1.9.1 median. */
+  ratio191?: number;
+  /** Met only when every measured ratio is within it. */
   target?: Target;
+  /** tscni's TSCNI_PROFILE medians per plugin exec of the operation. */
+  phases?: PhaseSummary[];
 }
 
 /** Targets that are not a per-row ratio (density, concurrency, RSS). */
@@ -60,6 +68,8 @@ export interface BenchEnv {
   /** Pods on the bridge in the density scenario (250; 30 with --quick). */
   densityPods: number;
   binDir: Record<Impl, string>;
+  /** Whether the v1.9.1 binaries are there (`<repo>/../shared/reference-bin/v1.9.1`). */
+  hasV191: boolean;
   /** Plugins the tscni binary answers to (VERSION probe); others make a scenario n/a. */
   tscniPlugins: ReadonlySet<string>;
   strace: string | null;
@@ -71,7 +81,7 @@ export interface BenchEnv {
 /** Per-implementation context for building one scenario instance. */
 export interface InstanceCtx {
   impl: Impl;
-  /** 0 for tscni, 1 for the reference: picks disjoint bridge names, subnets and ports. */
+  /** 0 for tscni, 1 for the reference, 2 for v1.9.1: disjoint bridge names, subnets and ports. */
   slot: number;
   /** Scenario number: disjoint subnets between scenarios. */
   index: number;
@@ -91,8 +101,10 @@ export interface CycleScenario {
   title: string;
   needs: readonly string[];
   ops: readonly string[];
-  /** Max tscni/reference ratio per op. */
+  /** Max tscni/reference ratio per op (against each reference measured). */
   targets?: Readonly<Record<string, number>>;
+  /** Also run upstream v1.9.1 (the targets' "Go" for start-up, and the chain's second reference). */
+  v191?: boolean;
   /** Rounds multiplier for cheap scenarios. */
   roundsFactor?: number;
   note?: string;

@@ -1,8 +1,9 @@
 /**
- * Runs one plugin exec the way a runtime does and measures it. Three modes, never mixed:
+ * Runs one plugin exec the way a runtime does and measures it. Four modes, never mixed:
  * - plain: wall time around spawn → exit and CPU time from the wait4 rusage (the timed rounds);
  * - trace: under `strace -f -e trace=execve`, to count the processes an operation execs;
  * - rss: under GNU `time -f %M`, for the exec's own peak RSS.
+ * - profile: with TSCNI_PROFILE=1 (tscni only), for its per-phase times.
  * Why not ru_maxrss from Bun's `resourceUsage()`: Bun spawns with a vfork-style clone, and the
  * kernel folds the parent's (Bun's) high-water RSS into the child's maxrss at exec, so every
  * child looked as big as the benchmark process itself (measured: /bin/true "used" 215 MiB under a
@@ -10,10 +11,21 @@
  */
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { parseProfileLines, type ProfileRecord } from "../../src/profile.ts";
 import { SYSTEM_PATH } from "../harness.ts";
 
-export type Impl = "tscni" | "reference";
+/** tscni, Debian's v1.1.1 (`reference`, every scenario) and upstream v1.9.1 (`v191`, where asked). */
+export type Impl = "tscni" | "reference" | "v191";
 export const IMPLS: readonly Impl[] = ["tscni", "reference"];
+export const IMPL_LABEL: Record<Impl, string> = { tscni: "tscni", reference: "v1.1.1", v191: "v1.9.1" };
+/** Picks disjoint bridge names, subnets and ports per implementation. */
+export const SLOT: Record<Impl, number> = { tscni: 0, reference: 1, v191: 2 };
+
+/** One profiled tscni exec: its TSCNI_PROFILE line and the wall time the runner saw around it. */
+export interface ProfiledExec {
+  record: ProfileRecord;
+  wallMs: number;
+}
 
 export interface Call {
   plugin: string;
@@ -56,9 +68,17 @@ export interface OpMeasure {
   cpuUs: number;
   /** Programs exec'd, in order (traced mode only). */
   programs: string[];
+  /** TSCNI_PROFILE lines of the execs (profile mode only). */
+  profiles: ProfiledExec[];
 }
 
-export type Mode = { kind: "plain" } | { kind: "trace"; strace: string; dir: string } | { kind: "rss"; time: string; dir: string };
+export type Mode =
+  | { kind: "plain" }
+  | { kind: "trace"; strace: string; dir: string }
+  | { kind: "rss"; time: string; dir: string }
+  | { kind: "profile" };
+
+const emptyMeasure = (): OpMeasure => ({ execs: 0, peakRss: 0, cpuUs: 0, programs: [], profiles: [] });
 
 const PLAIN: Mode = { kind: "plain" };
 
@@ -66,7 +86,7 @@ let traceSeq = 0;
 
 /** Execs plugins of one implementation from its directory and accumulates an OpMeasure. */
 export class Runner {
-  measure: OpMeasure = { execs: 0, peakRss: 0, cpuUs: 0, programs: [] };
+  measure: OpMeasure = emptyMeasure();
 
   constructor(
     readonly impl: Impl,
@@ -76,7 +96,7 @@ export class Runner {
 
   reset(): OpMeasure {
     const m = this.measure;
-    this.measure = { execs: 0, peakRss: 0, cpuUs: 0, programs: [] };
+    this.measure = emptyMeasure();
     return m;
   }
 
@@ -88,17 +108,19 @@ export class Runner {
   }
 
   async run(call: Call): Promise<Reply> {
+    const mode = this.mode;
     const env: Record<string, string> = { PATH: SYSTEM_PATH, CNI_COMMAND: call.command, CNI_PATH: this.binDir };
     if (call.containerId !== undefined) env.CNI_CONTAINERID = call.containerId;
     if (call.netns !== undefined) env.CNI_NETNS = call.netns;
     if (call.ifname !== undefined) env.CNI_IFNAME = call.ifname;
     if (call.args !== undefined) env.CNI_ARGS = call.args;
+    if (mode.kind === "profile") env.TSCNI_PROFILE = "1";
     const binary = join(this.binDir, call.plugin);
-    const mode = this.mode;
-    const side = mode.kind === "plain" ? undefined : join(mode.dir, `${mode.kind}-${process.pid}-${traceSeq++}.txt`);
+    const side = mode.kind === "plain" || mode.kind === "profile" ? undefined : join(mode.dir, `${mode.kind}-${process.pid}-${traceSeq++}.txt`);
     let argv = [binary];
     if (mode.kind === "trace" && side) argv = [mode.strace, "-f", "-qq", "-e", "trace=execve", "-o", side, "--", binary];
     if (mode.kind === "rss" && side) argv = [mode.time, "-f", "%M", "-o", side, "--", binary];
+    const t0 = performance.now();
     const proc = Bun.spawn(argv, {
       stdin: call.stdin === undefined ? "ignore" : new TextEncoder().encode(call.stdin),
       stdout: "pipe",
@@ -111,6 +133,8 @@ export class Runner {
       new Response(proc.stderr).text(),
       proc.exited,
     ]);
+    const wallMs = performance.now() - t0;
+    if (mode.kind === "profile") for (const record of parseProfileLines(stderr)) this.measure.profiles.push({ record, wallMs });
     const ru = proc.resourceUsage();
     if (mode.kind === "plain" && ru) this.measure.cpuUs += Number(ru.cpuTime.total);
     if (mode.kind === "trace" && side) {

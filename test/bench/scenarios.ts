@@ -130,7 +130,8 @@ export const SCENARIOS: readonly Scenario[] = [
     title: "VERSION (loopback)",
     needs: ["loopback"],
     ops: ["VERSION"],
-    targets: { VERSION: 3 },
+    targets: { VERSION: 1.5 },
+    v191: true,
     roundsFactor: 5,
     note: "stdin {\"cniVersion\":\"1.0.0\"}, as libcni sends it",
     create: async () => ({
@@ -146,6 +147,8 @@ export const SCENARIOS: readonly Scenario[] = [
     title: "loopback",
     needs: ["loopback"],
     ops: ["ADD", "DEL"],
+    targets: { ADD: 2.0 },
+    v191: true,
     roundsFactor: 5,
     create: (ctx) => networksInstance(ctx, () => [{ list: goCniLoopback, ifname: "lo" }]),
   },
@@ -155,6 +158,8 @@ export const SCENARIOS: readonly Scenario[] = [
     title: "host-local",
     needs: ["host-local"],
     ops: ["ADD", "DEL"],
+    targets: { ADD: 2.0 },
+    v191: true,
     roundsFactor: 5,
     note: "invoked directly with a bridge network's config, as a runtime-side delegate would be",
     create: (ctx) =>
@@ -186,7 +191,8 @@ export const SCENARIOS: readonly Scenario[] = [
     title: "containerd default chain",
     needs: ["loopback", "bridge", "host-local", "portmap"],
     ops: ["ADD", "CHECK", "DEL"],
-    targets: { ADD: 0.8, CHECK: 0.8, DEL: 0.5 },
+    targets: { ADD: 0.7, CHECK: 1.0, DEL: 0.35 },
+    v191: true,
     note: "go-cni loopback network + containerd-net (bridge dual-stack, ipMasq, host-local, portmap with no ports)",
     create: (ctx) =>
       networksInstance(

@@ -2,7 +2,7 @@
  * The TSCNI_PROFILE line: what the bench parses back must be exactly what a call writes.
  */
 import { expect, test } from "bun:test";
-import { mark, parseProfileLines, profileLine, startProfile } from "../../../src/profile.ts";
+import { mark, markExecEnd, markExecStart, parseProfileLines, profileLine, startProfile } from "../../../src/profile.ts";
 
 test("one line per call: phases as wall/cpu ms, repeated phases summed, total and peak RSS", () => {
   startProfile(true);
@@ -23,4 +23,12 @@ test("one line per call: phases as wall/cpu ms, repeated phases summed, total an
 
 test("lines of another shape are not read as profiles", () => {
   expect(parseProfileLines("tscni-profile x y total=1.00/1.00\ntscni-profile x y start=1 total=1.00/1.00 rss=3.0\n")).toEqual([]);
+});
+
+test("an exec is its own phase, named after the program; the work before it is verb time", () => {
+  startProfile(true);
+  markExecStart();
+  markExecEnd("/usr/sbin/iptables-restore");
+  const [rec] = parseProfileLines(profileLine("portmap DEL") ?? "");
+  expect([...(rec?.phases.keys() ?? [])]).toEqual(["start", "verb", "exec:iptables-restore"]);
 });
