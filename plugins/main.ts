@@ -24,6 +24,8 @@ async function main(): Promise<number> {
     mark("imports");
     return await runPlugin(invoked);
   }
+  // The suite's own commands can run long (gc, doctor): the normal JIT policy, not the plugin one.
+  Bun.unsafe.setJITPolicy(1);
   const { runCli } = await import("../src/cli/index.ts");
   return await runCli(process.argv.slice(2), {
     runPlugin: async (n) => (await import("./run-plugin.ts")).runPlugin(n),
