@@ -29,23 +29,29 @@ export class Writer {
   }
 
   u8(v: number): this {
-    this.#view.setUint8(this.#reserve(1), v);
+    const at = this.#reserve(1);
+    this.#view.setUint8(at, v);
     return this;
   }
   u16(v: number): this {
-    this.#view.setUint16(this.#reserve(2), v, true);
+    const at = this.#reserve(2);
+    this.#view.setUint16(at, v, true);
     return this;
   }
   u32(v: number): this {
-    this.#view.setUint32(this.#reserve(4), v >>> 0, true);
+    const at = this.#reserve(4);
+    this.#view.setUint32(at, v >>> 0, true);
     return this;
   }
   i32(v: number): this {
-    this.#view.setInt32(this.#reserve(4), v, true);
+    const at = this.#reserve(4);
+    this.#view.setInt32(at, v, true);
     return this;
   }
   bytes(b: Uint8Array): this {
-    this.#buf.set(b, this.#reserve(b.byteLength));
+    // Reserve first: growing replaces #buf, which must be read after.
+    const at = this.#reserve(b.byteLength);
+    this.#buf.set(b, at);
     return this;
   }
   /** Zero bytes up to the next 4-byte boundary (NLA_ALIGN / NLMSG_ALIGN). */
