@@ -1,0 +1,237 @@
+/**
+ * nf_tables expressions. An expression is kept as its name plus its attributes in wire order,
+ * so a rule read from the kernel re-encodes to the same bytes; typed readers pick fields out
+ * for the translators, and the builders write attributes in the order libnftnl does, which is
+ * what the golden batches recorded from nft and iptables-nft check.
+ */
+import type { Writer } from "../attrs.ts";
+import { NLA_F_NESTED } from "../constants.ts";
+import {
+  NFTA_CMP_DATA,
+  NFTA_CMP_OP,
+  NFTA_DATA_VALUE,
+  NFTA_DATA_VERDICT,
+  NFTA_EXPR_DATA,
+  NFTA_EXPR_NAME,
+  NFTA_LIST_ELEM,
+  NFTA_VERDICT_CHAIN,
+  NFTA_VERDICT_CODE,
+} from "./constants.ts";
+
+export interface ExprAttr {
+  readonly type: number;
+  readonly nested: boolean;
+  readonly data: Uint8Array;
+}
+
+export interface Expr {
+  readonly name: string;
+  readonly attrs: readonly ExprAttr[];
+}
+
+const dec = new TextDecoder();
+const enc = new TextEncoder();
+
+/** A NUL-terminated string; short ASCII (names) without a TextDecoder call, which dominates dumps. */
+export function cString(b: Uint8Array | undefined): string | undefined {
+  if (b === undefined) return undefined;
+  let end = b.indexOf(0);
+  if (end < 0) end = b.byteLength;
+  if (end <= 32) {
+    let out = "";
+    for (let i = 0; i < end; i++) {
+      const c = b[i] ?? 0;
+      if (c >= 0x80) return dec.decode(b.subarray(0, end));
+      out += String.fromCharCode(c);
+    }
+    return out;
+  }
+  return dec.decode(b.subarray(0, end));
+}
+
+/** The attributes of `buf` as a list (a plain loop: dumps decode thousands of these). */
+export function attrList(buf: Uint8Array): ExprAttr[] {
+  const out: ExprAttr[] = [];
+  let off = 0;
+  const n = buf.byteLength;
+  while (off + 4 <= n) {
+    const len = (buf[off] ?? 0) | ((buf[off + 1] ?? 0) << 8);
+    const raw = (buf[off + 2] ?? 0) | ((buf[off + 3] ?? 0) << 8);
+    if (len < 4 || off + len > n) break;
+    out.push({ type: raw & 0x3fff, nested: (raw & NLA_F_NESTED) !== 0, data: buf.subarray(off + 4, off + len) });
+    off += (len + 3) & ~3;
+  }
+  return out;
+}
+
+export function be32(b: Uint8Array | undefined): number | undefined {
+  return b !== undefined && b.byteLength >= 4 ? new DataView(b.buffer, b.byteOffset, 4).getUint32(0, false) : undefined;
+}
+
+export function be32s(b: Uint8Array | undefined): number | undefined {
+  return b !== undefined && b.byteLength >= 4 ? new DataView(b.buffer, b.byteOffset, 4).getInt32(0, false) : undefined;
+}
+
+export function be64(b: Uint8Array | undefined): bigint | undefined {
+  return b !== undefined && b.byteLength >= 8 ? new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, false) : undefined;
+}
+
+export function be32Bytes(v: number): Uint8Array {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, v >>> 0, false);
+  return b;
+}
+
+export function be64Bytes(v: bigint): Uint8Array {
+  const b = new Uint8Array(8);
+  new DataView(b.buffer).setBigUint64(0, v, false);
+  return b;
+}
+
+/** Decodes NFTA_RULE_EXPRESSIONS. */
+export function decodeExprs(list: Uint8Array): Expr[] {
+  const out: Expr[] = [];
+  for (const elem of attrList(list)) {
+    if (elem.type !== NFTA_LIST_ELEM) continue;
+    let name = "";
+    let data: ExprAttr[] = [];
+    for (const a of attrList(elem.data)) {
+      if (a.type === NFTA_EXPR_NAME) name = cString(a.data) ?? "";
+      else if (a.type === NFTA_EXPR_DATA) data = attrList(a.data);
+    }
+    out.push({ name, attrs: data });
+  }
+  return out;
+}
+
+/** Writes one expression as an NFTA_LIST_ELEM. */
+export function writeExpr(w: Writer, e: Expr): void {
+  w.attr(NFTA_LIST_ELEM | NLA_F_NESTED, (l) => {
+    l.attrString(NFTA_EXPR_NAME, e.name);
+    l.attr(NFTA_EXPR_DATA | NLA_F_NESTED, (d) => {
+      for (const a of e.attrs) d.attrBytes(a.type | (a.nested ? NLA_F_NESTED : 0), a.data);
+    });
+  });
+}
+
+export function writeExprs(w: Writer, list: readonly Expr[]): void {
+  for (const e of list) writeExpr(w, e);
+}
+
+export function get(e: Expr, type: number): Uint8Array | undefined {
+  return e.attrs.find((a) => a.type === type)?.data;
+}
+
+export function getU32(e: Expr, type: number): number | undefined {
+  return be32(get(e, type));
+}
+
+export type Verdict = { readonly code: number; readonly chain?: string };
+
+/** NFTA_DATA_* nested data: a value or a verdict. */
+export function readData(b: Uint8Array | undefined): { value?: Uint8Array; verdict?: Verdict } {
+  if (b === undefined) return {};
+  const out: { value?: Uint8Array; verdict?: Verdict } = {};
+  for (const a of attrList(b)) {
+    if (a.type === NFTA_DATA_VALUE) out.value = a.data;
+    else if (a.type === NFTA_DATA_VERDICT) {
+      let code = 0;
+      let chain: string | undefined;
+      for (const v of attrList(a.data)) {
+        if (v.type === NFTA_VERDICT_CODE) code = be32s(v.data) ?? 0;
+        else if (v.type === NFTA_VERDICT_CHAIN) chain = cString(v.data);
+      }
+      out.verdict = chain === undefined ? { code } : { code, chain };
+    }
+  }
+  return out;
+}
+
+/** A `cmp` expression's operator (NFT_CMP_*) and operand; undefined for anything else. */
+export function readCmp(e: Expr | undefined): { op: number; value: Uint8Array } | undefined {
+  if (e?.name !== "cmp") return undefined;
+  const value = readData(get(e, NFTA_CMP_DATA)).value;
+  const op = getU32(e, NFTA_CMP_OP);
+  return value === undefined || op === undefined ? undefined : { op, value };
+}
+
+/** The prefix length a bitwise mask stands for (its set bits). */
+export function maskPrefix(mask: Uint8Array): number {
+  let n = 0;
+  for (const b of mask) for (let bit = 7; bit >= 0; bit--) if (b & (1 << bit)) n++;
+  return n;
+}
+
+/** Small builder for one expression's attributes, in the order they are added. */
+export class ExprBuilder {
+  readonly #attrs: ExprAttr[] = [];
+  constructor(readonly name: string) {}
+
+  u32(type: number, v: number): this {
+    this.#attrs.push({ type, nested: false, data: be32Bytes(v) });
+    return this;
+  }
+  u64(type: number, v: bigint): this {
+    this.#attrs.push({ type, nested: false, data: be64Bytes(v) });
+    return this;
+  }
+  bytes(type: number, b: Uint8Array): this {
+    this.#attrs.push({ type, nested: false, data: b });
+    return this;
+  }
+  string(type: number, s: string): this {
+    const b = enc.encode(s);
+    const z = new Uint8Array(b.byteLength + 1);
+    z.set(b);
+    return this.bytes(type, z);
+  }
+  /** NFTA_DATA_VALUE wrapped in the nested data attribute `type`. */
+  value(type: number, b: Uint8Array): this {
+    this.#attrs.push({ type, nested: true, data: nestedValue(b) });
+    return this;
+  }
+  verdict(type: number, code: number, chain?: string): this {
+    this.#attrs.push({ type, nested: true, data: nestedVerdict(code, chain) });
+    return this;
+  }
+  build(): Expr {
+    return { name: this.name, attrs: [...this.#attrs] };
+  }
+}
+
+function tlv(type: number, payload: Uint8Array): Uint8Array {
+  const len = 4 + payload.byteLength;
+  const out = new Uint8Array((len + 3) & ~3);
+  const v = new DataView(out.buffer);
+  v.setUint16(0, len, true);
+  v.setUint16(2, type, true);
+  out.set(payload, 4);
+  return out;
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.byteLength;
+  }
+  return out;
+}
+
+function nestedValue(b: Uint8Array): Uint8Array {
+  return tlv(NFTA_DATA_VALUE, b);
+}
+
+function nestedVerdict(code: number, chain?: string): Uint8Array {
+  const c = new Uint8Array(4);
+  new DataView(c.buffer).setInt32(0, code, false);
+  const inner = [tlv(NFTA_VERDICT_CODE, c)];
+  if (chain !== undefined) {
+    const s = enc.encode(chain);
+    const z = new Uint8Array(s.byteLength + 1);
+    z.set(s);
+    inner.push(tlv(NFTA_VERDICT_CHAIN, z));
+  }
+  return tlv(NFTA_DATA_VERDICT | NLA_F_NESTED, concat(inner));
+}

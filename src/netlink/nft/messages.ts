@@ -1,0 +1,245 @@
+/**
+ * nf_tables requests and replies: dumps of tables, chains and rules (kernel-filtered by table),
+ * the generation id, and the change messages a batch carries. Every body starts with
+ * struct nfgenmsg { u8 family; u8 version; be16 res_id; }.
+ */
+import { attrs, Writer } from "../attrs.ts";
+import { NLA_F_NESTED, NLM_F_ACK, NLM_F_APPEND, NLM_F_CREATE, NLM_F_REQUEST } from "../constants.ts";
+import type { Message, Request } from "../message.ts";
+import {
+  NFNETLINK_V0,
+  NFNL_SUBSYS_NFTABLES,
+  NFT_MSG_DELCHAIN,
+  NFT_MSG_DELRULE,
+  NFT_MSG_GETCHAIN,
+  NFT_MSG_GETGEN,
+  NFT_MSG_GETRULE,
+  NFT_MSG_GETTABLE,
+  NFT_MSG_NEWCHAIN,
+  NFT_MSG_NEWGEN,
+  NFT_MSG_NEWRULE,
+  NFT_MSG_NEWTABLE,
+  NFTA_CHAIN_HANDLE,
+  NFTA_CHAIN_HOOK,
+  NFTA_CHAIN_NAME,
+  NFTA_CHAIN_POLICY,
+  NFTA_CHAIN_TABLE,
+  NFTA_CHAIN_TYPE,
+  NFTA_CHAIN_USERDATA,
+  NFTA_GEN_ID,
+  NFTA_HOOK_HOOKNUM,
+  NFTA_HOOK_PRIORITY,
+  NFTA_RULE_CHAIN,
+  NFTA_RULE_EXPRESSIONS,
+  NFTA_RULE_HANDLE,
+  NFTA_RULE_TABLE,
+  NFTA_RULE_USERDATA,
+  NFTA_TABLE_FLAGS,
+  NFTA_TABLE_HANDLE,
+  NFTA_TABLE_NAME,
+  NFTA_TABLE_USERDATA,
+} from "./constants.ts";
+import { attrList, be32, be32s, be64, cString, decodeExprs, type Expr, writeExprs } from "./expr.ts";
+import { readComment, writeComment } from "./udata.ts";
+
+export const nftType = (msg: number): number => (NFNL_SUBSYS_NFTABLES << 8) | msg;
+
+export function nfgenmsg(family: number, resId = 0): Uint8Array {
+  return Uint8Array.of(family, NFNETLINK_V0, (resId >> 8) & 0xff, resId & 0xff);
+}
+
+function request(msg: number, family: number, flags: number, fill?: (w: Writer) => void): Request {
+  const w = new Writer();
+  w.bytes(nfgenmsg(family));
+  fill?.(w);
+  return { type: nftType(msg), flags: NLM_F_REQUEST | flags, body: w.finish() };
+}
+
+export const getGenRequest = (): Request => request(NFT_MSG_GETGEN, 0, 0);
+export const tableDumpRequest = (family: number): Request => request(NFT_MSG_GETTABLE, family, 0);
+export const chainDumpRequest = (family: number, table: string): Request =>
+  request(NFT_MSG_GETCHAIN, family, 0, (w) => w.attrString(NFTA_CHAIN_TABLE, table));
+export const ruleDumpRequest = (family: number, table: string): Request =>
+  request(NFT_MSG_GETRULE, family, 0, (w) => w.attrString(NFTA_RULE_TABLE, table));
+
+export function decodeGenId(m: Message): number | undefined {
+  if (m.type !== nftType(NFT_MSG_NEWGEN)) return undefined;
+  for (const a of attrs(m.payload.subarray(4))) if (a.type === NFTA_GEN_ID) return be32(a.data);
+  return undefined;
+}
+
+export interface NftTable {
+  readonly family: number;
+  readonly name: string;
+  readonly handle: bigint;
+  readonly flags: number;
+  readonly comment?: string;
+}
+
+export interface NftHook {
+  readonly hooknum: number;
+  readonly priority: number;
+}
+
+export interface NftChain {
+  readonly family: number;
+  readonly table: string;
+  readonly name: string;
+  readonly handle: bigint;
+  readonly hook?: NftHook;
+  readonly type?: string;
+  readonly policy?: number;
+  readonly comment?: string;
+}
+
+export interface NftRule {
+  readonly family: number;
+  readonly table: string;
+  readonly chain: string;
+  readonly handle: bigint;
+  readonly exprs: readonly Expr[];
+  /** The comment from the rule's userdata (nft `comment "…"`). */
+  readonly comment?: string;
+}
+
+function top(m: Message, msg: number): Map<number, Uint8Array> | undefined {
+  if (m.type !== nftType(msg) || m.payload.byteLength < 4) return undefined;
+  const out = new Map<number, Uint8Array>();
+  for (const a of attrList(m.payload.subarray(4))) out.set(a.type, a.data);
+  return out;
+}
+
+export function decodeTable(m: Message): NftTable | undefined {
+  const t = top(m, NFT_MSG_NEWTABLE);
+  if (!t) return undefined;
+  const comment = readComment(t.get(NFTA_TABLE_USERDATA));
+  return {
+    family: m.payload[0] ?? 0,
+    name: cString(t.get(NFTA_TABLE_NAME)) ?? "",
+    handle: be64(t.get(NFTA_TABLE_HANDLE)) ?? 0n,
+    flags: be32(t.get(NFTA_TABLE_FLAGS)) ?? 0,
+    ...(comment !== undefined ? { comment } : {}),
+  };
+}
+
+export function decodeChain(m: Message): NftChain | undefined {
+  const t = top(m, NFT_MSG_NEWCHAIN);
+  if (!t) return undefined;
+  const hookAttr = t.get(NFTA_CHAIN_HOOK);
+  let hook: NftHook | undefined;
+  if (hookAttr !== undefined) {
+    const h = new Map<number, Uint8Array>();
+    for (const a of attrs(hookAttr)) h.set(a.type, a.data);
+    hook = { hooknum: be32(h.get(NFTA_HOOK_HOOKNUM)) ?? 0, priority: be32s(h.get(NFTA_HOOK_PRIORITY)) ?? 0 };
+  }
+  const type = cString(t.get(NFTA_CHAIN_TYPE));
+  const policy = be32(t.get(NFTA_CHAIN_POLICY));
+  const comment = readComment(t.get(NFTA_CHAIN_USERDATA));
+  return {
+    family: m.payload[0] ?? 0,
+    table: cString(t.get(NFTA_CHAIN_TABLE)) ?? "",
+    name: cString(t.get(NFTA_CHAIN_NAME)) ?? "",
+    handle: be64(t.get(NFTA_CHAIN_HANDLE)) ?? 0n,
+    ...(hook ? { hook } : {}),
+    ...(type !== undefined ? { type } : {}),
+    ...(policy !== undefined ? { policy } : {}),
+    ...(comment !== undefined ? { comment } : {}),
+  };
+}
+
+export function decodeRule(m: Message): NftRule | undefined {
+  const t = top(m, NFT_MSG_NEWRULE);
+  if (!t) return undefined;
+  const list = t.get(NFTA_RULE_EXPRESSIONS);
+  const comment = readComment(t.get(NFTA_RULE_USERDATA));
+  return {
+    family: m.payload[0] ?? 0,
+    table: cString(t.get(NFTA_RULE_TABLE)) ?? "",
+    chain: cString(t.get(NFTA_RULE_CHAIN)) ?? "",
+    handle: be64(t.get(NFTA_RULE_HANDLE)) ?? 0n,
+    exprs: list ? decodeExprs(list) : [],
+    ...(comment !== undefined ? { comment } : {}),
+  };
+}
+
+// ---- changes (only ever sent inside a batch) ----
+
+export interface ChainSpec {
+  readonly family: number;
+  readonly table: string;
+  readonly name: string;
+  readonly hook?: NftHook;
+  readonly type?: string;
+  readonly policy?: number;
+  readonly comment?: string;
+}
+
+export function newTableRequest(family: number, name: string, comment?: string): Request {
+  return request(NFT_MSG_NEWTABLE, family, NLM_F_CREATE | NLM_F_ACK, (w) => {
+    w.attrString(NFTA_TABLE_NAME, name);
+    w.attrU32(NFTA_TABLE_FLAGS, 0);
+    if (comment !== undefined) w.attrBytes(NFTA_TABLE_USERDATA, writeComment(comment));
+  });
+}
+
+export function newChainRequest(c: ChainSpec): Request {
+  return request(NFT_MSG_NEWCHAIN, c.family, NLM_F_CREATE | NLM_F_ACK, (w) => {
+    w.attrString(NFTA_CHAIN_TABLE, c.table);
+    w.attrString(NFTA_CHAIN_NAME, c.name);
+    if (c.hook) {
+      const hook = c.hook;
+      w.attr(NFTA_CHAIN_HOOK | NLA_F_NESTED, (h) => {
+        h.attrBytes(NFTA_HOOK_HOOKNUM, beU32(hook.hooknum));
+        h.attrBytes(NFTA_HOOK_PRIORITY, beU32(hook.priority));
+      });
+    }
+    if (c.policy !== undefined) w.attrBytes(NFTA_CHAIN_POLICY, beU32(c.policy));
+    if (c.type !== undefined) w.attrString(NFTA_CHAIN_TYPE, c.type);
+    if (c.comment !== undefined) w.attrBytes(NFTA_CHAIN_USERDATA, writeComment(c.comment));
+  });
+}
+
+export function newRuleRequest(family: number, table: string, chain: string, exprs: readonly Expr[], comment?: string): Request {
+  return request(NFT_MSG_NEWRULE, family, NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK, (w) => {
+    w.attrString(NFTA_RULE_TABLE, table);
+    w.attrString(NFTA_RULE_CHAIN, chain);
+    w.attr(NFTA_RULE_EXPRESSIONS | NLA_F_NESTED, (l) => writeExprs(l, exprs));
+    if (comment !== undefined) w.attrBytes(NFTA_RULE_USERDATA, writeComment(comment));
+  });
+}
+
+/** One rule by handle. */
+export function delRuleRequest(family: number, table: string, chain: string, handle: bigint): Request {
+  return request(NFT_MSG_DELRULE, family, NLM_F_ACK, (w) => {
+    w.attrString(NFTA_RULE_TABLE, table);
+    w.attrString(NFTA_RULE_CHAIN, chain);
+    w.attrBytes(NFTA_RULE_HANDLE, beU64(handle));
+  });
+}
+
+/** Every rule of a chain (`nft flush chain`, `iptables -F`). */
+export function flushChainRequest(family: number, table: string, chain: string): Request {
+  return request(NFT_MSG_DELRULE, family, NLM_F_ACK, (w) => {
+    w.attrString(NFTA_RULE_TABLE, table);
+    w.attrString(NFTA_RULE_CHAIN, chain);
+  });
+}
+
+export function delChainRequest(family: number, table: string, chain: string): Request {
+  return request(NFT_MSG_DELCHAIN, family, NLM_F_ACK, (w) => {
+    w.attrString(NFTA_CHAIN_TABLE, table);
+    w.attrString(NFTA_CHAIN_NAME, chain);
+  });
+}
+
+function beU32(v: number): Uint8Array {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, v >>> 0, false);
+  return b;
+}
+
+function beU64(v: bigint): Uint8Array {
+  const b = new Uint8Array(8);
+  new DataView(b.buffer).setBigUint64(0, v, false);
+  return b;
+}
