@@ -7,6 +7,7 @@ import { CniError, ErrorCode } from "../cni/index.ts";
 import { withFileLock } from "../sys/index.ts";
 import {
   firewallLockPath,
+  type IptablesTools,
   isNftNotFound,
   nftApplyArgv,
   nftListArgv,
@@ -32,6 +33,7 @@ import {
 import { parseNftList, renderNft, tablesToRead } from "./nftables.ts";
 
 export interface ApplyOptions {
+  /** A fake tool runner (unit tests): the whole firewall then goes through it, never netlink. */
   readonly run?: ToolRunner;
   /** Defaults to firewallLockPath(). */
   readonly lockPath?: string;
@@ -57,16 +59,54 @@ function toolsFor(family: Family): NonNullable<ReturnType<typeof resolveIptables
   return tools;
 }
 
-/** `iptables-save -t nat` for one family, parsed. */
-export async function readIptables(family: Family, opts: ApplyOptions = {}): Promise<IptablesState> {
+type NetlinkBackend = typeof import("./netlink.ts");
+
+/**
+ * The netlink backend when nf_tables can serve this call: never with a fake runner, never when
+ * TSCNI_FIREWALL_NETLINK=0, and for iptables only when `iptables` is the nft flavour (legacy
+ * tables are not nf_tables). Loaded on first use, so plugins that never touch the firewall, and
+ * legacy nodes, do not pay for it.
+ */
+async function netlinkFor(opts: ApplyOptions, tools?: IptablesTools): Promise<NetlinkBackend | undefined> {
+  if (opts.run !== undefined || process.env.TSCNI_FIREWALL_NETLINK === "0") return undefined;
+  if (tools !== undefined && tools.flavour !== "nft") return undefined;
+  const nl = await import("./netlink.ts");
+  return nl.nftSession() === null ? undefined : nl;
+}
+
+/**
+ * `iptables-save -t nat` for one family, parsed (or the same, read over netlink). `onlyChains`:
+ * the caller looks at these chains' rules only (the netlink read then spells no others).
+ */
+export async function readIptables(family: Family, opts: ApplyOptions = {}, onlyChains?: readonly string[]): Promise<IptablesState> {
   const tools = toolsFor(family);
+  const nl = await netlinkFor(opts, tools);
+  if (nl) return nl.readIptablesNetlink(family, onlyChains);
   const r = await runChecked(opts.run ?? spawnTool, saveArgv(tools));
   return parseIptablesSave(r.stdout);
 }
 
+/** A rule the netlink read could not spell as iptables-save would: only iptables-save can name it. */
+const UNSPELLABLE = / \?/;
+
 async function applyOne(plan: IptablesPlan, opts: ApplyOptions): Promise<void> {
   const run = opts.run ?? spawnTool;
   const tools = toolsFor(plan.family);
+  const nl = await netlinkFor(opts, tools);
+  if (nl) {
+    if (plan.ops.every((op) => op.op === "remove-chain")) {
+      // Deletions by handle, one batch: nothing exec'd.
+      nl.removeIptablesChains(plan.family, plan.ops.map((op) => op.chain));
+      return;
+    }
+    // One restore, planned from the netlink read instead of an iptables-save exec.
+    const touched = plan.ops.map((op) => op.chain);
+    const batch = renderIptables(plan, nl.readIptablesNetlink(plan.family, touched));
+    if (!batch.split("\n").some((l) => l.startsWith("-D ") && UNSPELLABLE.test(l))) {
+      if (batch !== "") await runChecked(run, restoreArgv(tools), batch);
+      return;
+    }
+  }
   const state = parseIptablesSave((await runChecked(run, saveArgv(tools))).stdout);
   const batch = renderIptables(plan, state);
   if (batch !== "") await runChecked(run, restoreArgv(tools), batch);
@@ -113,6 +153,8 @@ export async function readNft(refs: readonly NftTableRef[], opts: ApplyOptions =
   const run = opts.run ?? spawnTool;
   const state = new Map<string, NftTableState>();
   if (refs.length === 0) return state;
+  const nl = await netlinkFor(opts);
+  if (nl) return nl.readNftNetlink(refs);
   const nft = nftPath();
   for (const ref of refs) {
     const argv = nftListArgv(nft, ref.family, ref.table);
@@ -128,6 +170,9 @@ export async function readNft(refs: readonly NftTableRef[], opts: ApplyOptions =
 export async function applyNft(plan: NftPlan, opts: ApplyOptions = {}): Promise<void> {
   if (plan.ops.length === 0) return;
   await locked(opts, async () => {
+    const nl = await netlinkFor(opts);
+    // One batch when every step has a netlink form; else one `nft -f -`, planned from a netlink read.
+    if (nl?.applyNftNetlink(plan, tablesToRead(plan))) return;
     const state = await readNft(tablesToRead(plan), opts);
     const text = renderNft(plan, state);
     if (text !== "") await runChecked(opts.run ?? spawnTool, nftApplyArgv(nftPath()), text);

@@ -10,10 +10,24 @@ import { goQuote } from "./quote.ts";
 
 export type Backend = "iptables" | "nftables";
 
-/** Whether iptables for this family can at least list a chain (the reference lists filter INPUT). */
+/** On nf_tables, a probe that changes nothing, answered over netlink; undefined: ask the tool. */
+async function netlinkWritable(run: ToolRunner): Promise<boolean | undefined> {
+  if (run !== spawnTool || process.env.TSCNI_FIREWALL_NETLINK === "0") return undefined;
+  const nl = await import("./netlink.ts");
+  return nl.nftSession() === null ? undefined : nl.nftWritable();
+}
+
+/**
+ * Whether iptables for this family can at least list a chain (the reference lists filter INPUT).
+ * An nft-flavoured iptables can exactly when this process may use nf_tables: asked over netlink.
+ */
 export async function iptablesUsable(family: Family, run: ToolRunner = spawnTool, table = "filter", chain = "INPUT"): Promise<boolean> {
   const tools = resolveIptables(family);
   if (tools === null) return false;
+  if (tools.flavour === "nft") {
+    const writable = await netlinkWritable(run);
+    if (writable !== undefined) return writable;
+  }
   try {
     const r = await run([...tools.iptables, "-t", table, "-S", chain, "-w", "5"]);
     return r.code === 0;
@@ -26,6 +40,8 @@ export async function iptablesUsable(family: Family, run: ToolRunner = spawnTool
 export async function nftablesUsable(run: ToolRunner = spawnTool): Promise<boolean> {
   const nft = resolveNft();
   if (nft === null) return false;
+  const writable = await netlinkWritable(run);
+  if (writable !== undefined) return writable;
   try {
     const r = await run([nft, "--check", "add", "table", "ip", "supports_nftables_test"]);
     return r.code === 0;

@@ -52,8 +52,16 @@ export async function runChecked(run: ToolRunner, argv: readonly string[], stdin
   return r;
 }
 
+/**
+ * Which kernel tables an `iptables` works on: "nft" (iptables-nft: nf_tables, readable and
+ * deletable over netlink), "legacy" (x_tables, only through the tools), or "unknown" (a plain
+ * binary that does not say; treated like legacy).
+ */
+export type IptablesFlavour = "nft" | "legacy" | "unknown";
+
 export interface IptablesTools {
   readonly family: Family;
+  readonly flavour: IptablesFlavour;
   /** The iptables (or ip6tables) command itself. */
   readonly iptables: readonly string[];
   readonly save: readonly string[];
@@ -89,18 +97,31 @@ export function resolveIptables(family: Family): IptablesTools | null {
     } catch {
       // A dangling link: the sibling lookup below decides.
     }
+    const flavour = flavourOf(basename(found), basename(real));
     if (MULTI_BINARIES.has(basename(real))) {
-      tools = { family, iptables: [real, name], save: [real, `${name}-save`], restore: [real, `${name}-restore`] };
+      tools = { family, flavour, iptables: [real, name], save: [real, `${name}-save`], restore: [real, `${name}-restore`] };
     } else {
       const sibling = (suffix: string): string => {
         const next = join(dirname(found), `${name}${suffix}`);
         return existsSync(next) ? next : (which(`${name}${suffix}`) ?? next);
       };
-      tools = { family, iptables: [found], save: [sibling("-save")], restore: [sibling("-restore")] };
+      tools = { family, flavour, iptables: [found], save: [sibling("-save")], restore: [sibling("-restore")] };
     }
   }
   cache.set(key, tools);
   return tools;
+}
+
+/**
+ * Read from names alone, as the link chain (update-alternatives: iptables -> iptables-nft ->
+ * xtables-nft-multi) resolves: no exec of `iptables --version`.
+ */
+export function flavourOf(name: string, real: string): IptablesFlavour {
+  for (const n of [real, name]) {
+    if (n === "xtables-nft-multi" || /-nft$/.test(n)) return "nft";
+    if (n === "xtables-legacy-multi" || n === "xtables-multi" || /-legacy$/.test(n)) return "legacy";
+  }
+  return "unknown";
 }
 
 export function saveArgv(t: IptablesTools): string[] {

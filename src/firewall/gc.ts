@@ -73,7 +73,7 @@ export async function gcPortmap(req: PortmapGcRequest, backend: Backend, opts: A
     const states = new Map<Family, IptablesState>();
     for (const family of [4, 6] as const) {
       try {
-        states.set(family, await readIptables(family, opts));
+        states.set(family, await readIptables(family, opts, [SHARED.hostportDnat]));
       } catch {
         // A family whose tool is unusable has nothing tscni could have written.
       }

@@ -74,7 +74,7 @@ export async function gcMasq(req: MasqGcRequest, opts: ApplyOptions = {}): Promi
   const states = new Map<Family, IptablesState>();
   for (const family of [4, 6] as const) {
     try {
-      states.set(family, await readIptables(family, opts));
+      states.set(family, await readIptables(family, opts, ["POSTROUTING"]));
     } catch {
       // nothing tscni could have written with an unusable tool
     }

@@ -7,6 +7,7 @@
  */
 import {
   type CommentMatch,
+  type NftBaseChain,
   type NftOp,
   type NftPlan,
   type NftRuleState,
@@ -74,8 +75,26 @@ function where(ref: NftTableRef): string {
   return `${ref.family} ${ref.table}`;
 }
 
+/**
+ * One change of an nft transaction, resolved against the current state (handles known, unique
+ * rules already skipped): rendered as `nft -f` text or sent as netlink messages.
+ */
+export type NftStep =
+  | { readonly kind: "add-table"; readonly ref: NftTableRef; readonly comment?: string }
+  | {
+      readonly kind: "add-chain";
+      readonly ref: NftTableRef;
+      readonly chain: string;
+      readonly base?: NftBaseChain;
+      readonly comment?: string;
+    }
+  | { readonly kind: "flush-chain"; readonly ref: NftTableRef; readonly chain: string }
+  | { readonly kind: "add-rule"; readonly ref: NftTableRef; readonly chain: string; readonly expr: readonly string[]; readonly comment?: string }
+  | { readonly kind: "delete-rule"; readonly ref: NftTableRef; readonly chain: string; readonly handle: number }
+  | { readonly kind: "delete-chain"; readonly ref: NftTableRef; readonly chain: string };
+
 class Simulation {
-  readonly lines: string[] = [];
+  readonly steps: NftStep[] = [];
   private readonly tables = new Map<string, { chains: Set<string>; rules: NftRuleState[] }>();
 
   constructor(state: NftState) {
@@ -93,20 +112,38 @@ class Simulation {
   }
 
   deleteRule(ref: NftTableRef, rule: NftRuleState): void {
-    this.lines.push(`delete rule ${where(ref)} ${rule.chain} handle ${rule.handle}`);
+    this.steps.push({ kind: "delete-rule", ref, chain: rule.chain, handle: rule.handle });
     const t = this.table(ref);
     t.rules = t.rules.filter((r) => r !== rule);
   }
 }
 
-function baseSpec(op: Extract<NftOp, { op: "add-chain" }>): string {
+function baseSpec(step: Extract<NftStep, { kind: "add-chain" }>): string {
   const parts: string[] = [];
-  if (op.base) {
-    parts.push(`type ${op.base.type} hook ${op.base.hook} priority ${op.base.priority} ;`);
-    if (op.base.policy) parts.push(`policy ${op.base.policy} ;`);
+  if (step.base) {
+    parts.push(`type ${step.base.type} hook ${step.base.hook} priority ${step.base.priority} ;`);
+    if (step.base.policy) parts.push(`policy ${step.base.policy} ;`);
   }
-  if (op.comment !== undefined) parts.push(`comment ${nftString(checkNftComment(op.comment))} ;`);
+  if (step.comment !== undefined) parts.push(`comment ${nftString(checkNftComment(step.comment))} ;`);
   return parts.length > 0 ? ` { ${parts.join(" ")} }` : "";
+}
+
+function stepText(step: NftStep): string {
+  const at = `${where(step.ref)}`;
+  switch (step.kind) {
+    case "add-table":
+      return `add table ${at}${step.comment !== undefined ? ` { comment ${nftString(checkNftComment(step.comment))} ; }` : ""}`;
+    case "add-chain":
+      return `add chain ${at} ${step.chain}${baseSpec(step)}`;
+    case "flush-chain":
+      return `flush chain ${at} ${step.chain}`;
+    case "add-rule":
+      return `add rule ${at} ${step.chain} ${step.expr.join(" ")}${step.comment !== undefined ? ` comment ${nftString(checkNftComment(step.comment))}` : ""}`;
+    case "delete-rule":
+      return `delete rule ${at} ${step.chain} handle ${step.handle}`;
+    case "delete-chain":
+      return `delete chain ${at} ${step.chain}`;
+  }
 }
 
 function renderOp(sim: Simulation, op: NftOp): void {
@@ -114,18 +151,24 @@ function renderOp(sim: Simulation, op: NftOp): void {
   if ("chain" in op) checkNftIdentifier("chain name", op.chain);
   if (op.op === "delete-rules") for (const c of op.chains) checkNftIdentifier("chain name", c);
   switch (op.op) {
-    case "add-table": {
-      const comment = op.comment !== undefined ? ` { comment ${nftString(checkNftComment(op.comment))} ; }` : "";
-      sim.lines.push(`add table ${where(op.ref)}${comment}`);
+    case "add-table":
+      if (op.comment !== undefined) checkNftComment(op.comment);
+      sim.steps.push({ kind: "add-table", ref: op.ref, ...(op.comment !== undefined ? { comment: op.comment } : {}) });
       sim.table(op.ref);
       return;
-    }
     case "add-chain":
-      sim.lines.push(`add chain ${where(op.ref)} ${op.chain}${baseSpec(op)}`);
+      if (op.comment !== undefined) checkNftComment(op.comment);
+      sim.steps.push({
+        kind: "add-chain",
+        ref: op.ref,
+        chain: op.chain,
+        ...(op.base ? { base: op.base } : {}),
+        ...(op.comment !== undefined ? { comment: op.comment } : {}),
+      });
       sim.table(op.ref).chains.add(op.chain);
       return;
     case "flush-chain": {
-      sim.lines.push(`flush chain ${where(op.ref)} ${op.chain}`);
+      sim.steps.push({ kind: "flush-chain", ref: op.ref, chain: op.chain });
       const t = sim.table(op.ref);
       t.rules = t.rules.filter((r) => r.chain !== op.chain);
       return;
@@ -134,8 +177,8 @@ function renderOp(sim: Simulation, op: NftOp): void {
       const expr = op.expr.join(" ");
       const t = sim.table(op.ref);
       if (op.unique && t.rules.some((r) => r.chain === op.chain && r.expr === expr && r.comment === op.comment)) return;
-      const comment = op.comment !== undefined ? ` comment ${nftString(checkNftComment(op.comment))}` : "";
-      sim.lines.push(`add rule ${where(op.ref)} ${op.chain} ${expr}${comment}`);
+      if (op.comment !== undefined) checkNftComment(op.comment);
+      sim.steps.push({ kind: "add-rule", ref: op.ref, chain: op.chain, expr: op.expr, ...(op.comment !== undefined ? { comment: op.comment } : {}) });
       // Handle -1: rules added in this transaction cannot be deleted by a later op of it.
       t.rules.push({ chain: op.chain, handle: -1, comment: op.comment, expr, targets: jumpTargets(expr) });
       return;
@@ -152,7 +195,7 @@ function renderOp(sim: Simulation, op: NftOp): void {
       if (!t.chains.has(op.chain)) return;
       // The kernel refuses to delete a chain something still jumps to.
       for (const r of [...t.rules]) if (r.handle >= 0 && r.targets.includes(op.chain) && r.chain !== op.chain) sim.deleteRule(op.ref, r);
-      sim.lines.push(`flush chain ${where(op.ref)} ${op.chain}`, `delete chain ${where(op.ref)} ${op.chain}`);
+      sim.steps.push({ kind: "flush-chain", ref: op.ref, chain: op.chain }, { kind: "delete-chain", ref: op.ref, chain: op.chain });
       t.chains.delete(op.chain);
       t.rules = t.rules.filter((r) => r.chain !== op.chain);
       return;
@@ -160,11 +203,17 @@ function renderOp(sim: Simulation, op: NftOp): void {
   }
 }
 
-/** The `nft -f -` input that brings `state` to what `plan` asks for, or "" when nothing is needed. */
-export function renderNft(plan: NftPlan, state: NftState): string {
+/** The steps that bring `state` to what `plan` asks for (none when nothing is needed). */
+export function planNftSteps(plan: NftPlan, state: NftState): NftStep[] {
   const sim = new Simulation(state);
   for (const op of plan.ops) renderOp(sim, op);
-  return sim.lines.length > 0 ? `${sim.lines.join("\n")}\n` : "";
+  return sim.steps;
+}
+
+/** The `nft -f -` input that brings `state` to what `plan` asks for, or "" when nothing is needed. */
+export function renderNft(plan: NftPlan, state: NftState): string {
+  const steps = planNftSteps(plan, state);
+  return steps.length > 0 ? `${steps.map(stepText).join("\n")}\n` : "";
 }
 
 /** The tables whose current content the plan depends on (to resolve handles or skip duplicates). */

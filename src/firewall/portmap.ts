@@ -71,7 +71,7 @@ export async function checkPortmap(reqs: readonly PortmapRequest[], backend: Bac
     const family = parseCidr("container address", req.containerIp).family;
     if (backend === "iptables") {
       const plan = portmapIptablesAdd(req);
-      const missing = findMissing(plan, await readIptables(family, opts));
+      const missing = findMissing(plan, await readIptables(family, opts, plan.ops.map((op) => op.chain)));
       if (missing !== undefined) throw fail(`could not check ipv${family} dnat: ${missing}`);
       continue;
     }

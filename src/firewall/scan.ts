@@ -158,7 +158,7 @@ export async function readFirewall(opts: { readonly run?: ToolRunner } = {}): Pr
   for (const family of [4, 6] as const) {
     if (resolveIptables(family) === null) continue;
     try {
-      iptables.set(family, await readIptables(family, opts));
+      iptables.set(family, await readIptables(family, opts, IPTABLES_ENTRY_CHAINS));
     } catch (err) {
       problems.push(err instanceof Error ? err.message : String(err));
     }

@@ -2,6 +2,9 @@
  * Which programs does tscni exec? Traced, not grepped: a whole pod lifecycle (ADD, CHECK, DEL of
  * the containerd-style chain, both masquerade backends, port mappings) runs under strace, and
  * every successful execve must be tscni itself or a firewall tool. Never a shell, never `ip`.
+ * On this nf_tables node the firewall is read and deleted over netlink: CHECK and DEL exec no
+ * firewall tool at all, and ADD at most one per plugin and address family (iptables-restore and
+ * ip6tables-restore are separate programs; `nft -f -` takes both families at once).
  */
 import { describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -35,7 +38,15 @@ const ALLOWED = new Set([
   "nft",
 ]);
 
-function conflist(backend: "iptables" | "nftables"): object {
+const PLUGIN_NAMES = new Set(["tscni", "bridge", "host-local", "loopback", "portmap"]);
+
+/** Firewall-tool execs allowed per verb: ADD one per plugin (bridge masquerade, portmap) and family. */
+const MAX_FIREWALL_EXECS: Readonly<Record<"iptables" | "nftables", Record<string, number>>> = {
+  iptables: { add: 4, check: 0, del: 0 },
+  nftables: { add: 2, check: 0, del: 0 },
+};
+
+function conflist(backend: "iptables" | "nftables", dataDir: string): object {
   return {
     cniVersion: "1.0.0",
     name: `net-${backend}`,
@@ -46,7 +57,7 @@ function conflist(backend: "iptables" | "nftables"): object {
         isGateway: true,
         ipMasq: true,
         ipMasqBackend: backend,
-        ipam: { type: "host-local", ranges: [[{ subnet: "10.77.0.0/24" }], [{ subnet: "fd77::/64" }]], routes: [{ dst: "0.0.0.0/0" }] },
+        ipam: { type: "host-local", dataDir, ranges: [[{ subnet: "10.77.0.0/24" }], [{ subnet: "fd77::/64" }]], routes: [{ dst: "0.0.0.0/0" }] },
       },
       { type: "portmap", backend, capabilities: { portMappings: true } },
       { type: "loopback" },
@@ -63,9 +74,10 @@ describe("every program tscni starts is on the allow-list", () => {
   test.each(["iptables", "nftables"] as const)("containerd-style chain with %s masquerade and port mappings", async (backend) => {
     using dir = tempDir();
     await using ns = await tempNetns();
-    writeFileSync(join(dir.path, "10-net.conflist"), JSON.stringify(conflist(backend)));
+    writeFileSync(join(dir.path, "10-net.conflist"), JSON.stringify(conflist(backend, join(dir.path, "ipam"))));
     const env = { PATH: SYSTEM_PATH, TSCNI_FIREWALL_LOCK: join(dir.path, "fw.lock") };
     const traced: string[] = [];
+    const firewallExecs: Record<string, string[]> = {};
     for (const verb of ["add", "check", "del"]) {
       const log = join(dir.path, `${verb}.strace`);
       const r = await exec(
@@ -78,8 +90,14 @@ describe("every program tscni starts is on the allow-list", () => {
         { env },
       );
       expect({ verb, code: r.code, stderr: r.stderr }).toEqual({ verb, code: 0, stderr: "" });
-      traced.push(...execs(readFileSync(log, "utf8")));
+      const mine = execs(readFileSync(log, "utf8"));
+      traced.push(...mine);
+      firewallExecs[verb] = mine.map((p) => basename(p)).filter((p) => !PLUGIN_NAMES.has(p));
     }
+    const limits = MAX_FIREWALL_EXECS[backend];
+    for (const verb of ["check", "del"]) expect({ verb, execs: firewallExecs[verb] }).toEqual({ verb, execs: [] });
+    expect(firewallExecs.add?.length ?? 0).toBeLessThanOrEqual(limits.add ?? 0);
+    if (backend === "iptables") expect(firewallExecs.add?.every((p) => /-restore$/.test(p) || p === "xtables-nft-multi")).toBe(true);
     const programs = traced.map((p) => basename(p));
     expect(programs).toContain("bridge");
     expect(programs.filter((p) => !ALLOWED.has(p))).toEqual([]);

@@ -1,0 +1,99 @@
+/**
+ * The firewall state read over NETLINK_NETFILTER, in the shapes the plans were written against:
+ * an iptables-nft `nat` table as `iptables-save` tokens (with each rule's handle), and nft tables
+ * as chains plus rules with handle, comment, statement text and jump targets. One consistent read
+ * (one generation) per call; no tool is exec'd.
+ */
+import { NFPROTO_BRIDGE, NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6 } from "../netlink/nft/constants.ts";
+import { get, readData, type Expr } from "../netlink/nft/expr.ts";
+import { NFT_GOTO, NFT_JUMP, NFTA_IMMEDIATE_DATA } from "../netlink/nft/constants.ts";
+import type { NftRule } from "../netlink/nft/messages.ts";
+import type { NftSession, Ruleset, TableRef } from "../netlink/nft/session.ts";
+import type { Family, IptablesState, NftFamily, NftRuleState, NftState, NftTableRef, NftTableState, RuleArgs } from "./model.ts";
+import { nftTableKey } from "./model.ts";
+import { nftRuleText } from "./nft-text.ts";
+import { xtRuleArgs } from "./xt-decode.ts";
+
+export const NFPROTO: Readonly<Record<NftFamily, number>> = { ip: NFPROTO_IPV4, ip6: NFPROTO_IPV6, inet: NFPROTO_INET, bridge: NFPROTO_BRIDGE };
+
+export function iptablesTable(family: Family): TableRef {
+  return { family: family === 4 ? NFPROTO_IPV4 : NFPROTO_IPV6, name: "nat" };
+}
+
+export function tableRef(ref: NftTableRef): TableRef {
+  return { family: NFPROTO[ref.family], name: ref.table };
+}
+
+/** An iptables state that also knows each rule's handle (same order as `rules`). */
+export interface NetlinkIptablesState extends IptablesState {
+  readonly handles: ReadonlyMap<string, readonly bigint[]>;
+  readonly tableExists: boolean;
+}
+
+const BUILTIN_CHAINS = ["PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"];
+
+/**
+ * The table as iptables-save would print it. Spelling rules costs time on big tables (kube-proxy
+ * keeps thousands), so with `onlyChains` only those chains' rules are spelled; the others are
+ * listed as chains without rules.
+ */
+export function iptablesStateOf(family: Family, rs: Ruleset, onlyChains?: readonly string[]): NetlinkIptablesState {
+  const ref = iptablesTable(family);
+  const chains = new Set<string>(BUILTIN_CHAINS);
+  const rules = new Map<string, RuleArgs[]>();
+  const handles = new Map<string, bigint[]>();
+  for (const c of rs.chains) if (c.family === ref.family && c.table === ref.name) chains.add(c.name);
+  for (const r of rs.rules) {
+    if (r.family !== ref.family || r.table !== ref.name) continue;
+    if (onlyChains !== undefined && !onlyChains.includes(r.chain)) continue;
+    const list = rules.get(r.chain) ?? [];
+    list.push(xtRuleArgs(ref.family, r.exprs));
+    rules.set(r.chain, list);
+    const h = handles.get(r.chain) ?? [];
+    h.push(r.handle);
+    handles.set(r.chain, h);
+  }
+  const tableExists = rs.tables.some((t) => t.family === ref.family && t.name === ref.name);
+  return { chains, rules, handles, tableExists };
+}
+
+/** Chains a rule jumps or goes to, from its verdicts. */
+export function ruleTargets(exprs: readonly Expr[]): string[] {
+  const out: string[] = [];
+  for (const e of exprs) {
+    if (e.name !== "immediate") continue;
+    const v = readData(get(e, NFTA_IMMEDIATE_DATA)).verdict;
+    if (v && (v.code === NFT_JUMP || v.code === NFT_GOTO) && v.chain !== undefined) out.push(v.chain);
+  }
+  return out;
+}
+
+function ruleState(r: NftRule): NftRuleState {
+  return {
+    chain: r.chain,
+    handle: Number(r.handle),
+    comment: r.comment,
+    expr: nftRuleText(r.family, r.exprs),
+    targets: ruleTargets(r.exprs),
+  };
+}
+
+export function nftStateOf(refs: readonly NftTableRef[], rs: Ruleset): NftState {
+  const state = new Map<string, NftTableState>();
+  for (const ref of refs) {
+    const t = tableRef(ref);
+    if (!rs.tables.some((x) => x.family === t.family && x.name === t.name)) continue;
+    const chains = new Set(rs.chains.filter((c) => c.family === t.family && c.table === t.name).map((c) => c.name));
+    const rules = rs.rules.filter((r) => r.family === t.family && r.table === t.name).map(ruleState);
+    state.set(nftTableKey(ref), { chains, rules });
+  }
+  return state;
+}
+
+export function readIptablesOver(s: NftSession, family: Family, onlyChains?: readonly string[]): NetlinkIptablesState {
+  return iptablesStateOf(family, s.read([iptablesTable(family)]), onlyChains);
+}
+
+export function readNftOver(s: NftSession, refs: readonly NftTableRef[]): NftState {
+  return nftStateOf(refs, s.read(refs.map(tableRef)));
+}

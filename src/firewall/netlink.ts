@@ -1,0 +1,136 @@
+/**
+ * The nf_tables netlink backend: reads (iptables-nft `nat` tables and nft tables), deletions by
+ * handle, and every plan step it can express, each call one batch tied to the generation it was
+ * planned from. Loaded lazily by apply.ts, only on nodes whose firewall is nf_tables.
+ */
+import { CniError, ErrorCode } from "../cni/index.ts";
+import type { Request } from "../netlink/message.ts";
+import {
+  delChainRequest,
+  delRuleRequest,
+  flushChainRequest,
+  newChainRequest,
+  newRuleRequest,
+  newTableRequest,
+} from "../netlink/nft/messages.ts";
+import { NftSession, type Ruleset, transact } from "../netlink/nft/session.ts";
+import type { Family, NftPlan, NftTableRef } from "./model.ts";
+import { compileRule, hookSpec } from "./nft-compile.ts";
+import { iptablesTable, NFPROTO, nftStateOf, type NetlinkIptablesState, readIptablesOver, readNftOver, ruleTargets, tableRef } from "./netlink-state.ts";
+import { type NftStep, planNftSteps } from "./nftables.ts";
+
+let session: NftSession | null | undefined;
+
+/** The process's nf_tables session, or null when the kernel (or this process) cannot speak it. */
+export function nftSession(): NftSession | null {
+  if (session !== undefined) return session;
+  try {
+    const s = NftSession.open();
+    s.genId();
+    session = s;
+  } catch {
+    session = null;
+  }
+  return session;
+}
+
+function must(): NftSession {
+  const s = nftSession();
+  if (s === null) throw new CniError(ErrorCode.Internal, "nf_tables is not available over netlink");
+  return s;
+}
+
+/** Whether nf_tables can be changed here (CAP_NET_ADMIN), checked without changing anything. */
+export function nftWritable(): boolean {
+  const s = nftSession();
+  if (s === null) return false;
+  try {
+    return s.writable();
+  } catch {
+    return false;
+  }
+}
+
+export function readIptablesNetlink(family: Family, onlyChains?: readonly string[]): NetlinkIptablesState {
+  return readIptablesOver(must(), family, onlyChains);
+}
+
+export function readNftNetlink(refs: readonly NftTableRef[]): ReturnType<typeof readNftOver> {
+  return readNftOver(must(), refs);
+}
+
+/**
+ * Deletes for `remove-chain` of each chain: every rule jumping to it (found by its verdict, no
+ * spelling needed), its rules, then the chain.
+ */
+export function removeChainRequests(family: Family, rs: Ruleset, chains: readonly string[]): Request[] {
+  const t = iptablesTable(family);
+  const inTable = (x: { family: number; table?: string; name?: string }) => x.family === t.family;
+  const existing = new Set(rs.chains.filter((c) => inTable(c) && c.table === t.name).map((c) => c.name));
+  const rules = rs.rules.filter((r) => inTable(r) && r.table === t.name);
+  const out: Request[] = [];
+  const gone = new Set<bigint>();
+  for (const chain of chains) {
+    if (!existing.has(chain)) continue;
+    for (const r of rules) {
+      if (r.chain === chain || gone.has(r.handle) || !ruleTargets(r.exprs).includes(chain)) continue;
+      gone.add(r.handle);
+      out.push(delRuleRequest(t.family, t.name, r.chain, r.handle));
+    }
+    out.push(flushChainRequest(t.family, t.name, chain), delChainRequest(t.family, t.name, chain));
+  }
+  return out;
+}
+
+/** iptables `remove-chain` plans for one family as one batch (re-planned if someone else wrote). */
+export function removeIptablesChains(family: Family, chains: readonly string[]): void {
+  transact(must(), [iptablesTable(family)], (rs) => removeChainRequests(family, rs, chains));
+}
+
+function stepRequest(step: NftStep): Request | undefined {
+  const t = tableRef(step.ref);
+  switch (step.kind) {
+    case "add-table":
+      return newTableRequest(t.family, t.name, step.comment);
+    case "add-chain":
+      return newChainRequest({ family: t.family, table: t.name, name: step.chain, ...(step.base ? hookSpec(step.base) : {}), ...(step.comment !== undefined ? { comment: step.comment } : {}) });
+    case "flush-chain":
+      return flushChainRequest(t.family, t.name, step.chain);
+    case "delete-rule":
+      return delRuleRequest(t.family, t.name, step.chain, BigInt(step.handle));
+    case "delete-chain":
+      return delChainRequest(t.family, t.name, step.chain);
+    case "add-rule": {
+      const exprs = compileRule(NFPROTO[step.ref.family], step.expr);
+      return exprs === undefined ? undefined : newRuleRequest(t.family, t.name, step.chain, exprs, step.comment);
+    }
+  }
+}
+
+/** The plan's steps as netlink messages, or undefined when one of them needs nft's own parser. */
+export function nftRequests(steps: readonly NftStep[]): Request[] | undefined {
+  const out: Request[] = [];
+  for (const s of steps) {
+    const r = stepRequest(s);
+    if (r === undefined) return undefined;
+    out.push(r);
+  }
+  return out;
+}
+
+/**
+ * Applies an nft plan as one netlink batch. Returns false (having changed nothing) when a step
+ * cannot be expressed here, so the caller falls back to `nft -f -`.
+ */
+export function applyNftNetlink(plan: NftPlan, refs: readonly NftTableRef[]): boolean {
+  let expressible = true;
+  transact(must(), refs.map(tableRef), (rs) => {
+    const reqs = nftRequests(planNftSteps(plan, nftStateOf(refs, rs)));
+    if (reqs === undefined) {
+      expressible = false;
+      return [];
+    }
+    return reqs;
+  });
+  return expressible;
+}
