@@ -3,8 +3,8 @@
  * the containerd-style chain, both masquerade backends, port mappings) runs under strace, and
  * every successful execve must be tscni itself or a firewall tool. Never a shell, never `ip`.
  * On this nf_tables node the firewall is read and deleted over netlink: CHECK and DEL exec no
- * firewall tool at all, and ADD at most one per plugin and address family (iptables-restore and
- * ip6tables-restore are separate programs; `nft -f -` takes both families at once).
+ * firewall tool at all; ADD execs one iptables-restore per plugin and address family for the
+ * iptables layout, and nothing for the nftables backends (written over netlink too).
  */
 import { describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -43,7 +43,7 @@ const PLUGIN_NAMES = new Set(["tscni", "bridge", "host-local", "loopback", "port
 /** Firewall-tool execs allowed per verb: ADD one per plugin (bridge masquerade, portmap) and family. */
 const MAX_FIREWALL_EXECS: Readonly<Record<"iptables" | "nftables", Record<string, number>>> = {
   iptables: { add: 4, check: 0, del: 0 },
-  nftables: { add: 2, check: 0, del: 0 },
+  nftables: { add: 0, check: 0, del: 0 },
 };
 
 function conflist(backend: "iptables" | "nftables", dataDir: string): object {

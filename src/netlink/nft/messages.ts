@@ -174,10 +174,11 @@ export interface ChainSpec {
   readonly comment?: string;
 }
 
+/** Attribute order and flags as nft 1.0.6 sends them (recorded): an existing table is fine. */
 export function newTableRequest(family: number, name: string, comment?: string): Request {
-  return request(NFT_MSG_NEWTABLE, family, NLM_F_CREATE | NLM_F_ACK, (w) => {
+  return request(NFT_MSG_NEWTABLE, family, NLM_F_ACK, (w) => {
     w.attrString(NFTA_TABLE_NAME, name);
-    w.attrU32(NFTA_TABLE_FLAGS, 0);
+    w.attrBytes(NFTA_TABLE_FLAGS, beU32(0));
     if (comment !== undefined) w.attrBytes(NFTA_TABLE_USERDATA, writeComment(comment));
   });
 }
@@ -186,6 +187,8 @@ export function newChainRequest(c: ChainSpec): Request {
   return request(NFT_MSG_NEWCHAIN, c.family, NLM_F_CREATE | NLM_F_ACK, (w) => {
     w.attrString(NFTA_CHAIN_TABLE, c.table);
     w.attrString(NFTA_CHAIN_NAME, c.name);
+    if (c.type !== undefined) w.attrString(NFTA_CHAIN_TYPE, c.type);
+    if (c.policy !== undefined) w.attrBytes(NFTA_CHAIN_POLICY, beU32(c.policy));
     if (c.hook) {
       const hook = c.hook;
       w.attr(NFTA_CHAIN_HOOK | NLA_F_NESTED, (h) => {
@@ -193,8 +196,6 @@ export function newChainRequest(c: ChainSpec): Request {
         h.attrBytes(NFTA_HOOK_PRIORITY, beU32(hook.priority));
       });
     }
-    if (c.policy !== undefined) w.attrBytes(NFTA_CHAIN_POLICY, beU32(c.policy));
-    if (c.type !== undefined) w.attrString(NFTA_CHAIN_TYPE, c.type);
     if (c.comment !== undefined) w.attrBytes(NFTA_CHAIN_USERDATA, writeComment(c.comment));
   });
 }

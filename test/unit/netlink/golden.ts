@@ -20,13 +20,18 @@ interface Scenario {
 const dir = join(import.meta.dir, "../../fixtures/netlink");
 const cache = new Map<string, Scenario[]>();
 
-export function scenario(group: string, name: string): Scenario {
+/** Every recording of a group. */
+export function scenarios(group: string): Scenario[] {
   let list = cache.get(group);
   if (!list) {
     list = (JSON.parse(readFileSync(join(dir, `${group}.json`), "utf8")) as { scenarios: Scenario[] }).scenarios;
     cache.set(group, list);
   }
-  const s = list.find((x) => x.name === name);
+  return list;
+}
+
+export function scenario(group: string, name: string): Scenario {
+  const s = scenarios(group).find((x) => x.name === name);
   if (!s) throw new Error(`no recording ${group}/${name}`);
   return s;
 }
