@@ -5,13 +5,17 @@ FORCE   ?=
 BUN     := node_modules/.bin/bun
 SOURCES := $(shell find src plugins build -name '*.ts' 2>/dev/null) package.json
 
-.PHONY: all build install uninstall test test-unit test-variants typecheck bench demo clean
+.PHONY: all build install uninstall test test-unit test-variants typecheck bench demo clean release image test-release
 
 all: build
 
-# npm ci when node_modules is missing or older than the lockfile.
+# npm ci when node_modules is missing or older than the lockfile. Without network it fails in
+# seconds (no retries, bounded) instead of hanging; OFFLINE=1 installs from the npm cache only.
+# Nodes without npm install a release tarball instead (README "Air-gapped install").
+OFFLINE ?=
+NPM_CI  := npm ci --no-audit --no-fund --fetch-retries=0 --fetch-timeout=30000 $(if $(OFFLINE),--offline)
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund
+	@timeout 900 $(NPM_CI) || { echo "make: npm ci failed: no network? OFFLINE=1 installs from a warm npm cache; a node without npm installs a release tarball (README \"Air-gapped install\")" >&2; exit 1; }
 	@touch $@
 
 $(BUN): node_modules/.installed
@@ -49,6 +53,19 @@ bench: build
 # See it work: two containers on the default network, in a throwaway network namespace.
 demo: build
 	$(BUN) test/demo/demo.ts
+
+# Air-gapped artefacts in dist/release/: three tarballs, two .debs, the OCI image, SHA256SUMS
+# (docs/release.md). Cross targets' Bun runtimes come from the npm registry into dist/cache.
+release: node_modules/.installed
+	$(BUN) build/release.ts
+
+# The OCI image alone (podman; amd64, from the baseline build).
+image: node_modules/.installed
+	$(BUN) build/release.ts --image-only
+
+# Slow release checks (artefacts, reproducibility, .deb into a temp root, image, offline make).
+test-release: build release
+	$(BUN) test --timeout 1200000 test/release
 
 clean:
 	rm -rf dist bench-results.json bench-results.md bench-results.svg

@@ -11,15 +11,16 @@ export function callerFrom(env: Readonly<Record<string, string | undefined>>): C
 }
 
 /** "to <what> them, <switch>" in the caller's words. */
-export function forceHint(caller: Caller, what: "replace" | "rewrite"): string {
+export function forceHint(caller: Caller, what: "replace" | "rewrite", plural = false): string {
+  const it = plural ? "them" : "it";
   switch (caller) {
     case "make":
-      return `to ${what} ${what === "replace" ? "them" : "it"}, run make install FORCE=1`;
+      return `to ${what} ${it}, run make install FORCE=1`;
     case "daemonset":
-      return `to ${what} ${what === "replace" ? "them" : "it"}, set ${what === "replace" ? "replaceForeign" : "rewriteConflist"}: "true" in the tscni-config ConfigMap`;
+      return `to ${what} ${it}, set force: "true" in the tscni-config ConfigMap`;
     case "deb":
-      return `to ${what} ${what === "replace" ? "them" : "it"}, set TSCNI_REPLACE_FOREIGN=yes in /etc/default/tscni and run dpkg --configure -a`;
+      return `to ${what} ${it}, set TSCNI_REPLACE_FOREIGN=yes in /etc/default/tscni and run dpkg --configure -a`;
     default:
-      return `to ${what} ${what === "replace" ? "them" : "it"}, add --force`;
+      return `to ${what} ${it}, add --force`;
   }
 }

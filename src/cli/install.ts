@@ -65,7 +65,7 @@ export function planInstall(o: InstallOptions): InstallPlan {
   }
   if (foreign.length > 0 && !o.force) {
     throw new Error(
-      `${foreign.join(", ")} ${foreign.length === 1 ? "exists and is" : "exist and are"} not tscni; ${forceHint(o.caller, "replace")} ` +
+      `${foreign.join(", ")} ${foreign.length === 1 ? "exists and is" : "exist and are"} not tscni; ${forceHint(o.caller, "replace", foreign.length > 1)} ` +
         `(replaced files are kept in ${l.backup} and put back by uninstall)`,
     );
   }

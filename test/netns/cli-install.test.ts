@@ -159,10 +159,10 @@ describe("install", () => {
       const before = snapshot(bin);
       const refused = await cli("install", "--dir", bin);
       expect(refused.code).toBe(1);
-      expect(refused.stderr).toContain("to replace them, add --force");
+      expect(refused.stderr).toContain("to replace it, add --force");
       const viaMake = await exec(["make", "-s", "-C", repoRoot, "install", `DESTDIR=${d.path}`], { env: { PATH: SYSTEM_PATH } });
       expect(viaMake.code).not.toBe(0);
-      expect(viaMake.stderr).toContain("to replace them, run make install FORCE=1");
+      expect(viaMake.stderr).toContain("to replace it, run make install FORCE=1");
       expect(viaMake.stderr).not.toContain("--force");
       expect(snapshot(bin)).toEqual(before);
       const forced = await exec(["make", "-s", "-C", repoRoot, "install", `DESTDIR=${d.path}`, "FORCE=1"], { env: { PATH: SYSTEM_PATH } });

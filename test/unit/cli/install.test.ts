@@ -38,7 +38,7 @@ describe("default conflist plan", () => {
     const path = join(d.path, "10-tscni.conflist");
     writeFileSync(path, '{"name":"theirs"}\n');
     const base = { confDir: d.path, cidrs: ["10.88.0.0/16"], force: false, caller: "daemonset" as const };
-    expect(() => planConflist(base)).toThrow('set replaceForeign: "true" in the tscni-config ConfigMap');
+    expect(() => planConflist(base)).toThrow('set force: "true" in the tscni-config ConfigMap');
     const aside = applyConflist(planConflist({ ...base, force: true }), quiet);
     expect(aside).toBe(`${path}.bak`);
     removeDefaultConflist({ confDir: d.path, dryRun: false, asides: [{ path, aside: aside ?? "" }], log: () => {} });

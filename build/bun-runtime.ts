@@ -1,0 +1,60 @@
+/**
+ * The Bun runtime a cross target is compiled onto, from the npm registry only: `npm pack` of
+ * @oven/bun-linux-<arch> at exactly the Bun version package.json pins, checked against the
+ * integrity recorded in build/bun-runtimes.json, unpacked into a cache dir. A warm cache needs no
+ * network (release builds on an air-gapped build host work once the cache is filled).
+ */
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import pkg from "../package.json" with { type: "json" };
+import pinned from "./bun-runtimes.json" with { type: "json" };
+
+export const BUN_VERSION: string = pkg.devDependencies.bun;
+
+export interface Target {
+  /** Release name suffix: tscni-<v>-<name>.tar.gz */
+  name: "linux-x64" | "linux-x64-baseline" | "linux-arm64";
+  /** `bun build --target` */
+  bunTarget: string;
+  /** npm package holding that runtime */
+  npmPackage: keyof typeof pinned.integrity;
+  debArch?: "amd64" | "arm64";
+}
+
+export const TARGETS: readonly Target[] = [
+  { name: "linux-x64", bunTarget: "bun-linux-x64", npmPackage: "@oven/bun-linux-x64" },
+  // Debian's amd64 runs on CPUs without AVX2 too: the .deb carries the baseline build.
+  { name: "linux-x64-baseline", bunTarget: "bun-linux-x64-baseline", npmPackage: "@oven/bun-linux-x64-baseline", debArch: "amd64" },
+  { name: "linux-arm64", bunTarget: "bun-linux-arm64", npmPackage: "@oven/bun-linux-aarch64", debArch: "arm64" },
+];
+
+function sri(path: string): string {
+  return `sha512-${new Bun.CryptoHasher("sha512").update(readFileSync(path)).digest("base64")}`;
+}
+
+/** Path of the `bun` executable for `t`, fetched with `npm pack` when not cached yet. */
+export function bunRuntime(t: Target, cacheDir: string): string {
+  if (pinned.version !== BUN_VERSION) {
+    throw new Error(`build/bun-runtimes.json pins Bun ${pinned.version} but package.json uses ${BUN_VERSION}: update both together`);
+  }
+  const dir = join(cacheDir, `${t.npmPackage.replace("/", "-").replace("@", "")}-${BUN_VERSION}`);
+  const tgz = join(cacheDir, `${t.npmPackage.replace("@", "").replace("/", "-")}-${BUN_VERSION}.tgz`);
+  const bun = join(dir, "package/bin/bun");
+  const want = pinned.integrity[t.npmPackage];
+  if (!existsSync(tgz)) {
+    mkdirSync(cacheDir, { recursive: true });
+    const r = Bun.spawnSync(["npm", "pack", `${t.npmPackage}@${BUN_VERSION}`, "--pack-destination", cacheDir, "--fetch-retries=0"], {
+      stdout: "ignore",
+      stderr: "inherit",
+    });
+    if (r.exitCode !== 0 || !existsSync(tgz)) throw new Error(`npm pack ${t.npmPackage}@${BUN_VERSION} failed (no registry access and no cached ${tgz})`);
+  }
+  const got = sri(tgz);
+  if (got !== want) throw new Error(`${tgz}: integrity ${got} is not the pinned ${want}`);
+  if (!existsSync(bun)) {
+    mkdirSync(dir, { recursive: true });
+    const r = Bun.spawnSync(["tar", "-xzf", tgz, "-C", dir, "package/bin/bun"], { stderr: "inherit" });
+    if (r.exitCode !== 0) throw new Error(`cannot unpack ${tgz}`);
+  }
+  return bun;
+}

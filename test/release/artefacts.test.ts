@@ -1,0 +1,106 @@
+/**
+ * What `make release` produced: every artefact with a matching SHA256SUMS line, the arm64 binary
+ * an aarch64 ELF, the baseline binary running here, a tarball installing with no network and no
+ * npm into a temp root, a tampered binary refused, and the .debs' contents and scripts, installed
+ * and removed with dpkg into a temp root over Debian's plugins (which come back byte for byte).
+ */
+import { describe, expect, test } from "bun:test";
+import { appendFileSync, cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { exec, mustExec, PLUGINS, referenceDir, SYSTEM_PATH, tempDir } from "../harness.ts";
+import { snapshot } from "../netns/install-watcher.ts";
+import { BARE_PATH, debName, elfMachine, imageArchive, releaseDir, requireRelease, tarballName, TARGETS, unpack, version } from "./release-fixture.ts";
+
+requireRelease();
+
+describe("release artefacts", () => {
+  test("three tarballs, two .debs, the OCI archive, and SHA256SUMS that verifies each", async () => {
+    const want = [...TARGETS.map(tarballName), debName("amd64"), debName("arm64"), imageArchive].sort();
+    expect(readdirSync(releaseDir).filter((f) => !f.startsWith(".")).sort()).toEqual([...want, "SHA256SUMS"].sort());
+    const sums = readFileSync(join(releaseDir, "SHA256SUMS"), "utf8");
+    expect(sums.trim().split("\n").map((l) => l.split("  ")[1])).toEqual(want);
+    const r = await exec(["sha256sum", "-c", "SHA256SUMS"], { cwd: releaseDir });
+    expect(r.code).toBe(0);
+  });
+
+  test("each tarball: binary, checksum, plugin links, LICENSE, INSTALL; arm64 is aarch64, the others x86-64", async () => {
+    for (const t of TARGETS) {
+      const { tmp, dir } = await unpack(t);
+      using _ = tmp;
+      expect(readdirSync(dir).sort()).toEqual(["INSTALL", "LICENSE", ...PLUGINS, "tscni", "tscni.sha256"].sort());
+      expect((await exec(["sha256sum", "-c", "tscni.sha256"], { cwd: dir })).code).toBe(0);
+      expect(elfMachine(join(dir, "tscni"))).toBe(t === "linux-arm64" ? 0xb7 : 0x3e);
+      expect(readFileSync(join(dir, "INSTALL"), "utf8")).toContain(`tscni-${version}-${t}.tar.gz`);
+    }
+  }, 120_000);
+
+  test("the baseline tarball installs into a temp root with no network and no npm, every name answers VERSION", async () => {
+    const { tmp, dir } = await unpack("linux-x64-baseline");
+    using _ = tmp;
+    const bin = join(tmp.path, "root/opt/cni/bin");
+    const r = await exec(["unshare", "--net", "--", join(dir, "tscni"), "install", "--dir", bin], { env: { PATH: BARE_PATH } });
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    for (const p of PLUGINS) {
+      const v = await exec([join(bin, p)], { env: { CNI_COMMAND: "VERSION" } });
+      expect(JSON.parse(v.stdout)).toMatchObject({ cniVersion: "1.1.0" });
+    }
+  }, 120_000);
+
+  test("a tampered binary: sha256sum -c fails and tscni install refuses it, changing nothing", async () => {
+    const { tmp, dir } = await unpack("linux-x64-baseline");
+    using _ = tmp;
+    appendFileSync(join(dir, "tscni"), "tampered");
+    expect((await exec(["sha256sum", "-c", "tscni.sha256"], { cwd: dir })).code).not.toBe(0);
+    const bin = join(tmp.path, "bin");
+    mkdirSync(bin);
+    const r = await exec([join(dir, "tscni"), "install", "--dir", bin], { env: { PATH: BARE_PATH } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("does not match its recorded checksum");
+    expect(readdirSync(bin)).toEqual([]);
+  }, 120_000);
+
+  test(".deb: binary and checksum in /usr/lib/tscni, maintainer scripts call tscni install / --uninstall, never strip", async () => {
+    for (const arch of ["amd64", "arm64"]) {
+      const deb = join(releaseDir, debName(arch));
+      const contents = await mustExec(["dpkg-deb", "-c", deb]);
+      const files = contents.trim().split("\n").map((l) => l.split(/\s+/).at(-1));
+      expect(files).toContain("./usr/lib/tscni/tscni");
+      expect(files).toContain("./usr/lib/tscni/tscni.sha256");
+      expect(files.filter((f) => f?.startsWith("./opt") || f?.startsWith("./usr/lib/cni"))).toEqual([]);
+      expect(await mustExec(["dpkg-deb", "-f", deb, "Architecture"])).toBe(`${arch}\n`);
+      using ctl = tempDir();
+      await mustExec(["dpkg-deb", "-e", deb, ctl.path]);
+      expect(readFileSync(join(ctl.path, "postinst"), "utf8")).toContain('/usr/lib/tscni/tscni" install --dir "$DPKG_ROOT/opt/cni/bin"');
+      expect(readFileSync(join(ctl.path, "prerm"), "utf8")).toContain("install --uninstall");
+      // The packaged binary is byte for byte the tarball's (dpkg-deb did not strip it).
+      using x = tempDir();
+      await mustExec(["dpkg-deb", "-x", deb, x.path]);
+      const sum = readFileSync(join(x.path, "usr/lib/tscni/tscni.sha256"), "utf8").split(" ")[0];
+      expect((await mustExec(["sha256sum", join(x.path, "usr/lib/tscni/tscni")])).split(" ")[0]).toBe(sum);
+    }
+  }, 120_000);
+
+  test("dpkg into a temp root over Debian's plugins: refused without consent, links with it, removal restores byte for byte", async () => {
+    using root = tempDir();
+    for (const d of ["var/lib/dpkg/info", "var/lib/dpkg/updates", "opt/cni", "etc/default"]) mkdirSync(join(root.path, d), { recursive: true });
+    writeFileSync(join(root.path, "var/lib/dpkg/status"), "");
+    const bin = join(root.path, "opt/cni/bin");
+    cpSync(referenceDir, bin, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+    const before = snapshot(bin);
+    const dpkg = (...args: string[]) =>
+      exec(["dpkg", `--root=${root.path}`, "--force-script-chrootless", "--force-depends", "--log=/dev/null", ...args], { env: { PATH: SYSTEM_PATH } });
+    const refused = await dpkg("-i", join(releaseDir, debName("amd64")));
+    expect(refused.code).not.toBe(0);
+    expect(refused.stdout + refused.stderr).toContain("set TSCNI_REPLACE_FOREIGN=yes in /etc/default/tscni");
+    expect(snapshot(bin)).toEqual(before);
+    writeFileSync(join(root.path, "etc/default/tscni"), "TSCNI_REPLACE_FOREIGN=yes\n");
+    const configured = await dpkg("--configure", "-a");
+    expect(configured.code).toBe(0);
+    for (const p of PLUGINS) expect(readFileSync(join(bin, p)).subarray(0, 4)).toEqual(readFileSync(join(root.path, "usr/lib/tscni/tscni")).subarray(0, 4));
+    expect((await exec([join(bin, "tscni"), "version"])).stdout).toContain(`tscni v${version}`);
+    const removed = await dpkg("-r", "tscni");
+    expect(removed.code).toBe(0);
+    expect(snapshot(bin)).toEqual(before);
+  }, 300_000);
+});

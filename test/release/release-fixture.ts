@@ -1,0 +1,36 @@
+/**
+ * Where `make release` put its artefacts, and helpers the release tests share. These tests run
+ * after `make release` (make test-release) and only ever write into temp dirs.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import pkg from "../../package.json" with { type: "json" };
+import { exec, repoRoot, type TempDir, tempDir } from "../harness.ts";
+
+export const version = pkg.version;
+export const releaseDir = join(repoRoot, "dist/release");
+export const TARGETS = ["linux-x64", "linux-x64-baseline", "linux-arm64"] as const;
+export const tarballName = (t: string): string => `tscni-${version}-${t}.tar.gz`;
+export const debName = (arch: string): string => `tscni_${version}_${arch}.deb`;
+export const imageArchive = `tscni-${version}-image-amd64.oci.tar`;
+/** No npm, no node: what an air-gapped node has. */
+export const BARE_PATH = "/usr/sbin:/sbin";
+
+export function requireRelease(): void {
+  if (!existsSync(join(releaseDir, "SHA256SUMS"))) throw new Error("run make release first (make test-release does)");
+}
+
+/** Unpacks a release tarball into a temp dir; returns it and the unpacked directory. */
+export async function unpack(target: string): Promise<{ tmp: TempDir; dir: string }> {
+  const tmp = tempDir("tscni-rel-");
+  const r = await exec(["tar", "-xzf", join(releaseDir, tarballName(target)), "-C", tmp.path]);
+  if (r.code !== 0) throw new Error(r.stderr);
+  return { tmp, dir: join(tmp.path, `tscni-${version}-${target}`) };
+}
+
+/** ELF e_machine: 0x3e x86-64, 0xb7 aarch64. */
+export function elfMachine(path: string): number {
+  const head = readFileSync(path).subarray(0, 20);
+  if (head[0] !== 0x7f || head[1] !== 0x45) throw new Error(`${path} is not ELF`);
+  return head.readUInt16LE(18);
+}
