@@ -5,7 +5,7 @@
  */
 import { existsSync } from "node:fs";
 import { release } from "node:os";
-import { type FirewallSnapshot, readFirewall } from "../firewall/index.ts";
+import { type FirewallSnapshot, readFirewall, systemProbes } from "../firewall/index.ts";
 import { cachedAttachments, scanConfDir } from "../runtime/index.ts";
 import { type Check, error, ok, type ProcRoot, warning } from "./doctor-check.ts";
 import { binDirChecks, bridgeNames, duplicateChecks, linkChecks } from "./doctor-checks.ts";
@@ -47,7 +47,7 @@ function firstLine(argv: string[]): string | undefined {
   }
 }
 
-function firewallToolChecks(): Check[] {
+async function firewallToolChecks(): Promise<Check[]> {
   const ipt = firstLine(["iptables", "--version"]);
   const nft = firstLine(["nft", "--version"]);
   const flavour = ipt === undefined ? "" : ipt.includes("legacy") ? " (legacy flavour)" : ipt.includes("nf_tables") ? " (nft flavour)" : "";
@@ -92,7 +92,7 @@ export async function diagnose(o: DoctorOptions): Promise<Check[]> {
     driverCheck(proc, "bridge", release()),
     driverCheck(proc, "veth", release()),
     cpuCheck(proc, process.arch, installed.probe),
-    ...firewallToolChecks(),
+    ...(await firewallToolChecks()),
     ...installed.checks,
     ...binDirChecks(bins, PLUGIN_NAMES, BINARY_NAME),
     ...configChecks(confDir, o.validators),

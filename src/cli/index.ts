@@ -51,6 +51,8 @@ export function rootCommand(cli: Cli): CommandDef {
           args: { command: { type: "positional", required: false, description: "command to describe" } },
           rest: true,
           async run(args) {
+            const { path } = await commandAt(root, args._);
+            if (path.length - 1 < args._.length) throw new UsageError(`unknown command ${JSON.stringify(args._.join(" "))}`);
             cli.out(await usage(root, args._, cli.stdoutIsTty));
           },
         }),

@@ -90,7 +90,7 @@ describe("every command", () => {
     const group = capture();
     expect(await runCli(["run"], deps, group.io)).toBe(2);
     expect(group.err.join("")).toContain("USAGE tscni run");
-    for (const argv of [["frobnicate"], ["run", "add"], ["run", "add", "net"], ["version", "extra"], ["--bogus", "version"], ["gc", "--conf-dir"], ["gc", "--grace-period", "ten"], ["version", "--json=maybe"]]) {
+    for (const argv of [["frobnicate"], ["help", "frobnicate"], ["run", "add"], ["run", "add", "net"], ["version", "extra"], ["--bogus", "version"], ["gc", "--conf-dir"], ["gc", "--grace-period", "ten"], ["version", "--json=maybe"]]) {
       const c = capture();
       expect({ argv, code: await runCli(argv, deps, c.io) }).toEqual({ argv, code: 2 });
       expect(c.out.join("")).toBe("");
