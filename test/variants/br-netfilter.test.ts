@@ -1,15 +1,17 @@
 /**
  * Variant: a kubeadm node with br_netfilter on (net.bridge.bridge-nf-call-iptables=1 and
  * -ip6tables=1, set in the node's own netns: per-netns sysctls on this kernel, no module is ever
- * loaded). Bridged traffic then passes iptables too, which is where hairpin and same-bridge
- * portmap traffic break. bridge (ipMasq, hairpinMode) + host-local + portmap, tscni and v1.9.1 on
- * a node each; real TCP/UDP for: pod to pod, hairpin through a host port, masquerade to a netns
- * outside, portmap from localhost, from another netns and from a pod on the same bridge.
+ * loaded; a new netns here already starts with them at 1, they are written anyway so the scenario
+ * holds where the default is 0). Bridged traffic then passes iptables too, which is where hairpin
+ * and same-bridge portmap traffic break. bridge (ipMasq, hairpinMode, dual-stack) + host-local +
+ * portmap, tscni and v1.9.1 on a node each; real TCP/UDP for: pod to pod (v4 and v6), hairpin
+ * through a host port, masquerade to a netns outside (v4 and v6), portmap from localhost, from
+ * another netns and from a pod on the same bridge.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
 import { requireIsolatedHost } from "../harness.ts";
-import { type Attachment, add, type Conflist, del, ipv4, podNetwork } from "./chain.ts";
+import { type Attachment, add, type Conflist, del, ipv4, ipv6, podNetwork } from "./chain.ts";
 import { IMPLS, type Impl, makeNode, type Node, referenceAnswers } from "./node.ts";
 import { nodeState, versus } from "./report.ts";
 import { probe, serveTag, sourceSeen, stopServers } from "./traffic.ts";
@@ -24,7 +26,7 @@ const MAPPINGS = [
 ];
 
 function conflist(node: Node): Conflist {
-  return podNetwork(node, { name: "kubeadm", subnets: ["10.77.0.0/24"], ipMasq: true, hairpinMode: true });
+  return podNetwork(node, { name: "kubeadm", subnets: ["10.77.0.0/24", "fd77::/64"], ipMasq: true, hairpinMode: true });
 }
 
 interface Run {
@@ -32,7 +34,6 @@ interface Run {
   list: Conflist;
   a: Attachment;
   b: Attachment;
-  rows: Record<string, string>;
 }
 
 const runs = new Map<Impl["name"], Run>();
@@ -50,7 +51,9 @@ async function setUp(impl: Impl): Promise<Run> {
   }
   await serveTag(a.ctr, "A", 80, 53);
   await serveTag(b.ctr, "B", 80, 53);
-  return { node, list, a, b, rows: {} };
+  // The bridge's IPv6 gateway address is usable once DAD is over (about a second).
+  for (let i = 0; i < 100 && (await node.must("ip -6 addr show dev cni0 tentative")).trim() !== ""; i++) await Bun.sleep(50);
+  return { node, list, a, b };
 }
 
 beforeAll(async () => {
@@ -84,6 +87,11 @@ describe("br_netfilter on (bridge-nf-call-iptables=1, -ip6tables=1 in the node's
     expect(got).toEqual({ tscni: "A/A", v191: "A/A" });
   });
 
+  test("pod to pod over IPv6 (bridge-nf-call-ip6tables)", async () => {
+    const got = await both("pod to pod, IPv6", async (r) => sourceSeen(r.b.ctr, r.a.ctr, ipv6(r.a), 40001));
+    expect(got).toEqual({ tscni: "fd77::3", v191: "fd77::3" });
+  });
+
   test("hairpin: a pod reaches itself through its host port (hairpinMode)", async () => {
     const got = await both("hairpin via host port", async (r) => {
       await r.node.must(`ip addr add ${HOST_IP}/32 dev lo`).catch(() => "");
@@ -92,12 +100,15 @@ describe("br_netfilter on (bridge-nf-call-iptables=1, -ip6tables=1 in the node's
     expect(got).toEqual({ tscni: "A/A", v191: "A/A" });
   });
 
-  test("masquerade: a netns outside sees the node's address", async () => {
+  test("masquerade: a netns outside sees the node's address (IPv4 and IPv6)", async () => {
     const got = await both("masquerade to outside", async (r) => {
       const outside = await r.node.wired("out0", "192.0.2.1", "192.0.2.2");
-      return sourceSeen(r.a.ctr, outside, "192.0.2.2", 40000);
+      await r.node.must("ip addr add 2001:db8:ff::1/64 dev out0 nodad");
+      const v6 = await outside.run(["ip", "addr", "add", "2001:db8:ff::2/64", "dev", "out0p", "nodad"]);
+      if (v6.code !== 0) throw new Error(v6.stderr);
+      return `${await sourceSeen(r.a.ctr, outside, "192.0.2.2", 40000)} ${await sourceSeen(r.a.ctr, outside, "2001:db8:ff::2", 40002)}`;
     });
-    expect(got).toEqual({ tscni: "192.0.2.1", v191: "192.0.2.1" });
+    expect(got).toEqual({ tscni: "192.0.2.1 2001:db8:ff::1", v191: "192.0.2.1 2001:db8:ff::1" });
   });
 
   test("portmap from localhost", async () => {

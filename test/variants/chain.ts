@@ -103,17 +103,21 @@ export async function gc(node: Node, list: Conflist, valid: Attachment[]): Promi
   return outcome(last);
 }
 
-/** The container's first IPv4 address from an ADD result. */
-export function ipv4(a: Attachment): string {
+function addressOf(a: Attachment, v6: boolean): string {
   const ips = (a.result?.ips ?? []) as { address: string }[];
-  const v4 = ips.map((i) => i.address.split("/")[0] ?? "").find((x) => !x.includes(":"));
-  if (v4 === undefined) throw new Error(`no IPv4 address in ${JSON.stringify(a.result)}`);
-  return v4;
+  const found = ips.map((i) => i.address.split("/")[0] ?? "").find((x) => x.includes(":") === v6);
+  if (found === undefined) throw new Error(`no IPv${v6 ? 6 : 4} address in ${JSON.stringify(a.result)}`);
+  return found;
 }
+
+/** The container's first IPv4 address from an ADD result. */
+export const ipv4 = (a: Attachment): string => addressOf(a, false);
+/** The container's first IPv6 address from an ADD result. */
+export const ipv6 = (a: Attachment): string => addressOf(a, true);
 
 export interface PodNetwork {
   name: string;
-  /** IPv4 /24 (and optionally an IPv6 /64) for host-local. */
+  /** IPv4 /24 (and optionally an IPv6 /64) for host-local; a default route for each family. */
   subnets: string[];
   ipMasq: boolean;
   hairpinMode?: boolean;
@@ -134,7 +138,12 @@ export function podNetwork(node: Node, n: PodNetwork): Conflist {
         ipMasq: n.ipMasq,
         hairpinMode: n.hairpinMode ?? false,
         ...n.bridge,
-        ipam: { type: "host-local", ranges: n.subnets.map((subnet) => [{ subnet }]), routes: [{ dst: "0.0.0.0/0" }], dataDir: `${node.work}/ipam` },
+        ipam: {
+          type: "host-local",
+          ranges: n.subnets.map((subnet) => [{ subnet }]),
+          routes: n.subnets.map((subnet) => ({ dst: subnet.includes(":") ? "::/0" : "0.0.0.0/0" })),
+          dataDir: `${node.work}/ipam`,
+        },
       },
       { type: "portmap", capabilities: { portMappings: true } },
     ],
