@@ -1,0 +1,57 @@
+/**
+ * What a plugin exec loads, read from the bundle the binary is built from (same splitting as
+ * build/compile.ts): VERSION (the entry) and loopback's whole call path import no node:* module,
+ * and the entry loads no plugin code. Each node:* module costs every exec start-up time and RSS
+ * (docs/performance.md); this keeps a new import from slipping back onto those paths.
+ */
+import { afterAll, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, normalize } from "node:path";
+
+const root = join(import.meta.dir, "../../..");
+const out = mkdtempSync(join(tmpdir(), "tscni-bundle-"));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+const built = await Bun.build({
+  entrypoints: ["plugins/main.ts", "plugins/run-plugin.ts", "plugins/loopback/index.ts"].map((p) => join(root, p)),
+  outdir: out,
+  root: join(root, "plugins"),
+  target: "bun",
+  format: "esm",
+  splitting: true,
+  minify: true,
+});
+
+/** Every module a file imports statically, chunks followed transitively; dynamic imports not. */
+function staticClosure(file: string): Set<string> {
+  const seen = new Set<string>();
+  const todo = [file];
+  for (let f = todo.pop(); f !== undefined; f = todo.pop()) {
+    if (seen.has(f)) continue;
+    seen.add(f);
+    const path = join(out, f);
+    if (!existsSync(path)) continue;
+    const text = readFileSync(path, "utf8");
+    for (const m of text.matchAll(/(?:^|[;}\s])import\s*(?:[\w${},\s*]+from\s*)?"([^"]+)"/g)) {
+      const spec = m[1] ?? "";
+      todo.push(spec.startsWith(".") ? normalize(join(dirname(f), spec)) : spec);
+    }
+  }
+  return seen;
+}
+
+const external = (s: Set<string>): string[] => [...s].filter((x) => !x.endsWith(".js")).sort();
+
+test("the bundle builds", () => {
+  expect(built.success).toBe(true);
+});
+
+test("the entry (VERSION) imports no node:* module and no FFI", () => {
+  expect(external(staticClosure("main.js"))).toEqual([]);
+});
+
+test("the plugin-call path and loopback import no node:* module, only bun:ffi", () => {
+  expect(external(staticClosure("run-plugin.js"))).toEqual(["bun:ffi"]);
+  expect(external(staticClosure("loopback/index.js"))).toEqual(["bun:ffi"]);
+});
