@@ -20,7 +20,7 @@ const attachmentArgs = {
 } as const;
 
 const DESCRIPTIONS: Record<Exclude<RunVerb, "gc" | "status">, string> = {
-  add: "Attach the container's netns to the network",
+  add: "Attach the container's netns to the network (a failed ADD is followed by DEL of the chain, as containerd does)",
   check: "Check the attachment against the cached result",
   del: "Detach and forget the cached result",
 };

@@ -75,7 +75,15 @@ export async function runCommand(o: RunOptions): Promise<number> {
   };
   switch (o.verb) {
     case "add": {
-      const r = await runtime.add(list, rt);
+      let r: Awaited<ReturnType<Runtime["add"]>>;
+      try {
+        r = await runtime.add(list, rt);
+      } catch (err) {
+        // As containerd does: a failed ADD is followed by DEL of the whole chain, so the plugins
+        // that did succeed give back what they took (addresses, links, rules).
+        await runtime.del(list, rt).catch((delErr: unknown) => o.err(`tscni: DEL after the failed ADD failed too: ${(delErr as Error).message}\n`));
+        throw err;
+      }
       o.out(goMarshalIndent(r.result) + (o.isTty === true ? "\n" : ""));
       return 0;
     }

@@ -180,7 +180,11 @@ export class Runtime {
       throw new Error(`failed to get network ${JSON.stringify(list.name)} cached result: ${(err as Error).message}`);
     }
     for (const p of list.plugins) {
-      await this.run("CHECK", p, Runtime.pluginStdin(list, p, cached, rt), rt);
+      try {
+        await this.run("CHECK", p, Runtime.pluginStdin(list, p, cached, rt), rt);
+      } catch (err) {
+        throw wrap(p, "check", err);
+      }
     }
   }
 

@@ -4,7 +4,7 @@
  * against libcni's layout (file name, field order, base64 config, modes).
  */
 import { describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { distDir, exec, ipJson, NETNS_TIMEOUT, referenceDir, requireIsolatedHost, SYSTEM_PATH, tempDir, tempNetns, tscni } from "../harness.ts";
 
@@ -160,6 +160,56 @@ test(
     const last = JSON.parse(readFileSync(join(d.path, "stdin.ADD.x"), "utf8")) as Record<string, unknown>;
     expect(last.runtimeConfig).toEqual({ portMappings: pm });
     expect(last.prevResult).toEqual({ cniVersion: "1.0.0" });
+  },
+  NETNS_TIMEOUT,
+);
+
+/** host-local, then a plugin that fails the verb named in $FAIL_ON (and records every call). */
+function failingChain(root: string): { confDir: string; bin: string; dataDir: string; calls: string } {
+  const bin = join(root, "bin");
+  mkdirSync(bin);
+  symlinkSync(join(distDir, "host-local"), join(bin, "host-local"));
+  const calls = join(root, "calls");
+  writeFileSync(
+    join(bin, "failer"),
+    `#!/bin/sh\necho "$CNI_COMMAND" >> "${calls}"\nif [ "$CNI_COMMAND" = "$FAIL_ON" ]; then echo '{"cniVersion":"1.0.0","code":999,"msg":"failer says no"}'; exit 1; fi\ncat >/dev/null\n[ "$CNI_COMMAND" = ADD ] && echo '{"cniVersion":"1.0.0"}'\nexit 0\n`,
+    { mode: 0o755 },
+  );
+  const confDir = join(root, "net.d");
+  const dataDir = join(root, "data");
+  mkdirSync(confDir);
+  writeFileSync(
+    join(confDir, "10.conflist"),
+    JSON.stringify({
+      cniVersion: "1.0.0",
+      name: "failnet",
+      plugins: [{ type: "host-local", ipam: { type: "host-local", ranges: [[{ subnet: "10.78.0.0/24" }]], dataDir } }, { type: "failer" }],
+    }),
+  );
+  return { confDir, bin, dataDir, calls };
+}
+
+test(
+  "run add that fails runs DEL for the chain, so host-local's address is given back; run check names the failing plugin",
+  async () => {
+    using d = tempDir();
+    await using ns = await tempNetns();
+    const c = failingChain(d.path);
+    const args = (verb: string) => [tscni("tscni"), "run", verb, "failnet", ns.path, "--container-id", "ctr1", "--conf-dir", c.confDir, "--bin-dir", c.bin, "--cache-dir", join(d.path, "cache")];
+
+    const add = await exec(args("add"), { env: { PATH: SYSTEM_PATH, FAIL_ON: "ADD" } });
+    expect(add.code).toBe(1);
+    expect(add.stdout).toBe("");
+    expect(add.stderr).toBe('tscni: plugin type="failer" failed (add): failer says no (CNI error code 999)\n');
+    expect(readFileSync(c.calls, "utf8")).toBe("ADD\nDEL\n");
+    expect(readdirSync(join(c.dataDir, "failnet")).filter((f) => f.startsWith("10."))).toEqual([]);
+    expect(existsSync(join(d.path, "cache", "results", "failnet-ctr1-eth0"))).toBe(false);
+
+    const ok = await exec(args("add"), { env: { PATH: SYSTEM_PATH, FAIL_ON: "none" } });
+    expect(ok.code).toBe(0);
+    const check = await exec(args("check"), { env: { PATH: SYSTEM_PATH, FAIL_ON: "CHECK" } });
+    expect(check.code).toBe(1);
+    expect(check.stderr).toBe('tscni: plugin type="failer" failed (check): failer says no (CNI error code 999)\n');
   },
   NETNS_TIMEOUT,
 );
