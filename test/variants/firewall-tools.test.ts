@@ -152,4 +152,20 @@ describe("no firewall tool at all", () => {
     expect(got[0]).toMatch(/^ADD 1 \(999\) .*(iptables|nft).*not found/);
     expect(left[0]).toBe(JSON.stringify({ links: [], ipam: [], ctrLinks: 0 }));
   });
+
+  test("port mappings: portmap's ADD fails naming the tool; the runtime's DEL of the chain succeeds and leaves nothing", async () => {
+    const got: string[] = [];
+    for (const impl of IMPLS) {
+      const node = await nodeFor(impl, "none");
+      const list = conflist(node, false);
+      const pod: Attachment = { ctr: await node.container(), id: "pod-a", mappings: MAPPINGS };
+      const a = await add(node, list, pod);
+      const d = await del(node, list, pod);
+      const s = await nodeState(node, join(node.work, "ipam"));
+      const veths = s.links.filter((l) => l.endsWith(":veth")).length;
+      got.push(`ADD ${a.code}: ${a.error}; DEL ${d.code}${d.error}; ${veths} veths, ${s.dataDir.filter((f) => /\d+\.\d+/.test(f)).length} reservations left`);
+    }
+    versus("no firewall tool, port mappings", got[0], got[1], "portmap: DEL without the firewall tool");
+    expect(got[0]).toBe("ADD 1: unable to setup DNAT: failed to locate iptables: executable file not found in $PATH; DEL 0; 0 veths, 0 reservations left");
+  });
 });
