@@ -2,14 +2,14 @@
  * Variants by firewall tooling on PATH, tscni and v1.9.1 on a node each:
  *  - nft-only (nft, no iptables binaries): bridge ipMasq and portmap pick nftables as the
  *    reference does: same tables, working masquerade and port forwarding, STATUS passes, doctor
- *    names the backend; DEL leaves no per-pod rule;
+ *    names the backend; DEL, and GC of a forgotten pod, leave no per-pod rule;
  *  - no firewall tool at all: without ipMasq and mappings everything works (ADD, CHECK, DEL);
  *    with ipMasq an ADD fails with a CNI error naming what is missing and leaves nothing behind.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
 import { exec, requireIsolatedHost, tscni } from "../harness.ts";
-import { type Attachment, add, check, type Conflist, del, podNetwork } from "./chain.ts";
+import { type Attachment, add, check, type Conflist, del, gc, ipv4, podNetwork } from "./chain.ts";
 import { IMPLS, type Impl, makeNode, type Node, referenceAnswers } from "./node.ts";
 import { nodeState, versus } from "./report.ts";
 import { probe, serveTag, sourceSeen, stopServers } from "./traffic.ts";
@@ -114,6 +114,20 @@ describe("nft-only node (no iptables on PATH)", () => {
     }
     versus("nft-only: DEL", got[0], got[1]);
     expect(got).toEqual(["DEL 0, 0 per-pod rules left", "DEL 0, 0 per-pod rules left"]);
+  });
+
+  test("GC of a pod the runtime forgot removes its nft rules", async () => {
+    const got: string[] = [];
+    for (const r of runs) {
+      const gone: Attachment = { ctr: await r.node.container(), id: "pod-gone", mappings: MAPPINGS };
+      const a = await add(r.node, r.list, gone);
+      const g = await gc(r.node, r.list, []);
+      const s = await nodeState(r.node, join(r.node.work, "ipam"));
+      const perPod = s.nft.split("\n").filter((l) => l.includes("pod-gone") || l.includes(ipv4(gone)));
+      got.push(`ADD ${a.code} GC ${g.code}${g.error}, ${perPod.length} per-pod rules left`);
+    }
+    versus("nft-only: GC", got[0], got[1], "bridge: GC is implemented; portmap: GC removes stale rules");
+    expect(got[0]).toBe("ADD 0 GC 0, 0 per-pod rules left");
   });
 });
 
