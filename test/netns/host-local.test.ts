@@ -95,7 +95,7 @@ describe("host-local concurrency", () => {
 
 describe("host-local GC and STATUS through the binary", () => {
   test(
-    "GC keeps only listed attachments; STATUS reports exhaustion as 50",
+    "GC keeps only listed attachments; STATUS reports exhaustion as 50 only when opted in",
     async () => {
       using d = tempDir();
       const c = conf("10.30.0.0/29");
@@ -110,9 +110,11 @@ describe("host-local GC and STATUS through the binary", () => {
       expect({ code: g.code, stdout: g.stdout }).toEqual({ code: 0, stdout: "" });
       expect(reservations(d.path).sort()).toEqual(["10.30.0.2", "10.30.0.4"]);
 
-      const status = () => runCni(TSCNI_HOST_LOCAL, { command: "STATUS", path: "/opt/cni/bin", stdin: { ...c, ipam: { ...c.ipam, dataDir: d.path } } });
+      const status = (failStatusWhenFull = true) =>
+        runCni(TSCNI_HOST_LOCAL, { command: "STATUS", path: "/opt/cni/bin", stdin: { ...c, ipam: { ...c.ipam, dataDir: d.path, failStatusWhenFull } } });
       expect((await status()).code).toBe(0);
       for (const id of ["d", "e", "f", "g"]) await call(TSCNI_HOST_LOCAL, c, d.path, { cmd: "ADD", id });
+      expect((await status(false)).code).toBe(0);
       const s = await status();
       expect(s.code).toBe(1);
       expect(s.json).toMatchObject({ code: 50, msg: "no IP addresses available in range set: 10.30.0.1-10.30.0.6" });

@@ -93,11 +93,20 @@ export async function hostLocalGc(a: CmdArgs, openStore: StoreFactory = diskStor
   });
 }
 
+/** The tscni-only opt-in `ipam.failStatusWhenFull: true` (v1.9.1 ignores unknown keys). */
+function failStatusWhenFull(config: Record<string, unknown>): boolean {
+  const ipam = config.ipam;
+  return typeof ipam === "object" && ipam !== null && (ipam as Record<string, unknown>).failStatusWhenFull === true;
+}
+
 /**
- * STATUS: code 50 (plugin not available) when some range set has no free address left, since
- * every ADD would then fail; success otherwise.
+ * STATUS: success, as v1.9.1's host-local answers whatever the config or the ranges. A full range
+ * fails new ADDs, not the node: containerd turns a failed STATUS into NetworkReady=false and the
+ * node goes NotReady. Only with the opt-in `failStatusWhenFull` does an exhausted range set answer
+ * code 50 (plugin not available).
  */
 export async function hostLocalStatus(a: CmdArgs, openStore: StoreFactory = diskStore): Promise<void> {
+  if (!failStatusWhenFull(a.config)) return;
   return guarded(async () => {
     const config = loadHostLocalConfig(a.config, "");
     const store = openStore(config);

@@ -58,11 +58,21 @@ describe("GC and STATUS verbs", () => {
     expect([...store.files.keys()]).toEqual(["10.0.0.2"]);
   });
 
-  test("STATUS: success with room, code 50 once a set is exhausted", async () => {
-    const store = new MemoryStore();
+  test("STATUS: success on a full range by default (as v1.9.1), even on a broken config", async () => {
+    const store = new MemoryStore({ files: { "10.0.0.2": "a\r\neth0" } });
     await hostLocalStatus(cmdArgs("STATUS", conf("/unused")), () => store);
+    await hostLocalStatus(cmdArgs("STATUS", conf("/unused", {}, "10.0.0.0/31")), () => store);
+  });
+
+  test("STATUS with the opt-in failStatusWhenFull: success with room, code 50 once a set is exhausted", async () => {
+    const store = new MemoryStore();
+    const optIn = (): Record<string, unknown> => {
+      const c = conf("/unused");
+      return { ...c, ipam: { ...c.ipam, failStatusWhenFull: true } };
+    };
+    await hostLocalStatus(cmdArgs("STATUS", optIn()), () => store);
     store.files.set("10.0.0.2", "a\r\neth0");
-    await expect(hostLocalStatus(cmdArgs("STATUS", conf("/unused")), () => store)).rejects.toMatchObject({
+    await expect(hostLocalStatus(cmdArgs("STATUS", optIn()), () => store)).rejects.toMatchObject({
       code: 50,
       message: "no IP addresses available in range set: 10.0.0.1-10.0.0.2",
     });
