@@ -71,6 +71,23 @@ async function pool<T, R>(items: T[], width: number, fn: (t: T) => Promise<R>): 
   return results;
 }
 
+/** Differential files print `DIFF-CASES {"plugin VERB": n}` (test/differential/oracles.ts). */
+function printDiffCases(outcomes: Outcome[]): void {
+  const total = new Map<string, number>();
+  for (const o of outcomes) {
+    for (const m of o.output.matchAll(/^DIFF-CASES (\{.*\})$/gm)) {
+      for (const [k, n] of Object.entries(JSON.parse(m[1] ?? "{}") as Record<string, number>)) total.set(k, (total.get(k) ?? 0) + n);
+    }
+  }
+  if (total.size === 0) return;
+  const plugins = [...new Set([...total.keys()].map((k) => k.split(" ")[0] ?? ""))].sort();
+  console.log("differential cases (same input through a live oracle and tscni):");
+  for (const p of plugins) {
+    const verbs = [...total].filter(([k]) => k.startsWith(`${p} `)).sort(([a], [b]) => a.localeCompare(b));
+    console.log(`  ${p}: ${verbs.map(([k, n]) => `${k.slice(p.length + 1)} ${n}`).join(", ")}`);
+  }
+}
+
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
   const verbose = args.includes("-v");
@@ -107,6 +124,7 @@ async function main(): Promise<number> {
   );
   outcomes.push(...results);
 
+  printDiffCases(outcomes);
   const sum = (k: "pass" | "fail" | "skip"): number => outcomes.reduce((n, o) => n + o[k], 0);
   const crashed = outcomes.filter((o) => o.code !== 0 && o.fail === 0).length;
   const passed = sum("pass");

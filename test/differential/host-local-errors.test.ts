@@ -1,17 +1,15 @@
 /**
  * Bad input: broken ipam configs and env sets. Each must give a CNI error JSON on stdout and
- * exit 1 from both tscni and the reference, with the same code and message (normaliser N4 for Go
- * json type texts), and must leave a populated dataDir exactly as it was.
+ * exit 1 from both tscni and the v1.9.1 oracle: the same stdout byte for byte (normalisers 10/11
+ * only where they apply) and stderr, and must leave a populated dataDir exactly as it was.
  */
 import { describe, expect, test } from "bun:test";
 import { NETNS_TIMEOUT, requireIsolatedHost, runCni, tempDir } from "../harness.ts";
-import {
-  call,
-  REFERENCE_HOST_LOCAL,
-  snapshot,
-  TSCNI_HOST_LOCAL,
-} from "../fixtures/host-local/support.ts";
-import { errorMismatch, type ErrorJson } from "./normalize.ts";
+import { call, snapshot, TSCNI_HOST_LOCAL } from "../fixtures/host-local/support.ts";
+import { errorMismatch, type ErrorJson, normalisedError } from "./normalize.ts";
+import { countCase, v191 } from "./oracles.ts";
+
+const REFERENCE_HOST_LOCAL = v191("host-local");
 
 requireIsolatedHost();
 
@@ -122,7 +120,10 @@ describe("host-local bad input", () => {
         const err = ours.json as ErrorJson;
         expect(typeof err.code).toBe("number");
         expect(typeof err.msg).toBe("string");
-        expect(errorMismatch(ref.json as ErrorJson, err)).toBe("");
+        if (normalisedError(ref.json as ErrorJson)) expect(errorMismatch(ref.json as ErrorJson, err)).toBe("");
+        else expect(ours.stdout).toBe(ref.stdout);
+        expect(ours.stderr).toBe(ref.stderr);
+        countCase("host-local", c.command ?? "ADD");
         expect(snapshot(ourDir.path)).toEqual(before);
         expect(snapshot(refDir.path)).toEqual(refBefore);
       },

@@ -1,12 +1,14 @@
 /**
- * tscni and the reference sharing one dataDir: state written by either is read and released by
- * the other, and interleaved (also concurrent) use never hands out an address twice.
+ * tscni and a reference sharing one dataDir (v1.9.1, and Debian's v1.1.1 that runtimes still
+ * ship): state written by either is read and released by the other, and interleaved (also
+ * concurrent) use never hands out an address twice.
  */
 import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { NETNS_TIMEOUT, requireIsolatedHost, tempDir } from "../harness.ts";
-import { call, REFERENCE_HOST_LOCAL, TSCNI_HOST_LOCAL } from "../fixtures/host-local/support.ts";
+import { call, TSCNI_HOST_LOCAL } from "../fixtures/host-local/support.ts";
+import { v111, v191 } from "./oracles.ts";
 
 requireIsolatedHost();
 
@@ -18,10 +20,11 @@ const conf = {
 const bookkeepingOnly = (dir: string): string[] =>
   readdirSync(join(dir, "shared")).filter((f) => f !== "lock" && !f.startsWith("last_reserved_ip."));
 
-describe("host-local swap", () => {
+for (const [oracle, REFERENCE_HOST_LOCAL] of [["v1.9.1", v191("host-local")], ["v1.1.1", v111("host-local")]] as const) {
+describe(`host-local swap with ${oracle}`, () => {
   for (const [adder, deleter, label] of [
-    [REFERENCE_HOST_LOCAL, TSCNI_HOST_LOCAL, "ADD by reference, DEL by tscni"],
-    [TSCNI_HOST_LOCAL, REFERENCE_HOST_LOCAL, "ADD by tscni, DEL by reference"],
+    [REFERENCE_HOST_LOCAL, TSCNI_HOST_LOCAL, `ADD by ${oracle}, CHECK and DEL by tscni`],
+    [TSCNI_HOST_LOCAL, REFERENCE_HOST_LOCAL, `ADD by tscni, CHECK and DEL by ${oracle}`],
   ] as const) {
     test(
       label,
@@ -102,3 +105,4 @@ describe("host-local swap", () => {
     NETNS_TIMEOUT,
   );
 });
+}

@@ -1,29 +1,28 @@
 /**
- * host-local vs Debian's reference (v1.1.1): the same sequence of ADD/DEL/CHECK against each, each
- * with its own fresh dataDir; results and directory contents compared byte for byte after the
- * normaliser in test/fixtures/host-local/support.ts (N1–N4). Checklist §4 B.18, B.20, C.25–37.
- * Not compared here, because v1.1.1 predates them: route mtu/advmss/priority/table/scope (B.19)
- * and spec 1.1.0 (GC/STATUS) — those are covered by the unit tests and host-local-spec.test.ts.
+ * host-local vs the v1.9.1 oracle: the same sequence of ADD/DEL/CHECK/GC/STATUS against each, each
+ * with its own fresh dataDir; stdout byte for byte (errors: normalisers 10/11 only), stderr, exit
+ * code and the directory contents (bytes and file modes) after every step. Every spec version,
+ * route extras, GC with valid attachments (also legacy bare-id files), STATUS on a full range.
  */
 import { describe, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { NETNS_TIMEOUT, requireIsolatedHost, tempDir } from "../harness.ts";
-import {
-  call,
-  REFERENCE_HOST_LOCAL,
-  snapshot,
-  type Step,
-  TSCNI_HOST_LOCAL,
-} from "../fixtures/host-local/support.ts";
-import { errorMismatch, type ErrorJson, normaliseModes, normaliseReferenceStdout } from "./normalize.ts";
+import { call, snapshot, type Step, TSCNI_HOST_LOCAL } from "../fixtures/host-local/support.ts";
+import { errorMismatch, type ErrorJson, normalisedError } from "./normalize.ts";
+import { countCase, v191 } from "./oracles.ts";
 
 requireIsolatedHost();
+
+interface HlStep extends Step {
+  /** GC: the `cni.dev/valid-attachments` list sent with it. */
+  valid?: { containerID: string; ifname: string }[];
+}
 
 interface Scenario {
   name: string;
   conf: Record<string, unknown>;
-  steps: Step[];
+  steps: HlStep[];
   /** Files written into `<dataDir>/<net>/` before the first step. */
   prep?: Record<string, string>;
 }
@@ -45,9 +44,16 @@ const net = (ipam: Record<string, unknown>, version = "1.0.0", extra: Record<str
 const ranges = (...sets: (string | Record<string, unknown>)[][]) => ({
   ranges: sets.map((s) => s.map((r) => (typeof r === "string" ? { subnet: r } : r))),
 });
-const add = (id: string, more: Partial<Step> = {}): Step => ({ cmd: "ADD", id, ...more });
-const del = (id: string, more: Partial<Step> = {}): Step => ({ cmd: "DEL", id, ...more });
-const check = (id: string, more: Partial<Step> = {}): Step => ({ cmd: "CHECK", id, ...more });
+const add = (id: string, more: Partial<Step> = {}): HlStep => ({ cmd: "ADD", id, ...more });
+const del = (id: string, more: Partial<Step> = {}): HlStep => ({ cmd: "DEL", id, ...more });
+const check = (id: string, more: Partial<Step> = {}): HlStep => ({ cmd: "CHECK", id, ...more });
+const gc = (...valid: [string, string][]): HlStep => ({ cmd: "GC", valid: valid.map(([containerID, ifname]) => ({ containerID, ifname })) });
+const status: HlStep = { cmd: "STATUS" };
+const extras = [
+  { dst: "0.0.0.0/0", gw: "10.1.2.1", mtu: 1400, advmss: 1360, priority: 10, table: 0, scope: 0 },
+  { dst: "192.168.0.0/16", mtu: 0, advmss: 0, priority: 0 },
+  { dst: "10.9.0.0/16", table: 100, scope: 253 },
+];
 
 const scenarios: Scenario[] = [
   { name: "single /24: round robin after DEL, CHECK", conf: net(ranges(["10.1.2.0/24"])), steps: [add("a"), add("b"), del("a"), add("c"), check("a"), check("b"), del("b"), del("b")] },
@@ -85,6 +91,15 @@ const scenarios: Scenario[] = [
   { name: "legacy bare-id files: DEL, CHECK, duplicate", conf: net(ranges(["10.1.2.0/24"])), prep: { "10.1.2.50": "old", "10.1.2.51": "other\r\neth0", "10.1.2.52": "  old \n" }, steps: [check("old"), add("old"), del("old"), check("old"), check("other")] },
   { name: "case-insensitive keys", conf: { CNIVERSION: "1.0.0", Name: "mynet", IPAM: { DataDir: "@DATADIR@", Ranges: [[{ Subnet: "10.1.2.0/24", RangeStart: "10.1.2.20" }]], Routes: [{ Dst: "0.0.0.0/0", GW: "10.1.2.1" }] } }, steps: [add("a")] },
   { name: "IPv6 wrap from the end of a /64", conf: net(ranges([{ subnet: "2001:db8:1::/64", rangeStart: "2001:db8:1::ffff:ffff:ffff:fffe" }])), steps: [add("a"), add("b"), add("c")] },
+  { name: "1.1.0 dual stack: ADD, CHECK, STATUS, DEL", conf: net({ ...ranges(["10.1.2.0/24"], ["2001:db8:1::/64"]), routes: [{ dst: "0.0.0.0/0" }] }, "1.1.0"), steps: [add("a"), check("a"), status, del("a"), check("a"), del("a")] },
+  { name: "route extras at 1.1.0", conf: net({ ...ranges(["10.1.2.0/24"]), routes: extras }, "1.1.0"), steps: [add("a")] },
+  { name: "route extras at 1.0.0", conf: net({ ...ranges(["10.1.2.0/24"]), routes: extras }, "1.0.0"), steps: [add("a")] },
+  { name: "route extras at 0.4.0", conf: net({ ...ranges(["10.1.2.0/24"]), routes: extras }, "0.4.0"), steps: [add("a")] },
+  { name: "route extras at 0.2.0", conf: net({ ...ranges(["10.1.2.0/24"]), routes: extras }, "0.2.0"), steps: [add("a")] },
+  { name: "GC and STATUS below 1.1.0 are refused", conf: net(ranges(["10.1.2.0/24"]), "1.0.0"), steps: [add("a"), gc(), status] },
+  { name: "GC and STATUS with no cniVersion", conf: { name: "mynet", ipam: ranges(["10.1.2.0/24"]) }, steps: [gc(), status] },
+  { name: "STATUS on a full range answers success; ADD fails", conf: net(ranges([{ subnet: "10.1.2.0/30" }]), "1.1.0"), steps: [status, add("a"), add("b"), status, add("c"), status, del("a"), status] },
+  { name: "STATUS with a broken config", conf: net(ranges(["10.1.2.0/31"]), "1.1.0"), steps: [status] },
   { name: "IPv4-mapped addresses", conf: net(ranges([{ subnet: "10.0.0.0/24", rangeStart: "::ffff:10.0.0.50", gateway: "::ffff:10.0.0.1" }])), steps: [add("a", { args: "IP=::ffff:10.0.0.60" }), add("b")] },
 ];
 
@@ -97,23 +112,56 @@ async function runBoth(s: Scenario): Promise<void> {
       for (const [f, c] of Object.entries(s.prep)) writeFileSync(join(d, "mynet", f), c, { mode: 0o600 });
     }
   }
-  const versionKey = Object.keys(s.conf).findLast((k) => k.toLowerCase() === "cniversion");
-  const version = versionKey === undefined ? "" : String(s.conf[versionKey]);
   for (const [i, step] of s.steps.entries()) {
     const label = `${s.name}: step ${i} ${step.cmd} ${step.id ?? ""}${step.args ? ` (${step.args})` : ""}`;
-    const ref = await call(REFERENCE_HOST_LOCAL, s.conf, refDir.path, step);
-    const ours = await call(TSCNI_HOST_LOCAL, s.conf, ourDir.path, step);
-    expect({ label, code: ours.code }).toEqual({ label, code: ref.code });
-    if (ref.code === 0) {
-      expect({ label, stdout: ours.stdout }).toEqual({ label, stdout: normaliseReferenceStdout(ref, version) });
-    } else {
-      expect({ label, mismatch: errorMismatch(ref.json as ErrorJson, ours.json as ErrorJson) }).toEqual({ label, mismatch: "" });
-    }
-    expect({ label, state: snapshot(ourDir.path) }).toEqual({ label, state: normaliseModes(snapshot(refDir.path)) });
+    const conf = step.valid === undefined ? s.conf : { ...s.conf, "cni.dev/valid-attachments": step.valid };
+    const ref = await call(v191("host-local"), conf, refDir.path, step);
+    const ours = await call(TSCNI_HOST_LOCAL, conf, ourDir.path, step);
+    expect({ label, code: ours.code, stderr: ours.stderr }).toEqual({ label, code: ref.code, stderr: ref.stderr });
+    const refErr = ref.json as ErrorJson | undefined;
+    if (ref.code !== 0 && refErr !== undefined && normalisedError(refErr)) {
+      expect({ label, mismatch: errorMismatch(refErr, ours.json as ErrorJson) }).toEqual({ label, mismatch: "" });
+    } else expect({ label, stdout: ours.stdout }).toEqual({ label, stdout: ref.stdout });
+    expect({ label, state: snapshot(ourDir.path) }).toEqual({ label, state: snapshot(refDir.path) });
+    countCase("host-local", step.cmd);
   }
 }
 
-describe("host-local differential matrix", () => {
+describe("host-local vs v1.9.1", () => {
   test("has at least 25 configurations", () => expect(scenarios.length).toBeGreaterThanOrEqual(25));
   for (const s of scenarios) test(s.name, () => runBoth(s), NETNS_TIMEOUT);
+});
+
+/**
+ * GC is where tscni deliberately differs (docs/compatibility.md): v1.9.1's host-local GC frees
+ * nothing, tscni's releases every reservation no listed attachment owns. The call itself (code,
+ * stdout, stderr) is compared live; what tscni frees is hand-written because the oracle frees
+ * nothing, and the oracle's untouched directory is asserted so this notices if v1.9.1 changes.
+ */
+describe("GC (deliberate difference: v1.9.1 frees nothing)", () => {
+  const reservations = (dir: string): string[] =>
+    Object.keys(snapshot(dir)).filter((k) => /^mynet\/[0-9a-f:.]+$/.test(k)).map((k) => k.slice("mynet/".length));
+
+  test.each([
+    ["listed attachments are kept", net(ranges(["10.1.2.0/24"], ["2001:db8:1::/64"]), "1.1.0"), {}, [add("a"), add("b"), add("b", { ifname: "net1" }), add("c")], gc(["a", "eth0"], ["b", "net1"], ["zz", "eth0"]), ["10.1.2.2", "10.1.2.4", "2001:db8:1::2", "2001:db8:1::4"]],
+    ["an empty list frees everything", net(ranges(["10.1.2.0/24"]), "1.1.0"), {}, [add("a"), add("b")], gc(), []],
+    ["legacy bare-id files: kept when the ID is listed", net(ranges(["10.1.2.0/24"]), "1.1.0"), { "10.1.2.50": "old", "10.1.2.51": "gone", "10.1.2.52": "keep\r\nnet1" }, [], gc(["old", "eth9"], ["keep", "eth0"]), ["10.1.2.50"]],
+  ] as const)("%s", async (_name, conf, prep, before, gcStep, tscniKeeps) => {
+    await runBoth({ name: _name, conf, prep, steps: [...before] });
+    using refDir = tempDir("hl-ref-");
+    using ourDir = tempDir("hl-ts-");
+    for (const d of [refDir.path, ourDir.path]) {
+      mkdirSync(join(d, "mynet"), { recursive: true });
+      for (const [f, c] of Object.entries(prep)) writeFileSync(join(d, "mynet", f), c, { mode: 0o600 });
+      for (const step of before) expect((await call(d === refDir.path ? v191("host-local") : TSCNI_HOST_LOCAL, conf, d, step)).code).toBe(0);
+    }
+    const refBefore = reservations(refDir.path);
+    const withValid = { ...conf, "cni.dev/valid-attachments": gcStep.valid };
+    const ref = await call(v191("host-local"), withValid, refDir.path, gcStep);
+    const ours = await call(TSCNI_HOST_LOCAL, withValid, ourDir.path, gcStep);
+    expect({ code: ours.code, stdout: ours.stdout, stderr: ours.stderr }).toEqual({ code: ref.code, stdout: ref.stdout, stderr: ref.stderr });
+    countCase("host-local", "GC");
+    expect(reservations(refDir.path)).toEqual(refBefore);
+    expect(reservations(ourDir.path)).toEqual([...tscniKeeps]);
+  }, NETNS_TIMEOUT);
 });
