@@ -35,7 +35,8 @@ export function createVeth(host: Rtnl, cont: Rtnl, ns: NetNs, req: VethRequest, 
   for (let attempt = 0; attempt < NAME_ATTEMPTS; attempt++) {
     const name = makeName();
     try {
-      host.vethAdd({ name, mtu, peer: { name: req.ifname, mtu, mac: req.mac, netnsFd: ns.fd } });
+      // txqlen 0 on the host end, 1000 (kernel default) in the container: as v1.9.1 leaves them.
+      host.vethAdd({ name, mtu, txqlen: 0, peer: { name: req.ifname, mtu, mac: req.mac, netnsFd: ns.fd } });
     } catch (err) {
       if (!isNetlinkErrno(err, Errno.EEXIST)) {
         throw internalError(`failed to make veth pair: ${CniError.from(err).message}`, err);

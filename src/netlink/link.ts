@@ -21,6 +21,7 @@ import {
   IFLA_LINKINFO,
   IFLA_MASTER,
   IFLA_MTU,
+  IFLA_TXQLEN,
   IFLA_NET_NS_FD,
   IFLA_OPERSTATE,
   IFLA_PROMISCUITY,
@@ -165,11 +166,14 @@ export interface LinkAttrs {
   master?: number;
   /** IFLA_NET_NS_FD: create in / move to the netns behind this fd. */
   netnsFd?: number;
+  /** IFLA_TXQLEN. */
+  txqlen?: number;
 }
 
 function writeLinkAttrs(w: Writer, a: LinkAttrs): void {
   if (a.mtu !== undefined) w.attrU32(IFLA_MTU, a.mtu);
   if (a.mac !== undefined) w.attrBytes(IFLA_ADDRESS, parseMac(a.mac));
+  if (a.txqlen !== undefined) w.attrU32(IFLA_TXQLEN, a.txqlen);
   if (a.parent !== undefined) w.attrU32(IFLA_LINK, a.parent);
   if (a.master !== undefined) w.attrU32(IFLA_MASTER, a.master);
   if (a.netnsFd !== undefined) w.attrU32(IFLA_NET_NS_FD, a.netnsFd);
@@ -219,13 +223,14 @@ export interface VethSpec {
   name: string;
   mtu?: number;
   mac?: string;
+  txqlen?: number;
   peer: { name: string; mtu?: number; mac?: string; netnsFd?: number };
 }
 
 /** `ip link add <name> [mtu] [address] type veth peer name <p> [mtu] [address] [netns <fd>]`. */
 export function vethAddRequest(spec: VethSpec, opts?: LinkAddOptions): Request {
   return newLink(opts, (w) => {
-    writeLinkAttrs(w, { mtu: spec.mtu, mac: spec.mac, name: spec.name });
+    writeLinkAttrs(w, { mtu: spec.mtu, mac: spec.mac, txqlen: spec.txqlen, name: spec.name });
     writeLinkInfo(w, "veth", (d) => writeVethData(d, (p) => writeLinkAttrs(p, spec.peer)));
   });
 }
