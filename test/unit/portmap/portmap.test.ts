@@ -21,7 +21,7 @@ interface Fake {
   probed: string[];
 }
 
-function fake(opts: { save?: (argv: string[]) => string; conntrackFails?: boolean; usable?: boolean } = {}): Fake {
+function fake(opts: { save?: (argv: string[]) => string; conntrackFails?: boolean } = {}): Fake {
   const f: Fake = { calls: [], kernel: [], logs: [], probed: [], deps: undefined as unknown as PortmapDeps };
   f.deps = {
     probes: {
@@ -44,7 +44,6 @@ function fake(opts: { save?: (argv: string[]) => string; conntrackFails?: boolea
       routeInterface: async (ip) => (f.kernel.push(`route ${ip}`), "cni0"),
       enableRouteLocalnet: async (ifname) => void f.kernel.push(`route_localnet ${ifname}`),
     },
-    usable: async () => opts.usable ?? true,
     log: (line) => void f.logs.push(line),
   };
   return f;
@@ -233,10 +232,11 @@ describe("DEL, CHECK, GC, STATUS", () => {
     expect(e.msg).toBe(`could not check ipv4 dnat: chain ${portmapDnatChainName("test", "ctr1")} not found in iptables table nat`);
   });
 
-  test("STATUS: code 50 when the backend's tool is not usable", async () => {
-    const e = await errorOf(Promise.resolve(makePortmap(fake({ usable: false }).deps).status?.(args("STATUS", { cniVersion: "1.1.0", backend: "nftables" }))));
-    expect(e.code).toBe(50);
-    await makePortmap(fake().deps).status?.(args("STATUS", { cniVersion: "1.1.0" }));
+  test("STATUS succeeds without probing anything, even on a config ADD would refuse (as v1.9.1)", async () => {
+    const f = fake();
+    await makePortmap(f.deps).status?.(args("STATUS", { cniVersion: "1.1.0", backend: "bogus" }));
+    expect(f.calls).toEqual([]);
+    expect(f.probed).toEqual([]);
   });
 
   test("GC removes only this network's stale per-container chains", async () => {
