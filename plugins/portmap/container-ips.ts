@@ -45,7 +45,8 @@ export function portmapRequests(s: PortmapSettings, containerId: string, ips: Co
       containerIp,
       mappings: s.mappings,
       snat: s.snat,
-      masqAll: s.masqAll,
+      // v1.9.1 honours masqAll in its iptables backend only.
+      masqAll: s.backend === "iptables" && s.masqAll,
       markMasqBit: s.markMasqBit,
       ...(s.externalSetMarkChain !== undefined && { externalSetMarkChain: s.externalSetMarkChain }),
       ...(conditions !== undefined && { conditions }),
