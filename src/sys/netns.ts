@@ -99,7 +99,8 @@ export class NetNs implements Disposable {
 
 function enter(fd: number, what: string): void {
   const r = setns(fd, CLONE_NEWNET);
-  if (r.ret < 0) throw new NetNsError("io", what, `failed to switch to netns ${quote(what)}: ${errnoText(r.errno)}`, r.errno);
+  // The reference's wording: its ns.Do wraps ns.Set's error in a second prefix.
+  if (r.ret < 0) throw new NetNsError("io", what, `error switching to ns ${what}: Error switching to ns ${what}: ${errnoText(r.errno)}`, r.errno);
 }
 
 /**
