@@ -1,16 +1,19 @@
 /**
- * bridge: swaps between the reference (Debian v1.1.1) and tscni, and failures. Each test runs in
- * its own fresh host netns (see test/fixtures/bridge/support.ts).
+ * bridge: swaps between the references (v1.9.1 and Debian's v1.1.1) and tscni, failures, and the
+ * places where tscni deliberately differs from v1.9.1. Each test runs in its own fresh host netns
+ * (see test/fixtures/bridge/support.ts). "The reference" below is the v1.9.1 oracle.
  *
- *  - Swap: ADD by one implementation, DEL by the other, leaves no veth, no IP reservation, no
- *    masquerade chain and no macspoofchk chain or rule (issue 4 "Swap tests").
+ *  - Swap: ADD by one implementation, CHECK and DEL by the other, both directions, both masquerade
+ *    backends (v1.1.1 has iptables only), leaves no veth, no IP reservation, no masquerade chain
+ *    or nft rule and no macspoofchk chain or rule.
  *  - Failures: IPAM failing mid-ADD, a failure after IPAM, a missing IPAM binary, a non-bridge link
  *    named like the bridge, a netns deleted before DEL. Error code and message are compared with
  *    the reference; the residue is asserted for tscni, which fixes the reference's leaks
  *    (checklist Appendix B 11, docs/compatibility.md). The reference's own residue is asserted
  *    too, so this file notices if the oracle changes.
  *  - The other deliberate differences of Appendix B 10–12 that concern bridge: L2 CHECK passes,
- *    isDefaultGateway with a gw-less IPAM default route works.
+ *    isDefaultGateway with a gw-less IPAM default route works, GC frees stale reservations and
+ *    masquerade rules (v1.9.1's frees nothing).
  */
 import { beforeAll, describe, expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
@@ -23,6 +26,7 @@ import {
   type Impl,
   privateVarLib,
   REF,
+  REF111,
   resetDataDir,
   TS,
   world,
@@ -77,15 +81,22 @@ const conf = (extra: Conf = {}, version = "1.0.0"): Conf => ({ cniVersion: versi
 
 function errorOf(impl: Impl, stdout: string, names: BridgeNames): unknown {
   names.path(impl.cniPath, "@CNI_PATH@");
-  return normalizeOutput(stdout, { names });
+  try {
+    return JSON.parse(normalizeOutput(stdout, names)) as unknown;
+  } catch {
+    return stdout;
+  }
 }
 
-describe("swap: ADD by one implementation, DEL by the other", () => {
-  const swapConf = conf({ ipMasq: true, macspoofchk: true });
-  test.each([
-    ["reference ADD, tscni DEL", REF, TS],
-    ["tscni ADD, reference DEL", TS, REF],
-  ] as const)("%s leaves no veth, reservation, chain or nft rule", async (_name, adder, deleter) => {
+describe("swap: ADD by one implementation, CHECK and DEL by the other", () => {
+  const swaps: [string, Impl, Impl, "iptables" | "nftables"][] = [];
+  for (const backend of ["iptables", "nftables"] as const) {
+    for (const ref of backend === "nftables" ? [REF] : [REF, REF111]) {
+      swaps.push([`${ref.name} ADD, tscni CHECK+DEL (${backend})`, ref, TS, backend], [`tscni ADD, ${ref.name} CHECK+DEL (${backend})`, TS, ref, backend]);
+    }
+  }
+  test.each(swaps)("%s leaves no veth, reservation, chain or nft rule", async (_name, adder, deleter, backend) => {
+    const swapConf = conf({ ipMasq: true, macspoofchk: true, ...(backend === "nftables" ? { ipMasqBackend: "nftables" } : {}) });
     resetDataDir();
     await using w = await world(1);
     const ctr = w.containers[0];
@@ -94,8 +105,11 @@ describe("swap: ADD by one implementation, DEL by the other", () => {
     expect({ code: a.code, stdout: a.code === 0 ? "" : a.stdout }).toEqual({ code: 0, stdout: "" });
     const during = await residue(w, ctr, "failnet");
     expect(during).toMatchObject({ hostVeths: 1, containerLinks: ["eth0"], ipFiles: ["10.50.0.2", "fd50::2"] });
-    expect(during.masqChains).toHaveLength(1);
+    if (backend === "iptables") expect(during.masqChains).toHaveLength(1);
+    else expect(during.nftMasqRules).toBe(2);
     expect(during.spoofChains.length).toBeGreaterThan(0);
+    const c = await bridgeCall(deleter, w.host, { command: "CHECK", netns, stdin: { ...swapConf, prevResult: a.json } });
+    expect({ code: c.code, stdout: c.stdout }).toEqual({ code: 0, stdout: "" });
     const d = await bridgeCall(deleter, w.host, { command: "DEL", netns, stdin: swapConf });
     expect({ code: d.code, stdout: d.stdout }).toEqual({ code: 0, stdout: "" });
     expect(await residue(w, ctr, "failnet")).toEqual(CLEAN);
@@ -274,5 +288,25 @@ describe("reference defects tscni fixes (Appendix B 11, 12)", () => {
         expect(defaults.map((d) => d.gateway)).toEqual([fam === "-4" ? "10.50.0.1" : "fd50::1"]);
       }
     }
+  }, TIMEOUT);
+
+  test("GC frees the reservations and masquerade rules of attachments not in valid-attachments", async () => {
+    const c = conf({ ipMasq: true }, "1.1.0");
+    const left: Record<string, unknown> = {};
+    for (const impl of [REF, TS]) {
+      resetDataDir();
+      await using w = await world(2);
+      for (const [i, ns] of w.containers.entries()) {
+        expect((await bridgeCall(impl, w.host, { command: "ADD", containerId: `gc${i}`, netns: ns.path, stdin: c })).code).toBe(0);
+      }
+      const gc = await bridgeCall(impl, w.host, { command: "GC", netns: "", stdin: { ...c, "cni.dev/valid-attachments": [{ containerID: "gc0", ifname: "eth0" }] } });
+      expect({ impl: impl.name, code: gc.code, stdout: gc.stdout, stderr: gc.stderr }).toEqual({ impl: impl.name, code: 0, stdout: "", stderr: "" });
+      const r = await residue(w, undefined, "failnet");
+      left[impl.name] = { ipFiles: r.ipFiles, masqChains: r.masqChains.length };
+    }
+    expect(left).toEqual({
+      "v1.9.1": { ipFiles: ["10.50.0.2", "10.50.0.3", "fd50::2", "fd50::3"], masqChains: 2 },
+      tscni: { ipFiles: ["10.50.0.2", "fd50::2"], masqChains: 1 },
+    });
   }, TIMEOUT);
 });

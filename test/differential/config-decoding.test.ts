@@ -7,6 +7,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { exec, repoRoot, requireIsolatedHost, runCni, tempDir, tempNetns, type TempNetns, tscni } from "../harness.ts";
+import { countCase } from "./oracles.ts";
 
 requireIsolatedHost();
 
@@ -53,6 +54,7 @@ async function both(plugin: string, command: string, stdin: string): Promise<{ r
   const ref = await call(join(V191, plugin), V191);
   const ours = await call(tscni(plugin), join(repoRoot, "dist"));
   expect(await state(ns)).toBe(before);
+  countCase(plugin, command);
   return { ref, ours };
 }
 

@@ -32,7 +32,10 @@
  *     user chains in creation order, which a runtime cannot observe); rule order within a chain
  *     is kept.
  *  8. `nft -j list ruleset`: metainfo, handles and counter values dropped; objects sorted by
- *     family/table/chain/name, rules kept in chain order.
+ *     family/table/chain/name, rules kept in chain order. A `nat` table with no chain at all is
+ *     dropped: v1.9.1 leaves empty `ip nat`/`ip6 nat` tables behind as a side effect of asking
+ *     iptables (bridge DEL with the nftables backend, portmap DEL of an IPv4-only pod), tscni
+ *     does not; an empty table matches no packet (docs/compatibility.md).
  *  9. Sysctls: read for every interface; values compared as is (names renamed by 2).
  * 10. host-local: the leftover list of "failed to allocate all requested IPs:" comes from a Go map
  *     (random order): only its length is compared when more than one IP is left.
@@ -238,6 +241,12 @@ function stripNft(v: Json): Json {
 /** 8: `nft -j list ruleset` as documented at the top. */
 export function normalizeNftRuleset(doc: Json, names: BridgeNames): Json {
   const items = isObj(doc) && Array.isArray(doc.nftables) ? doc.nftables : [];
+  const tablesWithChains = new Set(
+    items.filter((i) => isObj(i) && isObj(i.chain)).map((i) => {
+      const c = (i as { chain: { family?: Json; table?: Json } }).chain;
+      return `${String(c.family)} ${String(c.table)}`;
+    }),
+  );
   const seen = new Map<string, number>();
   const keyed: [string, Json][] = [];
   for (const item of items) {
@@ -246,6 +255,7 @@ export function normalizeNftRuleset(doc: Json, names: BridgeNames): Json {
     if (!isObj(body)) continue;
     const s = (k: string): string => (typeof body[k] === "string" ? (body[k] as string) : "");
     let key: string;
+    if (kind === "table" && s("name") === "nat" && !tablesWithChains.has(`${s("family")} nat`)) continue;
     if (kind === "table") key = `${s("family")} ${s("name")} 0`;
     else if (kind === "rule") {
       const chainKey = `${s("family")} ${s("table")} 2 ${s("chain")}`;

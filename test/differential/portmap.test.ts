@@ -1,55 +1,77 @@
 /**
- * portmap against Debian's reference (v1.1.1, iptables only): the same ADD gives the same
- * `iptables-save -t nat` / `ip6tables-save -t nat` (counters and timestamps removed), for a matrix
- * of mappings and options. Swaps: ADD by one implementation, DEL by the other, leaves no
- * per-container chain or rule. Bad inputs change nothing. 250 containers come and go.
+ * portmap vs the v1.9.1 oracle, both backends: the same ADD / CHECK / DEL (and GC / STATUS at
+ * 1.1.0) to each, from the same empty firewall; after every call the result text, stderr and exit
+ * code, then `iptables-save` and `ip6tables-save` (normaliser 7), `nft list ruleset` (counters
+ * zeroed) and the route_localnet sysctls are compared. Swaps: ADD by one, CHECK and DEL by the
+ * other, both directions, both backends, against v1.9.1 and (iptables) Debian's v1.1.1: nothing
+ * of the container is left. Bad inputs tscni refuses change nothing. 100 containers come and go.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { mustExec, reference, requireIsolatedHost, runCni, type TempNetns, tempNetns, tscni } from "../harness.ts";
+import { exec, mustExec, requireIsolatedHost, runCni, type TempNetns, tempNetns, tscni } from "../harness.ts";
+import { BridgeNames, type Json, normalizeIptablesSave, normalizeNftRuleset } from "./normalize.ts";
+import { countCase, v111, v191 } from "./oracles.ts";
 
 requireIsolatedHost();
 setDefaultTimeout(120_000);
 
 const ENV = { TSCNI_FIREWALL_LOCK: join(mkdtempSync(join(tmpdir(), "tscni-pm-diff-")), "fw.lock") };
+const TS = tscni("portmap");
+const REF = v191("portmap");
 let ns: TempNetns;
 
-/** Normalisation: comment lines (timestamps) dropped, packet/byte counters zeroed. Nothing else. */
-async function natState(): Promise<string> {
-  const out: string[] = [];
-  for (const tool of ["iptables-save", "ip6tables-save"]) {
-    const text = await mustExec([tool, "-t", "nat"]);
-    out.push(...text.split("\n").filter((l) => !l.startsWith("#")).map((l) => l.replace(/\[\d+:\d+\]/, "[0:0]")));
-  }
-  return out.join("\n");
+/** Both families' iptables-save (normaliser 7), nft list ruleset (8), route_localnet, one line each. */
+async function firewallState(): Promise<string[]> {
+  const names = new BridgeNames();
+  const ipt = normalizeIptablesSave((await mustExec(["iptables-save"])) + (await mustExec(["ip6tables-save"])), names);
+  const nft = normalizeNftRuleset(JSON.parse(await mustExec(["nft", "-j", "list", "ruleset"])) as Json, names);
+  const sysctl = await exec(["sh", "-c", "grep -H '' /proc/sys/net/ipv4/conf/*/route_localnet"]);
+  return [...ipt, ...(Array.isArray(nft) ? nft.map((x) => JSON.stringify(x)) : []), ...sysctl.stdout.split("\n")];
 }
 
-async function nftState(): Promise<string> {
-  return mustExec(["nft", "list", "ruleset"]);
-}
-
-/** Empties table nat in both families; the chain externalSetMarkChain points at is recreated. */
+/** An empty firewall; the chain externalSetMarkChain points at is recreated. */
 async function reset(): Promise<void> {
-  for (const tool of ["iptables", "ip6tables"]) {
-    await mustExec([tool, "-t", "nat", "-F"]);
-    await mustExec([tool, "-t", "nat", "-X"]);
-    await mustExec([tool, "-t", "nat", "-N", "KUBE-MARK-MASQ"]);
-  }
+  await mustExec(["nft", "flush", "ruleset"]);
+  for (const tool of ["iptables", "ip6tables"]) await mustExec([tool, "-t", "nat", "-N", "KUBE-MARK-MASQ"]);
 }
 
-const prevResult = (): Record<string, unknown> => ({
-  cniVersion: "1.0.0",
-  interfaces: [{ name: "eth0", sandbox: ns.path }],
-  ips: [
+const IPS = {
+  dual: [
     { address: "10.0.0.2/24", interface: 0 },
     { address: "2001:db8:1::2/64", interface: 0 },
   ],
+  v4: [{ address: "10.0.0.2/24", interface: 0 }],
+  v6: [{ address: "2001:db8:1::2/64", interface: 0 }],
+};
+
+const prevResult = (ips: keyof typeof IPS, version: string): Record<string, unknown> => ({
+  cniVersion: version,
+  interfaces: [{ name: "eth0", sandbox: ns.path }],
+  ips: version.startsWith("0.") ? IPS[ips].map((ip) => ({ version: ip.address.includes(":") ? "6" : "4", ...ip })) : IPS[ips],
 });
 
-function conf(extra: Record<string, unknown>, mappings: unknown[], name = "pmdiff"): Record<string, unknown> {
-  return { cniVersion: "1.0.0", name, type: "portmap", prevResult: prevResult(), runtimeConfig: { portMappings: mappings }, ...extra };
+interface Case {
+  extra?: Record<string, unknown>;
+  mappings: unknown[];
+  id?: string;
+  ips?: keyof typeof IPS;
+  version?: string;
+  /** Leave GC out: tscni's GC needs a valid config, v1.9.1's GC reads none (docs/compatibility.md). */
+  noGc?: boolean;
+}
+
+function conf(c: Case): Record<string, unknown> {
+  const version = c.version ?? "1.1.0";
+  return {
+    cniVersion: version,
+    name: "pmdiff",
+    type: "portmap",
+    prevResult: prevResult(c.ips ?? "dual", version),
+    runtimeConfig: { portMappings: c.mappings },
+    ...c.extra,
+  };
 }
 
 const call = (binary: string, command: string, stdin: object, containerId = "ctr1") =>
@@ -58,19 +80,72 @@ const call = (binary: string, command: string, stdin: object, containerId = "ctr
 const tcp = (hostPort: number, containerPort = 80, hostIP?: string) => ({ hostPort, containerPort, protocol: "tcp", ...(hostIP && { hostIP }) });
 const udp = (hostPort: number, containerPort = 53, hostIP?: string) => ({ hostPort, containerPort, protocol: "udp", ...(hostIP && { hostIP }) });
 const LONG_ID = "icee6giejonei6sohng6ahngee7laquohquee9shiGo7fohferakah3Feiyoolu2pei7ciPhoh7shaoX6vai3vuf0ahfaeng8yohb9ceu0daez5hashee8ooYai5wa3y";
+const HOST_IPS = [tcp(8080, 80, "127.0.0.1"), tcp(8081, 81, "0.0.0.0"), udp(8082, 82, "::"), tcp(8083, 83, "2001:db8::5")];
+const MANY = [...Array.from({ length: 17 }, (_, i) => tcp(9000 + i)), udp(8053), { hostPort: 7000, containerPort: 70, protocol: "sctp" }];
 
-const MATRIX: [string, Record<string, unknown>, unknown[], string?][] = [
-  ["tcp+udp, default options", {}, [tcp(8080), udp(8053)]],
-  ["hostIP same family, 0.0.0.0, ::, other family", {}, [tcp(8080, 80, "127.0.0.1"), tcp(8081, 81, "0.0.0.0"), udp(8082, 82, "::"), tcp(8083, 83, "2001:db8::5")]],
-  ["snat false", { snat: false }, [tcp(8080), udp(8053)]],
-  // masqAll is not compared: Debian's v1.1.1 predates it (v1.9 rendering: test/unit/firewall).
-  ["markMasqBit 0", { markMasqBit: 0 }, [tcp(8080)]],
-  ["externalSetMarkChain", { externalSetMarkChain: "KUBE-MARK-MASQ" }, [tcp(8080), udp(8053)]],
-  ["iptables conditions", { conditionsV4: ["-s", "10.1.0.0/16"], conditionsV6: ["!", "-s", "fd00::/8"] }, [tcp(8080)]],
-  ["17 tcp ports (two entry rules), sorted protocols", {}, [...Array.from({ length: 17 }, (_, i) => tcp(9000 + i)), udp(8053), { hostPort: 7000, containerPort: 70, protocol: "sctp" }]],
-  ["duplicate host ports kept", {}, [tcp(8080), tcp(8080, 81)]],
-  ["256-byte comment (long container ID)", {}, [tcp(8080)], LONG_ID],
+const SHARED: [string, Case][] = [
+  ["tcp+udp, default options", { mappings: [tcp(8080), udp(8053)] }],
+  ["hostIP same family, 0.0.0.0, ::, other family", { mappings: HOST_IPS }],
+  ["snat false", { extra: { snat: false }, mappings: [tcp(8080), udp(8053)] }],
+  ["masqAll", { extra: { masqAll: true }, mappings: [tcp(8080)] }],
+  ["17 tcp ports, udp, sctp", { mappings: MANY }],
+  ["duplicate host ports kept", { mappings: [tcp(8080), tcp(8080, 81)] }],
+  ["256-byte comment (long container ID)", { mappings: [tcp(8080)], id: LONG_ID }],
+  ["IPv4-only pod", { mappings: [tcp(8080), udp(8053)], ips: "v4" }],
+  ["IPv6-only pod", { mappings: [tcp(8080), tcp(8081, 81, "2001:db8::5")], ips: "v6" }],
+  ["no mappings", { mappings: [] }],
+  ["0.4.0 config and result", { mappings: [tcp(8080)], version: "0.4.0" }],
+  ["1.0.0 config and result", { mappings: [tcp(8080)], version: "1.0.0" }],
 ];
+
+const IPTABLES: [string, Case][] = [
+  ...SHARED.map(([n, c]): [string, Case] => [n, { ...c, extra: { backend: "iptables", ...c.extra } }]),
+  ["backend unset", { mappings: [tcp(8080)] }],
+  ["markMasqBit 0", { extra: { markMasqBit: 0 }, mappings: [tcp(8080)] }],
+  ["externalSetMarkChain", { extra: { externalSetMarkChain: "KUBE-MARK-MASQ" }, mappings: [tcp(8080), udp(8053)] }],
+  ["iptables conditions", { extra: { conditionsV4: ["-s", "10.1.0.0/16"], conditionsV6: ["!", "-s", "fd00::/8"] }, mappings: [tcp(8080)] }],
+];
+
+const NFTABLES: [string, Case][] = [
+  ...SHARED.map(([n, c]): [string, Case] => [n, { ...c, extra: { backend: "nftables", ...c.extra } }]),
+  ["nft conditions", { extra: { backend: "nftables", conditionsV4: ["ip", "saddr", "10.1.0.0/16"], conditionsV6: ["ip6", "saddr", "!=", "fd00::/8"] }, mappings: [tcp(8080)] }],
+  ["nftables with an iptables-only option", { extra: { backend: "nftables", externalSetMarkChain: "KUBE-MARK-MASQ" }, mappings: [tcp(8080)], noGc: true }],
+  ["unknown backend", { extra: { backend: "bogus" }, mappings: [tcp(8080)], noGc: true }],
+];
+
+/**
+ * ADD, CHECK, (1.1.0: STATUS, GC keeping it), DEL, DEL: every outcome; the firewall after the
+ * steps that may change it (ADD, GC, the first DEL).
+ */
+async function lifecycle(binary: string, c: Case): Promise<unknown[]> {
+  await reset();
+  const stdin = conf(c);
+  const id = c.id ?? "ctr1";
+  const v11 = (c.version ?? "1.1.0") === "1.1.0";
+  const steps: [string, object][] = [
+    ["ADD", stdin],
+    ["CHECK", stdin],
+    ...(v11 ? ([["STATUS", stdin]] as [string, object][]) : []),
+    ...(v11 && !c.noGc ? ([["GC", { ...stdin, "cni.dev/valid-attachments": [{ containerID: id, ifname: "eth0" }] }]] as [string, object][]) : []),
+    ["DEL", stdin],
+    ["DEL", stdin],
+  ];
+  const out: unknown[] = [];
+  for (const [i, [command, body]] of steps.entries()) {
+    const r = await call(binary, command, body, id);
+    out.push({ command, code: r.code, stdout: r.stdout.replaceAll(ns.path, "@NETNS@"), stderr: r.stderr });
+    if (["ADD", "GC"].includes(command) || (command === "DEL" && i < steps.length - 1)) out.push(await firewallState());
+  }
+  return out;
+}
+
+async function compare(c: Case): Promise<void> {
+  const theirs = await lifecycle(REF, c);
+  const ours = await lifecycle(TS, c);
+  expect(ours).toEqual(theirs);
+  const v11 = (c.version ?? "1.1.0") === "1.1.0";
+  for (const verb of ["ADD", "CHECK", "DEL", "DEL", ...(v11 ? ["STATUS"] : []), ...(v11 && !c.noGc ? ["GC"] : [])]) countCase("portmap", verb);
+}
 
 beforeAll(async () => {
   ns = await tempNetns();
@@ -81,46 +156,61 @@ afterAll(async () => {
   await ns[Symbol.asyncDispose]();
 });
 
-describe("iptables-save after ADD is identical to the reference's", () => {
-  test.each(MATRIX)("%s", async (_name, extra, mappings, id = "ctr1") => {
-    const c = conf(extra, mappings);
+describe("iptables backend vs v1.9.1", () => {
+  test.each(IPTABLES)("%s", (_name, c) => compare(c));
+});
+
+describe("nftables backend vs v1.9.1", () => {
+  test.each(NFTABLES)("%s", (_name, c) => compare(c));
+});
+
+describe("swap: ADD by one implementation, CHECK and DEL by the other", () => {
+  const mappings = [tcp(8080), udp(8053), tcp(8443, 443, "2001:db8::5")];
+  const cases: [string, string, string, string][] = [];
+  for (const backend of ["iptables", "nftables"]) {
+    for (const [name, ref] of backend === "iptables" ? [["v1.9.1", REF], ["v1.1.1", v111("portmap")]] : [["v1.9.1", REF]]) {
+      cases.push([`${name} ADD, tscni CHECK+DEL (${backend})`, ref ?? "", TS, backend], [`tscni ADD, ${name} CHECK+DEL (${backend})`, TS, ref ?? "", backend]);
+    }
+  }
+  test.each(cases)("%s", async (_name, adder, deleter, backend) => {
     await reset();
-    const ref = await call(reference("portmap"), "ADD", c, id);
-    expect(ref.code).toBe(0);
-    const refState = await natState();
-    await reset();
-    const mine = await call(tscni("portmap"), "ADD", c, id);
-    expect(mine.stderr).toBe("");
-    expect(mine.code).toBe(0);
-    expect(await natState()).toBe(refState);
-    // And tscni's DEL cleans up what the reference's DEL would.
-    expect((await call(tscni("portmap"), "DEL", c, id)).code).toBe(0);
-    expect(await natState()).not.toContain("CNI-DN-");
+    const baseline = await firewallState();
+    // Debian's v1.1.1 knows no `backend` and no 1.1.0; it reads 1.0.0 and uses iptables.
+    const c = conf({ mappings, extra: { backend }, version: adder.includes("/usr/lib/cni") || deleter.includes("/usr/lib/cni") ? "1.0.0" : "1.1.0" });
+    const a = await call(adder, "ADD", c);
+    expect({ code: a.code, stderr: a.stderr }).toEqual({ code: 0, stderr: "" });
+    expect((await firewallState()).join("\n")).toContain("8443");
+    // Debian's v1.1.1 CHECK fails for every pod, also IPv4-only ones (docs/compatibility.md).
+    if (!deleter.includes("/usr/lib/cni")) {
+      const chk = await call(deleter, "CHECK", c);
+      expect({ code: chk.code, stdout: chk.stdout }).toEqual({ code: 0, stdout: "" });
+    }
+    const d = await call(deleter, "DEL", c);
+    expect({ code: d.code, stdout: d.stdout }).toEqual({ code: 0, stdout: "" });
+    // Only the shared chains and tables (never deleted, by either) remain beyond the baseline.
+    const extra = (await firewallState()).filter((l) => !baseline.includes(l));
+    expect(extra.filter((l) => /ctr1|CNI-DN-|CNI-SN-|dnat name:|8443|8053/.test(l))).toEqual([]);
   });
 });
 
-describe("swap: ADD by one implementation, DEL by the other", () => {
-  const c = (): Record<string, unknown> => conf({}, [tcp(8080), udp(8053), tcp(8443, 443, "2001:db8::5")]);
-  test.each([
-    ["reference ADD, tscni DEL", reference("portmap"), tscni("portmap")],
-    ["tscni ADD, reference DEL", tscni("portmap"), reference("portmap")],
-  ])("%s", async (_name, adder, deleter) => {
-    await reset();
-    const baseline = await natState();
-    expect((await call(adder, "ADD", c())).code).toBe(0);
-    expect(await natState()).toContain("CNI-DN-");
-    const del = await call(deleter, "DEL", c());
-    expect(del.code).toBe(0);
-    const after = await natState();
-    expect(after).not.toContain("CNI-DN-");
-    expect(after).not.toContain("dnat name:");
-    // Only the shared chains (never deleted, by either) remain beyond the baseline.
-    const extra = after.split("\n").filter((l) => !baseline.includes(l));
-    expect(extra.every((l) => l.includes("CNI-HOSTPORT-"))).toBe(true);
+describe("GC removes what v1.9.1's GC leaves (deliberate difference)", () => {
+  test.each(["iptables", "nftables"])("%s", async (backend) => {
+    const left: Record<string, boolean> = {};
+    for (const [name, binary] of [["v1.9.1", REF], ["tscni", TS]] as const) {
+      await reset();
+      const c = conf({ mappings: [tcp(8080)], extra: { backend } });
+      expect((await call(binary, "ADD", c, "stale")).code).toBe(0);
+      const gc = await call(binary, "GC", { ...c, "cni.dev/valid-attachments": [{ containerID: "other", ifname: "eth0" }] });
+      expect({ name, code: gc.code, stdout: gc.stdout, stderr: gc.stderr }).toEqual({ name, code: 0, stdout: "", stderr: "" });
+      left[name] = (await firewallState()).some((l) => l.includes("stale"));
+    }
+    expect(left).toEqual({ "v1.9.1": true, tscni: false });
   });
 });
 
-describe("bad inputs: error JSON, exit 1, no firewall change", () => {
+// tscni refuses these before applying anything (docs/compatibility.md); v1.9.1 fails half-way
+// or not at all, so there is no oracle answer to compare with: the unchanged state is the check.
+describe("bad inputs tscni refuses: error JSON, exit 1, no firewall change", () => {
   const bad: [string, Record<string, unknown>, unknown[]][] = [
     ["port 70000", {}, [tcp(70000)]],
     ["bogus protocol", {}, [{ hostPort: 80, containerPort: 80, protocol: "bogus" }]],
@@ -134,15 +224,17 @@ describe("bad inputs: error JSON, exit 1, no firewall change", () => {
   ];
   test.each(bad)("%s", async (_name, extra, mappings) => {
     await reset();
-    const before = (await natState()) + (await nftState());
-    const r = await call(tscni("portmap"), "ADD", conf(extra, mappings));
+    const before = await firewallState();
+    const r = await call(TS, "ADD", conf({ extra, mappings }));
     expect(r.code).toBe(1);
     expect((r.json as { code: number }).code).toBe(999);
-    expect((await natState()) + (await nftState())).toBe(before);
+    expect(await firewallState()).toEqual(before);
   });
 });
 
-describe("250 containers with 2 mappings each", () => {
+// Scale is tscni's own property (one batch per call); the baseline it returns to is the check.
+// 100 containers keep the file inside the make-test budget.
+describe("100 containers with 2 mappings each", () => {
   test.each(["iptables", "nftables"])("%s: ADD and DEL keep working, rule count back to baseline", async (backend) => {
     await reset();
     const count = async (): Promise<number> =>
@@ -159,10 +251,10 @@ describe("250 containers with 2 mappings each", () => {
       runtimeConfig: { portMappings: [tcp(10000 + i), udp(20000 + i)] },
     });
     // Shared chains first, so the baseline is what every DEL returns to.
-    expect((await call(tscni("portmap"), "ADD", confOf(999), "warmup")).code).toBe(0);
-    expect((await call(tscni("portmap"), "DEL", confOf(999), "warmup")).code).toBe(0);
+    expect((await call(TS, "ADD", confOf(999), "warmup")).code).toBe(0);
+    expect((await call(TS, "DEL", confOf(999), "warmup")).code).toBe(0);
     const baseline = await count();
-    const ids = Array.from({ length: 250 }, (_, i) => i);
+    const ids = Array.from({ length: 100 }, (_, i) => i);
     const pool = async (fn: (i: number) => Promise<void>): Promise<void> => {
       let next = 0;
       await Promise.all(Array.from({ length: 4 }, async () => {
@@ -170,12 +262,12 @@ describe("250 containers with 2 mappings each", () => {
       }));
     };
     await pool(async (i) => {
-      const r = await call(tscni("portmap"), "ADD", confOf(i), `c${i}`);
+      const r = await call(TS, "ADD", confOf(i), `c${i}`);
       if (r.code !== 0) throw new Error(`ADD c${i}: ${r.stdout}`);
     });
-    expect(await count()).toBeGreaterThan(baseline + 250 * 2);
+    expect(await count()).toBeGreaterThan(baseline + 100 * 2);
     await pool(async (i) => {
-      const r = await call(tscni("portmap"), "DEL", confOf(i), `c${i}`);
+      const r = await call(TS, "DEL", confOf(i), `c${i}`);
       if (r.code !== 0) throw new Error(`DEL c${i}: ${r.stdout}`);
     });
     expect(await count()).toBe(baseline);

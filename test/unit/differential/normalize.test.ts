@@ -152,6 +152,16 @@ describe("bridge normaliser", () => {
     expect(nft(NFT("10.88.0.2", [7, 9]))).toEqual(nft(NFT("10.88.0.2", [3, 4])));
   });
 
+  test("nft: only an empty nat table is dropped", () => {
+    const withNat = (chain: boolean): Json => {
+      const d = NFT("10.88.0.2", [3, 4]) as { nftables: Json[] };
+      const nat = [{ table: { family: "ip6", name: "nat", handle: 9 } }, ...(chain ? [{ chain: { family: "ip6", table: "nat", name: "POSTROUTING", handle: 1 } }] : [])];
+      return { nftables: [...d.nftables, ...nat] } as Json;
+    };
+    expect(nft(withNat(false))).toEqual(nft(NFT("10.88.0.2", [3, 4])));
+    expect(nft(withNat(true))).not.toEqual(nft(NFT("10.88.0.2", [3, 4])));
+  });
+
   test.each([
     ["a wrong address", NFT("10.88.0.3", [3, 4])],
     ["rules in another order", NFT("10.88.0.2", [3, 4], true)],
