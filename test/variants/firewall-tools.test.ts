@@ -147,6 +147,17 @@ describe("no firewall tool at all", () => {
     expect(got).toEqual(["ADD 0, CHECK 0, DEL 0", "ADD 0, CHECK 0, DEL 0"]);
   });
 
+  test("portmap STATUS says the backend it would use is not usable", async () => {
+    const got: string[] = [];
+    for (const impl of IMPLS) {
+      const node = await nodeFor(impl, "none");
+      const st = await node.call("portmap", { command: "STATUS", containerId: "", netns: "", stdin: { cniVersion: "1.1.0", name: "fwnet", type: "portmap" } });
+      got.push(`STATUS ${st.code}${st.code === 0 ? "" : ` (${(st.json as { code?: number }).code}) ${(st.json as { msg?: string }).msg}`}`);
+    }
+    versus("no firewall tool, portmap STATUS", got[0], got[1], "portmap: STATUS reports code 50");
+    expect(got[0]).toBe("STATUS 1 (50) portmap: the iptables backend is not usable on this host");
+  });
+
   test("ipMasq true: a CNI error naming what is missing, nothing left behind", async () => {
     const got: string[] = [];
     const left: string[] = [];
