@@ -7,6 +7,9 @@
 import {
   closeSync,
   constants,
+  fstatSync,
+  ftruncateSync,
+  linkSync,
   lstatSync,
   mkdirSync,
   openSync,
@@ -72,24 +75,32 @@ export class DiskStore implements Store {
 
   reserve(containerId: string, ifname: string, ip: string, rangeId: string): boolean {
     const path = join(this.dir, ip);
-    let fd: number;
+    // Written whole under a scratch name, then linked into place (atomic, and EEXIST when taken):
+    // a process killed half way never leaves an empty reservation that no DEL can match.
+    const scratch = scratchPath(this.dir, ip);
     try {
-      fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, FILE_MODE);
+      const fd = openSync(scratch, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, FILE_MODE);
+      try {
+        writeAll(fd, reservationKey(containerId, ifname));
+      } finally {
+        closeSync(fd);
+      }
+      linkSync(scratch, path);
     } catch (err) {
+      safeUnlink(scratch);
       if (errnoCode(err) === "EEXIST") return false;
       throw goPathError(err, path);
     }
-    try {
-      writeAll(fd, reservationKey(containerId, ifname));
-      closeSync(fd);
-    } catch (err) {
-      safeUnlink(path);
-      throw goPathError(err, path);
-    }
+    safeUnlink(scratch);
     const last = join(this.dir, LAST_RESERVED_PREFIX + rangeId);
     try {
-      const lf = openSync(last, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, FILE_MODE);
+      // Non-blocking and truncated only once known to be a regular file: a FIFO or device put
+      // there would otherwise block the ADD forever while it holds the network's lock.
+      const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+      const lf = openSync(last, flags, FILE_MODE);
       try {
+        if (!fstatSync(lf).isFile()) throw notRegular(last);
+        ftruncateSync(lf, 0);
         writeAll(lf, ip);
       } finally {
         closeSync(lf);
@@ -105,7 +116,7 @@ export class DiskStore implements Store {
   lastReservedIP(rangeId: string): string | undefined {
     const path = join(this.dir, LAST_RESERVED_PREFIX + rangeId);
     try {
-      return readFileSync(path, "utf8");
+      return readRegular(path);
     } catch (err) {
       if (errnoCode(err) !== "ENOENT") {
         process.stderr.write(`Error retrieving last reserved ip: ${goPathError(err, path).message}\n`);
@@ -150,6 +161,7 @@ export class DiskStore implements Store {
 
   release(ip: string): void {
     safeUnlink(join(this.dir, ip));
+    safeUnlink(scratchPath(this.dir, ip));
   }
 
   private matching(key: string): Entry[] {
@@ -195,9 +207,32 @@ export class DiskStore implements Store {
   }
 }
 
+/** Not an address, so never read as a reservation; its content matches its owner, so DEL removes it. */
+function scratchPath(dir: string, ip: string): string {
+  return join(dir, `.${ip}.new`);
+}
+
+function notRegular(path: string): Error {
+  return Object.assign(new Error(`${path}: not a regular file`), { code: "EINVAL" });
+}
+
+/**
+ * A regular file's text. Never through a symlink, and never blocking on a FIFO someone put
+ * there (a plain read would wait for a writer forever, holding the network's lock).
+ */
+function readRegular(path: string): string {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  try {
+    if (!fstatSync(fd).isFile()) throw notRegular(path);
+    return readFileSync(fd, "utf8");
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function readOrUndefined(path: string): string | undefined {
   try {
-    return readFileSync(path, "utf8");
+    return readRegular(path);
   } catch {
     return undefined;
   }
