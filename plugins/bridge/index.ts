@@ -158,7 +158,7 @@ async function setGateways(a: CmdArgs, conf: BridgeConf, w: Wiring, result: Resu
 
 async function attach(deps: BridgeDeps, a: CmdArgs, conf: BridgeConf, w: Wiring): Promise<Result> {
   const mac = containerMac(conf.mac);
-  const veth = createVeth(w.host, w.cont, w.ns, { ifname: a.ifname, mtu: conf.raw.mtu, mac });
+  const veth = createVeth(w.host, w.cont, w.ns, { ifname: a.ifname, mtu: conf.raw.mtu, mac, master: w.bridge.index });
   w.undo.push("delete veth", () => {
     const link = w.host.linkFind(veth.host.name);
     if (link !== undefined) w.host.linkDel(link.index);

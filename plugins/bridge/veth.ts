@@ -17,6 +17,12 @@ export function randomVethName(): string {
 export interface VethRequest {
   ifname: string;
   mtu: number;
+  /**
+   * The bridge the host end joins in the creating request itself: there is no moment in which
+   * the pair exists off the bridge (a process killed there would leave a veth that DEL, which
+   * only removes interfaces whose peer is on the bridge, does not recognise).
+   */
+  master?: number;
   /** Container end's MAC (already validated), or undefined for a kernel-chosen one. */
   mac?: string;
 }
@@ -36,7 +42,7 @@ export function createVeth(host: Rtnl, cont: Rtnl, ns: NetNs, req: VethRequest, 
     const name = makeName();
     try {
       // txqlen 0 on the host end, 1000 (kernel default) in the container: as v1.9.1 leaves them.
-      host.vethAdd({ name, mtu, txqlen: 0, peer: { name: req.ifname, mtu, mac: req.mac, netnsFd: ns.fd } });
+      host.vethAdd({ name, mtu, txqlen: 0, master: req.master, peer: { name: req.ifname, mtu, mac: req.mac, netnsFd: ns.fd } });
     } catch (err) {
       if (!isNetlinkErrno(err, Errno.EEXIST)) {
         throw internalError(`failed to make veth pair: ${CniError.from(err).message}`, err);

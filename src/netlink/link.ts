@@ -224,13 +224,15 @@ export interface VethSpec {
   mtu?: number;
   mac?: string;
   txqlen?: number;
+  /** Created already enslaved to this bridge (IFLA_MASTER in the same request). */
+  master?: number;
   peer: { name: string; mtu?: number; mac?: string; netnsFd?: number };
 }
 
 /** `ip link add <name> [mtu] [address] type veth peer name <p> [mtu] [address] [netns <fd>]`. */
 export function vethAddRequest(spec: VethSpec, opts?: LinkAddOptions): Request {
   return newLink(opts, (w) => {
-    writeLinkAttrs(w, { mtu: spec.mtu, mac: spec.mac, txqlen: spec.txqlen, name: spec.name });
+    writeLinkAttrs(w, { mtu: spec.mtu, mac: spec.mac, txqlen: spec.txqlen, master: spec.master, name: spec.name });
     writeLinkInfo(w, "veth", (d) => writeVethData(d, (p) => writeLinkAttrs(p, spec.peer)));
   });
 }
