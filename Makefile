@@ -5,7 +5,7 @@ FORCE   ?=
 BUN     := node_modules/.bin/bun
 SOURCES := $(shell find src plugins build -name '*.ts' 2>/dev/null) package.json
 
-.PHONY: all build install uninstall test test-unit test-variants typecheck bench demo clean release image test-release
+.PHONY: all build install uninstall test test-unit test-variants typecheck bench demo clean release image test-release soak
 
 all: build
 
@@ -50,6 +50,13 @@ test-unit: node_modules/.installed
 bench: build
 	$(BUN) test/bench/bench.ts
 
+# Churn, kills, faults and fuzz against tscni and the v1.9.1 reference, in a throwaway host.
+# SOAK_DURATION (s, default 480), SOAK_OPS (churn cycles per implementation), SOAK_ARGS (more options).
+SOAK_DURATION ?= 480
+SOAK_OPS      ?= 400
+soak: build
+	$(BUN) test/soak/soak.ts --duration=$(SOAK_DURATION) --ops=$(SOAK_OPS) --json=soak-results.json $(SOAK_ARGS)
+
 # See it work: two containers on the default network, in a throwaway network namespace.
 demo: build
 	$(BUN) test/demo/demo.ts
@@ -68,4 +75,4 @@ test-release: build release
 	$(BUN) test --timeout 1200000 test/release
 
 clean:
-	rm -rf dist bench-results.json bench-results.md bench-results.svg
+	rm -rf dist bench-results.json bench-results.md bench-results.svg soak-results.json
