@@ -4,62 +4,52 @@
  * the cross-field rules. Every message is the reference's.
  */
 import * as v from "valibot";
-import { type CmdArgs, DnsSchema, foldKeys, internalError, parseCniArgs, argString } from "../../src/cni/index.ts";
-
-type GoType = "bool" | "int" | "string";
-
-function jsonTypeOf(input: unknown): string {
-  if (Array.isArray(input)) return "array";
-  if (typeof input === "boolean") return "bool";
-  if (input === null) return "null";
-  return typeof input;
-}
-
-/** Go's encoding/json type error for the struct field at `path`. */
-function goTypeError(path: string, type: GoType): (issue: v.BaseIssue<unknown>) => string {
-  return (issue) => {
-    const got = issue.input;
-    const what = typeof got === "number" ? `number ${String(got)}` : jsonTypeOf(got);
-    return `json: cannot unmarshal ${what} into Go struct field NetConf.${path} of type ${type}`;
-  };
-}
-
-const goBool = (path: string) => v.boolean(goTypeError(path, "bool"));
-const goInt = (path: string) => v.pipe(v.number(goTypeError(path, "int")), v.integer(goTypeError(path, "int")));
-const goString = (path: string) => v.string(goTypeError(path, "string"));
+import {
+  type CmdArgs,
+  decodeConfig,
+  goBool,
+  goInt,
+  goNullableSlice,
+  goString,
+  goStruct,
+  internalError,
+  NetConfEntries,
+  parseCniArgs,
+  argString,
+} from "../../src/cni/index.ts";
 
 /** One `vlanTrunk` entry; absent fields stay undefined (Go nil pointers). */
-export const VlanTrunkEntry = v.looseObject({
-  minID: v.optional(goInt("vlanTrunk.minID")),
-  maxID: v.optional(goInt("vlanTrunk.maxID")),
-  id: v.optional(goInt("vlanTrunk.id")),
+export const VlanTrunkEntry = goStruct("VlanTrunk", "main.VlanTrunk", {
+  minID: v.optional(goInt()),
+  maxID: v.optional(goInt()),
+  id: v.optional(goInt()),
 });
 export type VlanTrunkEntry = v.InferOutput<typeof VlanTrunkEntry>;
 
-export const BridgeConfig = v.looseObject({
-  cniVersion: v.optional(goString("cniVersion"), ""),
-  name: v.optional(goString("name"), ""),
-  type: v.optional(goString("type"), ""),
-  bridge: v.optional(goString("bridge")),
-  isGateway: v.optional(goBool("isGateway"), false),
-  isDefaultGateway: v.optional(goBool("isDefaultGateway"), false),
-  forceAddress: v.optional(goBool("forceAddress"), false),
-  ipMasq: v.optional(goBool("ipMasq"), false),
-  ipMasqBackend: v.optional(goString("ipMasqBackend")),
-  mtu: v.optional(goInt("mtu"), 0),
-  hairpinMode: v.optional(goBool("hairpinMode"), false),
-  promiscMode: v.optional(goBool("promiscMode"), false),
-  vlan: v.optional(goInt("vlan"), 0),
-  vlanTrunk: v.optional(v.array(v.nullable(VlanTrunkEntry))),
-  preserveDefaultVlan: v.optional(goBool("preserveDefaultVlan"), false),
-  macspoofchk: v.optional(goBool("macspoofchk"), false),
-  enabledad: v.optional(goBool("enabledad"), false),
-  disableContainerInterface: v.optional(goBool("disableContainerInterface"), false),
-  portIsolation: v.optional(goBool("portIsolation"), false),
-  ipam: v.optional(v.looseObject({ type: v.optional(goString("ipam.type"), "") })),
-  dns: v.optional(DnsSchema),
-  args: v.optional(v.looseObject({ cni: v.optional(v.looseObject({ mac: v.optional(goString("args.cni.mac")) })) })),
-  runtimeConfig: v.optional(v.looseObject({ mac: v.optional(goString("runtimeConfig.mac")) })),
+export const BridgeConfig = goStruct("NetConf", "main.NetConf", {
+  ...NetConfEntries,
+  bridge: v.optional(goString()),
+  isGateway: v.optional(goBool(), false),
+  isDefaultGateway: v.optional(goBool(), false),
+  forceAddress: v.optional(goBool(), false),
+  ipMasq: v.optional(goBool(), false),
+  ipMasqBackend: v.optional(goString()),
+  mtu: v.optional(goInt(), 0),
+  hairpinMode: v.optional(goBool(), false),
+  promiscMode: v.optional(goBool(), false),
+  vlan: v.optional(goInt(), 0),
+  vlanTrunk: v.optional(goNullableSlice("[]*main.VlanTrunk", VlanTrunkEntry)),
+  preserveDefaultVlan: v.optional(goBool(), false),
+  macspoofchk: v.optional(goBool(), false),
+  enabledad: v.optional(goBool(), false),
+  disableContainerInterface: v.optional(goBool(), false),
+  portIsolation: v.optional(goBool(), false),
+  args: v.optional(
+    goStruct("", 'struct { Cni main.BridgeArgs "json:\\"cni,omitempty\\"" }', {
+      cni: v.optional(goStruct("BridgeArgs", "main.BridgeArgs", { mac: v.optional(goString()) })),
+    }),
+  ),
+  runtimeConfig: v.optional(goStruct("", 'struct { Mac string "json:\\"mac,omitempty\\"" }', { mac: v.optional(goString()) })),
 });
 export type BridgeConfig = v.InferOutput<typeof BridgeConfig>;
 
@@ -84,14 +74,9 @@ export interface BridgeConf {
   readonly mac: string;
 }
 
-/** Decodes stdin the way the reference's json.Unmarshal does (no prefix on the field's message). */
+/** Decodes stdin the way the reference's json.Unmarshal does. */
 export function decodeBridgeConfig(raw: unknown): BridgeConfig {
-  const res = v.safeParse(BridgeConfig, foldKeys(BridgeConfig, raw));
-  if (res.success) return res.output;
-  const first = res.issues[0];
-  const path = (first?.path ?? []).map((p) => String(p.key)).join(".");
-  const msg = first === undefined ? "invalid configuration" : first.message.startsWith("json: ") || path === "" ? first.message : `${path}: ${first.message}`;
-  throw internalError(`failed to load netconf: ${msg}`);
+  return decodeConfig(BridgeConfig, raw, "failed to load netconf: ");
 }
 
 /** The trunk's VIDs, with the reference's checks and messages, in entry order. */

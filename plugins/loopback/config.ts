@@ -1,6 +1,6 @@
-import * as v from "valibot";
-import { NetConfEntries } from "../../src/cni/index.ts";
+import type * as v from "valibot";
+import { NetConf } from "../../src/cni/index.ts";
 
-/** loopback reads only the standard keys (and passes prevResult through). */
-export const LoopbackConfig = v.looseObject(NetConfEntries);
+/** loopback reads only libcni's types.NetConf (and passes prevResult through). */
+export const LoopbackConfig = NetConf;
 export type LoopbackConfig = v.InferOutput<typeof LoopbackConfig>;

@@ -9,7 +9,12 @@ import {
   CniError,
   decodeConfig,
   ErrorCode,
-  Int,
+  goBool,
+  goInt,
+  goNullableSlice,
+  goSlice,
+  goString,
+  goStruct,
   internalError,
   NetConfEntries,
   parseResult,
@@ -18,27 +23,27 @@ import {
 import { type Backend, parseIp, type PortMapping, type Probes, portmapBackend } from "../../src/firewall/index.ts";
 
 /** One `runtimeConfig.portMappings` entry; Go zero values for missing fields. */
-export const PortMappingEntry = v.looseObject({
-  hostPort: v.optional(Int, 0),
-  containerPort: v.optional(Int, 0),
-  protocol: v.optional(v.string(), ""),
-  hostIP: v.optional(v.string(), ""),
+export const PortMappingEntry = goStruct("PortMapEntry", "main.PortMapEntry", {
+  hostPort: v.optional(goInt(), 0),
+  containerPort: v.optional(goInt(), 0),
+  protocol: v.optional(goString(), ""),
+  hostIP: v.optional(goString(), ""),
 });
 export type PortMappingEntry = v.InferOutput<typeof PortMappingEntry>;
 
-export const PortmapConfig = v.looseObject({
+export const PortmapConfig = goStruct("PortMapConf", "main.PortMapConf", {
   ...NetConfEntries,
-  backend: v.optional(v.string()),
-  snat: v.optional(v.boolean()),
-  masqAll: v.optional(v.boolean(), false),
-  markMasqBit: v.optional(Int),
-  externalSetMarkChain: v.optional(v.string()),
-  conditionsV4: v.optional(v.array(v.string())),
-  conditionsV6: v.optional(v.array(v.string())),
+  backend: v.optional(goString()),
+  snat: v.optional(goBool()),
+  masqAll: v.optional(goBool(), false),
+  markMasqBit: v.optional(goInt()),
+  externalSetMarkChain: v.optional(goString()),
+  conditionsV4: v.optional(goSlice("[]string", goString(), "")),
+  conditionsV6: v.optional(goSlice("[]string", goString(), "")),
   runtimeConfig: v.optional(
-    v.looseObject({
+    goStruct("", 'struct { PortMaps []main.PortMapEntry "json:\\"portMappings,omitempty\\"" }', {
       // A null entry decodes to Go's zero struct, which then fails the port check.
-      portMappings: v.optional(v.array(v.nullable(PortMappingEntry)), []),
+      portMappings: v.optional(goNullableSlice("[]main.PortMapEntry", PortMappingEntry), []),
     }),
   ),
 });

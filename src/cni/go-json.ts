@@ -32,6 +32,14 @@ interface SchemaShape {
   options?: unknown[];
 }
 
+/** A field declared nullable keeps its `null`: its Go type decodes null itself (types.IPNet). */
+function keepsNull(schema: unknown): boolean {
+  for (let s = schema as SchemaShape | undefined; s !== undefined; s = s.wrapped as SchemaShape | undefined) {
+    if (s.type === "nullable") return true;
+  }
+  return false;
+}
+
 function unwrap(schema: unknown): SchemaShape {
   let s = schema as SchemaShape;
   while (s.wrapped !== undefined) s = s.wrapped as SchemaShape;
@@ -41,7 +49,8 @@ function unwrap(schema: unknown): SchemaShape {
 /**
  * Renames the keys of `value` to the field names `schema` declares, the way Go matches JSON keys
  * to struct fields (case-insensitive; the last duplicate wins), and drops `null` members, which
- * Go treats as "leave the field alone". Unknown keys are kept as they are.
+ * Go treats as "leave the field alone" (unless the field's schema is nullable). Unknown keys are
+ * kept as they are.
  */
 export function foldKeys(schema: GenericSchema | unknown, value: unknown): unknown {
   const s = unwrap(schema);
@@ -59,7 +68,7 @@ export function foldKeys(schema: GenericSchema | unknown, value: unknown): unkno
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(input)) {
     const name = key in s.entries ? key : byLower.get(key.toLowerCase()) ?? key;
-    if (v === null) {
+    if (v === null && !keepsNull(s.entries[name])) {
       delete out[name];
       continue;
     }

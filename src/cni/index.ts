@@ -12,11 +12,23 @@ export { readCniEnv, validateContainerId, validateIfName, type CniEnv } from "./
 export { CniError, ErrorCode, internalError, type CniErrorJson, type ErrorCodeValue } from "./errors.ts";
 export { attachmentKey, gcAttachments, type Attachment } from "./gc.ts";
 export { foldKeys, goField, goMarshal, goMarshalIndent } from "./go-json.ts";
+export {
+  goBool,
+  goInt,
+  goMap,
+  goNullableSlice,
+  goObjectMap,
+  goSlice,
+  goString,
+  goStruct,
+} from "./go-json-types.ts";
 export { isLabelOnly, labelOnly } from "./label.ts";
 export type { CmdArgs, Env, PluginDef, PluginTable, Verb } from "./plugin.ts";
 export type { Dns, Interface, IpConfig, Result, Route } from "./result.ts";
 export {
   Cidr,
+  type ConfigProblem,
+  configProblems,
   decodeConfig,
   DnsSchema,
   formatIssues,
@@ -26,6 +38,7 @@ export {
   NetConf,
   NetConfEntries,
   RouteSchema,
+  tryDecode,
 } from "./schema.ts";
 export {
   atLeast,

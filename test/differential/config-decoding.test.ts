@@ -71,3 +71,61 @@ describe("JSON nesting depth, as v1.9.1", () => {
     expect(ours).toEqual(ref);
   }, TIMEOUT);
 });
+
+const HL = '"ipam":{"type":"host-local","dataDir":"@DATA@"';
+const WRONG_TYPES: [string, string, string][] = [
+  ["bridge", "ADD", ',"ipam":[]'],
+  ["bridge", "ADD", ',"ipam":"x"'],
+  ["bridge", "DEL", ',"dns":[]'],
+  ["bridge", "ADD", ',"args":[]'],
+  ["bridge", "ADD", ',"args":{"cni":[]}'],
+  ["bridge", "ADD", ',"args":{"cni":{"mac":1}}'],
+  ["bridge", "ADD", ',"runtimeConfig":[]'],
+  ["bridge", "ADD", ',"capabilities":[]'],
+  ["bridge", "ADD", ',"capabilities":{"mac":"yes"}'],
+  ["bridge", "ADD", ',"prevResult":[1]'],
+  ["bridge", "ADD", ',"vlanTrunk":{}'],
+  ["bridge", "ADD", ',"vlanTrunk":[[]]'],
+  ["bridge", "ADD", ',"vlanTrunk":[{"id":"10"}]'],
+  ["bridge", "ADD", ',"mtu":"1500"'],
+  ["bridge", "ADD", ',"mtu":1500.5'],
+  ["bridge", "ADD", ',"isGateway":"true"'],
+  ["bridge", "ADD", ',"ipam":{"type":5}'],
+  ["bridge", "ADD", ',"dns":{"nameservers":"8.8.8.8"}'],
+  ["bridge", "ADD", ',"mtu":"x","vlan":"y"'],
+  ["bridge", "ADD", ',"vlan":"y","mtu":"x"'],
+  ["portmap", "ADD", ',"prevResult":[1,2]'],
+  ["portmap", "ADD", ',"capabilities":[]'],
+  ["portmap", "DEL", ',"runtimeConfig":[]'],
+  ["portmap", "ADD", ',"runtimeConfig":{"portMappings":{}}'],
+  ["portmap", "ADD", ',"runtimeConfig":{"portMappings":[{"hostPort":"80"}]}'],
+  ["portmap", "ADD", ',"snat":"no"'],
+  ["portmap", "ADD", ',"conditionsV4":"x"'],
+  ["portmap", "ADD", ',"markMasqBit":"1"'],
+  ["portmap", "ADD", ',"cni.dev/valid-attachments":{}'],
+  ["host-local", "ADD", ',"ipam":[]'],
+  ["host-local", "ADD", `,${HL},"routes":{}}`],
+  ["host-local", "ADD", `,${HL},"routes":[[]]}`],
+  ["host-local", "ADD", `,${HL},"routes":[{"dst":"0.0.0.0/0","mtu":"x"}]}`],
+  ["host-local", "ADD", `,${HL},"ranges":{}}`],
+  ["host-local", "ADD", `,${HL},"ranges":[{}]}`],
+  ["host-local", "ADD", `,${HL},"ranges":[[5]]}`],
+  ["host-local", "ADD", `,${HL},"ranges":[[{"subnet":5}]]}`],
+  ["host-local", "ADD", `,${HL},"ranges":[[{"subnet":null}]]}`],
+  ["host-local", "ADD", `,${HL},"ranges":[[{"subnet":"10.0.0.0/24","gateway":5}]]}`],
+  ["host-local", "DEL", ',"runtimeConfig":[]'],
+  ["host-local", "ADD", ',"args":[]'],
+  ["host-local", "ADD", ',"args":{"cni":[]}'],
+  ["loopback", "ADD", ',"ipam":[]'],
+  ["loopback", "ADD", ',"prevResult":[]'],
+  ["loopback", "ADD", ',"capabilities":[]'],
+  ["loopback", "ADD", ',"cni.dev/valid-attachments":5'],
+];
+
+describe("wrong JSON types: same exit, code and message as v1.9.1, nothing changed", () => {
+  test.each(WRONG_TYPES)("%s %s %s", async (plugin, command, extra) => {
+    const { ref, ours } = await both(plugin, command, base(plugin, extra));
+    expect(ours).toEqual(ref);
+    expect(ref.exit).toBe(1);
+  }, TIMEOUT);
+});

@@ -8,7 +8,10 @@ import {
   argBool,
   atLeast,
   decodeConfig,
-  Int,
+  goInt,
+  goNullableSlice,
+  goString,
+  goStruct,
   internalError,
   parseCniArgs,
   type Route,
@@ -17,56 +20,71 @@ import { type Addr, ipString, type ParsedCidr, parseCIDR, parseIP } from "../../
 import { canonicalizeRangeSet, isIPv4Set, type RangeInput, type RangeSet, rangeSetsOverlap } from "./range.ts";
 
 /** One range as written: addresses stay text here and are parsed with Go's rules afterwards. */
-export const RangeConfig = v.looseObject({
-  subnet: v.optional(v.string()),
-  rangeStart: v.optional(v.string()),
-  rangeEnd: v.optional(v.string()),
-  gateway: v.optional(v.string()),
+export const RangeConfig = goStruct("Range", "allocator.Range", {
+  // types.IPNet decodes `null` as "" and then fails to parse it.
+  subnet: v.optional(v.nullable(goString())),
+  rangeStart: v.optional(goString("net.IP")),
+  rangeEnd: v.optional(goString("net.IP")),
+  gateway: v.optional(goString("net.IP")),
 });
 export type RangeConfig = v.InferOutput<typeof RangeConfig>;
 
 /** `null` items are kept: a null set is empty, a null range has no subnet (both errors later). */
-export const RangeSetsConfig = v.array(v.nullable(v.array(v.nullable(RangeConfig))));
+export const RangeSetsConfig = goNullableSlice(
+  "[]allocator.RangeSet",
+  goNullableSlice("allocator.RangeSet", RangeConfig),
+);
 export type RangeSetsConfig = v.InferOutput<typeof RangeSetsConfig>;
 
-export const RouteConfig = v.looseObject({
-  dst: v.optional(v.string()),
-  gw: v.optional(v.string()),
-  mtu: v.optional(Int),
-  advmss: v.optional(Int),
-  priority: v.optional(Int),
-  table: v.optional(Int),
-  scope: v.optional(Int),
-});
+/** types.Route decodes itself, so Go names the `routes` field in its errors. */
+export const RouteConfig = goStruct(
+  "",
+  "types.route",
+  {
+    dst: v.optional(goString()),
+    gw: v.optional(goString("net.IP")),
+    mtu: v.optional(goInt()),
+    advmss: v.optional(goInt()),
+    priority: v.optional(goInt()),
+    table: v.optional(goInt()),
+    scope: v.optional(goInt()),
+  },
+  true,
+);
 export type RouteConfig = v.InferOutput<typeof RouteConfig>;
 
-const RequestedIps = v.array(v.nullable(v.string()));
+const RequestedIps = goNullableSlice("[]*ip.IP", goString("ip.IP"));
 
-export const IpamConfig = v.looseObject({
-  type: v.optional(v.string()),
-  subnet: v.optional(v.string()),
-  rangeStart: v.optional(v.string()),
-  rangeEnd: v.optional(v.string()),
-  gateway: v.optional(v.string()),
-  routes: v.optional(v.array(v.nullable(RouteConfig))),
-  dataDir: v.optional(v.string()),
-  resolvConf: v.optional(v.string()),
+export const IpamConfig = goStruct("IPAMConfig", "allocator.IPAMConfig", {
+  type: v.optional(goString()),
+  subnet: v.optional(v.nullable(goString())),
+  rangeStart: v.optional(goString("net.IP")),
+  rangeEnd: v.optional(goString("net.IP")),
+  gateway: v.optional(goString("net.IP")),
+  routes: v.optional(goNullableSlice("[]*types.Route", RouteConfig)),
+  dataDir: v.optional(goString()),
+  resolvConf: v.optional(goString()),
   ranges: v.optional(RangeSetsConfig),
 });
 export type IpamConfig = v.InferOutput<typeof IpamConfig>;
 
-/** The part of the network configuration host-local reads. */
-export const HostLocalNetConf = v.looseObject({
-  cniVersion: v.optional(v.string()),
-  name: v.optional(v.string()),
+/** The part of the network configuration host-local reads (allocator.Net). */
+export const HostLocalNetConf = goStruct("Net", "allocator.Net", {
+  cniVersion: v.optional(goString()),
+  name: v.optional(goString()),
   ipam: v.optional(IpamConfig),
   runtimeConfig: v.optional(
-    v.looseObject({
-      ipRanges: v.optional(RangeSetsConfig),
-      ips: v.optional(RequestedIps),
+    goStruct(
+      "",
+      'struct { IPRanges []allocator.RangeSet "json:\\"ipRanges,omitempty\\""; IPs []*ip.IP "json:\\"ips,omitempty\\"" }',
+      { ipRanges: v.optional(RangeSetsConfig), ips: v.optional(RequestedIps) },
+    ),
+  ),
+  args: v.optional(
+    goStruct("", 'struct { A *allocator.IPAMArgs "json:\\"cni\\"" }', {
+      cni: v.optional(goStruct("IPAMArgs", "allocator.IPAMArgs", { ips: v.optional(RequestedIps) })),
     }),
   ),
-  args: v.optional(v.looseObject({ cni: v.optional(v.looseObject({ ips: v.optional(RequestedIps) })) })),
 });
 export type HostLocalNetConf = v.InferOutput<typeof HostLocalNetConf>;
 
@@ -106,7 +124,7 @@ export function cidrString(c: ParsedCidr): string {
 function rangeInput(r: RangeConfig | null): RangeInput {
   if (r === null) return {};
   const out: RangeInput = {};
-  if (r.subnet !== undefined) out.subnet = requiredCIDR(r.subnet);
+  if (r.subnet !== undefined) out.subnet = requiredCIDR(r.subnet ?? "");
   const start = optionalIP(r.rangeStart);
   const end = optionalIP(r.rangeEnd);
   const gw = optionalIP(r.gateway);

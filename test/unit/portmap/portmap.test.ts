@@ -98,7 +98,7 @@ async function errorOf(p: Promise<unknown>): Promise<{ code: number; msg: string
 
 describe("config validation order and messages (§2.4.1)", () => {
   const cases: [string, Record<string, unknown>, string][] = [
-    ["wrong type", withMappings({ snat: "yes" }), "failed to parse config: failed to parse network configuration: snat:"],
+    ["wrong type", withMappings({ snat: "yes" }), "failed to parse config: failed to parse network configuration: json: cannot unmarshal string into Go struct field PortMapConf.snat of type bool"],
     [
       "prevResult of another version family",
       { prevResult: { ...prevResult, cniVersion: "0.4.0" }, markMasqBit: 99 },

@@ -1,0 +1,153 @@
+/**
+ * valibot schemas that decode like Go's encoding/json into a typed struct. Each schema carries the
+ * Go type of the field it stands for, so a wrong JSON type fails with Go's own sentence
+ * (`json: cannot unmarshal array into Go struct field NetConf.ipam of type types.IPAM`), and the
+ * first failure is the first one in document order, as Go reports it. Arrays are not objects here
+ * (valibot alone would take `[]` for a struct); `null` is Go's "leave the zero value".
+ */
+import * as v from "valibot";
+
+const MARK = "\u0000go\u0000";
+
+/** The message a Go-typed schema leaves on its issue; turned into Go's text by `goIssueText`. */
+function marker(goType: string, integer = false): string {
+  return `${MARK}${integer ? "int" : "any"}\u0000${goType}`;
+}
+
+interface StructInfo {
+  /** Go's struct type name ("" for an anonymous struct). */
+  name: string;
+  /** Decoded by a custom UnmarshalJSON: Go keeps the holder's struct and field in its errors. */
+  opaque: boolean;
+}
+const structs = new WeakMap<object, StructInfo>();
+
+type AnySchema = v.GenericSchema;
+
+/** A schema that refuses arrays before handing the value to `schema` (objects and maps). */
+function noArrays<S extends AnySchema>(schema: S): S {
+  const run = schema["~run"].bind(schema);
+  const guarded = {
+    ...schema,
+    "~run"(dataset: v.UnknownDataset, config: v.Config<v.BaseIssue<unknown>>) {
+      if (Array.isArray(dataset.value)) {
+        v._addIssue(guarded, "type", dataset, config);
+        return dataset as unknown as v.OutputDataset<v.InferOutput<S>, v.InferIssue<S>>;
+      }
+      return run(dataset, config);
+    },
+  };
+  return guarded as S;
+}
+
+export const goBool = () => v.boolean(marker("bool"));
+export const goString = (goType = "string") => v.string(marker(goType));
+
+const INT64 = 2 ** 63;
+/** Go's int: whole numbers within int64 (1500.5 and 1e20 are refused, as Go does). */
+export const goInt = (goType = "int") =>
+  v.pipe(
+    v.number(marker(goType, true)),
+    v.check((n) => Number.isInteger(n) && n >= -INT64 && n < INT64, marker(goType, true)),
+  );
+
+/** A Go slice; `null` elements become `zero` (Go leaves the element's zero value). */
+export function goSlice<S extends AnySchema, Z>(goType: string, item: S, zero: Z) {
+  return v.array(v.pipe(v.nullable(item), v.transform((x) => (x === null ? zero : x))), marker(goType));
+}
+
+/** A Go slice of pointers or structs whose `null` elements the caller handles. */
+export const goNullableSlice = <S extends AnySchema>(goType: string, item: S) => v.array(v.nullable(item), marker(goType));
+
+export const goMap = <S extends AnySchema>(goType: string, value: S) => noArrays(v.record(v.string(), value, marker(goType)));
+
+/** `map[string]interface {}` and the like: any JSON object. */
+export const goObjectMap = (goType = "map[string]interface {}") => goMap(goType, v.unknown());
+
+/**
+ * A Go struct `name` held in a field of type `goType`. Unknown keys pass through (runtimes add
+ * their own). `opaque`: the type decodes itself (types.Route), so Go names the holder in errors.
+ */
+export function goStruct<E extends v.ObjectEntries>(name: string, goType: string, entries: E, opaque = false) {
+  const schema = noArrays(v.looseObject(entries, marker(goType)));
+  structs.set(schema, { name, opaque });
+  return schema;
+}
+
+interface Shape {
+  wrapped?: unknown;
+  pipe?: unknown[];
+  entries?: Record<string, unknown>;
+  item?: unknown;
+  value?: unknown;
+}
+
+function unwrap(schema: unknown): Shape {
+  let s = schema as Shape;
+  while (s.wrapped !== undefined) s = s.wrapped as Shape;
+  return s;
+}
+
+function jsonKind(input: unknown, integer: boolean): string {
+  if (Array.isArray(input)) return "array";
+  if (typeof input === "boolean") return "bool";
+  if (typeof input === "number") return integer ? `number ${String(input)}` : "number";
+  if (input === null) return "null";
+  return typeof input;
+}
+
+/** Go's text for an issue of a Go-typed schema under `root`, or undefined for other issues. */
+export function goIssueText(root: AnySchema, issue: v.BaseIssue<unknown>): string | undefined {
+  if (!issue.message.startsWith(MARK)) return undefined;
+  const [kind = "", goType = ""] = issue.message.slice(MARK.length).split("\u0000");
+  let schema: unknown = root;
+  let struct = "";
+  const fields: string[] = [];
+  for (const item of issue.path ?? []) {
+    const s = unwrap(schema) as Shape & { type?: string };
+    if (s.type === "record") {
+      schema = s.value; // Go names the map field, not the key
+    } else if (item.type === "object") {
+      const info = structs.get(s as object);
+      if (info?.opaque !== true) {
+        struct = info?.name ?? "";
+        fields.push(String(item.key));
+      }
+      schema = s.entries?.[String(item.key)];
+    } else {
+      schema = item.type === "array" ? s.item : s.value;
+    }
+  }
+  const where = fields.length === 0 ? "Go value" : `Go struct field ${struct}.${fields.join(".")}`;
+  return `json: cannot unmarshal ${jsonKind(issue.input, kind === "int")} into ${where} of type ${goType}`;
+}
+
+/** Position of an issue in the document: key order of each object, index of each array. */
+function position(issue: v.BaseIssue<unknown>): number[] {
+  return (issue.path ?? []).map((item) => {
+    if (item.type === "array") return Number(item.key);
+    const input = item.input;
+    return input !== null && typeof input === "object" ? Object.keys(input).indexOf(String(item.key)) : 0;
+  });
+}
+
+function before(a: number[], b: number[]): boolean {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! < b[i]!;
+  return a.length < b.length;
+}
+
+/** The issues in document order: the first is the one Go would have reported. */
+export function inDocumentOrder<I extends v.BaseIssue<unknown>>(issues: readonly I[]): I[] {
+  const keyed = issues.map((issue) => ({ issue, at: position(issue) }));
+  keyed.sort((x, y) => (before(x.at, y.at) ? -1 : before(y.at, x.at) ? 1 : 0));
+  return keyed.map((k) => k.issue);
+}
+
+/** A JSON path for humans: `ipam.ranges[0][0].subnet`. */
+export function jsonPath(issue: v.BaseIssue<unknown>, prefix = ""): string {
+  let out = prefix;
+  for (const item of issue.path ?? []) {
+    out += item.type === "array" ? `[${String(item.key)}]` : out === "" ? String(item.key) : `.${String(item.key)}`;
+  }
+  return out;
+}
