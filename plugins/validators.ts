@@ -1,17 +1,20 @@
 /**
- * Each plugin's config schema, for `tscni validate` and `doctor`. Lives beside the registry
- * because src/ never imports plugins/.
+ * Each plugin's own config checks, for `tscni validate` and `doctor`: the same code the verbs run
+ * before acting, in the mode that reports every problem. Lives beside the registry because src/
+ * never imports plugins/; each plugin's code is loaded only when a config uses it.
  */
-import type { GenericSchema } from "valibot";
 import type { PluginValidator } from "../src/cli/validate.ts";
 
 export async function pluginValidators(): Promise<Readonly<Record<string, PluginValidator>>> {
-  const { schemaValidator } = await import("../src/cli/validate.ts");
-  const schemas: Record<string, GenericSchema> = {
-    bridge: (await import("./bridge/config.ts")).BridgeConfig,
-    loopback: (await import("./loopback/config.ts")).LoopbackConfig,
-    "host-local": (await import("./host-local/config.ts")).HostLocalNetConf,
-    portmap: (await import("./portmap/config.ts")).PortmapConfig,
+  return {
+    bridge: async (config) => (await import("./bridge/config.ts")).bridgeProblems(config),
+    "host-local": async (config) => (await import("../src/ipam/index.ts")).hostLocalProblems(config),
+    loopback: async (config) => {
+      const [{ LoopbackConfig }, { ProblemList }] = await Promise.all([import("./loopback/config.ts"), import("../src/cni/index.ts")]);
+      const p = ProblemList.collect();
+      p.decode(LoopbackConfig, config, "failed to parse network config: ");
+      return p.problems;
+    },
+    portmap: async (config, cniVersion) => (await import("./portmap/config.ts")).portmapProblems(config, cniVersion),
   };
-  return Object.fromEntries(Object.entries(schemas).map(([type, schema]) => [type, schemaValidator(schema)]));
 }

@@ -1,12 +1,14 @@
 /**
- * The bridge's configuration (checklist §2.1.1): the schema with Go's JSON rules, then the
+ * The bridge's configuration: the schema with Go's JSON rules, then the
  * reference's load order — decode, VLAN id, trunk, CNI_ARGS, MAC precedence — and, for ADD only,
  * the cross-field rules. Every message is the reference's.
  */
 import * as v from "valibot";
 import {
   type CmdArgs,
+  type ConfigProblem,
   decodeConfig,
+  goField,
   goBool,
   goInt,
   goNullableSlice,
@@ -15,8 +17,10 @@ import {
   internalError,
   NetConfEntries,
   parseCniArgs,
+  ProblemList,
   argString,
 } from "../../src/cni/index.ts";
+import { hostLocalProblems } from "../../src/ipam/index.ts";
 
 /** One `vlanTrunk` entry; absent fields stay undefined (Go nil pointers). */
 export const VlanTrunkEntry = goStruct("VlanTrunk", "main.VlanTrunk", {
@@ -59,6 +63,9 @@ export const MAX_VLAN = 4094;
 /** What the verbs act on: the decoded config plus the derived values. */
 export interface BridgeConf {
   readonly raw: BridgeConfig;
+  /** The config as given, and CNI_ARGS: what the in-process IPAM will read. */
+  readonly config: Record<string, unknown>;
+  readonly cniArgs: string;
   readonly network: string;
   readonly bridge: string;
   /** `ipam.type` is set: addresses come from IPAM. */
@@ -107,18 +114,27 @@ export function collectVlanTrunk(trunk: readonly (VlanTrunkEntry | null)[] | und
 
 /** Every verb: decode, VLAN checks, CNI_ARGS (only `MAC` and `IgnoreUnknown` are known). */
 export function loadBridgeConf(config: Record<string, unknown>, cniArgs: string): BridgeConf {
-  const raw = decodeBridgeConfig(config);
-  if (raw.vlan < 0 || raw.vlan > MAX_VLAN) {
-    throw internalError(`invalid VLAN ID ${raw.vlan} (must be between 0 and ${MAX_VLAN})`);
-  }
-  const vlans = collectVlanTrunk(raw.vlanTrunk);
-  const env = parseCniArgs(cniArgs, { MAC: argString });
+  const conf = checkBridgeConf(config, cniArgs, ProblemList.strict());
+  if (conf === undefined) throw internalError("invalid configuration");
+  return conf;
+}
+
+function checkBridgeConf(config: Record<string, unknown>, cniArgs: string, p: ProblemList): BridgeConf | undefined {
+  const raw = p.decode(BridgeConfig, config, "failed to load netconf: ");
+  if (raw === undefined) return undefined;
+  p.check("vlan", () => {
+    if (raw.vlan < 0 || raw.vlan > MAX_VLAN) throw internalError(`invalid VLAN ID ${raw.vlan} (must be between 0 and ${MAX_VLAN})`);
+  });
+  const vlans = p.check("vlanTrunk", () => collectVlanTrunk(raw.vlanTrunk)) ?? [];
+  const env = p.check("CNI_ARGS", () => parseCniArgs(cniArgs, { MAC: argString })) ?? {};
   let mac = env.MAC ?? "";
   if (raw.args?.cni?.mac) mac = raw.args.cni.mac;
   if (raw.runtimeConfig?.mac) mac = raw.runtimeConfig.mac;
   const ipamType = raw.ipam?.type ?? "";
   return {
     raw,
+    config,
+    cniArgs,
     network: raw.name,
     bridge: raw.bridge === undefined || raw.bridge === "" ? DEFAULT_BRIDGE : raw.bridge,
     isLayer3: ipamType !== "",
@@ -131,14 +147,43 @@ export function loadBridgeConf(config: Record<string, unknown>, cniArgs: string)
   };
 }
 
-/** ADD's own rules, checked before anything is created. */
-export function checkAddRules(conf: BridgeConf): void {
-  if (conf.isLayer3 && conf.raw.disableContainerInterface) {
-    throw internalError("cannot use IPAM when DisableContainerInterface flag is set");
+/**
+ * ADD's own rules, checked before anything is created: the key combinations the reference
+ * refuses, then host-local's whole config (ranges, routes, CNI_ARGS), which the reference only
+ * finds out about after creating the bridge and the veth. A route without `dst` passes host-local
+ * but fails the bridge after allocation (v1.9.1 keeps the address): refused here first.
+ */
+export function checkAddRules(conf: BridgeConf, p: ProblemList = ProblemList.strict()): void {
+  p.check("ipam", () => {
+    if (conf.isLayer3 && conf.raw.disableContainerInterface) throw internalError("cannot use IPAM when DisableContainerInterface flag is set");
+  });
+  p.check("hairpinMode", () => {
+    if (conf.raw.hairpinMode && conf.raw.promiscMode) throw internalError("cannot set hairpin mode and promiscuous mode at the same time");
+  });
+  if (conf.ipamType !== "host-local") return;
+  for (const problem of hostLocalProblems(conf.config, conf.cniArgs)) {
+    p.check(problem.path, () => {
+      throw internalError(problem.message);
+    });
   }
-  if (conf.raw.hairpinMode && conf.raw.promiscMode) {
-    throw internalError("cannot set hairpin mode and promiscuous mode at the same time");
-  }
+  const ipam = goField(conf.config, "ipam") as Record<string, unknown>;
+  const routes = goField(ipam, "routes");
+  if (!Array.isArray(routes)) return;
+  routes.forEach((r: unknown, i) => {
+    if (r === null || typeof r !== "object") return;
+    const dst = goField(r as Record<string, unknown>, "dst");
+    p.check(`ipam.routes[${i}].dst`, () => {
+      if (dst === undefined || dst === null) throw internalError("invalid CIDR address: <nil>");
+    });
+  });
+}
+
+/** Every problem ADD would report for `config`, each with its JSON path (for `tscni validate`). */
+export function bridgeProblems(config: Record<string, unknown>): ConfigProblem[] {
+  const p = ProblemList.collect();
+  const conf = checkBridgeConf(config, "", p);
+  if (conf !== undefined) checkAddRules(conf, p);
+  return p.problems;
 }
 
 /** The config's `dns` replaces IPAM's when any field is set (an empty list counts as set). */

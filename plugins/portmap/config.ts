@@ -1,12 +1,13 @@
 /**
  * portmap's configuration: the schema (Go JSON rules via decodeConfig), then the reference's
- * validation order (checklist §2.4.1): decode, prevResult, mark chain vs mark bit, mark bit range,
+ * validation order: decode, prevResult, mark chain vs mark bit, mark bit range,
  * backend, port numbers. tscni then also refuses what the reference only finds out half-way
  * through applying rules (ports above 65535, unknown protocols, malformed host IPs).
  */
 import * as v from "valibot";
 import {
   CniError,
+  type ConfigProblem,
   decodeConfig,
   ErrorCode,
   goBool,
@@ -18,6 +19,7 @@ import {
   internalError,
   NetConfEntries,
   parseResult,
+  ProblemList,
   type Result,
 } from "../../src/cni/index.ts";
 import { type Backend, parseIp, type PortMapping, type Probes, portmapBackend } from "../../src/firewall/index.ts";
@@ -141,6 +143,30 @@ export async function validatePortmapConfig(conf: PortmapConfig, cniVersion: str
     conditionsV4: conf.conditionsV4,
     conditionsV6: conf.conditionsV6,
   };
+}
+
+/** Answers without exec'ing anything: validation must not depend on the firewall tools. */
+const NO_EXEC_PROBES: Probes = { iptables: async () => true, nftables: async () => false };
+
+/**
+ * Every problem ADD would report for `config`, each with its JSON path (for `tscni validate`):
+ * the same steps as the verbs, each one run even when an earlier one failed.
+ */
+export async function portmapProblems(config: Record<string, unknown>, cniVersion: string): Promise<ConfigProblem[]> {
+  const p = ProblemList.collect();
+  const conf = p.decode(PortmapConfig, config, "failed to parse network configuration: ");
+  if (conf === undefined) return p.problems;
+  p.check("prevResult", () => parsePrevResult(conf, cniVersion));
+  p.check(conf.markMasqBit === undefined ? "externalSetMarkChain" : "markMasqBit", () => checkMark(conf));
+  try {
+    await portmapBackend(conf, NO_EXEC_PROBES);
+  } catch (err) {
+    p.check("backend", () => {
+      throw CniError.from(err);
+    });
+  }
+  p.check("runtimeConfig.portMappings", () => checkMappings(rawMappings(conf)));
+  return p.problems;
 }
 
 /** Re-throws a config error with the verb's prefix (ADD and DEL: `failed to parse config: `). */

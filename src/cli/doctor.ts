@@ -61,10 +61,10 @@ async function firewallToolChecks(): Promise<Check[]> {
   return checks;
 }
 
-function configChecks(confDir: string, validators: DoctorOptions["validators"]): Check[] {
+async function configChecks(confDir: string, validators: DoctorOptions["validators"]): Promise<Check[]> {
   const fix = `tscni validate --conf-dir ${confDir}`;
   if (!existsSync(confDir)) return [error("config", `conf dir ${confDir} does not exist`, `create it and install a network (tscni install --conf-dir ${confDir} --default-network CIDR)`)];
-  const report = validateFiles(scanConfDir(confDir), validators);
+  const report = await validateFiles(scanConfDir(confDir), validators);
   if (report.files.length === 0) return [error("config", `no network configuration in ${confDir}`, `tscni install --conf-dir ${confDir} --default-network CIDR`)];
   return report.files.map((file) => {
     const why = [...file.errors, ...file.plugins.flatMap((p) => p.problems.map((m) => `plugins[${p.index}] ${p.type}: ${m}`))];
@@ -73,7 +73,7 @@ function configChecks(confDir: string, validators: DoctorOptions["validators"]):
     if (why.length > 0) return error("config", `${name}: ${why.join("; ")}`, fix);
     if (file.role === "shadowed") return warning("config-shadowed", `${name} is ignored: ${file.shadowedBy} defines it first`, `rename or remove one of the two files`);
     return ok("config", name);
-  });
+  }).concat(report.crossFile.map((c) => (c.level === "error" ? error : warning)(`config-${c.id}`, c.message, fix)));
 }
 
 export async function diagnose(o: DoctorOptions): Promise<Check[]> {
@@ -95,7 +95,7 @@ export async function diagnose(o: DoctorOptions): Promise<Check[]> {
     ...(await firewallToolChecks()),
     ...installed.checks,
     ...binDirChecks(bins, PLUGIN_NAMES, BINARY_NAME),
-    ...configChecks(confDir, o.validators),
+    ...(await configChecks(confDir, o.validators)),
     ...pluginChecks(lists.flatMap((l) => l.plugins.map((p) => p.type)), bins),
     ...linkChecks(bridgeNames(unique)),
     ...duplicateChecks(snapshot),

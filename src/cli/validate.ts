@@ -1,42 +1,22 @@
 /**
- * `tscni validate`: every config file parsed the way libcni parses it, every tscni plugin entry
- * checked against that plugin's schema (exact JSON path and reason), and which file a runtime
- * would pick for each network name.
+ * `tscni validate`: what ADD would say, before ADD. Every config file of one or more conf dirs (one
+ * per runtime) or the files given, parsed the way libcni parses it, checked by the plugins' own
+ * loaders and against the bin dirs, then across files: which file each runtime loads, names defined
+ * twice, ranges and bridges two networks would fight over.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, extname } from "node:path";
-import * as v from "valibot";
-import { foldKeys, formatIssues, isSupported } from "../cni/index.ts";
-import {
-  confListFromConf,
-  type NetworkList,
-  parseConfList,
-  parsePluginConf,
-  Runtime,
-  scanConfDir,
-  type ScannedFile,
-} from "../runtime/index.ts";
-import { confDir as resolveConfDir, type Env } from "./options.ts";
+import type { GenericSchema } from "valibot";
+import { type ConfigProblem, tryDecode } from "../cni/index.ts";
+import { confListFromConf, parseConfList, parsePluginConf, scanConfDir, type ScannedFile } from "../runtime/index.ts";
+import { jsonDocument } from "./json.ts";
+import { binDirs, confDir as resolveConfDir, type Env } from "./options.ts";
+import { PluginFinder } from "./validate-bins.ts";
+import { type ConfDirScan, type CrossFinding, crossFileFindings, defaultFile } from "./validate-cross.ts";
+import { checkList, type PluginReport, type PluginValidator } from "./validate-file.ts";
 
-/** Problems with one plugin config ("path: reason"); empty when it is valid. */
-export type PluginValidator = (config: Record<string, unknown>) => readonly string[];
-
-/** A validator from a plugin's valibot schema, matching keys the way Go (and the plugin) does. */
-export function schemaValidator(schema: v.GenericSchema): PluginValidator {
-  return (config) => {
-    const r = v.safeParse(schema, foldKeys(schema, config));
-    return r.success ? [] : formatIssues(r.issues);
-  };
-}
-
-const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.\-]*$/;
-
-export interface PluginReport {
-  index: number;
-  type: string;
-  status: "ok" | "error" | "unchecked";
-  problems: string[];
-}
+export type { PluginReport, PluginValidator } from "./validate-file.ts";
+export { type ConfDirScan, type CrossFinding, crossFileFindings } from "./validate-cross.ts";
 
 export interface FileReport {
   file: string;
@@ -45,31 +25,29 @@ export interface FileReport {
   /** "used": a runtime asking for this network name gets this file. */
   role: "used" | "shadowed" | "broken";
   shadowedBy?: string;
+  /** The list's own problems (and why a broken file cannot be loaded), as printed. */
   errors: string[];
   plugins: PluginReport[];
+  /** Every problem of the file with its JSON path from the file's root. */
+  problems: ConfigProblem[];
 }
 
 export interface ValidateReport {
+  /** Problems with the conf dirs themselves (missing, empty). */
+  errors: string[];
   files: FileReport[];
-  /** What containerd/CRI-O take as their default network: the first loadable file. */
-  defaultNetwork?: { name: string; file: string };
+  crossFile: CrossFinding[];
+  /** Per conf dir: the file containerd and CRI-O take (the first by name). */
+  defaultNetworks: { dir: string; file: string; name?: string }[];
   ok: boolean;
 }
 
-function checkList(list: NetworkList, validators: Readonly<Record<string, PluginValidator>>): { errors: string[]; plugins: PluginReport[] } {
-  const errors: string[] = [];
-  if (list.name === "" || !NAME_PATTERN.test(list.name)) errors.push(`name: invalid network name ${JSON.stringify(list.name)}`);
-  if (list.cniVersion !== "" && !isSupported(list.cniVersion)) {
-    errors.push(`cniVersion: ${JSON.stringify(list.cniVersion)} is not a CNI version plugins support`);
-  }
-  const plugins = list.plugins.map((p, index): PluginReport => {
-    const validator = validators[p.type];
-    if (validator === undefined) return { index, type: p.type, status: "unchecked", problems: [] };
-    const config = JSON.parse(Runtime.pluginStdin(list, p, undefined, undefined)) as Record<string, unknown>;
-    const problems = [...validator(config)];
-    return { index, type: p.type, status: problems.length === 0 ? "ok" : "error", problems };
-  });
-  return { errors, plugins };
+/** A validator from a bare schema (Go's key matching and type texts), for plugins without a loader. */
+export function schemaValidator(schema: GenericSchema): PluginValidator {
+  return async (config) => {
+    const r = tryDecode(schema, config);
+    return r.ok ? [] : r.problems;
+  };
 }
 
 function loadGiven(file: string): ScannedFile {
@@ -85,35 +63,75 @@ function loadGiven(file: string): ScannedFile {
   }
 }
 
-export function validateFiles(scanned: readonly ScannedFile[], validators: Readonly<Record<string, PluginValidator>>): ValidateReport {
+async function checkFiles(scan: ConfDirScan, validators: Readonly<Record<string, PluginValidator>>, finder?: PluginFinder): Promise<FileReport[]> {
   const firstByName = new Map<string, string>();
   const files: FileReport[] = [];
-  let defaultNetwork: ValidateReport["defaultNetwork"];
-  for (const s of scanned) {
+  for (const s of scan.files) {
     if (s.list === undefined) {
-      files.push({ file: s.file, role: "broken", errors: [s.error ?? "unreadable"], plugins: [] });
+      const error = s.error ?? "unreadable";
+      files.push({ file: s.file, role: "broken", errors: [error], plugins: [], problems: [{ path: "", message: error }] });
       continue;
     }
-    const { errors, plugins } = checkList(s.list, validators);
+    const checked = await checkList(s.list, validators, finder, s.kind === "conf");
     const first = firstByName.get(s.list.name);
     if (first === undefined) firstByName.set(s.list.name, s.file);
-    defaultNetwork ??= { name: s.list.name, file: s.file };
     files.push({
       file: s.file,
       network: s.list.name,
       cniVersion: s.list.cniVersion,
       role: first === undefined ? "used" : "shadowed",
       shadowedBy: first,
-      errors,
-      plugins,
+      errors: checked.problems.map((p) => `${p.path}: ${p.message}`),
+      plugins: checked.plugins,
+      problems: checked.all,
     });
   }
-  const ok = files.every((f) => f.errors.length === 0 && f.plugins.every((p) => p.status !== "error"));
-  return { files, defaultNetwork, ok };
+  return files;
+}
+
+/**
+ * Checks already scanned conf dirs. Without a `finder` the plugin binaries are not looked up
+ * (callers that only want the loaders' verdict).
+ */
+export async function validateScans(
+  scans: readonly ConfDirScan[],
+  validators: Readonly<Record<string, PluginValidator>>,
+  finder?: PluginFinder,
+  errors: string[] = [],
+): Promise<ValidateReport> {
+  const files = (await Promise.all(scans.map((s) => checkFiles(s, validators, finder)))).flat();
+  const crossFile = crossFileFindings(scans);
+  const defaultNetworks = scans.flatMap((s) => {
+    const f = defaultFile(s);
+    return f === undefined || s.dir === "" ? [] : [{ dir: s.dir, file: f.file, name: f.list?.name }];
+  });
+  const ok = errors.length === 0 && files.every((f) => f.problems.length === 0) && crossFile.every((c) => c.level !== "error");
+  return { errors, files, crossFile, defaultNetworks, ok };
+}
+
+/** Backwards-compatible single-dir form (doctor). */
+export async function validateFiles(scanned: readonly ScannedFile[], validators: Readonly<Record<string, PluginValidator>>): Promise<ValidateReport> {
+  return validateScans([{ dir: "", files: scanned }], validators);
+}
+
+function scanDir(dir: string, errors: string[]): ConfDirScan {
+  let isDir = false;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    // reported below
+  }
+  if (!isDir) {
+    errors.push(`conf dir ${dir}: ${existsSync(dir) ? "not a directory" : "does not exist"}`);
+    return { dir, files: [] };
+  }
+  const files = scanConfDir(dir);
+  if (files.length === 0) errors.push(`no network configuration in ${dir} (no .conflist, .conf or .json file)`);
+  return { dir, files };
 }
 
 export function renderReport(r: ValidateReport): string {
-  const lines: string[] = [];
+  const lines: string[] = r.errors.map((e) => `✗ ${e}`);
   for (const f of r.files) {
     if (f.role === "broken") {
       lines.push(`✗ ${f.file}: cannot be loaded: ${f.errors.join("; ")}`);
@@ -121,25 +139,27 @@ export function renderReport(r: ValidateReport): string {
       continue;
     }
     const head = `${f.file}: network ${JSON.stringify(f.network)}, cniVersion ${JSON.stringify(f.cniVersion)}`;
-    const bad = f.errors.length > 0 || f.plugins.some((p) => p.status === "error");
-    lines.push(`${bad ? "✗" : "✓"} ${head}${f.role === "shadowed" ? ` — ignored: ${basename(f.shadowedBy ?? "")} defines it first` : ""}`);
+    const shadow = f.role === "shadowed" ? ` — ignored: ${basename(f.shadowedBy ?? "")} defines it first` : "";
+    lines.push(`${f.problems.length > 0 ? "✗" : "✓"} ${head}${shadow}`);
     for (const e of f.errors) lines.push(`    error ${e}`);
     for (const p of f.plugins) {
-      if (p.status === "unchecked") lines.push(`    plugins[${p.index}] ${p.type}: no schema for this type, not checked`);
-      else if (p.status === "ok") lines.push(`    plugins[${p.index}] ${p.type}: ok`);
-      else for (const m of p.problems) lines.push(`    error plugins[${p.index}] ${p.type}: ${m}`);
+      if (p.status === "error") for (const m of p.problems) lines.push(`    error ${m}`);
+      else lines.push(`    plugins[${p.index}] ${p.type}: ${p.status === "ok" ? "ok" : "not a tscni plugin: binary and CNI versions checked"}`);
     }
   }
-  if (r.files.length === 0) lines.push("no configuration files found");
-  if (r.defaultNetwork) {
-    lines.push(`default network for runtimes that take the first file (containerd, CRI-O): ${JSON.stringify(r.defaultNetwork.name)} from ${r.defaultNetwork.file}`);
+  for (const c of r.crossFile) lines.push(`${c.level === "error" ? "✗ error" : "! warning"} ${c.message}`);
+  for (const d of r.defaultNetworks) {
+    lines.push(`containerd, CRI-O with ${d.dir}: default network ${JSON.stringify(d.name ?? "?")} from ${basename(d.file)} (the first file by name)`);
   }
   lines.push(r.ok ? "valid" : "invalid");
   return `${lines.join("\n")}\n`;
 }
 
 export interface ValidateOptions {
-  confDir?: string;
+  /** One conf dir per runtime; empty: $NETCONFPATH or /etc/cni/net.d. */
+  confDirs: readonly string[];
+  /** Colon-separated plugin dirs (default $CNI_PATH or /opt/cni/bin). */
+  binDir?: string;
   files: readonly string[];
   json: boolean;
   env: Env;
@@ -148,8 +168,13 @@ export interface ValidateOptions {
 }
 
 export async function validateCommand(o: ValidateOptions): Promise<number> {
-  const scanned = o.files.length > 0 ? o.files.map(loadGiven) : scanConfDir(resolveConfDir(o.confDir, o.env));
-  const report = validateFiles(scanned, o.validators);
-  o.out(o.json ? `${JSON.stringify(report, null, 2)}\n` : renderReport(report));
-  return report.ok && report.files.length > 0 ? 0 : 1;
+  const errors: string[] = [];
+  const scans =
+    o.files.length > 0
+      ? [{ dir: "", files: o.files.map(loadGiven) }]
+      : (o.confDirs.length > 0 ? o.confDirs : [resolveConfDir(undefined, o.env)]).map((d) => scanDir(d, errors));
+  const finder = new PluginFinder(binDirs(o.binDir, o.env));
+  const report = await validateScans(scans, o.validators, finder, errors);
+  o.out(o.json ? jsonDocument({ ...report }) : renderReport(report));
+  return report.ok ? 0 : 1;
 }

@@ -37,6 +37,7 @@ export {
   isCidr,
   NetConf,
   NetConfEntries,
+  ProblemList,
   RouteSchema,
   tryDecode,
 } from "./schema.ts";

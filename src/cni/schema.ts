@@ -147,3 +147,45 @@ export function decodeConfig<S extends v.GenericSchema>(
   const [first, ...rest] = r.problems;
   throw new CniError(code, `${context}${first?.message ?? "invalid configuration"}`, rest.map((p) => p.message).join("; "));
 }
+
+/**
+ * Runs a config's checks. The verbs stop at the first failure (it is thrown, as the reference's
+ * loader returns its first error); `tscni validate` collects every failure with its JSON path.
+ * One list of checks serves both, so validate cannot drift from what ADD says.
+ */
+export class ProblemList {
+  readonly problems: ConfigProblem[] = [];
+  private constructor(private readonly collecting: boolean) {}
+
+  static strict(): ProblemList {
+    return new ProblemList(false);
+  }
+
+  static collect(): ProblemList {
+    return new ProblemList(true);
+  }
+
+  get ok(): boolean {
+    return this.problems.length === 0;
+  }
+
+  /** Runs `check`; a CniError it throws becomes a problem at `path` (or is rethrown when strict). */
+  check<T>(path: string, check: () => T): T | undefined {
+    try {
+      return check();
+    } catch (err) {
+      if (!this.collecting || !(err instanceof CniError)) throw err;
+      this.problems.push({ path, message: err.message });
+      return undefined;
+    }
+  }
+
+  /** decodeConfig, recording every decoding problem (each prefixed by `context`) when collecting. */
+  decode<S extends v.GenericSchema>(schema: S, raw: unknown, context = ""): v.InferOutput<S> | undefined {
+    if (!this.collecting) return decodeConfig(schema, raw, context);
+    const r = tryDecode(schema, raw);
+    if (r.ok) return r.value;
+    this.problems.push(...r.problems.map((x) => ({ path: x.path, message: `${context}${x.message}` })));
+    return undefined;
+  }
+}

@@ -35,26 +35,44 @@ async function state(ns: TempNetns): Promise<string> {
   return [...parts.map((p) => p.stdout.replace(/\s+\d+ bytes|counter packets \d+ bytes \d+/g, "")), files.join(",")].join("\n--\n");
 }
 
-/** Sends the same config to v1.9.1 and to tscni; `dataDir` markers point into the test's dir. */
-async function both(plugin: string, command: string, stdin: string): Promise<{ ref: Outcome; ours: Outcome }> {
+/**
+ * Sends the same config to v1.9.1 and to tscni; `dataDir` markers point into the test's dir.
+ * Nothing may change for tscni; `refLeaves`: v1.9.1 is known to change state here (it finds the
+ * problem only after creating the bridge or allocating), so its run gets a netns of its own.
+ */
+async function both(plugin: string, command: string, stdin: string, refLeaves = false): Promise<{ ref: Outcome; ours: Outcome }> {
   await using ns = await tempNetns();
+  await using refNs = await tempNetns();
   const before = await state(ns);
-  const call = async (binary: string, dir: string): Promise<Outcome> => {
+  const call = async (binary: string, dir: string, netns = ns, dataDir = data.path): Promise<Outcome> => {
     const r = await runCni(binary, {
       command,
       containerId: "decode1",
-      netns: ns.path,
+      netns: netns.path,
       ifname: "eth0",
       path: dir,
-      stdin: stdin.replaceAll("@DATA@", data.path),
+      stdin: stdin.replaceAll("@DATA@", dataDir),
     });
     const j = (r.json ?? {}) as { code?: unknown; msg?: unknown };
     return { exit: r.code, code: j.code, msg: typeof j.msg === "string" ? j.msg.replaceAll(dir, "@BIN@") : j.msg };
   };
-  const ref = await call(join(V191, plugin), V191);
   const ours = await call(tscni(plugin), join(repoRoot, "dist"));
   expect(await state(ns)).toBe(before);
   countCase(plugin, command);
+  if (!refLeaves) {
+    const ref = await call(join(V191, plugin), V191);
+    expect(await state(ns)).toBe(before);
+    return { ref, ours };
+  }
+  // What v1.9.1 leaves (its bridge, its reservation) is removed so the next case starts clean.
+  using refData = tempDir("tscni-decoding-ref-");
+  const ref = await call(join(V191, plugin), V191, refNs, refData.path);
+  const links = new Set(before.split("\n--\n")[0]?.split("\n").map((l) => l.split(":")[1]?.trim()));
+  for (const l of (await exec(["ip", "-o", "link"])).stdout.split("\n")) {
+    const name = l.split(":")[1]?.trim().split("@")[0];
+    if (name !== undefined && name !== "" && !links.has(name)) await exec(["ip", "link", "del", name]);
+  }
+  expect(await state(ns)).toBe(before);
   return { ref, ours };
 }
 
@@ -125,6 +143,22 @@ const WRONG_TYPES: [string, string, string][] = [
 describe("wrong JSON types: same exit, code and message as v1.9.1, nothing changed", () => {
   test.each(WRONG_TYPES)("%s %s %s", async (plugin, command, extra) => {
     const { ref, ours } = await both(plugin, command, base(plugin, extra));
+    expect(ours).toEqual(ref);
+    expect(ref.exit).toBe(1);
+  }, TIMEOUT);
+});
+
+const BAD_IPAM: [string, string][] = [
+  ["routes [{}]", `${HL},"ranges":[[{"subnet":"10.9.0.0/24"}]],"routes":[{}]}`],
+  ["subnet /33", `${HL},"ranges":[[{"subnet":"10.9.0.0/33"}]]}`],
+  ["a /31", `${HL},"ranges":[[{"subnet":"10.9.0.0/31"}]]}`],
+  ["rangeStart outside the subnet", `${HL},"ranges":[[{"subnet":"10.9.0.0/24","rangeStart":"10.8.0.5"}]]}`],
+  ["overlapping range sets", `${HL},"ranges":[[{"subnet":"10.9.0.0/24"}],[{"subnet":"10.9.0.0/25"}]]}`],
+];
+
+describe("bridge: host-local's config is checked before the bridge, the veth or a reservation exist", () => {
+  test.each(BAD_IPAM)("%s: v1.9.1's code and message, nothing created", async (_label, ipam) => {
+    const { ref, ours } = await both("bridge", "ADD", base("bridge", `,"bridge":"br-dec","isGateway":true,${ipam}`), true);
     expect(ours).toEqual(ref);
     expect(ref.exit).toBe(1);
   }, TIMEOUT);

@@ -1,92 +1,21 @@
 /**
  * host-local's configuration: the schema (Go JSON rules via decodeConfig), then the reference's
- * assembly order (checklist §2.2.2): requested IPs, range-set list, canonicalisation, the per-family
+ * assembly order: requested IPs, range-set list, canonicalisation, the per-family
  * limit below 0.3.0, overlap between sets. Messages are the reference's, word for word.
  */
-import * as v from "valibot";
+export { HostLocalNetConf, IpamConfig, RangeConfig, RangeSetsConfig, RouteConfig } from "./config-schema.ts";
 import {
   argBool,
   atLeast,
-  decodeConfig,
-  goInt,
-  goNullableSlice,
-  goString,
-  goStruct,
+  type ConfigProblem,
   internalError,
   parseCniArgs,
+  ProblemList,
   type Route,
 } from "../../cni/index.ts";
 import { type Addr, ipString, type ParsedCidr, parseCIDR, parseIP } from "../../ip/index.ts";
+import { HostLocalNetConf, type RangeConfig, type RangeSetsConfig, type RouteConfig } from "./config-schema.ts";
 import { canonicalizeRangeSet, isIPv4Set, type RangeInput, type RangeSet, rangeSetsOverlap } from "./range.ts";
-
-/** One range as written: addresses stay text here and are parsed with Go's rules afterwards. */
-export const RangeConfig = goStruct("Range", "allocator.Range", {
-  // types.IPNet decodes `null` as "" and then fails to parse it.
-  subnet: v.optional(v.nullable(goString())),
-  rangeStart: v.optional(goString("net.IP")),
-  rangeEnd: v.optional(goString("net.IP")),
-  gateway: v.optional(goString("net.IP")),
-});
-export type RangeConfig = v.InferOutput<typeof RangeConfig>;
-
-/** `null` items are kept: a null set is empty, a null range has no subnet (both errors later). */
-export const RangeSetsConfig = goNullableSlice(
-  "[]allocator.RangeSet",
-  goNullableSlice("allocator.RangeSet", RangeConfig),
-);
-export type RangeSetsConfig = v.InferOutput<typeof RangeSetsConfig>;
-
-/** types.Route decodes itself, so Go names the `routes` field in its errors. */
-export const RouteConfig = goStruct(
-  "",
-  "types.route",
-  {
-    dst: v.optional(goString()),
-    gw: v.optional(goString("net.IP")),
-    mtu: v.optional(goInt()),
-    advmss: v.optional(goInt()),
-    priority: v.optional(goInt()),
-    table: v.optional(goInt()),
-    scope: v.optional(goInt()),
-  },
-  true,
-);
-export type RouteConfig = v.InferOutput<typeof RouteConfig>;
-
-const RequestedIps = goNullableSlice("[]*ip.IP", goString("ip.IP"));
-
-export const IpamConfig = goStruct("IPAMConfig", "allocator.IPAMConfig", {
-  type: v.optional(goString()),
-  subnet: v.optional(v.nullable(goString())),
-  rangeStart: v.optional(goString("net.IP")),
-  rangeEnd: v.optional(goString("net.IP")),
-  gateway: v.optional(goString("net.IP")),
-  routes: v.optional(goNullableSlice("[]*types.Route", RouteConfig)),
-  dataDir: v.optional(goString()),
-  resolvConf: v.optional(goString()),
-  ranges: v.optional(RangeSetsConfig),
-});
-export type IpamConfig = v.InferOutput<typeof IpamConfig>;
-
-/** The part of the network configuration host-local reads (allocator.Net). */
-export const HostLocalNetConf = goStruct("Net", "allocator.Net", {
-  cniVersion: v.optional(goString()),
-  name: v.optional(goString()),
-  ipam: v.optional(IpamConfig),
-  runtimeConfig: v.optional(
-    goStruct(
-      "",
-      'struct { IPRanges []allocator.RangeSet "json:\\"ipRanges,omitempty\\""; IPs []*ip.IP "json:\\"ips,omitempty\\"" }',
-      { ipRanges: v.optional(RangeSetsConfig), ips: v.optional(RequestedIps) },
-    ),
-  ),
-  args: v.optional(
-    goStruct("", 'struct { A *allocator.IPAMArgs "json:\\"cni\\"" }', {
-      cni: v.optional(goStruct("IPAMArgs", "allocator.IPAMArgs", { ips: v.optional(RequestedIps) })),
-    }),
-  ),
-});
-export type HostLocalNetConf = v.InferOutput<typeof HostLocalNetConf>;
 
 /** Everything the verbs need, validated and canonical. */
 export interface HostLocalConfig {
@@ -121,25 +50,43 @@ export function cidrString(c: ParsedCidr): string {
   return `${ipString(c.ip)}/${prefix}`;
 }
 
-function rangeInput(r: RangeConfig | null): RangeInput {
+/** One range's address fields, each parsed (and, when collecting, reported) at its own path. */
+function rangeInput(r: RangeConfig | null, p: ProblemList, at: string): RangeInput {
   if (r === null) return {};
   const out: RangeInput = {};
-  if (r.subnet !== undefined) out.subnet = requiredCIDR(r.subnet ?? "");
-  const start = optionalIP(r.rangeStart);
-  const end = optionalIP(r.rangeEnd);
-  const gw = optionalIP(r.gateway);
+  if (r.subnet !== undefined) {
+    const subnet = p.check(`${at}.subnet`, () => requiredCIDR(r.subnet ?? ""));
+    if (subnet !== undefined) out.subnet = subnet;
+  }
+  const start = p.check(`${at}.rangeStart`, () => optionalIP(r.rangeStart));
+  const end = p.check(`${at}.rangeEnd`, () => optionalIP(r.rangeEnd));
+  const gw = p.check(`${at}.gateway`, () => optionalIP(r.gateway));
   if (start !== undefined) out.rangeStart = start;
   if (end !== undefined) out.rangeEnd = end;
   if (gw !== undefined) out.gateway = gw;
   return out;
 }
 
-const rangeSetInputs = (sets: RangeSetsConfig | undefined): RangeInput[][] =>
-  (sets ?? []).map((set) => (set ?? []).map(rangeInput));
+/** The range sets of `sets`, each with the JSON path it was written at. */
+interface SetInput {
+  path: string;
+  set: RangeInput[];
+  /** An address of the set did not parse (already reported): not canonicalised. */
+  broken: boolean;
+}
 
-function route(r: RouteConfig): Route {
-  const out: Route = { dst: r.dst === undefined ? "<nil>" : cidrString(requiredCIDR(r.dst)) };
-  const gw = optionalIP(r.gw);
+function rangeSetInputs(sets: RangeSetsConfig | undefined, p: ProblemList, at: string): SetInput[] {
+  return (sets ?? []).map((set, i) => {
+    const before = p.problems.length;
+    const inputs = (set ?? []).map((r, j) => rangeInput(r, p, `${at}[${i}][${j}]`));
+    return { path: `${at}[${i}]`, set: inputs, broken: p.problems.length > before };
+  });
+}
+
+function route(r: RouteConfig, p: ProblemList, at: string): Route {
+  const dst = r.dst === undefined ? "<nil>" : p.check(`${at}.dst`, () => cidrString(requiredCIDR(r.dst ?? "")));
+  const out: Route = { dst: dst ?? "<nil>" };
+  const gw = p.check(`${at}.gw`, () => optionalIP(r.gw));
   if (gw !== undefined) out.gw = ipString(gw);
   if (r.mtu !== undefined) out.mtu = r.mtu;
   if (r.advmss !== undefined) out.advmss = r.advmss;
@@ -173,62 +120,102 @@ const cniArgSpec = {
 
 /**
  * Parses and validates the network configuration host-local was given. `cniArgs` is the raw
- * CNI_ARGS (pass "" for GC and STATUS, which carry none).
+ * CNI_ARGS (pass "" for GC and STATUS, which carry none). Throws the first problem.
  */
 export function loadHostLocalConfig(raw: Record<string, unknown>, cniArgs: string): HostLocalConfig {
-  const conf = decodeConfig(HostLocalNetConf, raw);
+  const conf = checkHostLocalConfig(raw, cniArgs, ProblemList.strict());
+  if (conf === undefined) throw internalError("invalid configuration");
+  return conf;
+}
+
+/** Every problem host-local's ADD would find in `raw`, each with its JSON path. */
+export function hostLocalProblems(raw: Record<string, unknown>, cniArgs = ""): ConfigProblem[] {
+  const p = ProblemList.collect();
+  checkHostLocalConfig(raw, cniArgs, p);
+  return p.problems;
+}
+
+/** The reference's checks in its order; undefined when a problem was collected. */
+function checkHostLocalConfig(raw: Record<string, unknown>, cniArgs: string, p: ProblemList): HostLocalConfig | undefined {
+  const conf = p.decode(HostLocalNetConf, raw);
+  if (conf === undefined) return undefined;
   const ipam = conf.ipam;
 
   // Decode phase: every address field is parsed the way Go's JSON decoding would have.
+  const before = p.problems.length;
   const legacy =
     ipam?.subnet !== undefined
-      ? rangeInput({ subnet: ipam.subnet, rangeStart: ipam.rangeStart, rangeEnd: ipam.rangeEnd, gateway: ipam.gateway })
+      ? rangeInput({ subnet: ipam.subnet, rangeStart: ipam.rangeStart, rangeEnd: ipam.rangeEnd, gateway: ipam.gateway }, p, "ipam")
       : undefined;
+  const legacyBroken = p.problems.length > before;
   if (ipam !== undefined && ipam.subnet === undefined) {
     // Without a subnet the legacy range is ignored, but its addresses were still decoded.
-    optionalIP(ipam.rangeStart);
-    optionalIP(ipam.rangeEnd);
-    optionalIP(ipam.gateway);
+    rangeInput({ rangeStart: ipam.rangeStart, rangeEnd: ipam.rangeEnd, gateway: ipam.gateway }, p, "ipam");
   }
-  const routes = (ipam?.routes ?? []).filter((r): r is RouteConfig => r !== null).map(route);
-  const configured = rangeSetInputs(ipam?.ranges);
-  const runtimeRanges = rangeSetInputs(conf.runtimeConfig?.ipRanges);
-  const runtimeIps = (conf.runtimeConfig?.ips ?? []).map(requestedFromJson);
-  const argsIps = (conf.args?.cni?.ips ?? []).map(requestedFromJson);
+  const routes = (ipam?.routes ?? []).flatMap((r, i) => (r === null ? [] : [route(r, p, `ipam.routes[${i}]`)]));
+  const configured = rangeSetInputs(ipam?.ranges, p, "ipam.ranges");
+  const runtimeRanges = rangeSetInputs(conf.runtimeConfig?.ipRanges, p, "runtimeConfig.ipRanges");
+  const runtimeIps = (conf.runtimeConfig?.ips ?? []).map((s, i) => p.check(`runtimeConfig.ips[${i}]`, () => requestedFromJson(s)));
+  const argsIps = (conf.args?.cni?.ips ?? []).map((s, i) => p.check(`args.cni.ips[${i}]`, () => requestedFromJson(s)));
 
-  if (ipam === undefined) throw internalError("IPAM config missing 'ipam' key");
+  if (ipam === undefined) {
+    p.check("ipam", () => {
+      throw internalError("IPAM config missing 'ipam' key");
+    });
+    return undefined;
+  }
 
-  const requested: (Addr | null)[] = [];
-  if (cniArgs !== "") {
+  const requested: (Addr | null | undefined)[] = [];
+  p.check("CNI_ARGS", () => {
+    if (cniArgs === "") return;
     const env = parseCniArgs(cniArgs, { ...cniArgSpec, IgnoreUnknown: argBool });
     if (env.IP !== undefined) requested.push(env.IP);
-  }
+  });
   requested.push(...argsIps, ...runtimeIps);
-  if (requested.some((ip) => ip === null)) throw internalError("cannot understand ip: IP <nil> not v4 nor v6");
+  if (requested.some((ip) => ip === null)) {
+    p.check("runtimeConfig.ips", () => {
+      throw internalError("cannot understand ip: IP <nil> not v4 nor v6");
+    });
+  }
 
-  const inputs: RangeInput[][] = [...runtimeRanges, ...(legacy ? [[legacy]] : []), ...configured];
-  if (inputs.length === 0) throw internalError("no IP ranges specified");
+  const inputs = [...runtimeRanges, ...(legacy ? [{ path: "ipam", set: [legacy], broken: legacyBroken }] : []), ...configured];
+  if (inputs.length === 0) {
+    p.check("ipam.ranges", () => {
+      throw internalError("no IP ranges specified");
+    });
+  }
 
-  const rangeSets: RangeSet[] = inputs.map((set, i) => {
+  const canonical = (set: RangeInput[], i: number): RangeSet => {
     try {
       return canonicalizeRangeSet(set);
     } catch (err) {
       throw internalError(`invalid range set ${i}: ${err instanceof Error ? err.message : String(err)}`);
     }
-  });
+  };
+  const rangeSets = inputs.map(({ path, set, broken }, i) => (broken ? undefined : p.check(path, () => canonical(set, i))));
+
+  if (!p.ok) return undefined;
+  const sets = rangeSets as RangeSet[];
 
   const cniVersion = conf.cniVersion ?? "";
-  const v4 = rangeSets.filter(isIPv4Set).length;
-  const v6 = rangeSets.length - v4;
+  const v4 = sets.filter(isIPv4Set).length;
+  const v6 = sets.length - v4;
   if ((v4 > 1 || v6 > 1) && !versionAtLeast(cniVersion, "0.3.0")) {
-    throw internalError(`CNI version ${cniVersion} does not support more than 1 address per family`);
+    p.check("cniVersion", () => {
+      throw internalError(`CNI version ${cniVersion} does not support more than 1 address per family`);
+    });
   }
 
-  for (let i = 0; i < rangeSets.length - 1; i++) {
-    for (let j = i + 1; j < rangeSets.length; j++) {
-      if (rangeSetsOverlap(rangeSets[i]!, rangeSets[j]!)) throw internalError(`range set ${i} overlaps with ${j}`);
+  for (let i = 0; i < sets.length - 1; i++) {
+    for (let j = i + 1; j < sets.length; j++) {
+      if (rangeSetsOverlap(sets[i]!, sets[j]!)) {
+        p.check(inputs[j]?.path ?? "ipam.ranges", () => {
+          throw internalError(`range set ${i} overlaps with ${j}`);
+        });
+      }
     }
   }
+  if (!p.ok) return undefined;
 
   const seen = new Set<string>();
   const requestedIPs = (requested as Addr[]).filter((ip) => {
@@ -241,7 +228,7 @@ export function loadHostLocalConfig(raw: Record<string, unknown>, cniArgs: strin
   return {
     name: conf.name ?? "",
     cniVersion,
-    rangeSets,
+    rangeSets: sets,
     routes,
     dataDir: ipam.dataDir ?? "",
     resolvConf: ipam.resolvConf ?? "",

@@ -11,6 +11,7 @@ export {
   cidrString,
   HostLocalNetConf,
   IpamConfig,
+  hostLocalProblems,
   loadHostLocalConfig,
   RangeConfig,
   RangeSetsConfig,

@@ -1,15 +1,9 @@
 import { describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import * as v from "valibot";
 import { defaultConflist, networkCidr } from "../../../src/cli/default-conflist.ts";
 import { cnitoolContainerId, parseAttachment, parseCniArgsPairs } from "../../../src/cli/options.ts";
-import { schemaValidator, validateFiles } from "../../../src/cli/validate.ts";
 import { CniError } from "../../../src/cni/index.ts";
-import { parseConfList, scanConfDir } from "../../../src/runtime/index.ts";
-import { repoRoot, tempDir } from "../../harness.ts";
+import { parseConfList } from "../../../src/runtime/index.ts";
 
-const corpus = join(repoRoot, "test/fixtures/configs");
 
 describe("options", () => {
   test("container ID defaults to cnitool's: sha512 of the absolute netns path, 10 bytes", () => {
@@ -52,36 +46,5 @@ describe("default conflist", () => {
     expect(() => networkCidr("10.0.0.0")).toThrow("is not a CIDR");
     expect(() => networkCidr("10.0.0.0/31")).toThrow("too small");
     expect(() => defaultConflist({ cidrs: ["10.0.0.0/16", "10.1.0.0/16"] })).toThrow("at most one IPv4");
-  });
-});
-
-describe("validate", () => {
-  const bridgeLike = schemaValidator(v.looseObject({ mtu: v.optional(v.number()), ipam: v.optional(v.looseObject({ type: v.string() })) }));
-  const validators = { bridge: bridgeLike, loopback: schemaValidator(v.looseObject({})) };
-
-  test("the good corpus loads and passes; a later file with the same name is reported as ignored", () => {
-    const r = validateFiles(scanConfDir(join(corpus, "good")), validators);
-    expect(r.ok).toBe(true);
-    expect(r.files.map((f) => [f.network, f.role])).toEqual([
-      ["containerd-net", "used"],
-      ["crio", "used"],
-      ["nomad", "used"],
-      ["loopback", "used"],
-      ["kubenet", "used"],
-    ]);
-    expect(r.defaultNetwork?.name).toBe("containerd-net");
-  });
-
-  test("every broken file is reported, with the JSON path for schema errors", () => {
-    const r = validateFiles(scanConfDir(join(corpus, "broken")), validators);
-    expect(r.ok).toBe(false);
-    const byFile = Object.fromEntries(r.files.map((f) => [f.file.split("/").at(-1), f]));
-    expect(byFile["no-type.conflist"]?.role).toBe("broken");
-    expect(byFile["no-plugins.conflist"]?.role).toBe("broken");
-    expect(byFile["not-json.conflist"]?.role).toBe("broken");
-    expect(byFile["caps-not-bool.conflist"]?.role).toBe("broken");
-    expect(byFile["bad-version.conflist"]?.errors[0]).toContain("cniVersion");
-    expect(byFile["bad-name.conflist"]?.errors[0]).toContain("name");
-    expect(byFile["mtu-string.conflist"]?.plugins[0]?.problems[0]).toStartWith("mtu: ");
   });
 });

@@ -1,0 +1,231 @@
+/**
+ * `tscni validate` says what ADD would say, before ADD: each case below was once reported "valid"
+ * (exit 0) although every ADD of it fails. The checks are the plugins' own loaders, the bin dir
+ * lookup a runtime does, and what only shows across files and conf dirs.
+ */
+import { afterAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { pluginValidators } from "../../../plugins/validators.ts";
+import { validateCommand } from "../../../src/cli/validate.ts";
+import { repoRoot, tempDir } from "../../harness.ts";
+
+const BIN = join(repoRoot, "dist");
+const DEBIAN = "/usr/lib/cni";
+const tmp = tempDir("tscni-validate-");
+afterAll(() => tmp[Symbol.dispose]());
+let seq = 0;
+
+interface Problem {
+  path: string;
+  message: string;
+}
+interface Outcome {
+  code: number;
+  text: string;
+  json: {
+    schemaVersion: number;
+    ok: boolean;
+    files: { file: string; problems: Problem[] }[];
+    crossFile: { id: string; level: string; message: string }[];
+    errors: string[];
+  };
+}
+
+/** Writes `files` into a fresh conf dir. */
+function confDir(files: Record<string, unknown>): string {
+  const dir = join(tmp.path, `conf${++seq}`);
+  mkdirSync(dir);
+  for (const [name, body] of Object.entries(files)) writeFileSync(join(dir, name), typeof body === "string" ? body : JSON.stringify(body));
+  return dir;
+}
+
+async function validate(args: { confDirs?: string[]; files?: string[]; binDir?: string }): Promise<Outcome> {
+  const run = async (json: boolean): Promise<[number, string]> => {
+    let text = "";
+    const code = await validateCommand({
+      confDirs: args.confDirs ?? [],
+      files: args.files ?? [],
+      binDir: args.binDir ?? BIN,
+      json,
+      env: {},
+      validators: await pluginValidators(),
+      out: (t) => void (text += t),
+    });
+    return [code, text];
+  };
+  const [code, text] = await run(false);
+  const [jsonCode, jsonText] = await run(true);
+  expect(jsonCode).toBe(code);
+  const json = JSON.parse(jsonText) as Outcome["json"];
+  expect(json.ok).toBe(code === 0);
+  expect(json.schemaVersion).toBeNumber();
+  return { code, text, json };
+}
+
+const bridge = (extra: object = {}, ipam: object | undefined = { type: "host-local", ranges: [[{ subnet: "10.2.0.0/24" }]] }) => ({
+  type: "bridge",
+  bridge: "br-v",
+  ...(ipam === undefined ? {} : { ipam }),
+  ...extra,
+});
+const list = (name: string, ...plugins: object[]) => ({ cniVersion: "1.0.0", name, plugins });
+const hostLocal = (range: object) => ({ type: "host-local", ranges: [[range]] });
+
+/** The problems of the only file, as "path: message". */
+async function problemsOf(conflist: object): Promise<string[]> {
+  const r = await validate({ confDirs: [confDir({ "10-net.conflist": conflist })] });
+  expect(r.code).toBe(1);
+  return r.json.files.flatMap((f) => f.problems.map((p) => `${p.path}: ${p.message}`));
+}
+
+describe("validate = what ADD would say (each of these ADDs fails)", () => {
+  test.each([
+    ["subnet /33", hostLocal({ subnet: "10.2.0.0/33" }), "plugins[0].ipam.ranges[0][0].subnet: invalid CIDR address: 10.2.0.0/33"],
+    ["subnet garbage/99", hostLocal({ subnet: "garbage/99" }), "plugins[0].ipam.ranges[0][0].subnet: invalid CIDR address: garbage/99"],
+    ["a /31", hostLocal({ subnet: "10.2.0.0/31" }), "plugins[0].ipam.ranges[0]: invalid range set 0: Network 10.2.0.0/31 too small to allocate from"],
+    [
+      "rangeStart outside the subnet",
+      hostLocal({ subnet: "10.2.0.0/24", rangeStart: "10.3.0.5" }),
+      "plugins[0].ipam.ranges[0]: invalid range set 0: RangeStart 10.3.0.5 not in network 10.2.0.0/24",
+    ],
+    ["ipam type host-locl", { type: "host-locl" }, `plugins[0].ipam.type: failed to find plugin "host-locl" in path [${BIN}]`],
+  ])("bridge ipam: %s", async (_label, ipam, expected) => {
+    expect(await problemsOf(list("v", bridge({}, ipam)))).toContain(expected);
+  });
+
+  test.each([
+    ["vlan 5000", { vlan: 5000 }, "plugins[0].vlan: invalid VLAN ID 5000 (must be between 0 and 4094)"],
+    ["hairpin + promisc", { hairpinMode: true, promiscMode: true }, "plugins[0].hairpinMode: cannot set hairpin mode and promiscuous mode at the same time"],
+    ["ipam: []", { ipam: [] }, "plugins[0].ipam: failed to load netconf: json: cannot unmarshal array into Go struct field NetConf.ipam of type types.IPAM"],
+    ["routes [{}]", { ipam: { type: "host-local", ranges: [[{ subnet: "10.2.0.0/24" }]], routes: [{}] } }, "plugins[0].ipam.routes[0].dst: invalid CIDR address: <nil>"],
+  ])("bridge: %s", async (_label, extra, expected) => {
+    expect(await problemsOf(list("v", bridge(extra)))).toContain(expected);
+  });
+
+  test("portmap: markMasqBit 40", async () => {
+    const got = await problemsOf(list("v", bridge(), { type: "portmap", markMasqBit: 40, capabilities: { portMappings: true } }));
+    expect(got).toContain("plugins[1].markMasqBit: MasqMarkBit must be between 0 and 31");
+  });
+
+  test("portmap listed first in a conflist", async () => {
+    const got = await problemsOf(list("v", { type: "portmap", capabilities: { portMappings: true } }, bridge()));
+    expect(got).toContain("plugins[0]: must be called as chained plugin");
+  });
+
+  test("plugin type bridg", async () => {
+    expect(await problemsOf(list("v", bridge({ type: "bridg" })))).toContain(`plugins[0].type: failed to find plugin "bridg" in path [${BIN}]`);
+  });
+
+  test("every problem of a file is reported, not the first", async () => {
+    const got = await problemsOf(
+      list("v", bridge({ vlan: 5000, hairpinMode: true, promiscMode: true }, hostLocal({ subnet: "garbage/99" })), { type: "portmap", markMasqBit: 40 }),
+    );
+    expect(got.length).toBeGreaterThanOrEqual(4);
+  });
+
+  test("a good conflist is valid (exit 0)", async () => {
+    const r = await validate({ confDirs: [confDir({ "10-ok.conflist": list("ok", bridge({ isGateway: true }), { type: "portmap", capabilities: { portMappings: true } }) })] });
+    expect(r.text).toContain("valid");
+    expect(r.json.files[0]?.problems).toEqual([]);
+    expect(r.code).toBe(0);
+  });
+});
+
+describe("validate across files and conf dirs", () => {
+  const gw = (name: string, subnet: string, extra: object = {}) =>
+    list(name, bridge({ bridge: "cni0", isGateway: true, ...extra }, { type: "host-local", ranges: [[{ subnet }]] }));
+
+  test("two networks on cni0 with different subnets", async () => {
+    const r = await validate({ confDirs: [confDir({ "10-a.conflist": gw("a", "10.88.0.0/16"), "20-b.conflist": gw("b", "10.89.0.0/16") })] });
+    expect(r.code).toBe(1);
+    expect(r.json.crossFile.map((f) => f.id)).toContain("bridge-conflict");
+    expect(r.text).toContain("different subnets 10.88.0.0/16 and 10.89.0.0/16");
+  });
+
+  test("ranges overlapping another network's", async () => {
+    const r = await validate({
+      confDirs: [confDir({ "10-a.conflist": gw("a", "10.88.0.0/16", { bridge: "br-a" }), "20-b.conflist": gw("b", "10.88.4.0/24", { bridge: "br-b" }) })],
+    });
+    expect(r.code).toBe(1);
+    expect(r.json.crossFile.map((f) => f.id)).toEqual(["overlapping-ranges"]);
+  });
+
+  test("the same network name twice in one dir: the first file by name is used", async () => {
+    const r = await validate({ confDirs: [confDir({ "10-a.conflist": gw("same", "10.88.0.0/16"), "20-b.conflist": gw("same", "10.88.0.0/16") })] });
+    expect(r.json.crossFile.map((f) => f.id)).toEqual(["duplicate-name"]);
+    expect(r.text).toContain("runtimes use 10-a.conflist");
+  });
+
+  test("the same network name in two runtimes' conf dirs (their GCs free each other's addresses)", async () => {
+    const podman = confDir({ "87-podman.conflist": gw("podman", "10.88.0.0/16") });
+    const containerd = confDir({ "10-containerd.conflist": gw("podman", "10.88.0.0/16") });
+    const r = await validate({ confDirs: [podman, containerd] });
+    expect(r.code).toBe(1);
+    expect(r.json.crossFile.map((f) => f.id)).toContain("name-in-several-conf-dirs");
+    expect(r.text).toContain("GC");
+  });
+
+  test("containerd and CRI-O take the first file by name", async () => {
+    const r = await validate({ confDirs: [confDir({ "20-b.conflist": gw("b", "10.89.0.0/16", { bridge: "b" }), "10-a.conf": { cniVersion: "1.0.0", name: "a", type: "loopback" } })] });
+    expect(r.text).toMatch(/containerd, CRI-O.*"a".*10-a\.conf/);
+  });
+});
+
+describe("conf dirs and files", () => {
+  test("a missing conf dir is an error (exit 1, ok:false)", async () => {
+    const r = await validate({ confDirs: ["/nonexistent"] });
+    expect(r.code).toBe(1);
+    expect(r.json.errors.join()).toContain("/nonexistent");
+    expect(r.text).not.toMatch(/^valid$/m);
+  });
+
+  test("an empty conf dir is an error", async () => {
+    const r = await validate({ confDirs: [confDir({})] });
+    expect(r.code).toBe(1);
+    expect(r.json.errors.join()).toContain("no network configuration");
+  });
+
+  test("files given as arguments", async () => {
+    const dir = confDir({ "x.conflist": list("v", bridge({ vlan: 5000 })) });
+    const r = await validate({ files: [join(dir, "x.conflist")] });
+    expect(r.code).toBe(1);
+    expect(r.json.files[0]?.problems.map((p) => p.path)).toContain("plugins[0].vlan");
+  });
+});
+
+describe("foreign plugins are asked VERSION", () => {
+  const tuning = join(DEBIAN, "tuning");
+  test.skipIf(!existsSync(tuning))("Debian v1.1.1 tuning under a 1.1.0 conflist", async () => {
+    const conf = { cniVersion: "1.1.0", name: "t", plugins: [{ type: "loopback" }, { type: "tuning" }] };
+    const r = await validate({ confDirs: [confDir({ "10-t.conflist": conf })], binDir: `${BIN}:${DEBIAN}` });
+    expect(r.code).toBe(1);
+    const msgs = r.json.files.flatMap((f) => f.problems.map((p) => `${p.path}: ${p.message}`));
+    expect(msgs.find((m) => m.startsWith("plugins[1].type: ") && m.includes("not this network's cniVersion 1.1.0"))).toBeDefined();
+    const ok = await validate({ confDirs: [confDir({ "10-t.conflist": { ...conf, cniVersion: "1.0.0" } })], binDir: `${BIN}:${DEBIAN}` });
+    expect(ok.code).toBe(0);
+  });
+});
+
+describe("the config corpus", () => {
+  const corpus = join(repoRoot, "test/fixtures/configs");
+  test("the good corpus passes every loader", async () => {
+    const r = await validate({ confDirs: [join(corpus, "good")] });
+    expect(r.json.files.flatMap((f) => f.problems)).toEqual([]);
+  });
+
+  test("every broken file is reported, schema errors with the JSON path and Go's text", async () => {
+    const r = await validate({ confDirs: [join(corpus, "broken")] });
+    expect(r.code).toBe(1);
+    const byFile = Object.fromEntries(r.json.files.map((f) => [f.file.split("/").at(-1), f.problems]));
+    for (const broken of ["no-type.conflist", "no-plugins.conflist", "not-json.conflist", "caps-not-bool.conflist"]) {
+      expect(byFile[broken]?.length, broken).toBeGreaterThan(0);
+    }
+    expect(byFile["bad-version.conflist"]?.[0]?.path).toBe("cniVersion");
+    expect(byFile["bad-name.conflist"]?.[0]?.path).toBe("name");
+    expect(byFile["mtu-string.conflist"]).toContainEqual({
+      path: "plugins[0].mtu",
+      message: "failed to load netconf: json: cannot unmarshal string into Go struct field NetConf.mtu of type int",
+    });
+  });
+});
