@@ -202,7 +202,8 @@ describe("install", () => {
       const c = JSON.parse(readFileSync(join(conf, "10-tscni.conflist"), "utf8")) as { plugins: { type: string; ipam?: { ranges: unknown } }[] };
       expect(c.plugins.map((p) => p.type)).toEqual(["loopback", "bridge", "portmap"]);
       expect(c.plugins[1]?.ipam?.ranges).toEqual([[{ subnet: "10.88.0.0/16" }], [{ subnet: "fd00:88::/64" }]]);
-      const v = await cli("validate", "--conf-dir", conf);
+      // validate looks every plugin type up in the bin dir, as a runtime does.
+      const v = await cli("validate", "--conf-dir", conf, "--bin-dir", bin);
       expect(v.stdout).toContain('network "tscni", cniVersion "1.1.0"');
       expect(v.code).toBe(0);
       const other = await cli("install", "--dir", bin, "--conf-dir", conf, "--default-network", "10.99.0.0/16");
