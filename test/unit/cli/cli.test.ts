@@ -4,7 +4,6 @@ import { cnitoolContainerId, parseAttachment, parseCniArgsPairs } from "../../..
 import { CniError } from "../../../src/cni/index.ts";
 import { parseConfList } from "../../../src/runtime/index.ts";
 
-
 describe("options", () => {
   test("container ID defaults to cnitool's: sha512 of the absolute netns path, 10 bytes", () => {
     // sha512("/var/run/netns/x") computed independently with sha512sum.
