@@ -130,6 +130,7 @@ const WRONG_TYPES: [string, string, string][] = [
   ["host-local", "ADD", `,${HL},"ranges":[[5]]}`],
   ["host-local", "ADD", `,${HL},"ranges":[[{"subnet":5}]]}`],
   ["host-local", "ADD", `,${HL},"ranges":[[{"subnet":null}]]}`],
+  ["host-local", "ADD", `,${HL},"ranges":[[{"subnet":"10.0.0.0/24"}]],"routes":[{"dst":null}]}`],
   ["host-local", "ADD", `,${HL},"ranges":[[{"subnet":"10.0.0.0/24","gateway":5}]]}`],
   ["host-local", "DEL", ',"runtimeConfig":[]'],
   ["host-local", "ADD", ',"args":[]'],

@@ -27,7 +27,8 @@ export const RouteConfig = goStruct(
   "",
   "types.route",
   {
-    dst: v.optional(goString()),
+    // types.IPNet: a null dst decodes as "" and fails to parse.
+    dst: v.optional(v.nullable(goString())),
     gw: v.optional(goString("net.IP")),
     mtu: v.optional(goInt()),
     advmss: v.optional(goInt()),

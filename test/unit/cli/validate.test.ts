@@ -7,6 +7,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pluginValidators } from "../../../plugins/validators.ts";
+import { runCli } from "../../../src/cli/index.ts";
 import { validateCommand } from "../../../src/cli/validate.ts";
 import { repoRoot, tempDir } from "../../harness.ts";
 
@@ -227,5 +228,33 @@ describe("the config corpus", () => {
       path: "plugins[0].mtu",
       message: "failed to load netconf: json: cannot unmarshal string into Go struct field NetConf.mtu of type int",
     });
+  });
+});
+
+describe("the command line", () => {
+  const run = async (argv: string[]): Promise<{ code: number; out: string }> => {
+    let out = "";
+    const io = { env: {}, out: (t: string) => void (out += t), err: (t: string) => void (out += t), stdoutIsTty: false, stderrIsTty: false };
+    const code = await runCli(argv, { runPlugin: async () => 0, validators: pluginValidators }, io);
+    return { code, out };
+  };
+
+  test("validate --help says files can be given as arguments", async () => {
+    const { out } = await run(["validate", "--help"]);
+    expect(out).toContain("[FILES]");
+    expect(out).toContain("config files to check");
+    expect(out).toContain("--bin-dir");
+  });
+
+  test("--conf-dir repeated: one dir per runtime, and --bin-dir", async () => {
+    const net = list("shared", bridge({ bridge: "cni0" }));
+    const a = confDir({ "10-a.conflist": net });
+    const b = confDir({ "10-b.conflist": net });
+    const { code, out } = await run(["validate", "--conf-dir", a, "--conf-dir", b, "--bin-dir", BIN, "--json"]);
+    expect(code).toBe(1);
+    const doc = JSON.parse(out) as Outcome["json"];
+    expect(doc.ok).toBe(false);
+    expect(doc.crossFile.map((f) => f.id)).toEqual(["name-in-several-conf-dirs"]);
+    expect((await run(["validate", "--conf-dir", a, "--bin-dir", BIN])).code).toBe(0);
   });
 });
