@@ -129,7 +129,13 @@ function overlappingRanges(nets: readonly Network[]): CrossFinding[] {
 function bridgeConflicts(nets: readonly Network[]): CrossFinding[] {
   const out: CrossFinding[] = [];
   const byBridge = new Map<string, Network[]>();
-  for (const n of nets) for (const b of n.bridges) byBridge.set(b.name, [...(byBridge.get(b.name) ?? []), n]);
+  const gateways = new Set<string>();
+  for (const n of nets) {
+    for (const b of n.bridges) {
+      byBridge.set(b.name, [...(byBridge.get(b.name) ?? []), n]);
+      if (b.isGateway) gateways.add(`${b.name}\u0000${n.list.name}`);
+    }
+  }
   for (const [bridge, users] of byBridge) {
     for (let i = 0; i < users.length; i++) {
       for (let j = i + 1; j < users.length; j++) {
@@ -142,8 +148,10 @@ function bridgeConflicts(nets: readonly Network[]): CrossFinding[] {
           const sameSubnet = subnet(ra) === subnet(rb);
           const sameGateway = ipString(ra.gateway) === ipString(rb.gateway);
           if (sameSubnet && sameGateway) continue;
+          // Only gateway addresses on the bridge collide at ADD; without them the mix is merely odd.
+          const both = gateways.has(`${bridge}\u0000${a.list.name}`) && gateways.has(`${bridge}\u0000${b.list.name}`);
           out.push({
-            level: "error",
+            level: both ? "error" : "warning",
             id: "bridge-conflict",
             files: [a.file, b.file],
             message:

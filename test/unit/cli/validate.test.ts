@@ -144,6 +144,13 @@ describe("validate across files and conf dirs", () => {
     expect(r.text).toContain("different subnets 10.88.0.0/16 and 10.89.0.0/16");
   });
 
+  test("two networks on one bridge without gateways: a warning only", async () => {
+    const l2ish = (name: string, subnet: string) => list(name, bridge({ bridge: "cni0" }, { type: "host-local", ranges: [[{ subnet }]] }));
+    const r = await validate({ confDirs: [confDir({ "10-a.conflist": l2ish("a", "10.88.0.0/16"), "20-b.conflist": l2ish("b", "10.89.0.0/16") })] });
+    expect(r.json.crossFile.map((f) => [f.id, f.level])).toEqual([["bridge-conflict", "warning"]]);
+    expect(r.code).toBe(0);
+  });
+
   test("ranges overlapping another network's", async () => {
     const r = await validate({
       confDirs: [confDir({ "10-a.conflist": gw("a", "10.88.0.0/16", { bridge: "br-a" }), "20-b.conflist": gw("b", "10.88.4.0/24", { bridge: "br-b" }) })],
