@@ -71,6 +71,8 @@ test(
       }),
     );
     writeFileSync(join(confDir, "20-broken.conflist"), "{ not json");
+    // Same network name in a later file: runtimes load only the first.
+    writeFileSync(join(confDir, "30-docnet-copy.conflist"), JSON.stringify({ cniVersion: "1.0.0", name: "docnet", plugins: [{ type: "loopback" }] }));
 
     expect((await exec([tscni("tscni"), "install", "--dir", bin], env)).code).toBe(0);
     rmSync(join(bin, "portmap"));
@@ -120,6 +122,7 @@ test(
     has("bridge-link", "error", "cni0 is a veth, not a bridge");
     has("install", "warning", `${join(bin, "portmap")} is not tscni (→ ${join(referenceDir, "portmap")})`);
     has("config", "error", "20-broken.conflist: cannot be loaded");
+    has("config-shadowed", "warning", `30-docnet-copy.conflist: network "docnet" is ignored: ${join(confDir, "10-docnet.conflist")} defines it first`);
 
     const human = await exec([tscni("tscni"), ...args], env);
     expect(human.code).toBe(1);
