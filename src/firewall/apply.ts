@@ -125,10 +125,31 @@ export interface FamilyOutcome {
   readonly error?: CniError;
 }
 
+/**
+ * Deletions in every family as ONE nf_tables batch (a kill mid-call leaves both families as they
+ * were, or both done), when every family's iptables is the nft flavour; undefined otherwise.
+ */
+async function removeAllAtOnce(plans: readonly IptablesPlan[], opts: ApplyOptions): Promise<FamilyOutcome[] | undefined> {
+  if (!plans.every((p) => p.ops.every((op) => op.op === "remove-chain"))) return undefined;
+  const tools = plans.map((p) => resolveIptables(p.family));
+  if (tools.some((t) => t === null || t.flavour !== "nft")) return undefined;
+  const nl = await netlinkFor(opts);
+  if (!nl) return undefined;
+  try {
+    nl.removeIptablesChainsAll(plans.map((p) => ({ family: p.family, chains: p.ops.map((op) => op.chain) })));
+    return plans.map((p) => ({ family: p.family }));
+  } catch (err) {
+    const error = CniError.from(err);
+    return plans.map((p) => ({ family: p.family, error }));
+  }
+}
+
 /** Like applyIptables, but every plan is tried and each family's error is returned, not thrown. */
 export async function applyIptablesEach(plans: readonly IptablesPlan[], opts: ApplyOptions = {}): Promise<FamilyOutcome[]> {
   if (plans.length === 0) return [];
   return locked(opts, async () => {
+    const together = await removeAllAtOnce(plans, opts);
+    if (together) return together;
     const out: FamilyOutcome[] = [];
     for (const plan of plans) {
       try {

@@ -84,7 +84,16 @@ export function removeChainRequests(family: Family, rs: Ruleset, chains: readonl
 
 /** iptables `remove-chain` plans for one family as one batch (re-planned if someone else wrote). */
 export function removeIptablesChains(family: Family, chains: readonly string[]): void {
-  transact(must(), [iptablesTable(family)], (rs) => removeChainRequests(family, rs, chains));
+  removeIptablesChainsAll([{ family, chains }]);
+}
+
+/** The same for several families, all in one batch. */
+export function removeIptablesChainsAll(work: readonly { family: Family; chains: readonly string[] }[]): void {
+  transact(
+    must(),
+    work.map((w) => iptablesTable(w.family)),
+    (rs) => work.flatMap((w) => removeChainRequests(w.family, rs, w.chains)),
+  );
 }
 
 function stepRequest(step: NftStep): Request | undefined {
