@@ -6,28 +6,15 @@
  * the batch, conntrack) until a run completes; after each killed run the ruleset must equal the
  * state before the call or the state a complete call leaves.
  */
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { distDir, mustExec, requireIsolatedHost, runCni, type TempNetns, tempNetns, tscni } from "../harness.ts";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import {distDir, requireIsolatedHost, runCni, tscni } from "../harness.ts";
+import { firewallFixture, flushRuleset, ruleset } from "./firewall-fixture.ts";
 
 requireIsolatedHost();
 setDefaultTimeout(300_000);
 
-const work = mkdtempSync(join(tmpdir(), "tscni-crash-"));
-const ENV = { TSCNI_FIREWALL_LOCK: join(work, "fw.lock") };
-let ns: TempNetns;
-beforeAll(async () => {
-  ns = await tempNetns();
-});
-afterAll(async () => {
-  await ns[Symbol.asyncDispose]();
-});
-
-async function ruleset(): Promise<string> {
-  return mustExec(["nft", "list", "ruleset"]);
-}
+const fx = firewallFixture("tscni-crash-");
+const ENV = fx.env;
 
 const conf = (backend: string) => ({
   cniVersion: "1.0.0",
@@ -55,12 +42,12 @@ const conf = (backend: string) => ({
 
 async function portmap(command: string, backend: string, killAt?: number) {
   const prefix = killAt === undefined ? [] : ["strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=sendto", "-e", `inject=sendto:signal=SIGKILL:when=${killAt}`];
-  return runCni(tscni("portmap"), { command, containerId: "crash1", netns: ns.path, ifname: "eth0", path: distDir, stdin: conf(backend), env: ENV, prefix });
+  return runCni(tscni("portmap"), { command, containerId: "crash1", netns: fx.netns(), ifname: "eth0", path: distDir, stdin: conf(backend), env: ENV, prefix });
 }
 
 /** Brings the ruleset to the state the call starts from: empty, or after a complete ADD. */
 async function start(verb: string, backend: string): Promise<void> {
-  await mustExec(["nft", "flush", "ruleset"]);
+  await flushRuleset();
   if (verb === "DEL") expect((await portmap("ADD", backend)).code).toBe(0);
 }
 

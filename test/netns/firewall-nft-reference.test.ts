@@ -5,34 +5,21 @@
  * (printed without handles, so handles are the only thing not compared). tscni's DEL then
  * removes what the reference wrote, and the other way round.
  */
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { existsSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { mustExec, repoRoot, requireIsolatedHost, runCni, type TempNetns, tempNetns, tscni } from "../harness.ts";
+import {repoRoot, requireIsolatedHost, runCni, tscni } from "../harness.ts";
+import { firewallFixture, flushRuleset, ruleset } from "./firewall-fixture.ts";
 
 requireIsolatedHost();
 setDefaultTimeout(60_000);
 
 const REF = join(repoRoot, "..", "shared", "reference-bin", "v1.9.1");
-const work = mkdtempSync(join(tmpdir(), "tscni-nftref-"));
-const ENV = { TSCNI_FIREWALL_LOCK: join(work, "fw.lock") };
-let ns: TempNetns;
+const fx = firewallFixture("tscni-nftref-");
+const ENV = fx.env;
+const work = fx.work;
 
-beforeAll(async () => {
-  ns = await tempNetns();
-});
-afterAll(async () => {
-  await ns[Symbol.asyncDispose]();
-});
-
-async function ruleset(): Promise<string> {
-  return mustExec(["nft", "list", "ruleset"]);
-}
-
-async function flush(): Promise<void> {
-  await mustExec(["nft", "flush", "ruleset"]);
-}
+const flush = flushRuleset;
 
 const prevResult = {
   cniVersion: "1.0.0",
@@ -73,7 +60,7 @@ const bridgeConf = (ipamDir: string) => ({
 
 async function call(bin: string, command: string, conf: object, containerId: string, ifname = "eth0") {
   const path = bin.startsWith(REF) ? REF : join(repoRoot, "dist");
-  return runCni(bin, { command, containerId, netns: ns.path, ifname, path, stdin: conf, env: ENV });
+  return runCni(bin, { command, containerId, netns: fx.netns(), ifname, path, stdin: conf, env: ENV });
 }
 
 const haveReference = existsSync(join(REF, "portmap"));
