@@ -30,7 +30,7 @@ export async function runPlugin(name: string): Promise<number> {
   });
   const onFinish = logFinishedCall(name, process.env, performance.now());
   const code = await runWith(name, { env: process.env, readStdin, writeStdout, writeStderr, isOwnNetns, onFinish });
-  const line = profileLine(`${name} ${process.env.CNI_COMMAND ?? ""}`);
+  const line = await profileLine(`${name} ${process.env.CNI_COMMAND ?? ""}`);
   if (line !== undefined) await writeStderr(line);
   return code;
 }

@@ -59,18 +59,18 @@ export function markExecEnd(path: string): void {
 
 /**
  * VmHWM, this process's own peak RSS. Not getrusage's maxrss: a parent that spawns with vfork
- * (Bun, Go) has its own peak folded into the child's at exec. Read only when profiling.
+ * (Bun, Go) has its own peak folded into the child's at exec. Read only when profiling, through
+ * Bun.file rather than node:fs, whose loading would raise the very peak it reports.
  */
-function peakRssKiB(): number {
-  const fs = require("node:fs") as typeof import("node:fs");
-  const m = /^VmHWM:\s+(\d+) kB/m.exec(fs.readFileSync("/proc/self/status", "utf8"));
+async function peakRssKiB(): Promise<number> {
+  const m = /^VmHWM:\s+(\d+) kB/m.exec(await Bun.file("/proc/self/status").text());
   return m ? Number(m[1]) : 0;
 }
 
 /** The finished line (newline included) for `label` ("loopback ADD"), or undefined when off. */
-export function profileLine(label: string): string | undefined {
+export async function profileLine(label: string): Promise<string | undefined> {
   if (marks === undefined) return undefined;
-  const rssMiB = peakRssKiB() / 1024;
+  const rssMiB = (await peakRssKiB()) / 1024;
   return `tscni-profile ${label} ${marks.join(" ")} total=${last.toFixed(2)}/${lastCpu.toFixed(2)} rss=${rssMiB.toFixed(1)}\n`;
 }
 

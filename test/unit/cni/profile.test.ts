@@ -4,13 +4,13 @@
 import { expect, test } from "bun:test";
 import { mark, markExecEnd, markExecStart, parseProfileLines, profileLine, startProfile } from "../../../src/profile.ts";
 
-test("one line per call: phases as wall/cpu ms, repeated phases summed, total and peak RSS", () => {
+test("one line per call: phases as wall/cpu ms, repeated phases summed, total and peak RSS", async () => {
   startProfile(true);
   mark("imports");
   mark("exec:iptables-restore");
   mark("exec:iptables-restore");
   mark("output");
-  const line = profileLine("bridge ADD") ?? "";
+  const line = (await profileLine("bridge ADD")) ?? "";
   expect(line).toMatch(/^tscni-profile bridge ADD start=\d+\.\d\d\/\d+\.\d\d imports=\S+ exec:iptables-restore=\S+ exec:iptables-restore=\S+ output=\S+ total=\d+\.\d\d\/\d+\.\d\d rss=\d+\.\d\n$/);
   const [rec, ...rest] = parseProfileLines(`noise\n${line}other noise\n`);
   expect(rest).toEqual([]);
@@ -25,10 +25,10 @@ test("lines of another shape are not read as profiles", () => {
   expect(parseProfileLines("tscni-profile x y total=1.00/1.00\ntscni-profile x y start=1 total=1.00/1.00 rss=3.0\n")).toEqual([]);
 });
 
-test("an exec is its own phase, named after the program; the work before it is verb time", () => {
+test("an exec is its own phase, named after the program; the work before it is verb time", async () => {
   startProfile(true);
   markExecStart();
   markExecEnd("/usr/sbin/iptables-restore");
-  const [rec] = parseProfileLines(profileLine("portmap DEL") ?? "");
+  const [rec] = parseProfileLines((await profileLine("portmap DEL")) ?? "");
   expect([...(rec?.phases.keys() ?? [])]).toEqual(["start", "verb", "exec:iptables-restore"]);
 });
