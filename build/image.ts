@@ -72,6 +72,11 @@ export function buildImage(i: ImageInput): string {
   const out = join(i.outDir, imageArchive(i.version));
   rmSync(out, { force: true });
   run([...podman, "save", "--quiet", "--format", "oci-archive", "--output", out, imageName(i.version)]);
+  // podman writes the archive's own entries with the current time: repack them sorted, at epoch.
+  const layout = join(ctx, "oci");
+  mkdirSync(layout);
+  run(["tar", "-xf", out, "-C", layout]);
+  run(["tar", "--sort=name", `--mtime=@${i.epoch}`, "--owner=0", "--group=0", "--numeric-owner", "--format=gnu", "-C", layout, "-cf", out, "."]);
   rmSync(ctx, { recursive: true, force: true });
   return out;
 }

@@ -38,7 +38,7 @@ describe("release artefacts", () => {
     const { tmp, dir } = await unpack("linux-x64-baseline");
     using _ = tmp;
     const bin = join(tmp.path, "root/opt/cni/bin");
-    const r = await exec(["unshare", "--net", "--", join(dir, "tscni"), "install", "--dir", bin], { env: { PATH: BARE_PATH } });
+    const r = await exec(["/usr/bin/unshare", "--net", "--", join(dir, "tscni"), "install", "--dir", bin], { env: { PATH: BARE_PATH } });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     for (const p of PLUGINS) {

@@ -34,3 +34,25 @@ export function elfMachine(path: string): number {
   if (head[0] !== 0x7f || head[1] !== 0x45) throw new Error(`${path} is not ELF`);
   return head.readUInt16LE(18);
 }
+
+export interface OciImage extends Disposable {
+  dir: string;
+  config: { config: { Entrypoint: string[]; Cmd?: string[] }; rootfs: { diff_ids: string[] }; created: string };
+  layers: string[];
+}
+
+/** An OCI archive unpacked: its (single) manifest's config and layer blob paths. */
+export function ociImage(archive: string): OciImage {
+  const tmp = tempDir("tscni-oci-");
+  const r = Bun.spawnSync(["tar", "-xf", archive, "-C", tmp.path]);
+  if (r.exitCode !== 0) throw new Error(`cannot unpack ${archive}`);
+  const blob = (digest: string): string => join(tmp.path, "blobs", ...digest.split(":"));
+  const index = JSON.parse(readFileSync(join(tmp.path, "index.json"), "utf8")) as { manifests: { digest: string }[] };
+  const manifest = JSON.parse(readFileSync(blob(index.manifests[0]?.digest ?? ""), "utf8")) as { config: { digest: string }; layers: { digest: string }[] };
+  return {
+    dir: tmp.path,
+    config: JSON.parse(readFileSync(blob(manifest.config.digest), "utf8")) as OciImage["config"],
+    layers: manifest.layers.map((l) => blob(l.digest)),
+    [Symbol.dispose]: () => tmp[Symbol.dispose](),
+  };
+}
