@@ -169,7 +169,9 @@ test(
     expect(dry.stdout.trim().split("\n")).toHaveLength(5);
     expect(await mustExec(["iptables-save", "-t", "nat"])).toContain(ghostMasq);
 
-    const json = JSON.parse((await exec([tscni("tscni"), "gc", ...common, "--json"], env)).stdout) as { actions: { kind: string; done: boolean }[] };
+    const json = JSON.parse((await exec([tscni("tscni"), "gc", ...common, "--json"], env)).stdout) as { schemaVersion: number; ok: boolean; actions: { kind: string; done: boolean }[] };
+    expect(json.schemaVersion).toBe(1);
+    expect(json.ok).toBe(true);
     expect(json.actions.map((a) => a.kind)).toEqual(["keep-young", ...Array(4).fill("remove-firewall")]);
 
     const applied = await exec([tscni("tscni"), "gc", ...common, "--apply"], env);
