@@ -63,7 +63,7 @@ describe("install", () => {
         const r = await exec(argv, { env: { PATH: SYSTEM_PATH } });
         if (r.code !== 0) throw new Error(`${argv.join(" ")}: ${r.stderr}${r.stdout}`);
         if (expectVersion !== undefined) expect(await installedVersion(bin)).toBe(expectVersion);
-        await watcher.rounds(3);
+        await watcher.rounds(2);
       };
       try {
         await watcher.rounds(2);

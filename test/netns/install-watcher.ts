@@ -39,7 +39,12 @@ for (;;) {
     try { statSync(dir + "/" + n); } catch { misses[n] = (misses[n] ?? 0) + 1; }
   }
   polls++;
-  if (polls % 200 === 0 && existsSync(stop)) break;
+  // A short pause now and then leaves the installer a CPU on a 2-core machine; a rename has no
+  // window to miss, the old rm-then-link install had windows of milliseconds.
+  if (polls % 200 === 0) {
+    if (existsSync(stop)) break;
+    Bun.sleepSync(1);
+  }
 }
 console.log(JSON.stringify({ polls, misses }));
 `;
