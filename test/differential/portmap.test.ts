@@ -98,8 +98,10 @@ const SHARED: [string, Case][] = [
   ["1.0.0 config and result", { mappings: [tcp(8080)], version: "1.0.0" }],
 ];
 
+// Result conversion does not depend on the backend: the older versions run with nftables only
+// (v1.9.1's iptables backend execs once per rule, the slowest oracle in the suite).
 const IPTABLES: [string, Case][] = [
-  ...SHARED.map(([n, c]): [string, Case] => [n, { ...c, extra: { backend: "iptables", ...c.extra } }]),
+  ...SHARED.filter(([, c]) => c.version === undefined).map(([n, c]): [string, Case] => [n, { ...c, extra: { backend: "iptables", ...c.extra } }]),
   ["backend unset", { mappings: [tcp(8080)] }],
   ["markMasqBit 0", { extra: { markMasqBit: 0 }, mappings: [tcp(8080)] }],
   ["externalSetMarkChain", { extra: { externalSetMarkChain: "KUBE-MARK-MASQ" }, mappings: [tcp(8080), udp(8053)] }],
