@@ -19,7 +19,9 @@
  *     [...]"): the oracle is given its own directory, tscni its dist/ (host-local in-process).
  *  4. Volatile link fields (`ip -j -d link`): ifindex, link_index and the netns id (allocated by
  *     the kernel on first use, only its presence is kept), every `*_timer` (bridge and port
- *     timers tick), and bridge_id/root_id (the bridge MAC again, unpadded).
+ *     timers tick), and bridge_id/root_id (the bridge MAC again, unpadded). operstate
+ *     LOWERLAYERDOWN counts as DOWN: the kernel's linkwatch moves a port whose peer is down from
+ *     DOWN to LOWERLAYERDOWN up to a second later (the flags, NO-CARRIER included, stay compared).
  *  5. Addresses (`ip -j addr`): lifetimes dropped; `tentative` dropped (IPv6 DAD is still running
  *     at snapshot time, a matter of milliseconds). IPv6 link-local addresses are EUI-64 of the
  *     link's MAC → `fe80::eui64(MACn)` (same numbering as 2), others → `fe80::LL`.
@@ -150,7 +152,7 @@ function stripLink(v: Json): Json {
   const out: { [k: string]: Json } = {};
   for (const [k, x] of Object.entries(v)) {
     if (VOLATILE_LINK_KEYS.has(k) || k.endsWith("_timer")) continue;
-    out[k] = k === "link_netnsid" ? "NSID" : stripLink(x);
+    out[k] = k === "link_netnsid" ? "NSID" : k === "operstate" && x === "LOWERLAYERDOWN" ? "DOWN" : stripLink(x);
   }
   return out;
 }
