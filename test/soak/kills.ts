@@ -44,8 +44,9 @@ async function countCalls(impl: Impl, net: Net, syscall: string): Promise<number
     const proc = Bun.spawn(argv, { env: req.env, stdin: new TextEncoder().encode(req.stdin), stdout: "pipe", stderr: "pipe" });
     const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
     const summary = await Bun.file(out).text();
-    const m = new RegExp(`\\s(\\d+)(?:\\s+\\d+)?\\s+${syscall}\\s*$`, "m").exec(summary);
-    count = m ? Number(m[1]) : 0;
+    // `% time  seconds  usecs/call  calls  [errors]  syscall`
+    const row = summary.split("\n").map((l) => l.trim().split(/\s+/)).find((f) => f[f.length - 1] === syscall);
+    count = Number(row?.[3] ?? 0);
     return { code, stdout, stderr };
   };
   const runtime = runtimeFor(impl, counting);

@@ -7,7 +7,8 @@
  *   bun test/soak/soak.ts [--duration=480] [--ops=400] [--workers=20] [--fuzz=300] [--kill-max=12]
  *                         [--seed=1] [--impls=tscni,v1.9.1] [--phases=churn,kills,faults,fuzz] [--json=file]
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { exec, tempNetns } from "../harness.ts";
 import { churn } from "./churn.ts";
 import { faults } from "./faults.ts";
@@ -94,7 +95,13 @@ async function soakImpl(impl: Impl, o: SoakOptions, rows: Row[]): Promise<void> 
 
 export async function runSoak(o: SoakOptions): Promise<Row[]> {
   const rows: Row[] = [];
-  for (const impl of IMPLS.filter((i) => o.impls.includes(i.name))) await soakImpl(impl, o, rows);
+  for (const impl of IMPLS.filter((i) => o.impls.includes(i.name))) {
+    if (!existsSync(join(impl.binDir, "bridge"))) {
+      o.log?.(`${impl.name}: no binaries in ${impl.binDir}, skipped`);
+      continue;
+    }
+    await soakImpl(impl, o, rows);
+  }
   return rows;
 }
 
