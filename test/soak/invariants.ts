@@ -78,7 +78,7 @@ export async function snapshot(dirs: { dataDir: string; cacheDir: string }): Pro
     routes: routes.filter((r) => !bridges.has(r.dev ?? "")).map((r) => `${r.dst} ${r.gateway ?? "-"} ${r.dev ?? "-"}`),
     iptables: firewall(await lines(["iptables-save"])),
     ip6tables: firewall(await lines(["ip6tables-save"])),
-    nft: (await lines(["nft", "list", "ruleset"])).filter((l) => l.trim() !== ""),
+    nft: (await lines(["nft", "list", "ruleset"])).filter((l) => l.trim() !== "").map((l) => l.replace(/counter packets \d+ bytes \d+/, "counter")),
     dataDir: files(dirs.dataDir),
     cache: files(dirs.cacheDir).map((l) => l.split(" ")[0] ?? ""),
   };
