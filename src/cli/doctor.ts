@@ -10,6 +10,7 @@ import { cachedAttachments, scanConfDir } from "../runtime/index.ts";
 import { type Check, error, ok, type ProcRoot, warning } from "./doctor-check.ts";
 import { binDirChecks, bridgeNames, duplicateChecks, linkChecks } from "./doctor-checks.ts";
 import { installedTscni, pluginChecks } from "./doctor-install.ts";
+import { exhaustionChecks } from "./doctor-ipam.ts";
 import { cpuCheck, driverCheck, forwardingCheck, netfilterChecks } from "./doctor-kernel.ts";
 import { runtimeEnvChecks } from "./doctor-runtime-env.ts";
 import { staleChecks } from "./doctor-stale.ts";
@@ -100,6 +101,7 @@ export async function diagnose(o: DoctorOptions): Promise<Check[]> {
     ...linkChecks(bridgeNames(unique)),
     ...duplicateChecks(snapshot),
     ...staleChecks(unique, cached, cacheDir, snapshot, o.netnsDir ?? "/run/netns"),
+    ...exhaustionChecks(unique),
     ...runtimeEnvChecks(proc),
   ];
 }

@@ -8,9 +8,9 @@ import { goField } from "../cni/index.ts";
 import { DEFAULT_DATA_DIR, isBookkeeping, networkDir, parseReservation, type Reservation } from "../ipam/index.ts";
 import type { CachedAttachment, NetworkList } from "../runtime/index.ts";
 
-/** Where a network's host-local reservations live, if its chain uses host-local. */
-export function hostLocalDirs(list: NetworkList): string[] {
-  const dirs = new Set<string>();
+/** The host-local IPAM sections of a network's chain (a plugin's `ipam`, or host-local itself). */
+export function hostLocalSections(list: NetworkList): Record<string, unknown>[] {
+  const sections: Record<string, unknown>[] = [];
   for (const p of list.plugins) {
     const ipam = goField(p.raw, "ipam");
     const isHostLocal = p.type === "host-local";
@@ -18,10 +18,20 @@ export function hostLocalDirs(list: NetworkList): string[] {
     const section = isHostLocal ? (ipamObj ?? p.raw) : ipamObj;
     if (section === undefined) continue;
     if (!isHostLocal && goField(section, "type") !== "host-local") continue;
-    const dataDir = goField(section, "dataDir");
-    dirs.add(networkDir(typeof dataDir === "string" && dataDir !== "" ? dataDir : DEFAULT_DATA_DIR, list.name));
+    sections.push(section);
   }
-  return [...dirs];
+  return sections;
+}
+
+/** The reservation dir of a host-local section of network `name`. */
+export function sectionDir(section: Record<string, unknown>, name: string): string {
+  const dataDir = goField(section, "dataDir");
+  return networkDir(typeof dataDir === "string" && dataDir !== "" ? dataDir : DEFAULT_DATA_DIR, name);
+}
+
+/** Where a network's host-local reservations live, if its chain uses host-local. */
+export function hostLocalDirs(list: NetworkList): string[] {
+  return [...new Set(hostLocalSections(list).map((s) => sectionDir(s, list.name)))];
 }
 
 function readdirSafe(dir: string): string[] {
