@@ -11,10 +11,10 @@ import { mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import pkg from "../package.json" with { type: "json" };
+import { PLUGIN_NAMES } from "../plugins/registry.ts";
 import { checksumLine, checksumPath, sha256File } from "../src/cli/integrity.ts";
 
 const root = join(import.meta.dir, "..");
-const PLUGINS = ["bridge", "host-local", "loopback", "portmap"];
 
 function gitCommit(): string {
   const r = Bun.spawnSync(["git", "rev-parse", "--short=12", "HEAD"], { cwd: root, stderr: "ignore" });
@@ -67,9 +67,9 @@ const r = Bun.spawnSync(argv, { cwd: root, stdout: "inherit", stderr: "inherit" 
 if (r.exitCode !== 0) process.exit(r.exitCode ?? 1);
 writeFileSync(checksumPath(outfile), checksumLine(sha256File(outfile), basename(outfile)));
 
-for (const p of PLUGINS) {
+for (const p of PLUGIN_NAMES) {
   const link = join(dir, p);
   rmSync(link, { force: true });
   symlinkSync(basename(outfile), link);
 }
-console.log(`built ${outfile} (+ ${basename(checksumPath(outfile))}, ${PLUGINS.join(", ")} links)`);
+console.log(`built ${outfile} (+ ${basename(checksumPath(outfile))}, ${PLUGIN_NAMES.join(", ")} links)`);

@@ -5,7 +5,7 @@
  */
 import { versionDocument } from "../src/cni/version.ts";
 import { mark, profileLine, startProfile } from "../src/profile.ts";
-import { isPluginName } from "./registry.ts";
+import { isPluginName, PLUGIN_NAMES } from "./registry.ts";
 
 async function main(): Promise<number> {
   startProfile(process.env.TSCNI_PROFILE === "1");
@@ -28,6 +28,7 @@ async function main(): Promise<number> {
   Bun.unsafe.setJITPolicy(1);
   const { runCli } = await import("../src/cli/index.ts");
   return await runCli(process.argv.slice(2), {
+    pluginNames: PLUGIN_NAMES,
     runPlugin: async (n) => (await import("./run-plugin.ts")).runPlugin(n),
     validators: async () => (await import("./validators.ts")).pluginValidators(),
   });

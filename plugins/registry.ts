@@ -1,27 +1,24 @@
 /**
- * name → plugin, loaded lazily: an exec of `loopback` never parses the bridge's code.
+ * The plugins this binary answers to: the only list of their names. The build links each name,
+ * the CLI installs and checks each, the multicall entry dispatches on them. A new plugin is its
+ * folder plus one line here. Loaded lazily: an exec of `loopback` never parses the bridge's code.
  */
 import type { PluginDef } from "../src/cni/index.ts";
 
-export const PLUGIN_NAMES = ["bridge", "host-local", "loopback", "portmap"] as const;
-export type PluginName = (typeof PLUGIN_NAMES)[number];
-
-const loaders: Partial<Record<PluginName, () => Promise<PluginDef>>> = {
+const loaders = {
   bridge: async () => (await import("./bridge/index.ts")).bridge,
   "host-local": async () => (await import("./host-local/index.ts")).hostLocal,
   loopback: async () => (await import("./loopback/index.ts")).loopback,
   portmap: async () => (await import("./portmap/index.ts")).portmap,
-};
+} satisfies Record<string, () => Promise<PluginDef>>;
+
+export type PluginName = keyof typeof loaders;
+export const PLUGIN_NAMES = Object.keys(loaders) as readonly PluginName[];
 
 export function isPluginName(name: string): name is PluginName {
-  return (PLUGIN_NAMES as readonly string[]).includes(name);
+  return Object.hasOwn(loaders, name);
 }
 
-export function pluginLoader(name: PluginName): (() => Promise<PluginDef>) | undefined {
+export function pluginLoader(name: PluginName): () => Promise<PluginDef> {
   return loaders[name];
-}
-
-/** The in-process table handed to delegation (a plugin that execs an IPAM can skip the exec). */
-export function inProcessTable(): ReadonlyMap<string, () => Promise<PluginDef>> {
-  return new Map(Object.entries(loaders).filter((e): e is [string, () => Promise<PluginDef>] => e[1] !== undefined));
 }

@@ -6,11 +6,12 @@
 import { mkdtempSync, readlinkSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { PLUGIN_NAMES } from "../plugins/registry.ts";
 
 export const repoRoot = resolve(import.meta.dir, "..");
 export const distDir = join(repoRoot, "dist");
 export const referenceDir = "/usr/lib/cni";
-export const PLUGINS = ["bridge", "host-local", "loopback", "portmap"] as const;
+export const PLUGINS = PLUGIN_NAMES;
 export const SPEC_VERSIONS = ["0.1.0", "0.2.0", "0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"] as const;
 /** Generous per-test timeout for tests that exec binaries or touch the kernel. */
 export const NETNS_TIMEOUT = 60_000;

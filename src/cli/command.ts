@@ -10,6 +10,8 @@ import type { Env } from "./options.ts";
 import type { PluginValidator } from "./validate.ts";
 
 export interface CliDeps {
+  /** The plugin names this binary answers to, from plugins/registry.ts (src never imports plugins/). */
+  pluginNames: readonly string[];
   runPlugin(name: string): Promise<number>;
   /**
    * The plugins' config loaders, for `tscni validate` and `doctor` (src never imports plugins/):

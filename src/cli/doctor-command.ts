@@ -18,6 +18,7 @@ export default (cli: Cli) =>
         netnsDir: args["netns-dir"],
         json: args.json === true,
         env: cli.env,
+        pluginNames: cli.deps.pluginNames,
         validators: cli.deps.validators ? await cli.deps.validators() : {},
         out: cli.out,
       });

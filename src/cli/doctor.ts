@@ -21,8 +21,6 @@ import { type PluginValidator, validateFiles } from "./validate.ts";
 
 export type { Check } from "./doctor-check.ts";
 
-const PLUGIN_NAMES = ["bridge", "host-local", "loopback", "portmap"] as const;
-
 export interface DoctorOptions {
   confDir?: string;
   binDir?: string;
@@ -30,6 +28,8 @@ export interface DoctorOptions {
   netnsDir?: string;
   json: boolean;
   env: Env;
+  /** The plugin names the binary answers to: each must be linked in the bin dir. */
+  pluginNames: readonly string[];
   validators: Readonly<Record<string, PluginValidator>>;
   out: (text: string) => void;
   /** Injected by tests. */
@@ -95,7 +95,7 @@ export async function diagnose(o: DoctorOptions): Promise<Check[]> {
     cpuCheck(proc, process.arch, installed.probe),
     ...(await firewallToolChecks()),
     ...installed.checks,
-    ...binDirChecks(bins, PLUGIN_NAMES, BINARY_NAME),
+    ...binDirChecks(bins, o.pluginNames, BINARY_NAME),
     ...(await configChecks(confDir, o.validators)),
     ...pluginChecks(lists.flatMap((l) => l.plugins.map((p) => p.type)), bins),
     ...linkChecks(bridgeNames(unique)),

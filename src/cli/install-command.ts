@@ -11,8 +11,6 @@ import { callerFrom } from "./install-caller.ts";
 import { layout, readManifest, writeManifest } from "./install-state.ts";
 import { rollback, uninstall } from "./install-undo.ts";
 
-const PLUGINS = ["bridge", "host-local", "loopback", "portmap"] as const;
-
 export default (cli: Cli) =>
   leafCommand(cli, {
     meta: { name: "install", description: "Install, upgrade, roll back or uninstall tscni in a CNI bin dir (and optionally a default network)" },
@@ -41,6 +39,7 @@ export default (cli: Cli) =>
       const dryRun = on("dry-run");
       const force = on("force");
       const caller = callerFrom(cli.env);
+      const PLUGINS = cli.deps.pluginNames;
       if (on("uninstall") && on("rollback")) throw new UsageError("--uninstall and --rollback exclude each other");
       if (on("uninstall")) {
         const manifest = readManifest(layout(dir));

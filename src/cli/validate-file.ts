@@ -3,7 +3,7 @@
  * own keys, each plugin's binary in the bin dirs (and the CNI versions it speaks), each tscni
  * plugin's own loader, and the chaining position. Every problem, not the first, with its JSON path.
  */
-import { goField, isSupported } from "../cni/index.ts";
+import { goField, isSupported, isValidName } from "../cni/index.ts";
 import type { ConfigProblem } from "../cni/index.ts";
 import { type NetworkList, Runtime } from "../runtime/index.ts";
 import type { PluginFinder } from "./validate-bins.ts";
@@ -22,8 +22,6 @@ export interface PluginReport {
   /** "path: message", as printed. */
   problems: string[];
 }
-
-const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.\-]*$/;
 
 /** Plugins that need a previous result: first in a list, ADD fails before doing anything. */
 const CHAINED_ONLY: Readonly<Record<string, string>> = { portmap: "must be called as chained plugin" };
@@ -46,7 +44,7 @@ export async function checkList(
   single: boolean,
 ): Promise<ListCheck> {
   const problems: ConfigProblem[] = [];
-  if (list.name === "" || !NAME_PATTERN.test(list.name)) problems.push({ path: "name", message: `invalid network name ${JSON.stringify(list.name)}` });
+  if (list.name === "" || !isValidName(list.name)) problems.push({ path: "name", message: `invalid network name ${JSON.stringify(list.name)}` });
   if (list.cniVersion !== "" && !isSupported(list.cniVersion)) {
     problems.push({ path: "cniVersion", message: `${JSON.stringify(list.cniVersion)} is not a CNI version plugins support` });
   }

@@ -9,6 +9,7 @@ import { goJsonSyntaxError } from "./go-json-syntax.ts";
 import type { CmdArgs, Env, PluginDef, Verb } from "./plugin.ts";
 import { resultToWire } from "./convert.ts";
 import { isLabelOnly } from "./label.ts";
+import { isValidName } from "./names.ts";
 import { CURRENT_VERSION, gateVersion, SUPPORTED_VERSIONS, versionDocument } from "./version.ts";
 import { mark } from "../profile.ts";
 
@@ -34,7 +35,6 @@ export interface PluginEntry {
 }
 
 const VERBS: readonly string[] = ["ADD", "DEL", "CHECK", "GC", "STATUS"];
-const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.\-]*$/;
 
 export function aboutText(entry: PluginEntry): string {
   return `CNI ${entry.name} plugin ${entry.buildVersion}\nCNI protocol versions supported: ${SUPPORTED_VERSIONS.join(", ")}\n`;
@@ -70,7 +70,7 @@ export function decodeNetworkConfig(bytes: Uint8Array): Record<string, unknown> 
   if (name === undefined || name === null || name === "") {
     throw new CniError(ErrorCode.InvalidNetworkConfig, "missing network name");
   }
-  if (!NAME_PATTERN.test(name)) {
+  if (!isValidName(name)) {
     throw new CniError(ErrorCode.InvalidNetworkConfig, "invalid characters found in network name", name);
   }
   return config;

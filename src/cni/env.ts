@@ -3,9 +3,8 @@
  * one ordered table, all missing variables reported together, the first invalid one alone.
  */
 import { CniError, ErrorCode } from "./errors.ts";
+import { isValidName } from "./names.ts";
 import type { Env } from "./plugin.ts";
-
-const ID_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.\-]*$/;
 
 type Need = "ADD" | "DEL" | "CHECK" | "GC" | "STATUS";
 
@@ -16,7 +15,7 @@ interface EnvVar {
 }
 
 export function validateContainerId(id: string): void {
-  if (!ID_PATTERN.test(id)) throw new CniError(ErrorCode.InvalidEnvironment, "invalid characters in containerID", id);
+  if (!isValidName(id)) throw new CniError(ErrorCode.InvalidEnvironment, "invalid characters in containerID", id);
 }
 
 /** Linux interface names: 1-15 bytes, not . or .., no / : or whitespace. */

@@ -17,5 +17,3 @@ export function gcAttachments(config: Record<string, unknown>): Attachment[] {
   const c = decodeConfig(GcConfig, config);
   return c["cni.dev/valid-attachments"] ?? c["cni.dev/attachments"] ?? [];
 }
-
-export const attachmentKey = (a: Attachment): string => `${a.containerID}\u0000${a.ifname}`;

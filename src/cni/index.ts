@@ -10,7 +10,7 @@ export {
 } from "./dispatch.ts";
 export { readCniEnv, validateContainerId, validateIfName, type CniEnv } from "./env.ts";
 export { CniError, ErrorCode, internalError, type CniErrorJson, type ErrorCodeValue } from "./errors.ts";
-export { attachmentKey, gcAttachments, type Attachment } from "./gc.ts";
+export { gcAttachments, type Attachment } from "./gc.ts";
 export { foldKeys, goField, goMarshal, goMarshalIndent } from "./go-json.ts";
 export {
   goBool,
@@ -23,7 +23,8 @@ export {
   goStruct,
 } from "./go-json-types.ts";
 export { isLabelOnly, labelOnly } from "./label.ts";
-export type { CmdArgs, Env, PluginDef, PluginTable, Verb } from "./plugin.ts";
+export { isValidName } from "./names.ts";
+export type { CmdArgs, Env, PluginDef, Verb } from "./plugin.ts";
 export type { Dns, Interface, IpConfig, Result, Route } from "./result.ts";
 export {
   Cidr,

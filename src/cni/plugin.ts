@@ -33,6 +33,3 @@ export interface PluginDef {
   /** Absent: STATUS succeeds after the version gate, like the reference. */
   status?(args: CmdArgs): Promise<void>;
 }
-
-/** Runs a plugin in-process (delegation fast path) — filled in by plugins/main.ts. */
-export type PluginTable = ReadonlyMap<string, () => Promise<PluginDef>>;

@@ -61,7 +61,3 @@ export function parseCidr(cidr: string): IpBytes & { prefixLen: number } {
 export function formatIp(b: Uint8Array): string {
   return ipaddr.fromByteArray(Array.from(b)).toString();
 }
-
-export function familyOfLength(len: number): number {
-  return len === 4 ? AF_INET : AF_INET6;
-}

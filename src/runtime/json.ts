@@ -31,15 +31,6 @@ export function goCompact(v: unknown): string {
   return goMarshal(sortDeep(v));
 }
 
-/** JSON.parse that reports the failure the way the caller wants to word it. */
-export function parseJson(text: string, what: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new Error(`${what}: ${err instanceof Error ? err.message : String(err)}`);
-  }
-}
-
 /** Go's `%q` for a string, close enough for messages (JSON escaping). */
 export const goQuote = (s: string): string => JSON.stringify(s);
 

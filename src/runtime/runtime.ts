@@ -9,6 +9,7 @@ import {
   atLeast,
   type Attachment,
   CniError,
+  isValidName,
   parseResult,
   pluginFailure,
   resultToWire,
@@ -19,8 +20,6 @@ import { cachedAttachments, DEFAULT_CACHE_DIR, deleteCache, readCachedResult, ty
 import type { NetworkList, PluginConf } from "./conf.ts";
 import { errorText, type ExecReply, findInPath, type PluginExec, spawnPlugin } from "./exec.ts";
 import { goCompact, isObject, type Json, Verbatim } from "./json.ts";
-
-const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.\-]*$/;
 
 export interface RuntimeOptions {
   binDirs: readonly string[];
@@ -150,7 +149,7 @@ export class Runtime {
       try {
         findInPath(p.type, this.binDirs);
         validateContainerId(rt.containerId);
-        if (!NAME_PATTERN.test(list.name)) throw new CniError(7, "invalid characters found in network name", list.name);
+        if (!isValidName(list.name)) throw new CniError(7, "invalid characters found in network name", list.name);
         validateIfName(rt.ifname);
         const reply = await this.run("ADD", p, Runtime.pluginStdin(list, p, prev?.result, rt), rt);
         prev = Runtime.decodeResult(reply.stdout, list.cniVersion);

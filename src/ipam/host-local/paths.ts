@@ -4,15 +4,14 @@
  * them for the in-process path and for names that are safe for skel yet not as a path component.
  */
 import { resolve, sep } from "node:path";
-import { CniError, ErrorCode, validateContainerId, validateIfName } from "../../cni/index.ts";
+import { CniError, ErrorCode, isValidName, validateContainerId, validateIfName } from "../../cni/index.ts";
 
-const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.\-]*$/;
 /** NAME_MAX on Linux: a longer component cannot be created anyway. */
 const MAX_COMPONENT = 255;
 
 /** `<dataDir>/<network>`, refusing a network name that is not one plain path component. */
 export function networkDir(dataDir: string, network: string): string {
-  if (!NAME_PATTERN.test(network) || network === "." || network === ".." || network.length > MAX_COMPONENT) {
+  if (!isValidName(network) || network === "." || network === ".." || network.length > MAX_COMPONENT) {
     throw new CniError(ErrorCode.InvalidNetworkConfig, "invalid characters found in network name", network);
   }
   const base = resolve(dataDir);

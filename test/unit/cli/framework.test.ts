@@ -9,6 +9,7 @@ import { join } from "node:path";
 import type { CommandDef } from "citty";
 import { scanArgs, UsageError } from "../../../src/cli/command.ts";
 import { type Io, rootCommand, runCli } from "../../../src/cli/index.ts";
+import { PLUGIN_NAMES } from "../../../plugins/registry.ts";
 import { tempDir } from "../../harness.ts";
 
 interface Captured {
@@ -27,7 +28,7 @@ function capture(tty = false, env: Record<string, string> = {}): Captured {
   };
 }
 
-const deps = { runPlugin: async () => 0 };
+const deps = { pluginNames: PLUGIN_NAMES, runPlugin: async () => 0 };
 
 /** Every runnable command as its argv prefix (["gc"], ["run", "add"], …). */
 async function leaves(): Promise<string[][]> {

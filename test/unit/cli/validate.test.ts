@@ -6,6 +6,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { PLUGIN_NAMES } from "../../../plugins/registry.ts";
 import { pluginValidators } from "../../../plugins/validators.ts";
 import { runCli } from "../../../src/cli/index.ts";
 import { validateCommand } from "../../../src/cli/validate.ts";
@@ -242,7 +243,7 @@ describe("the command line", () => {
   const run = async (argv: string[]): Promise<{ code: number; out: string }> => {
     let out = "";
     const io = { env: {}, out: (t: string) => void (out += t), err: (t: string) => void (out += t), stdoutIsTty: false, stderrIsTty: false };
-    const code = await runCli(argv, { runPlugin: async () => 0, validators: pluginValidators }, io);
+    const code = await runCli(argv, { pluginNames: PLUGIN_NAMES, runPlugin: async () => 0, validators: pluginValidators }, io);
     return { code, out };
   };
 
