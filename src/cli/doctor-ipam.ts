@@ -3,10 +3,10 @@
  * does, so that containerd keeps the node Ready; doctor is where an operator learns that every new
  * pod on that network will fail its ADD. Read-only: the reservation dirs are listed, never created.
  */
-import { exhaustedSets, loadHostLocalConfig, rangeSetString } from "../ipam/index.ts";
+import { DiskStore, exhaustedSets, loadHostLocalConfig, rangeSetString } from "../ipam/index.ts";
 import type { NetworkList } from "../runtime/index.ts";
 import { type Check, ok, warning } from "./doctor-check.ts";
-import { hostLocalSections, readReservations, sectionDir } from "./gc-ipam.ts";
+import { hostLocalSections } from "./gc-ipam.ts";
 
 export function exhaustionChecks(lists: readonly NetworkList[]): Check[] {
   const checks: Check[] = [];
@@ -18,7 +18,7 @@ export function exhaustionChecks(lists: readonly NetworkList[]): Check[] {
       } catch {
         continue; // the config checks already report a section ADD would refuse
       }
-      const taken = readReservations(sectionDir(section, list.name)).map((f) => f.r);
+      const taken = new DiskStore(config.dataDir, config.name, { create: false }).reservations();
       for (const i of exhaustedSets(config.rangeSets, taken)) {
         const set = rangeSetString(config.rangeSets[i] ?? []);
         checks.push(

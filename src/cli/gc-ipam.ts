@@ -2,10 +2,10 @@
  * Where `tscni gc` and `tscni doctor` find host-local state and whether a cached attachment is
  * still alive: shared so both commands call the same thing stale.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { join, resolve, sep } from "node:path";
+import { existsSync, readdirSync } from "node:fs";
+import { resolve, sep } from "node:path";
 import { goField } from "../cni/index.ts";
-import { DEFAULT_DATA_DIR, isBookkeeping, networkDir, parseReservation, type Reservation } from "../ipam/index.ts";
+import { DiskStore } from "../ipam/index.ts";
 import type { CachedAttachment, NetworkList } from "../runtime/index.ts";
 
 /** The host-local IPAM sections of a network's chain (a plugin's `ipam`, or host-local itself). */
@@ -23,15 +23,18 @@ export function hostLocalSections(list: NetworkList): Record<string, unknown>[] 
   return sections;
 }
 
-/** The reservation dir of a host-local section of network `name`. */
-export function sectionDir(section: Record<string, unknown>, name: string): string {
-  const dataDir = goField(section, "dataDir");
-  return networkDir(typeof dataDir === "string" && dataDir !== "" ? dataDir : DEFAULT_DATA_DIR, name);
-}
-
-/** Where a network's host-local reservations live, if its chain uses host-local. */
-export function hostLocalDirs(list: NetworkList): string[] {
-  return [...new Set(hostLocalSections(list).map((s) => sectionDir(s, list.name)))];
+/**
+ * The host-local stores a network's chain uses, one per data dir, opened without creating
+ * anything: a network that never ran has no reservations, and looking leaves no trace.
+ */
+export function hostLocalStores(list: NetworkList): DiskStore[] {
+  const stores = new Map<string, DiskStore>();
+  for (const section of hostLocalSections(list)) {
+    const dataDir = goField(section, "dataDir");
+    const store = new DiskStore(typeof dataDir === "string" ? dataDir : "", list.name, { create: false });
+    if (!stores.has(store.dir)) stores.set(store.dir, store);
+  }
+  return [...stores.values()];
 }
 
 function readdirSafe(dir: string): string[] {
@@ -50,29 +53,6 @@ export function netnsAlive(a: CachedAttachment, netnsDir: string): boolean {
   // Under the runtime's netns dir the name must still be listed there; elsewhere it must exist.
   if (p.startsWith(base + sep)) return readdirSafe(base).includes(p.slice(base.length + 1));
   return existsSync(p);
-}
-
-export interface ReservationFile {
-  readonly r: Reservation;
-  readonly mtimeMs: number;
-  readonly path: string;
-}
-
-/** The reservations of one host-local network dir, sorted by file name. */
-export function readReservations(dir: string): ReservationFile[] {
-  const out: ReservationFile[] = [];
-  for (const name of readdirSafe(dir).sort()) {
-    if (isBookkeeping(name)) continue;
-    const path = join(dir, name);
-    try {
-      const st = statSync(path);
-      if (!st.isFile()) continue;
-      out.push({ r: parseReservation(name, readFileSync(path, "utf8")), mtimeMs: st.mtimeMs, path });
-    } catch {
-      // vanished meanwhile: a DEL freed it
-    }
-  }
-  return out;
 }
 
 /** Whether a network's chain has a plugin of this type (portmap rules exist only then). */

@@ -11,11 +11,11 @@
  */
 import type { Attachment } from "../cni/index.ts";
 import type { FirewallSnapshot } from "../firewall/index.ts";
-import { staleReservations } from "../ipam/index.ts";
+import { type Reservation, type Store, staleReservations } from "../ipam/index.ts";
 import { type CachedAttachment, type NetworkList, resultsDir } from "../runtime/index.ts";
 import { type FirewallGcItem, type FirewallGcPlan, type Keep, planFirewallGc } from "./firewall-gc.ts";
 import { ageSeconds, lastChange, mtimeMs } from "./gc-evidence.ts";
-import { hostLocalDirs, readReservations, type ReservationFile, usesPlugin } from "./gc-ipam.ts";
+import { hostLocalStores, usesPlugin } from "./gc-ipam.ts";
 import type { GcAction } from "./gc-output.ts";
 
 export interface PlanInput {
@@ -33,7 +33,7 @@ export interface GcPlan {
   /** Everything, in the order printed. */
   actions: GcAction[];
   dels: { action: GcAction; list: NetworkList; attachment: CachedAttachment }[];
-  releases: { action: GcAction; dir: string; file: ReservationFile }[];
+  releases: { action: GcAction; store: Store; reservation: Reservation }[];
   firewall?: { plan: FirewallGcPlan; actions: Map<FirewallGcItem, GcAction> };
 }
 
@@ -46,31 +46,32 @@ interface NetworkState {
   traceDirs: string[];
 }
 
-const owns = (f: ReservationFile, cid: string, ifname: string): boolean =>
-  f.r.containerId === cid && (f.r.ifname === undefined || f.r.ifname === ifname);
+const owns = (r: Reservation, cid: string, ifname: string): boolean => r.containerId === cid && (r.ifname === undefined || r.ifname === ifname);
 
 function planNetwork(p: PlanInput, list: NetworkList, plan: GcPlan): NetworkState {
   const grace = p.graceSeconds * 1000;
-  const dirs = hostLocalDirs(list);
-  const files = dirs.flatMap((dir) => readReservations(dir).map((file) => ({ dir, file })));
+  const stores = hostLocalStores(list);
+  const held = stores.flatMap((store) => store.reservations().map((reservation) => ({ store, reservation })));
+  // A reservation whose write time the store cannot tell is as young as can be.
+  const reservedAt = (r: Reservation): number => r.reservedAtMs ?? p.now;
   const mine = p.cached.filter((a) => a.network === list.name);
   const valid = p.valid(list, mine);
   const s: NetworkState = {
     list,
     keep: valid.map((v) => ({ containerId: v.containerID, ifname: v.ifname })),
     released: new Set(),
-    traceDirs: [...dirs, resultsDir(p.cacheDir)],
+    traceDirs: [...stores.map((st) => st.dir), resultsDir(p.cacheDir)],
   };
   const inUse = (cid: string, ifname: string): boolean => valid.some((v) => v.containerID === cid && (v.ifname === "" || v.ifname === ifname));
-  const covered = new Set<ReservationFile>();
+  const covered = new Set<Reservation>();
 
   for (const a of mine) {
     if (inUse(a.containerId, a.ifname)) continue;
-    const theirs = files.filter((f) => owns(f.file, a.containerId, a.ifname));
-    for (const f of theirs) covered.add(f.file);
+    const theirs = held.filter((h) => owns(h.reservation, a.containerId, a.ifname)).map((h) => h.reservation);
+    for (const r of theirs) covered.add(r);
     // The attachment stays either way as far as its rules go: kept, or its DEL removes them.
     s.keep.push({ containerId: a.containerId, ifname: a.ifname });
-    const youngest = Math.max(mtimeMs(a.file) ?? p.now, ...theirs.map((f) => f.file.mtimeMs));
+    const youngest = Math.max(mtimeMs(a.file) ?? p.now, ...theirs.map(reservedAt));
     const base = { network: list.name, containerId: a.containerId, ifname: a.ifname, ageSeconds: ageSeconds(p.now, youngest), done: false };
     if (p.now - youngest < grace) {
       plan.actions.push({ ...base, kind: "keep-young", evidence: "cache entry or reservation written" });
@@ -83,12 +84,12 @@ function planNetwork(p: PlanInput, list: NetworkList, plan: GcPlan): NetworkStat
 
   const exact = valid.filter((v) => v.ifname !== "");
   const byId = new Set(valid.filter((v) => v.ifname === "").map((v) => v.containerID));
-  const stale = new Set(staleReservations(files.map((f) => f.file.r), exact).filter((r) => !byId.has(r.containerId)));
-  for (const { dir, file } of files) {
-    if (!stale.has(file.r) || covered.has(file)) continue;
-    const { containerId, ifname, ip } = file.r;
-    const base = { network: list.name, containerId, ifname, ip, ageSeconds: ageSeconds(p.now, file.mtimeMs), done: false };
-    if (p.now - file.mtimeMs < grace) {
+  const stale = new Set(staleReservations(held.map((h) => h.reservation), exact).filter((r) => !byId.has(r.containerId)));
+  for (const { store, reservation } of held) {
+    if (!stale.has(reservation) || covered.has(reservation)) continue;
+    const { containerId, ifname, ip } = reservation;
+    const base = { network: list.name, containerId, ifname, ip, ageSeconds: ageSeconds(p.now, reservedAt(reservation)), done: false };
+    if (p.now - reservedAt(reservation) < grace) {
       s.keep.push({ containerId, ifname: ifname ?? "" });
       plan.actions.push({ ...base, kind: "keep-young", evidence: "reserved" });
       continue;
@@ -96,7 +97,7 @@ function planNetwork(p: PlanInput, list: NetworkList, plan: GcPlan): NetworkStat
     const action: GcAction = { ...base, kind: "release-ip" };
     s.released.add(containerId);
     plan.actions.push(action);
-    plan.releases.push({ action, dir, file });
+    plan.releases.push({ action, store, reservation });
   }
   return s;
 }

@@ -16,7 +16,6 @@ import { planGc } from "./gc-plan.ts";
 import { binDirs, cacheDir as resolveCacheDir, confDir as resolveConfDir, type Env, parseAttachment } from "./options.ts";
 import { type Progress, silentProgress } from "./progress.ts";
 
-export { hostLocalDirs } from "./gc-ipam.ts";
 export type { GcAction } from "./gc-output.ts";
 
 export interface GcOptions {

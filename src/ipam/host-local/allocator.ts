@@ -104,7 +104,7 @@ export function allocateAll(
   const pending = [...requestedIPs];
   const ips: IpConfig[] = [];
   const undo = (): void => {
-    for (const ip of ips) store.release(ip.address.slice(0, ip.address.lastIndexOf("/")));
+    for (const ip of ips) store.release({ ip: ip.address.slice(0, ip.address.lastIndexOf("/")), containerId, ifname });
   };
   for (const [idx, set] of sets.entries()) {
     const at = pending.findIndex((ip) => rangeSetContains(set, ip));

@@ -1,8 +1,7 @@
 /**
- * The reference's on-disk store (checklist §2.2.6), byte for byte: `<dataDir>/<network>/<ip>`
- * holding `<containerID>\r\n<ifname>` (0600, created O_EXCL), `last_reserved_ip.<N>` (0600, no
- * newline) and an empty `lock` (0750) held with flock(2), so tscni and the Go plugin can share a
- * directory at the same time.
+ * The reference's on-disk store, byte for byte (format in disk-format.ts): reservation files 0600
+ * created whole and atomically, `last_reserved_ip.<N>` 0600 without a newline, and an empty `lock`
+ * (0750) held with flock(2), so tscni and the Go plugin can share a directory at the same time.
  */
 import {
   closeSync,
@@ -22,15 +21,8 @@ import { join } from "node:path";
 import { lockFile } from "../../sys/index.ts";
 import { parseIP, ipString } from "../../ip/index.ts";
 import { networkDir } from "./paths.ts";
-import {
-  isBookkeeping,
-  LAST_RESERVED_PREFIX,
-  LOCK_NAME,
-  parseReservation,
-  type Reservation,
-  reservationKey,
-  type Store,
-} from "./store.ts";
+import type { Reservation, Store } from "./store.ts";
+import { isBookkeeping, LAST_RESERVED_PREFIX, LOCK_NAME, ownerText, parseReservation, reservationText, scratchName } from "./disk-format.ts";
 import { errnoCode, goPathError } from "./errors.ts";
 import { goTrim } from "./go-text.ts";
 
@@ -47,16 +39,27 @@ interface Entry {
   path: string;
   /** Whether it sits directly in the network directory. */
   topLevel: boolean;
+  mtimeMs: number;
+}
+
+export interface DiskStoreOptions {
+  /**
+   * Create the network directory and the lock file, as the reference does on every verb (the
+   * default). Readers that must leave a node as they found it (doctor, a gc dry run) pass false:
+   * a network that never ran then simply has no reservations.
+   */
+  create?: boolean;
 }
 
 export class DiskStore implements Store {
   readonly dir: string;
   readonly lockPath: string;
 
-  /** Creates the network directory and the lock file, as the reference does on every verb. */
-  constructor(dataDir: string, network: string) {
+  /** `dataDir` "" is the default one. */
+  constructor(dataDir: string, network: string, opts: DiskStoreOptions = {}) {
     this.dir = networkDir(dataDir === "" ? DEFAULT_DATA_DIR : dataDir, network);
     this.lockPath = join(this.dir, LOCK_NAME);
+    if (opts.create === false) return;
     try {
       mkdirSync(this.dir, { recursive: true, mode: DIR_MODE });
     } catch (err) {
@@ -77,11 +80,11 @@ export class DiskStore implements Store {
     const path = join(this.dir, ip);
     // Written whole under a scratch name, then linked into place (atomic, and EEXIST when taken):
     // a process killed half way never leaves an empty reservation that no DEL can match.
-    const scratch = scratchPath(this.dir, ip);
+    const scratch = join(this.dir, scratchName(ip));
     try {
       const fd = openSync(scratch, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, FILE_MODE);
       try {
-        writeAll(fd, reservationKey(containerId, ifname));
+        writeAll(fd, reservationText(containerId, ifname));
       } finally {
         closeSync(fd);
       }
@@ -126,8 +129,8 @@ export class DiskStore implements Store {
   }
 
   getByID(containerId: string, ifname: string): string[] {
-    const match = reservationKey(containerId, ifname);
-    const legacy = goTrim(containerId);
+    const match = ownerText(containerId, ifname);
+    const legacy = ownerText(containerId, undefined);
     const ips: string[] = [];
     for (const e of this.walk()) {
       const content = readOrUndefined(e.path);
@@ -141,12 +144,11 @@ export class DiskStore implements Store {
   }
 
   findByID(containerId: string, ifname: string): boolean {
-    return this.matching(reservationKey(containerId, ifname)).length > 0 || this.matching(goTrim(containerId)).length > 0;
+    return this.matching(ownerText(containerId, ifname)).length > 0 || this.matching(ownerText(containerId, undefined)).length > 0;
   }
 
   releaseByID(containerId: string, ifname: string): void {
-    let found = this.removeAll(this.matching(reservationKey(containerId, ifname)));
-    if (!found) found = this.removeAll(this.matching(goTrim(containerId)));
+    if (!this.removeAll(this.matching(ownerText(containerId, ifname)))) this.removeAll(this.matching(ownerText(containerId, undefined)));
   }
 
   reservations(): Reservation[] {
@@ -154,14 +156,18 @@ export class DiskStore implements Store {
     for (const e of this.walk()) {
       if (!e.topLevel || parseIP(e.name) === undefined) continue;
       const content = readOrUndefined(e.path);
-      if (content !== undefined) out.push(parseReservation(e.name, content));
+      if (content !== undefined) out.push({ ...parseReservation(e.name, content), reservedAtMs: e.mtimeMs });
     }
     return out;
   }
 
-  release(ip: string): void {
-    safeUnlink(join(this.dir, ip));
-    safeUnlink(scratchPath(this.dir, ip));
+  release(r: Reservation): boolean {
+    const path = join(this.dir, r.ip);
+    const content = readOrUndefined(path);
+    if (content === undefined || goTrim(content) !== ownerText(r.containerId, r.ifname)) return false;
+    if (r.reservedAtMs !== undefined && lstatSync(path, { throwIfNoEntry: false })?.mtimeMs !== r.reservedAtMs) return false;
+    safeUnlink(join(this.dir, scratchName(r.ip)));
+    return safeUnlink(path);
   }
 
   private matching(key: string): Entry[] {
@@ -199,17 +205,12 @@ export class DiskStore implements Store {
           continue;
         }
         if (st.isDirectory()) visit(path, false);
-        else if (st.isFile() && !(topLevel && isBookkeeping(name))) out.push({ name, path, topLevel });
+        else if (st.isFile() && !(topLevel && isBookkeeping(name))) out.push({ name, path, topLevel, mtimeMs: st.mtimeMs });
       }
     };
     visit(this.dir, true);
     return out;
   }
-}
-
-/** Not an address, so never read as a reservation; its content matches its owner, so DEL removes it. */
-function scratchPath(dir: string, ip: string): string {
-  return join(dir, `.${ip}.new`);
 }
 
 function notRegular(path: string): Error {

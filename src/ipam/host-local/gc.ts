@@ -3,18 +3,16 @@ import type { Attachment } from "../../cni/index.ts";
 import { goTrim } from "./go-text.ts";
 import { equalIP, parseIP, toBigInt } from "../../ip/index.ts";
 import { rangeContains, type RangeSet } from "./range.ts";
-import type { Reservation } from "./store.ts";
+import { ownerKey, type Reservation } from "./store.ts";
 
 /**
  * Reservations no valid attachment owns. A new-format file is kept when its exact
  * (containerID, ifname) is listed; a legacy ID-only file when its container ID is listed at all.
  */
 export function staleReservations(reservations: readonly Reservation[], valid: readonly Attachment[]): Reservation[] {
-  const pairs = new Set(valid.map((a) => `${goTrim(a.containerID)}\r\n${a.ifname}`));
+  const pairs = new Set(valid.map((a) => ownerKey(goTrim(a.containerID), a.ifname)));
   const ids = new Set(valid.map((a) => goTrim(a.containerID)));
-  return reservations.filter((r) =>
-    r.ifname === undefined ? !ids.has(r.containerId) : !pairs.has(`${r.containerId}\r\n${r.ifname}`),
-  );
+  return reservations.filter((r) => (r.ifname === undefined ? !ids.has(r.containerId) : !pairs.has(ownerKey(r.containerId, r.ifname))));
 }
 
 /** Indices of range sets in which no allocatable address is left. */

@@ -33,18 +33,8 @@ export {
   type RangeInput,
   type RangeSet,
 } from "./range.ts";
-export { DEFAULT_DATA_DIR, DiskStore, LOCK_TIMEOUT_MS } from "./disk-store.ts";
-export { MemoryStore } from "./memory-store.ts";
-export {
-  isBookkeeping,
-  LAST_RESERVED_PREFIX,
-  LINE_BREAK,
-  LOCK_NAME,
-  parseReservation,
-  reservationKey,
-  type Reservation,
-  type Store,
-} from "./store.ts";
+export { DEFAULT_DATA_DIR, DiskStore, type DiskStoreOptions } from "./disk-store.ts";
+export type { Reservation, Store } from "./store.ts";
 export { exhaustedSets, staleReservations } from "./gc.ts";
 export { parseResolvConf, parseResolvConfText } from "./resolv.ts";
 export { checkAttachment, networkDir } from "./paths.ts";

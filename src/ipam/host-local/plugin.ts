@@ -21,7 +21,7 @@ import { exhaustedSets, staleReservations } from "./gc.ts";
 import type { Store } from "./store.ts";
 import { rangeSetString } from "./range.ts";
 
-/** Opens the store a config names; tests inject a MemoryStore instead. */
+/** Opens the store a config names (a seam for tests). */
 export type StoreFactory = (config: HostLocalConfig) => Store;
 
 const diskStore: StoreFactory = (c) => new DiskStore(c.dataDir, c.name);
@@ -89,7 +89,7 @@ export async function hostLocalGc(a: CmdArgs, openStore: StoreFactory = diskStor
     const valid = gcAttachments(a.config);
     const store = openStore(config);
     using _lock = await store.lock();
-    for (const r of staleReservations(store.reservations(), valid)) store.release(r.ip);
+    for (const r of staleReservations(store.reservations(), valid)) store.release(r);
   });
 }
 

@@ -1,19 +1,18 @@
 /**
- * Where reservations live. The allocator and the verbs talk only to this interface; the disk
- * implementation is byte-compatible with the reference, the memory one serves unit tests.
+ * Where reservations live. The allocator, the verbs and the operator CLI (gc, doctor) talk only
+ * to this interface, always under `lock()` when they change something; how reservations are
+ * written down is the implementation's business (disk-store.ts, byte-compatible with the
+ * reference).
  */
-import { goTrim } from "./go-text.ts";
 
-/** The separator between container ID and ifname inside a reservation file (a reference quirk). */
-export const LINE_BREAK = "\r\n";
-export const LAST_RESERVED_PREFIX = "last_reserved_ip.";
-export const LOCK_NAME = "lock";
-
-/** One reservation: `ifname` undefined marks a legacy file holding only the container ID. */
+/** One reservation: `ifname` undefined marks a legacy reservation holding only the container ID. */
 export interface Reservation {
+  /** The address, as the store names it. */
   ip: string;
   containerId: string;
   ifname?: string;
+  /** When it was written (ms since the epoch), where the store knows: a grace period needs it. */
+  reservedAtMs?: number;
 }
 
 export interface Store {
@@ -23,30 +22,20 @@ export interface Store {
   reserve(containerId: string, ifname: string, ip: string, rangeId: string): boolean;
   /** Raw `last_reserved_ip.<rangeId>` content, undefined when absent or unreadable. */
   lastReservedIP(rangeId: string): string | undefined;
-  /** IPs held by (containerId, ifname), and by the bare containerId in legacy files. */
+  /** IPs (canonical text) held by (containerId, ifname), and by the bare containerId in legacy reservations. */
   getByID(containerId: string, ifname: string): string[];
   /** Whether (containerId, ifname), or failing that the bare containerId, holds anything. */
   findByID(containerId: string, ifname: string): boolean;
-  /** Releases every IP of (containerId, ifname); if none, those of legacy bare-ID files. */
+  /** Releases every IP of (containerId, ifname); if none, those of legacy bare-ID reservations. */
   releaseByID(containerId: string, ifname: string): void;
-  /** Every reservation file, for GC and STATUS. */
+  /** Every reservation in the network, in name order, for GC, STATUS and doctor. */
   reservations(): Reservation[];
-  /** Removes the reservation of one IP (GC). */
-  release(ip: string): void;
+  /**
+   * Releases `r.ip` only while it still holds `r`: the same owner and, when `r` carries a time,
+   * the same write. False when it was freed or taken again since `r` was read.
+   */
+  release(r: Reservation): boolean;
 }
 
-export const reservationKey = (containerId: string, ifname: string): string =>
-  `${goTrim(containerId)}${LINE_BREAK}${ifname}`;
-
-/** File content → reservation owner (content is compared after trimming, like the reference). */
-export function parseReservation(ip: string, content: string): Reservation {
-  const text = goTrim(content);
-  const at = text.indexOf(LINE_BREAK);
-  if (at < 0) return { ip, containerId: text };
-  return { ip, containerId: text.slice(0, at), ifname: text.slice(at + LINE_BREAK.length) };
-}
-
-/** Names in a network directory that are bookkeeping, never reservations. */
-export function isBookkeeping(name: string): boolean {
-  return name === LOCK_NAME || name.startsWith(LAST_RESERVED_PREFIX);
-}
+/** The identity of an attachment's reservation, for set lookups (no storage format implied). */
+export const ownerKey = (containerId: string, ifname: string | undefined): string => JSON.stringify([containerId, ifname ?? null]);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir } from "../../harness.ts";
 import { DiskStore } from "../../../src/ipam/host-local/disk-store.ts";
@@ -53,7 +53,7 @@ describe("disk store format (checklist §2.2.6)", () => {
     expect(readdirSync(s.dir).sort()).toEqual(["10.0.0.3", "10.0.0.4", "last_reserved_ip.0", "lock"]);
     s.releaseByID("b", "eth0");
     expect(readdirSync(s.dir).sort()).toEqual(["10.0.0.3", "last_reserved_ip.0", "lock"]);
-    expect(s.reservations()).toEqual([{ ip: "10.0.0.3", containerId: "a", ifname: "eth1" }]);
+    expect(s.reservations()).toEqual([{ ip: "10.0.0.3", containerId: "a", ifname: "eth1", reservedAtMs: expect.any(Number) }]);
   });
 
   test("a container ID equal to an IP never matches last_reserved_ip", () => {
@@ -95,5 +95,43 @@ describe("disk store format (checklist §2.2.6)", () => {
       `read ${tmp.path}: is a directory`,
     );
     expect(readdirSync(tmp.path)).toEqual([]);
+  });
+
+  test("release(r) frees an address only while it holds what was read", () => {
+    using tmp = tempDir();
+    const s = new DiskStore(tmp.path, "n");
+    expect(s.reserve("a", "eth0", "10.0.0.2", "0")).toBe(true);
+    writeFileSync(join(s.dir, "10.0.0.3"), "legacy");
+    const [r2, r3] = s.reservations();
+    expect(r2).toMatchObject({ ip: "10.0.0.2", containerId: "a", ifname: "eth0", reservedAtMs: statSync(join(s.dir, "10.0.0.2")).mtimeMs });
+    expect(r3).toMatchObject({ ip: "10.0.0.3", containerId: "legacy" });
+    expect(s.release({ ip: "10.0.0.2", containerId: "a", ifname: "eth1" })).toBe(false);
+    expect(s.release({ ip: "10.0.0.3", containerId: "legacy", ifname: "eth0" })).toBe(false);
+    // freed and taken again by the same owner since it was read: a different write
+    utimesSync(join(s.dir, "10.0.0.2"), new Date(0), new Date(0));
+    expect(s.release(r2!)).toBe(false);
+    expect(s.release({ ...r2!, reservedAtMs: undefined })).toBe(true);
+    expect(s.release(r3!)).toBe(true);
+    expect(s.release(r3!)).toBe(false);
+    expect(readdirSync(s.dir).sort()).toEqual(["last_reserved_ip.0", "lock"]);
+  });
+
+  test("opened with create: false, a network that never ran has no reservations and stays absent", () => {
+    using tmp = tempDir();
+    const s = new DiskStore(tmp.path, "never", { create: false });
+    expect(s.reservations()).toEqual([]);
+    expect(s.findByID("a", "eth0")).toBe(false);
+    expect(existsSync(s.dir)).toBe(false);
+  });
+
+  test("IPs come back canonical; only top-level address names are reservations, subdirectories still match", () => {
+    using tmp = tempDir();
+    const s = new DiskStore(tmp.path, "n");
+    writeFileSync(join(s.dir, "2001:DB8:0::5"), "a\r\neth0");
+    writeFileSync(join(s.dir, "notes"), "a\r\neth0");
+    mkdirSync(join(s.dir, "sub"));
+    writeFileSync(join(s.dir, "sub", "10.0.0.7"), "a\r\neth0");
+    expect(s.getByID("a", "eth0")).toEqual(["2001:db8::5", "10.0.0.7"]);
+    expect(s.reservations().map((r) => r.ip)).toEqual(["2001:DB8:0::5"]);
   });
 });

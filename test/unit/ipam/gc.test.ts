@@ -4,11 +4,10 @@ import { join } from "node:path";
 import { tempDir } from "../../harness.ts";
 import { exhaustedSets, staleReservations } from "../../../src/ipam/host-local/gc.ts";
 import { parseCIDR } from "../../../src/ip/index.ts";
-import { MemoryStore } from "../../../src/ipam/host-local/memory-store.ts";
 import { hostLocal, hostLocalGc, hostLocalStatus } from "../../../src/ipam/host-local/plugin.ts";
 import { canonicalizeRangeSet } from "../../../src/ipam/host-local/range.ts";
 import type { Reservation } from "../../../src/ipam/host-local/store.ts";
-import { cmdArgs } from "./helpers.ts";
+import { cmdArgs, seededStore, storeFiles } from "./helpers.ts";
 
 const resv: Reservation[] = [
   { ip: "10.0.0.2", containerId: "a", ifname: "eth0" },
@@ -53,25 +52,28 @@ describe("GC and STATUS verbs", () => {
   });
 
   test("GC honours the legacy cni.dev/attachments key", async () => {
-    const store = new MemoryStore({ files: { "10.0.0.2": "x\r\neth0", "10.0.0.3": "y\r\neth0" } });
+    using tmp = tempDir();
+    const store = seededStore(tmp.path, { files: { "10.0.0.2": "x\r\neth0", "10.0.0.3": "y\r\neth0" } });
     await hostLocalGc(cmdArgs("GC", conf("/unused", { "cni.dev/attachments": [{ containerID: "x", ifname: "eth0" }] })), () => store);
-    expect([...store.files.keys()]).toEqual(["10.0.0.2"]);
+    expect(Object.keys(storeFiles(store))).toEqual(["10.0.0.2"]);
   });
 
   test("STATUS: success on a full range by default (as v1.9.1), even on a broken config", async () => {
-    const store = new MemoryStore({ files: { "10.0.0.2": "a\r\neth0" } });
+    using tmp = tempDir();
+    const store = seededStore(tmp.path, { files: { "10.0.0.2": "a\r\neth0" } });
     await hostLocalStatus(cmdArgs("STATUS", conf("/unused")), () => store);
     await hostLocalStatus(cmdArgs("STATUS", conf("/unused", {}, "10.0.0.0/31")), () => store);
   });
 
   test("STATUS with the opt-in failStatusWhenFull: success with room, code 50 once a set is exhausted", async () => {
-    const store = new MemoryStore();
+    using tmp = tempDir();
+    const store = seededStore(tmp.path);
     const optIn = (): Record<string, unknown> => {
       const c = conf("/unused");
       return { ...c, ipam: { ...c.ipam, failStatusWhenFull: true } };
     };
     await hostLocalStatus(cmdArgs("STATUS", optIn()), () => store);
-    store.files.set("10.0.0.2", "a\r\neth0");
+    expect(store.reserve("a", "eth0", "10.0.0.2", "0")).toBe(true);
     await expect(hostLocalStatus(cmdArgs("STATUS", optIn()), () => store)).rejects.toMatchObject({
       code: 50,
       message: "no IP addresses available in range set: 10.0.0.1-10.0.0.2",
