@@ -5,6 +5,7 @@
  * never truncate the document — unlike `process.stdout.write`, which does. It also costs no
  * `node:fs` import (measured in docs/performance.md).
  */
+import { mark, profiling } from "./profile.ts";
 import { pollIn, readFd } from "./sys/libc.ts";
 
 const EINTR = 4;
@@ -28,6 +29,12 @@ export const writeStderr = (text: string): Promise<void> => writeAll(Bun.stderr,
  * poll(2).
  */
 export async function readStdin(): Promise<Uint8Array> {
+  // The first libc call loads libc (bun:ffi builds its trampolines then): in the profile that is
+  // its own phase, not stdin's. A poll that returns at once is that first call.
+  if (profiling()) {
+    pollIn(0, 0);
+    mark("libc");
+  }
   let buf = new Uint8Array(16384);
   let n = 0;
   for (;;) {

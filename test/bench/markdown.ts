@@ -68,7 +68,7 @@ export function writeMarkdown(path: string, rows: readonly Row[], checks: readon
     "",
     ...programs,
     "",
-    "tscni per phase (`TSCNI_PROFILE=1`, medians; exit = the runner's wall time minus the profiled total):",
+    "tscni per phase (`TSCNI_PROFILE=1`, medians; start = spawn → entry; exit = the runner's wall time minus the profiled total, i.e. exit, teardown and the runner noticing it):",
     "",
     phaseMarkdown(rows),
     "",

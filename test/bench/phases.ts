@@ -1,8 +1,11 @@
 /**
  * Per-phase figures from TSCNI_PROFILE lines: for one operation, every plugin exec it made
  * (label "bridge ADD"), the median wall and CPU time of each phase, the peak RSS, and "exit" —
- * the wall time the runner saw around the exec minus the time the profile accounts for
- * (process teardown plus spawn overhead).
+ * the wall time the runner saw around the exec minus the time the profile accounts for. The
+ * runner passes its spawn time (TSCNI_PROFILE_SPAWNED), so `start` covers exec → entry and "exit"
+ * is what follows the profile line: the process's exit and teardown, and the runner's own
+ * latency in noticing it. (Before that, `start` began at Bun's clock origin, several ms after
+ * exec, and those ms showed up here as "exit".)
  */
 import type { ProfiledExec } from "./proc.ts";
 import { median } from "./stats.ts";

@@ -3,7 +3,8 @@
  * - plain: wall time around spawn → exit and CPU time from the wait4 rusage (the timed rounds);
  * - trace: under `strace -f -e trace=execve`, to count the processes an operation execs;
  * - rss: under GNU `time -f %M`, for the exec's own peak RSS.
- * - profile: with TSCNI_PROFILE=1 (tscni only), for its per-phase times.
+ * - profile: with TSCNI_PROFILE=1 (tscni only), for its per-phase times; TSCNI_PROFILE_SPAWNED
+ *   makes its `start` phase count from this runner's spawn.
  * Why not ru_maxrss from Bun's `resourceUsage()`: Bun spawns with a vfork-style clone, and the
  * kernel folds the parent's (Bun's) high-water RSS into the child's maxrss at exec, so every
  * child looked as big as the benchmark process itself (measured: /bin/true "used" 215 MiB under a
@@ -121,6 +122,8 @@ export class Runner {
     if (mode.kind === "trace" && side) argv = [mode.strace, "-f", "-qq", "-e", "trace=execve", "-o", side, "--", binary];
     if (mode.kind === "rss" && side) argv = [mode.time, "-f", "%M", "-o", side, "--", binary];
     const t0 = performance.now();
+    // The plugin's `start` phase then counts from here, not from Bun's clock origin inside it.
+    if (mode.kind === "profile") env.TSCNI_PROFILE_SPAWNED = String(performance.timeOrigin + t0);
     const proc = Bun.spawn(argv, {
       stdin: call.stdin === undefined ? "ignore" : new TextEncoder().encode(call.stdin),
       stdout: "pipe",

@@ -82,7 +82,7 @@ describe("TSCNI_PROFILE", () => {
     expect(r.stderr.split("\n").filter((l) => l !== "")).toHaveLength(1);
     const [rec] = parseProfileLines(r.stderr);
     expect(rec?.label).toBe("loopback ADD");
-    expect([...(rec?.phases.keys() ?? [])]).toEqual(expect.arrayContaining(["start", "imports", "stdin", "decode", "load", "verb", "output"]));
+    expect([...(rec?.phases.keys() ?? [])]).toEqual(expect.arrayContaining(["start", "imports", "libc", "stdin", "decode", "load", "verb", "output"]));
   });
 
   test("on: a failing call keeps its error document and exit status", async () => {

@@ -32,3 +32,19 @@ test("an exec is its own phase, named after the program; the work before it is v
   const [rec] = parseProfileLines((await profileLine("portmap DEL")) ?? "");
   expect([...(rec?.phases.keys() ?? [])]).toEqual(["start", "verb", "exec:iptables-restore"]);
 });
+
+test("start counts from the runner's spawn when told, else from Bun's clock origin", async () => {
+  const startWall = async (spawnedAt?: string): Promise<number> => {
+    startProfile(true, spawnedAt);
+    return parseProfileLines((await profileLine("loopback VERSION")) ?? "")[0]?.total.wall ?? Number.NaN;
+  };
+  const fromOrigin = await startWall(undefined);
+  expect(fromOrigin).toBeLessThanOrEqual(performance.now());
+  const fromSpawn = await startWall(String(performance.timeOrigin - 250));
+  expect(fromSpawn - fromOrigin).toBeGreaterThanOrEqual(250);
+  expect(fromSpawn - fromOrigin).toBeLessThan(250 + 1_000);
+  // A spawn after the origin, long before it, or not a number is not this process's: ignored.
+  for (const stale of [String(performance.timeOrigin + 10), String(performance.timeOrigin - 600_000), "x"]) {
+    expect(await startWall(stale)).toBeLessThanOrEqual(performance.now());
+  }
+});
