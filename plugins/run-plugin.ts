@@ -5,7 +5,7 @@
 import { type DispatchIo, dispatch } from "../src/cni/dispatch.ts";
 import { registerInProcessPlugins } from "../src/cni/in-process.ts";
 import { buildString } from "../src/build-info.ts";
-import { readStdin, writeStderr, writeStdout } from "../src/stdio.ts";
+import { readProcFile, readStdin, writeStderr, writeStdout } from "../src/stdio.ts";
 import { logFinishedCall } from "../src/log.ts";
 import { profileLine } from "../src/profile.ts";
 import { isOwnNetns } from "../src/sys/own-netns.ts";
@@ -30,7 +30,7 @@ export async function runPlugin(name: string): Promise<number> {
   });
   const onFinish = logFinishedCall(name, process.env, performance.now());
   const code = await runWith(name, { env: process.env, readStdin, writeStdout, writeStderr, isOwnNetns, onFinish });
-  const line = await profileLine(`${name} ${process.env.CNI_COMMAND ?? ""}`);
+  const line = await profileLine(`${name} ${process.env.CNI_COMMAND ?? ""}`, readProcFile);
   if (line !== undefined) await writeStderr(line);
   return code;
 }

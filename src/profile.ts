@@ -73,18 +73,23 @@ export function markExecEnd(path: string): void {
 
 /**
  * VmHWM, this process's own peak RSS. Not getrusage's maxrss: a parent that spawns with vfork
- * (Bun, Go) has its own peak folded into the child's at exec. Read only when profiling, through
- * Bun.file rather than node:fs, whose loading would raise the very peak it reports.
+ * (Bun, Go) has its own peak folded into the child's at exec. Read only when profiling, and
+ * never through node:fs, whose loading would raise the very peak it reports: through `readSync`
+ * when the caller has one (libc, on a plugin call), else Bun.file (VERSION, which loads no libc).
  */
-async function peakRssKiB(): Promise<number> {
-  const m = /^VmHWM:\s+(\d+) kB/m.exec(await Bun.file("/proc/self/status").text());
+async function peakRssKiB(readSync?: (path: string) => string | undefined): Promise<number> {
+  const status = readSync?.("/proc/self/status") ?? (await Bun.file("/proc/self/status").text());
+  const m = /^VmHWM:\s+(\d+) kB/m.exec(status);
   return m ? Number(m[1]) : 0;
 }
 
-/** The finished line (newline included) for `label` ("loopback ADD"), or undefined when off. */
-export async function profileLine(label: string): Promise<string | undefined> {
+/**
+ * The finished line (newline included) for `label` ("loopback ADD"), or undefined when off.
+ * `readSync` reads a /proc file synchronously, if the caller has a way.
+ */
+export async function profileLine(label: string, readSync?: (path: string) => string | undefined): Promise<string | undefined> {
   if (marks === undefined) return undefined;
-  const rssMiB = (await peakRssKiB()) / 1024;
+  const rssMiB = (await peakRssKiB(readSync)) / 1024;
   return `tscni-profile ${label} ${marks.join(" ")} total=${(last - origin).toFixed(2)}/${lastCpu.toFixed(2)} rss=${rssMiB.toFixed(1)}\n`;
 }
 

@@ -6,7 +6,7 @@
  * `node:fs` import (measured in docs/performance.md).
  */
 import { mark, profiling } from "./profile.ts";
-import { pollIn, readFd } from "./sys/libc.ts";
+import { close, openReadOnly, pollIn, readFd } from "./sys/libc.ts";
 
 const EINTR = 4;
 const EAGAIN = 11;
@@ -28,7 +28,10 @@ export const writeStderr = (text: string): Promise<void> => writeAll(Bun.stderr,
  * CPU for the same bytes (it reads on Bun's thread pool). A non-blocking stdin is waited on with
  * poll(2).
  */
+let libcLoaded = false;
+
 export async function readStdin(): Promise<Uint8Array> {
+  libcLoaded = true;
   // The first libc call loads libc (bun:ffi builds its trampolines then): in the profile that is
   // its own phase, not stdin's. A poll that returns at once is that first call.
   if (profiling()) {
@@ -48,5 +51,24 @@ export async function readStdin(): Promise<Uint8Array> {
     if (r.ret > 0) n += r.ret;
     else if (r.errno === EAGAIN) pollIn(0, 1000);
     else if (r.errno !== EINTR) throw new Error(`read: errno ${r.errno}`);
+  }
+}
+
+/**
+ * A small /proc file, read synchronously through libc once stdin has loaded it (loading it here
+ * would raise the peak RSS the profile reports); undefined when not loaded or unreadable. For the
+ * profile's peak RSS: `Bun.file().text()` reads on Bun's thread pool, whose start-up after the
+ * result is written would be counted as exit time.
+ */
+export function readProcFile(path: string): string | undefined {
+  if (!libcLoaded) return undefined;
+  const fd = openReadOnly(path);
+  if (fd.ret < 0) return undefined;
+  try {
+    const buf = new Uint8Array(8192);
+    const r = readFd(fd.ret, buf);
+    return r.ret < 0 ? undefined : new TextDecoder().decode(buf.subarray(0, r.ret));
+  } finally {
+    close(fd.ret);
   }
 }

@@ -83,6 +83,8 @@ describe("TSCNI_PROFILE", () => {
     const [rec] = parseProfileLines(r.stderr);
     expect(rec?.label).toBe("loopback ADD");
     expect([...(rec?.phases.keys() ?? [])]).toEqual(expect.arrayContaining(["start", "imports", "libc", "stdin", "decode", "load", "verb", "output"]));
+    // Peak RSS read back through libc: a compiled Bun program is never below 5 MiB.
+    expect(rec?.rssMiB).toBeGreaterThan(5);
   });
 
   test("on: a failing call keeps its error document and exit status", async () => {

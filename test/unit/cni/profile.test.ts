@@ -48,3 +48,12 @@ test("start counts from the runner's spawn when told, else from Bun's clock orig
     expect(await startWall(stale)).toBeLessThanOrEqual(performance.now());
   }
 });
+
+test("peak RSS comes from the caller's synchronous reader when it has one, else from /proc via Bun.file", async () => {
+  startProfile(true);
+  const [given] = parseProfileLines((await profileLine("loopback ADD", () => "Name:\tx\nVmHWM:\t    3072 kB\n")) ?? "");
+  expect(given?.rssMiB).toBe(3);
+  startProfile(true);
+  const [fallback] = parseProfileLines((await profileLine("loopback ADD", () => undefined)) ?? "");
+  expect(fallback?.rssMiB).toBeGreaterThan(3);
+});
