@@ -45,8 +45,8 @@ export function portmapRequests(s: PortmapSettings, containerId: string, ips: Co
       containerIp,
       mappings: s.mappings,
       snat: s.snat,
-      // v1.9.1 honours masqAll in its iptables backend only.
-      masqAll: s.backend === "iptables" && s.masqAll,
+      // Read by the iptables layout only: v1.9.1's nftables backend has no such option.
+      masqAll: s.masqAll,
       markMasqBit: s.markMasqBit,
       ...(s.externalSetMarkChain !== undefined && { externalSetMarkChain: s.externalSetMarkChain }),
       ...(conditions !== undefined && { conditions }),

@@ -1,7 +1,7 @@
 /**
  * The portmap meta plugin: forwards host ports to the container address the previous plugin
- * reported, with iptables or nftables, and passes that result through. Behaviour follows
- * checklist §2.4; the deliberate differences are listed in docs/compatibility.md.
+ * reported, with iptables or nftables, and passes that result through. Behaviour is v1.9.1's
+ * (the differential tests run both); the deliberate differences are listed in docs/compatibility.md.
  */
 import {
   type CmdArgs,

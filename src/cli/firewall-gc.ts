@@ -20,6 +20,7 @@ import {
   nftMasqEntries,
   nftMasqInstanceHash,
   nftMasqNetworkHash,
+  NFT_COMMENT_MAX,
   type NftOp,
   nftPortmapEntries,
   portmapDnatChainName,
@@ -55,9 +56,6 @@ export interface FirewallGcPlan {
   readonly iptables: readonly IptablesPlan[];
   readonly nft: readonly NftOp[];
 }
-
-/** nft's comment limit; a UTF-8 cut may stop up to 3 bytes short. */
-const NFT_COMMENT_MAX = 128;
 
 const nftTableKeyOf = (ref: { family: string; table: string }): string => `${ref.family} ${ref.table}`;
 
@@ -101,7 +99,8 @@ export function planFirewallGc(snap: FirewallSnapshot, networks: readonly Networ
     for (const e of nftMasqEntries(masqTable)) {
       if (!e.key.startsWith(netPrefix) || hashes.has(e.key)) continue;
       const shown = commentContainerId(e);
-      // A comment at nft's 128-byte limit may have lost the end of the ID: then a prefix keeps it.
+      // A comment at nft's 128-byte limit (a UTF-8 cut may stop 3 bytes short) may have lost the
+      // end of the ID: then a prefix keeps it.
       const cut = Buffer.byteLength(e.comment, "utf8") > NFT_COMMENT_MAX - 4;
       if (bare.length > 0 && (shown === undefined || bare.some((id) => (cut ? id.startsWith(shown) : id === shown)))) continue;
       items.push(item(network, e));

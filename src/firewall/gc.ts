@@ -8,10 +8,9 @@
 import { CniError, ErrorCode } from "../cni/index.ts";
 import { type ApplyOptions, applyIptablesEach, applyNft, readIptables, readNft } from "./apply.ts";
 import type { Backend } from "./detect.ts";
-import { ruleTarget } from "./iptables.ts";
-import { type Family, type IptablesPlan, type IptablesState, type NftOp, nftTableKey, type RuleArgs } from "./model.ts";
-import { portmapDnatChainName, SHARED } from "./names.ts";
-import { portmapNftTable } from "./nftables-plans.ts";
+import { staleJumpTargets } from "./iptables.ts";
+import { type Family, type IptablesPlan, type IptablesState, type NftOp, nftTableKey } from "./model.ts";
+import { DNAT_CHAIN_PREFIX, PORTMAP_NFT_CHAINS, portmapDnatChainName, portmapDnatCommentPrefix, portmapNftTable, SHARED } from "./names.ts";
 import { checkText } from "./validate.ts";
 
 export interface PortmapGcRequest {
@@ -20,24 +19,12 @@ export interface PortmapGcRequest {
   readonly validContainerIds: readonly string[];
 }
 
-function commentOf(args: RuleArgs): string | undefined {
-  const i = args.indexOf("--comment");
-  return i >= 0 ? args[i + 1] : undefined;
-}
-
 /**
  * Per-container DNAT chains of `network` that no valid attachment owns. The comment's network part
  * survives the reference's 255-byte trimming, and the chain must be a CNI-DN- chain it jumps to.
  */
 export function staleDnatChains(state: IptablesState, network: string, valid: ReadonlySet<string>): string[] {
-  const prefix = `dnat name: "${network}" id: "`;
-  const stale = new Set<string>();
-  for (const rule of state.rules.get(SHARED.hostportDnat) ?? []) {
-    const chain = ruleTarget(rule);
-    if (chain === undefined || !chain.startsWith("CNI-DN-") || valid.has(chain)) continue;
-    if (commentOf(rule)?.startsWith(prefix)) stale.add(chain);
-  }
-  return [...stale];
+  return staleJumpTargets(state, SHARED.hostportDnat, (c) => c.startsWith(DNAT_CHAIN_PREFIX), portmapDnatCommentPrefix(network), valid);
 }
 
 /** The iptables plans GC would apply, given each family's current state. */
@@ -53,8 +40,6 @@ export function portmapIptablesGc(req: PortmapGcRequest, states: ReadonlyMap<Fam
   return plans;
 }
 
-const NFT_CHAINS = ["hostports", "hostip_hostports", "masquerading"];
-
 /** The nft ops GC would apply: delete the rules of every container ID that is not valid. */
 export function portmapNftGcOps(validContainerIds: readonly string[], tables: ReadonlyMap<Family, ReadonlySet<string>>): NftOp[] {
   const valid = new Set(validContainerIds);
@@ -62,7 +47,7 @@ export function portmapNftGcOps(validContainerIds: readonly string[], tables: Re
   for (const [family, comments] of tables) {
     for (const id of comments) {
       if (valid.has(id)) continue;
-      ops.push({ op: "delete-rules", ref: portmapNftTable(family), chains: NFT_CHAINS, match: { equals: id } });
+      ops.push({ op: "delete-rules", ref: portmapNftTable(family), chains: PORTMAP_NFT_CHAINS, match: { equals: id } });
     }
   }
   return ops;
@@ -91,7 +76,7 @@ export async function gcPortmap(req: PortmapGcRequest, backend: Backend, opts: A
     const t = state.get(nftTableKey(portmapNftTable(family)));
     if (t === undefined) continue;
     const ids = new Set<string>();
-    for (const r of t.rules) if (NFT_CHAINS.includes(r.chain) && r.comment !== undefined) ids.add(r.comment);
+    for (const r of t.rules) if (PORTMAP_NFT_CHAINS.includes(r.chain) && r.comment !== undefined) ids.add(r.comment);
     tables.set(family, ids);
   }
   const ops = portmapNftGcOps(req.validContainerIds, tables);

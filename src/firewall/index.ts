@@ -19,14 +19,18 @@ export type { AttachmentRef, MasqRequest, PortMapping, PortmapRequest, SpoofChec
 
 export {
   hashWithPrefix,
+  MASQ_NFT_TABLE,
   masqChainName,
   masqComment,
+  NFT_COMMENT_MAX,
   nftMasqComment,
   nftMasqInstanceHash,
   nftMasqNetworkHash,
+  PORTMAP_NFT_CHAINS,
   portmapDnatChainName,
   portmapDnatComment,
   portmapLegacySnatChainName,
+  portmapNftTable,
   SHARED,
   type SpoofCheckNames,
   spoofCheckNames,
@@ -42,7 +46,6 @@ export {
   masqNftDel,
   portmapNftAdd,
   portmapNftDel,
-  portmapNftTable,
   spoofCheckAdd,
   spoofCheckDel,
 } from "./nftables-plans.ts";
@@ -85,4 +88,4 @@ export { setupSpoofCheck, teardownSpoofCheck } from "./spoofcheck.ts";
 export { checkPortmap, setupPortmap, teardownPortmap } from "./portmap.ts";
 export { gcPortmap, type PortmapGcRequest, portmapIptablesGc, portmapNftGcOps, staleDnatChains } from "./gc.ts";
 export { gcMasq, type MasqGcRequest, masqIptablesGc, masqNftGcOps, staleMasqChains } from "./masq-gc.ts";
-export { attachmentKeys, commentContainerId, type DuplicateRule, type FirewallEntry, type FirewallKind, type FirewallSnapshot, firewallDuplicates, firewallEntries, iptablesDuplicates, iptablesEntries, MASQ_NFT_TABLE, nftDuplicates, nftMasqEntries, nftPortmapEntries, PORTMAP_NFT_CHAINS, readFirewall } from "./scan.ts";
+export { attachmentKeys, commentContainerId, type DuplicateRule, type FirewallEntry, type FirewallKind, type FirewallSnapshot, firewallDuplicates, firewallEntries, iptablesDuplicates, iptablesEntries, nftDuplicates, nftMasqEntries, nftPortmapEntries, readFirewall } from "./scan.ts";

@@ -156,14 +156,14 @@ export function portmapIptablesAdd(req: PortmapRequest): IptablesPlan {
       {
         op: "append",
         chain: SHARED.hostportSetMark,
-        args: [...comment("CNI portfwd masquerade mark"), "-j", "MARK", "--set-xmark", mark],
+        args: [...comment(SHARED.portfwdMarkComment), "-j", "MARK", "--set-xmark", mark],
       },
       { op: "ensure-chain", chain: SHARED.hostportMasq },
       { op: "append", chain: SHARED.hostportMasq, args: ["-m", "mark", "--mark", mark, "-j", "MASQUERADE"] },
       {
         op: "insert-first",
         chain: "POSTROUTING",
-        args: [...comment("CNI portfwd requiring masquerade"), "-j", SHARED.hostportMasq],
+        args: [...comment(SHARED.portfwdMasqComment), "-j", SHARED.hostportMasq],
       },
     );
   }

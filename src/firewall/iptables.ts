@@ -43,6 +43,33 @@ export function ruleTarget(args: RuleArgs): string | undefined {
   return undefined;
 }
 
+/** The `-m comment --comment` text of a rule, if it has one. */
+export function ruleComment(args: RuleArgs): string | undefined {
+  const i = args.indexOf("--comment");
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+/**
+ * The chains that rules of `from` jump to which are ours (`isOurs`), not `valid`, and named by a
+ * rule whose comment starts with `commentPrefix`: how GC attributes a per-attachment chain to a
+ * network without keeping state.
+ */
+export function staleJumpTargets(
+  state: IptablesState,
+  from: string,
+  isOurs: (chain: string) => boolean,
+  commentPrefix: string,
+  valid: ReadonlySet<string>,
+): string[] {
+  const stale = new Set<string>();
+  for (const rule of state.rules.get(from) ?? []) {
+    const chain = ruleTarget(rule);
+    if (chain === undefined || !isOurs(chain) || valid.has(chain)) continue;
+    if (ruleComment(rule)?.startsWith(commentPrefix)) stale.add(chain);
+  }
+  return [...stale];
+}
+
 function sameRule(a: RuleArgs, b: RuleArgs): boolean {
   return a.length === b.length && a.every((t, i) => t === b[i]);
 }

@@ -8,10 +8,9 @@
 import { CniError, ErrorCode } from "../cni/index.ts";
 import { type ApplyOptions, applyIptablesEach, applyNft, readIptables, readNft } from "./apply.ts";
 import { iptablesUsable, nftablesUsable } from "./detect.ts";
-import { ruleTarget } from "./iptables.ts";
-import { type Family, type IptablesPlan, type IptablesState, type NftOp, type NftTableState, nftTableKey, type RuleArgs } from "./model.ts";
-import { masqChainName, nftMasqInstanceHash, nftMasqNetworkHash, SHARED } from "./names.ts";
-import { goQuote } from "./quote.ts";
+import { staleJumpTargets } from "./iptables.ts";
+import { type Family, type IptablesPlan, type IptablesState, type NftOp, type NftTableState, nftTableKey } from "./model.ts";
+import { MASQ_CHAIN, MASQ_NFT_TABLE, masqChainName, masqCommentPrefix, NFT_MASQ_INSTANCE_LENGTH, nftMasqInstanceHash, nftMasqNetworkHash, SHARED } from "./names.ts";
 import { checkText } from "./validate.ts";
 
 export interface MasqGcRequest {
@@ -20,24 +19,11 @@ export interface MasqGcRequest {
   readonly valid: readonly { readonly containerId: string; readonly ifname: string }[];
 }
 
-const MASQ_TABLE = { family: "inet", table: SHARED.masqTable } as const;
-
-function commentOf(args: RuleArgs): string | undefined {
-  const i = args.indexOf("--comment");
-  return i >= 0 ? args[i + 1] : undefined;
-}
 
 /** Masquerade chains of `network` in one family's nat table that no valid attachment owns. */
 export function staleMasqChains(state: IptablesState, network: string, validIds: readonly string[]): string[] {
-  const prefix = `name: ${goQuote(network)} id: `;
   const valid = new Set(validIds.map((id) => masqChainName(network, id)));
-  const stale = new Set<string>();
-  for (const rule of state.rules.get("POSTROUTING") ?? []) {
-    const chain = ruleTarget(rule);
-    if (chain === undefined || !/^CNI-[0-9a-f]{24}$/.test(chain) || valid.has(chain)) continue;
-    if (commentOf(rule)?.startsWith(prefix)) stale.add(chain);
-  }
-  return [...stale];
+  return staleJumpTargets(state, "POSTROUTING", (c) => MASQ_CHAIN.test(c), masqCommentPrefix(network), valid);
 }
 
 export function masqIptablesGc(req: MasqGcRequest, states: ReadonlyMap<Family, IptablesState>): IptablesPlan[] {
@@ -51,8 +37,6 @@ export function masqIptablesGc(req: MasqGcRequest, states: ReadonlyMap<Family, I
   return plans;
 }
 
-const INSTANCE_HASH_LENGTH = 33; // 16 hex, "-", 16 hex
-
 /** Delete ops for the stale instances of `network` in the masquerade table. */
 export function masqNftGcOps(req: MasqGcRequest, table: NftTableState | undefined): NftOp[] {
   checkText("network name", req.network);
@@ -62,10 +46,10 @@ export function masqNftGcOps(req: MasqGcRequest, table: NftTableState | undefine
   const stale = new Set<string>();
   for (const r of table.rules) {
     if (r.chain !== SHARED.masqChecks || r.comment === undefined || !r.comment.startsWith(netPrefix)) continue;
-    const instance = r.comment.slice(0, INSTANCE_HASH_LENGTH);
+    const instance = r.comment.slice(0, NFT_MASQ_INSTANCE_LENGTH);
     if (!valid.has(instance)) stale.add(instance);
   }
-  return [...stale].map((prefix) => ({ op: "delete-rules", ref: MASQ_TABLE, chains: [SHARED.masqChecks], match: { prefix } }));
+  return [...stale].map((prefix) => ({ op: "delete-rules", ref: MASQ_NFT_TABLE, chains: [SHARED.masqChecks], match: { prefix } }));
 }
 
 /** Sweeps both backends; a backend's error counts only when that backend is usable. */
@@ -83,8 +67,8 @@ export async function gcMasq(req: MasqGcRequest, opts: ApplyOptions = {}): Promi
     if (o.error && (await iptablesUsable(o.family, opts.run))) errors.push(o.error.message);
   }
   try {
-    const nft = await readNft([MASQ_TABLE], opts);
-    const ops = masqNftGcOps(req, nft.get(nftTableKey(MASQ_TABLE)));
+    const nft = await readNft([MASQ_NFT_TABLE], opts);
+    const ops = masqNftGcOps(req, nft.get(nftTableKey(MASQ_NFT_TABLE)));
     if (ops.length > 0) await applyNft({ ops }, opts);
   } catch (err) {
     if (await nftablesUsable(opts.run)) errors.push(CniError.from(err).message);

@@ -52,7 +52,11 @@ export interface NftBaseChain {
 /** Selects existing rules by their comment; how tscni finds rules it owns without keeping state. */
 export type CommentMatch = { readonly equals: string } | { readonly prefix: string };
 
-/** A step of an nft transaction. */
+/**
+ * A step of an nft transaction. Plans are written with the first six; the planner (nftables.ts)
+ * resolves them against the ruleset it read into NftSteps, which the writers (netlink batch,
+ * `nft -f -` text) send as they are.
+ */
 export type NftOp =
   | { readonly op: "add-table"; readonly ref: NftTableRef; readonly comment?: string }
   | {
@@ -80,7 +84,14 @@ export type NftOp =
   /** Delete, by handle, the rules of these chains whose comment matches; nothing when absent. */
   | { readonly op: "delete-rules"; readonly ref: NftTableRef; readonly chains: readonly string[]; readonly match: CommentMatch }
   /** Flush and delete the chain when it exists (after the rules jumping to it are gone). */
-  | { readonly op: "remove-chain"; readonly ref: NftTableRef; readonly chain: string };
+  | { readonly op: "remove-chain"; readonly ref: NftTableRef; readonly chain: string }
+  /** Resolved from delete-rules or remove-chain: one listed rule, by its handle. */
+  | { readonly op: "delete-rule"; readonly ref: NftTableRef; readonly chain: string; readonly handle: number }
+  /** Resolved from remove-chain: the chain is known to exist and to be empty by then. */
+  | { readonly op: "delete-chain"; readonly ref: NftTableRef; readonly chain: string };
+
+/** An op resolved against the current ruleset: handles known, rules already present skipped. */
+export type NftStep = Exclude<NftOp, { readonly op: "delete-rules" | "remove-chain" }>;
 
 export interface NftPlan {
   readonly ops: readonly NftOp[];
@@ -96,7 +107,7 @@ export interface NftRuleState {
   readonly targets: readonly string[];
 }
 
-/** What `nft -j -a list table` reported for one table; absent tables have no entry. */
+/** One nft table as read (netlink dump, or `nft -a list table`); absent tables have no entry. */
 export interface NftTableState {
   readonly chains: ReadonlySet<string>;
   readonly rules: readonly NftRuleState[];

@@ -5,6 +5,7 @@
  */
 import { hexDigest } from "../hash.ts";
 import { goQuote } from "./quote.ts";
+import type { Family, NftTableRef } from "./model.ts";
 import { truncateBytes } from "./validate.ts";
 
 const SHA512_HEX_LENGTH = 128;
@@ -23,12 +24,12 @@ const CHAIN_NAME_LENGTH = 28;
 
 /** bridge ipMasq (iptables): `CNI-` + 24 hex of sha512(network + containerID). */
 export function masqChainName(network: string, containerId: string): string {
-  return hashWithPrefix(CHAIN_NAME_LENGTH, "CNI-", network + containerId);
+  return hashWithPrefix(CHAIN_NAME_LENGTH, CNI_CHAIN_PREFIX, network + containerId);
 }
 
 /** bridge ipMasq (iptables) rule comment, Go `%q` quoting included. */
 export function masqComment(network: string, containerId: string): string {
-  return `name: ${goQuote(network)} id: ${goQuote(containerId)}`;
+  return `${masqCommentPrefix(network)}${goQuote(containerId)}`;
 }
 
 /** The start of every nft masquerade comment of this network. */
@@ -41,7 +42,8 @@ export function nftMasqInstanceHash(network: string, ifname: string, containerId
   return `${nftMasqNetworkHash(network)}-${hashWithPrefix(16, "", `${ifname}:${containerId}`)}`;
 }
 
-const NFT_COMMENT_MAX = 128;
+/** nft's comment limit in bytes. */
+export const NFT_COMMENT_MAX = 128;
 
 /** The nft masquerade rule comment: instance hash, then a readable (quote-free) description. */
 export function nftMasqComment(network: string, ifname: string, containerId: string): string {
@@ -52,7 +54,7 @@ export function nftMasqComment(network: string, ifname: string, containerId: str
 
 /** portmap (iptables) per-container DNAT chain: `CNI-DN-` + 21 hex. */
 export function portmapDnatChainName(network: string, containerId: string): string {
-  return hashWithPrefix(CHAIN_NAME_LENGTH, "CNI-DN-", network + containerId);
+  return hashWithPrefix(CHAIN_NAME_LENGTH, DNAT_CHAIN_PREFIX, network + containerId);
 }
 
 /** The SNAT chain older portmap versions created; DEL still removes it. */
@@ -64,7 +66,7 @@ const IPTABLES_COMMENT_MAX = 255;
 
 /** portmap entry-rule comment; plain quotes (not %q), trimmed like the reference. */
 export function portmapDnatComment(network: string, containerId: string): string {
-  const text = `dnat name: "${network}" id: "${containerId}"`;
+  const text = `${portmapDnatCommentPrefix(network)}${containerId}"`;
   return Buffer.byteLength(text, "utf8") <= IPTABLES_COMMENT_MAX ? text : `${truncateBytes(text, 253)}...`;
 }
 
@@ -87,10 +89,52 @@ export const SHARED = {
   hostportSetMark: "CNI-HOSTPORT-SETMARK",
   hostportMasq: "CNI-HOSTPORT-MASQ",
   hostportLegacySnat: "CNI-HOSTPORT-SNAT",
+  portfwdMarkComment: "CNI portfwd masquerade mark",
+  portfwdMasqComment: "CNI portfwd requiring masquerade",
   masqTable: "cni_plugins_masquerade",
+  masqTableComment: "Masquerading for plugins from github.com/containernetworking/plugins",
   masqChecks: "masq_checks",
+  masqChecksComment: "Masquerade traffic from certain IPs to any (non-multicast) IP outside their subnet",
   masqPostrouting: "postrouting",
   hostportTable: "cni_hostport",
+  hostportTableComment: "CNI portmap plugin",
+  hostports: "hostports",
+  hostipHostports: "hostip_hostports",
+  hostportsAll: "hostports_all",
+  hostportMasquerading: "masquerading",
+  hostportPrerouting: "prerouting",
+  hostportOutput: "output",
   spoofTable: "nat",
   spoofBaseChain: "PREROUTING",
 } as const;
+
+/** The nft portmap chains whose rules carry the container ID as their whole comment. */
+export const PORTMAP_NFT_CHAINS: readonly string[] = [SHARED.hostports, SHARED.hostipHostports, SHARED.hostportMasquerading];
+
+export const MASQ_NFT_TABLE: NftTableRef = { family: "inet", table: SHARED.masqTable };
+export const SPOOF_NFT_TABLE: NftTableRef = { family: "bridge", table: SHARED.spoofTable };
+
+/** The nft table portmap writes for one address family. */
+export function portmapNftTable(family: Family): NftTableRef {
+  return { family: family === 4 ? "ip" : "ip6", table: SHARED.hostportTable };
+}
+
+/** Every iptables chain a CNI plugin creates starts with this; other software's chains do not. */
+export const CNI_CHAIN_PREFIX = "CNI-";
+export const DNAT_CHAIN_PREFIX = "CNI-DN-";
+/** A bridge ipMasq chain: masqChainName's shape. */
+export const MASQ_CHAIN = /^CNI-[0-9a-f]{24}$/;
+/** An nft masquerade comment starts with the instance hash: nftMasqInstanceHash's shape. */
+export const NFT_MASQ_INSTANCE = /^[0-9a-f]{16}-[0-9a-f]{16}/;
+/** Length of nftMasqInstanceHash: 16 hex, "-", 16 hex. */
+export const NFT_MASQ_INSTANCE_LENGTH = 33;
+
+/** What every portmapDnatComment of this network starts with; it survives the 255-byte trim. */
+export function portmapDnatCommentPrefix(network: string): string {
+  return `dnat name: "${network}" id: "`;
+}
+
+/** What every masqComment of this network starts with. */
+export function masqCommentPrefix(network: string): string {
+  return `name: ${goQuote(network)} id: `;
+}

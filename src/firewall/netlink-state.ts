@@ -5,8 +5,7 @@
  * (one generation) per call; no tool is exec'd.
  */
 import { NFPROTO_BRIDGE, NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6 } from "../netlink/nft/constants.ts";
-import { get, readData, type Expr } from "../netlink/nft/expr.ts";
-import { NFT_GOTO, NFT_JUMP, NFTA_IMMEDIATE_DATA } from "../netlink/nft/constants.ts";
+import { type Expr, readVerdict } from "../netlink/nft/expr.ts";
 import type { NftRule } from "../netlink/nft/messages.ts";
 import type { NftSession, Ruleset, TableRef } from "../netlink/nft/session.ts";
 import type { Family, IptablesState, NftFamily, NftRuleState, NftState, NftTableRef, NftTableState, RuleArgs } from "./model.ts";
@@ -61,9 +60,8 @@ export function iptablesStateOf(family: Family, rs: Ruleset, onlyChains?: readon
 export function ruleTargets(exprs: readonly Expr[]): string[] {
   const out: string[] = [];
   for (const e of exprs) {
-    if (e.name !== "immediate") continue;
-    const v = readData(get(e, NFTA_IMMEDIATE_DATA)).verdict;
-    if (v && (v.code === NFT_JUMP || v.code === NFT_GOTO) && v.chain !== undefined) out.push(v.chain);
+    const chain = readVerdict(e)?.chain;
+    if (chain !== undefined) out.push(chain);
   }
   return out;
 }

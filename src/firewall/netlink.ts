@@ -14,10 +14,10 @@ import {
   newTableRequest,
 } from "../netlink/nft/messages.ts";
 import { NftSession, type Ruleset, transact } from "../netlink/nft/session.ts";
-import type { Family, NftPlan, NftTableRef } from "./model.ts";
+import type { Family, NftPlan, NftStep, NftTableRef } from "./model.ts";
 import { compileRule, hookSpec } from "./nft-compile.ts";
 import { iptablesTable, NFPROTO, nftStateOf, type NetlinkIptablesState, readIptablesOver, readNftOver, ruleTargets, tableRef } from "./netlink-state.ts";
-import { type NftStep, planNftSteps } from "./nftables.ts";
+import { planNftSteps } from "./nftables.ts";
 
 let session: NftSession | null | undefined;
 
@@ -98,7 +98,7 @@ export function removeIptablesChainsAll(work: readonly { family: Family; chains:
 
 function stepRequest(step: NftStep): Request | undefined {
   const t = tableRef(step.ref);
-  switch (step.kind) {
+  switch (step.op) {
     case "add-table":
       return newTableRequest(t.family, t.name, step.comment);
     case "add-chain":

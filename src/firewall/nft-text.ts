@@ -7,17 +7,12 @@
  */
 import ipaddr from "ipaddr.js";
 import type { Expr } from "../netlink/nft/expr.ts";
-import { cString, get, getU32, maskPrefix, readCmp, readData } from "../netlink/nft/expr.ts";
+import { cString, get, getU32, maskPrefix, readCmp, readData, readFibDaddrType, readVerdict } from "../netlink/nft/expr.ts";
 import {
-  NF_ACCEPT,
-  NF_DROP,
   NFPROTO_BRIDGE,
   NFPROTO_IPV4,
   NFPROTO_IPV6,
   NFT_CMP_NEQ,
-  NFT_FIB_RESULT_ADDRTYPE,
-  NFT_GOTO,
-  NFT_JUMP,
   NFT_META_IIFNAME,
   NFT_META_L4PROTO,
   NFT_META_NFPROTO,
@@ -26,11 +21,7 @@ import {
   NFT_PAYLOAD_LL_HEADER,
   NFT_PAYLOAD_NETWORK_HEADER,
   NFT_PAYLOAD_TRANSPORT_HEADER,
-  NFT_RETURN,
   NFTA_BITWISE_MASK,
-  NFTA_FIB_FLAGS,
-  NFTA_FIB_F_DADDR,
-  NFTA_FIB_RESULT,
   NFTA_IMMEDIATE_DATA,
   NFTA_IMMEDIATE_DREG,
   NFTA_META_KEY,
@@ -41,11 +32,9 @@ import {
   NFTA_PAYLOAD_BASE,
   NFTA_PAYLOAD_LEN,
   NFTA_PAYLOAD_OFFSET,
-  NFT_REG_VERDICT,
 } from "../netlink/nft/constants.ts";
 
 const L4: Readonly<Record<number, string>> = { 6: "tcp", 17: "udp", 132: "sctp", 33: "dccp", 136: "udplite" };
-const RTN: readonly string[] = ["unspec", "unicast", "local", "broadcast", "anycast", "multicast", "blackhole", "unreachable", "prohibit"];
 
 function cmp(e: Expr | undefined): { neq: boolean; value: Uint8Array } | undefined {
   const c = readCmp(e);
@@ -92,15 +81,8 @@ function payload(e: Expr, rest: readonly (Expr | undefined)[], proto: string): S
 }
 
 function verdict(e: Expr): string[] | undefined {
-  if (getU32(e, NFTA_IMMEDIATE_DREG) !== NFT_REG_VERDICT) return undefined;
-  const v = readData(get(e, NFTA_IMMEDIATE_DATA)).verdict;
-  if (!v) return undefined;
-  if (v.code === NF_ACCEPT) return ["accept"];
-  if (v.code === NF_DROP) return ["drop"];
-  if (v.code === NFT_RETURN) return ["return"];
-  if (v.code === NFT_JUMP && v.chain !== undefined) return ["jump", v.chain];
-  if (v.code === NFT_GOTO && v.chain !== undefined) return ["goto", v.chain];
-  return undefined;
+  const v = readVerdict(e);
+  return v && (v.chain === undefined ? [v.word] : [v.word, v.chain]);
 }
 
 /** `dnat to <addr>[:port]` from the immediates that loaded its registers. */
@@ -158,9 +140,9 @@ export function nftRuleText(tableFamily: number, exprs: readonly Expr[]): string
         continue;
       }
     } else if (e.name === "fib") {
-      const c = cmp(rest[0]);
-      if (c && getU32(e, NFTA_FIB_RESULT) === NFT_FIB_RESULT_ADDRTYPE && getU32(e, NFTA_FIB_FLAGS) === NFTA_FIB_F_DADDR) {
-        out.push("fib", "daddr", "type", ...(c.neq ? ["!="] : []), RTN[c.value[0] ?? 0] ?? "?");
+      const f = readFibDaddrType(e, rest[0]);
+      if (f) {
+        out.push("fib", "daddr", "type", ...(f.op === NFT_CMP_NEQ ? ["!="] : []), f.type);
         i += 2;
         continue;
       }

@@ -3,8 +3,17 @@
  * comment names are the reference's, so rules written by either implementation are found and
  * removed by the other.
  */
-import type { Family, NftOp, NftPlan, NftTableRef } from "./model.ts";
-import { nftMasqComment, nftMasqInstanceHash, SHARED, spoofCheckNames } from "./names.ts";
+import type { Family, NftOp, NftPlan } from "./model.ts";
+import {
+  MASQ_NFT_TABLE as MASQ_TABLE,
+  nftMasqComment,
+  nftMasqInstanceHash,
+  PORTMAP_NFT_CHAINS,
+  portmapNftTable as hostportTable,
+  SHARED,
+  SPOOF_NFT_TABLE as SPOOF_TABLE,
+  spoofCheckNames,
+} from "./names.ts";
 import type { AttachmentRef, MasqRequest, PortMapping, PortmapRequest, SpoofCheckRequest } from "./plans-types.ts";
 import { nftString } from "./quote.ts";
 import {
@@ -21,13 +30,7 @@ import {
   parseIp,
 } from "./validate.ts";
 
-const MASQ_TABLE: NftTableRef = { family: "inet", table: SHARED.masqTable };
-const SPOOF_TABLE: NftTableRef = { family: "bridge", table: SHARED.spoofTable };
 const IP_KEYWORD: Readonly<Record<Family, "ip" | "ip6">> = { 4: "ip", 6: "ip6" };
-
-function hostportTable(family: Family): NftTableRef {
-  return { family: IP_KEYWORD[family], table: SHARED.hostportTable };
-}
 
 function checkAttachment(ref: AttachmentRef): void {
   checkText("network name", ref.network);
@@ -41,13 +44,8 @@ export function masqNftAdd(req: MasqRequest): NftPlan {
   const cidrs = req.addresses.map((a) => parseCidr("container address", a));
   const comment = checkNftComment(nftMasqComment(req.network, req.ifname, req.containerId));
   const ops: NftOp[] = [
-    { op: "add-table", ref: MASQ_TABLE, comment: "Masquerading for plugins from github.com/containernetworking/plugins" },
-    {
-      op: "add-chain",
-      ref: MASQ_TABLE,
-      chain: SHARED.masqChecks,
-      comment: "Masquerade traffic from certain IPs to any (non-multicast) IP outside their subnet",
-    },
+    { op: "add-table", ref: MASQ_TABLE, comment: SHARED.masqTableComment },
+    { op: "add-chain", ref: MASQ_TABLE, chain: SHARED.masqChecks, comment: SHARED.masqChecksComment },
     { op: "add-chain", ref: MASQ_TABLE, chain: SHARED.masqPostrouting, base: { type: "nat", hook: "postrouting", priority: 100 } },
     { op: "flush-chain", ref: MASQ_TABLE, chain: SHARED.masqPostrouting },
     { op: "add-rule", ref: MASQ_TABLE, chain: SHARED.masqPostrouting, expr: ["ip", "daddr", "224.0.0.0/4", "return"] },
@@ -152,13 +150,12 @@ function dnatTo(c: Cidr, port: number): string {
   return c.family === 4 ? `${c.address}:${port}` : `[${c.address}]:${port}`;
 }
 
-const PORTMAP_CHAINS = ["hostports", "hostip_hostports", "masquerading"];
-
 /**
  * portmap ADD for the family of `req.containerIp`, as the reference lays it out: shared chains
  * (the entry chains flushed and refilled, so the last ADD's conditions win), then one rule per
  * mapping and the masquerade rules, all commented with the container ID. Unlike the reference a
  * repeated ADD adds no duplicates, and rules of the same container ID on another network stay.
+ * `masqAll` is not read: v1.9.1's nftables backend has no such option.
  */
 export function portmapNftAdd(req: PortmapRequest): NftPlan {
   checkText("network name", req.network);
@@ -167,47 +164,44 @@ export function portmapNftAdd(req: PortmapRequest): NftPlan {
   const t = hostportTable(c.family);
   const ip = IP_KEYWORD[c.family];
   const conditions = checkNftConditions("conditions", req.conditions ?? []);
-  const entry = [...conditions, "fib", "daddr", "type", "local", "jump", "hostports_all"];
+  const { hostports, hostipHostports, hostportsAll, hostportPrerouting, hostportOutput, hostportMasquerading } = SHARED;
+  const entry = [...conditions, "fib", "daddr", "type", "local", "jump", hostportsAll];
   const ops: NftOp[] = [
-    { op: "add-table", ref: t, comment: "CNI portmap plugin" },
-    { op: "add-chain", ref: t, chain: "hostports" },
-    { op: "add-chain", ref: t, chain: "hostip_hostports" },
-    { op: "add-chain", ref: t, chain: "hostports_all" },
-    { op: "flush-chain", ref: t, chain: "hostports_all" },
-    { op: "add-rule", ref: t, chain: "hostports_all", expr: ["jump", "hostip_hostports"] },
-    { op: "add-rule", ref: t, chain: "hostports_all", expr: ["jump", "hostports"] },
-    { op: "add-chain", ref: t, chain: "prerouting", base: { type: "nat", hook: "prerouting", priority: -100 } },
-    { op: "flush-chain", ref: t, chain: "prerouting" },
-    { op: "add-rule", ref: t, chain: "prerouting", expr: entry },
-    { op: "add-chain", ref: t, chain: "output", base: { type: "nat", hook: "output", priority: -100 } },
-    { op: "flush-chain", ref: t, chain: "output" },
-    { op: "add-rule", ref: t, chain: "output", expr: entry },
+    { op: "add-table", ref: t, comment: SHARED.hostportTableComment },
+    { op: "add-chain", ref: t, chain: hostports },
+    { op: "add-chain", ref: t, chain: hostipHostports },
+    { op: "add-chain", ref: t, chain: hostportsAll },
+    { op: "flush-chain", ref: t, chain: hostportsAll },
+    { op: "add-rule", ref: t, chain: hostportsAll, expr: ["jump", hostipHostports] },
+    { op: "add-rule", ref: t, chain: hostportsAll, expr: ["jump", hostports] },
+    { op: "add-chain", ref: t, chain: hostportPrerouting, base: { type: "nat", hook: "prerouting", priority: -100 } },
+    { op: "flush-chain", ref: t, chain: hostportPrerouting },
+    { op: "add-rule", ref: t, chain: hostportPrerouting, expr: entry },
+    { op: "add-chain", ref: t, chain: hostportOutput, base: { type: "nat", hook: "output", priority: -100 } },
+    { op: "flush-chain", ref: t, chain: hostportOutput },
+    { op: "add-rule", ref: t, chain: hostportOutput, expr: entry },
   ];
   if (req.snat) {
-    ops.push({ op: "add-chain", ref: t, chain: "masquerading", base: { type: "nat", hook: "postrouting", priority: 100 } });
+    ops.push({ op: "add-chain", ref: t, chain: hostportMasquerading, base: { type: "nat", hook: "postrouting", priority: 100 } });
   }
   for (const m of req.mappings) {
     const dest = hostDest(m, c.family);
     if (dest === "skip") continue;
     const proto = checkProtocol(m.protocol);
     const expr = [...dest, proto, "dport", String(checkPort("host port", m.hostPort)), "dnat", "to", dnatTo(c, checkPort("container port", m.containerPort))];
-    ops.push({ op: "add-rule", ref: t, chain: "hostports", expr, comment: cid, unique: true });
+    ops.push({ op: "add-rule", ref: t, chain: hostports, expr, comment: cid, unique: true });
   }
   if (req.snat) {
-    const any = c.family === 4 ? "0.0.0.0/0" : "::/0";
-    const source = req.masqAll ? any : c.address;
-    const masq = (src: string): NftOp => ({
-      op: "add-rule",
-      ref: t,
-      chain: "masquerading",
-      expr: [ip, "saddr", src, ip, "daddr", c.address, "masquerade"],
-      comment: cid,
-      unique: true,
-    });
-    ops.push(masq(source));
-    if (c.family === 4 && !req.masqAll) ops.push(masq("127.0.0.1"));
+    for (const src of portmapMasqSources(c)) {
+      ops.push({ op: "add-rule", ref: t, chain: hostportMasquerading, expr: [ip, "saddr", src, ip, "daddr", c.address, "masquerade"], comment: cid, unique: true });
+    }
   }
   return { ops };
+}
+
+/** The sources portmap's nft masquerade rules hairpin: the container itself, and localhost on v4. */
+export function portmapMasqSources(c: Cidr): string[] {
+  return c.family === 4 ? [c.address, "127.0.0.1"] : [c.address];
 }
 
 /** portmap DEL for both families: every rule commented with the container ID. */
@@ -217,15 +211,8 @@ export function portmapNftDel(ref: Pick<AttachmentRef, "containerId">): NftPlan 
     ops: ([4, 6] as const).map((family) => ({
       op: "delete-rules",
       ref: hostportTable(family),
-      chains: PORTMAP_CHAINS,
+      chains: PORTMAP_NFT_CHAINS,
       match: { equals: cid },
     })),
   };
 }
-
-/** The table portmap CHECK reads for one family. */
-export function portmapNftTable(family: Family): NftTableRef {
-  return hostportTable(family);
-}
-
-export { MASQ_TABLE, SPOOF_TABLE };

@@ -12,6 +12,7 @@ import {
   type NftPlan,
   type NftRuleState,
   type NftState,
+  type NftStep,
   type NftTableRef,
   type NftTableState,
   nftTableKey,
@@ -75,24 +76,6 @@ function where(ref: NftTableRef): string {
   return `${ref.family} ${ref.table}`;
 }
 
-/**
- * One change of an nft transaction, resolved against the current state (handles known, unique
- * rules already skipped): rendered as `nft -f` text or sent as netlink messages.
- */
-export type NftStep =
-  | { readonly kind: "add-table"; readonly ref: NftTableRef; readonly comment?: string }
-  | {
-      readonly kind: "add-chain";
-      readonly ref: NftTableRef;
-      readonly chain: string;
-      readonly base?: NftBaseChain;
-      readonly comment?: string;
-    }
-  | { readonly kind: "flush-chain"; readonly ref: NftTableRef; readonly chain: string }
-  | { readonly kind: "add-rule"; readonly ref: NftTableRef; readonly chain: string; readonly expr: readonly string[]; readonly comment?: string }
-  | { readonly kind: "delete-rule"; readonly ref: NftTableRef; readonly chain: string; readonly handle: number }
-  | { readonly kind: "delete-chain"; readonly ref: NftTableRef; readonly chain: string };
-
 class Simulation {
   readonly steps: NftStep[] = [];
   private readonly tables = new Map<string, { chains: Set<string>; rules: NftRuleState[] }>();
@@ -112,13 +95,13 @@ class Simulation {
   }
 
   deleteRule(ref: NftTableRef, rule: NftRuleState): void {
-    this.steps.push({ kind: "delete-rule", ref, chain: rule.chain, handle: rule.handle });
+    this.steps.push({ op: "delete-rule", ref, chain: rule.chain, handle: rule.handle });
     const t = this.table(ref);
     t.rules = t.rules.filter((r) => r !== rule);
   }
 }
 
-function baseSpec(step: Extract<NftStep, { kind: "add-chain" }>): string {
+function baseSpec(step: Extract<NftStep, { op: "add-chain" }>): string {
   const parts: string[] = [];
   if (step.base) {
     parts.push(`type ${step.base.type} hook ${step.base.hook} priority ${step.base.priority} ;`);
@@ -130,7 +113,7 @@ function baseSpec(step: Extract<NftStep, { kind: "add-chain" }>): string {
 
 function stepText(step: NftStep): string {
   const at = `${where(step.ref)}`;
-  switch (step.kind) {
+  switch (step.op) {
     case "add-table":
       return `add table ${at}${step.comment !== undefined ? ` { comment ${nftString(checkNftComment(step.comment))} ; }` : ""}`;
     case "add-chain":
@@ -149,26 +132,18 @@ function stepText(step: NftStep): string {
 function renderOp(sim: Simulation, op: NftOp): void {
   checkNftIdentifier("table name", op.ref.table);
   if ("chain" in op) checkNftIdentifier("chain name", op.chain);
-  if (op.op === "delete-rules") for (const c of op.chains) checkNftIdentifier("chain name", c);
+  if ("comment" in op && op.comment !== undefined) checkNftComment(op.comment);
   switch (op.op) {
     case "add-table":
-      if (op.comment !== undefined) checkNftComment(op.comment);
-      sim.steps.push({ kind: "add-table", ref: op.ref, ...(op.comment !== undefined ? { comment: op.comment } : {}) });
+      sim.steps.push(op);
       sim.table(op.ref);
       return;
     case "add-chain":
-      if (op.comment !== undefined) checkNftComment(op.comment);
-      sim.steps.push({
-        kind: "add-chain",
-        ref: op.ref,
-        chain: op.chain,
-        ...(op.base ? { base: op.base } : {}),
-        ...(op.comment !== undefined ? { comment: op.comment } : {}),
-      });
+      sim.steps.push(op);
       sim.table(op.ref).chains.add(op.chain);
       return;
     case "flush-chain": {
-      sim.steps.push({ kind: "flush-chain", ref: op.ref, chain: op.chain });
+      sim.steps.push(op);
       const t = sim.table(op.ref);
       t.rules = t.rules.filter((r) => r.chain !== op.chain);
       return;
@@ -177,25 +152,31 @@ function renderOp(sim: Simulation, op: NftOp): void {
       const expr = op.expr.join(" ");
       const t = sim.table(op.ref);
       if (op.unique && t.rules.some((r) => r.chain === op.chain && r.expr === expr && r.comment === op.comment)) return;
-      if (op.comment !== undefined) checkNftComment(op.comment);
-      sim.steps.push({ kind: "add-rule", ref: op.ref, chain: op.chain, expr: op.expr, ...(op.comment !== undefined ? { comment: op.comment } : {}) });
+      sim.steps.push(op);
       // Handle -1: rules added in this transaction cannot be deleted by a later op of it.
       t.rules.push({ chain: op.chain, handle: -1, comment: op.comment, expr, targets: jumpTargets(expr) });
       return;
     }
     case "delete-rules": {
+      for (const c of op.chains) checkNftIdentifier("chain name", c);
       const t = sim.table(op.ref);
       for (const r of [...t.rules]) {
         if (r.handle >= 0 && op.chains.includes(r.chain) && matches(r.comment, op.match)) sim.deleteRule(op.ref, r);
       }
       return;
     }
-    case "remove-chain": {
+    case "delete-rule": {
+      const rule = sim.table(op.ref).rules.find((r) => r.chain === op.chain && r.handle === op.handle);
+      if (rule) sim.deleteRule(op.ref, rule);
+      return;
+    }
+    case "remove-chain":
+    case "delete-chain": {
       const t = sim.table(op.ref);
       if (!t.chains.has(op.chain)) return;
       // The kernel refuses to delete a chain something still jumps to.
       for (const r of [...t.rules]) if (r.handle >= 0 && r.targets.includes(op.chain) && r.chain !== op.chain) sim.deleteRule(op.ref, r);
-      sim.steps.push({ kind: "flush-chain", ref: op.ref, chain: op.chain }, { kind: "delete-chain", ref: op.ref, chain: op.chain });
+      sim.steps.push({ op: "flush-chain", ref: op.ref, chain: op.chain }, { op: "delete-chain", ref: op.ref, chain: op.chain });
       t.chains.delete(op.chain);
       t.rules = t.rules.filter((r) => r.chain !== op.chain);
       return;
@@ -220,7 +201,7 @@ export function renderNft(plan: NftPlan, state: NftState): string {
 export function tablesToRead(plan: NftPlan): NftTableRef[] {
   const seen = new Map<string, NftTableRef>();
   for (const op of plan.ops) {
-    const needs = op.op === "delete-rules" || op.op === "remove-chain" || (op.op === "add-rule" && op.unique === true);
+    const needs = op.op !== "add-table" && op.op !== "add-chain" && op.op !== "flush-chain" && (op.op !== "add-rule" || op.unique === true);
     if (needs) seen.set(nftTableKey(op.ref), op.ref);
   }
   return [...seen.values()];

@@ -7,7 +7,8 @@ import { findMissing } from "./iptables.ts";
 import { portmapIptablesAdd, portmapIptablesDel } from "./iptables-plans.ts";
 import { nftTableKey } from "./model.ts";
 import { countRulesWithComment } from "./nftables.ts";
-import { portmapNftAdd, portmapNftDel, portmapNftTable } from "./nftables-plans.ts";
+import { portmapNftTable, SHARED } from "./names.ts";
+import { portmapMasqSources, portmapNftAdd, portmapNftDel } from "./nftables-plans.ts";
 import type { PortmapRequest } from "./plans-types.ts";
 import { parseCidr, parseIp } from "./validate.ts";
 
@@ -78,12 +79,9 @@ export async function checkPortmap(reqs: readonly PortmapRequest[], backend: Bac
     const ref = portmapNftTable(family);
     const table = (await readNft([ref], opts)).get(nftTableKey(ref));
     const hostPorts = req.mappings.filter((m) => !m.hostIP || parseIp("host IP", m.hostIP).family === family).length;
-    if (hostPorts > 0 && countRulesWithComment(table, "hostports", req.containerId) < hostPorts) {
-      throw fail(`missing hostport rules in "hostports" chain`);
-    }
-    const masq = req.snat ? (family === 4 && !req.masqAll ? 2 : 1) : 0;
-    if (masq > 0 && countRulesWithComment(table, "masquerading", req.containerId) < masq) {
-      throw fail(`missing hostport rules in "masquerading" chain`);
+    const masq = req.snat ? portmapMasqSources(parseCidr("container address", req.containerIp)).length : 0;
+    for (const [chain, want] of [[SHARED.hostports, hostPorts], [SHARED.hostportMasquerading, masq]] as const) {
+      if (want > 0 && countRulesWithComment(table, chain, req.containerId) < want) throw fail(`missing hostport rules in "${chain}" chain`);
     }
   }
 }

@@ -7,10 +7,21 @@
  */
 import { readIptables, readNft } from "./apply.ts";
 import { resolveIptables, resolveNft, type ToolRunner } from "./exec.ts";
-import { ruleTarget } from "./iptables.ts";
-import { type Family, type IptablesState, type NftState, type NftTableRef, type NftTableState, nftTableKey, type RuleArgs } from "./model.ts";
-import { masqChainName, nftMasqInstanceHash, portmapDnatChainName, SHARED } from "./names.ts";
-import { portmapNftTable } from "./nftables-plans.ts";
+import { ruleComment, ruleTarget } from "./iptables.ts";
+import { type Family, type IptablesState, type NftState, type NftTableState, nftTableKey } from "./model.ts";
+import {
+  CNI_CHAIN_PREFIX,
+  DNAT_CHAIN_PREFIX,
+  MASQ_CHAIN,
+  MASQ_NFT_TABLE,
+  masqChainName,
+  NFT_MASQ_INSTANCE,
+  nftMasqInstanceHash,
+  PORTMAP_NFT_CHAINS,
+  portmapDnatChainName,
+  portmapNftTable,
+  SHARED,
+} from "./names.ts";
 
 export type FirewallKind = "masquerade" | "portmap";
 
@@ -34,17 +45,8 @@ export interface DuplicateRule {
   readonly count: number;
 }
 
-export const MASQ_NFT_TABLE: NftTableRef = { family: "inet", table: SHARED.masqTable };
-export const PORTMAP_NFT_CHAINS: readonly string[] = ["hostports", "hostip_hostports", "masquerading"];
-const MASQ_CHAIN = /^CNI-[0-9a-f]{24}$/;
-const NFT_INSTANCE = /^[0-9a-f]{16}-[0-9a-f]{16}/;
 /** Where the entry rules of the per-attachment chains live (the reference's hostport and masquerade hooks). */
 const IPTABLES_ENTRY_CHAINS = ["PREROUTING", "OUTPUT", "POSTROUTING", SHARED.hostportDnat, SHARED.hostportMasq, SHARED.hostportSetMark];
-
-function commentOf(args: RuleArgs): string {
-  const i = args.indexOf("--comment");
-  return i >= 0 ? (args[i + 1] ?? "") : "";
-}
 
 function familyName(family: Family): string {
   return family === 4 ? "ipv4" : "ipv6";
@@ -57,11 +59,11 @@ export function iptablesEntries(family: Family, state: IptablesState): FirewallE
     for (const rule of state.rules.get(chain) ?? []) {
       const target = ruleTarget(rule);
       if (target === undefined || !isOurs(target) || found.has(target)) continue;
-      found.set(target, { backend: "iptables", kind, where: familyName(family), key: target, comment: commentOf(rule) });
+      found.set(target, { backend: "iptables", kind, where: familyName(family), key: target, comment: ruleComment(rule) ?? "" });
     }
   };
   scan("POSTROUTING", "masquerade", (t) => MASQ_CHAIN.test(t));
-  scan(SHARED.hostportDnat, "portmap", (t) => t.startsWith("CNI-DN-"));
+  scan(SHARED.hostportDnat, "portmap", (t) => t.startsWith(DNAT_CHAIN_PREFIX));
   return [...found.values()];
 }
 
@@ -70,7 +72,7 @@ export function nftMasqEntries(table: NftTableState | undefined): FirewallEntry[
   const found = new Map<string, FirewallEntry>();
   for (const r of table?.rules ?? []) {
     if (r.chain !== SHARED.masqChecks || r.comment === undefined) continue;
-    const key = NFT_INSTANCE.exec(r.comment)?.[0];
+    const key = NFT_MASQ_INSTANCE.exec(r.comment)?.[0];
     if (key === undefined || found.has(key)) continue;
     found.set(key, { backend: "nftables", kind: "masquerade", where: nftTableKey(MASQ_NFT_TABLE), key, comment: r.comment });
   }
@@ -92,7 +94,7 @@ export function iptablesDuplicates(family: Family, state: IptablesState): Duplic
     const counts = new Map<string, number>();
     for (const rule of state.rules.get(chain) ?? []) {
       // Only CNI chains: other software's duplicates are not ours to judge.
-      if (!ruleTarget(rule)?.startsWith("CNI-")) continue;
+      if (!ruleTarget(rule)?.startsWith(CNI_CHAIN_PREFIX)) continue;
       const text = rule.map((t) => (/[\s"\\]/.test(t) ? JSON.stringify(t) : t)).join(" ");
       counts.set(text, (counts.get(text) ?? 0) + 1);
     }
@@ -190,7 +192,7 @@ export function firewallDuplicates(s: FirewallSnapshot): DuplicateRule[] {
   out.push(...nftDuplicates(nftTableKey(MASQ_NFT_TABLE), s.nft.get(nftTableKey(MASQ_NFT_TABLE)), [SHARED.masqChecks, SHARED.masqPostrouting]));
   for (const family of [4, 6] as const) {
     const ref = portmapNftTable(family);
-    out.push(...nftDuplicates(nftTableKey(ref), s.nft.get(nftTableKey(ref)), [...PORTMAP_NFT_CHAINS, "hostports_all"]));
+    out.push(...nftDuplicates(nftTableKey(ref), s.nft.get(nftTableKey(ref)), [...PORTMAP_NFT_CHAINS, SHARED.hostportsAll]));
   }
   return out;
 }

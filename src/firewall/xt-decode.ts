@@ -8,30 +8,19 @@
  * for one of ours, and its jump target is still read (ruleTarget).
  */
 import ipaddr from "ipaddr.js";
-import { NFPROTO_IPV6 } from "../netlink/nft/constants.ts";
 import type { Expr } from "../netlink/nft/expr.ts";
-import { getU32, maskPrefix, readCmp, readData } from "../netlink/nft/expr.ts";
+import { cString, get, getU32, maskPrefix, readCmp, readData, readFibDaddrType, readVerdict, ROUTE_TYPES } from "../netlink/nft/expr.ts";
 import {
-  NF_ACCEPT,
-  NF_DROP,
+  NFPROTO_IPV6,
   NFT_CMP_EQ,
   NFT_CMP_NEQ,
-  NFT_GOTO,
-  NFT_JUMP,
   NFT_META_IIFNAME,
   NFT_META_L4PROTO,
   NFT_META_MARK,
   NFT_META_OIFNAME,
   NFT_PAYLOAD_NETWORK_HEADER,
   NFT_PAYLOAD_TRANSPORT_HEADER,
-  NFT_RETURN,
   NFTA_BITWISE_MASK,
-  NFTA_FIB_FLAGS,
-  NFTA_FIB_F_DADDR,
-  NFTA_FIB_RESULT,
-  NFT_FIB_RESULT_ADDRTYPE,
-  NFTA_IMMEDIATE_DATA,
-  NFTA_IMMEDIATE_DREG,
   NFTA_MATCH_INFO,
   NFTA_MATCH_NAME,
   NFTA_MATCH_REV,
@@ -41,13 +30,11 @@ import {
   NFTA_PAYLOAD_OFFSET,
   NFTA_TARGET_INFO,
   NFTA_TARGET_NAME,
-  NFT_REG_VERDICT,
 } from "../netlink/nft/constants.ts";
-import { cString, get } from "../netlink/nft/expr.ts";
 import type { RuleArgs } from "./model.ts";
 
 const PROTO_NAMES: Readonly<Record<number, string>> = { 1: "icmp", 6: "tcp", 17: "udp", 58: "ipv6-icmp", 132: "sctp", 136: "udplite", 33: "dccp" };
-const ADDRTYPES = ["UNSPEC", "UNICAST", "LOCAL", "BROADCAST", "ANYCAST", "MULTICAST", "BLACKHOLE", "UNREACHABLE", "PROHIBIT", "THROW", "NAT", "XRESOLVE"];
+const ADDRTYPES = ROUTE_TYPES.map((t) => t.toUpperCase());
 
 interface Header {
   src?: string[];
@@ -151,16 +138,12 @@ function xtTarget(name: string, info: Uint8Array, v6: boolean): string[] {
   return ["-j", name, "?options"];
 }
 
+/** iptables spells the nft verdicts as targets: `-j ACCEPT`, `-j <chain>`, `-g <chain>`. */
 function verdict(e: Expr): string[] | undefined {
-  if (getU32(e, NFTA_IMMEDIATE_DREG) !== NFT_REG_VERDICT) return undefined;
-  const v = readData(get(e, NFTA_IMMEDIATE_DATA)).verdict;
+  const v = readVerdict(e);
   if (v === undefined) return undefined;
-  if (v.code === NF_ACCEPT) return ["-j", "ACCEPT"];
-  if (v.code === NF_DROP) return ["-j", "DROP"];
-  if (v.code === NFT_RETURN) return ["-j", "RETURN"];
-  if (v.code === NFT_JUMP && v.chain !== undefined) return ["-j", v.chain];
-  if (v.code === NFT_GOTO && v.chain !== undefined) return ["-g", v.chain];
-  return undefined;
+  if (v.chain === undefined) return ["-j", v.word.toUpperCase()];
+  return [v.word === "goto" ? "-g" : "-j", v.chain];
 }
 
 /** `iptables-save` tokens of one rule of table `family` (NFPROTO_IPV4 / NFPROTO_IPV6). */
@@ -233,11 +216,9 @@ export function xtRuleArgs(family: number, exprs: readonly Expr[]): RuleArgs {
       continue;
     }
     if (e.name === "fib") {
-      const c = readCmp(next);
-      const flags = getU32(e, NFTA_FIB_FLAGS) ?? 0;
-      if (getU32(e, NFTA_FIB_RESULT) === NFT_FIB_RESULT_ADDRTYPE && flags === NFTA_FIB_F_DADDR && c) {
-        const type = ADDRTYPES[c.value[0] ?? 0] ?? "?";
-        matches.push("-m", "addrtype", ...bang(c.op), "--dst-type", type);
+      const f = readFibDaddrType(e, next);
+      if (f) {
+        matches.push("-m", "addrtype", ...bang(f.op), "--dst-type", f.type.toUpperCase());
         i++;
         continue;
       }
@@ -252,12 +233,10 @@ export function xtRuleArgs(family: number, exprs: readonly Expr[]): RuleArgs {
       target = xtTarget(cString(get(e, NFTA_TARGET_NAME)) ?? "", get(e, NFTA_TARGET_INFO) ?? new Uint8Array(), v6);
       continue;
     }
-    if (e.name === "immediate") {
-      const v = verdict(e);
-      if (v) {
-        target = v;
-        continue;
-      }
+    const v = verdict(e);
+    if (v) {
+      target = v;
+      continue;
     }
     matches.push(`?${e.name}`);
   }

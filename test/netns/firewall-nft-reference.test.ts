@@ -88,6 +88,19 @@ describe.skipIf(!haveReference)("nftables writes equal the v1.9.1 reference's", 
     expect(await ruleset()).toBe(left);
   });
 
+  test("portmap backend nftables with masqAll: the reference ignores the option, and so does tscni", async () => {
+    const conf = portmapConf({ masqAll: true });
+    await flush();
+    expect((await call(join(REF, "portmap"), "ADD", conf, "ctr2")).code).toBe(0);
+    const theirs = await ruleset();
+    expect(theirs).toContain("ip saddr 127.0.0.1 ip daddr 10.0.0.2 masquerade");
+    await flush();
+    const mine = await call(tscni("portmap"), "ADD", conf, "ctr2");
+    expect({ code: mine.code, stderr: mine.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(await ruleset()).toBe(theirs);
+    expect((await call(tscni("portmap"), "CHECK", conf, "ctr2")).code).toBe(0);
+  });
+
   test("bridge ipMasqBackend nftables: same masquerade table, hostile interface name included", async () => {
     const del = async (bin: string, id: string, ifname: string) => call(bin, "DEL", bridgeConf(bin), id, ifname);
     await flush();

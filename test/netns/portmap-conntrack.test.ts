@@ -1,5 +1,5 @@
 /**
- * portmap's stale-UDP-conntrack cleanup (checklist §4 E.67) against the real kernel, in the
+ * portmap's stale-UDP-conntrack cleanup (so datagrams stop going to a removed container) against the real kernel, in the
  * runner's throwaway host netns: entries are planted with `conntrack -I`, tscni portmap ADD/DEL
  * runs with a UDP mapping on the host port, and `conntrack -L` shows that exactly the UDP
  * entries to that port are gone (both families, any zone) while TCP and other ports stay.

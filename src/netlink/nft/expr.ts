@@ -7,8 +7,20 @@
 import type { Writer } from "../attrs.ts";
 import { NLA_F_NESTED } from "../constants.ts";
 import {
+  NF_ACCEPT,
+  NF_DROP,
+  NFT_FIB_RESULT_ADDRTYPE,
+  NFT_GOTO,
+  NFT_JUMP,
+  NFT_REG_VERDICT,
+  NFT_RETURN,
   NFTA_CMP_DATA,
   NFTA_CMP_OP,
+  NFTA_FIB_F_DADDR,
+  NFTA_FIB_FLAGS,
+  NFTA_FIB_RESULT,
+  NFTA_IMMEDIATE_DATA,
+  NFTA_IMMEDIATE_DREG,
   NFTA_DATA_VALUE,
   NFTA_DATA_VERDICT,
   NFTA_EXPR_DATA,
@@ -147,12 +159,44 @@ export function readData(b: Uint8Array | undefined): { value?: Uint8Array; verdi
   return out;
 }
 
+export type VerdictWord = "accept" | "drop" | "return" | "jump" | "goto";
+
+/**
+ * The verdict an `immediate` expression sets, named as nft prints it (with the target chain of a
+ * jump or goto); undefined for an immediate that loads a data register, and for anything else.
+ */
+export function readVerdict(e: Expr | undefined): { readonly word: VerdictWord; readonly chain?: string } | undefined {
+  if (e?.name !== "immediate" || getU32(e, NFTA_IMMEDIATE_DREG) !== NFT_REG_VERDICT) return undefined;
+  const v = readData(get(e, NFTA_IMMEDIATE_DATA)).verdict;
+  if (v === undefined) return undefined;
+  if (v.code === NF_ACCEPT) return { word: "accept" };
+  if (v.code === NF_DROP) return { word: "drop" };
+  if (v.code === NFT_RETURN) return { word: "return" };
+  if (v.chain === undefined) return undefined;
+  if (v.code === NFT_JUMP) return { word: "jump", chain: v.chain };
+  if (v.code === NFT_GOTO) return { word: "goto", chain: v.chain };
+  return undefined;
+}
+
 /** A `cmp` expression's operator (NFT_CMP_*) and operand; undefined for anything else. */
 export function readCmp(e: Expr | undefined): { op: number; value: Uint8Array } | undefined {
   if (e?.name !== "cmp") return undefined;
   const value = readData(get(e, NFTA_CMP_DATA)).value;
   const op = getU32(e, NFTA_CMP_OP);
   return value === undefined || op === undefined ? undefined : { op, value };
+}
+
+/** Route types (RTN_*), as nft names them; iptables' addrtype spells them in capitals. */
+export const ROUTE_TYPES: readonly string[] = ["unspec", "unicast", "local", "broadcast", "anycast", "multicast", "blackhole", "unreachable", "prohibit", "throw", "nat", "xresolve"];
+
+/**
+ * `fib daddr type [!=] <type>` (iptables-nft's `-m addrtype --dst-type`): a fib expression and
+ * the cmp after it. `type` is "?" for a route type number without a name.
+ */
+export function readFibDaddrType(e: Expr | undefined, next: Expr | undefined): { readonly op: number; readonly type: string } | undefined {
+  if (e?.name !== "fib" || getU32(e, NFTA_FIB_RESULT) !== NFT_FIB_RESULT_ADDRTYPE || getU32(e, NFTA_FIB_FLAGS) !== NFTA_FIB_F_DADDR) return undefined;
+  const c = readCmp(next);
+  return c && { op: c.op, type: ROUTE_TYPES[c.value[0] ?? 0] ?? "?" };
 }
 
 /** The prefix length a bitwise mask stands for (its set bits). */

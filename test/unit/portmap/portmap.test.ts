@@ -1,6 +1,7 @@
 /**
  * portmap at the plugin level, in-process with fake tools and a fake kernel: validation order and
- * messages (checklist §2.4.1, §3.5), what each verb runs, and the no-exec paths.
+ * messages (the order and wording v1.9.1 uses, so a runtime sees the same first error), what each
+ * verb runs, and the no-exec paths.
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -96,7 +97,7 @@ async function errorOf(p: Promise<unknown>): Promise<{ code: number; msg: string
   throw new Error("expected a failure");
 }
 
-describe("config validation order and messages (§2.4.1)", () => {
+describe("config validation order and messages", () => {
   const cases: [string, Record<string, unknown>, string][] = [
     ["wrong type", withMappings({ snat: "yes" }), "failed to parse config: failed to parse network configuration: json: cannot unmarshal string into Go struct field PortMapConf.snat of type bool"],
     [
