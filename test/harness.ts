@@ -3,7 +3,7 @@
  * container namespaces inside the isolated "host" namespace, and scoped temp dirs.
  * Preloaded by bunfig.toml, so it must stay free of side effects at import time.
  */
-import { mkdtempSync, readlinkSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readlinkSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { PLUGIN_NAMES } from "../plugins/registry.ts";
@@ -75,21 +75,31 @@ export async function mustExec(argv: string[], opts: { stdin?: string; env?: Rec
   return r.stdout;
 }
 
-/** A container network namespace held open by a sleeping process we started (ended by PID). */
+/**
+ * The suite's one way to make a network namespace: held open by a sleeping process we started,
+ * ended by its PID (never by name).
+ */
 export interface TempNetns extends AsyncDisposable {
   path: string;
   pid: number;
   /** Runs argv inside this namespace (nsenter), e.g. `["ip", "-j", "addr"]`. */
   run(argv: string[], stdin?: string): Promise<Exec>;
+  /** Ends the holder at once (SIGKILL); for exit handlers that cannot await. */
+  kill(): void;
 }
+
+/** How long a freshly spawned holder may take to enter its namespace on a loaded machine. */
+const NETNS_READY_MS = 10_000;
 
 /**
  * unshare(1) execs its command only after switching namespaces: true once `path` (the started
- * process's /proc/<pid>/ns/net) names a netns other than ours; false if the process died first.
+ * process's /proc/<pid>/ns/net) names a netns other than ours; false if the process died first
+ * or the bound passed. Checked in-process, so making hundreds costs no extra execs.
  */
-export async function netnsReady(proc: { exitCode: number | null }, path: string): Promise<boolean> {
+async function netnsReady(proc: { exitCode: number | null }, path: string): Promise<boolean> {
   const self = readlinkSync("/proc/self/ns/net");
-  for (let i = 0; i < 5000; i++) {
+  const deadline = performance.now() + NETNS_READY_MS;
+  while (performance.now() < deadline) {
     let link = "";
     try {
       link = readlinkSync(path);
@@ -103,22 +113,73 @@ export async function netnsReady(proc: { exitCode: number | null }, path: string
   return false;
 }
 
-export async function tempNetns(): Promise<TempNetns> {
-  const proc = Bun.spawn(["unshare", "--net", "--", "sleep", "3600"], { stdin: "ignore", stdout: "ignore", stderr: "inherit" });
+/** A fresh network namespace; with `lo`, its loopback is up (what a container or host needs). */
+export async function tempNetns(opts: { lo?: boolean } = {}): Promise<TempNetns> {
+  const proc = Bun.spawn(["unshare", "--net", "--", "sleep", "infinity"], { env: { PATH: SYSTEM_PATH }, stdin: "ignore", stdout: "ignore", stderr: "inherit" });
   const path = `/proc/${proc.pid}/ns/net`;
   if (!(await netnsReady(proc, path))) {
     proc.kill("SIGKILL");
-    throw new Error("unshare --net sleep did not come up");
+    throw new Error(`unshare --net sleep did not enter a new netns within ${NETNS_READY_MS} ms`);
   }
-  return {
+  const ns: TempNetns = {
     path,
     pid: proc.pid,
     run: (argv, stdin) => exec(["nsenter", `--net=${path}`, "--", ...argv], { stdin }),
+    kill: () => proc.kill("SIGKILL"),
     [Symbol.asyncDispose]: async () => {
       proc.kill("SIGKILL");
       await proc.exited;
     },
   };
+  if (opts.lo === true) {
+    const lo = await ns.run(["ip", "link", "set", "lo", "up"]);
+    if (lo.code !== 0) {
+      await ns[Symbol.asyncDispose]();
+      throw new Error(`lo up in a new netns: ${lo.stderr}`);
+    }
+  }
+  return ns;
+}
+
+/**
+ * A netns (lo up) behind a veth pair made in `on` (default: the current netns): `<name>` there with
+ * hostIp/24, `<name>p` inside with nsIp/24 and a default route via hostIp. A client or a far host.
+ */
+export async function wiredNetns(name: string, hostIp: string, nsIp: string, on?: TempNetns): Promise<TempNetns> {
+  const ns = await tempNetns({ lo: true });
+  const steps: [TempNetns | undefined, string[]][] = [
+    [on, ["ip", "link", "add", name, "type", "veth", "peer", "name", `${name}p`, "netns", String(ns.pid)]],
+    [on, ["ip", "addr", "add", `${hostIp}/24`, "dev", name]],
+    [on, ["ip", "link", "set", name, "up"]],
+    [ns, ["ip", "addr", "add", `${nsIp}/24`, "dev", `${name}p`]],
+    [ns, ["ip", "link", "set", `${name}p`, "up"]],
+    [ns, ["ip", "route", "add", "default", "via", hostIp]],
+  ];
+  for (const [where, argv] of steps) {
+    const r = where === undefined ? await exec(argv) : await where.run(argv);
+    if (r.code !== 0) {
+      await ns[Symbol.asyncDispose]();
+      throw new Error(`${argv.join(" ")}: ${r.stderr}`);
+    }
+  }
+  return ns;
+}
+
+/**
+ * argv prefix that runs a program in a throwaway "host": fresh network, mount and PID namespaces
+ * (when the program ends, the kernel ends every process it left behind). The program then calls
+ * prepareThrowawayHost().
+ */
+export const THROWAWAY_HOST = ["unshare", "--net", "--mount", "--pid", "--fork", "--mount-proc", "--propagation", "private", "--"];
+
+/** Inside THROWAWAY_HOST: a private /run (netns mounts, locks) and lo up. */
+export function prepareThrowawayHost(): void {
+  for (const argv of [["mount", "-t", "tmpfs", "tmpfs", "/run"], ["ip", "link", "set", "lo", "up"]]) {
+    const r = Bun.spawnSync(argv, { env: { PATH: SYSTEM_PATH }, stdout: "ignore", stderr: "pipe" });
+    if (r.exitCode !== 0) throw new Error(`${argv.join(" ")} failed: ${r.stderr.toString()}`);
+  }
+  mkdirSync("/run/netns", { recursive: true });
+  mkdirSync("/run/tscni", { recursive: true });
 }
 
 /** `ip -j …` parsed, in the given netns (default: the current one). */
@@ -178,6 +239,5 @@ export async function runCni(binary: string, call: CniCall): Promise<CniReply> {
 }
 
 export const tscni = (plugin: string): string => join(distDir, plugin);
-export const reference = (plugin: string): string => join(referenceDir, plugin);
 
 export const SUPPORTED_VERSIONS_LINE = `CNI protocol versions supported: ${SPEC_VERSIONS.join(", ")}`;

@@ -3,7 +3,7 @@
  * stand-in "host" and then runs one test file there. Nothing here can reach the machine's own
  * network namespace, firewall or /run.
  */
-import { mkdirSync } from "node:fs";
+import { prepareThrowawayHost } from "./harness.ts";
 
 const file = process.argv[2];
 if (file === undefined || process.env.TSCNI_ISOLATED !== "1") {
@@ -11,19 +11,12 @@ if (file === undefined || process.env.TSCNI_ISOLATED !== "1") {
   process.exit(2);
 }
 
-function must(argv: string[]): void {
-  const r = Bun.spawnSync(argv, { stdout: "ignore", stderr: "pipe" });
-  if (r.exitCode !== 0) {
-    console.error(`${argv.join(" ")} failed: ${r.stderr.toString()}`);
-    process.exit(2);
-  }
+try {
+  prepareThrowawayHost();
+} catch (err) {
+  console.error(err instanceof Error ? err.message : String(err));
+  process.exit(2);
 }
-
-// A private /run keeps netns bind mounts, lock files and xtables locks inside this sandbox.
-must(["mount", "-t", "tmpfs", "tmpfs", "/run"]);
-mkdirSync("/run/netns", { recursive: true });
-mkdirSync("/run/tscni", { recursive: true });
-must(["ip", "link", "set", "lo", "up"]);
 
 const proc = Bun.spawn([process.execPath, "test", "--timeout", "120000", `./${file}`], {
   stdio: ["ignore", "inherit", "inherit"],

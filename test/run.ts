@@ -7,6 +7,7 @@
  */
 import { readdirSync } from "node:fs";
 import { join, relative } from "node:path";
+import { THROWAWAY_HOST } from "./harness.ts";
 
 const root = join(import.meta.dir, "..");
 const bun = process.execPath;
@@ -113,9 +114,7 @@ async function main(): Promise<number> {
   const results = await pool(isolated, width, (file) =>
     run(
       relative(root, join(root, file)),
-      // A PID namespace too: when the file's process tree ends, the kernel ends every process it
-      // left behind (a stray sleeper holding a pipe open would otherwise hang the run).
-      ["unshare", "--net", "--mount", "--pid", "--fork", "--mount-proc", "--propagation", "private", "--", bun, join(root, "test/isolated-entry.ts"), file],
+      [...THROWAWAY_HOST, bun, join(root, "test/isolated-entry.ts"), file],
       { ...env, TSCNI_ISOLATED: "1" },
     ).then((o) => {
       report(o, verbose);

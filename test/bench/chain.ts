@@ -1,10 +1,16 @@
 /**
- * A minimal runtime-like conflist executor, enough to drive a containerd-style chain: ADD runs
- * the plugins in order feeding each one the previous result, CHECK and DEL hand every plugin the
- * cached final ADD result, DEL runs in reverse. Capability args become `runtimeConfig` for the
- * plugins that declare the capability, as libcni does. Not the product's runtime (`tscni run`).
+ * Conflists run by the product's own executor (src/runtime, what `tscni run` uses and what
+ * libcni does): ADD through the plugins in order, each given the previous result; CHECK and DEL
+ * with the cached ADD result, DEL in reverse; capability args reach only the plugins that declare
+ * them. Every plugin exec goes through the bench's Runner, so each exec is measured exactly as a
+ * single-plugin call is; the runtime's own work (stdin building, the result cache) is inside the
+ * operation's wall time, as it is on a node.
  */
-import type { Runner } from "./proc.ts";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
+import { type NetworkList, parseConfList, Runtime, type RuntimeConf } from "../../src/runtime/index.ts";
+import { type Call, ExecError, type Runner } from "./proc.ts";
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 export type JsonObject = { [k: string]: Json };
@@ -19,57 +25,83 @@ export interface Attachment {
   containerId: string;
   netns: string;
   ifname: string;
+  /** CNI_ARGS as a runtime passes them ("K=V;K=V"). */
   args?: string;
   /** e.g. { portMappings: [...] } */
   capabilityArgs?: JsonObject;
 }
 
-function pluginStdin(list: ConfList, plugin: JsonObject, att: Attachment, prevResult: Json | undefined): string {
-  const conf: JsonObject = { ...plugin, name: list.name, cniVersion: list.cniVersion };
-  const caps = plugin.capabilities;
-  if (caps !== null && typeof caps === "object" && !Array.isArray(caps) && att.capabilityArgs) {
-    const rc: JsonObject = {};
-    for (const [k, v] of Object.entries(att.capabilityArgs)) if (caps[k] === true) rc[k] = v;
-    if (Object.keys(rc).length > 0) conf.runtimeConfig = rc;
+/** The result cache of every chain in this bench process (keys are unique per attachment). */
+const cacheDir = mkdtempSync(join(tmpdir(), "tscni-bench-cache-"));
+process.on("exit", () => rmSync(cacheDir, { recursive: true, force: true }));
+
+const parsed = new WeakMap<ConfList, NetworkList>();
+
+function networkList(list: ConfList): NetworkList {
+  let l = parsed.get(list);
+  if (l === undefined) {
+    l = parseConfList(new TextEncoder().encode(JSON.stringify(list)));
+    parsed.set(list, l);
   }
-  if (prevResult !== undefined) conf.prevResult = prevResult;
-  return JSON.stringify(conf);
+  return l;
 }
 
-function pluginType(p: JsonObject): string {
-  if (typeof p.type !== "string") throw new Error("plugin without a type");
-  return p.type;
+function runtimeConf(att: Attachment): RuntimeConf {
+  const args = (att.args ?? "")
+    .split(";")
+    .filter((kv) => kv !== "")
+    .map((kv): [string, string] => {
+      const eq = kv.indexOf("=");
+      return eq < 0 ? [kv, ""] : [kv.slice(0, eq), kv.slice(eq + 1)];
+    });
+  return { containerId: att.containerId, netns: att.netns, ifname: att.ifname, args, capabilityArgs: att.capabilityArgs };
 }
 
-function call(runner: Runner, command: string, list: ConfList, p: JsonObject, att: Attachment, prev: Json | undefined) {
-  return runner.invoke({
-    plugin: pluginType(p),
-    command,
-    containerId: att.containerId,
-    netns: att.netns,
-    ifname: att.ifname,
-    args: att.args,
-    stdin: pluginStdin(list, p, att, prev),
+/**
+ * Runs one verb of a list through src/runtime with `runner` doing the execs. A failing plugin
+ * surfaces as the Runner's ExecError (the bench tells "not implemented yet" from it), not as the
+ * runtime's wrapped error.
+ */
+async function viaRuntime(runner: Runner, verb: (rt: Runtime) => Promise<unknown>): Promise<unknown> {
+  let failed: ExecError | undefined;
+  const runtime = new Runtime({
+    binDirs: [runner.binDir],
+    cacheDir,
+    env: {},
+    stderr: () => undefined,
+    exec: async (req) => {
+      const call: Call = {
+        plugin: basename(req.path),
+        command: req.env.CNI_COMMAND ?? "",
+        containerId: req.env.CNI_CONTAINERID,
+        netns: req.env.CNI_NETNS,
+        ifname: req.env.CNI_IFNAME,
+        args: req.env.CNI_ARGS,
+        stdin: req.stdin,
+      };
+      const reply = await runner.run(call);
+      if (reply.code !== 0) failed ??= new ExecError(runner.impl, call, reply);
+      return { code: reply.code, stdout: reply.stdout, stderr: reply.stderr };
+    },
   });
-}
-
-/** Returns the final result (to cache for CHECK and DEL). */
-export async function chainAdd(runner: Runner, list: ConfList, att: Attachment): Promise<Json> {
-  let prev: Json | undefined;
-  for (const p of list.plugins) {
-    const r = await call(runner, "ADD", list, p, att, prev);
-    if (r.json === undefined) throw new Error(`${pluginType(p)} ADD printed no JSON result`);
-    prev = r.json as Json;
+  try {
+    return await verb(runtime);
+  } catch (err) {
+    throw failed ?? err;
   }
-  return prev ?? null;
 }
 
-export async function chainCheck(runner: Runner, list: ConfList, att: Attachment, cached: Json): Promise<void> {
-  for (const p of list.plugins) await call(runner, "CHECK", list, p, att, cached);
+/** The final result goes to the runtime's cache, where CHECK and DEL read it. */
+export async function chainAdd(runner: Runner, list: ConfList, att: Attachment): Promise<void> {
+  await viaRuntime(runner, (rt) => rt.add(networkList(list), runtimeConf(att)));
 }
 
-export async function chainDel(runner: Runner, list: ConfList, att: Attachment, cached: Json | undefined): Promise<void> {
-  for (const p of [...list.plugins].reverse()) await call(runner, "DEL", list, p, att, cached);
+export async function chainCheck(runner: Runner, list: ConfList, att: Attachment): Promise<void> {
+  await viaRuntime(runner, (rt) => rt.check(networkList(list), runtimeConf(att)));
+}
+
+export async function chainDel(runner: Runner, list: ConfList, att: Attachment): Promise<void> {
+  await viaRuntime(runner, (rt) => rt.del(networkList(list), runtimeConf(att)));
 }
 
 /** A single-plugin network, as a conflist of one. */

@@ -4,7 +4,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { chainAdd, chainDel, type Attachment, type ConfList, type Json } from "./chain.ts";
+import { chainAdd, chainDel, type Attachment, type ConfList } from "./chain.ts";
 import { containerdNet, containerId, goCniLoopback, k8sArgs, podNet } from "./configs.ts";
 import type { BenchEnv, Check, ImplFigures, InstanceCtx, Row, ScenarioOutcome } from "./model.ts";
 import { killNetns, newNetnsMany, type Netns } from "./netns.ts";
@@ -16,7 +16,6 @@ const MiB = 1024 * 1024;
 
 interface Pod {
   nets: { list: ConfList; att: Attachment }[];
-  cached: (Json | undefined)[];
   added: boolean;
 }
 
@@ -24,19 +23,17 @@ function podOf(lists: { list: ConfList; ifname: string }[], ns: Netns, name: str
   const cid = containerId();
   return {
     nets: lists.map(({ list, ifname }) => ({ list, att: { containerId: cid, netns: ns.path, ifname, args: k8sArgs(cid, name), capabilityArgs } })),
-    cached: [],
     added: false,
   };
 }
 
 async function podAdd(r: Runner, pod: Pod): Promise<void> {
-  pod.cached = [];
   pod.added = true;
-  for (const n of pod.nets) pod.cached.push(await chainAdd(r, n.list, n.att));
+  for (const n of pod.nets) await chainAdd(r, n.list, n.att);
 }
 
 async function podDel(r: Runner, pod: Pod): Promise<void> {
-  for (const [i, n] of pod.nets.entries()) await chainDel(r, n.list, n.att, pod.cached[i]);
+  for (const n of pod.nets) await chainDel(r, n.list, n.att);
   pod.added = false;
 }
 

@@ -1,25 +1,20 @@
 /**
- * Container network namespaces for the benchmark: each one is held open by an
- * `unshare --net sleep` process we started, and ended by its PID. Readiness is checked in-process
- * (readlink of /proc/<pid>/ns/net), so creating hundreds of them costs no extra execs.
+ * Container network namespaces for the benchmark, made by the suite's one spawner (tempNetns) and
+ * remembered here so that every one still alive can be ended by PID when the bench stops.
  */
-import { netnsReady } from "../harness.ts";
-import type { Subprocess } from "bun";
+import { tempNetns, type TempNetns } from "../harness.ts";
 
 export interface Netns {
   path: string;
   pid: number;
 }
 
-const live = new Map<number, Subprocess>();
+const live = new Map<number, TempNetns>();
 
 export async function newNetns(): Promise<Netns> {
-  const proc = Bun.spawn(["unshare", "--net", "--", "sleep", "infinity"], { stdin: "ignore", stdout: "ignore", stderr: "inherit" });
-  live.set(proc.pid, proc);
-  const path = `/proc/${proc.pid}/ns/net`;
-  if (await netnsReady(proc, path)) return { path, pid: proc.pid };
-  await killNetns({ path, pid: proc.pid });
-  throw new Error("unshare --net sleep did not come up");
+  const ns = await tempNetns();
+  live.set(ns.pid, ns);
+  return ns;
 }
 
 /** Creates n namespaces, `width` at a time. */
@@ -33,17 +28,16 @@ export async function newNetnsMany(n: number, width = 16): Promise<Netns[]> {
 }
 
 export async function killNetns(ns: Netns): Promise<void> {
-  const proc = live.get(ns.pid);
-  if (proc === undefined) return;
+  const held = live.get(ns.pid);
+  if (held === undefined) return;
   live.delete(ns.pid);
-  proc.kill("SIGKILL");
-  await proc.exited;
+  await held[Symbol.asyncDispose]();
 }
 
 /** Ends every namespace process still alive (normal exit, error or signal). */
 export function killAllNetnsSync(): void {
-  for (const [pid, proc] of live) {
-    proc.kill("SIGKILL");
+  for (const [pid, ns] of live) {
+    ns.kill();
     live.delete(pid);
   }
 }

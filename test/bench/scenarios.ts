@@ -4,7 +4,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { chainAdd, chainCheck, chainDel, single, type ConfList, type Json, type JsonObject } from "./chain.ts";
+import { chainAdd, chainCheck, chainDel, single, type ConfList, type JsonObject } from "./chain.ts";
 import {
   bridgeName,
   bridgePlugin,
@@ -36,23 +36,20 @@ async function networksInstance(
   const nets = networks(dataDir);
   const cid = containerId();
   const att = (ifname: string) => ({ containerId: cid, netns: ns.path, ifname, args: k8sArgs(cid, "bench"), capabilityArgs });
-  let cached: (Json | undefined)[] = nets.map(() => undefined);
   return {
     ops: {
       ADD: async (r) => {
-        cached = [];
-        for (const n of nets) cached.push(await chainAdd(r, n.list, att(n.ifname)));
+        for (const n of nets) await chainAdd(r, n.list, att(n.ifname));
       },
       CHECK: async (r) => {
-        for (const [i, n] of nets.entries()) await chainCheck(r, n.list, att(n.ifname), cached[i] ?? null);
+        for (const n of nets) await chainCheck(r, n.list, att(n.ifname));
       },
       DEL: async (r) => {
-        for (const [i, n] of nets.entries()) await chainDel(r, n.list, att(n.ifname), cached[i]);
-        cached = nets.map(() => undefined);
+        for (const n of nets) await chainDel(r, n.list, att(n.ifname));
       },
     },
     cleanup: async (r: Runner) => {
-      for (const [i, n] of nets.entries()) await chainDel(r, n.list, att(n.ifname), cached[i]).catch(() => undefined);
+      for (const n of nets) await chainDel(r, n.list, att(n.ifname)).catch(() => undefined);
       await killNetns(ns);
     },
   };

@@ -7,15 +7,22 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { probe, serveTag, stopServers } from "../fixtures/traffic.ts";
+import { prepareThrowawayHost, SYSTEM_PATH, tempNetns, type TempNetns, THROWAWAY_HOST } from "../harness.ts";
 
 const root = resolve(import.meta.dir, "../..");
 const tscni = join(root, "dist/tscni");
-const PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+const PATH = SYSTEM_PATH;
+/** How long one command may run, the mapped port take to answer, and the whole demo take. */
+const STEP_MS = 60_000;
+const ANSWER_MS = 5_000;
+const DEMO_MS = 180_000;
 
 function sh(argv: string[], opts: { quiet?: boolean; allowFail?: boolean } = {}): string {
   if (opts.quiet !== true) console.log(`\x1b[2m$ ${argv.join(" ")}\x1b[0m`);
-  const r = Bun.spawnSync(argv, { env: { PATH }, stdout: "pipe", stderr: "pipe" });
+  const r = Bun.spawnSync(argv, { env: { PATH }, stdout: "pipe", stderr: "pipe", timeout: STEP_MS });
   const out = r.stdout.toString();
+  if (r.exitedDueToTimeout === true) throw new Error(`${argv.join(" ")} did not finish within ${STEP_MS / 1000} s`);
   if (r.exitCode !== 0 && opts.allowFail !== true) {
     throw new Error(`${argv.join(" ")} exited ${r.exitCode}: ${r.stderr.toString()}${out}`);
   }
@@ -28,10 +35,9 @@ function step(title: string): void {
 }
 
 async function inner(): Promise<void> {
-  sh(["mount", "-t", "tmpfs", "tmpfs", "/run"], { quiet: true });
-  sh(["ip", "link", "set", "lo", "up"], { quiet: true });
+  prepareThrowawayHost();
   const tmp = mkdtempSync(join(tmpdir(), "tscni-demo-"));
-  const containers: Bun.Subprocess[] = [];
+  const containers: TempNetns[] = [];
   try {
     const bin = join(tmp, "bin");
     const conf = join(tmp, "net.d");
@@ -45,16 +51,9 @@ async function inner(): Promise<void> {
     writeFileSync(file, JSON.stringify(c, null, 2));
 
     step("two containers");
-    const ns: string[] = [];
-    for (let i = 0; i < 2; i++) {
-      const p = Bun.spawn(["unshare", "--net", "--", "sleep", "600"], { env: { PATH }, stdin: "ignore", stdout: "ignore", stderr: "inherit" });
-      containers.push(p);
-      const path = `/proc/${p.pid}/ns/net`;
-      const self = sh(["readlink", "/proc/self/ns/net"], { quiet: true });
-      while (sh(["readlink", path], { quiet: true, allowFail: true }) === self) await Bun.sleep(5);
-      ns.push(path);
-    }
-    const [a = "", b = ""] = ns;
+    for (let i = 0; i < 2; i++) containers.push(await tempNetns());
+    const [a = "", b = ""] = containers.map((c) => c.path);
+    const [nsA, nsB] = containers as [TempNetns, TempNetns];
     const run = (verb: string, path: string, id: string, extra: string[] = []): string =>
       sh([tscni, "run", verb, "tscni", path, "--container-id", id, "--conf-dir", conf, "--bin-dir", bin, "--cache-dir", cache, ...extra]);
 
@@ -74,21 +73,18 @@ async function inner(): Promise<void> {
     else console.log("(ping is not installed here — apt-get install iputils-ping; B reaches A over TCP below)");
 
     step("a mapped port: host:8080 -> A:80");
-    const server = Bun.spawn(
-      ["nsenter", `--net=${a}`, process.execPath, "-e", 'Bun.serve({port:80,hostname:"0.0.0.0",fetch:()=>new Response("hello from container A\\n")})'],
-      { env: { PATH }, stdout: "ignore", stderr: "inherit" },
-    );
-    containers.push(server);
+    await serveTag(nsA, "hello from container A", { tcp: 80 });
+    // portmap's rules are in place when ADD returns; the retries only absorb a loaded machine.
     let answer = "";
-    for (let i = 0; i < 100 && answer === ""; i++) {
-      await Bun.sleep(50);
-      answer = sh(["nsenter", `--net=${b}`, process.execPath, "-e", 'try{process.stdout.write(await (await fetch("http://10.123.0.1:8080")).text())}catch{}'], { quiet: true, allowFail: true });
+    for (const deadline = performance.now() + ANSWER_MS; performance.now() < deadline; await Bun.sleep(100)) {
+      answer = await probe(nsB, "tcp", "10.123.0.1", 8080);
+      if (!answer.startsWith("ERR")) break;
     }
-    console.log(`B -> 10.123.0.1:8080 answered: ${answer.trim() || "(nothing)"}`);
-    if (answer === "") throw new Error("the mapped port did not answer");
-    const direct = sh(["nsenter", `--net=${b}`, process.execPath, "-e", `try{process.stdout.write(await (await fetch("http://${ipA}:80")).text())}catch{}`], { quiet: true, allowFail: true });
-    console.log(`B -> ${ipA}:80 (directly over the bridge) answered: ${direct.trim() || "(nothing)"}`);
-    if (direct === "") throw new Error("container A is not reachable from B");
+    console.log(`B -> 10.123.0.1:8080 answered: ${answer}`);
+    if (answer.startsWith("ERR")) throw new Error(`the mapped port did not answer within ${ANSWER_MS} ms (${answer})`);
+    const direct = await probe(nsB, "tcp", ipA, 80);
+    console.log(`B -> ${ipA}:80 (directly over the bridge) answered: ${direct}`);
+    if (direct.startsWith("ERR")) throw new Error(`container A is not reachable from B (${direct})`);
 
     step("tscni run check, then del");
     run("check", a, "demo-a");
@@ -106,7 +102,8 @@ async function inner(): Promise<void> {
     if (left.length > 0) throw new Error("something was left behind");
     console.log("\n\x1b[1mdemo ok\x1b[0m");
   } finally {
-    for (const p of containers) p.kill("SIGKILL");
+    await stopServers();
+    for (const c of containers) await c[Symbol.asyncDispose]();
     rmSync(tmp, { recursive: true, force: true });
   }
 }
@@ -120,11 +117,18 @@ async function main(): Promise<number> {
     console.error("make demo needs root (it creates network namespaces)");
     return 1;
   }
-  const p = Bun.spawn(["unshare", "--net", "--mount", "--propagation", "private", "--", process.execPath, import.meta.path], {
+  const p = Bun.spawn([...THROWAWAY_HOST, process.execPath, import.meta.path], {
     env: { ...process.env, TSCNI_DEMO_INNER: "1" },
     stdio: ["ignore", "inherit", "inherit"],
   });
-  return await p.exited;
+  // Every wait inside is bounded; this bounds the whole (ending the namespace's process tree).
+  const watchdog = setTimeout(() => {
+    console.error(`demo failed: not finished after ${DEMO_MS / 1000} s`);
+    p.kill("SIGKILL");
+  }, DEMO_MS);
+  const code = await p.exited;
+  clearTimeout(watchdog);
+  return code;
 }
 
 main().then(

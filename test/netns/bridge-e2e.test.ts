@@ -15,12 +15,11 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { exec, mustExec, requireIsolatedHost, tempDir, tempNetns, type TempNetns } from "../harness.ts";
 import { bridgeCall, type Conf, RUNTIME_CONFIGS, TS } from "../fixtures/bridge/support.ts";
+import { udpRoundTrip } from "../fixtures/traffic.ts";
 
 requireIsolatedHost();
 
 const TIMEOUT = 60_000;
-const ECHO = join(import.meta.dir, "../fixtures/bridge/udp-echo.ts");
-const BUN = process.execPath;
 
 // containerd's config (dual-stack, ipMasq), own dataDir under the private /run.
 const DATA = "/run/tscni-bridge-e2e";
@@ -52,44 +51,10 @@ async function add(ns: TempNetns, id: string, conf: Conf): Promise<{ v4: string;
   return { v4: list.find((x) => !x.includes(":")) ?? "", v6: list.find((x) => x.includes(":")) };
 }
 
-/** Starts the echo server in `ns` (null: the host) and waits until it listens. */
-async function serve(ns: TempNetns | null, addr: string, port: number): Promise<{ peers(): Promise<string[]> }> {
-  const argv = [BUN, ECHO, "serve", addr, String(port)];
-  const proc = Bun.spawn(ns === null ? argv : ["nsenter", `--net=${ns.path}`, "--", ...argv], { stdout: "pipe", stderr: "pipe" });
-  const reader = proc.stdout.getReader();
-  let text = "";
-  while (!text.includes("ready\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`echo server on ${addr} did not start: ${await new Response(proc.stderr).text()}`);
-    text += new TextDecoder().decode(value);
-  }
-  return {
-    async peers() {
-      const timer = setTimeout(() => proc.kill(), 4000);
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        text += new TextDecoder().decode(value);
-      }
-      clearTimeout(timer);
-      return text.split("\n").filter((l) => l !== "" && l !== "ready");
-    },
-  };
-}
-
-/** Sends from `ns` to addr:port; returns the echoed peer address or null on timeout. */
-async function send(ns: TempNetns, addr: string, port: number, timeoutMs = 3000): Promise<string | null> {
-  const r = await ns.run([BUN, ECHO, "send", addr, String(port), String(timeoutMs)]);
-  return r.code === 0 ? r.stdout.trim() : null;
-}
-
 let port = 40000;
 /** One round trip: server in `to` (or the host), client in `from`; [reply, peers seen]. */
 async function roundTrip(from: TempNetns, to: TempNetns | null, addr: string, timeoutMs?: number): Promise<[string | null, string[]]> {
-  const p = port++;
-  const server = await serve(to, addr, p);
-  const reply = await send(from, addr, p, timeoutMs);
-  return [reply, [...new Set(await server.peers())]];
+  return udpRoundTrip(from, to ?? undefined, addr, port++, timeoutMs);
 }
 
 beforeAll(async () => {

@@ -1,17 +1,13 @@
 /**
  * Shared helpers for the bridge kernel-state tests (test/netns/bridge*.test.ts): config builders,
- * one-call wrappers around the compiled `bridge`, readers of link/port/address/route state, and a
- * tiny TCP reachability probe (the test hosts have no ping).
- *
- * Run as a program inside a netns: `bun bridge-fixture.ts serve <port>` answers every TCP
- * connection with "ok"; `bun bridge-fixture.ts probe <host> <port>` prints the reply or "ERR …".
+ * one-call wrappers around the compiled `bridge`, readers of link/port/address/route state.
+ * Reachability goes through the suite's one test server (test/fixtures/traffic.ts).
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { distDir, exec, ipJson, runCni, type CniReply, type TempNetns, tscni } from "../harness.ts";
 
 export const BRIDGE = tscni("bridge");
-const SELF = import.meta.path;
 
 export interface Call {
   command: "ADD" | "DEL" | "CHECK" | "GC" | "STATUS";
@@ -118,46 +114,4 @@ export async function natRules(family: 4 | 6 = 4): Promise<string[]> {
 
 export async function nftRuleset(): Promise<string> {
   return (await exec(["nft", "list", "ruleset"])).stdout;
-}
-
-/** Starts the TCP answerer inside `ns`; resolves when it listens. Returns a stopper. */
-export async function serveIn(ns: TempNetns, port: number): Promise<{ stop(): void }> {
-  const proc = Bun.spawn(["nsenter", `--net=${ns.path}`, "--", process.execPath, SELF, "serve", String(port)], {
-    stdout: "pipe",
-    stderr: "inherit",
-  });
-  const reader = proc.stdout.getReader();
-  await reader.read();
-  return { stop: () => proc.kill() };
-}
-
-/** "ok" when a TCP connection from `from` (or the host) to host:port is answered. */
-export async function probe(from: TempNetns | undefined, host: string, port: number): Promise<string> {
-  const argv = [process.execPath, SELF, "probe", host, String(port)];
-  const r = from ? await exec(["nsenter", `--net=${from.path}`, "--", ...argv]) : await exec(argv);
-  return r.stdout.trim();
-}
-
-if (import.meta.main) {
-  const [mode = "", a = "", b = ""] = process.argv.slice(2);
-  const finish = (text: string): never => {
-    process.stdout.write(`${text}\n`);
-    process.exit(0);
-  };
-  if (mode === "serve") {
-    Bun.listen({ hostname: "::", port: Number(a), socket: { open: (s) => void s.end("ok"), data() {} } });
-    process.stdout.write("ready\n");
-  } else if (mode === "probe") {
-    setTimeout(() => finish("ERR timeout"), 2000);
-    let got = "";
-    await Bun.connect({
-      hostname: a,
-      port: Number(b),
-      socket: {
-        data: (_s, d) => void (got += new TextDecoder().decode(d)),
-        close: () => finish(got === "" ? "ERR closed" : got),
-        connectError: (_s, err) => finish(`ERR ${err.message}`),
-      },
-    }).catch((err: unknown) => finish(`ERR ${String(err)}`));
-  }
 }

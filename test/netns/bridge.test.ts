@@ -12,12 +12,11 @@ import {
   link,
   natRules,
   nftRuleset,
-  probe,
   reservations,
   routes,
-  serveIn,
   sysctl,
 } from "./bridge-fixture.ts";
+import { probe, serveTag } from "../fixtures/traffic.ts";
 
 requireIsolatedHost();
 setDefaultTimeout(60_000);
@@ -115,30 +114,19 @@ describe("connectivity", () => {
     const rb = await add(conf, b, { containerId: "b" });
     const ipA = (ra.ips?.[0]?.address ?? "").split("/")[0] ?? "";
     const gw = ra.ips?.[0]?.gateway ?? "";
-    const server = await serveIn(a, 7001);
-    const host = await serveIn(await hostNs(), 7002);
+    const server = await serveTag(a, "ok", { tcp: 7001, bind: "::" });
+    const host = await serveTag(undefined, "ok", { tcp: 7002, bind: "::" });
     try {
-      expect(await probe(b, ipA, 7001)).toBe("ok");
-      expect(await probe(b, gw, 7002)).toBe("ok");
-      expect(await probe(undefined, ipA, 7001)).toBe("ok");
+      expect(await probe(b, "tcp", ipA, 7001)).toBe("ok");
+      expect(await probe(b, "tcp", gw, 7002)).toBe("ok");
+      expect(await probe(undefined, "tcp", ipA, 7001)).toBe("ok");
     } finally {
-      server.stop();
-      host.stop();
+      await server.stop();
+      await host.stop();
     }
     expect(rb.ips?.[0]?.address).not.toBe(ra.ips?.[0]?.address);
   });
 });
-
-/** The test's host netns as a TempNetns-like target for serveIn. */
-async function hostNs(): Promise<TempNetns> {
-  const path = `/proc/${process.pid}/ns/net`;
-  return {
-    path,
-    pid: process.pid,
-    run: async () => ({ stdout: "", stderr: "", code: 0 }),
-    [Symbol.asyncDispose]: async () => undefined,
-  };
-}
 
 describe("options", () => {
   test("mtu on a new bridge and both veth ends; hairpinMode and portIsolation on the port (D.43)", async () => {

@@ -10,17 +10,15 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { distDir, exec, mustExec, requireIsolatedHost, runCni, type TempNetns, tempNetns, tscni } from "../harness.ts";
+import { distDir, mustExec, requireIsolatedHost, runCni, type TempNetns, tempNetns, tscni, wiredNetns } from "../harness.ts";
+import { probe, serveTag, stopServers } from "../fixtures/traffic.ts";
 
 requireIsolatedHost();
 setDefaultTimeout(60_000);
 
-const FIXTURE = join(import.meta.dir, "portmap-net-fixture.ts");
-const BUN = process.execPath;
 const work = mkdtempSync(join(tmpdir(), "tscni-pm-e2e-"));
 const ENV = { TSCNI_FIREWALL_LOCK: join(work, "fw.lock") };
 const nets: TempNetns[] = [];
-const servers: { kill(): void }[] = [];
 let client: TempNetns;
 let far: TempNetns;
 
@@ -28,45 +26,16 @@ async function sh(cmd: string): Promise<void> {
   await mustExec(["sh", "-c", cmd]);
 }
 
-/** A netns wired to the host by a veth: host side <hostIp>/24, ns side <nsIp>/24 + default route. */
-async function wired(name: string, hostIp: string, nsIp: string): Promise<TempNetns> {
-  const ns = await tempNetns();
-  nets.push(ns);
-  await sh(`ip link add ${name} type veth peer name ${name}p && ip link set ${name}p netns ${ns.pid}`);
-  await sh(`ip addr add ${hostIp}/24 dev ${name} && ip link set ${name} up`);
-  await ns.run(["ip", "link", "set", "lo", "up"]);
-  await ns.run(["ip", "addr", "add", `${nsIp}/24`, "dev", `${name}p`]);
-  await ns.run(["ip", "link", "set", `${name}p`, "up"]);
-  await ns.run(["ip", "route", "add", "default", "via", hostIp]);
-  return ns;
-}
-
-async function serve(ns: TempNetns, tag: string, tcp: number, udp: number): Promise<void> {
-  const proc = Bun.spawn(["nsenter", `--net=${ns.path}`, "--", BUN, FIXTURE, "serve", tag, String(tcp), String(udp)], {
-    stdout: "pipe",
-    stderr: "inherit",
-  });
-  servers.push(proc);
-  const reader = proc.stdout.getReader();
-  const { value } = await reader.read();
-  expect(new TextDecoder().decode(value)).toContain("ready");
-}
-
-async function probe(from: TempNetns | undefined, proto: "tcp" | "udp", host: string, port: number): Promise<string> {
-  const argv = [BUN, FIXTURE, proto, host, String(port)];
-  const r = from ? await exec(["nsenter", `--net=${from.path}`, "--", ...argv]) : await exec(argv);
-  return r.stdout.trim();
-}
-
 beforeAll(async () => {
   await sh("ip link set lo up && sysctl -qw net.ipv4.ip_forward=1");
-  client = await wired("pmcl", "192.168.77.1", "192.168.77.2");
-  far = await wired("pmfar", "192.168.88.1", "192.168.88.2");
-  await serve(far, "far", 8080, 8053);
+  client = await wiredNetns("pmcl", "192.168.77.1", "192.168.77.2");
+  far = await wiredNetns("pmfar", "192.168.88.1", "192.168.88.2");
+  nets.push(client, far);
+  await serveTag(far, "far", { tcp: 8080, udp: 8053 });
 });
 
 afterAll(async () => {
-  for (const s of servers) s.kill();
+  await stopServers();
   for (const n of nets) await n[Symbol.asyncDispose]();
 });
 
@@ -101,13 +70,12 @@ describe.each(["iptables", "nftables"] as const)("portmap %s", (backend) => {
   });
 
   beforeAll(async () => {
-    ctr = await tempNetns();
+    ctr = await tempNetns({ lo: true });
     nets.push(ctr);
     const r = await runCni(tscni("bridge"), { ...base, netns: ctr.path, stdin: bridgeConf });
     expect(r.code).toBe(0);
     prevResult = r.json as Record<string, unknown>;
-    await ctr.run(["ip", "link", "set", "lo", "up"]);
-    await serve(ctr, `ctr-${backend}`, 80, 53);
+    await serveTag(ctr, `ctr-${backend}`, { tcp: 80, udp: 53 });
   });
 
   test("ADD passes prevResult through; CHECK passes", async () => {

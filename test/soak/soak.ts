@@ -9,7 +9,7 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { exec, tempNetns } from "../harness.ts";
+import { exec, prepareThrowawayHost, tempNetns, THROWAWAY_HOST } from "../harness.ts";
 import { churn } from "./churn.ts";
 import { faults } from "./faults.ts";
 import { fuzz } from "./fuzz.ts";
@@ -54,10 +54,7 @@ export async function prepareHost(): Promise<void> {
   if (process.env.TSCNI_ISOLATED !== "1") throw new Error("the soak changes kernel state: run it through `make soak`");
   mkdirSync(SCRATCH, { recursive: true });
   await mustRun(["mount", "-t", "tmpfs", "tmpfs", SCRATCH]);
-  await mustRun(["mount", "-t", "tmpfs", "tmpfs", "/run"]);
-  mkdirSync("/run/netns", { recursive: true });
-  mkdirSync("/run/tscni", { recursive: true });
-  await mustRun(["ip", "link", "set", "lo", "up"]);
+  prepareThrowawayHost();
 }
 
 async function soakImpl(impl: Impl, o: SoakOptions, rows: Row[]): Promise<void> {
@@ -133,8 +130,7 @@ async function main(): Promise<number> {
   const o = parseArgs(process.argv.slice(2));
   if (process.env.TSCNI_ISOLATED !== "1") {
     if (process.getuid?.() !== 0) throw new Error("the soak needs root");
-    const argv = ["unshare", "--net", "--mount", "--pid", "--fork", "--mount-proc", "--propagation", "private", "--"];
-    const proc = Bun.spawn([...argv, process.execPath, import.meta.path, ...process.argv.slice(2)], {
+    const proc = Bun.spawn([...THROWAWAY_HOST, process.execPath, import.meta.path, ...process.argv.slice(2)], {
       stdio: ["ignore", "inherit", "inherit"],
       env: { ...process.env, TSCNI_ISOLATED: "1" },
     });

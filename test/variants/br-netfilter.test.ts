@@ -14,7 +14,7 @@ import { requireIsolatedHost } from "../harness.ts";
 import { type Attachment, add, type Conflist, del, ipv4, ipv6, podNetwork } from "./chain.ts";
 import { IMPLS, type Impl, makeNode, type Node, referenceAnswers } from "./node.ts";
 import { nodeState, versus } from "./report.ts";
-import { probe, serveTag, sourceSeen, stopServers } from "./traffic.ts";
+import { probe, serveTag, sourceSeen, stopServers } from "../fixtures/traffic.ts";
 
 requireIsolatedHost();
 setDefaultTimeout(120_000);
@@ -49,8 +49,8 @@ async function setUp(impl: Impl): Promise<Run> {
     const r = await add(node, list, x);
     if (r.code !== 0) throw new Error(`${impl.name} ADD ${x.id}: ${r.error}`);
   }
-  await serveTag(a.ctr, "A", 80, 53);
-  await serveTag(b.ctr, "B", 80, 53);
+  await serveTag(a.ctr, "A", { tcp: 80, udp: 53 });
+  await serveTag(b.ctr, "B", { tcp: 80, udp: 53 });
   // The bridge's IPv6 gateway address is usable once DAD is over (about a second).
   for (let i = 0; i < 100 && (await node.must("ip -6 addr show dev cni0 tentative")).trim() !== ""; i++) await Bun.sleep(50);
   return { node, list, a, b };

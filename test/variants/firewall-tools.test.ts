@@ -12,7 +12,7 @@ import { exec, requireIsolatedHost, tscni } from "../harness.ts";
 import { type Attachment, add, check, type Conflist, del, gc, ipv4, podNetwork } from "./chain.ts";
 import { IMPLS, type Impl, makeNode, type Node, referenceAnswers } from "./node.ts";
 import { nodeState, versus } from "./report.ts";
-import { probe, serveTag, sourceSeen, stopServers } from "./traffic.ts";
+import { probe, serveTag, sourceSeen, stopServers } from "../fixtures/traffic.ts";
 
 requireIsolatedHost();
 setDefaultTimeout(120_000);
@@ -74,7 +74,7 @@ describe("nft-only node (no iptables on PATH)", () => {
   test("masquerade and port forwarding work", async () => {
     const got: string[] = [];
     for (const [i, r] of runs.entries()) {
-      await serveTag(r.pod.ctr, "A", 80, 53);
+      await serveTag(r.pod.ctr, "A", { tcp: 80, udp: 53 });
       const outside = await r.node.wired(`out${i}`, "192.0.2.1", "192.0.2.2");
       const client = await r.node.wired(`cl${i}`, "203.0.113.1", "203.0.113.2");
       got.push(`masq ${await sourceSeen(r.pod.ctr, outside, "192.0.2.2", 40000)}, portmap ${await probe(client, "tcp", "203.0.113.1", 8080)}`);

@@ -15,7 +15,7 @@ import { exec, requireIsolatedHost, tempNetns } from "../harness.ts";
 import { type Attachment, add, check, type Conflist, del, gc, podNetwork } from "./chain.ts";
 import { IMPLS, type Impl, makeNode, type Node, referenceAnswers, type Tools } from "./node.ts";
 import { byTable, nodeState, versus } from "./report.ts";
-import { probe, serveTag, stopServers } from "./traffic.ts";
+import { probe, serveTag, stopServers } from "../fixtures/traffic.ts";
 
 requireIsolatedHost();
 setDefaultTimeout(120_000);
@@ -113,7 +113,7 @@ describe.each(FLAVOURS)("iptables flavour: %s", (flavour) => {
     const got: string[] = [];
     for (const [i, r] of pair().entries()) {
       const pod = r.pods[0] as Attachment;
-      await serveTag(pod.ctr, "A", 80, 53);
+      await serveTag(pod.ctr, "A", { tcp: 80, udp: 53 });
       const client = await r.node.wired(`cl${i}`, "203.0.113.1", "203.0.113.2");
       const c = await check(r.node, r.list, pod);
       got.push(`${await probe(client, "tcp", "203.0.113.1", 8080)}/${await probe(client, "udp", "203.0.113.1", 8053)} check=${c.code}${c.error}`);
