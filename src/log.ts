@@ -8,14 +8,18 @@
  * off: `logStep` and `logRolledBack` are one comparison. The writer (node:fs, formatting) loads
  * only when a line is written.
  */
-import type { CmdArgs, CniError, Env } from "./cni/index.ts";
-
 export const DEFAULT_LOG_FILE = "/var/log/tscni/calls.jsonl";
 
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * What the log records of a finished call. Only the fields it writes, so the log depends on no
+ * protocol module (the dispatcher's call arguments and errors fit this shape).
+ */
 export interface CallOutcome {
   command: string;
-  args?: CmdArgs;
-  error?: CniError;
+  args?: { containerId: string; ifname: string; args: string; config: Record<string, unknown> };
+  error?: { toJSON(): { code: number; msg: string; details?: string } };
   /** The result document written to stdout, if any. */
   output?: string;
 }

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { CniError, type Env, internalError } from "../../src/cni/index.ts";
 import { Errno, type HeldLock, lockFile, sysctlSet } from "../../src/sys/index.ts";
 import { isNetlinkErrno, type Link, type Rtnl } from "../../src/netlink/index.ts";
-import { goQuote } from "../../src/firewall/index.ts";
+import { goQuote } from "../../src/gofmt/index.ts";
 
 export const DEFAULT_LOCK_DIR = "/run/tscni";
 /** Long enough for 50 pods queueing behind one another's bridge setup. */

@@ -5,7 +5,7 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { CniError, internalError, type Result, type Route } from "../../src/cni/index.ts";
-import { goQuote } from "../../src/firewall/index.ts";
+import { goQuote } from "../../src/gofmt/index.ts";
 import { AF_INET, AF_INET6, type Link, type Rtnl } from "../../src/netlink/index.ts";
 import { type NetNs, withNetnsSync } from "../../src/sys/index.ts";
 import { goIp, goIpConfig, goIpNetValue, goScope } from "./gofmt.ts";

@@ -4,7 +4,7 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { CniError, internalError, type Result, type Route } from "../../src/cni/index.ts";
-import { goQuote } from "../../src/firewall/index.ts";
+import { goQuote } from "../../src/gofmt/index.ts";
 import { type Addr, inSubnet, ipString, networkAddress, nextIP, parseCIDR, parseIP } from "../../src/ip/index.ts";
 import { AF_INET, AF_INET6, isNetlinkErrno, type Link, type Rtnl } from "../../src/netlink/index.ts";
 import { Errno } from "../../src/sys/index.ts";

@@ -23,7 +23,6 @@ import {
   type ApplyOptions,
   applyIptablesEach,
   gcMasq,
-  goQuote,
   masqBackend,
   masqBackendReady,
   masqIptablesDel,
@@ -35,6 +34,7 @@ import {
   teardownMasq,
   teardownSpoofCheck,
 } from "../../src/firewall/index.ts";
+import { goQuote } from "../../src/gofmt/index.ts";
 import { Errno, NetNs, NetNsError } from "../../src/sys/index.ts";
 import { isNetlinkErrno, type Link, Rtnl } from "../../src/netlink/index.ts";
 import { bridgeByName, ensureBridge, lockBridge } from "./bridge.ts";

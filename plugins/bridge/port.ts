@@ -3,7 +3,7 @@
  * and the wait until the port forwards (step 10), woken by netlink link events.
  */
 import { CniError, internalError } from "../../src/cni/index.ts";
-import { goQuote } from "../../src/firewall/index.ts";
+import { goQuote } from "../../src/gofmt/index.ts";
 import type { Link, Rtnl } from "../../src/netlink/index.ts";
 
 const errText = (err: unknown): string => CniError.from(err).message;

@@ -4,7 +4,7 @@
  * create-then-move, so no rcu_barrier under rtnl per pod).
  */
 import { CniError, internalError } from "../../src/cni/index.ts";
-import { goQuote } from "../../src/firewall/index.ts";
+import { goQuote } from "../../src/gofmt/index.ts";
 import { isNetlinkErrno, type Link, type Rtnl } from "../../src/netlink/index.ts";
 import { Errno, type NetNs, sysctlSet } from "../../src/sys/index.ts";
 

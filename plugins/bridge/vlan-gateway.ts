@@ -4,7 +4,7 @@
  * step 8.5). Created once per bridge and VLAN, never removed (like the bridge).
  */
 import { CniError, internalError } from "../../src/cni/index.ts";
-import { goQuote } from "../../src/firewall/index.ts";
+import { goQuote } from "../../src/gofmt/index.ts";
 import type { Link, Rtnl } from "../../src/netlink/index.ts";
 import type { BridgeConf } from "./config.ts";
 import { setupPort } from "./port.ts";

@@ -1,3 +1,5 @@
+import { LockError, OwnNetnsError } from "../sys/errors.ts";
+
 /** The spec's well-known error codes (SPEC.md "Error"), plus the library's 999. */
 export const ErrorCode = {
   IncompatibleVersion: 1,
@@ -44,9 +46,15 @@ export class CniError extends Error {
       : { code: this.code, msg: this.message, details: this.details };
   }
 
-  /** Wraps any thrown value; CNI errors pass through untouched (a delegate's code survives). */
+  /**
+   * Wraps any thrown value; CNI errors pass through untouched (a delegate's code survives). The
+   * kernel layer's own errors get the spec's code for what they mean: a lock held too long by
+   * another call is "try again later", an unidentifiable own netns an invalid netns.
+   */
   static from(err: unknown): CniError {
     if (err instanceof CniError) return err;
+    if (err instanceof LockError && err.kind === "timeout") return new CniError(ErrorCode.TryAgainLater, err.message, "", { cause: err });
+    if (err instanceof OwnNetnsError) return new CniError(ErrorCode.InvalidNetns, err.message, "", { cause: err });
     if (err instanceof Error) return new CniError(ErrorCode.Internal, err.message, "", { cause: err });
     return new CniError(ErrorCode.Internal, String(err));
   }

@@ -1,3 +1,4 @@
+import { goQuote, goQuotedList } from "../gofmt/quote.ts";
 import { CniError, ErrorCode } from "./errors.ts";
 
 /** Every spec version the plugins speak, oldest first (the reference's `version.All`). */
@@ -75,11 +76,6 @@ export const FAMILY_VERSIONS: Record<ResultFamily, readonly string[]> = {
 /** The verbs that exist only from a given spec version on. */
 export const VERB_MIN_VERSION = { CHECK: "0.4.0", GC: "1.1.0", STATUS: "1.1.0" } as const;
 
-/** Go's `%q` of a string slice, as the reference prints supported versions: ["a" "b"]. */
-export function goQuotedList(items: readonly string[]): string {
-  return `[${items.map((s) => JSON.stringify(s)).join(" ")}]`;
-}
-
 /** The version gate the reference skel applies before calling a plugin (checklist §1.6). */
 export function gateVersion(command: string, configVersion: string): void {
   const v = configVersion === "" ? "0.1.0" : configVersion;
@@ -96,7 +92,7 @@ export function gateVersion(command: string, configVersion: string): void {
     throw new CniError(
       ErrorCode.IncompatibleVersion,
       "incompatible CNI versions",
-      `config is ${JSON.stringify(v)}, plugin supports ${goQuotedList(SUPPORTED_VERSIONS)}`,
+      `config is ${goQuote(v)}, plugin supports ${goQuotedList(SUPPORTED_VERSIONS)}`,
     );
   }
 }

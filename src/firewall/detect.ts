@@ -6,7 +6,7 @@
 import { CniError, ErrorCode } from "../cni/index.ts";
 import { resolveIptables, resolveNft, spawnTool, type ToolRunner } from "./exec.ts";
 import type { Family } from "./model.ts";
-import { goQuote } from "./quote.ts";
+import { goQuote } from "../gofmt/index.ts";
 
 export type Backend = "iptables" | "nftables";
 

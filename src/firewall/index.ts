@@ -35,7 +35,6 @@ export {
   type SpoofCheckNames,
   spoofCheckNames,
 } from "./names.ts";
-export { goQuote } from "./quote.ts";
 export { type Cidr, type Ip, LIMITS, parseCidr, parseIp } from "./validate.ts";
 
 export { findMissing, parseIptablesSave, renderIptables } from "./iptables.ts";

@@ -4,7 +4,7 @@
  * side then finds and deletes the other's rules.
  */
 import { hexDigest } from "../hash.ts";
-import { goQuote } from "./quote.ts";
+import { goQuote } from "../gofmt/index.ts";
 import type { Family, NftTableRef } from "./model.ts";
 import { truncateBytes } from "./validate.ts";
 

@@ -1,43 +1,8 @@
 /**
- * Quoting for the three syntaxes tscni writes or reads: Go's %q (reference comments), the
- * iptables-restore line tokenizer, and nft string literals. Inputs reaching these functions have
+ * Quoting for the two syntaxes tscni writes or reads besides Go's %q (src/gofmt): the
+ * iptables-restore line tokenizer and nft string literals. Inputs reaching these functions have
  * been through validate.ts already; the quoting only has to keep one token one token.
  */
-
-const ESCAPES: Readonly<Record<string, string>> = {
-  "\x07": "\\a",
-  "\b": "\\b",
-  "\f": "\\f",
-  "\n": "\\n",
-  "\r": "\\r",
-  "\t": "\\t",
-  "\v": "\\v",
-  '"': '\\"',
-  "\\": "\\\\",
-};
-
-const GO_PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]$/u;
-
-/** Go's `strconv.Quote`, which the reference's `%q` comments go through. */
-export function goQuote(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const escaped = ESCAPES[ch];
-    if (escaped !== undefined) {
-      out += escaped;
-      continue;
-    }
-    if (GO_PRINTABLE.test(ch)) {
-      out += ch;
-      continue;
-    }
-    const cp = ch.codePointAt(0) ?? 0xfffd;
-    if (cp < 0x80) out += `\\x${cp.toString(16).padStart(2, "0")}`;
-    else if (cp < 0x10000) out += `\\u${cp.toString(16).padStart(4, "0")}`;
-    else out += `\\U${cp.toString(16).padStart(8, "0")}`;
-  }
-  return `${out}"`;
-}
 
 // Characters the restore tokenizer treats as plain text outside quotes.
 const IPT_BARE = /^[A-Za-z0-9_.,:/!+=@%^~[\]-]+$/;

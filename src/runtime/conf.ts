@@ -7,7 +7,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { extname, join } from "node:path";
 import { compareVersions, CURRENT_VERSION, goField } from "../cni/index.ts";
-import { goCompact, goQuote, goTypeName, isObject, type Json } from "./json.ts";
+import { goQuote } from "../gofmt/index.ts";
+import { goCompact, goTypeName, isObject, type Json } from "./json.ts";
 
 /** One plugin of a list: its decoded form plus the bytes libcni would hand on (sorted, compact). */
 export interface PluginConf {

@@ -31,9 +31,6 @@ export function goCompact(v: unknown): string {
   return goMarshal(sortDeep(v));
 }
 
-/** Go's `%q` for a string, close enough for messages (JSON escaping). */
-export const goQuote = (s: string): string => JSON.stringify(s);
-
 /** Go's `%T` name for a value decoded into interface{}. */
 export function goTypeName(v: unknown): string {
   if (v === null) return "<nil>";

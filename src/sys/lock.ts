@@ -1,10 +1,10 @@
 import { nodeFs, nodePath } from "../lazy-node.ts";
-import { CniError, ErrorCode } from "../cni/errors.ts";
 import { Errno, errnoName } from "./errno.ts";
+import { LockError } from "./errors.ts";
 import { flock, LOCK_EX, LOCK_NB, LOCK_UN } from "./libc.ts";
 
 export interface LockOptions {
-  /** How long to keep retrying before giving up with CNI code 11 (try again later). */
+  /** How long to keep retrying before giving up with a `timeout` LockError. */
   timeoutMs: number;
   /** Directory mode when the lock's folder must be created. */
   dirMode?: number;
@@ -31,11 +31,11 @@ export async function lockFile(path: string, opts: LockOptions): Promise<HeldLoc
     if (ret === 0) break;
     if (errno !== Errno.EWOULDBLOCK && errno !== Errno.EINTR) {
       closeSync(fd);
-      throw new CniError(ErrorCode.Internal, `failed to lock ${path}: ${errnoName(errno)}`);
+      throw new LockError("failed", path, `failed to lock ${path}: ${errnoName(errno)}`, errno);
     }
     if (Date.now() >= deadline) {
       closeSync(fd);
-      throw new CniError(ErrorCode.TryAgainLater, `timed out waiting for lock ${path}`);
+      throw new LockError("timeout", path, `timed out waiting for lock ${path}`);
     }
     await Bun.sleep(pause);
     pause = Math.min(pause * 2, 50);

@@ -1,34 +1,12 @@
+import { goQuote as quote } from "../gofmt/quote.ts";
 import { Errno } from "./errno.ts";
 import { errnoText } from "./errtext.ts";
+import { NetNsError } from "./errors.ts";
 import { close, CLONE_NEWNET, fstatId, openReadOnly, setns, socket, SOCK_CLOEXEC, SOCK_RAW, AF_NETLINK, statfsType } from "./libc.ts";
 
 /** statfs f_type of nsfs (namespace files) and of procfs (older kernels' /proc/<pid>/ns/net). */
 export const NSFS_MAGIC = 0x6e736673;
 export const PROCFS_MAGIC = 0x9fa0;
-
-export type NetNsErrorKind = "not-found" | "not-netns" | "io";
-
-/**
- * Why a netns path could not be used. The messages are the reference's (ns.GetNS), because
- * loopback returns them verbatim; `kind` lets callers treat a vanished netns as "already gone"
- * on DEL without matching text.
- */
-export class NetNsError extends Error {
-  override readonly name = "NetNsError";
-  constructor(
-    readonly kind: NetNsErrorKind,
-    readonly path: string,
-    message: string,
-    readonly errno = 0,
-  ) {
-    super(message);
-  }
-}
-
-/** Go's %q for the paths we meet (plain printable text quotes the same way as JSON). */
-function quote(s: string): string {
-  return JSON.stringify(s);
-}
 
 /** An open network namespace file. The fd stays open (and the namespace alive) until close(). */
 export class NetNs implements Disposable {

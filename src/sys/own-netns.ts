@@ -1,4 +1,4 @@
-import { CniError, ErrorCode } from "../cni/errors.ts";
+import { OwnNetnsError } from "./errors.ts";
 import { statId } from "./libc.ts";
 
 /**
@@ -7,7 +7,7 @@ import { statId } from "./libc.ts";
  */
 export function isOwnNetns(path: string): boolean | undefined {
   const own = statId("/proc/thread-self/ns/net");
-  if (own.ret < 0) throw new CniError(ErrorCode.InvalidNetns, "get plugin's netns failed");
+  if (own.ret < 0) throw new OwnNetnsError(own.errno);
   const other = statId(path);
   if (other.ret < 0) return undefined;
   return other.dev === own.dev && other.ino === own.ino;

@@ -26,16 +26,12 @@ export type StoreFactory = (config: HostLocalConfig) => Store;
 
 const diskStore: StoreFactory = (c) => new DiskStore(c.dataDir, c.name);
 
-/** Plain errors become code 999 like the reference; CNI errors (lock timeout 11, paths 4/7) pass. */
-function asCniError(err: unknown): CniError {
-  return err instanceof CniError ? err : internalError(err instanceof Error ? err.message : String(err), err);
-}
-
 async function guarded<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    throw asCniError(err);
+    // Plain errors become code 999 like the reference; CNI errors (paths 4/7) pass, a lock timeout is 11.
+    throw CniError.from(err);
   }
 }
 

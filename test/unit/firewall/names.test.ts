@@ -1,6 +1,5 @@
 import { describe, expect, test } from "bun:test";
 import {
-  goQuote,
   masqChainName,
   masqComment,
   nftMasqComment,
@@ -51,12 +50,6 @@ describe("comments", () => {
   test("bridge masq comment uses Go %q", () => {
     expect(masqComment("mynet", "ctr1")).toBe('name: "mynet" id: "ctr1"');
     expect(masqComment('a"b', "c\\d")).toBe('name: "a\\"b" id: "c\\\\d"');
-  });
-
-  test("goQuote escapes like strconv.Quote", () => {
-    expect(goQuote("a\tb\n\x01\x7f")).toBe('"a\\tb\\n\\x01\\x7f"');
-    expect(goQuote("é")).toBe('"é"');
-    expect(goQuote("\u200b")).toBe('"\\u200b"');
   });
 
   test("portmap dnat comment is trimmed to 253 bytes plus ...", () => {

@@ -1,0 +1,2 @@
+/** Go's fmt renderings the reference puts into messages and comments, reproduced exactly. */
+export { goQuote, goQuotedList } from "./quote.ts";
