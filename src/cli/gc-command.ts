@@ -1,5 +1,6 @@
 import { dirArgs } from "./options.ts";
-import { type Cli, leafCommand, UsageError } from "./command.ts";
+import { type Cli, leafCommand } from "./command.ts";
+import { UsageError } from "./command-line.ts";
 
 export default (cli: Cli) =>
   leafCommand(cli, {
@@ -12,7 +13,7 @@ export default (cli: Cli) =>
       apply: { type: "boolean", description: "actually free them (default: only print)" },
       json: { type: "boolean", description: "machine-readable output" },
     },
-    async run(args, flags) {
+    async run(args, line) {
       const grace = Number(args["grace-period"]);
       if (!/^\d+$/.test(args["grace-period"]) || !Number.isSafeInteger(grace)) throw new UsageError("--grace-period must be a whole number of seconds");
       const { gcCommand } = await import("./gc.ts");
@@ -21,7 +22,7 @@ export default (cli: Cli) =>
         confDir: args["conf-dir"],
         binDir: args["bin-dir"],
         cacheDir: args["cache-dir"],
-        valid: flags.given("valid") ? flags.list("valid") : undefined,
+        valid: line.given("valid") ? line.list("valid") : undefined,
         fromNetnsDir: args["from-netns-dir"],
         graceSeconds: grace,
         apply: args.apply === true,

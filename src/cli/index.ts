@@ -6,11 +6,10 @@
  * it runs (or when help lists it). Exit status: 0 done, 1 failed, 2 the command line itself is
  * wrong (unknown command or flag, missing argument) — then nothing was done.
  */
-import { type CommandDef, defineCommand, runCommand } from "citty";
+import { type CommandDef, runCommand } from "citty";
 import { buildVersion } from "../build-info.ts";
-import { CniError } from "../cni/index.ts";
-import { errorText } from "../runtime/index.ts";
-import { type Cli, type CliDeps, leafCommand, UsageError } from "./command.ts";
+import { type Cli, type CliDeps, groupCommand } from "./command.ts";
+import { UsageError } from "./command-line.ts";
 import { commandAt, plain, usage } from "./help.ts";
 import { printErr, printOut } from "./terminal.ts";
 
@@ -34,7 +33,7 @@ function processIo(): Io {
 /** The command tree (exported for the tests that walk every command). */
 export function rootCommand(cli: Cli): CommandDef {
   const lazy = (load: () => Promise<CommandModule>) => async () => (await load()).default(cli);
-  const root: CommandDef = defineCommand({
+  const root: CommandDef = groupCommand({
     meta: { name: "tscni", version: buildVersion, description: "CNI plugins bridge, host-local, loopback and portmap in one binary" },
     subCommands: {
       version: lazy(() => import("./version-command.ts")),
@@ -45,26 +44,18 @@ export function rootCommand(cli: Cli): CommandDef {
       doctor: lazy(() => import("./doctor-command.ts")),
       gc: lazy(() => import("./gc-command.ts")),
       log: lazy(() => import("./log-command.ts")),
-      help: () =>
-        leafCommand(cli, {
-          meta: { name: "help", description: "Show the usage of tscni or of a command (tscni help run add)" },
-          args: { command: { type: "positional", required: false, description: "command to describe" } },
-          rest: true,
-          async run(args) {
-            const { path } = await commandAt(root, args._);
-            if (path.length - 1 < args._.length) throw new UsageError(`unknown command ${JSON.stringify(args._.join(" "))}`);
-            cli.out(await usage(root, args._, cli.stdoutIsTty));
-          },
-        }),
+      help: async () => (await import("./help-command.ts")).default(cli, root),
     },
   });
   return root;
 }
 
 /** One readable line, plus the CNI code when there is one. */
-export function describeError(e: unknown): string {
-  if (e instanceof CniError) return `tscni: ${errorText(e)}${e.code !== 0 ? ` (CNI error code ${e.code})` : ""}`;
-  return `tscni: ${e instanceof Error ? e.message : String(e)}`;
+async function describeError(e: unknown): Promise<string> {
+  const { CniError } = await import("../cni/index.ts");
+  if (!(e instanceof CniError)) return `tscni: ${e instanceof Error ? e.message : String(e)}`;
+  const { errorText } = await import("../runtime/index.ts");
+  return `tscni: ${errorText(e)}${e.code !== 0 ? ` (CNI error code ${e.code})` : ""}`;
 }
 
 const isCittyUsageError = (e: unknown): e is Error => e instanceof Error && e.name === "CLIError";
@@ -85,8 +76,6 @@ export async function runCli(argv: string[], deps: CliDeps, io: Io = processIo()
   }
   if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) argv = ["version"];
   try {
-    // citty would skip unknown flags in front of the command name; tscni takes none there.
-    if (argv[0]?.startsWith("-")) throw new UsageError(`unknown flag ${argv[0]}`);
     await runCommand(root, { rawArgs: argv });
   } catch (e) {
     if (isCittyUsageError(e) && "code" in e && e.code === "E_NO_COMMAND") {
@@ -98,7 +87,7 @@ export async function runCli(argv: string[], deps: CliDeps, io: Io = processIo()
       io.err(`tscni: ${plain(e.message)}\nRun '${path.join(" ")} --help' for usage.\n`);
       return 2;
     }
-    io.err(`${describeError(e)}\n`);
+    io.err(`${await describeError(e)}\n`);
     return 1;
   }
   return exit;

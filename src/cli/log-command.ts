@@ -1,5 +1,6 @@
 import { DEFAULT_LOG_FILE } from "../log.ts";
-import { type Cli, leafCommand, UsageError } from "./command.ts";
+import { type Cli, leafCommand } from "./command.ts";
+import { UsageError } from "./command-line.ts";
 
 export default (cli: Cli) =>
   leafCommand(cli, {

@@ -2,8 +2,7 @@
  * `tscni run <verb>`: one subcommand per verb, each declaring only the arguments that verb uses
  * (a netns for add/check/del, --valid for gc).
  */
-import { defineCommand } from "citty";
-import { type Cli, leafCommand } from "./command.ts";
+import { type Cli, groupCommand, leafCommand } from "./command.ts";
 import { dirArgs } from "./options.ts";
 import type { RunOptions, RunVerb } from "./run.ts";
 
@@ -53,7 +52,7 @@ function attachmentVerb(cli: Cli, verb: keyof typeof DESCRIPTIONS) {
 }
 
 export default (cli: Cli) =>
-  defineCommand({
+  groupCommand({
     meta: { name: "run", description: "Run a network config against a netns like a runtime (libcni/cnitool semantics and cache)" },
     subCommands: {
       add: () => attachmentVerb(cli, "add"),
@@ -67,7 +66,7 @@ export default (cli: Cli) =>
             valid: { type: "string", valueHint: "CID:IFNAME", description: "an attachment still in use (repeatable); none = all cached ones are stale" },
             ...dirArgs,
           },
-          run: async (a, flags) => await runVerb(cli, a, { verb: "gc", valid: flags.given("valid") ? flags.list("valid") : undefined }),
+          run: async (a, line) => await runVerb(cli, a, { verb: "gc", valid: line.given("valid") ? line.list("valid") : undefined }),
         }),
       status: () =>
         leafCommand(cli, {

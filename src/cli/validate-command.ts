@@ -13,10 +13,10 @@ export default (cli: Cli) =>
       json: { type: "boolean", description: "machine-readable output" },
     },
     rest: true,
-    async run(args, flags) {
+    async run(args, line) {
       const { validateCommand } = await import("./validate.ts");
       return await validateCommand({
-        confDirs: flags.list("conf-dir"),
+        confDirs: line.list("conf-dir"),
         binDir: args["bin-dir"],
         files: args._,
         json: args.json === true,

@@ -7,7 +7,7 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { CommandDef } from "citty";
-import { scanArgs, UsageError } from "../../../src/cli/command.ts";
+import { scanArgs, typedArgs, UsageError } from "../../../src/cli/command-line.ts";
 import { type Io, rootCommand, runCli } from "../../../src/cli/index.ts";
 import { PLUGIN_NAMES } from "../../../plugins/registry.ts";
 import { tempDir } from "../../harness.ts";
@@ -91,7 +91,7 @@ describe("every command", () => {
     const group = capture();
     expect(await runCli(["run"], deps, group.io)).toBe(2);
     expect(group.err.join("")).toContain("USAGE tscni run");
-    for (const argv of [["frobnicate"], ["help", "frobnicate"], ["run", "add"], ["run", "add", "net"], ["version", "extra"], ["--bogus", "version"], ["gc", "--conf-dir"], ["gc", "--grace-period", "ten"], ["version", "--json=maybe"]]) {
+    for (const argv of [["frobnicate"], ["help", "frobnicate"], ["run", "add"], ["run", "add", "net"], ["version", "extra"], ["--bogus", "version"], ["run", "--bogus", "add", "n", "/run/netns/x"], ["run", "--conf-dir=/x", "gc", "n"], ["gc", "--conf-dir"], ["gc", "--grace-period", "ten"], ["version", "--json=maybe"]]) {
       const c = capture();
       expect({ argv, code: await runCli(argv, deps, c.io) }).toEqual({ argv, code: 2 });
       expect(c.out.join("")).toBe("");
@@ -167,5 +167,19 @@ describe("flag scanning", () => {
     expect(() => scanArgs(["n", "--", "--valid"], def)).toThrow(UsageError);
     expect(scanArgs(["--", "--valid"], def).given("valid")).toBe(false);
     expect(() => scanArgs(["--", "--valid"], def, true)).not.toThrow();
+  });
+
+  test("the typed args come from the same reading: the last value counts, --no-x where it stands, defaults, positionals", () => {
+    const withDefault = { ...def, grace: { type: "string", default: "600" } } as const;
+    const args = (argv: string[]) => typedArgs(withDefault, scanArgs(argv, withDefault, true));
+    expect(args(["n", "--apply", "--no-apply"]).apply).toBe(false);
+    expect(args(["n", "--no-apply", "--apply"]).apply).toBe(true);
+    expect(args(["n", "--apply=false"]).apply).toBe(false);
+    expect(args(["n"]).apply).toBeUndefined();
+    expect(args(["n", "--valid", "a", "--valid", "b"]).valid).toBe("b");
+    expect(args(["n"]).grace).toBe("600");
+    expect(args(["n", "--grace=5"]).grace).toBe("5");
+    expect(args(["n", "more", "-c", "/x"])).toMatchObject({ net: "n", _: ["n", "more"], "conf-dir": "/x" });
+    expect(() => args([])).toThrow("missing argument <NET>");
   });
 });
