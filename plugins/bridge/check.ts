@@ -7,7 +7,7 @@ import { internalError, type Interface, type Result } from "../../src/cni/index.
 import { ipString, networkAddress, parseCIDR } from "../../src/ip/index.ts";
 import { AF_INET, AF_INET6, type Link, type Rtnl } from "../../src/netlink/index.ts";
 import type { BridgeConf } from "./config.ts";
-import { goIp, goRoute } from "./gofmt.ts";
+import { goIp, goRoute } from "../../src/gofmt/index.ts";
 
 interface Found {
   found: boolean;

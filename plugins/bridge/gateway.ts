@@ -2,12 +2,11 @@
  * Gateways (checklist §2.1.2 step 8.3 and 8.5, §2.1.3, §2.1.4): which addresses the bridge gets,
  * the default routes isDefaultGateway adds, ensureAddr with forceAddress, and forwarding.
  */
-import { readFileSync, writeFileSync } from "node:fs";
 import { CniError, internalError, type Result, type Route } from "../../src/cni/index.ts";
 import { goQuote } from "../../src/gofmt/index.ts";
 import { type Addr, inSubnet, ipString, networkAddress, nextIP, parseCIDR, parseIP } from "../../src/ip/index.ts";
 import { AF_INET, AF_INET6, isNetlinkErrno, type Link, type Rtnl } from "../../src/netlink/index.ts";
-import { Errno } from "../../src/sys/index.ts";
+import { Errno, sysctlGet, sysctlSet } from "../../src/sys/index.ts";
 
 export type FamilyName = 4 | 6;
 
@@ -113,16 +112,16 @@ export function ensureAddr(nl: Rtnl, dev: Link, family: FamilyName, cidr: string
 }
 
 const FORWARDING: Record<FamilyName, string> = {
-  4: "/proc/sys/net/ipv4/ip_forward",
-  6: "/proc/sys/net/ipv6/conf/all/forwarding",
+  4: "net/ipv4/ip_forward",
+  6: "net/ipv6/conf/all/forwarding",
 };
 
 /** Writes 1 only when the current value is not already 1. */
 export function enableForwarding(family: FamilyName): void {
-  const path = FORWARDING[family];
+  const name = FORWARDING[family];
   try {
-    if (readFileSync(path, "utf8").trim() === "1") return;
-    writeFileSync(path, "1");
+    if (sysctlGet(name).trim() === "1") return;
+    sysctlSet(name, "1");
   } catch (err) {
     throw internalError(`failed to enable forwarding: ${errText(err)}`, err);
   }

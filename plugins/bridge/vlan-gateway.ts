@@ -8,7 +8,7 @@ import { goQuote } from "../../src/gofmt/index.ts";
 import type { Link, Rtnl } from "../../src/netlink/index.ts";
 import type { BridgeConf } from "./config.ts";
 import { setupPort } from "./port.ts";
-import { randomVethName } from "./veth.ts";
+import { randomVethName } from "../../src/container/index.ts";
 
 export function vlanGatewayName(bridge: string, vlan: number): string {
   return `${bridge}.${vlan}`;

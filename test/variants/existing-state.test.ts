@@ -7,7 +7,7 @@
  * real kernel, since both implementations pick random host names nobody can predict.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { createVeth } from "../../plugins/bridge/veth.ts";
+import { createVeth } from "../../src/container/index.ts";
 import { Rtnl } from "../../src/netlink/index.ts";
 import { NetNs } from "../../src/sys/index.ts";
 import { requireIsolatedHost, type TempNetns, tempNetns } from "../harness.ts";

@@ -2,9 +2,9 @@
 import { describe, expect, test } from "bun:test";
 import { CniError, type Result } from "../../../src/cni/index.ts";
 import { checkAddRules, collectVlanTrunk, dnsConfigured, loadBridgeConf } from "../../../plugins/bridge/config.ts";
-import { parseGoMac } from "../../../plugins/bridge/mac.ts";
+import { parseGoMac } from "../../../src/container/index.ts";
 import { calcGateways } from "../../../plugins/bridge/gateway.ts";
-import { goRoute } from "../../../plugins/bridge/gofmt.ts";
+import { goRoute } from "../../../src/gofmt/index.ts";
 import { bridgeLockPath } from "../../../plugins/bridge/bridge.ts";
 
 const base = { cniVersion: "1.1.0", name: "n", type: "bridge" };

@@ -3,7 +3,7 @@
  * bytes. Only 6-byte (Ethernet) addresses can be given to a veth; longer ones are refused by the
  * kernel later, exactly as with the reference.
  */
-import { internalError } from "../../src/cni/index.ts";
+import { internalError } from "../cni/index.ts";
 
 const HEX = /^[0-9a-fA-F]+$/;
 

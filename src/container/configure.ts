@@ -1,66 +1,15 @@
 /**
- * The container side (checklist §2.1.2 step 8.4 and §2.1.5): the per-interface sysctls, then
- * ConfigureIface — addresses, link up, DAD settling, routes — through a netlink socket opened in
- * the container netns. Sysctls are written in one synchronous netns scope.
+ * Configuring the container's interface from a result (the reference's ConfigureIface): addresses,
+ * link up, DAD settling, routes, through a netlink socket opened in the container netns. Error
+ * messages are the reference's, with its Go renderings of routes and addresses.
  */
-import { readFileSync, writeFileSync } from "node:fs";
-import { CniError, internalError, type Result, type Route } from "../../src/cni/index.ts";
-import { goQuote } from "../../src/gofmt/index.ts";
-import { AF_INET, AF_INET6, type Link, type Rtnl } from "../../src/netlink/index.ts";
-import { type NetNs, withNetnsSync } from "../../src/sys/index.ts";
-import { goIp, goIpConfig, goIpNetValue, goScope } from "./gofmt.ts";
+import { CniError, internalError, type Result, type Route } from "../cni/index.ts";
+import { goIp, goIpConfig, goIpNetValue, goQuote, goScope } from "../gofmt/index.ts";
+import { AF_INET, AF_INET6, type Link, type Rtnl } from "../netlink/index.ts";
+import type { NetNs } from "../sys/index.ts";
+import { enableIpv6 } from "./sysctls.ts";
 
 const errText = (err: unknown): string => CniError.from(err).message;
-const proc = (name: string): string => `/proc/sys/${name}`;
-
-function trySet(name: string, value: string): void {
-  try {
-    writeFileSync(proc(name), value);
-  } catch {
-    // ignored, as by the reference (e.g. IPv6 disabled in the container)
-  }
-}
-
-/** accept_dad / enhanced_dad / arp_notify, inside the container; failures ignored. */
-export function setContainerSysctls(ns: NetNs, ifname: string, enableDad: boolean): void {
-  withNetnsSync(ns, () => {
-    if (enableDad) {
-      trySet(`net/ipv6/conf/${ifname}/enhanced_dad`, "1");
-      trySet(`net/ipv6/conf/${ifname}/accept_dad`, "1");
-    } else {
-      trySet(`net/ipv6/conf/${ifname}/accept_dad`, "0");
-    }
-    trySet(`net/ipv4/conf/${ifname}/arp_notify`, "1");
-  });
-}
-
-/** Before the first IPv6 address: disable_ipv6=0 on lo and the interface, keep_addr_on_down=1. */
-function enableIpv6(ns: NetNs, ifname: string, log: (line: string) => void): void {
-  withNetnsSync(ns, () => {
-    for (const iface of ["lo", ifname]) {
-      const name = `net/ipv6/conf/${iface}/disable_ipv6`;
-      let value: string;
-      try {
-        value = readFileSync(proc(name), "utf8").trim();
-      } catch (err) {
-        log(`ipam_linux: failed to read sysctl ${goQuote(name)}: ${errText(err)}`);
-        continue;
-      }
-      if (value === "0") continue;
-      try {
-        writeFileSync(proc(name), "0");
-      } catch (err) {
-        throw internalError(`failed to enable IPv6 for interface ${goQuote(iface)} (${name}=${value}): ${errText(err)}`, err);
-      }
-    }
-    const keep = `net/ipv6/conf/${ifname}/keep_addr_on_down`;
-    try {
-      writeFileSync(proc(keep), "1");
-    } catch (err) {
-      throw internalError(`failed to enable keep_addr_on_down for interface ${goQuote(ifname)}: ${errText(err)}`, err);
-    }
-  });
-}
 
 const SETTLE_TIMEOUT_MS = 5000;
 const SETTLE_POLL_MS = 50;

@@ -2,8 +2,8 @@
  * Go's `%v` renderings the reference embeds in a few error messages (route and address
  * structs), so the messages read the same.
  */
-import type { IpConfig, Route } from "../../src/cni/index.ts";
-import { type Addr, parseCIDR, ipString } from "../../src/ip/index.ts";
+import type { IpConfig, Route } from "../cni/index.ts";
+import { type Addr, parseCIDR, ipString } from "../ip/index.ts";
 
 function maskHex(prefix: number, bytes: number): string {
   let out = "";

@@ -1,12 +1,12 @@
 /**
- * The veth pair (checklist §2.1.2 step 4): one RTM_NEWLINK from the host creates the host end
- * `veth<8 hex>` and the container end CNI_IFNAME directly inside the container netns (no
- * create-then-move, so no rcu_barrier under rtnl per pod).
+ * A veth pair created in place: one RTM_NEWLINK from the host creates the host end
+ * `veth<8 hex>` and the container end directly inside the container netns (no create-then-move,
+ * so no rcu_barrier under rtnl per pod).
  */
-import { CniError, internalError } from "../../src/cni/index.ts";
-import { goQuote } from "../../src/gofmt/index.ts";
-import { isNetlinkErrno, type Link, type Rtnl } from "../../src/netlink/index.ts";
-import { Errno, type NetNs, sysctlSet } from "../../src/sys/index.ts";
+import { CniError, internalError } from "../cni/index.ts";
+import { goQuote } from "../gofmt/index.ts";
+import { isNetlinkErrno, type Link, type Rtnl } from "../netlink/index.ts";
+import { Errno, type NetNs, sysctlSet } from "../sys/index.ts";
 
 const NAME_ATTEMPTS = 10;
 

@@ -1,0 +1,100 @@
+/**
+ * ADD's layer 3: IPAM, gateways, the container's addresses and routes, the bridge's gateway
+ * addresses, forwarding and masquerade. Each change is queued for undo before it is made.
+ */
+import { type CmdArgs, CniError, delegate, internalError, type Result, UnusableResultError, type Verb } from "../../src/cni/index.ts";
+import { configureIface, type Rollback, setContainerSysctls } from "../../src/container/index.ts";
+import type { Link, Rtnl } from "../../src/netlink/index.ts";
+import type { NetNs } from "../../src/sys/index.ts";
+import { logStep } from "../../src/log.ts";
+import { bridgeByName, lockBridge } from "./bridge.ts";
+import type { BridgeConf } from "./config.ts";
+import { calcGateways, enableForwarding, ensureAddr, type FamilyName, type GatewayPlan } from "./gateway.ts";
+import { addMasq, masqRef } from "./masq.ts";
+import { ensureVlanGateway } from "./vlan-gateway.ts";
+
+/** Handles on what ADD has made so far. */
+export interface Wiring {
+  host: Rtnl;
+  cont: Rtnl;
+  ns: NetNs;
+  bridge: Link;
+  undo: Rollback;
+}
+
+const errText = (err: unknown): string => CniError.from(err).message;
+
+/** The network's IPAM plugin, in process or exec'd, with this call's stdin and env. */
+export function ipam(a: CmdArgs, conf: BridgeConf, command: Verb): Promise<Result | undefined> {
+  return delegate({ plugin: conf.ipamType, command, stdin: a.stdin, env: a.env, cniVersion: a.cniVersion });
+}
+
+/** Addresses from IPAM into `result`; once IPAM holds them, their release is queued. */
+async function allocate(a: CmdArgs, conf: BridgeConf, undo: Rollback, result: Result): Promise<void> {
+  const releaseLater = (): void => undo.push("IPAM DEL", async () => void (await ipam(a, conf, "DEL")));
+  let ipamResult: Result | undefined;
+  try {
+    ipamResult = await ipam(a, conf, "ADD");
+    logStep("ipam");
+  } catch (err) {
+    // A failed IPAM ADD gives its addresses back itself; a successful one with a result we
+    // cannot read still holds them.
+    if (err instanceof UnusableResultError) releaseLater();
+    throw err;
+  }
+  releaseLater();
+  result.ips = ipamResult?.ips ?? [];
+  if (ipamResult?.routes !== undefined) result.routes = ipamResult.routes;
+  if (ipamResult?.dns !== undefined) result.dns = ipamResult.dns;
+  if (result.ips.length === 0) throw internalError("IPAM plugin returned missing IP config");
+}
+
+export async function configureLayer3(a: CmdArgs, conf: BridgeConf, w: Wiring, result: Result): Promise<void> {
+  await allocate(a, conf, w.undo, result);
+  const plan = calcGateways(result, conf);
+  setContainerSysctls(w.ns, a.ifname, conf.raw.enabledad);
+  await configureIface(w.cont, w.ns, a.ifname, result, { appended: plan.appended });
+  if (conf.isGateway) await setGateways(a, conf, w, result, plan);
+  logStep("addresses");
+  if (conf.raw.ipMasq) {
+    const addresses = (result.ips ?? []).map((i) => i.address);
+    await addMasq(conf, masqRef(a, conf), addresses, w.undo);
+    logStep("firewall");
+  }
+}
+
+const ZERO_MAC = "00:00:00:00:00:00";
+
+/** Under the bridge lock: gateway addresses (or the VLAN gateway), then forwarding. */
+async function setGateways(a: CmdArgs, conf: BridgeConf, w: Wiring, result: Result, plan: GatewayPlan): Promise<void> {
+  using _lock = await lockBridge(conf.bridge, a.env);
+  // The MAC the bridge had before our port joined is pinned, as by the reference. A bridge whose
+  // last port went (a failed ADD's rollback) had an all-zero one, which the kernel refuses to
+  // pin: it has taken our port's MAC by now.
+  const mac = w.bridge.mac !== ZERO_MAC ? w.bridge.mac : bridgeByName(w.host, conf.bridge).mac;
+  for (const family of [4, 6] as FamilyName[]) {
+    const gws = plan.gateways[family];
+    for (const gw of gws) {
+      if (conf.raw.vlan !== 0) setVlanGateway(conf, w, result, family, gw);
+      else {
+        try {
+          ensureAddr(w.host, w.bridge, family, gw, conf.raw.forceAddress, mac);
+        } catch (err) {
+          throw internalError(`failed to set bridge addr: ${errText(err)}`, err);
+        }
+      }
+    }
+    if (gws.length > 0) enableForwarding(family);
+  }
+}
+
+/** With a VLAN the gateway address goes on the `<bridge>.<vlan>` device, which joins the result. */
+function setVlanGateway(conf: BridgeConf, w: Wiring, result: Result, family: FamilyName, gw: string): void {
+  const dev = ensureVlanGateway(w.host, w.bridge, conf);
+  if (!result.interfaces?.some((i) => i.name === dev.name)) result.interfaces?.push({ name: dev.name, mac: dev.mac });
+  try {
+    ensureAddr(w.host, dev, family, gw, conf.raw.forceAddress, dev.mac);
+  } catch (err) {
+    throw internalError(`failed to set vlan interface for bridge with addr: ${errText(err)}`, err);
+  }
+}

@@ -1,0 +1,11 @@
+/**
+ * Container-side machinery any plugin that wires a container uses (the reference's pkg/ip and
+ * ConfigureIface): the netns, a veth pair created in place, the container MAC, the interface
+ * configured from a result, its sysctls, and the undo steps of a failed ADD.
+ */
+export { configureIface, containerLinkUp, type ConfigureOptions } from "./configure.ts";
+export { containerMac, parseGoMac } from "./mac.ts";
+export { openContainerNetns } from "./netns.ts";
+export { Rollback } from "./rollback.ts";
+export { setContainerSysctls } from "./sysctls.ts";
+export { createVeth, randomVethName, type Veth, type VethRequest } from "./veth.ts";
