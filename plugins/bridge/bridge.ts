@@ -1,6 +1,6 @@
 /**
- * The bridge device (checklist §2.1.2 step 2) and the per-bridge lock that serialises
- * ensure-bridge / ensure-address across concurrent ADDs (users-and-runtimes §1d).
+ * The bridge device and the per-bridge lock that serialises ensure-bridge / ensure-address
+ * across concurrent ADDs: runtimes start many pods of one network at once.
  */
 import { hexDigest } from "../../src/hash.ts";
 import { join } from "node:path";

@@ -1,5 +1,5 @@
 /**
- * CHECK (checklist §2.1.9): the prevResult's bridge, container interface and host veth must still
+ * CHECK: the prevResult's bridge, container interface and host veth must still
  * be there and fit together, and its addresses and routes must be in the container. One change:
  * an L2 network (no `ipam.type`) is checked without delegating to an IPAM plugin, so it can pass.
  */

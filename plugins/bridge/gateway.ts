@@ -1,6 +1,6 @@
 /**
- * Gateways (checklist §2.1.2 step 8.3 and 8.5, §2.1.3, §2.1.4): which addresses the bridge gets,
- * the default routes isDefaultGateway adds, ensureAddr with forceAddress, and forwarding.
+ * Gateways: which addresses the bridge gets, the default routes isDefaultGateway adds, ensureAddr
+ * with forceAddress, and forwarding.
  */
 import { CniError, internalError, type Result, type Route } from "../../src/cni/index.ts";
 import { goQuote } from "../../src/gofmt/index.ts";

@@ -1,6 +1,6 @@
 /**
- * The host end as a bridge port (checklist §2.1.2 step 5): master, hairpin, isolation, VLANs;
- * and the wait until the port forwards (step 10), woken by netlink link events.
+ * The host end as a bridge port: master, hairpin, isolation, VLANs; and the wait until the port
+ * forwards, woken by netlink link events.
  */
 import { CniError, internalError } from "../../src/cni/index.ts";
 import { goQuote } from "../../src/gofmt/index.ts";

@@ -1,7 +1,7 @@
 /**
  * With `vlan` and isGateway the gateway address cannot sit on the bridge itself: it goes on a
- * veth `<bridge>.<vlan>` in the host whose peer is a bridge port in that VLAN (checklist §2.1.2
- * step 8.5). Created once per bridge and VLAN, never removed (like the bridge).
+ * veth `<bridge>.<vlan>` in the host whose peer is a bridge port in that VLAN. Created once per
+ * bridge and VLAN, never removed (like the bridge).
  */
 import { CniError, internalError } from "../../src/cni/index.ts";
 import { goQuote } from "../../src/gofmt/index.ts";

@@ -36,9 +36,9 @@ import {
   RTM_GETLINK,
   RTM_NEWLINK,
 } from "./constants.ts";
-import type { BridgeInfo, BridgeOptions } from "./kinds/bridge.ts";
+import type { BridgeData } from "./kinds/bridge.ts";
 import { hasBridgeData, readBridgeData, writeBridgeData } from "./kinds/bridge.ts";
-import { readVlanData, writeVlanData } from "./kinds/vlan.ts";
+import { readVlanData, type VlanData, writeVlanData } from "./kinds/vlan.ts";
 import { writeVethData } from "./kinds/veth.ts";
 import type { Message, Request } from "./message.ts";
 import { body } from "./message.ts";
@@ -80,7 +80,9 @@ export interface Link {
   promiscuity: number;
   /** ARPHRD_* type. */
   type: number;
-  bridge?: BridgeInfo;
+  /** IFLA_INFO_DATA of a bridge: the same type bridgeAddRequest writes. */
+  bridge?: BridgeData;
+  /** IFLA_VLAN_ID of a vlan: the same field vlanAddRequest writes. */
   vlanId?: number;
 }
 
@@ -112,7 +114,7 @@ export function decodeLink(m: Message): Link {
     if (slave !== undefined) link.slaveKind = slave;
     const data = im.get(IFLA_INFO_DATA);
     if (data && link.kind === "bridge") link.bridge = readBridgeData(data);
-    if (data && link.kind === "vlan") link.vlanId = readVlanData(data).vlanId;
+    if (data && link.kind === "vlan") Object.assign(link, readVlanData(data));
     if (link.kind === undefined) delete link.kind;
   }
   return link;
@@ -205,7 +207,7 @@ function newLink(opts: LinkAddOptions | undefined, fill: (w: Writer) => void): R
   };
 }
 
-export interface BridgeSpec extends BridgeOptions {
+export interface BridgeSpec extends BridgeData {
   name: string;
   mtu?: number;
   mac?: string;
@@ -237,19 +239,18 @@ export function vethAddRequest(spec: VethSpec, opts?: LinkAddOptions): Request {
   });
 }
 
-export interface VlanSpec {
+export interface VlanSpec extends Required<VlanData> {
   name: string;
   parent: number;
-  vid: number;
   mtu?: number;
   mac?: string;
 }
 
-/** `ip link add link <parent> name <name> [mtu] type vlan id <vid>`. */
+/** `ip link add link <parent> name <name> [mtu] type vlan id <vlanId>`. */
 export function vlanAddRequest(spec: VlanSpec, opts?: LinkAddOptions): Request {
   return newLink(opts, (w) => {
     writeLinkAttrs(w, { mtu: spec.mtu, mac: spec.mac, parent: spec.parent, name: spec.name });
-    writeLinkInfo(w, "vlan", (d) => writeVlanData(d, spec.vid));
+    writeLinkInfo(w, "vlan", (d) => writeVlanData(d, spec));
   });
 }
 

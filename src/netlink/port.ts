@@ -48,29 +48,22 @@ const PORT_STATES: Record<number, PortState> = {
   [BR_STATE_BLOCKING]: "blocking",
 };
 
-export interface PortVlan {
-  vid: number;
-  pvid: boolean;
-  untagged: boolean;
+/** IFLA_PROTINFO settings: what portSetRequest writes is what decodePort reads back. */
+export interface PortSettings {
+  hairpin?: boolean;
+  learning?: boolean;
+  isolated?: boolean;
 }
 
-export interface BridgePort {
+/** A port as the kernel reports it: its settings plus state and VLAN membership. */
+export interface BridgePort extends PortSettings {
   index: number;
   name: string;
   /** The bridge's ifindex. */
   master?: number;
   state?: PortState;
-  hairpin?: boolean;
-  learning?: boolean;
-  isolated?: boolean;
   /** Only filled when the dump asked for VLANs (and the bridge filters VLANs). */
   vlans: PortVlan[];
-}
-
-export interface PortSettings {
-  hairpin?: boolean;
-  learning?: boolean;
-  isolated?: boolean;
 }
 
 /** `bridge link set dev <index> [hairpin on|off] [learning on|off] [isolated on|off]`. */
@@ -101,11 +94,15 @@ export function portDumpRequest(withVlans = false): Request {
   };
 }
 
+/** One IFLA_BRIDGE_VLAN_INFO as portVlanRequest writes it; absent flags are off. */
 export interface PortVlanSpec {
   vid: number;
   pvid?: boolean;
   untagged?: boolean;
 }
+
+/** The same entry as decodePort reads it, every flag explicit. */
+export type PortVlan = Required<PortVlanSpec>;
 
 /**
  * `bridge vlan add|del dev <index> vid V [pvid] [untagged] master`: RTM_SETLINK / RTM_DELLINK

@@ -202,7 +202,7 @@ describe("links", () => {
       nl.vethAdd({ name: parent, peer: { name: `${parent}p` } });
       const p = nl.linkGet(parent);
       try {
-        nl.vlanAdd({ name: `${parent}.7`, parent: p.index, vid: 7 });
+        nl.vlanAdd({ name: `${parent}.7`, parent: p.index, vlanId: 7 });
       } catch (e) {
         if (isNetlinkErrno(e, Errno.EOPNOTSUPP)) {
           console.log("SKIP vlan link: 8021q not available");

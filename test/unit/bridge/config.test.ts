@@ -1,4 +1,4 @@
-/** bridge config parsing (checklist §2.1.1, §3.2): every key, defaults, exact messages. */
+/** bridge config parsing: every key, defaults, exact messages. */
 import { describe, expect, test } from "bun:test";
 import { CniError, type Result } from "../../../src/cni/index.ts";
 import { checkAddRules, collectVlanTrunk, dnsConfigured, loadBridgeConf } from "../../../plugins/bridge/config.ts";

@@ -53,7 +53,7 @@ describe("link requests equal iproute2's bytes, and decode back", () => {
   });
 
   test("vlan on a parent", () => {
-    const spec = { name: "v0.100", parent: 3, vid: 100, mtu: 1400 };
+    const spec = { name: "v0.100", parent: 3, vlanId: 100, mtu: 1400 };
     expect(enc(vlanAddRequest(spec))).toBe(golden("add-vlan", RTM_NEWLINK));
     expect(decodeLink(sentMessage("link", "add-vlan", RTM_NEWLINK))).toMatchObject({ name: "v0.100", kind: "vlan", vlanId: 100, link: 3 });
   });
