@@ -2,16 +2,16 @@
  * loopback: brings `lo` up in the container (ADD), down again (DEL), and checks it (CHECK).
  * CNI_IFNAME and CNI_ARGS are ignored, as in the reference (checklist §2.3).
  */
-import ipaddr from "ipaddr.js";
 import { type CmdArgs, decodeConfig, internalError, labelOnly, parsePrevResult, type PluginDef, type Result } from "../../src/cni/index.ts";
 import { AF_INET, AF_INET6, type Addr, Rtnl } from "../../src/netlink/index.ts";
 import { NetNs, NetNsError } from "../../src/sys/index.ts";
+import { parseIPLiteral } from "../../src/ip/index.ts";
 import { LoopbackConfig } from "./config.ts";
 
 const LO = "lo";
 
 function isLoopbackAddress(ip: string): boolean {
-  return ipaddr.parse(ip).range() === "loopback";
+  return parseIPLiteral(ip)?.range() === "loopback";
 }
 
 /** Opens the container netns and a netlink socket inside it; both closed by `using`. */

@@ -3,6 +3,7 @@
  */
 import type { Result } from "../../src/cni/index.ts";
 import type { Family, PortmapRequest } from "../../src/firewall/index.ts";
+import { ipFamily } from "../../src/ip/index.ts";
 import type { PortmapSettings } from "./config.ts";
 
 export interface ContainerIps {
@@ -24,7 +25,7 @@ export function containerIps(result: Result, ifname: string): ContainerIps {
       const iface = interfaces[idx];
       if (iface === undefined || iface.name !== ifname || (iface.sandbox ?? "") === "") continue;
     }
-    if (!ip.address.includes(":")) v4 ??= ip.address;
+    if (ipFamily(ip.address) === 4) v4 ??= ip.address;
     else v6 ??= ip.address;
   }
   return { ...(v4 !== undefined && { v4 }), ...(v6 !== undefined && { v6 }) };

@@ -22,6 +22,7 @@ import {
   systemProbes,
   teardownPortmap,
 } from "../../src/firewall/index.ts";
+import { ipFamily } from "../../src/ip/index.ts";
 import { decodePortmapConfig, type PortmapSettings, rawMappings, validatePortmapConfig, withPrefix } from "./config.ts";
 import { containerIps, portmapRequests } from "./container-ips.ts";
 import { type PortmapKernel, systemKernel } from "./kernel.ts";
@@ -94,7 +95,7 @@ async function forwardPorts(deps: PortmapDeps, s: PortmapSettings, reqs: readonl
 }
 
 function familiesOf(reqs: readonly PortmapRequest[]): (4 | 6)[] {
-  return reqs.map((r) => (r.containerIp.includes(":") ? 6 : 4));
+  return reqs.map((r) => ipFamily(r.containerIp));
 }
 
 export function makePortmap(deps: PortmapDeps): PluginDef {

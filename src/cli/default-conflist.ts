@@ -6,7 +6,7 @@
  */
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import ipaddr from "ipaddr.js";
+import { bitLength, ipString, networkAddress, parseCIDRLiteral } from "../ip/index.ts";
 import { type Caller, forceHint } from "./install-caller.ts";
 
 export const DEFAULT_CONFLIST = "10-tscni.conflist";
@@ -21,18 +21,13 @@ export interface DefaultNetworkOptions {
 
 /** The CIDR in canonical network form ("10.88.0.5/16" → "10.88.0.0/16"), or an error naming it. */
 export function networkCidr(text: string): { cidr: string; v6: boolean } {
-  let parsed: [ipaddr.IPv4 | ipaddr.IPv6, number];
-  try {
-    parsed = ipaddr.parseCIDR(text);
-  } catch {
-    throw new Error(`--default-network ${JSON.stringify(text)} is not a CIDR (e.g. 10.88.0.0/16 or fd00:88::/64)`);
-  }
-  const [addr, bits] = parsed;
-  const v6 = addr.kind() === "ipv6";
-  const net = v6 ? ipaddr.IPv6.networkAddressFromCIDR(text) : ipaddr.IPv4.networkAddressFromCIDR(text);
-  const max = v6 ? 128 : 32;
-  if (max - bits < 2) throw new Error(`--default-network ${text} is too small for a bridge gateway and containers`);
-  return { cidr: `${net.toString()}/${bits}`, v6 };
+  // The parser host-local itself uses: what it would refuse is refused here, before anything is written.
+  const parsed = parseCIDRLiteral(text);
+  if (parsed === undefined) throw new Error(`--default-network ${JSON.stringify(text)} is not a CIDR (e.g. 10.88.0.0/16 or fd00:88::/64)`);
+  const { ip, prefix: bits } = parsed;
+  const v6 = ip.kind() === "ipv6";
+  if (bitLength(ip) - bits < 2) throw new Error(`--default-network ${text} is too small for a bridge gateway and containers`);
+  return { cidr: `${ipString(networkAddress(ip, bits))}/${bits}`, v6 };
 }
 
 export function defaultConflist(o: DefaultNetworkOptions): Record<string, unknown> {

@@ -3,13 +3,13 @@
  * omission rules of the reference's Go types (checklist §1.8), and prevResult parsing (§1.9).
  */
 import type * as v from "valibot";
+import { ipFamily } from "../ip/index.ts";
 import { CniError, ErrorCode, internalError } from "./errors.ts";
 import { decodeConfig } from "./schema.ts";
 import {
   type Dns,
   type Interface,
   type IpConfig,
-  isIPv4Cidr,
   type Result,
   Result020Schema,
   Result040Schema,
@@ -105,7 +105,7 @@ function to040(r: Result, version: string): Json {
     ]);
   const ip = (c: IpConfig): Json =>
     pick([
-      ["version", isIPv4Cidr(c.address) ? "4" : "6", true],
+      ["version", String(ipFamily(c.address)), true],
       ["interface", c.interface, c.interface !== undefined],
       ["address", c.address, true],
       ["gateway", c.gateway, nonEmpty(c.gateway)],
@@ -121,13 +121,13 @@ function to040(r: Result, version: string): Json {
 
 function to020(r: Result, version: string): Json {
   const ips = r.ips ?? [];
-  const v4 = ips.find((c) => isIPv4Cidr(c.address));
-  const v6 = ips.find((c) => !isIPv4Cidr(c.address));
+  const v4 = ips.find((c) => ipFamily(c.address) === 4);
+  const v6 = ips.find((c) => ipFamily(c.address) === 6);
   if (v4 === undefined && v6 === undefined) throw internalError("cannot convert: no valid IP addresses");
   const family = (c: IpConfig | undefined, want4: boolean): Json | undefined => {
     if (c === undefined) return undefined;
     const routes = (r.routes ?? [])
-      .filter((x) => isIPv4Cidr(x.dst) === want4)
+      .filter((x) => (ipFamily(x.dst) === 4) === want4)
       .map((x) => pick([["dst", x.dst, true], ["gw", x.gw, nonEmpty(x.gw)]]));
     return pick([
       ["ip", c.address, true],

@@ -12,16 +12,7 @@ export { readCniEnv, validateContainerId, validateIfName, type CniEnv } from "./
 export { CniError, ErrorCode, internalError, type CniErrorJson, type ErrorCodeValue } from "./errors.ts";
 export { gcAttachments, type Attachment } from "./gc.ts";
 export { foldKeys, goField, goMarshal, goMarshalIndent } from "./go-json.ts";
-export {
-  goBool,
-  goInt,
-  goMap,
-  goNullableSlice,
-  goObjectMap,
-  goSlice,
-  goString,
-  goStruct,
-} from "./go-json-types.ts";
+export { goBool, goInt, goMap, goNullableSlice, goObjectMap, goSlice, goString, goStruct } from "./go-json-types.ts";
 export { isLabelOnly, labelOnly } from "./label.ts";
 export { isValidName } from "./names.ts";
 export type { CmdArgs, Env, PluginDef, Verb } from "./plugin.ts";

@@ -61,7 +61,3 @@ export const Result020Schema = v.object({
   ip6: v.optional(Ip020Schema),
   dns: v.optional(DnsSchema),
 });
-
-export function isIPv4Cidr(cidr: string): boolean {
-  return !cidr.includes(":");
-}

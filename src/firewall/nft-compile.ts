@@ -5,7 +5,7 @@
  * verdicts, in ip, ip6 and inet tables. Anything else (user-written conditions, bridge-family
  * spoof checks) returns undefined and the whole transaction goes through `nft -f -` instead.
  */
-import ipaddr from "ipaddr.js";
+import { parseCIDRLiteral, parseIPLiteral } from "../ip/index.ts";
 import {
   NF_ACCEPT,
   NF_DROP,
@@ -90,13 +90,9 @@ function verdict(code: number, chain?: string): Expr {
 /** `ip|ip6 saddr|daddr [!=] addr[/prefix]`: whole bytes are compared shorter, other prefixes masked. */
 function addressMatch(v6: boolean, field: string, neq: boolean, spec: string): Expr[] | undefined {
   if (field !== "saddr" && field !== "daddr") return undefined;
-  let addr: ipaddr.IPv4 | ipaddr.IPv6;
-  let prefix: number;
-  try {
-    [addr, prefix] = spec.includes("/") ? ipaddr.parseCIDR(spec) : [ipaddr.parse(spec), v6 ? 128 : 32];
-  } catch {
-    return undefined;
-  }
+  const parsed = spec.includes("/") ? parseCIDRLiteral(spec) : { ip: parseIPLiteral(spec), prefix: v6 ? 128 : 32 };
+  if (parsed?.ip === undefined) return undefined;
+  const { ip: addr, prefix } = parsed;
   if ((addr.kind() === "ipv6") !== v6) return undefined;
   const full = v6 ? 16 : 4;
   const offset = v6 ? (field === "saddr" ? 8 : 24) : field === "saddr" ? 12 : 16;
@@ -122,13 +118,8 @@ function dnat(tableFamily: number, target: string): Expr[] | undefined {
   const v6 = tableFamily === NFPROTO_IPV6;
   const m = v6 ? /^\[([0-9a-fA-F:.]+)\]:(\d+)$/.exec(target) : /^([0-9.]+):(\d+)$/.exec(target);
   if (!m || tableFamily === NFPROTO_INET) return undefined;
-  let addr: ipaddr.IPv4 | ipaddr.IPv6;
-  try {
-    addr = ipaddr.parse(m[1] ?? "");
-  } catch {
-    return undefined;
-  }
-  if ((addr.kind() === "ipv6") !== v6) return undefined;
+  const addr = parseIPLiteral(m[1] ?? "");
+  if (addr === undefined || (addr.kind() === "ipv6") !== v6) return undefined;
   const port = Number(m[2]);
   if (!Number.isInteger(port) || port < 1 || port > 65535) return undefined;
   return [

@@ -4,7 +4,7 @@
  * past the rule it belongs to: such inputs are rejected with a CNI error (code 999), never
  * silently repaired.
  */
-import ipaddr from "ipaddr.js";
+import { type Addr, ipString, networkAddress, parseCIDRLiteral, parseIPLiteral } from "../ip/index.ts";
 import { CniError, ErrorCode } from "../cni/index.ts";
 import type { Family } from "./model.ts";
 
@@ -135,36 +135,25 @@ export interface Cidr extends Ip {
   readonly network: string;
 }
 
-function toIp(addr: ipaddr.IPv4 | ipaddr.IPv6): Ip {
-  if (addr.kind() === "ipv4") {
-    const s = addr.toString();
-    return { family: 4, address: s, unspecified: s === "0.0.0.0" };
-  }
-  const v6 = addr as ipaddr.IPv6;
-  const s = v6.toRFC5952String();
-  return { family: 6, address: s, unspecified: s === "::" };
+function toIp(addr: Addr): Ip {
+  const address = ipString(addr);
+  return addr.kind() === "ipv4" ? { family: 4, address, unspecified: address === "0.0.0.0" } : { family: 6, address, unspecified: address === "::" };
 }
 
-/** A bare IPv4 (dotted quad only) or IPv6 address. */
+/** A bare IPv4 (dotted quad only) or IPv6 address, as Go's net.ParseIP accepts it. */
 export function parseIp(what: string, text: string): Ip {
-  const ok = text.includes(":") ? ipaddr.IPv6.isValid(text) && !text.includes("%") : ipaddr.IPv4.isValidFourPartDecimal(text);
-  if (!ok) throw invalid(`invalid ${what} ${show(text)}`);
-  return toIp(ipaddr.parse(text));
+  const addr = parseIPLiteral(text);
+  if (addr === undefined) throw invalid(`invalid ${what} ${show(text)}`);
+  return toIp(addr);
 }
 
 /** `address/prefix`, keeping the address as given and deriving the network. */
 export function parseCidr(what: string, text: string): Cidr {
   const slash = text.indexOf("/");
-  if (slash < 0) throw invalid(`invalid ${what} ${show(text)}`);
-  const ip = parseIp(what, text.slice(0, slash));
-  const prefixText = text.slice(slash + 1);
-  const prefix = /^[0-9]{1,3}$/.test(prefixText) ? Number(prefixText) : Number.NaN;
-  if (!(prefix >= 0 && prefix <= (ip.family === 4 ? 32 : 128))) throw invalid(`invalid ${what} ${show(text)}`);
-  const net =
-    ip.family === 4
-      ? ipaddr.IPv4.networkAddressFromCIDR(`${ip.address}/${prefix}`)
-      : ipaddr.IPv6.networkAddressFromCIDR(`${ip.address}/${prefix}`);
-  return { ...ip, prefix, network: `${toIp(net).address}/${prefix}` };
+  if (slash >= 0) parseIp(what, text.slice(0, slash)); // a bad address is named alone
+  const c = parseCIDRLiteral(text);
+  if (c === undefined) throw invalid(`invalid ${what} ${show(text)}`);
+  return { ...toIp(c.ip), prefix: c.prefix, network: `${ipString(networkAddress(c.ip, c.prefix))}/${c.prefix}` };
 }
 
 function checkConditionList(what: string, tokens: readonly string[]): void {

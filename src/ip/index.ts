@@ -1,17 +1,2 @@
-export {
-  type Addr,
-  bitLength,
-  compareIP,
-  equalIP,
-  fromBigInt,
-  inSubnet,
-  ipString,
-  lastAddress,
-  networkAddress,
-  nextIP,
-  parseCIDR,
-  parseIP,
-  type ParsedCidr,
-  sameFamily,
-  toBigInt,
-} from "./go-ip.ts";
+export { type Addr, ipFamily, type IpFamily, ipString, parseCIDR, parseCIDRLiteral, parseIP, parseIPLiteral, type ParsedCidr } from "./parse.ts";
+export { bitLength, compareIP, equalIP, fromBigInt, inSubnet, lastAddress, networkAddress, nextIP, sameFamily, toBigInt } from "./arith.ts";

@@ -1,4 +1,4 @@
-import ipaddr from "ipaddr.js";
+import { networkAddress, parseCIDRLiteral } from "../ip/index.ts";
 import { attrMap, attrs, getU32 } from "./attrs.ts";
 import {
   AF_INET,
@@ -36,7 +36,7 @@ import {
 import type { Message, Request } from "./message.ts";
 import { body } from "./message.ts";
 import type { Writer } from "./attrs.ts";
-import { formatIp, parseIp } from "./wire.ts";
+import { formatIp, ipBytes, parseIp } from "./wire.ts";
 
 const RTMSG_LEN = 12;
 
@@ -88,11 +88,11 @@ interface Dst {
 
 function parseDst(spec: RouteSpec): Dst {
   if (spec.dst !== undefined) {
-    const [addr, len] = ipaddr.parseCIDR(spec.dst);
-    const family = addr.kind() === "ipv4" ? AF_INET : AF_INET6;
+    const c = parseCIDRLiteral(spec.dst);
+    if (c === undefined) throw new Error(`invalid route destination ${JSON.stringify(spec.dst)}`);
     // The kernel wants the network address; "10.2.3.4/16" means 10.2.0.0/16 like `ip route` reads it.
-    const net = family === AF_INET ? ipaddr.IPv4.networkAddressFromCIDR(spec.dst) : ipaddr.IPv6.networkAddressFromCIDR(spec.dst);
-    return { family, bytes: len === 0 ? undefined : Uint8Array.from(net.toByteArray()), len };
+    const { family, bytes } = ipBytes(networkAddress(c.ip, c.prefix));
+    return { family, bytes: c.prefix === 0 ? undefined : bytes, len: c.prefix };
   }
   const family = spec.gw !== undefined ? parseIp(spec.gw).family : spec.family;
   if (family === undefined) throw new Error("route needs a dst, a gw or a family");

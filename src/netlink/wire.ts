@@ -1,4 +1,5 @@
 import ipaddr from "ipaddr.js";
+import { type Addr, parseCIDRLiteral, parseIPLiteral } from "../ip/index.ts";
 import type { Writer } from "./attrs.ts";
 import { AF_INET, AF_INET6 } from "./constants.ts";
 
@@ -42,20 +43,22 @@ export interface IpBytes {
   bytes: Uint8Array;
 }
 
-/** Parses an IP literal (no prefix) with ipaddr.js; IPv4-mapped IPv6 stays IPv6, as on the wire. */
-export function parseIp(ip: string): IpBytes {
-  const a = ipaddr.parse(ip);
+export function ipBytes(a: Addr): IpBytes {
   return { family: a.kind() === "ipv4" ? AF_INET : AF_INET6, bytes: Uint8Array.from(a.toByteArray()) };
+}
+
+/** An IP literal (no prefix) as Go parses it; IPv4-mapped IPv6 stays IPv6, as on the wire. */
+export function parseIp(ip: string): IpBytes {
+  const a = parseIPLiteral(ip);
+  if (a === undefined) throw new Error(`invalid IP address ${JSON.stringify(ip)}`);
+  return ipBytes(a);
 }
 
 /** "10.1.2.3/24" -> address bytes and prefix length (host bits kept: it is an interface address). */
 export function parseCidr(cidr: string): IpBytes & { prefixLen: number } {
-  const [addr, prefix] = ipaddr.parseCIDR(cidr);
-  return {
-    family: addr.kind() === "ipv4" ? AF_INET : AF_INET6,
-    bytes: Uint8Array.from(addr.toByteArray()),
-    prefixLen: prefix,
-  };
+  const c = parseCIDRLiteral(cidr);
+  if (c === undefined) throw new Error(`invalid CIDR address ${JSON.stringify(cidr)}`);
+  return { ...ipBytes(c.ip), prefixLen: c.prefix };
 }
 
 export function formatIp(b: Uint8Array): string {
