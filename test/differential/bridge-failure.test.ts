@@ -21,7 +21,6 @@ import { join } from "node:path";
 import { requireIsolatedHost, type TempNetns } from "../harness.ts";
 import {
   bridgeCall,
-  type Conf,
   DEFAULT_DATA_DIR,
   type Impl,
   privateVarLib,
@@ -32,6 +31,7 @@ import {
   world,
   type World,
 } from "../fixtures/bridge/support.ts";
+import type { Conf } from "../fixtures/bridge/runtime-configs.ts";
 import { BridgeNames, normalizeOutput } from "./normalize.ts";
 
 requireIsolatedHost();
@@ -101,16 +101,16 @@ describe("swap: ADD by one implementation, CHECK and DEL by the other", () => {
     await using w = await world(1);
     const ctr = w.containers[0];
     const netns = ctr?.path ?? "";
-    const a = await bridgeCall(adder, w.host, { command: "ADD", netns, stdin: swapConf });
+    const a = await bridgeCall(swapConf, { impl: adder, host: w.host, command: "ADD", netns });
     expect({ code: a.code, stdout: a.code === 0 ? "" : a.stdout }).toEqual({ code: 0, stdout: "" });
     const during = await residue(w, ctr, "failnet");
     expect(during).toMatchObject({ hostVeths: 1, containerLinks: ["eth0"], ipFiles: ["10.50.0.2", "fd50::2"] });
     if (backend === "iptables") expect(during.masqChains).toHaveLength(1);
     else expect(during.nftMasqRules).toBe(2);
     expect(during.spoofChains.length).toBeGreaterThan(0);
-    const c = await bridgeCall(deleter, w.host, { command: "CHECK", netns, stdin: { ...swapConf, prevResult: a.json } });
+    const c = await bridgeCall({ ...swapConf, prevResult: a.json }, { impl: deleter, host: w.host, command: "CHECK", netns });
     expect({ code: c.code, stdout: c.stdout }).toEqual({ code: 0, stdout: "" });
-    const d = await bridgeCall(deleter, w.host, { command: "DEL", netns, stdin: swapConf });
+    const d = await bridgeCall(swapConf, { impl: deleter, host: w.host, command: "DEL", netns });
     expect({ code: d.code, stdout: d.stdout }).toEqual({ code: 0, stdout: "" });
     expect(await residue(w, ctr, "failnet")).toEqual(CLEAN);
   }, TIMEOUT);
@@ -182,11 +182,11 @@ describe("failed ADD: same error; tscni leaves nothing, the reference leaks the 
         const baseHostVeths = (await residue(w, c0, "failnet")).hostVeths;
         let baseline: Residue = { ...CLEAN, hostVeths: baseHostVeths };
         if (f.first) {
-          const r = await bridgeCall(impl, w.host, { command: "ADD", containerId: "first", netns: c1?.path ?? "", stdin: f.conf });
+          const r = await bridgeCall(f.conf, { impl, host: w.host, command: "ADD", containerId: "first", netns: c1?.path ?? "" });
           expect(r.code).toBe(0);
           baseline = { ...(await residue(w, c0, "failnet")), containerLinks: [] };
         }
-        const r = await bridgeCall(impl, w.host, { command: "ADD", netns: c0?.path ?? "", stdin: f.conf });
+        const r = await bridgeCall(f.conf, { impl, host: w.host, command: "ADD", netns: c0?.path ?? "" });
         const err = errorOf(impl, r.stdout, new BridgeNames()) as { code?: number; msg?: string };
         expect({ impl: impl.name, exit: r.code, code: err.code }).toEqual({ impl: impl.name, exit: 1, code: 999 });
         if (typeof f.msg === "string") expect(err.msg).toBe(f.msg);
@@ -196,7 +196,7 @@ describe("failed ADD: same error; tscni leaves nothing, the reference leaks the 
         seen[impl.name] = left;
         expect({ impl: impl.name, left }).toEqual({ impl: impl.name, left: expected });
         // The attachment can still be deleted afterwards (runtimes do), by either implementation.
-        const d = await bridgeCall(impl, w.host, { command: "DEL", netns: c0?.path ?? "", stdin: f.conf });
+        const d = await bridgeCall(f.conf, { impl, host: w.host, command: "DEL", netns: c0?.path ?? "" });
         if (f.name !== "missing IPAM binary") expect({ impl: impl.name, del: d.code }).toEqual({ impl: impl.name, del: 0 });
       }
     }, TIMEOUT);
@@ -210,7 +210,7 @@ describe("failed ADD: same error; tscni leaves nothing, the reference leaks the 
       resetDataDir();
       await using w = await world(1);
       const c0 = w.containers[0];
-      const r = await bridgeCall(impl, w.host, { command: "ADD", netns: c0?.path ?? "", stdin: conf({ ipMasq: true, ipMasqBackend: "foo" }) });
+      const r = await bridgeCall(conf({ ipMasq: true, ipMasqBackend: "foo" }), { impl, host: w.host, command: "ADD", netns: c0?.path ?? "" });
       errors[impl.name] = { exit: r.code, stdout: r.stdout, stderr: r.stderr };
       if (impl === TS) {
         expect(await residue(w, c0, "failnet")).toEqual(CLEAN);
@@ -232,11 +232,11 @@ describe("netns deleted before DEL", () => {
     const c0 = w.containers[0];
     const netns = c0?.path ?? "";
     const c = conf({ ipMasq: true, ...(backend === "nftables" ? { ipMasqBackend: "nftables" } : {}) });
-    const a = await bridgeCall(impl, w.host, { command: "ADD", netns, stdin: c });
+    const a = await bridgeCall(c, { impl, host: w.host, command: "ADD", netns });
     expect(a.code).toBe(0);
     await c0?.[Symbol.asyncDispose]();
     for (let t = 0; t < 200 && (await residue(w, undefined, "failnet")).hostVeths > 0; t++) await Bun.sleep(10);
-    const d = await bridgeCall(impl, w.host, { command: "DEL", netns, stdin: c });
+    const d = await bridgeCall(c, { impl, host: w.host, command: "DEL", netns });
     expect({ code: d.code, stdout: d.stdout }).toEqual({ code: 0, stdout: "" });
     const left = await residue(w, undefined, "failnet");
     // The reference cannot find the addresses, so its iptables chain leaks (Appendix B 11).
@@ -252,8 +252,8 @@ describe("netns deleted before DEL", () => {
     await using w = await world(1);
     const c0 = w.containers[0];
     const c = conf({ ipMasq: true });
-    expect((await bridgeCall(impl, w.host, { command: "ADD", netns: c0?.path ?? "", stdin: c })).code).toBe(0);
-    const d = await bridgeCall(impl, w.host, { command: "DEL", netns: "", stdin: c });
+    expect((await bridgeCall(c, { impl, host: w.host, command: "ADD", netns: c0?.path ?? "" })).code).toBe(0);
+    const d = await bridgeCall(c, { impl, host: w.host, command: "DEL", netns: "" });
     expect(d.code).toBe(0);
     const left = await residue(w, undefined, "failnet");
     expect(left.ipFiles).toEqual([]);
@@ -267,9 +267,9 @@ describe("reference defects tscni fixes (Appendix B 11, 12)", () => {
     for (const impl of [REF, TS]) {
       await using w = await world(1);
       const netns = w.containers[0]?.path ?? "";
-      const a = await bridgeCall(impl, w.host, { command: "ADD", netns, stdin: l2 });
+      const a = await bridgeCall(l2, { impl, host: w.host, command: "ADD", netns });
       expect(a.code).toBe(0);
-      const c = await bridgeCall(impl, w.host, { command: "CHECK", netns, stdin: { ...l2, prevResult: a.json } });
+      const c = await bridgeCall({ ...l2, prevResult: a.json }, { impl, host: w.host, command: "CHECK", netns });
       if (impl === REF) expect(c.json).toMatchObject({ code: 999, msg: "no plugin name provided" });
       else expect({ code: c.code, stdout: c.stdout }).toEqual({ code: 0, stdout: "" });
     }
@@ -281,7 +281,7 @@ describe("reference defects tscni fixes (Appendix B 11, 12)", () => {
       resetDataDir();
       await using w = await world(1);
       const ctr = w.containers[0];
-      const a = await bridgeCall(impl, w.host, { command: "ADD", netns: ctr?.path ?? "", stdin: c });
+      const a = await bridgeCall(c, { impl, host: w.host, command: "ADD", netns: ctr?.path ?? "" });
       if (impl === REF) {
         expect((a.json as { msg: string }).msg).toMatch(/^failed to add route .* file exists$/);
         continue;
@@ -305,9 +305,9 @@ describe("reference defects tscni fixes (Appendix B 11, 12)", () => {
       resetDataDir();
       await using w = await world(2);
       for (const [i, ns] of w.containers.entries()) {
-        expect((await bridgeCall(impl, w.host, { command: "ADD", containerId: `gc${i}`, netns: ns.path, stdin: c })).code).toBe(0);
+        expect((await bridgeCall(c, { impl, host: w.host, command: "ADD", containerId: `gc${i}`, netns: ns.path })).code).toBe(0);
       }
-      const gc = await bridgeCall(impl, w.host, { command: "GC", netns: "", stdin: { ...c, "cni.dev/valid-attachments": [{ containerID: "gc0", ifname: "eth0" }] } });
+      const gc = await bridgeCall({ ...c, "cni.dev/valid-attachments": [{ containerID: "gc0", ifname: "eth0" }] }, { impl, host: w.host, command: "GC", netns: "" });
       expect({ impl: impl.name, code: gc.code, stdout: gc.stdout, stderr: gc.stderr }).toEqual({ impl: impl.name, code: 0, stdout: "", stderr: "" });
       const r = await residue(w, undefined, "failnet");
       left[impl.name] = { ipFiles: r.ipFiles, masqChains: r.masqChains.length };

@@ -18,20 +18,18 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { requireIsolatedHost } from "../harness.ts";
 import {
-  atVersion,
   bridgeCall,
-  type Conf,
   type Impl,
   outcome,
   privateVarLib,
   REF,
   resetDataDir,
-  RUNTIME_CONFIGS,
   TS,
   world,
   type World,
   worldState,
 } from "../fixtures/bridge/support.ts";
+import { atVersion, type Conf, RUNTIME_CONFIGS } from "../fixtures/bridge/runtime-configs.ts";
 import { BridgeNames, type Json } from "./normalize.ts";
 import { countCase } from "./oracles.ts";
 
@@ -98,13 +96,14 @@ async function play(impl: Impl, s: Scenario): Promise<Json[]> {
     let conf = step.conf ?? s.conf;
     if (step.prev && typeof conf !== "string") conf = { ...conf, prevResult: lastAdd.get(ctr) };
     if (step.valid && typeof conf !== "string") conf = { ...conf, "cni.dev/valid-attachments": step.valid.map((containerID) => ({ containerID, ifname: "eth0" })) };
-    const r = await bridgeCall(impl, w.host, {
+    const r = await bridgeCall(conf, {
+      impl,
+      host: w.host,
       command: step.command,
       containerId: step.id ?? `ctr${ctr}`,
       netns: step.netns === "empty" ? "" : ns.path,
       ifname: step.ifname,
       args: step.args,
-      stdin: conf,
     });
     if (step.command === "ADD" && r.code === 0) lastAdd.set(ctr, r.json);
     // v1.9.1 leaves the container veth of a failed ADD behind; tscni removes it (a documented
@@ -300,7 +299,7 @@ describe("errors: same code, message, and no state change", () => {
       resetDataDir();
       await using w = await world(1);
       const before = await worldState(w, new BridgeNames());
-      const r = await bridgeCall(impl, w.host, { command: "ADD", netns: w.containers[0]?.path ?? "", stdin: conf });
+      const r = await bridgeCall(conf, { impl, host: w.host, command: "ADD", netns: w.containers[0]?.path ?? "" });
       const err = r.json as { code: number; msg: string };
       expect({ impl: impl.name, code: r.code, errCode: err.code, mtu: /mtu/i.test(err.msg) }).toEqual({ impl: impl.name, code: 1, errCode: 999, mtu: true });
       expect(await worldState(w, new BridgeNames())).toEqual(before);

@@ -131,7 +131,7 @@ export interface NetnsSnapshot {
   addrs: Json;
   /** `ip -j -d route show` and `ip -j -d -6 route show` (main table) */
   routes: Json;
-  /** path:value lines of the sysctls listed in checklist §4 */
+  /** path:value lines of the per-interface sysctls the bridge may change */
   sysctls: string;
   /** `iptables-save -t nat` + `ip6tables-save -t nat` (host only) */
   iptables?: string;

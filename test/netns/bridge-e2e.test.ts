@@ -14,7 +14,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { exec, mustExec, requireIsolatedHost, tempDir, tempNetns, type TempNetns } from "../harness.ts";
-import { bridgeCall, type Conf, RUNTIME_CONFIGS, TS } from "../fixtures/bridge/support.ts";
+import { type Conf, RUNTIME_CONFIGS } from "../fixtures/bridge/runtime-configs.ts";
+import { bridgeCall } from "../fixtures/bridge/support.ts";
 import { udpRoundTrip } from "../fixtures/traffic.ts";
 
 requireIsolatedHost();
@@ -45,7 +46,7 @@ let outside: TempNetns;
 const ips: Record<string, { v4: string; v6?: string }> = {};
 
 async function add(ns: TempNetns, id: string, conf: Conf): Promise<{ v4: string; v6?: string }> {
-  const r = await bridgeCall(TS, null, { command: "ADD", containerId: id, netns: ns.path, stdin: conf });
+  const r = await bridgeCall(conf, { command: "ADD", containerId: id, netns: ns.path });
   if (r.code !== 0) throw new Error(`ADD ${id}: ${r.stdout}${r.stderr}`);
   const list = (r.json as { ips: { address: string }[] }).ips.map((i) => i.address.split("/")[0] ?? "");
   return { v4: list.find((x) => !x.includes(":")) ?? "", v6: list.find((x) => x.includes(":")) };
@@ -88,7 +89,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const [ns, id, conf] of [[a, "ctr-a", MASQ], [b, "ctr-b", MASQ], [c, "ctr-c", NOMASQ]] as const) {
-    await bridgeCall(TS, null, { command: "DEL", containerId: id, netns: ns.path, stdin: conf });
+    await bridgeCall(conf, { command: "DEL", containerId: id, netns: ns.path });
   }
   for (const ns of [a, b, c, outside]) await ns[Symbol.asyncDispose]();
 });
@@ -141,7 +142,7 @@ async function tracedAdd(conf: Conf, id: string): Promise<Execs> {
   using dir = tempDir("tscni-strace-");
   await using ns = await tempNetns();
   const log = join(dir.path, "trace");
-  const r = await bridgeCall(TS, null, { command: "ADD", containerId: id, netns: ns.path, stdin: conf }, ["strace", "-f", "-e", "trace=execve", "-qq", "-o", log]);
+  const r = await bridgeCall(conf, { command: "ADD", containerId: id, netns: ns.path, prefix: ["strace", "-f", "-e", "trace=execve", "-qq", "-o", log] });
   if (r.code !== 0) throw new Error(`traced ADD: ${r.stdout}${r.stderr}`);
   const lines = readFileSync(log, "utf8").split("\n").filter((l) => l.includes("execve(") && /= 0$/.test(l));
   // Program and argv[0] (xtables-nft-multi serves iptables-save and iptables-restore alike).
@@ -149,7 +150,7 @@ async function tracedAdd(conf: Conf, id: string): Promise<Execs> {
     const m = /execve\("([^"]+)", \[((?:"[^"]*"(?:, )?){1,3})/.exec(l);
     return m ? `${m[1]} [${(m[2] ?? "").replaceAll('"', "").replace(/, $/, "")}]` : "?";
   });
-  await bridgeCall(TS, null, { command: "DEL", containerId: id, netns: ns.path, stdin: conf });
+  await bridgeCall(conf, { command: "DEL", containerId: id, netns: ns.path });
   return { programs };
 }
 

@@ -7,7 +7,8 @@ import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { distDir, exec, requireIsolatedHost, tempDir, tempNetns, type TempNetns } from "../harness.ts";
-import { BRIDGE, bridgeCall, hostLocal, hostVeths, link, natRules, nftRuleset, reservations } from "./bridge-fixture.ts";
+import { hostLocal, hostVeths, link, natRules, nftRuleset, reservations } from "./bridge-fixture.ts";
+import { bridgeCall, TS } from "../fixtures/bridge/support.ts";
 
 requireIsolatedHost();
 setDefaultTimeout(120_000);
@@ -193,7 +194,7 @@ describe("process count", () => {
       CNI_IFNAME: "eth0",
       CNI_PATH: distDir,
     };
-    const out = await exec(["strace", "-f", "-qq", "-e", "trace=execve", "-o", log, BRIDGE], { stdin, env });
+    const out = await exec(["strace", "-f", "-qq", "-e", "trace=execve", "-o", log, TS.bridge], { stdin, env });
     expect(out.code).toBe(0);
     const execs = readFileSync(log, "utf8")
       .split("\n")

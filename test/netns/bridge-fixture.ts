@@ -5,32 +5,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { distDir, exec, ipJson, runCni, type CniReply, type TempNetns, tscni } from "../harness.ts";
-
-export const BRIDGE = tscni("bridge");
-
-export interface Call {
-  command: "ADD" | "DEL" | "CHECK" | "GC" | "STATUS";
-  netns?: string;
-  containerId?: string;
-  ifname?: string;
-  args?: string;
-  path?: string;
-  env?: Record<string, string | undefined>;
-}
-
-export function bridgeCall(stdin: object | string, c: Call): Promise<CniReply> {
-  return runCni(BRIDGE, {
-    command: c.command,
-    containerId: c.containerId ?? "ctr1",
-    netns: c.netns ?? "",
-    ifname: c.ifname ?? "eth0",
-    args: c.args,
-    path: c.path ?? distDir,
-    stdin,
-    env: c.env,
-  });
-}
+import { exec, ipJson, type TempNetns } from "../harness.ts";
 
 /** A host-local IPAM section over `subnets`, storing in `dataDir`. */
 export function hostLocal(dataDir: string, subnets: string[], extra: object = {}): object {

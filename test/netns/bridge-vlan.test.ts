@@ -6,7 +6,8 @@
  */
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { exec, requireIsolatedHost, tempDir, tempNetns } from "../harness.ts";
-import { bridgeCall, hostLocal, hostVeths, link } from "./bridge-fixture.ts";
+import { hostLocal, hostVeths, link } from "./bridge-fixture.ts";
+import { bridgeCall } from "../fixtures/bridge/support.ts";
 
 requireIsolatedHost();
 setDefaultTimeout(60_000);

@@ -6,7 +6,6 @@ import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { requireIsolatedHost, tempDir, tempNetns, type TempNetns } from "../harness.ts";
 import {
   addrs,
-  bridgeCall,
   hostLocal,
   hostVeths,
   link,
@@ -16,6 +15,7 @@ import {
   routes,
   sysctl,
 } from "./bridge-fixture.ts";
+import { bridgeCall } from "../fixtures/bridge/support.ts";
 import { probe, serveTag } from "../fixtures/traffic.ts";
 
 requireIsolatedHost();
