@@ -11,17 +11,7 @@ import {
   type PluginDef,
   type Result,
 } from "../../src/cni/index.ts";
-import {
-  type ApplyOptions,
-  checkPortmap,
-  gcPortmap,
-  type PortMapping,
-  type PortmapRequest,
-  type Probes,
-  setupPortmap,
-  systemProbes,
-  teardownPortmap,
-} from "../../src/firewall/index.ts";
+import { type ApplyOptions, firewallBackend, type PortMapping, type PortmapRequest, type Probes, systemProbes } from "../../src/firewall/index.ts";
 import { ipFamily } from "../../src/ip/index.ts";
 import { decodePortmapConfig, type PortmapSettings, rawMappings, validatePortmapConfig, withPrefix } from "./config.ts";
 import { containerIps, portmapRequests } from "./container-ips.ts";
@@ -85,11 +75,12 @@ async function enableRouteLocalnet(deps: PortmapDeps, containerIp: string): Prom
 }
 
 async function forwardPorts(deps: PortmapDeps, s: PortmapSettings, reqs: readonly PortmapRequest[], containerId: string): Promise<void> {
+  const fw = firewallBackend(s.backend);
   try {
-    await setupPortmap(reqs, s.backend, deps.firewall);
+    await fw.apply({ kind: "portmap", reqs }, deps.firewall);
   } catch (err) {
     // iptables applies one atomic batch per family; do not leave the first family behind.
-    await teardownPortmap({ network: s.network, containerId }, s.backend, deps.firewall).catch(() => undefined);
+    await fw.removeOwned({ kind: "portmap", ref: { network: s.network, containerId } }, deps.firewall).catch(() => undefined);
     throw err;
   }
 }
@@ -117,8 +108,9 @@ export function makePortmap(deps: PortmapDeps): PluginDef {
 
     async del(a: CmdArgs): Promise<void> {
       const s = await loadSettings(a, PARSE_PREFIX, deps.probes);
-      // Removed by name, whether or not this DEL still carries the mappings.
-      await teardownPortmap({ network: s.network, containerId: a.containerId }, s.backend, deps.firewall);
+      // Removed by name, whether or not this DEL still carries the mappings (the reference then
+      // does nothing and leaks the rules).
+      await firewallBackend(s.backend).removeOwned({ kind: "portmap", ref: { network: s.network, containerId: a.containerId } }, deps.firewall);
       await flushUdpConntrack(deps, s.mappings, [4, 6]);
     },
 
@@ -128,13 +120,14 @@ export function makePortmap(deps: PortmapDeps): PluginDef {
       if (s.prevResult === undefined) throw internalError("Required prevResult missing");
       if (s.mappings.length === 0) return;
       const reqs = portmapRequests(s, a.containerId, containerIps(s.prevResult, a.ifname));
-      await checkPortmap(reqs, s.backend, deps.firewall);
+      await firewallBackend(s.backend).check({ kind: "portmap", reqs }, deps.firewall);
     },
 
     async gc(a: CmdArgs): Promise<void> {
       const s = await loadSettings(a, "", deps.probes);
       const valid = gcAttachments(a.config).map((x) => x.containerID);
-      await gcPortmap({ network: s.network, validContainerIds: valid }, s.backend, deps.firewall);
+      // Only per-container chains and rules go; the shared chains and tables stay.
+      await firewallBackend(s.backend).removeStale({ kind: "portmap", network: s.network, validContainerIds: valid }, deps.firewall);
     },
 
     // Success, as v1.9.1 answers: with an unusable firewall tool only ADDs that map ports fail,

@@ -4,11 +4,12 @@
  * instead, although its docs promise this). Listed in docs/compatibility.md.
  */
 import { CniError, ErrorCode } from "../cni/index.ts";
+import type { Backend } from "./backends.ts";
 import { resolveIptables, resolveNft, spawnTool, type ToolRunner } from "./exec.ts";
 import type { Family } from "./model.ts";
 import { goQuote } from "../gofmt/index.ts";
 
-export type Backend = "iptables" | "nftables";
+export type { Backend };
 
 /** On nf_tables, a probe that changes nothing, answered over netlink; undefined: ask the tool. */
 async function netlinkWritable(run: ToolRunner): Promise<boolean | undefined> {

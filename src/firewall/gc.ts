@@ -1,15 +1,12 @@
 /**
- * portmap GC: remove the per-container objects of attachments the runtime no longer lists. Only
+ * portmap GC, planned: the per-container objects of attachments the runtime no longer lists. Only
  * per-container chains and rules go; the shared CNI-HOSTPORT-* chains and the cni_hostport tables
  * stay. An object is removed only when it can be attributed to this network (iptables: the entry
  * rule's comment names it) or, for nftables, whose rules carry nothing but the container ID, when
  * its container ID is not among the valid ones.
  */
-import { CniError, ErrorCode } from "../cni/index.ts";
-import { type ApplyOptions, applyIptablesEach, applyNft, readIptables, readNft } from "./apply.ts";
-import type { Backend } from "./detect.ts";
 import { staleJumpTargets } from "./iptables.ts";
-import { type Family, type IptablesPlan, type IptablesState, type NftOp, nftTableKey } from "./model.ts";
+import type { Family, IptablesPlan, IptablesState, NftOp } from "./model.ts";
 import { DNAT_CHAIN_PREFIX, PORTMAP_NFT_CHAINS, portmapDnatChainName, portmapDnatCommentPrefix, portmapNftTable, SHARED } from "./names.ts";
 import { checkText } from "./validate.ts";
 
@@ -51,38 +48,4 @@ export function portmapNftGcOps(validContainerIds: readonly string[], tables: Re
     }
   }
   return ops;
-}
-
-export async function gcPortmap(req: PortmapGcRequest, backend: Backend, opts: ApplyOptions = {}): Promise<void> {
-  if (backend === "iptables") {
-    const states = new Map<Family, IptablesState>();
-    for (const family of [4, 6] as const) {
-      try {
-        states.set(family, await readIptables(family, opts, [SHARED.hostportDnat]));
-      } catch {
-        // A family whose tool is unusable has nothing tscni could have written.
-      }
-    }
-    const plans = portmapIptablesGc(req, states);
-    const outcomes = await applyIptablesEach(plans, opts);
-    const failed = outcomes.find((o) => o.error !== undefined);
-    if (failed?.error) throw new CniError(ErrorCode.Internal, `portmap GC (ipv${failed.family}): ${failed.error.message}`);
-    return;
-  }
-  const refs = ([4, 6] as const).map((f) => portmapNftTable(f));
-  const state = await readNft(refs, opts);
-  const tables = new Map<Family, ReadonlySet<string>>();
-  for (const family of [4, 6] as const) {
-    const t = state.get(nftTableKey(portmapNftTable(family)));
-    if (t === undefined) continue;
-    const ids = new Set<string>();
-    for (const r of t.rules) if (PORTMAP_NFT_CHAINS.includes(r.chain) && r.comment !== undefined) ids.add(r.comment);
-    tables.set(family, ids);
-  }
-  const ops = portmapNftGcOps(req.validContainerIds, tables);
-  try {
-    await applyNft({ ops }, opts);
-  } catch (err) {
-    throw new CniError(ErrorCode.Internal, `portmap GC: ${CniError.from(err).message}`);
-  }
 }

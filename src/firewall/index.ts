@@ -82,9 +82,10 @@ export {
   readNft,
 } from "./apply.ts";
 
-export { setupMasq, teardownMasq } from "./masq.ts";
+export type { FirewallBackend, Owner, Stale, Want } from "./backend.ts";
+export { ALL_BACKENDS, BACKENDS, firewallBackend } from "./backends.ts";
+export { gcMasq, setupMasq, teardownMasq } from "./masq.ts";
 export { setupSpoofCheck, teardownSpoofCheck } from "./spoofcheck.ts";
-export { checkPortmap, setupPortmap, teardownPortmap } from "./portmap.ts";
-export { gcPortmap, type PortmapGcRequest, portmapIptablesGc, portmapNftGcOps, staleDnatChains } from "./gc.ts";
-export { gcMasq, type MasqGcRequest, masqIptablesGc, masqNftGcOps, staleMasqChains } from "./masq-gc.ts";
+export { type PortmapGcRequest, portmapIptablesGc, portmapNftGcOps, staleDnatChains } from "./gc.ts";
+export { type MasqGcRequest, masqIptablesGc, masqNftGcOps, staleMasqChains } from "./masq-gc.ts";
 export { attachmentKeys, commentContainerId, type DuplicateRule, type FirewallEntry, type FirewallKind, type FirewallSnapshot, firewallDuplicates, firewallEntries, iptablesDuplicates, iptablesEntries, nftDuplicates, nftMasqEntries, nftPortmapEntries, readFirewall } from "./scan.ts";

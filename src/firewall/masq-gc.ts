@@ -1,15 +1,12 @@
 /**
- * bridge ipMasq GC: remove the masquerade objects of attachments the runtime no longer lists.
+ * bridge ipMasq GC, planned: the masquerade objects of attachments the runtime no longer lists.
  * iptables: a POSTROUTING jump whose comment names this network (`name: "<net>" id: "<id>"`)
  * to a `CNI-<hash>` chain no valid attachment owns. nftables: `masq_checks` rules whose comment
  * starts with this network's hash and whose instance hash matches no valid attachment. Both
  * backends are swept (an attachment may have been set up by either).
  */
-import { CniError, ErrorCode } from "../cni/index.ts";
-import { type ApplyOptions, applyIptablesEach, applyNft, readIptables, readNft } from "./apply.ts";
-import { iptablesUsable, nftablesUsable } from "./detect.ts";
 import { staleJumpTargets } from "./iptables.ts";
-import { type Family, type IptablesPlan, type IptablesState, type NftOp, type NftTableState, nftTableKey } from "./model.ts";
+import type { Family, IptablesPlan, IptablesState, NftOp, NftTableState } from "./model.ts";
 import { MASQ_CHAIN, MASQ_NFT_TABLE, masqChainName, masqCommentPrefix, NFT_MASQ_INSTANCE_LENGTH, nftMasqInstanceHash, nftMasqNetworkHash, SHARED } from "./names.ts";
 import { checkText } from "./validate.ts";
 
@@ -50,28 +47,4 @@ export function masqNftGcOps(req: MasqGcRequest, table: NftTableState | undefine
     if (!valid.has(instance)) stale.add(instance);
   }
   return [...stale].map((prefix) => ({ op: "delete-rules", ref: MASQ_NFT_TABLE, chains: [SHARED.masqChecks], match: { prefix } }));
-}
-
-/** Sweeps both backends; a backend's error counts only when that backend is usable. */
-export async function gcMasq(req: MasqGcRequest, opts: ApplyOptions = {}): Promise<void> {
-  const errors: string[] = [];
-  const states = new Map<Family, IptablesState>();
-  for (const family of [4, 6] as const) {
-    try {
-      states.set(family, await readIptables(family, opts, ["POSTROUTING"]));
-    } catch {
-      // nothing tscni could have written with an unusable tool
-    }
-  }
-  for (const o of await applyIptablesEach(masqIptablesGc(req, states), opts)) {
-    if (o.error && (await iptablesUsable(o.family, opts.run))) errors.push(o.error.message);
-  }
-  try {
-    const nft = await readNft([MASQ_NFT_TABLE], opts);
-    const ops = masqNftGcOps(req, nft.get(nftTableKey(MASQ_NFT_TABLE)));
-    if (ops.length > 0) await applyNft({ ops }, opts);
-  } catch (err) {
-    if (await nftablesUsable(opts.run)) errors.push(CniError.from(err).message);
-  }
-  if (errors.length > 0) throw new CniError(ErrorCode.Internal, errors.join("\n"));
 }

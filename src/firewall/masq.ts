@@ -1,31 +1,36 @@
-/** bridge `ipMasq`: set up and tear down one attachment's masquerading, in either backend. */
+/** bridge `ipMasq`: set up, tear down and garbage-collect one attachment's masquerading. */
 import { CniError, ErrorCode } from "../cni/index.ts";
-import { type ApplyOptions, applyIptables, applyIptablesEach, applyNft } from "./apply.ts";
-import { type Backend, iptablesUsable, nftablesUsable } from "./detect.ts";
-import { masqIptablesAdd, masqIptablesDel } from "./iptables-plans.ts";
-import { masqNftAdd, masqNftDel } from "./nftables-plans.ts";
+import type { ApplyOptions } from "./apply.ts";
+import { ALL_BACKENDS, type Backend, firewallBackend } from "./backends.ts";
+import type { MasqGcRequest } from "./masq-gc.ts";
 import type { AttachmentRef, MasqRequest } from "./plans-types.ts";
 
 export async function setupMasq(req: MasqRequest, backend: Backend, opts: ApplyOptions = {}): Promise<void> {
-  if (backend === "iptables") await applyIptables(masqIptablesAdd(req), opts);
-  else await applyNft(masqNftAdd(req), opts);
+  await firewallBackend(backend).apply({ kind: "masquerade", req }, opts);
+}
+
+/** Runs `fn` on every backend; the errors are joined with newlines, as the reference does. */
+async function everyBackend(fn: (b: (typeof ALL_BACKENDS)[number]) => Promise<void>): Promise<void> {
+  const errors: string[] = [];
+  for (const b of ALL_BACKENDS) {
+    try {
+      await fn(b);
+    } catch (err) {
+      errors.push(CniError.from(err).message);
+    }
+  }
+  if (errors.length > 0) throw new CniError(ErrorCode.Internal, errors.join("\n"));
 }
 
 /**
- * Removes this attachment's masquerading from both backends, since it may have been set up by
- * another version or configuration. A backend's error counts only when that backend is usable;
- * errors are joined with newlines, as the reference does.
+ * Removes this attachment's masquerading from every backend, since it may have been set up by
+ * another version or configuration.
  */
 export async function teardownMasq(ref: AttachmentRef, opts: ApplyOptions = {}): Promise<void> {
-  const errors: string[] = [];
-  const outcomes = await applyIptablesEach(masqIptablesDel(ref), opts);
-  for (const o of outcomes) {
-    if (o.error && (await iptablesUsable(o.family, opts.run))) errors.push(o.error.message);
-  }
-  try {
-    await applyNft(masqNftDel(ref), opts);
-  } catch (err) {
-    if (await nftablesUsable(opts.run)) errors.push(CniError.from(err).message);
-  }
-  if (errors.length > 0) throw new CniError(ErrorCode.Internal, errors.join("\n"));
+  await everyBackend((b) => b.removeOwned({ kind: "masquerade", ref }, opts));
+}
+
+/** GC sweeps every backend too (an attachment may have been set up by either). */
+export async function gcMasq(req: MasqGcRequest, opts: ApplyOptions = {}): Promise<void> {
+  await everyBackend((b) => b.removeStale({ kind: "masquerade", ...req }, opts));
 }

@@ -8,14 +8,12 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  BACKENDS,
   type PortmapRequest,
   setupMasq,
-  setupPortmap,
   setupSpoofCheck,
   teardownMasq,
-  teardownPortmap,
   teardownSpoofCheck,
-  checkPortmap,
 } from "../../src/firewall/index.ts";
 import { mustExec, requireIsolatedHost } from "../harness.ts";
 
@@ -70,7 +68,7 @@ describe("portmap iptables", () => {
 
   test("ADD gives the reference's exact iptables-save rules; repeated ADD adds nothing; CHECK passes", async () => {
     const baseline = await natRules("iptables-save");
-    await setupPortmap(reqs, "iptables");
+    await BACKENDS.iptables.apply({ kind: "portmap", reqs: reqs });
     const after = await natRules("iptables-save");
     expect(after).toEqual([
       `:${DN} - [0:0]`,
@@ -95,9 +93,9 @@ describe("portmap iptables", () => {
       "-A CNI-HOSTPORT-MASQ -m mark --mark 0x2000/0x2000 -j MASQUERADE",
       '-A CNI-HOSTPORT-SETMARK -m comment --comment "CNI portfwd masquerade mark" -j MARK --set-xmark 0x2000/0x2000',
     ]);
-    await setupPortmap(reqs, "iptables");
+    await BACKENDS.iptables.apply({ kind: "portmap", reqs: reqs });
     expect(await natRules("iptables-save")).toEqual(after);
-    await checkPortmap(reqs, "iptables");
+    await BACKENDS.iptables.check({ kind: "portmap", reqs: reqs });
     expect(baseline).toEqual([]);
   });
 
@@ -105,17 +103,17 @@ describe("portmap iptables", () => {
     const v6Before = await natRules("ip6tables-save");
     const b = [pm({ containerId: "ctr2", containerIp: "10.0.0.3/24", mappings: [{ hostPort: 9090, containerPort: 90, protocol: "tcp" }] })];
     const withA = await natRules("iptables-save");
-    await setupPortmap(b, "iptables");
-    await teardownPortmap({ network: "test", containerId: "ctr2" }, "iptables");
+    await BACKENDS.iptables.apply({ kind: "portmap", reqs: b });
+    await BACKENDS.iptables.removeOwned({ kind: "portmap", ref: { network: "test", containerId: "ctr2" } });
     expect(await natRules("iptables-save")).toEqual(withA);
-    await teardownPortmap({ network: "test", containerId: "ctr1" }, "iptables");
-    await teardownPortmap({ network: "test", containerId: "ctr1" }, "iptables");
+    await BACKENDS.iptables.removeOwned({ kind: "portmap", ref: { network: "test", containerId: "ctr1" } });
+    await BACKENDS.iptables.removeOwned({ kind: "portmap", ref: { network: "test", containerId: "ctr1" } });
     const shared = (await natRules("iptables-save")).join("\n");
     expect(shared).not.toContain("CNI-DN-");
     expect(shared).toContain("CNI-HOSTPORT-SETMARK");
     expect(v6Before.some((l) => l.includes(DN))).toBe(true);
     expect((await natRules("ip6tables-save")).some((l) => l.includes(DN))).toBe(false);
-    await expect(checkPortmap([pm()], "iptables")).rejects.toThrow(`could not check ipv4 dnat: chain ${DN} not found in iptables table nat`);
+    await expect(BACKENDS.iptables.check({ kind: "portmap", reqs: [pm()] })).rejects.toThrow(`could not check ipv4 dnat: chain ${DN} not found in iptables table nat`);
   });
 });
 
@@ -123,20 +121,20 @@ describe("portmap nftables", () => {
   const reqs = [pm(), pm({ containerIp: "2001:db8:1::2/64" })];
 
   test("ADD, repeated ADD without duplicates, CHECK, DEL by container ID only", async () => {
-    await setupPortmap(reqs, "nftables");
-    await setupPortmap(reqs, "nftables");
-    await setupPortmap([pm({ containerId: "other", containerIp: "10.0.0.9/24" })], "nftables");
+    await BACKENDS.nftables.apply({ kind: "portmap", reqs: reqs });
+    await BACKENDS.nftables.apply({ kind: "portmap", reqs: reqs });
+    await BACKENDS.nftables.apply({ kind: "portmap", reqs: [pm({ containerId: "other", containerIp: "10.0.0.9/24" })] });
     const v4 = await nftTable("ip", "cni_hostport");
     expect(v4).toContain("fib daddr type local jump hostports_all");
     expect(v4).toContain("type nat hook prerouting priority dstnat; policy accept;");
     expect(v4).toContain("type nat hook postrouting priority srcnat; policy accept;");
     expect(await nftRulesWithComment("ctr1")).toBe(3 + 2 + 2 + 1); // v4: 3 DNAT + 2 masq; v6: 2 DNAT + 1 masq
-    await checkPortmap(reqs, "nftables");
-    await teardownPortmap({ network: "test", containerId: "ctr1" }, "nftables");
-    await teardownPortmap({ network: "test", containerId: "ctr1" }, "nftables");
+    await BACKENDS.nftables.check({ kind: "portmap", reqs: reqs });
+    await BACKENDS.nftables.removeOwned({ kind: "portmap", ref: { network: "test", containerId: "ctr1" } });
+    await BACKENDS.nftables.removeOwned({ kind: "portmap", ref: { network: "test", containerId: "ctr1" } });
     expect(await nftRulesWithComment("ctr1")).toBe(0);
     expect(await nftRulesWithComment("other")).toBe(5);
-    await expect(checkPortmap(reqs, "nftables")).rejects.toThrow('missing hostport rules in "hostports" chain');
+    await expect(BACKENDS.nftables.check({ kind: "portmap", reqs })).rejects.toThrow('missing hostport rules in "hostports" chain');
   });
 });
 

@@ -1,0 +1,92 @@
+/**
+ * The iptables layout (table nat, `CNI-*` chains), as the reference's iptables backend writes it.
+ * Reads and deletions go over nf_tables netlink where iptables is the nft flavour; rules are
+ * written with one `iptables-restore --noflush` per family (apply.ts).
+ */
+import { CniError, ErrorCode } from "../cni/index.ts";
+import { type ApplyOptions, applyIptables, applyIptablesEach, type FamilyOutcome, readIptables } from "./apply.ts";
+import type { FirewallBackend, Owner, Stale, Want } from "./backend.ts";
+import { iptablesUsable } from "./detect.ts";
+import { resolveIptables } from "./exec.ts";
+import { portmapIptablesGc } from "./gc.ts";
+import { findMissing } from "./iptables.ts";
+import { masqIptablesAdd, masqIptablesDel, portmapIptablesAdd, portmapIptablesDel } from "./iptables-plans.ts";
+import { masqIptablesGc } from "./masq-gc.ts";
+import type { Family, IptablesState } from "./model.ts";
+import { SHARED } from "./names.ts";
+import { parseCidr } from "./validate.ts";
+
+const fail = (msg: string): CniError => new CniError(ErrorCode.Internal, msg);
+const familyTool = (family: Family | undefined): string => (family === 6 ? "ip6tables" : "iptables");
+
+/** Each family's nat table as far as it can be read: a family whose tool is unusable holds nothing of ours. */
+async function readFamilies(chains: readonly string[], opts: ApplyOptions): Promise<Map<Family, IptablesState>> {
+  const states = new Map<Family, IptablesState>();
+  for (const family of [4, 6] as const) {
+    try {
+      states.set(family, await readIptables(family, opts, chains));
+    } catch {
+      // nothing tscni could have written with an unusable tool
+    }
+  }
+  return states;
+}
+
+/** The errors of families whose tool is usable (the others cannot hold rules), joined by newlines. */
+async function throwUsableErrors(outcomes: readonly FamilyOutcome[], opts: ApplyOptions): Promise<void> {
+  const errors: string[] = [];
+  for (const o of outcomes) if (o.error && (await iptablesUsable(o.family, opts.run))) errors.push(o.error.message);
+  if (errors.length > 0) throw fail(errors.join("\n"));
+}
+
+/** A node without any firewall tool must still be able to DEL its pods: only all families failing counts. */
+function throwIfAllFailed(outcomes: readonly FamilyOutcome[]): void {
+  const failed = outcomes.filter((o) => o.error !== undefined);
+  if (outcomes.length === 0 || failed.length < outcomes.length) return;
+  const [v4, v6] = outcomes;
+  if (outcomes.length === 1) throw fail(`${familyTool(v4?.family)} is not usable: ${v4?.error?.message}`);
+  throw fail(`neither iptables nor ip6tables is usable, (iptables) ${v4?.error?.message}, (ip6tables) ${v6?.error?.message}`);
+}
+
+export const iptablesBackend: FirewallBackend = {
+  name: "iptables",
+
+  usable: (opts = {}) => iptablesUsable(4, opts.run),
+
+  async apply(want: Want, opts: ApplyOptions = {}): Promise<void> {
+    if (want.kind === "masquerade") return applyIptables(masqIptablesAdd(want.req), opts);
+    try {
+      await applyIptables(want.reqs.map(portmapIptablesAdd), opts);
+    } catch (err) {
+      throw fail(`unable to setup DNAT: ${CniError.from(err).message}`);
+    }
+  },
+
+  // The reference's bridge CHECK does not look at masquerading.
+  async check(want: Want, opts: ApplyOptions = {}): Promise<void> {
+    if (want.kind !== "portmap") return;
+    for (const req of want.reqs) {
+      const family = parseCidr("container address", req.containerIp).family;
+      const plan = portmapIptablesAdd(req);
+      const missing = findMissing(plan, await readIptables(family, opts, plan.ops.map((op) => op.chain)));
+      if (missing !== undefined) throw fail(`could not check ipv${family} dnat: ${missing}`);
+    }
+  },
+
+  async removeOwned(owner: Owner, opts: ApplyOptions = {}): Promise<void> {
+    if (owner.kind === "masquerade") return throwUsableErrors(await applyIptablesEach(masqIptablesDel(owner.ref), opts), opts);
+    // A family whose tool is not installed holds no rules to remove.
+    const plans = portmapIptablesDel(owner.ref).filter((p) => resolveIptables(p.family) !== null);
+    throwIfAllFailed(await applyIptablesEach(plans, opts));
+  },
+
+  async removeStale(stale: Stale, opts: ApplyOptions = {}): Promise<void> {
+    if (stale.kind === "masquerade") {
+      const plans = masqIptablesGc({ network: stale.network, valid: stale.valid }, await readFamilies(["POSTROUTING"], opts));
+      return throwUsableErrors(await applyIptablesEach(plans, opts), opts);
+    }
+    const plans = portmapIptablesGc(stale, await readFamilies([SHARED.hostportDnat], opts));
+    const failed = (await applyIptablesEach(plans, opts)).find((o) => o.error !== undefined);
+    if (failed?.error) throw fail(`portmap GC (ipv${failed.family}): ${failed.error.message}`);
+  },
+};
