@@ -33,8 +33,10 @@ function processIo(): Io {
 /** The command tree (exported for the tests that walk every command). */
 export function rootCommand(cli: Cli): CommandDef {
   const lazy = (load: () => Promise<CommandModule>) => async () => (await load()).default(cli);
+  const names = cli.deps.pluginNames;
+  const plugins = names.length > 1 ? `${names.slice(0, -1).join(", ")} and ${names.at(-1)}` : names.join("");
   const root: CommandDef = groupCommand({
-    meta: { name: "tscni", version: buildVersion, description: "CNI plugins bridge, host-local, loopback and portmap in one binary" },
+    meta: { name: "tscni", version: buildVersion, description: `CNI plugins ${plugins} in one binary` },
     subCommands: {
       version: lazy(() => import("./version-command.ts")),
       plugin: lazy(() => import("./plugin-command.ts")),

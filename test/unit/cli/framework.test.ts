@@ -125,6 +125,12 @@ describe("help and version", () => {
     expect(validate.out.join("")).toContain("[FILES]");
   });
 
+  test("the usage names the plugins the registry lists", async () => {
+    const c = capture();
+    expect(await runCli(["help"], { ...deps, pluginNames: ["bridge", "ptp", "loopback"] }, c.io)).toBe(0);
+    expect(c.out.join("")).toStartWith("CNI plugins bridge, ptp and loopback in one binary");
+  });
+
   test("no escape sequences unless a terminal reads it", async () => {
     const pipe = capture(false);
     await runCli(["--help"], deps, pipe.io);
