@@ -5,7 +5,7 @@
  */
 import { internalError, type Interface, type Result } from "../../src/cni/index.ts";
 import { ipString, networkAddress, parseCIDR } from "../../src/ip/index.ts";
-import { AF_INET, AF_INET6, type Link, type Rtnl } from "../../src/netlink/index.ts";
+import { AF_INET, addressFamily, type Link, type Rtnl } from "../../src/netlink/index.ts";
 import type { BridgeConf } from "./config.ts";
 import { goIp, goRoute } from "../../src/gofmt/index.ts";
 
@@ -65,10 +65,6 @@ function validateVeth(nl: Rtnl, intf: Interface, br: Found, cont: Found): Found 
   return { found: true, index: link.index, peerIndex, masterIndex: link.master ?? 0 };
 }
 
-function familyOf(cidr: string): number {
-  return cidr.includes(":") ? AF_INET6 : AF_INET;
-}
-
 function canonical(cidr: string): string {
   const c = parseCIDR(cidr);
   return c === undefined ? cidr : `${ipString(c.ip)}/${c.prefix}`;
@@ -84,7 +80,7 @@ function validateIps(cont: Rtnl, ifname: string, res: Result): void {
     const c = parseCIDR(ipc.address);
     if (c === undefined) continue;
     const prefix = `${ipString(networkAddress(c.ip, c.prefix))}/${c.prefix}`;
-    const routes = cont.routeList({ family: familyOf(ipc.address) });
+    const routes = cont.routeList({ family: addressFamily(ipc.address) });
     if (!routes.some((r) => canonical(r.dst) === prefix)) {
       throw internalError(`Failed to find Gateway ${goIp(ipc.gateway)} for interface ${ifname}`);
     }
@@ -93,7 +89,7 @@ function validateIps(cont: Rtnl, ifname: string, res: Result): void {
 
 function validateRoutes(cont: Rtnl, res: Result): void {
   for (const r of res.routes ?? []) {
-    const family = familyOf(r.dst);
+    const family = addressFamily(r.dst);
     const c = parseCIDR(r.dst);
     const isDefault = c !== undefined && c.prefix === 0;
     const routes = cont.routeList({ family });

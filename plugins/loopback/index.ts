@@ -1,6 +1,6 @@
 /**
  * loopback: brings `lo` up in the container (ADD), down again (DEL), and checks it (CHECK).
- * CNI_IFNAME and CNI_ARGS are ignored, as in the reference (checklist §2.3).
+ * CNI_IFNAME and CNI_ARGS are ignored, as in the reference (lo is the only interface it touches).
  */
 import { type CmdArgs, decodeConfig, internalError, labelOnly, parsePrevResult, type PluginDef, type Result } from "../../src/cni/index.ts";
 import { AF_INET, AF_INET6, type Addr, Rtnl } from "../../src/netlink/index.ts";

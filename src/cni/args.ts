@@ -1,5 +1,5 @@
 /**
- * CNI_ARGS ("K=V;K=V") with the reference's rules (checklist §1.12): keys are case-sensitive Go
+ * CNI_ARGS ("K=V;K=V") with the reference's rules, as runtimes rely on them: keys are case-sensitive Go
  * field names, values are parsed in order, unknown keys fail unless IgnoreUnknown is true.
  */
 import { goMarshal } from "./go-json.ts";

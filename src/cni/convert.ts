@@ -1,6 +1,7 @@
 /**
  * Conversion between the internal 1.1.0 result and every wire version, with the key order and
- * omission rules of the reference's Go types (checklist §1.8), and prevResult parsing (§1.9).
+ * omission rules of the reference's Go types (runtimes cache these documents and hand them back
+ * as prevResult, so they must be the bytes Go would write), and prevResult parsing.
  */
 import type * as v from "valibot";
 import { ipFamily } from "../ip/index.ts";

@@ -1,6 +1,6 @@
 /**
- * The CNI_* environment, read and validated the way the reference skel does (checklist §1.2):
- * one ordered table, all missing variables reported together, the first invalid one alone.
+ * The CNI_* environment, read and validated the way the reference skel does, because runtimes
+ * see the resulting codes and messages: one ordered table, all missing variables reported together, the first invalid one alone.
  */
 import { CniError, ErrorCode } from "./errors.ts";
 import { isValidName } from "./names.ts";

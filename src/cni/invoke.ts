@@ -1,5 +1,5 @@
 /**
- * Delegation to another plugin (IPAM) the way the reference does it (checklist §1.14): looked up
+ * Delegation to another plugin (IPAM) the way the reference does it, so any IPAM plugin works: looked up
  * in CNI_PATH, given the identical stdin bytes and env with CNI_COMMAND replaced, its result parsed
  * with the config's version. When the plugin found is this very binary, it runs in-process through
  * the same dispatcher instead: same validation, same output, one process less per pod.

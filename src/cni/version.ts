@@ -76,7 +76,11 @@ export const FAMILY_VERSIONS: Record<ResultFamily, readonly string[]> = {
 /** The verbs that exist only from a given spec version on. */
 export const VERB_MIN_VERSION = { CHECK: "0.4.0", GC: "1.1.0", STATUS: "1.1.0" } as const;
 
-/** The version gate the reference skel applies before calling a plugin (checklist §1.6). */
+/**
+ * The version gate the reference skel applies before calling a plugin: a verb the config's
+ * version (absent: 0.1.0) or this plugin's does not know, or a version outside the supported
+ * list, is refused with code 1 before the plugin runs.
+ */
 export function gateVersion(command: string, configVersion: string): void {
   const v = configVersion === "" ? "0.1.0" : configVersion;
   const min = (VERB_MIN_VERSION as Record<string, string>)[command];
@@ -97,7 +101,7 @@ export function gateVersion(command: string, configVersion: string): void {
   }
 }
 
-/** The VERSION answer: compact, one line, always labelled 1.1.0 like the reference (§1.3). */
+/** The VERSION answer: compact, one line, labelled 1.1.0 whatever the config asked, like the reference. */
 export function versionDocument(): string {
   return `${JSON.stringify({ cniVersion: CURRENT_VERSION, supportedVersions: SUPPORTED_VERSIONS })}\n`;
 }

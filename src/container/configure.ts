@@ -5,7 +5,8 @@
  */
 import { CniError, internalError, type Result, type Route } from "../cni/index.ts";
 import { goIp, goIpConfig, goIpNetValue, goQuote, goScope } from "../gofmt/index.ts";
-import { AF_INET, AF_INET6, type Link, type Rtnl } from "../netlink/index.ts";
+import { ipFamily } from "../ip/index.ts";
+import { addressFamily, type Link, type Rtnl } from "../netlink/index.ts";
 import type { NetNs } from "../sys/index.ts";
 import { enableIpv6 } from "./sysctls.ts";
 
@@ -32,7 +33,7 @@ async function settleAddresses(nl: Rtnl, link: Link): Promise<void> {
 
 function routeGateway(r: Route, v4gw: string | undefined, v6gw: string | undefined): string | undefined {
   if (r.gw !== undefined && r.gw !== "") return r.gw;
-  return r.dst.includes(":") ? v6gw : v4gw;
+  return ipFamily(r.dst) === 6 ? v6gw : v4gw;
 }
 
 export interface ConfigureOptions {
@@ -60,7 +61,7 @@ export async function configureIface(nl: Rtnl, ns: NetNs, ifname: string, res: R
     if (interfaces[ipc.interface]?.name !== ifname) {
       throw internalError(`failed to add IP addr ${goIpConfig(ipc)} to ${goQuote(ifname)}: invalid interface index`);
     }
-    const isV6 = ipc.address.includes(":");
+    const isV6 = ipFamily(ipc.address) === 6;
     if (isV6 && !ipv6Enabled) {
       enableIpv6(ns, ifname, log);
       ipv6Enabled = true;
@@ -71,7 +72,7 @@ export async function configureIface(nl: Rtnl, ns: NetNs, ifname: string, res: R
       throw internalError(`failed to add IP addr ${goIpConfig(ipc)} to ${goQuote(ifname)}: ${errText(err)}`, err);
     }
     const gw = ipc.gateway;
-    const gwIsV4 = gw !== undefined && !gw.includes(":");
+    const gwIsV4 = gw !== undefined && ipFamily(gw) === 4;
     if (gwIsV4 && v4gw === undefined) v4gw = gw;
     else if (!gwIsV4 && v6gw === undefined) v6gw = gw;
   }
@@ -95,7 +96,7 @@ export async function configureIface(nl: Rtnl, ns: NetNs, ifname: string, res: R
       nl.routeAdd(
         {
           dst: r.dst,
-          family: r.dst.includes(":") ? AF_INET6 : AF_INET,
+          family: addressFamily(r.dst),
           gw,
           oif: link.index,
           priority: r.priority !== undefined && r.priority !== 0 ? r.priority : undefined,
@@ -105,7 +106,7 @@ export async function configureIface(nl: Rtnl, ns: NetNs, ifname: string, res: R
         "append",
       );
     } catch (err) {
-      const dst = goIpNetValue(r.dst, opts.appended?.has(r) === true && !r.dst.includes(":"));
+      const dst = goIpNetValue(r.dst, opts.appended?.has(r) === true && ipFamily(r.dst) === 4);
       throw internalError(
         `failed to add route '${dst} via ${goIp(gw)} dev ${ifname} metric ${r.priority ?? 0} (Scope: ${goScope(scope)}, Table: ${table})': ${errText(err)}`,
         err,

@@ -44,7 +44,7 @@ export { LinkWatch, type WaitResult } from "./events.ts";
 export { NetlinkSocket, type Transport } from "./socket.ts";
 export { Conn, type ConnOptions } from "./conn.ts";
 export { encodeMessage, parseMessages, parseError, type Message, type Request } from "./message.ts";
-export { formatMac, parseMac } from "./wire.ts";
+export { addressFamily, formatMac, parseMac } from "./wire.ts";
 export type { Addr, AddrOptions, BridgePort, BridgeSpec, Link, LinkAddOptions, LinkChanges, PortSettings, PortVlanSpec, Route, RouteAddMode, RouteSpec, VethSpec, VlanSpec };
 export type { OperState } from "./link.ts";
 export type { PortState, PortVlan } from "./port.ts";

@@ -1,5 +1,5 @@
 import ipaddr from "ipaddr.js";
-import { type Addr, parseCIDRLiteral, parseIPLiteral } from "../ip/index.ts";
+import { type Addr, ipFamily, parseCIDRLiteral, parseIPLiteral } from "../ip/index.ts";
 import type { Writer } from "./attrs.ts";
 import { AF_INET, AF_INET6 } from "./constants.ts";
 
@@ -41,6 +41,11 @@ export function formatMac(b: Uint8Array): string {
 export interface IpBytes {
   family: typeof AF_INET | typeof AF_INET6;
   bytes: Uint8Array;
+}
+
+/** AF_INET or AF_INET6 for an address or CIDR in text form. */
+export function addressFamily(text: string): typeof AF_INET | typeof AF_INET6 {
+  return ipFamily(text) === 6 ? AF_INET6 : AF_INET;
 }
 
 export function ipBytes(a: Addr): IpBytes {

@@ -1,6 +1,7 @@
 /**
- * One address per range set (checklist §2.2.4–2.2.5): a requested IP if one falls in the set,
- * otherwise round robin resumed after `last_reserved_ip.<N>`, skipping each range's gateway.
+ * One address per range set, in the reference's order so both hand out the same addresses from
+ * the same files: a requested IP if one falls in the set, otherwise round robin resumed after
+ * `last_reserved_ip.<N>`, skipping each range's gateway.
  * The caller holds the store's lock.
  */
 import type { IpConfig } from "../../cni/index.ts";

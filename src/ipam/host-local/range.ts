@@ -1,6 +1,7 @@
 /**
- * Ranges and range sets: canonicalisation with the reference's defaults and messages
- * (checklist §2.2.3), containment, overlap and the `start-end` text used in errors.
+ * Ranges and range sets: canonicalisation with the reference's defaults and messages (a node may
+ * switch between it and tscni with the same configs), containment, overlap and the `start-end`
+ * text used in errors.
  */
 import {
   type Addr,

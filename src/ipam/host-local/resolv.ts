@@ -1,6 +1,7 @@
 /**
- * resolv.conf → the result's `dns`, with the reference's rules (checklist §2.2.10): trimmed lines,
- * `#`/`;` comments, whitespace-separated fields, four case-sensitive keywords.
+ * resolv.conf → the result's `dns`, with the reference's rules (the same file must give the same
+ * result): trimmed lines, `#`/`;` comments, whitespace-separated fields, four case-sensitive
+ * keywords.
  */
 import { readFileSync } from "node:fs";
 import type { Dns } from "../../cni/index.ts";
