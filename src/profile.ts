@@ -73,12 +73,16 @@ export function markExecEnd(path: string): void {
 
 /**
  * VmHWM, this process's own peak RSS. Not getrusage's maxrss: a parent that spawns with vfork
- * (Bun, Go) has its own peak folded into the child's at exec. Read only when profiling, and
- * never through node:fs, whose loading would raise the very peak it reports: through `readSync`
- * when the caller has one (libc, on a plugin call), else Bun.file (VERSION, which loads no libc).
+ * (Bun, Go) has its own peak folded into the child's at exec. Read only when profiling, never
+ * through node:fs (its loading would raise the very peak it reports) and never through Bun.file
+ * (it starts Bun's thread pool after the result is written, which the bench would count as exit
+ * time): through `readSync` when the caller has one (libc, on a plugin call). Without one
+ * (VERSION, which loads no libc) it is the current RSS, which Bun reads synchronously: the same
+ * figure there, as such a short exec frees nothing.
  */
-async function peakRssKiB(readSync?: (path: string) => string | undefined): Promise<number> {
-  const status = readSync?.("/proc/self/status") ?? (await Bun.file("/proc/self/status").text());
+function peakRssKiB(readSync?: (path: string) => string | undefined): number {
+  const status = readSync?.("/proc/self/status");
+  if (status === undefined) return process.memoryUsage.rss() / 1024;
   const m = /^VmHWM:\s+(\d+) kB/m.exec(status);
   return m ? Number(m[1]) : 0;
 }
@@ -89,7 +93,7 @@ async function peakRssKiB(readSync?: (path: string) => string | undefined): Prom
  */
 export async function profileLine(label: string, readSync?: (path: string) => string | undefined): Promise<string | undefined> {
   if (marks === undefined) return undefined;
-  const rssMiB = (await peakRssKiB(readSync)) / 1024;
+  const rssMiB = peakRssKiB(readSync) / 1024;
   return `tscni-profile ${label} ${marks.join(" ")} total=${(last - origin).toFixed(2)}/${lastCpu.toFixed(2)} rss=${rssMiB.toFixed(1)}\n`;
 }
 

@@ -49,7 +49,7 @@ test("start counts from the runner's spawn when told, else from Bun's clock orig
   }
 });
 
-test("peak RSS comes from the caller's synchronous reader when it has one, else from /proc via Bun.file", async () => {
+test("peak RSS comes from the caller's synchronous reader when it has one, else it is the current RSS", async () => {
   startProfile(true);
   const [given] = parseProfileLines((await profileLine("loopback ADD", () => "Name:\tx\nVmHWM:\t    3072 kB\n")) ?? "");
   expect(given?.rssMiB).toBe(3);
