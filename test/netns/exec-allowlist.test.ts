@@ -9,7 +9,7 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { distDir, exec, requireIsolatedHost, SYSTEM_PATH, tempDir, tempNetns, tscni } from "../harness.ts";
+import { distDir, exec, PLUGINS, requireIsolatedHost, SYSTEM_PATH, tempDir, tempNetns, tscni } from "../harness.ts";
 
 requireIsolatedHost();
 
@@ -38,7 +38,7 @@ const ALLOWED = new Set([
   "nft",
 ]);
 
-const PLUGIN_NAMES = new Set(["tscni", "bridge", "host-local", "loopback", "portmap"]);
+const PLUGIN_NAMES = new Set(["tscni", ...PLUGINS]);
 
 /** Firewall-tool execs allowed per verb: ADD one per plugin (bridge masquerade, portmap) and family. */
 const MAX_FIREWALL_EXECS: Readonly<Record<"iptables" | "nftables", Record<string, number>>> = {

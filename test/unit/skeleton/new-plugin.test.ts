@@ -1,8 +1,9 @@
 /**
  * Adding a plugin is its folder under plugins/ plus one line in plugins/registry.ts: a copy of
  * the tree gets a tiny plugin that way, the real build script compiles it, and the new name
- * answers VERSION and runs the plugin's own code through its link. Nothing else in the copy is
- * edited, so a list of plugin names kept anywhere else fails this test.
+ * answers VERSION and runs the plugin's own code through its link, and `tscni install` would
+ * link it. Nothing else in the copy is edited, so a list of plugin names kept anywhere else
+ * fails this test.
  */
 import { describe, expect, test } from "bun:test";
 import { cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
@@ -74,6 +75,11 @@ describe("a new plugin is a folder plus one registry line", () => {
       const conf = JSON.stringify({ cniVersion: "1.1.0", name: "net", type: NAME, greeting: "hi" });
       const del = await exec([link], { env, stdin: conf });
       expect({ code: del.code, error: JSON.parse(del.stdout) as unknown }).toEqual({ code: 1, error: { code: 999, msg: "tiny says hi" } });
+
+      // The installer takes its list from the same registry: it would link the new name too.
+      const install = await exec([outfile, "install", "--dir", join(tmp.path, "bin"), "--dry-run"], { env: { PATH: SYSTEM_PATH } });
+      expect(install.code).toBe(0);
+      expect(install.stdout).toContain(`would link ${join(tmp.path, "bin", NAME)} -> tscni`);
     },
     NETNS_TIMEOUT * 3,
   );
