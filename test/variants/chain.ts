@@ -1,8 +1,13 @@
 /**
- * A conflist run the way libcni runs it: ADD through the plugins in order, each given the previous
- * result; CHECK and DEL with the last ADD's result as prevResult (DEL in reverse order); GC with
- * `cni.dev/valid-attachments`. Port mappings go to plugins that declare the capability.
+ * A conflist run by the product's own executor (src/runtime, libcni's behaviour): ADD through the
+ * plugins in order, each given the previous result; CHECK and DEL with the cached ADD result (DEL
+ * in reverse order); GC with `cni.dev/valid-attachments`. Port mappings go to plugins that declare
+ * the capability. Every plugin exec is a runtime's exec on the node (Node.call), and an outcome
+ * reports the failing plugin's own reply, so tscni and the reference are compared plugin to plugin.
  */
+import { mkdirSync, mkdtempSync } from "node:fs";
+import { basename, join } from "node:path";
+import { type NetworkList, parseConfList, Runtime, type RuntimeConf } from "../../src/runtime/index.ts";
 import type { CniReply, TempNetns } from "../harness.ts";
 import type { Node } from "./node.ts";
 
@@ -29,7 +34,7 @@ export interface Attachment {
   result?: Json;
 }
 
-/** The first failing call, or the last one; `result` holds the chain's result after ADD. */
+/** The first failing plugin call, or the last one. */
 export interface ChainOutcome {
   code: number;
   /** The CNI error's msg (and details), or "" on success. */
@@ -37,70 +42,85 @@ export interface ChainOutcome {
   reply: CniReply;
 }
 
-function pluginConf(list: Conflist, plugin: Json, a: Attachment, prevResult: Json | undefined): Json {
-  const conf: Json = { ...plugin, cniVersion: list.cniVersion, name: list.name };
-  const caps = plugin.capabilities as Record<string, boolean> | undefined;
-  if (caps?.portMappings === true && a.mappings !== undefined) conf.runtimeConfig = { portMappings: a.mappings };
-  if (prevResult !== undefined) conf.prevResult = prevResult;
-  return conf;
-}
-
-export function errorText(r: CniReply): string {
+function errorText(r: CniReply): string {
   if (r.code === 0) return "";
   const j = r.json as { msg?: string; details?: string } | undefined;
   return j?.msg === undefined ? `${r.stdout}${r.stderr}`.trim() : [j.msg, j.details].filter(Boolean).join(": ");
 }
 
-function outcome(reply: CniReply): ChainOutcome {
+function networkList(list: Conflist): NetworkList {
+  return parseConfList(new TextEncoder().encode(JSON.stringify(list)));
+}
+
+function runtimeConf(a: Attachment): RuntimeConf {
+  return {
+    containerId: a.id,
+    netns: a.ctr.path,
+    ifname: "eth0",
+    args: [],
+    capabilityArgs: a.mappings === undefined ? undefined : { portMappings: a.mappings },
+  };
+}
+
+/**
+ * Runs `verb` on a runtime whose plugin execs are the node's; the outcome is the first failing
+ * reply (the runtime stops there), else the last one. `cacheDir` defaults to the node's own.
+ */
+async function viaRuntime(node: Node, verb: (rt: Runtime) => Promise<unknown>, cacheDir = join(node.work, "cache")): Promise<ChainOutcome> {
+  mkdirSync(cacheDir, { recursive: true });
+  const replies: CniReply[] = [];
+  const runtime = new Runtime({
+    binDirs: [node.impl.dir],
+    cacheDir,
+    env: {},
+    stderr: () => undefined,
+    exec: async (req) => {
+      const reply = await node.call(basename(req.path), {
+        command: req.env.CNI_COMMAND ?? "",
+        containerId: req.env.CNI_CONTAINERID ?? "",
+        netns: req.env.CNI_NETNS ?? "",
+        ifname: req.env.CNI_IFNAME,
+        stdin: req.stdin,
+      });
+      replies.push(reply);
+      return reply;
+    },
+  });
+  let thrown: unknown;
+  try {
+    await verb(runtime);
+  } catch (err) {
+    thrown = err;
+  }
+  const reply = replies.find((r) => r.code !== 0) ?? replies.at(-1);
+  if (reply === undefined) throw thrown ?? new Error("empty conflist");
+  if (thrown !== undefined && reply.code === 0) throw thrown;
   return { code: reply.code, error: errorText(reply), reply };
 }
 
-async function run(node: Node, list: Conflist, a: Attachment, command: string, plugins: Json[], prev: (r: Json | undefined) => Json | undefined): Promise<ChainOutcome> {
-  let last: CniReply | undefined;
-  let prevResult = command === "ADD" ? undefined : a.result;
-  for (const p of plugins) {
-    const reply = await node.call(String(p.type), {
-      command,
-      containerId: a.id,
-      netns: a.ctr.path,
-      stdin: pluginConf(list, p, a, prevResult),
-    });
-    last = reply;
-    if (reply.code !== 0) return outcome(reply);
-    prevResult = prev(reply.json as Json | undefined) ?? prevResult;
-  }
-  if (last === undefined) throw new Error("empty conflist");
-  if (command === "ADD") a.result = prevResult;
-  return outcome(last);
-}
-
-export function add(node: Node, list: Conflist, a: Attachment): Promise<ChainOutcome> {
-  return run(node, list, a, "ADD", list.plugins, (r) => r);
+export async function add(node: Node, list: Conflist, a: Attachment): Promise<ChainOutcome> {
+  const out = await viaRuntime(node, async (rt) => {
+    a.result = (await rt.add(networkList(list), runtimeConf(a))).result;
+  });
+  return out;
 }
 
 export function check(node: Node, list: Conflist, a: Attachment): Promise<ChainOutcome> {
-  return run(node, list, a, "CHECK", list.plugins, () => undefined);
+  return viaRuntime(node, (rt) => rt.check(networkList(list), runtimeConf(a)));
 }
 
 export function del(node: Node, list: Conflist, a: Attachment): Promise<ChainOutcome> {
-  return run(node, list, a, "DEL", [...list.plugins].reverse(), () => undefined);
+  return viaRuntime(node, (rt) => rt.del(networkList(list), runtimeConf(a)));
 }
 
-/** GC keeping only `valid` (libcni sends the same list to every plugin). */
-export async function gc(node: Node, list: Conflist, valid: Attachment[]): Promise<ChainOutcome> {
-  let last: CniReply | undefined;
-  for (const p of [...list.plugins].reverse()) {
-    const stdin: Json = {
-      ...p,
-      cniVersion: list.cniVersion,
-      name: list.name,
-      "cni.dev/valid-attachments": valid.map((v) => ({ containerID: v.id, ifname: "eth0" })),
-    };
-    last = await node.call(String(p.type), { command: "GC", containerId: "", netns: "", stdin });
-    if (last.code !== 0) return outcome(last);
-  }
-  if (last === undefined) throw new Error("empty conflist");
-  return outcome(last);
+/**
+ * GC keeping only `valid`, from a runtime that has no cached results (as after its cache was
+ * lost): the plugins' own GC has to find what is stale; libcni would otherwise DEL the cached
+ * attachments itself first.
+ */
+export function gc(node: Node, list: Conflist, valid: Attachment[]): Promise<ChainOutcome> {
+  const empty = mkdtempSync(join(node.work, "no-cache-"));
+  return viaRuntime(node, (rt) => rt.gc(networkList(list), valid.map((v) => ({ containerID: v.id, ifname: "eth0" }))), empty);
 }
 
 function addressOf(a: Attachment, v6: boolean): string {

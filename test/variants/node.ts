@@ -77,7 +77,7 @@ export interface PluginCall {
   containerId: string;
   netns: string;
   ifname?: string;
-  stdin: object;
+  stdin: object | string;
   env?: Record<string, string | undefined>;
 }
 
