@@ -4,10 +4,9 @@
  * an L2 network (no `ipam.type`) is checked without delegating to an IPAM plugin, so it can pass.
  */
 import { internalError, type Interface, type Result } from "../../src/cni/index.ts";
-import { ipString, networkAddress, parseCIDR } from "../../src/ip/index.ts";
-import { AF_INET, addressFamily, type Link, type Rtnl } from "../../src/netlink/index.ts";
+import { validateExpectedIps, validateExpectedRoutes } from "../../src/container/index.ts";
+import type { Link, Rtnl } from "../../src/netlink/index.ts";
 import type { BridgeConf } from "./config.ts";
-import { goIp, goRoute } from "../../src/gofmt/index.ts";
 
 interface Found {
   found: boolean;
@@ -65,44 +64,6 @@ function validateVeth(nl: Rtnl, intf: Interface, br: Found, cont: Found): Found 
   return { found: true, index: link.index, peerIndex, masterIndex: link.master ?? 0 };
 }
 
-function canonical(cidr: string): string {
-  const c = parseCIDR(cidr);
-  return c === undefined ? cidr : `${ipString(c.ip)}/${c.prefix}`;
-}
-
-function validateIps(cont: Rtnl, ifname: string, res: Result): void {
-  for (const ipc of res.ips ?? []) {
-    const link = cont.linkFind(ifname);
-    if (link === undefined) throw internalError(`Cannot find container link ${ifname}`);
-    const want = canonical(ipc.address);
-    const have = cont.addrList({ index: link.index }).map((a) => canonical(a.cidr));
-    if (!have.includes(want)) throw internalError(`Failed to match addr ${want} on interface ${ifname}`);
-    const c = parseCIDR(ipc.address);
-    if (c === undefined) continue;
-    const prefix = `${ipString(networkAddress(c.ip, c.prefix))}/${c.prefix}`;
-    const routes = cont.routeList({ family: addressFamily(ipc.address) });
-    if (!routes.some((r) => canonical(r.dst) === prefix)) {
-      throw internalError(`Failed to find Gateway ${goIp(ipc.gateway)} for interface ${ifname}`);
-    }
-  }
-}
-
-function validateRoutes(cont: Rtnl, res: Result): void {
-  for (const r of res.routes ?? []) {
-    const family = addressFamily(r.dst);
-    const c = parseCIDR(r.dst);
-    const isDefault = c !== undefined && c.prefix === 0;
-    const routes = cont.routeList({ family });
-    const dst = c === undefined ? r.dst : `${ipString(networkAddress(c.ip, c.prefix))}/${c.prefix}`;
-    const found = routes.some((k) => {
-      if (isDefault) return k.dst === (family === AF_INET ? "0.0.0.0/0" : "::/0");
-      if (canonical(k.dst) !== canonical(dst)) return false;
-      return r.gw === undefined || r.gw === "" || (k.gw !== undefined && canonical(`${k.gw}/0`) === canonical(`${r.gw}/0`));
-    });
-    if (!found) throw internalError(`Expected Route ${goRoute(r)} not found in routing table`);
-  }
-}
-
 export interface CheckContext {
   host: Rtnl;
   cont: Rtnl;
@@ -133,6 +94,6 @@ export function checkAttachment(ctx: CheckContext, res: Result): void {
   if (!br.found) throw internalError(`CNI created bridge ${conf.bridge} in host namespace was not found`);
   if (!contFound.found) throw internalError(`CNI created interface in container ${ctx.ifname} not found`);
   if (!veth.found) throw internalError(`CNI veth created for bridge ${conf.bridge} was not found`);
-  validateIps(cont, ctx.ifname, res);
-  validateRoutes(cont, res);
+  validateExpectedIps(cont, ctx.ifname, res);
+  validateExpectedRoutes(cont, res);
 }

@@ -1,12 +1,12 @@
 /**
- * Gateways: which addresses the bridge gets, the default routes isDefaultGateway adds, ensureAddr
- * with forceAddress, and forwarding.
+ * Gateways: which addresses the bridge gets, the default routes isDefaultGateway adds, and
+ * ensureAddr with forceAddress.
  */
 import { CniError, internalError, type Result, type Route } from "../../src/cni/index.ts";
 import { goQuote } from "../../src/gofmt/index.ts";
 import { type Addr, inSubnet, ipString, networkAddress, nextIP, parseCIDR, parseIP } from "../../src/ip/index.ts";
 import { AF_INET, AF_INET6, isNetlinkErrno, type Link, type Rtnl } from "../../src/netlink/index.ts";
-import { Errno, sysctlGet, sysctlSet } from "../../src/sys/index.ts";
+import { Errno } from "../../src/sys/index.ts";
 
 export type FamilyName = 4 | 6;
 
@@ -108,21 +108,5 @@ export function ensureAddr(nl: Rtnl, dev: Link, family: FamilyName, cidr: string
     nl.linkSet(dev.index, { mac });
   } catch (err) {
     throw internalError(`could not set bridge's mac: ${errText(err)}`, err);
-  }
-}
-
-const FORWARDING: Record<FamilyName, string> = {
-  4: "net/ipv4/ip_forward",
-  6: "net/ipv6/conf/all/forwarding",
-};
-
-/** Writes 1 only when the current value is not already 1. */
-export function enableForwarding(family: FamilyName): void {
-  const name = FORWARDING[family];
-  try {
-    if (sysctlGet(name).trim() === "1") return;
-    sysctlSet(name, "1");
-  } catch (err) {
-    throw internalError(`failed to enable forwarding: ${errText(err)}`, err);
   }
 }

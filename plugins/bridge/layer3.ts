@@ -3,13 +3,13 @@
  * addresses, forwarding and masquerade. Each change is queued for undo before it is made.
  */
 import { type CmdArgs, CniError, delegate, internalError, type Result, UnusableResultError, type Verb } from "../../src/cni/index.ts";
-import { configureIface, type Rollback, setContainerSysctls } from "../../src/container/index.ts";
+import { configureIface, enableForwarding, type Rollback, setContainerSysctls } from "../../src/container/index.ts";
 import type { Link, Rtnl } from "../../src/netlink/index.ts";
 import type { NetNs } from "../../src/sys/index.ts";
 import { logStep } from "../../src/log.ts";
 import { bridgeByName, lockBridge } from "./bridge.ts";
 import type { BridgeConf } from "./config.ts";
-import { calcGateways, enableForwarding, ensureAddr, type FamilyName, type GatewayPlan } from "./gateway.ts";
+import { calcGateways, ensureAddr, type FamilyName, type GatewayPlan } from "./gateway.ts";
 import { addMasq, masqRef } from "./masq.ts";
 import { ensureVlanGateway } from "./vlan-gateway.ts";
 

@@ -1,11 +1,14 @@
 /**
  * Container-side machinery any plugin that wires a container uses (the reference's pkg/ip and
  * ConfigureIface): the netns, a veth pair created in place, the container MAC, the interface
- * configured from a result, its sysctls, and the undo steps of a failed ADD.
+ * configured from a result and checked against it, its sysctls, host forwarding, and the undo
+ * steps of a failed ADD.
  */
 export { configureIface, containerLinkUp, type ConfigureOptions } from "./configure.ts";
+export { enableForwarding } from "./forwarding.ts";
 export { containerMac, parseGoMac } from "./mac.ts";
 export { openContainerNetns } from "./netns.ts";
 export { Rollback } from "./rollback.ts";
 export { setContainerSysctls } from "./sysctls.ts";
+export { validateExpectedIps, validateExpectedRoutes } from "./validate.ts";
 export { createVeth, randomVethName, type Veth, type VethRequest } from "./veth.ts";
