@@ -4,24 +4,22 @@
  */
 import { CniError, internalError, type Result, type Route } from "../../src/cni/index.ts";
 import { goQuote } from "../../src/gofmt/index.ts";
-import { type Addr, inSubnet, ipString, networkAddress, nextIP, parseCIDR, parseIP } from "../../src/ip/index.ts";
+import { type Addr, inSubnet, type IpFamily, ipString, networkAddress, nextIP, parseCIDR, parseIP } from "../../src/ip/index.ts";
 import { AF_INET, AF_INET6, isNetlinkErrno, type Link, type Rtnl } from "../../src/netlink/index.ts";
 import { Errno } from "../../src/sys/index.ts";
 
-export type FamilyName = 4 | 6;
-
 export interface GatewayPlan {
   /** `gateway/prefix` per family, in result order, for the bridge (isGateway only). */
-  readonly gateways: Readonly<Record<FamilyName, string[]>>;
+  readonly gateways: Readonly<Record<IpFamily, string[]>>;
   /** Default routes appended here (not from IPAM); their Go formatting differs in messages. */
   readonly appended: ReadonlySet<Route>;
 }
 
-function familyOf(ip: Addr): FamilyName {
+function familyOf(ip: Addr): IpFamily {
   return ip.kind() === "ipv4" ? 4 : 6;
 }
 
-function isDefaultDst(dst: string, family: FamilyName): boolean {
+function isDefaultDst(dst: string, family: IpFamily): boolean {
   const c = parseCIDR(dst);
   return c !== undefined && c.prefix === 0 && familyOf(c.ip) === family && c.ip.toByteArray().every((b) => b === 0);
 }
@@ -39,8 +37,8 @@ export function defaultGateway(address: string): string {
  * Mutates `result` as the reference does.
  */
 export function calcGateways(result: Result, opts: { isGateway: boolean; isDefaultGateway: boolean }): GatewayPlan {
-  const gateways: Record<FamilyName, string[]> = { 4: [], 6: [] };
-  const defaultFound: Record<FamilyName, boolean> = { 4: false, 6: false };
+  const gateways: Record<IpFamily, string[]> = { 4: [], 6: [] };
+  const defaultFound: Record<IpFamily, boolean> = { 4: false, 6: false };
   const appended = new Set<Route>();
   result.routes ??= [];
   for (const ipc of result.ips ?? []) {
@@ -75,7 +73,7 @@ const errText = (err: unknown): string => CniError.from(err).message;
  * IPv6) is replaced with forceAddress or refused. The device MAC is then pinned to `mac` so a
  * bridge stops following its lowest port.
  */
-export function ensureAddr(nl: Rtnl, dev: Link, family: FamilyName, cidr: string, force: boolean, mac: string): void {
+export function ensureAddr(nl: Rtnl, dev: Link, family: IpFamily, cidr: string, force: boolean, mac: string): void {
   const want = parseCIDR(cidr);
   if (want === undefined) throw internalError(`invalid CIDR address: ${cidr}`);
   const addrs = nl.addrList({ index: dev.index, family: family === 4 ? AF_INET : AF_INET6 });

@@ -4,12 +4,13 @@
  */
 import { type CmdArgs, CniError, delegate, internalError, type Result, UnusableResultError, type Verb } from "../../src/cni/index.ts";
 import { configureIface, enableForwarding, type Rollback, setContainerSysctls } from "../../src/container/index.ts";
+import type { IpFamily } from "../../src/ip/index.ts";
 import type { Link, Rtnl } from "../../src/netlink/index.ts";
 import type { NetNs } from "../../src/sys/index.ts";
 import { logStep } from "../../src/log.ts";
 import { bridgeByName, lockBridge } from "./bridge.ts";
 import type { BridgeConf } from "./config.ts";
-import { calcGateways, ensureAddr, type FamilyName, type GatewayPlan } from "./gateway.ts";
+import { calcGateways, ensureAddr, type GatewayPlan } from "./gateway.ts";
 import { addMasq, masqRef } from "./masq.ts";
 import { ensureVlanGateway } from "./vlan-gateway.ts";
 
@@ -72,7 +73,7 @@ async function setGateways(a: CmdArgs, conf: BridgeConf, w: Wiring, result: Resu
   // last port went (a failed ADD's rollback) had an all-zero one, which the kernel refuses to
   // pin: it has taken our port's MAC by now.
   const mac = w.bridge.mac !== ZERO_MAC ? w.bridge.mac : bridgeByName(w.host, conf.bridge).mac;
-  for (const family of [4, 6] as FamilyName[]) {
+  for (const family of [4, 6] as IpFamily[]) {
     const gws = plan.gateways[family];
     for (const gw of gws) {
       if (conf.raw.vlan !== 0) setVlanGateway(conf, w, result, family, gw);
@@ -89,7 +90,7 @@ async function setGateways(a: CmdArgs, conf: BridgeConf, w: Wiring, result: Resu
 }
 
 /** With a VLAN the gateway address goes on the `<bridge>.<vlan>` device, which joins the result. */
-function setVlanGateway(conf: BridgeConf, w: Wiring, result: Result, family: FamilyName, gw: string): void {
+function setVlanGateway(conf: BridgeConf, w: Wiring, result: Result, family: IpFamily, gw: string): void {
   const dev = ensureVlanGateway(w.host, w.bridge, conf);
   if (!result.interfaces?.some((i) => i.name === dev.name)) result.interfaces?.push({ name: dev.name, mac: dev.mac });
   try {

@@ -1,7 +1,8 @@
 import { CniError, internalError } from "../cni/index.ts";
+import type { IpFamily } from "../ip/index.ts";
 import { sysctlGet, sysctlSet } from "../sys/index.ts";
 
-const FORWARDING: Record<4 | 6, string> = {
+const FORWARDING: Record<IpFamily, string> = {
   4: "net/ipv4/ip_forward",
   6: "net/ipv6/conf/all/forwarding",
 };
@@ -10,7 +11,7 @@ const FORWARDING: Record<4 | 6, string> = {
  * The host forwards the family a container's gateway serves. Writes 1 only when the value is not
  * already 1, so a node whose /proc/sys is read-only but already forwarding is fine.
  */
-export function enableForwarding(family: 4 | 6): void {
+export function enableForwarding(family: IpFamily): void {
   const name = FORWARDING[family];
   try {
     if (sysctlGet(name).trim() === "1") return;
