@@ -3,17 +3,16 @@
  * deterministic names on DEL, and GC. Rules are keyed by network, container ID and interface.
  */
 import {
-  applyIptablesEach,
+  firewallBackend,
   masqBackend,
   masqBackendReady,
-  masqIptablesDel,
   type Probes,
   resolveIptables,
   resolveNft,
   setupMasq,
   teardownMasq,
 } from "../../src/firewall/index.ts";
-import type { CmdArgs } from "../../src/cni/index.ts";
+import { type CmdArgs, CniError } from "../../src/cni/index.ts";
 import type { Rollback } from "../../src/container/index.ts";
 import type { BridgeConf } from "./config.ts";
 
@@ -53,7 +52,7 @@ export async function addMasq(conf: BridgeConf, ref: MasqRef, addresses: string[
  */
 export async function removeMasq(ref: MasqRef, log: (line: string) => void): Promise<void> {
   if (!/["\\]/.test(ref.ifname)) return teardownMasq(ref);
-  for (const o of await applyIptablesEach(masqIptablesDel(ref))) {
-    if (o.error) log(`masquerade teardown (IPv${o.family}): ${o.error.message}`);
-  }
+  await firewallBackend("iptables")
+    .removeOwned({ kind: "masquerade", ref })
+    .catch((err: unknown) => log(`masquerade teardown: ${CniError.from(err).message}`));
 }

@@ -7,6 +7,7 @@
  */
 import type { ApplyOptions } from "./apply.ts";
 import type { AttachmentRef, MasqRequest, PortmapRequest } from "./plans-types.ts";
+import type { FirewallSnapshot } from "./scan.ts";
 
 /** What one attachment needs: bridge ipMasq, or portmap's forwarding (one request per family). */
 export type Want =
@@ -27,6 +28,11 @@ export interface FirewallBackend {
   readonly name: string;
   /** Whether this backend's rules can be read and changed here; changes nothing. */
   usable(opts?: ApplyOptions): Promise<boolean>;
+  /**
+   * One read of what this backend holds of the plugins' objects, for the operator tools (its part
+   * of the snapshot; what it cannot read goes to `problems`). Never throws.
+   */
+  snapshot(opts?: ApplyOptions): Promise<Partial<FirewallSnapshot>>;
   /** Plans what `want` needs against one read of the kernel and writes it as one transaction. */
   apply(want: Want, opts?: ApplyOptions): Promise<void>;
   /** CHECK: throws the reference's message for the first thing `want` needs that is missing. */

@@ -1,4 +1,7 @@
-/** src/firewall: rules as data, rendered to iptables-restore or nft text; backend detection. */
+/**
+ * src/firewall: the plugins' firewall work behind one interface (FirewallBackend, backends.ts),
+ * with rules planned as data and written as one transaction per call; backend detection.
+ */
 export type {
   CommentMatch,
   Family,

@@ -13,7 +13,8 @@ import { findMissing } from "./iptables.ts";
 import { masqIptablesAdd, masqIptablesDel, portmapIptablesAdd, portmapIptablesDel } from "./iptables-plans.ts";
 import { masqIptablesGc } from "./masq-gc.ts";
 import type { Family, IptablesState } from "./model.ts";
-import { SHARED } from "./names.ts";
+import { IPTABLES_ENTRY_CHAINS, SHARED } from "./names.ts";
+import type { FirewallSnapshot } from "./scan.ts";
 import { parseCidr } from "./validate.ts";
 
 const fail = (msg: string): CniError => new CniError(ErrorCode.Internal, msg);
@@ -52,6 +53,20 @@ export const iptablesBackend: FirewallBackend = {
   name: "iptables",
 
   usable: (opts = {}) => iptablesUsable(4, opts.run),
+
+  async snapshot(opts: ApplyOptions = {}): Promise<Partial<FirewallSnapshot>> {
+    const iptables = new Map<Family, IptablesState>();
+    const problems: string[] = [];
+    for (const family of [4, 6] as const) {
+      if (resolveIptables(family) === null) continue;
+      try {
+        iptables.set(family, await readIptables(family, opts, IPTABLES_ENTRY_CHAINS));
+      } catch (err) {
+        problems.push(err instanceof Error ? err.message : String(err));
+      }
+    }
+    return { iptables, problems };
+  },
 
   async apply(want: Want, opts: ApplyOptions = {}): Promise<void> {
     if (want.kind === "masquerade") return applyIptables(masqIptablesAdd(want.req), opts);

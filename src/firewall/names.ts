@@ -108,6 +108,9 @@ export const SHARED = {
   spoofBaseChain: "PREROUTING",
 } as const;
 
+/** Where the entry rules of the per-attachment iptables chains live (the reference's hostport and masquerade hooks). */
+export const IPTABLES_ENTRY_CHAINS: readonly string[] = ["PREROUTING", "OUTPUT", "POSTROUTING", SHARED.hostportDnat, SHARED.hostportMasq, SHARED.hostportSetMark];
+
 /** The nft portmap chains whose rules carry the container ID as their whole comment. */
 export const PORTMAP_NFT_CHAINS: readonly string[] = [SHARED.hostports, SHARED.hostipHostports, SHARED.hostportMasquerading];
 

@@ -14,6 +14,7 @@ import { type Family, nftTableKey } from "./model.ts";
 import { MASQ_NFT_TABLE, PORTMAP_NFT_CHAINS, portmapNftTable, SHARED } from "./names.ts";
 import { countRulesWithComment } from "./nftables.ts";
 import { masqNftAdd, masqNftDel, portmapMasqSources, portmapNftAdd, portmapNftDel } from "./nftables-plans.ts";
+import type { FirewallSnapshot } from "./scan.ts";
 import { parseCidr, parseIp } from "./validate.ts";
 
 const fail = (msg: string): CniError => new CniError(ErrorCode.Internal, msg);
@@ -46,6 +47,15 @@ export const nftablesBackend: FirewallBackend = {
   name: "nftables",
 
   usable: (opts = {}) => nftablesUsable(opts.run),
+
+  async snapshot(opts: ApplyOptions = {}): Promise<Partial<FirewallSnapshot>> {
+    if (resolveNft() === null) return {};
+    try {
+      return { nft: await readNft([MASQ_NFT_TABLE, portmapNftTable(4), portmapNftTable(6)], opts) };
+    } catch (err) {
+      return { problems: [err instanceof Error ? err.message : String(err)] };
+    }
+  },
 
   async apply(want: Want, opts: ApplyOptions = {}): Promise<void> {
     if (want.kind === "masquerade") return applyNft(masqNftAdd(want.req), opts);

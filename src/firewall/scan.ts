@@ -5,12 +5,13 @@
  * return, plus one reader that tolerates missing or unusable tools: a node without nft simply
  * has no nft objects.
  */
-import { readIptables, readNft } from "./apply.ts";
-import { resolveIptables, resolveNft, type ToolRunner } from "./exec.ts";
+import type { ApplyOptions } from "./apply.ts";
+import { ALL_BACKENDS } from "./backends.ts";
 import { ruleComment, ruleTarget } from "./iptables.ts";
 import { type Family, type IptablesState, type NftState, type NftTableState, nftTableKey } from "./model.ts";
 import {
   CNI_CHAIN_PREFIX,
+  IPTABLES_ENTRY_CHAINS,
   DNAT_CHAIN_PREFIX,
   MASQ_CHAIN,
   MASQ_NFT_TABLE,
@@ -45,8 +46,6 @@ export interface DuplicateRule {
   readonly count: number;
 }
 
-/** Where the entry rules of the per-attachment chains live (the reference's hostport and masquerade hooks). */
-const IPTABLES_ENTRY_CHAINS = ["PREROUTING", "OUTPUT", "POSTROUTING", SHARED.hostportDnat, SHARED.hostportMasq, SHARED.hostportSetMark];
 
 function familyName(family: Family): string {
   return family === 4 ? "ipv4" : "ipv6";
@@ -153,27 +152,20 @@ export interface FirewallSnapshot {
   readonly problems: readonly string[];
 }
 
-/** Reads the nat tables of both families and the masquerade and portmap nft tables; never throws. */
-export async function readFirewall(opts: { readonly run?: ToolRunner } = {}): Promise<FirewallSnapshot> {
-  const iptables = new Map<Family, IptablesState>();
-  const problems: string[] = [];
-  for (const family of [4, 6] as const) {
-    if (resolveIptables(family) === null) continue;
-    try {
-      iptables.set(family, await readIptables(family, opts, IPTABLES_ENTRY_CHAINS));
-    } catch (err) {
-      problems.push(err instanceof Error ? err.message : String(err));
-    }
-  }
-  let nft: NftState = new Map();
-  if (resolveNft() !== null) {
-    try {
-      nft = await readNft([MASQ_NFT_TABLE, portmapNftTable(4), portmapNftTable(6)], opts);
-    } catch (err) {
-      problems.push(err instanceof Error ? err.message : String(err));
-    }
-  }
-  return { iptables, nft, problems };
+/**
+ * What every backend holds of the plugins' objects (the nat tables of both families, the
+ * masquerade and portmap nft tables); never throws.
+ */
+export async function readFirewall(opts: ApplyOptions = {}): Promise<FirewallSnapshot> {
+  const parts: Partial<FirewallSnapshot>[] = [];
+  for (const b of ALL_BACKENDS) parts.push(await b.snapshot(opts));
+  const nft = new Map<string, NftTableState>();
+  for (const p of parts) for (const [k, v] of p.nft ?? []) nft.set(k, v);
+  return {
+    iptables: new Map(parts.flatMap((p) => [...(p.iptables ?? [])])),
+    nft,
+    problems: parts.flatMap((p) => p.problems ?? []),
+  };
 }
 
 /** All entries of a snapshot, both backends. */
