@@ -8,7 +8,7 @@
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { type CniReply, distDir, exec, type Exec, repoRoot, runCni, SYSTEM_PATH, tempNetns, type TempNetns } from "../harness.ts";
+import { type CniReply, distDir, exec, type Exec, repoRoot, runCni, SYSTEM_PATH, tempNetns, type TempNetns, wiredNetns } from "../harness.ts";
 
 /** The upstream v1.9.1 binaries, laid out next to the repo as CI does. */
 export const V191_DIR = resolve(repoRoot, "../shared/reference-bin/v1.9.1");
@@ -95,10 +95,8 @@ export async function makeNode(impl: Impl, opts: NodeOptions = {}): Promise<Node
   await must("ip link set lo up && sysctl -qw net.ipv4.ip_forward=1");
   for (const [k, v] of Object.entries(opts.sysctls ?? {})) await must(`sysctl -qw ${k}=${v}`);
   const container = async (): Promise<TempNetns> => {
-    const ns = await tempNetns();
+    const ns = await tempNetns({ lo: true });
     owned.push(ns);
-    const lo = await ns.run(["ip", "link", "set", "lo", "up"]);
-    if (lo.code !== 0) throw new Error(lo.stderr);
     return ns;
   };
   return {
@@ -110,17 +108,8 @@ export async function makeNode(impl: Impl, opts: NodeOptions = {}): Promise<Node
     must,
     container,
     async wired(name, hostIp, nsIp) {
-      const ns = await container();
-      await must(`ip link add ${name} type veth peer name ${name}p && ip link set ${name}p netns ${ns.pid}`);
-      await must(`ip addr add ${hostIp}/24 dev ${name} && ip link set ${name} up`);
-      for (const argv of [
-        ["ip", "addr", "add", `${nsIp}/24`, "dev", `${name}p`],
-        ["ip", "link", "set", `${name}p`, "up"],
-        ["ip", "route", "add", "default", "via", hostIp],
-      ]) {
-        const r = await ns.run(argv);
-        if (r.code !== 0) throw new Error(`${argv.join(" ")}: ${r.stderr}`);
-      }
+      const ns = await wiredNetns(name, hostIp, nsIp, host);
+      owned.push(ns);
       return ns;
     },
     call(plugin, c) {
