@@ -167,10 +167,11 @@ export async function wiredNetns(name: string, hostIp: string, nsIp: string, on?
 
 /**
  * argv prefix that runs a program in a throwaway "host": fresh network, mount and PID namespaces
- * (when the program ends, the kernel ends every process it left behind). The program then calls
+ * (when the program ends, the kernel ends every process it left behind; when unshare itself is
+ * killed, --kill-child takes the program and so the whole tree with it). The program then calls
  * prepareThrowawayHost().
  */
-export const THROWAWAY_HOST = ["unshare", "--net", "--mount", "--pid", "--fork", "--mount-proc", "--propagation", "private", "--"];
+export const THROWAWAY_HOST = ["unshare", "--net", "--mount", "--pid", "--fork", "--kill-child", "--mount-proc", "--propagation", "private", "--"];
 
 /** Inside THROWAWAY_HOST: a private /run (netns mounts, locks) and lo up. */
 export function prepareThrowawayHost(): void {

@@ -40,15 +40,24 @@ function count(output: string, word: string): number {
   return m ? Number(m[1]) : 0;
 }
 
+/** A file (or the unit run) that has not ended by then has hung: it is killed and counts as failed. */
+const RUN_LIMIT_S = Number(process.env.TSCNI_TEST_FILE_LIMIT_S ?? "900");
+
 async function run(label: string, argv: string[], env: Record<string, string | undefined>): Promise<Outcome> {
   const proc = Bun.spawn(argv, { cwd: root, env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  let hung = false;
+  const limit = setTimeout(() => {
+    hung = true;
+    proc.kill("SIGKILL");
+  }, RUN_LIMIT_S * 1000);
   const [out, err, code] = await Promise.all([
     new Response(proc.stdout).text(),
     new Response(proc.stderr).text(),
     proc.exited,
   ]);
-  const output = out + err;
-  return { label, code, output, pass: count(output, "pass"), fail: count(output, "fail"), skip: count(output, "skip") };
+  clearTimeout(limit);
+  const output = out + err + (hung ? `\n${label} did not finish within ${RUN_LIMIT_S} s (TSCNI_TEST_FILE_LIMIT_S): killed\n` : "");
+  return { label, code: hung ? 1 : code, output, pass: count(output, "pass"), fail: count(output, "fail"), skip: count(output, "skip") };
 }
 
 function report(o: Outcome, verbose: boolean): void {
