@@ -2,7 +2,7 @@
  * Address arithmetic as the reference's pkg/ip does it: compare, step, mask, test containment,
  * over big integers so IPv4 and IPv6 share one code path. Only meaningful within one family.
  */
-import ipaddr from "ipaddr.js";
+import { ipaddr } from "./lib.ts";
 import type { Addr } from "./parse.ts";
 
 export function bitLength(ip: Addr): 32 | 128 {
@@ -22,7 +22,7 @@ export function toBigInt(ip: Addr): bigint {
 export function fromBigInt(n: bigint, bits: 32 | 128): Addr {
   const bytes: number[] = [];
   for (let i = bits / 8 - 1; i >= 0; i--) bytes.push(Number((n >> BigInt(i * 8)) & 0xffn));
-  return ipaddr.fromByteArray(bytes);
+  return ipaddr().fromByteArray(bytes);
 }
 
 /** Negative, zero or positive, like Go's ip.Cmp; only meaningful within one family. */

@@ -5,10 +5,11 @@
  * exactly what the reference's Go code accepts. host-local's file names and messages depend on
  * these exact forms.
  */
-import ipaddr from "ipaddr.js";
+import type ipaddrJs from "ipaddr.js";
+import { ipaddr } from "./lib.ts";
 import { bitLength } from "./arith.ts";
 
-export type Addr = ipaddr.IPv4 | ipaddr.IPv6;
+export type Addr = ipaddrJs.IPv4 | ipaddrJs.IPv6;
 
 /** A parsed CIDR: `ip` keeps host bits (as Go's types.ParseCIDR does); `bits` is the mask length of the text's family. */
 export interface ParsedCidr {
@@ -30,11 +31,11 @@ export function ipFamily(text: string): IpFamily {
 }
 
 /** Go's IPv4 form: four decimal parts 0-255, no leading zeros. */
-function parseV4(s: string): ipaddr.IPv4 | undefined {
-  return ipaddr.IPv4.isValidFourPartDecimal(s) ? ipaddr.IPv4.parse(s) : undefined;
+function parseV4(s: string): ipaddrJs.IPv4 | undefined {
+  return ipaddr().IPv4.isValidFourPartDecimal(s) ? ipaddr().IPv4.parse(s) : undefined;
 }
 
-function parseV6(s: string): ipaddr.IPv6 | undefined {
+function parseV6(s: string): ipaddrJs.IPv6 | undefined {
   if (!V6_TEXT.test(s)) return undefined;
   let text = s;
   const colon = s.lastIndexOf(":");
@@ -47,8 +48,8 @@ function parseV6(s: string): ipaddr.IPv6 | undefined {
     text = `${s.slice(0, colon + 1)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
   }
   if (text.split(":").some((g) => g.length > 4)) return undefined;
-  if (!ipaddr.IPv6.isValid(text)) return undefined;
-  return ipaddr.IPv6.parse(text);
+  if (!ipaddr().IPv6.isValid(text)) return undefined;
+  return ipaddr().IPv6.parse(text);
 }
 
 /**
@@ -61,7 +62,7 @@ export function parseIPLiteral(s: string): Addr | undefined {
 
 /** Go's `To4`: an IPv4-mapped IPv6 address is the IPv4 address. */
 function to4(ip: Addr): Addr {
-  return ip.kind() === "ipv6" && (ip as ipaddr.IPv6).isIPv4MappedAddress() ? (ip as ipaddr.IPv6).toIPv4Address() : ip;
+  return ip.kind() === "ipv6" && (ip as ipaddrJs.IPv6).isIPv4MappedAddress() ? (ip as ipaddrJs.IPv6).toIPv4Address() : ip;
 }
 
 /** `net.ParseIP`, then `To4` when possible. Undefined when Go would return nil. */
@@ -93,6 +94,11 @@ export function parseCIDR(s: string): ParsedCidr | undefined {
 
 /** Go's `IP.String()`: dotted IPv4, RFC 5952 IPv6. */
 export function ipString(ip: Addr): string {
-  return ip.kind() === "ipv4" ? ip.toString() : (ip as ipaddr.IPv6).toRFC5952String();
+  return ip.kind() === "ipv4" ? ip.toString() : (ip as ipaddrJs.IPv6).toRFC5952String();
 }
 
+
+/** `ipString` of 4 or 16 address bytes as the kernel gives them; IPv4 without loading ipaddr.js. */
+export function ipBytesString(b: Uint8Array): string {
+  return b.byteLength === 4 ? b.join(".") : ipaddr().fromByteArray(Array.from(b)).toString();
+}

@@ -1,5 +1,4 @@
-import ipaddr from "ipaddr.js";
-import { type Addr, ipFamily, parseCIDRLiteral, parseIPLiteral } from "../ip/index.ts";
+import { type Addr, ipBytesString, ipFamily, parseCIDRLiteral, parseIPLiteral } from "../ip/index.ts";
 import type { Writer } from "./attrs.ts";
 import { AF_INET, AF_INET6 } from "./constants.ts";
 
@@ -67,5 +66,5 @@ export function parseCidr(cidr: string): IpBytes & { prefixLen: number } {
 }
 
 export function formatIp(b: Uint8Array): string {
-  return ipaddr.fromByteArray(Array.from(b)).toString();
+  return ipBytesString(b);
 }
