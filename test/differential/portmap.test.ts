@@ -11,7 +11,8 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { exec, mustExec, requireIsolatedHost, runCni, type TempNetns, tempNetns, tscni } from "../harness.ts";
-import { BridgeNames, type Json, normalizeIptablesSave, normalizeNftRuleset } from "./normalize.ts";
+import { type Json, normalizeIptablesSave, normalizeNftRuleset } from "./normalize.ts";
+import { BridgeNames } from "./scenario-names.ts";
 import { countCase, v111, v191 } from "./oracles.ts";
 
 requireIsolatedHost();

@@ -1,6 +1,5 @@
 import { describe, expect, test } from "bun:test";
 import {
-  BridgeNames,
   type Json,
   type NetnsSnapshot,
   normalizeIptablesSave,
@@ -11,6 +10,7 @@ import {
   errorMismatch,
   normalisedError,
 } from "../../differential/normalize.ts";
+import { BridgeNames } from "../../differential/scenario-names.ts";
 
 const good = {
   cniVersion: "1.0.0",
