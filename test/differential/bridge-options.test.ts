@@ -131,7 +131,7 @@ describe("spec 1.1.0 and the v1.9 keys", () => {
   for (const s of V19_SCENARIOS) test(s.name, () => compare(s), TIMEOUT);
 });
 
-describe("options (checklist §4 D)", () => {
+describe("options", () => {
   for (const s of OPTION_SCENARIOS) test(s.name, () => compare(s), TIMEOUT);
 });
 

@@ -1,5 +1,5 @@
 /**
- * bridge end to end, tscni only, in the runner's isolated host netns (checklist §4 D, issue 4):
+ * bridge end to end, tscni only, in the runner's isolated host netns:
  *  - connectivity: two containers on one bridge reach each other and the gateway (UDP echo,
  *    v4 and v6; `ping` is not installed on CI, and the echo also reports the peer address);
  *  - ipMasq: traffic to a netns "behind the host" (a veth from the host; it only knows its own

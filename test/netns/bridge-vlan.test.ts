@@ -1,5 +1,5 @@
 /**
- * bridge VLANs (checklist §2.1.2 step 5, §4 D.59). Needs bridge VLAN filtering in the kernel;
+ * bridge VLANs. Needs bridge VLAN filtering in the kernel;
  * where it is missing (this CI kernel) the tests are skipped with the reason printed — the only
  * skip the suite allows — and only the failure path is checked. Golden netlink tests cover the
  * VLAN messages themselves (test/netns/netlink-links.test.ts).

@@ -6,7 +6,7 @@ const ip = (v: string): string => {
   return v;
 };
 
-describe("CNI_ARGS (checklist §1.12)", () => {
+describe("CNI_ARGS", () => {
   test("empty means no args", () => expect(parseCniArgs("", { IP: ip })).toEqual({}));
   test("known keys are parsed", () => expect(parseCniArgs("IP=10.0.0.5", { IP: ip })).toEqual({ IP: "10.0.0.5" }));
   test.each([

@@ -42,7 +42,7 @@ async function run(env: Record<string, string>, stdin: string | object = { cniVe
   return { code, stdout, stderr, calls, json };
 }
 
-describe("environment (checklist §1.2)", () => {
+describe("environment", () => {
   test("no CNI_COMMAND prints the about text on stderr and exits 0", async () => {
     const r = await run({});
     expect(r).toMatchObject({ code: 0, stdout: "" });

@@ -13,7 +13,7 @@ function fakePlugin(dir: string, name: string, script: string): void {
 const call = (dir: string, plugin: string, command: "ADD" | "DEL" = "ADD") =>
   delegate({ plugin, command, stdin: new TextEncoder().encode('{"cniVersion":"1.0.0","name":"n"}'), env: { CNI_PATH: `/nonexistent:${dir}`, CNI_ARGS: "IgnoreUnknown=1" }, cniVersion: "1.0.0" });
 
-describe("findPlugin (checklist §1.14)", () => {
+describe("findPlugin", () => {
   test("error messages", () => {
     expect(() => findPlugin("", ["/a"])).toThrow("no plugin name provided");
     expect(() => findPlugin("a/b", ["/a"])).toThrow("invalid plugin name: a/b");

@@ -25,7 +25,7 @@ const message = (f: () => unknown): string => {
 const next = (s: RangeSet, store: DiskStore, id = "c"): string =>
   allocateFromSet(store, s, 0, id, "eth0", undefined).address;
 
-describe("round robin (checklist §2.2.5)", () => {
+describe("round robin", () => {
   const s29 = set("10.0.0.0/29");
 
   test("fresh → .2; with .2 taken → .3", () => {

@@ -21,7 +21,7 @@ const fails = (raw: Record<string, unknown>, args = ""): string => {
   return "no error";
 };
 
-describe("config assembly (checklist §2.2.2)", () => {
+describe("config assembly", () => {
   test("old style gives one set with defaults", () => {
     const c = loadHostLocalConfig(net({ subnet: "10.1.2.0/24" }), "");
     expect(c.rangeSets.map(rangeSetString)).toEqual(["10.1.2.1-10.1.2.254"]);

@@ -8,7 +8,7 @@ import { cmdArgs } from "./helpers.ts";
 
 const mode = (p: string): number => statSync(p).mode & 0o777;
 
-describe("disk store format (checklist §2.2.6)", () => {
+describe("disk store format", () => {
   test("ADD writes <id>\\r\\n<ifname> 0600, last_reserved_ip without newline, an empty 0750 lock", async () => {
     using tmp = tempDir();
     const conf = { cniVersion: "1.1.0", name: "mynet", ipam: { dataDir: tmp.path, ranges: [[{ subnet: "10.1.2.0/24" }], [{ subnet: "2001:db8:1::/64" }]] } };

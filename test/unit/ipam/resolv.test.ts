@@ -1,7 +1,7 @@
 import { expect, test } from "bun:test";
 import { parseResolvConfText } from "../../../src/ipam/host-local/resolv.ts";
 
-test("resolv.conf parsing (checklist §2.2.10)", () => {
+test("resolv.conf parsing", () => {
   const text = [
     "# comment",
     "; also a comment",
