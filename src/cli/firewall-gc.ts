@@ -22,6 +22,7 @@ import {
   nftMasqNetworkHash,
   NFT_COMMENT_MAX,
   type NftOp,
+  nftTableKey,
   nftPortmapEntries,
   portmapDnatChainName,
   portmapNftGcOps,
@@ -57,8 +58,6 @@ export interface FirewallGcPlan {
   readonly nft: readonly NftOp[];
 }
 
-const nftTableKeyOf = (ref: { family: string; table: string }): string => `${ref.family} ${ref.table}`;
-
 function item(network: string, entry: FirewallEntry, family?: Family): FirewallGcItem {
   return { network, entry, containerId: commentContainerId(entry) ?? "?", family };
 }
@@ -71,7 +70,7 @@ export function planFirewallGc(snap: FirewallSnapshot, networks: readonly Networ
   const items: FirewallGcItem[] = [];
   const ops = new Map<Family, IptablesOp[]>();
   const nft: NftOp[] = [];
-  const masqTable = snap.nft.get(nftTableKeyOf(MASQ_NFT_TABLE));
+  const masqTable = snap.nft.get(nftTableKey(MASQ_NFT_TABLE));
 
   for (const { network, keep } of networks) {
     const ids = [...new Set(keep.map((k) => k.containerId))];
@@ -111,7 +110,7 @@ export function planFirewallGc(snap: FirewallSnapshot, networks: readonly Networ
   if (portmapNftKeep !== undefined) {
     const tables = new Map<Family, ReadonlySet<string>>();
     for (const family of [4, 6] as const) {
-      const entries = nftPortmapEntries(family, snap.nft.get(nftTableKeyOf(portmapNftTable(family))));
+      const entries = nftPortmapEntries(family, snap.nft.get(nftTableKey(portmapNftTable(family))));
       tables.set(family, new Set(entries.map((e) => e.key)));
       for (const e of entries) if (!portmapNftKeep.has(e.key)) items.push(item("*", e));
     }

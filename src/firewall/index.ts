@@ -18,6 +18,7 @@ export type {
   NftTableState,
   RuleArgs,
 } from "./model.ts";
+export { nftTableKey } from "./model.ts";
 export type { AttachmentRef, MasqRequest, PortMapping, PortmapRequest, SpoofCheckRequest } from "./plans-types.ts";
 
 export {
