@@ -5,7 +5,7 @@
  * a rule that is already there; anything unknown becomes a `?` token that equals nothing a plan
  * writes. Jump targets are read from the verdicts themselves, never from this text.
  */
-import ipaddr from "ipaddr.js";
+import { ipBytesString } from "../ip/index.ts";
 import type { Expr } from "../netlink/nft/expr.ts";
 import { cString, get, getU32, maskPrefix, readCmp, readData, readFibDaddrType, readVerdict } from "../netlink/nft/expr.ts";
 import {
@@ -41,10 +41,6 @@ function cmp(e: Expr | undefined): { neq: boolean; value: Uint8Array } | undefin
   return c && { neq: c.op === NFT_CMP_NEQ, value: c.value };
 }
 
-function ip(bytes: Uint8Array): string {
-  return ipaddr.fromByteArray(Array.from(bytes)).toString();
-}
-
 /** One statement's text, and how many expressions it consumed. */
 type Step = { text: string[]; used: number };
 
@@ -66,7 +62,7 @@ function payload(e: Expr, rest: readonly (Expr | undefined)[], proto: string): S
     full.set(c.value.subarray(0, f[1]));
     const mask = masked && rest[0] ? readData(get(rest[0], NFTA_BITWISE_MASK)).value : undefined;
     const prefix = mask ? maskPrefix(mask) : len * 8;
-    const addr = prefix === f[1] * 8 ? ip(full) : `${ip(full)}/${prefix}`;
+    const addr = prefix === f[1] * 8 ? ipBytesString(full) : `${ipBytesString(full)}/${prefix}`;
     return { text: [...f[0].split(" "), ...op, addr], used };
   }
   if (base === NFT_PAYLOAD_TRANSPORT_HEADER && len === 2 && !masked && (offset === 0 || offset === 2) && L4[Number(proto)]) {
@@ -93,7 +89,7 @@ function nat(e: Expr, regs: ReadonlyMap<number, Uint8Array>, tableFamily: number
   const port = regs.get(getU32(e, NFTA_NAT_REG_PROTO_MIN) ?? -1);
   if (!addr) return undefined;
   const v6 = fam === NFPROTO_IPV6;
-  const a = ip(addr.subarray(0, v6 ? 16 : 4));
+  const a = ipBytesString(addr.subarray(0, v6 ? 16 : 4));
   const p = port ? new DataView(port.buffer, port.byteOffset, 2).getUint16(0, false) : undefined;
   const where = p === undefined ? a : v6 ? `[${a}]:${p}` : `${a}:${p}`;
   const famWord = tableFamily === NFPROTO_IPV4 || tableFamily === NFPROTO_IPV6 ? [] : [v6 ? "ip6" : "ip"];

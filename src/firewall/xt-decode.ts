@@ -7,7 +7,7 @@
  * that starts with `?`, which equals nothing a plan asks for: an unknown rule is never mistaken
  * for one of ours, and its jump target is still read (ruleTarget).
  */
-import ipaddr from "ipaddr.js";
+import { ipBytesString } from "../ip/index.ts";
 import type { Expr } from "../netlink/nft/expr.ts";
 import { cString, get, getU32, maskPrefix, readCmp, readData, readFibDaddrType, readVerdict, ROUTE_TYPES } from "../netlink/nft/expr.ts";
 import {
@@ -51,7 +51,7 @@ function bang(op: number): string[] {
 function formatAddr(bytes: Uint8Array, full: number, prefix: number): string {
   const padded = new Uint8Array(full);
   padded.set(bytes.subarray(0, full));
-  return `${ipaddr.fromByteArray(Array.from(padded)).toString()}/${prefix}`;
+  return `${ipBytesString(padded)}/${prefix}`;
 }
 
 const hex = (n: number): string => `0x${n.toString(16)}`;
@@ -114,11 +114,10 @@ function natRange(info: Uint8Array, v6: boolean, off: number): string | undefine
   const minP = be16(info, off + 36);
   const maxP = be16(info, off + 38);
   if ((flags & ~3) !== 0) return undefined;
-  const ip = (b: Uint8Array): string => ipaddr.fromByteArray(Array.from(b)).toString();
   let out = "";
   if (flags & 1) {
-    const a = ip(minA);
-    const range = minA.every((b, i) => b === maxA[i]) ? a : `${a}-${ip(maxA)}`;
+    const a = ipBytesString(minA);
+    const range = minA.every((b, i) => b === maxA[i]) ? a : `${a}-${ipBytesString(maxA)}`;
     out = v6 && flags & 2 ? `[${range}]` : range;
   }
   if (flags & 2) out += `:${minP === maxP ? minP : `${minP}-${maxP}`}`;
