@@ -1,0 +1,93 @@
+/**
+ * What the bench compares and on what: the binaries of each implementation, the plugins tscni
+ * answers to, the measuring tools found, and the machine and version facts every report starts with.
+ */
+import { existsSync } from "node:fs";
+import { cpus, release } from "node:os";
+import { join } from "node:path";
+import { distDir, referenceDir, repoRoot, SYSTEM_PATH } from "../harness.ts";
+import type { RunMeta } from "./markdown.ts";
+import type { BenchEnv } from "./model.ts";
+import type { Options } from "./options.ts";
+import { Runner } from "./proc.ts";
+
+/** The plugins the scenarios exec; the reference must have all of them. */
+const BENCHED_PLUGINS = ["bridge", "host-local", "loopback", "portmap"] as const;
+
+export interface RunFacts extends RunMeta {
+  quick: boolean;
+  only: string[];
+  tscniPlugins: string[];
+  strace: boolean;
+  gnuTime: boolean;
+}
+
+/** TSCNI_BENCH_DIST: compare another build (a directory holding the plugin names) instead of dist/. */
+export const tscniDir = (): string => process.env.TSCNI_BENCH_DIST ?? distDir;
+
+/** Why the bench cannot run here (a missing build or reference plugin), or undefined. */
+export function missingBinaries(): string | undefined {
+  const dir = tscniDir();
+  if (!existsSync(join(dir, "loopback"))) return `${dir}/loopback is missing: run make build (or make bench)`;
+  const absent = BENCHED_PLUGINS.find((p) => !existsSync(join(referenceDir, p)));
+  return absent === undefined ? undefined : `${referenceDir}/${absent} is missing: apt-get install containernetworking-plugins`;
+}
+
+/** The plugins tscni answers VERSION for (TSCNI_BENCH_UNIMPLEMENTED=bridge,… forces some off). */
+async function tscniPlugins(dir: string): Promise<Set<string>> {
+  const forcedOff = new Set((process.env.TSCNI_BENCH_UNIMPLEMENTED ?? "").split(",").filter((s) => s !== ""));
+  const out = new Set<string>();
+  for (const p of BENCHED_PLUGINS) {
+    if (forcedOff.has(p)) continue;
+    const r = await new Runner("tscni", dir).run({ plugin: p, command: "VERSION", stdin: '{"cniVersion":"1.0.0"}' });
+    if (r.code === 0) out.add(p);
+  }
+  return out;
+}
+
+function commandOutput(argv: string[]): string {
+  try {
+    const r = Bun.spawnSync(argv, { stdout: "pipe", stderr: "ignore", env: { PATH: SYSTEM_PATH } });
+    return r.exitCode === 0 ? r.stdout.toString().trim() : "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
+export async function benchEnv(opts: Options, tmp: string): Promise<BenchEnv> {
+  const dir = tscniDir();
+  const v191Dir = join(repoRoot, "..", "shared", "reference-bin", "v1.9.1");
+  return {
+    quick: opts.quick,
+    rounds: opts.rounds,
+    warmup: opts.quick ? 1 : 2,
+    densityPods: opts.pods,
+    binDir: { tscni: dir, reference: referenceDir, v191: v191Dir },
+    hasV191: existsSync(join(v191Dir, "loopback")),
+    tscniPlugins: await tscniPlugins(dir),
+    strace: Bun.which("strace", { PATH: SYSTEM_PATH }) ?? null,
+    time: existsSync("/usr/bin/time") ? "/usr/bin/time" : null,
+    tmp,
+  };
+}
+
+export function runFacts(opts: Options, env: BenchEnv): RunFacts {
+  return {
+    date: new Date().toISOString(),
+    kernel: release(),
+    cpu: cpus()[0]?.model ?? "unknown",
+    cores: cpus().length,
+    bun: Bun.version,
+    tscni: commandOutput([join(env.binDir.tscni, "tscni"), "version"]),
+    reference: `containernetworking-plugins ${commandOutput(["dpkg-query", "-W", "-f", "${Version}", "containernetworking-plugins"])} (${referenceDir})`,
+    v191: env.hasV191 ? `containernetworking/plugins v1.9.1 (${env.binDir.v191})` : "v1.9.1 not found",
+    rounds: opts.rounds,
+    warmup: env.warmup,
+    densityPods: opts.pods,
+    quick: opts.quick,
+    only: opts.only,
+    tscniPlugins: [...env.tscniPlugins].sort(),
+    strace: env.strace !== null,
+    gnuTime: env.time !== null,
+  };
+}
