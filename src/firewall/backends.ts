@@ -10,6 +10,11 @@ export const BACKENDS = {
 
 export type Backend = keyof typeof BACKENDS;
 
+/** Whether a config's backend name is one registered here (own keys only: "toString" is not a backend). */
+export function isBackend(name: string): name is Backend {
+  return Object.hasOwn(BACKENDS, name);
+}
+
 export function firewallBackend(name: Backend): FirewallBackend {
   return BACKENDS[name];
 }

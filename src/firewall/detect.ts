@@ -4,7 +4,7 @@
  * instead, although its docs promise this). Listed in docs/compatibility.md.
  */
 import { CniError, ErrorCode } from "../cni/index.ts";
-import type { Backend } from "./backends.ts";
+import { type Backend, isBackend } from "./backends.ts";
 import { resolveIptables, resolveNft, spawnTool, type ToolRunner } from "./exec.ts";
 import type { Family } from "./model.ts";
 import { goQuote } from "../gofmt/index.ts";
@@ -70,7 +70,7 @@ export async function defaultBackend(probes: Probes = systemProbes): Promise<Bac
 /** bridge `ipMasqBackend`. An unknown name fails only when masquerading is set up, like the reference. */
 export async function masqBackend(configured: string | undefined, probes: Probes = systemProbes): Promise<Backend> {
   if (configured === undefined) return defaultBackend(probes);
-  if (configured === "iptables" || configured === "nftables") return configured;
+  if (isBackend(configured)) return configured;
   throw new CniError(ErrorCode.Internal, `unknown ipmasq backend ${goQuote(configured)}`);
 }
 
@@ -108,26 +108,29 @@ export interface PortmapBackendConfig {
  * choice open.
  */
 export async function portmapBackend(conf: PortmapBackendConfig, probes: Probes = systemProbes): Promise<Backend> {
-  const specific: Record<Backend, string[]> = { iptables: [], nftables: [] };
-  if (conf.externalSetMarkChain !== undefined) specific.iptables.push("externalSetMarkChain");
-  const v4 = conditionsBackend(conf.conditionsV4);
-  if (v4) specific[v4].push("conditionsV4");
-  const v6 = conditionsBackend(conf.conditionsV6);
-  if (v6) specific[v6].push("conditionsV6");
+  const specific = new Map<Backend, string[]>();
+  const note = (b: Backend | undefined, option: string): void => {
+    if (b !== undefined) specific.set(b, [...(specific.get(b) ?? []), option]);
+  };
+  if (conf.externalSetMarkChain !== undefined) note("iptables", "externalSetMarkChain");
+  note(conditionsBackend(conf.conditionsV4), "conditionsV4");
+  note(conditionsBackend(conf.conditionsV6), "conditionsV6");
 
   let backend = conf.backend;
   if (backend === undefined) {
     // tscni deviation: nft-only options pick nftables instead of failing.
-    backend = specific.nftables.length > 0 && specific.iptables.length === 0 ? "nftables" : await defaultBackend(probes);
+    backend = specific.has("nftables") && !specific.has("iptables") ? "nftables" : await defaultBackend(probes);
   }
+  // As the reference: iptables conflicts with nft options, any other name with iptables options.
   const wrong: Backend = backend === "iptables" ? "nftables" : "iptables";
-  if (specific[wrong].length > 0) {
+  const conflicting = specific.get(wrong);
+  if (conflicting !== undefined) {
     throw new CniError(
       ErrorCode.Internal,
-      `${backend} backend was requested but configuration contains ${wrong}-specific options [${specific[wrong].join(" ")}]`,
+      `${backend} backend was requested but configuration contains ${wrong}-specific options [${conflicting.join(" ")}]`,
     );
   }
-  if (backend !== "iptables" && backend !== "nftables") {
+  if (!isBackend(backend)) {
     throw new CniError(ErrorCode.Internal, `unrecognized backend ${goQuote(backend)}`);
   }
   return backend;

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { conditionsBackend, masqBackend, type Probes, portmapBackend } from "../../../src/firewall/index.ts";
+import { type Backend, BACKENDS, conditionsBackend, masqBackend, type Probes, portmapBackend } from "../../../src/firewall/index.ts";
 
 function probes(iptables: boolean, nftables: boolean): Probes & { calls: string[] } {
   const calls: string[] = [];
@@ -50,5 +50,20 @@ describe("backend selection", () => {
       "ebpf backend was requested but configuration contains iptables-specific options [externalSetMarkChain]",
     );
     await expect(masqBackend("foo", probes(true, true))).rejects.toThrow('unknown ipmasq backend "foo"');
+  });
+
+  test("the accepted names are the registry's; inherited object keys are not names", async () => {
+    for (const name of Object.keys(BACKENDS) as Backend[]) {
+      expect(await masqBackend(name, probes(false, false))).toBe(name);
+      expect(await portmapBackend({ backend: name }, probes(false, false))).toBe(name);
+    }
+    for (const name of ["toString", "constructor", "__proto__", "hasOwnProperty"]) {
+      await expect(masqBackend(name, probes(true, true))).rejects.toThrow(`unknown ipmasq backend "${name}"`);
+      await expect(portmapBackend({ backend: name }, probes(true, true))).rejects.toThrow(`unrecognized backend "${name}"`);
+    }
+    // An unknown name conflicts only with iptables options: nft conditions leave it unrecognized (v1.9.1 answers the same).
+    await expect(portmapBackend({ backend: "ebpf", conditionsV4: ["ip", "saddr", "1.2.3.4"] }, probes(true, true))).rejects.toThrow(
+      'unrecognized backend "ebpf"',
+    );
   });
 });
