@@ -3,7 +3,7 @@
  * own keys, each plugin's binary in the bin dirs (and the CNI versions it speaks), each tscni
  * plugin's own loader, and the chaining position. Every problem, not the first, with its JSON path.
  */
-import { goField, isSupported, isValidName } from "../cni/index.ts";
+import { goField, goJsonParse, isSupported, isValidName } from "../cni/index.ts";
 import type { ConfigProblem } from "../cni/index.ts";
 import { type NetworkList, Runtime } from "../runtime/index.ts";
 import type { PluginFinder } from "./validate-bins.ts";
@@ -53,7 +53,7 @@ export async function checkList(
   for (const [index, p] of list.plugins.entries()) {
     const prefix = single ? "" : `plugins[${index}]`;
     const found: ConfigProblem[] = [];
-    const config = JSON.parse(Runtime.pluginStdin(list, p, undefined, undefined)) as Record<string, unknown>;
+    const config = goJsonParse(Runtime.pluginStdin(list, p, undefined, undefined)) as Record<string, unknown>;
     const missing = finder?.problem(p.type, list.cniVersion);
     if (missing !== undefined) found.push({ path: "type", message: missing });
     const ipam = goField(config, "ipam");

@@ -4,7 +4,7 @@
  */
 import { readCniEnv } from "./env.ts";
 import { CniError, ErrorCode } from "./errors.ts";
-import { goField, goMarshalIndent } from "./go-json.ts";
+import { goField, goJsonParse, goMarshalIndent, JsonNumber } from "./go-json.ts";
 import { goJsonSyntaxError } from "./go-json-syntax.ts";
 import type { CmdArgs, Env, PluginDef, Verb } from "./plugin.ts";
 import { resultToWire } from "./convert.ts";
@@ -44,6 +44,7 @@ function goTypeOf(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "array";
   if (typeof value === "boolean") return "bool";
+  if (value instanceof JsonNumber) return "number";
   return typeof value;
 }
 
@@ -51,7 +52,7 @@ function goTypeOf(value: unknown): string {
 export function decodeNetworkConfig(bytes: Uint8Array): Record<string, unknown> {
   const syntax = goJsonSyntaxError(bytes);
   if (syntax !== undefined) throw new CniError(ErrorCode.DecodingFailure, `error unmarshall network config: ${syntax}`);
-  const parsed: unknown = JSON.parse(new TextDecoder().decode(bytes));
+  const parsed: unknown = goJsonParse(new TextDecoder().decode(bytes));
   if (parsed === null) throw new CniError(ErrorCode.InvalidNetworkConfig, "missing network name");
   if (typeof parsed !== "object" || Array.isArray(parsed)) {
     throw new CniError(

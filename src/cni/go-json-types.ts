@@ -6,6 +6,7 @@
  * (valibot alone would take `[]` for a struct); `null` is Go's "leave the zero value".
  */
 import * as v from "valibot";
+import { JsonNumber } from "./go-json.ts";
 
 const MARK = "\u0000go\u0000";
 
@@ -24,13 +25,13 @@ const structs = new WeakMap<object, StructInfo>();
 
 type AnySchema = v.GenericSchema;
 
-/** A schema that refuses arrays before handing the value to `schema` (objects and maps). */
+/** A schema that refuses arrays (and numbers kept with their text) before handing the value to `schema` (objects and maps). */
 function noArrays<S extends AnySchema>(schema: S): S {
   const run = schema["~run"].bind(schema);
   const guarded = {
     ...schema,
     "~run"(dataset: v.UnknownDataset, config: v.Config<v.BaseIssue<unknown>>) {
-      if (Array.isArray(dataset.value)) {
+      if (Array.isArray(dataset.value) || dataset.value instanceof JsonNumber) {
         v._addIssue(guarded, "type", dataset, config);
         return dataset as unknown as v.OutputDataset<v.InferOutput<S>, v.InferIssue<S>>;
       }
@@ -44,11 +45,21 @@ export const goBool = () => v.boolean(marker("bool"));
 export const goString = (goType = "string") => v.string(marker(goType));
 
 const INT64 = 2 ** 63;
-/** Go's int: whole numbers within int64 (1500.5 and 1e20 are refused, as Go does). */
+const INT_TEXT = /^-?(?:0|[1-9][0-9]*)$/;
+
+/** The int Go would decode from a JSON number, or undefined where Go refuses it. */
+function goIntOf(n: number | JsonNumber): number | undefined {
+  const value = n instanceof JsonNumber ? (INT_TEXT.test(n.source) ? n.value : undefined) : Number.isInteger(n) ? n : undefined;
+  // `+ 0`: Go's ints have no negative zero.
+  return value !== undefined && value >= -INT64 && value < INT64 ? value + 0 : undefined;
+}
+
+/** Go's int: whole numbers within int64, written as integers (1500.5, 1e20 and 1.0 are refused, as Go does). */
 export const goInt = (goType = "int") =>
   v.pipe(
-    v.number(marker(goType, true)),
-    v.check((n) => Number.isInteger(n) && n >= -INT64 && n < INT64, marker(goType, true)),
+    v.custom<number | JsonNumber>((n) => typeof n === "number" || n instanceof JsonNumber, marker(goType, true)),
+    v.check((n) => goIntOf(n) !== undefined, marker(goType, true)),
+    v.transform((n) => goIntOf(n) ?? 0),
   );
 
 /** A Go slice; `null` elements become `zero` (Go leaves the element's zero value). */
@@ -91,6 +102,7 @@ function unwrap(schema: unknown): Shape {
 function jsonKind(input: unknown, integer: boolean): string {
   if (Array.isArray(input)) return "array";
   if (typeof input === "boolean") return "bool";
+  if (input instanceof JsonNumber) return integer ? `number ${input.source}` : "number";
   if (typeof input === "number") return integer ? `number ${String(input)}` : "number";
   if (input === null) return "null";
   return typeof input;

@@ -23,6 +23,48 @@ export function goMarshalIndent(value: unknown): string {
   return goMarshal(value, 4);
 }
 
+/**
+ * A JSON number whose text does not survive the trip through a JS number ("1.0", "1e3", "-0", a
+ * 20-digit literal). Go decodes an int from the text, so `1.0` is refused for an int field and its
+ * error quotes the text; the value is kept beside it. Prints as the plain number.
+ */
+export class JsonNumber {
+  constructor(
+    readonly value: number,
+    readonly source: string,
+  ) {}
+  valueOf(): number {
+    return this.value;
+  }
+  toJSON(): number {
+    return this.value;
+  }
+}
+
+function keepNumberText(_key: string, value: unknown, context?: { source?: string }): unknown {
+  if (typeof value !== "number") return value;
+  const source = context?.source;
+  return source === undefined || source === String(value) ? value : new JsonNumber(value, source);
+}
+
+/** A number token that JS could print differently: a fraction, an exponent, -0 or 16+ digits. */
+const LOSSY_NUMBER = /[:,[]\s*(?:-0|-?[1-9][0-9]{15,}|-?[0-9]+[.eE])/;
+
+/**
+ * JSON.parse for configs decoded Go's way: numbers keep their text where JS would lose it. The
+ * reviver walk recurses, so it runs only when such a number may be there, and a document nested
+ * too deeply for it (Go allows 10,000 levels) is read without it.
+ */
+export function goJsonParse(text: string): unknown {
+  if (!LOSSY_NUMBER.test(text)) return JSON.parse(text);
+  try {
+    return JSON.parse(text, keepNumberText as (this: unknown, key: string, value: unknown) => unknown);
+  } catch (err) {
+    if (err instanceof RangeError) return JSON.parse(text);
+    throw err;
+  }
+}
+
 interface SchemaShape {
   type?: string;
   wrapped?: unknown;
@@ -53,6 +95,7 @@ function unwrap(schema: unknown): SchemaShape {
  * kept as they are.
  */
 export function foldKeys(schema: GenericSchema | unknown, value: unknown): unknown {
+  if (value instanceof JsonNumber) return value;
   const s = unwrap(schema);
   if (Array.isArray(value)) {
     return s.item === undefined ? value : value.map((v) => foldKeys(s.item, v));

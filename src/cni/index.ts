@@ -11,7 +11,7 @@ export {
 export { readCniEnv, validateContainerId, validateIfName, type CniEnv } from "./env.ts";
 export { CniError, ErrorCode, internalError, type CniErrorJson, type ErrorCodeValue } from "./errors.ts";
 export { gcAttachments, type Attachment } from "./gc.ts";
-export { foldKeys, goField, goMarshal, goMarshalIndent } from "./go-json.ts";
+export { foldKeys, goField, goJsonParse, goMarshal, goMarshalIndent, JsonNumber } from "./go-json.ts";
 export { goBool, goInt, goMap, goNullableSlice, goObjectMap, goSlice, goString, goStruct } from "./go-json-types.ts";
 export { isLabelOnly, labelOnly } from "./label.ts";
 export { isValidName } from "./names.ts";
