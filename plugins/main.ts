@@ -3,7 +3,7 @@
  * busybox); any other name gets the suite's own CLI. Kept tiny: every plugin exec pays for what
  * this file imports, so it imports no `node:*` module (node:fs alone costs ~2 ms and ~4 MiB).
  */
-import { versionDocument } from "../src/cni/version.ts";
+import { versionDocument } from "../src/cni/spec-versions.ts";
 import { mark, profileLine, startProfile } from "../src/profile.ts";
 import { isPluginName, PLUGIN_NAMES } from "./registry.ts";
 

@@ -1,10 +1,9 @@
 import { goQuote, goQuotedList } from "../gofmt/quote.ts";
 import { CniError, ErrorCode } from "./errors.ts";
 
-/** Every spec version the plugins speak, oldest first (the reference's `version.All`). */
-export const SUPPORTED_VERSIONS = ["0.1.0", "0.2.0", "0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"] as const;
-export type SpecVersion = (typeof SUPPORTED_VERSIONS)[number];
-export const CURRENT_VERSION: SpecVersion = "1.1.0";
+import { CURRENT_VERSION, SUPPORTED_VERSIONS, type SpecVersion } from "./spec-versions.ts";
+
+export { CURRENT_VERSION, SUPPORTED_VERSIONS, type SpecVersion, versionDocument } from "./spec-versions.ts";
 
 export function isSupported(v: string): v is SpecVersion {
   return (SUPPORTED_VERSIONS as readonly string[]).includes(v);
@@ -99,9 +98,4 @@ export function gateVersion(command: string, configVersion: string): void {
       `config is ${goQuote(v)}, plugin supports ${goQuotedList(SUPPORTED_VERSIONS)}`,
     );
   }
-}
-
-/** The VERSION answer: compact, one line, labelled 1.1.0 whatever the config asked, like the reference. */
-export function versionDocument(): string {
-  return `${JSON.stringify({ cniVersion: CURRENT_VERSION, supportedVersions: SUPPORTED_VERSIONS })}\n`;
 }
