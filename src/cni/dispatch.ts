@@ -4,7 +4,7 @@
  */
 import { readCniEnv } from "./env.ts";
 import { CniError, ErrorCode } from "./errors.ts";
-import { goField, goJsonParse, goMarshalIndent, JsonNumber } from "./go-json.ts";
+import { goField, goJsonKind, goJsonParse, goMarshalIndent } from "./go-json.ts";
 import { goJsonSyntaxError } from "./go-json-syntax.ts";
 import type { CmdArgs, Env, PluginDef, Verb } from "./plugin.ts";
 import { resultToWire } from "./convert.ts";
@@ -40,14 +40,6 @@ export function aboutText(entry: PluginEntry): string {
   return `CNI ${entry.name} plugin ${entry.buildVersion}\nCNI protocol versions supported: ${SUPPORTED_VERSIONS.join(", ")}\n`;
 }
 
-function goTypeOf(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "array";
-  if (typeof value === "boolean") return "bool";
-  if (value instanceof JsonNumber) return "number";
-  return typeof value;
-}
-
 /** skel's pre-validation: decodes `{name}` from stdin (codes 6 and 7). */
 export function decodeNetworkConfig(bytes: Uint8Array): Record<string, unknown> {
   const syntax = goJsonSyntaxError(bytes);
@@ -57,7 +49,7 @@ export function decodeNetworkConfig(bytes: Uint8Array): Record<string, unknown> 
   if (typeof parsed !== "object" || Array.isArray(parsed)) {
     throw new CniError(
       ErrorCode.DecodingFailure,
-      `error unmarshall network config: json: cannot unmarshal ${goTypeOf(parsed)} into Go value of type struct { Name string "json:\\"name\\"" }`,
+      `error unmarshall network config: json: cannot unmarshal ${goJsonKind(parsed)} into Go value of type struct { Name string "json:\\"name\\"" }`,
     );
   }
   const config = parsed as Record<string, unknown>;
@@ -65,7 +57,7 @@ export function decodeNetworkConfig(bytes: Uint8Array): Record<string, unknown> 
   if (name !== undefined && name !== null && typeof name !== "string") {
     throw new CniError(
       ErrorCode.DecodingFailure,
-      `error unmarshall network config: json: cannot unmarshal ${goTypeOf(name)} into Go struct field .name of type string`,
+      `error unmarshall network config: json: cannot unmarshal ${goJsonKind(name)} into Go struct field .name of type string`,
     );
   }
   if (name === undefined || name === null || name === "") {
@@ -83,7 +75,7 @@ export function configVersion(config: Record<string, unknown>): string {
   if (typeof v !== "string") {
     throw new CniError(
       ErrorCode.DecodingFailure,
-      `decoding version from network config: json: cannot unmarshal ${goTypeOf(v)} into Go struct field .cniVersion of type string`,
+      `decoding version from network config: json: cannot unmarshal ${goJsonKind(v)} into Go struct field .cniVersion of type string`,
     );
   }
   return v;

@@ -6,7 +6,7 @@
  * (valibot alone would take `[]` for a struct); `null` is Go's "leave the zero value".
  */
 import * as v from "valibot";
-import { JsonNumber } from "./go-json.ts";
+import { goJsonKind, JsonNumber } from "./go-json.ts";
 
 const MARK = "\u0000go\u0000";
 
@@ -99,14 +99,6 @@ function unwrap(schema: unknown): Shape {
   return s;
 }
 
-function jsonKind(input: unknown, integer: boolean): string {
-  if (Array.isArray(input)) return "array";
-  if (typeof input === "boolean") return "bool";
-  if (input instanceof JsonNumber) return integer ? `number ${input.source}` : "number";
-  if (typeof input === "number") return integer ? `number ${String(input)}` : "number";
-  if (input === null) return "null";
-  return typeof input;
-}
 
 /** Go's text for an issue of a Go-typed schema under `root`, or undefined for other issues. */
 export function goIssueText(root: AnySchema, issue: v.BaseIssue<unknown>): string | undefined {
@@ -131,7 +123,7 @@ export function goIssueText(root: AnySchema, issue: v.BaseIssue<unknown>): strin
     }
   }
   const where = fields.length === 0 ? "Go value" : `Go struct field ${struct}.${fields.join(".")}`;
-  return `json: cannot unmarshal ${jsonKind(issue.input, kind === "int")} into ${where} of type ${goType}`;
+  return `json: cannot unmarshal ${goJsonKind(issue.input, kind === "int")} into ${where} of type ${goType}`;
 }
 
 /** Position of an issue in the document: key order of each object, index of each array. */

@@ -41,6 +41,19 @@ export class JsonNumber {
   }
 }
 
+/**
+ * What Go's decoder calls a JSON value in "cannot unmarshal X into …": `integer` when the target is
+ * an int, where Go quotes the number as written.
+ */
+export function goJsonKind(value: unknown, integer = false): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "array";
+  if (typeof value === "boolean") return "bool";
+  if (value instanceof JsonNumber) return integer ? `number ${value.source}` : "number";
+  if (typeof value === "number") return integer ? `number ${String(value)}` : "number";
+  return typeof value;
+}
+
 function keepNumberText(_key: string, value: unknown, context?: { source?: string }): unknown {
   if (typeof value !== "number") return value;
   const source = context?.source;
