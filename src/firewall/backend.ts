@@ -26,8 +26,6 @@ export type Stale =
 
 export interface FirewallBackend {
   readonly name: string;
-  /** Whether this backend's rules can be read and changed here; changes nothing. */
-  usable(opts?: ApplyOptions): Promise<boolean>;
   /**
    * One read of what this backend holds of the plugins' objects, for the operator tools (its part
    * of the snapshot; what it cannot read goes to `problems`). Never throws.

@@ -52,7 +52,6 @@ function throwIfAllFailed(outcomes: readonly FamilyOutcome[]): void {
 export const iptablesBackend: FirewallBackend = {
   name: "iptables",
 
-  usable: (opts = {}) => iptablesUsable(4, opts.run),
 
   async snapshot(opts: ApplyOptions = {}): Promise<Partial<FirewallSnapshot>> {
     const iptables = new Map<Family, IptablesState>();

@@ -46,7 +46,6 @@ async function checkPortmapFamily(req: Extract<Want, { kind: "portmap" }>["reqs"
 export const nftablesBackend: FirewallBackend = {
   name: "nftables",
 
-  usable: (opts = {}) => nftablesUsable(opts.run),
 
   async snapshot(opts: ApplyOptions = {}): Promise<Partial<FirewallSnapshot>> {
     if (resolveNft() === null) return {};

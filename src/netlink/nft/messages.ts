@@ -3,7 +3,7 @@
  * the generation id, and the change messages a batch carries. Every body starts with
  * struct nfgenmsg { u8 family; u8 version; be16 res_id; }.
  */
-import { attrs, Writer } from "../attrs.ts";
+import { attrMap, attrs, Writer } from "../attrs.ts";
 import { NLA_F_NESTED, NLM_F_ACK, NLM_F_APPEND, NLM_F_CREATE, NLM_F_REQUEST } from "../constants.ts";
 import type { Message, Request } from "../message.ts";
 import {
@@ -128,8 +128,7 @@ export function decodeChain(m: Message): NftChain | undefined {
   const hookAttr = t.get(NFTA_CHAIN_HOOK);
   let hook: NftHook | undefined;
   if (hookAttr !== undefined) {
-    const h = new Map<number, Uint8Array>();
-    for (const a of attrs(hookAttr)) h.set(a.type, a.data);
+    const h = attrMap(hookAttr);
     hook = { hooknum: be32(h.get(NFTA_HOOK_HOOKNUM)) ?? 0, priority: be32s(h.get(NFTA_HOOK_PRIORITY)) ?? 0 };
   }
   const type = cString(t.get(NFTA_CHAIN_TYPE));
