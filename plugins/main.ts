@@ -16,7 +16,7 @@ async function main(): Promise<number> {
     if (process.env.CNI_COMMAND === "VERSION") {
       await Bun.write(Bun.stdout, versionDocument());
       mark("output");
-      const line = await profileLine(`${invoked} VERSION`);
+      const line = profileLine(`${invoked} VERSION`);
       if (line !== undefined) await Bun.write(Bun.stderr, line);
       return 0;
     }

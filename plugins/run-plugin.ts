@@ -12,12 +12,11 @@ import { isOwnNetns } from "../src/sys/own-netns.ts";
 import { isPluginName, pluginLoader } from "./registry.ts";
 
 function runWith(name: string, io: DispatchIo): Promise<number> | number {
-  const load = isPluginName(name) ? pluginLoader(name) : undefined;
-  if (load === undefined) {
+  if (!isPluginName(name)) {
     io.writeStderr(`tscni: unknown plugin "${name}"\n`);
     return 1;
   }
-  return dispatch({ name, buildVersion: buildString, load }, io);
+  return dispatch({ name, buildVersion: buildString, load: pluginLoader(name) }, io);
 }
 
 /** Runs plugin `name` with the process's env and stdio; returns the exit status. */
@@ -25,12 +24,12 @@ export async function runPlugin(name: string): Promise<number> {
   // A plugin that delegates (bridge → host-local) runs the delegate in this process when the
   // CNI_PATH entry it finds is this same binary.
   registerInProcessPlugins({
-    has: (n) => isPluginName(n) && pluginLoader(n) !== undefined,
+    has: isPluginName,
     run: async (n, io) => await runWith(n, { ...io, isOwnNetns }),
   });
   const onFinish = logFinishedCall(name, process.env, performance.now());
   const code = await runWith(name, { env: process.env, readStdin, writeStdout, writeStderr, isOwnNetns, onFinish });
-  const line = await profileLine(`${name} ${process.env.CNI_COMMAND ?? ""}`, readProcFile);
+  const line = profileLine(`${name} ${process.env.CNI_COMMAND ?? ""}`, readProcFile);
   if (line !== undefined) await writeStderr(line);
   return code;
 }

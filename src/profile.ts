@@ -91,7 +91,7 @@ function peakRssKiB(readSync?: (path: string) => string | undefined): number {
  * The finished line (newline included) for `label` ("loopback ADD"), or undefined when off.
  * `readSync` reads a /proc file synchronously, if the caller has a way.
  */
-export async function profileLine(label: string, readSync?: (path: string) => string | undefined): Promise<string | undefined> {
+export function profileLine(label: string, readSync?: (path: string) => string | undefined): string | undefined {
   if (marks === undefined) return undefined;
   const rssMiB = peakRssKiB(readSync) / 1024;
   return `tscni-profile ${label} ${marks.join(" ")} total=${(last - origin).toFixed(2)}/${lastCpu.toFixed(2)} rss=${rssMiB.toFixed(1)}\n`;

@@ -10,7 +10,7 @@ test("one line per call: phases as wall/cpu ms, repeated phases summed, total an
   mark("exec:iptables-restore");
   mark("exec:iptables-restore");
   mark("output");
-  const line = (await profileLine("bridge ADD")) ?? "";
+  const line = profileLine("bridge ADD") ?? "";
   expect(line).toMatch(/^tscni-profile bridge ADD start=\d+\.\d\d\/\d+\.\d\d imports=\S+ exec:iptables-restore=\S+ exec:iptables-restore=\S+ output=\S+ total=\d+\.\d\d\/\d+\.\d\d rss=\d+\.\d\n$/);
   const [rec, ...rest] = parseProfileLines(`noise\n${line}other noise\n`);
   expect(rest).toEqual([]);
@@ -29,14 +29,14 @@ test("an exec is its own phase, named after the program; the work before it is v
   startProfile(true);
   markExecStart();
   markExecEnd("/usr/sbin/iptables-restore");
-  const [rec] = parseProfileLines((await profileLine("portmap DEL")) ?? "");
+  const [rec] = parseProfileLines(profileLine("portmap DEL") ?? "");
   expect([...(rec?.phases.keys() ?? [])]).toEqual(["start", "verb", "exec:iptables-restore"]);
 });
 
 test("start counts from the runner's spawn when told, else from Bun's clock origin", async () => {
   const startWall = async (spawnedAt?: string): Promise<number> => {
     startProfile(true, spawnedAt);
-    return parseProfileLines((await profileLine("loopback VERSION")) ?? "")[0]?.total.wall ?? Number.NaN;
+    return parseProfileLines(profileLine("loopback VERSION") ?? "")[0]?.total.wall ?? Number.NaN;
   };
   const fromOrigin = await startWall(undefined);
   expect(fromOrigin).toBeLessThanOrEqual(performance.now());
@@ -51,9 +51,9 @@ test("start counts from the runner's spawn when told, else from Bun's clock orig
 
 test("peak RSS comes from the caller's synchronous reader when it has one, else it is the current RSS", async () => {
   startProfile(true);
-  const [given] = parseProfileLines((await profileLine("loopback ADD", () => "Name:\tx\nVmHWM:\t    3072 kB\n")) ?? "");
+  const [given] = parseProfileLines(profileLine("loopback ADD", () => "Name:\tx\nVmHWM:\t    3072 kB\n") ?? "");
   expect(given?.rssMiB).toBe(3);
   startProfile(true);
-  const [fallback] = parseProfileLines((await profileLine("loopback ADD", () => undefined)) ?? "");
+  const [fallback] = parseProfileLines(profileLine("loopback ADD", () => undefined) ?? "");
   expect(fallback?.rssMiB).toBeGreaterThan(3);
 });
