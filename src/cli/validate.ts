@@ -6,8 +6,7 @@
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, extname } from "node:path";
-import type { GenericSchema } from "valibot";
-import { type ConfigProblem, tryDecode } from "../cni/index.ts";
+import type { ConfigProblem } from "../cni/index.ts";
 import { confListFromConf, parseConfList, parsePluginConf, scanConfDir, type ScannedFile } from "../runtime/index.ts";
 import { jsonDocument } from "./json.ts";
 import { binDirs, confDir as resolveConfDir, type Env } from "./options.ts";
@@ -40,14 +39,6 @@ export interface ValidateReport {
   /** Per conf dir: the file containerd and CRI-O take (the first by name). */
   defaultNetworks: { dir: string; file: string; name?: string }[];
   ok: boolean;
-}
-
-/** A validator from a bare schema (Go's key matching and type texts), for plugins without a loader. */
-export function schemaValidator(schema: GenericSchema): PluginValidator {
-  return async (config) => {
-    const r = tryDecode(schema, config);
-    return r.ok ? [] : r.problems;
-  };
 }
 
 function loadGiven(file: string): ScannedFile {
@@ -110,10 +101,6 @@ export async function validateScans(
 }
 
 /** Backwards-compatible single-dir form (doctor). */
-export async function validateFiles(scanned: readonly ScannedFile[], validators: Readonly<Record<string, PluginValidator>>): Promise<ValidateReport> {
-  return validateScans([{ dir: "", files: scanned }], validators);
-}
-
 function scanDir(dir: string, errors: string[]): ConfDirScan {
   let isDir = false;
   try {

@@ -6,7 +6,7 @@
  * (valibot alone would take `[]` for a struct); `null` is Go's "leave the zero value".
  */
 import * as v from "valibot";
-import { goJsonKind, JsonNumber } from "./go-json.ts";
+import { goJsonKind, JsonNumber, unwrap } from "./go-json.ts";
 
 const MARK = "\u0000go\u0000";
 
@@ -85,19 +85,6 @@ export function goStruct<E extends v.ObjectEntries>(name: string, goType: string
   return schema;
 }
 
-interface Shape {
-  wrapped?: unknown;
-  pipe?: unknown[];
-  entries?: Record<string, unknown>;
-  item?: unknown;
-  value?: unknown;
-}
-
-function unwrap(schema: unknown): Shape {
-  let s = schema as Shape;
-  while (s.wrapped !== undefined) s = s.wrapped as Shape;
-  return s;
-}
 
 
 /** Go's text for an issue of a Go-typed schema under `root`, or undefined for other issues. */
@@ -108,7 +95,7 @@ export function goIssueText(root: AnySchema, issue: v.BaseIssue<unknown>): strin
   let struct = "";
   const fields: string[] = [];
   for (const item of issue.path ?? []) {
-    const s = unwrap(schema) as Shape & { type?: string };
+    const s = unwrap(schema);
     if (s.type === "record") {
       schema = s.value; // Go names the map field, not the key
     } else if (item.type === "object") {

@@ -78,7 +78,8 @@ export function goJsonParse(text: string): unknown {
   }
 }
 
-interface SchemaShape {
+/** The parts of a valibot schema object that Go-style decoding walks. */
+export interface SchemaShape {
   type?: string;
   wrapped?: unknown;
   entries?: Record<string, unknown>;
@@ -95,7 +96,8 @@ function keepsNull(schema: unknown): boolean {
   return false;
 }
 
-function unwrap(schema: unknown): SchemaShape {
+/** The schema inside optional/nullable wrappers. */
+export function unwrap(schema: unknown): SchemaShape {
   let s = schema as SchemaShape;
   while (s.wrapped !== undefined) s = s.wrapped as SchemaShape;
   return s;

@@ -23,7 +23,6 @@ export {
   configProblems,
   decodeConfig,
   DnsSchema,
-  formatIssues,
   Int,
   IpAddr,
   isCidr,

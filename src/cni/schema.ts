@@ -114,14 +114,6 @@ function dotted(issue: v.BaseIssue<unknown>): string {
   return (issue.path ?? []).map((p) => String(p.key)).join(".");
 }
 
-/** "mtu: Invalid type: Expected number but received "9000"": the JSON path, then the reason. */
-export function formatIssues(issues: readonly v.BaseIssue<unknown>[]): string[] {
-  return issues.map((i) => {
-    const path = dotted(i);
-    return path === "" ? i.message : `${path}: ${i.message}`;
-  });
-}
-
 /** Go's decode of `raw` into `schema`: the output, or every problem in document order. */
 export function tryDecode<S extends v.GenericSchema>(
   schema: S,
