@@ -17,7 +17,7 @@ import { staleChecks } from "./doctor-stale.ts";
 import { BINARY_NAME } from "./install.ts";
 import { jsonDocument } from "./json.ts";
 import { binDirs, cacheDir as resolveCacheDir, confDir as resolveConfDir, type Env } from "./options.ts";
-import { type PluginValidator, validateFiles } from "./validate.ts";
+import { type PluginValidator, validateScans } from "./validate.ts";
 
 export type { Check } from "./doctor-check.ts";
 
@@ -65,7 +65,8 @@ async function firewallToolChecks(): Promise<Check[]> {
 async function configChecks(confDir: string, validators: DoctorOptions["validators"]): Promise<Check[]> {
   const fix = `tscni validate --conf-dir ${confDir}`;
   if (!existsSync(confDir)) return [error("config", `conf dir ${confDir} does not exist`, `create it and install a network (tscni install --conf-dir ${confDir} --default-network CIDR)`)];
-  const report = await validateFiles(scanConfDir(confDir), validators);
+  // The dir named, so cross-file findings say where ("defined 2 times in /etc/cni/net.d").
+  const report = await validateScans([{ dir: confDir, files: scanConfDir(confDir) }], validators);
   if (report.files.length === 0) return [error("config", `no network configuration in ${confDir}`, `tscni install --conf-dir ${confDir} --default-network CIDR`)];
   return report.files.map((file) => {
     const why = [...file.errors, ...file.plugins.flatMap((p) => p.problems.map((m) => `plugins[${p.index}] ${p.type}: ${m}`))];

@@ -1,4 +1,4 @@
-import { DEFAULT_LOG_FILE } from "../log.ts";
+import { DEFAULT_LOG_FILE, logTarget } from "../log.ts";
 import { type Cli, leafCommand } from "./command.ts";
 import { UsageError } from "./command-line.ts";
 
@@ -13,8 +13,7 @@ export default (cli: Cli) =>
     },
     async run(args) {
       if (!/^[1-9]\d*$/.test(args.limit)) throw new UsageError("--limit must be a positive whole number");
-      const fromEnv = cli.env.TSCNI_LOG;
-      const file = args.file ?? (fromEnv !== undefined && fromEnv !== "" ? fromEnv : DEFAULT_LOG_FILE);
+      const file = args.file ?? logTarget(cli.env, undefined) ?? DEFAULT_LOG_FILE;
       const { logCommand } = await import("./log-view.ts");
       return logCommand({ file, pod: args.pod, namespace: args.namespace, limit: Number(args.limit), out: cli.out });
     },
