@@ -123,6 +123,7 @@ test(
     has("install", "warning", `${join(bin, "portmap")} is not tscni (→ ${join(referenceDir, "portmap")})`);
     has("config", "error", "20-broken.conflist: cannot be loaded");
     has("config-shadowed", "warning", `30-docnet-copy.conflist: network "docnet" is ignored: ${join(confDir, "10-docnet.conflist")} defines it first`);
+    has("config-duplicate-name", "warning", `network "docnet" is defined 2 times in ${confDir}: runtimes use 10-docnet.conflist`);
 
     const human = await exec([tscni("tscni"), ...args], env);
     expect(human.code).toBe(1);
