@@ -33,7 +33,10 @@ function removeVlans(nl: Rtnl, index: number): void {
 
 export function setupPort(nl: Rtnl, port: Link, bridge: Link, req: PortRequest): void {
   const name = port.name;
-  step(`failed to connect ${goQuote(name)} to bridge ${bridge.name}`, () => nl.linkSet(port.index, { master: bridge.index }));
+  // A veth created with its master (the container's host end) is a port already: no second round trip.
+  if (port.master !== bridge.index) {
+    step(`failed to connect ${goQuote(name)} to bridge ${bridge.name}`, () => nl.linkSet(port.index, { master: bridge.index }));
+  }
   step(`failed to setup hairpin mode for ${name}`, () => nl.portSet(port.index, { hairpin: req.hairpin }));
   step(`failed to set isolated on for ${name}`, () => nl.portSet(port.index, { isolated: req.isolated }));
   setupPortVlans(nl, port, req);
