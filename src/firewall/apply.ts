@@ -7,7 +7,6 @@ import { CniError, ErrorCode } from "../cni/index.ts";
 import { withFileLock } from "../sys/index.ts";
 import {
   firewallLockPath,
-  type IptablesTools,
   isNftNotFound,
   nftApplyArgv,
   nftListArgv,
@@ -20,6 +19,7 @@ import {
   type ToolRunner,
 } from "./exec.ts";
 import { parseIptablesSave, renderIptables } from "./iptables.ts";
+import { netlinkTransport } from "./transport.ts";
 import {
   type Family,
   type IptablesPlan,
@@ -59,28 +59,13 @@ function toolsFor(family: Family): NonNullable<ReturnType<typeof resolveIptables
   return tools;
 }
 
-type NetlinkBackend = typeof import("./netlink.ts");
-
-/**
- * The netlink backend when nf_tables can serve this call: never with a fake runner, never when
- * TSCNI_FIREWALL_NETLINK=0, and for iptables only when `iptables` is the nft flavour (legacy
- * tables are not nf_tables). Loaded on first use, so plugins that never touch the firewall, and
- * legacy nodes, do not pay for it.
- */
-async function netlinkFor(opts: ApplyOptions, tools?: IptablesTools): Promise<NetlinkBackend | undefined> {
-  if (opts.run !== undefined || process.env.TSCNI_FIREWALL_NETLINK === "0") return undefined;
-  if (tools !== undefined && tools.flavour !== "nft") return undefined;
-  const nl = await import("./netlink.ts");
-  return nl.nftSession() === null ? undefined : nl;
-}
-
 /**
  * `iptables-save -t nat` for one family, parsed (or the same, read over netlink). `onlyChains`:
  * the caller looks at these chains' rules only (the netlink read then spells no others).
  */
 export async function readIptables(family: Family, opts: ApplyOptions = {}, onlyChains?: readonly string[]): Promise<IptablesState> {
   const tools = toolsFor(family);
-  const nl = await netlinkFor(opts, tools);
+  const nl = await netlinkTransport(opts.run, [family]);
   if (nl) return nl.readIptablesNetlink(family, onlyChains);
   const r = await runChecked(opts.run ?? spawnTool, saveArgv(tools));
   return parseIptablesSave(r.stdout);
@@ -92,7 +77,7 @@ const UNSPELLABLE = / \?/;
 async function applyOne(plan: IptablesPlan, opts: ApplyOptions): Promise<void> {
   const run = opts.run ?? spawnTool;
   const tools = toolsFor(plan.family);
-  const nl = await netlinkFor(opts, tools);
+  const nl = await netlinkTransport(opts.run, [plan.family]);
   if (nl) {
     if (plan.ops.every((op) => op.op === "remove-chain")) {
       // Deletions by handle, one batch: nothing exec'd.
@@ -131,9 +116,7 @@ export interface FamilyOutcome {
  */
 async function removeAllAtOnce(plans: readonly IptablesPlan[], opts: ApplyOptions): Promise<FamilyOutcome[] | undefined> {
   if (!plans.every((p) => p.ops.every((op) => op.op === "remove-chain"))) return undefined;
-  const tools = plans.map((p) => resolveIptables(p.family));
-  if (tools.some((t) => t === null || t.flavour !== "nft")) return undefined;
-  const nl = await netlinkFor(opts);
+  const nl = await netlinkTransport(opts.run, plans.map((p) => p.family));
   if (!nl) return undefined;
   try {
     nl.removeIptablesChainsAll(plans.map((p) => ({ family: p.family, chains: p.ops.map((op) => op.chain) })));
@@ -174,7 +157,7 @@ export async function readNft(refs: readonly NftTableRef[], opts: ApplyOptions =
   const run = opts.run ?? spawnTool;
   const state = new Map<string, NftTableState>();
   if (refs.length === 0) return state;
-  const nl = await netlinkFor(opts);
+  const nl = await netlinkTransport(opts.run);
   if (nl) return nl.readNftNetlink(refs);
   const nft = nftPath();
   for (const ref of refs) {
@@ -191,7 +174,7 @@ export async function readNft(refs: readonly NftTableRef[], opts: ApplyOptions =
 export async function applyNft(plan: NftPlan, opts: ApplyOptions = {}): Promise<void> {
   if (plan.ops.length === 0) return;
   await locked(opts, async () => {
-    const nl = await netlinkFor(opts);
+    const nl = await netlinkTransport(opts.run);
     // One batch when every step has a netlink form; else one `nft -f -`, planned from a netlink read.
     if (nl?.applyNftNetlink(plan, tablesToRead(plan))) return;
     const state = await readNft(tablesToRead(plan), opts);

@@ -7,15 +7,14 @@ import { CniError, ErrorCode } from "../cni/index.ts";
 import { type Backend, isBackend } from "./backends.ts";
 import { resolveIptables, resolveNft, spawnTool, type ToolRunner } from "./exec.ts";
 import type { Family } from "./model.ts";
+import { netlinkTransport } from "./transport.ts";
 import { goQuote } from "../gofmt/index.ts";
 
 export type { Backend };
 
 /** On nf_tables, a probe that changes nothing, answered over netlink; undefined: ask the tool. */
-async function netlinkWritable(run: ToolRunner): Promise<boolean | undefined> {
-  if (run !== spawnTool || process.env.TSCNI_FIREWALL_NETLINK === "0") return undefined;
-  const nl = await import("./netlink.ts");
-  return nl.nftSession() === null ? undefined : nl.nftWritable();
+async function netlinkWritable(run: ToolRunner, families: readonly Family[] = []): Promise<boolean | undefined> {
+  return (await netlinkTransport(run, families))?.nftWritable();
 }
 
 /**
@@ -25,10 +24,8 @@ async function netlinkWritable(run: ToolRunner): Promise<boolean | undefined> {
 export async function iptablesUsable(family: Family, run: ToolRunner = spawnTool, table = "filter", chain = "INPUT"): Promise<boolean> {
   const tools = resolveIptables(family);
   if (tools === null) return false;
-  if (tools.flavour === "nft") {
-    const writable = await netlinkWritable(run);
-    if (writable !== undefined) return writable;
-  }
+  const writable = await netlinkWritable(run, [family]);
+  if (writable !== undefined) return writable;
   try {
     const r = await run([...tools.iptables, "-t", table, "-S", chain, "-w", "5"]);
     return r.code === 0;
