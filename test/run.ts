@@ -7,6 +7,7 @@
  */
 import { readdirSync } from "node:fs";
 import { join, relative } from "node:path";
+import { oracleProblems, VERIFIED_ENV } from "./differential/oracle-identity.ts";
 import { THROWAWAY_HOST } from "./harness.ts";
 
 const root = join(import.meta.dir, "..");
@@ -119,12 +120,18 @@ async function main(): Promise<number> {
     console.log("netns suites need root: run make test as root");
     return 1;
   }
+  // Once per run: a missing or altered oracle fails the run before any comparison starts.
+  const problems = isolated.length > 0 ? oracleProblems() : [];
+  if (problems.length > 0) {
+    console.log(`FAIL the differential oracles are not the reference:\n  ${problems.join("\n  ")}`);
+    return 1;
+  }
   const width = Number(process.env.TSCNI_TEST_JOBS ?? "2");
   const results = await pool(isolated, width, (file) =>
     run(
       relative(root, join(root, file)),
       [...THROWAWAY_HOST, bun, join(root, "test/isolated-entry.ts"), file],
-      { ...env, TSCNI_ISOLATED: "1" },
+      { ...env, TSCNI_ISOLATED: "1", [VERIFIED_ENV]: "1" },
     ).then((o) => {
       report(o, verbose);
       return o;

@@ -3,8 +3,9 @@
  *
  * - v1.9.1 (primary): the upstream binaries at `<repo>/../shared/reference-bin/v1.9.1/`, which is
  *   how CI lays them out. They answer everything tscni claims: spec 1.1.0, GC, STATUS, the
- *   nftables backends, v1.9 texts and file modes. A missing oracle is a broken checkout, not a
- *   kernel capability, so it fails the file instead of skipping it.
+ *   nftables backends, v1.9 texts and file modes. A missing or altered oracle is a broken
+ *   checkout, not a kernel capability, so it fails the file instead of skipping it
+ *   (oracle-identity.ts; test/run.ts checks once per run).
  * - v1.1.1 (second): Debian's containernetworking-plugins in /usr/lib/cni, for swap tests with the
  *   version runtimes still ship.
  *
@@ -12,23 +13,16 @@
  * the file prints one `DIFF-CASES {json}` line that test/run.ts adds up and prints per plugin/verb.
  */
 import { afterAll } from "bun:test";
-import { accessSync, constants } from "node:fs";
 import { join } from "node:path";
-import { referenceDir, repoRoot } from "../harness.ts";
+import { assertOracles, V111_DIR, V191_DIR } from "./oracle-identity.ts";
 
-export const V191_DIR = join(repoRoot, "..", "shared", "reference-bin", "v1.9.1");
-export const V111_DIR = referenceDir;
+export { V111_DIR, V191_DIR };
 
 export const v191 = (plugin: string): string => join(V191_DIR, plugin);
 export const v111 = (plugin: string): string => join(V111_DIR, plugin);
 
-for (const p of ["bridge", "host-local", "loopback", "portmap"]) {
-  try {
-    accessSync(v191(p), constants.X_OK);
-  } catch {
-    throw new Error(`the v1.9.1 oracle ${v191(p)} is missing: lay shared/reference-bin out beside the clone`);
-  }
-}
+// Missing or altered (checked against SHA256SUMS and dpkg's md5sums): the file fails.
+assertOracles();
 
 const counts = new Map<string, number>();
 

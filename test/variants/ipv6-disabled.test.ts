@@ -91,11 +91,14 @@ describe.each(WHERE)("IPv6 disabled in the %s", (where) => {
     if (hostOff) {
       expect(adds[0]).toBe('ADD 1: failed to set bridge addr: could not add IP address fd44::1/64 to "cni0": permission denied (IPv6 is disabled on the host: net.ipv6.conf.cni0.disable_ipv6 = 1)');
       expect(failed[0]).toBe(JSON.stringify({ links: [], rules: [], ips: [], ctrLinks: 0 }));
+      // v1.9.1's defect: its failed ADD leaves the host veth and the container's eth0 (its DEL cleans up).
+      expect(JSON.parse(failed[1] ?? "{}")).toEqual({ links: [expect.stringMatching(/^veth[0-9a-f]{8}:veth$/)], rules: [], ips: [], ctrLinks: 1 });
       expect(adds[1]).toBe('ADD 1: failed to set bridge addr: could not add IP address fd44::1/64 to "cni0": permission denied');
     } else {
       expect(adds).toEqual(["ADD 0: eth0 fd44::2/64", "ADD 0: eth0 fd44::2/64"]);
     }
-    expect(left).toEqual([JSON.stringify({ links: [], rules: [], ips: [], ctrLinks: 0 }), left[1] ?? ""]);
+    const clean = JSON.stringify({ links: [], rules: [], ips: [], ctrLinks: 0 });
+    expect(left).toEqual([clean, clean]);
     expect(v4only).toEqual(["ADD 0 DEL 0", "ADD 0 DEL 0"]);
   });
 });

@@ -61,8 +61,13 @@ describe("GC and STATUS verbs", () => {
   test("STATUS: success on a full range by default (as v1.9.1), even on a broken config", async () => {
     using tmp = tempDir();
     const store = seededStore(tmp.path, { files: { "10.0.0.2": "a\r\neth0" } });
-    await hostLocalStatus(cmdArgs("STATUS", conf("/unused")), () => store);
-    await hostLocalStatus(cmdArgs("STATUS", conf("/unused", {}, "10.0.0.0/31")), () => store);
+    const before = storeFiles(store);
+    await expect(hostLocalStatus(cmdArgs("STATUS", conf("/unused")), () => store)).resolves.toBeUndefined();
+    await expect(hostLocalStatus(cmdArgs("STATUS", conf("/unused", {}, "10.0.0.0/31")), () => store)).resolves.toBeUndefined();
+    expect(storeFiles(store)).toEqual(before);
+    // The range really is full: the same store with the opt-in answers code 50.
+    const optIn = conf("/unused");
+    await expect(hostLocalStatus(cmdArgs("STATUS", { ...optIn, ipam: { ...optIn.ipam, failStatusWhenFull: true } }), () => store)).rejects.toMatchObject({ code: 50 });
   });
 
   test("STATUS with the opt-in failStatusWhenFull: success with room, code 50 once a set is exhausted", async () => {

@@ -26,8 +26,14 @@ describe("lockFile", () => {
     using dir = tempDir("tscni-lock-");
     const path = join(dir.path, "lock");
     const first = await lockFile(path, { timeoutMs: 1000 });
+    // Held: a second taker times out, so the success below is the release's doing.
+    await expect(lockFile(path, { timeoutMs: 30 })).rejects.toBeInstanceOf(LockError);
     first.release();
-    using _second = await lockFile(path, { timeoutMs: 30 });
+    const taken = lockFile(path, { timeoutMs: 30 }).then((held) => {
+      held.release();
+      return "taken";
+    });
+    await expect(taken).resolves.toBe("taken");
   });
 });
 
