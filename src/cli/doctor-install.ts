@@ -11,7 +11,8 @@ import type { InstalledProbe } from "./doctor-kernel.ts";
 import { BINARY_NAME } from "./install.ts";
 import { checkIntegrity } from "./integrity.ts";
 
-export function pluginChecks(types: readonly string[], bins: readonly string[]): Check[] {
+/** `ours`: the plugin names tscni ships; only for those is `tscni install` the fix. */
+export function pluginChecks(types: readonly string[], bins: readonly string[], ours: readonly string[]): Check[] {
   return [...new Set(types)].sort().map((t) => {
     try {
       const path = findInPath(t, bins);
@@ -23,7 +24,11 @@ export function pluginChecks(types: readonly string[], bins: readonly string[]):
       }
       return ok("plugin-binary", `${t}: ${path}${via}`);
     } catch (e) {
-      return error("plugin-binary", `${t}: ${(e as Error).message}`, `install the ${t} plugin into ${bins.join(":")} (tscni install --dir ${bins[0] ?? "/opt/cni/bin"} for tscni's own)`);
+      const dir = bins[0] ?? "/opt/cni/bin";
+      const fix = ours.includes(t)
+        ? `tscni install --dir ${dir}`
+        : `install the ${t} plugin into ${bins.join(":")} from the package that ships it (containernetworking-plugins; tscni does not provide ${t})`;
+      return error("plugin-binary", `${t}: ${(e as Error).message}`, fix);
     }
   });
 }

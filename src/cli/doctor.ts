@@ -98,7 +98,7 @@ export async function diagnose(o: DoctorOptions): Promise<Check[]> {
     ...installed.checks,
     ...binDirChecks(bins, o.pluginNames, BINARY_NAME),
     ...(await configChecks(confDir, o.validators)),
-    ...pluginChecks(lists.flatMap((l) => l.plugins.map((p) => p.type)), bins),
+    ...pluginChecks(lists.flatMap((l) => l.plugins.map((p) => p.type)), bins, o.pluginNames),
     ...linkChecks(bridgeNames(unique)),
     ...duplicateChecks(snapshot),
     ...staleChecks(unique, cached, cacheDir, snapshot, o.netnsDir ?? "/run/netns"),

@@ -62,6 +62,13 @@ async function describeError(e: unknown): Promise<string> {
 
 const isCittyUsageError = (e: unknown): e is Error => e instanceof Error && e.name === "CLIError";
 
+/** citty says "Unknown command x"; every other usage line is lower-case with the word quoted. */
+function usageText(e: Error): string {
+  const text = plain(e.message);
+  const unknown = /^Unknown command (.*)$/.exec(text);
+  return unknown === null ? text : `unknown command ${JSON.stringify(unknown[1])}`;
+}
+
 /** Runs the CLI with `argv` (without the program name) and returns the exit status. */
 export async function runCli(argv: string[], deps: CliDeps, io: Io = processIo()): Promise<number> {
   let exit = 0;
@@ -86,7 +93,7 @@ export async function runCli(argv: string[], deps: CliDeps, io: Io = processIo()
     }
     if (e instanceof UsageError || isCittyUsageError(e)) {
       const { path } = await commandAt(root, argv);
-      io.err(`tscni: ${plain(e.message)}\nRun '${path.join(" ")} --help' for usage.\n`);
+      io.err(`tscni: ${usageText(e)}\nRun '${path.join(" ")} --help' for usage.\n`);
       return 2;
     }
     io.err(`${await describeError(e)}\n`);

@@ -38,7 +38,6 @@ async function runVerb(cli: Cli, a: Dirs & { network: string }, o: Partial<RunOp
     env: cli.env,
     out: cli.out,
     err: cli.err,
-    isTty: cli.stdoutIsTty,
   });
 }
 

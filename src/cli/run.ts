@@ -26,7 +26,6 @@ export interface RunOptions {
   env: Env;
   out: (text: string) => void;
   err: (text: string) => void;
-  isTty?: boolean;
 }
 
 function isVerb(v: string): v is RunVerb {
@@ -84,7 +83,8 @@ export async function runCommand(o: RunOptions): Promise<number> {
         await runtime.del(list, rt).catch((delErr: unknown) => o.err(`tscni: DEL after the failed ADD failed too: ${(delErr as Error).message}\n`));
         throw err;
       }
-      o.out(goMarshalIndent(r.result) + (o.isTty === true ? "\n" : ""));
+      // cnitool writes no final newline; a document on stdout ends with one, for shells and `jq -s`.
+      o.out(`${goMarshalIndent(r.result)}\n`);
       return 0;
     }
     case "check":

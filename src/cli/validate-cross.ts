@@ -86,7 +86,10 @@ function duplicateNames(scan: ConfDirScan): CrossFinding[] {
     level: "warning",
     id: "duplicate-name",
     files,
-    message: `network ${quote(name)} is defined ${files.length} times in ${scan.dir}: runtimes use ${basename(files[0] ?? "")}, the others are ignored`,
+    message:
+      scan.dir === ""
+        ? `network ${quote(name)} is defined in ${files.length} of the files given (${files.map((f) => basename(f)).join(", ")}): in one conf dir, runtimes would use the first by name and ignore the others`
+        : `network ${quote(name)} is defined ${files.length} times in ${scan.dir}: runtimes use ${basename(files[0] ?? "")}, the others are ignored`,
   }));
 }
 

@@ -7,6 +7,8 @@ import { goField, goJsonParse, isSupported, isValidName } from "../cni/index.ts"
 import type { ConfigProblem } from "../cni/index.ts";
 import { type NetworkList, Runtime } from "../runtime/index.ts";
 import type { PluginFinder } from "./validate-bins.ts";
+import { chainWarnings, PORTMAP_FIRST } from "./validate-chain.ts";
+import { interfaceNameProblems } from "./validate-names.ts";
 
 /**
  * A tscni plugin's loader: every problem its verbs would report for `config` (one plugin's stdin,
@@ -24,7 +26,7 @@ export interface PluginReport {
 }
 
 /** Plugins that need a previous result: first in a list, ADD fails before doing anything. */
-const CHAINED_ONLY: Readonly<Record<string, string>> = { portmap: "must be called as chained plugin" };
+const CHAINED_ONLY: Readonly<Record<string, string>> = { portmap: PORTMAP_FIRST };
 
 const at = (prefix: string, path: string): string => (prefix === "" ? path : path === "" ? prefix : `${prefix}.${path}`);
 
@@ -34,6 +36,8 @@ export interface ListCheck {
   plugins: PluginReport[];
   /** Every problem of the file, list-level first, with paths from the file's root. */
   all: ConfigProblem[];
+  /** What loads and runs but does not do what the list seems to ask (portmap's place). */
+  warnings: string[];
 }
 
 /** `single`: the file is a one-plugin .conf, so plugin paths start at the file's root. */
@@ -64,6 +68,7 @@ export async function checkList(
     }
     const chained = CHAINED_ONLY[p.type];
     if (chained !== undefined && index === 0) found.push({ path: "", message: chained });
+    found.push(...interfaceNameProblems(p.type, config));
     const validator = validators[p.type];
     if (validator !== undefined) found.push(...(await validator(config, list.cniVersion)));
     const located = found.map((f) => ({ path: at(prefix, f.path), message: f.message }));
@@ -75,5 +80,5 @@ export async function checkList(
       problems: located.map((f) => (f.path === "" ? f.message : `${f.path}: ${f.message}`)),
     });
   }
-  return { problems, plugins, all };
+  return { problems, plugins, all, warnings: chainWarnings(list) };
 }

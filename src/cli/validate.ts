@@ -9,6 +9,7 @@ import { basename, extname } from "node:path";
 import type { ConfigProblem } from "../cni/index.ts";
 import { confListFromConf, parseConfList, parsePluginConf, scanConfDir, type ScannedFile } from "../runtime/index.ts";
 import { jsonDocument } from "./json.ts";
+import { jsonSyntaxPosition } from "./json-syntax.ts";
 import { binDirs, confDir as resolveConfDir, type Env } from "./options.ts";
 import { PluginFinder } from "./validate-bins.ts";
 import { type ConfDirScan, type CrossFinding, crossFileFindings, defaultFile } from "./validate-cross.ts";
@@ -29,6 +30,8 @@ export interface FileReport {
   plugins: PluginReport[];
   /** Every problem of the file with its JSON path from the file's root. */
   problems: ConfigProblem[];
+  /** Loads and runs, but does not do what it seems to ask (validate stays "valid"). */
+  warnings: string[];
 }
 
 export interface ValidateReport {
@@ -42,6 +45,9 @@ export interface ValidateReport {
 }
 
 function loadGiven(file: string): ScannedFile {
+  const st = statSync(file, { throwIfNoEntry: false });
+  if (st === undefined) return { file, kind: "conf", error: "no such file" };
+  if (st.isDirectory()) return { file, kind: "conf", error: `is a directory (tscni validate --conf-dir ${file} checks a conf dir)` };
   try {
     const bytes = readFileSync(file);
     const ext = extname(file);
@@ -54,13 +60,25 @@ function loadGiven(file: string): ScannedFile {
   }
 }
 
+/** A JSON syntax error gets the line and column an editor jumps to (JSON.parse names neither). */
+function withSyntaxPosition(file: string, error: string): string {
+  if (!error.includes("JSON Parse error")) return error;
+  let at: string | undefined;
+  try {
+    at = jsonSyntaxPosition(readFileSync(file, "utf8"));
+  } catch {
+    return error;
+  }
+  return at === undefined ? error : `${error} at ${at}`;
+}
+
 async function checkFiles(scan: ConfDirScan, validators: Readonly<Record<string, PluginValidator>>, finder?: PluginFinder): Promise<FileReport[]> {
   const firstByName = new Map<string, string>();
   const files: FileReport[] = [];
   for (const s of scan.files) {
     if (s.list === undefined) {
-      const error = s.error ?? "unreadable";
-      files.push({ file: s.file, role: "broken", errors: [error], plugins: [], problems: [{ path: "", message: error }] });
+      const error = withSyntaxPosition(s.file, s.error ?? "unreadable");
+      files.push({ file: s.file, role: "broken", errors: [error], plugins: [], problems: [{ path: "", message: error }], warnings: [] });
       continue;
     }
     const checked = await checkList(s.list, validators, finder, s.kind === "conf");
@@ -75,6 +93,7 @@ async function checkFiles(scan: ConfDirScan, validators: Readonly<Record<string,
       errors: checked.problems.map((p) => `${p.path}: ${p.message}`),
       plugins: checked.plugins,
       problems: checked.all,
+      warnings: checked.warnings,
     });
   }
   return files;
@@ -133,6 +152,7 @@ export function renderReport(r: ValidateReport): string {
       if (p.status === "error") for (const m of p.problems) lines.push(`    error ${m}`);
       else lines.push(`    plugins[${p.index}] ${p.type}: ${p.status === "ok" ? "ok" : "not a tscni plugin: binary and CNI versions checked"}`);
     }
+    for (const w of f.warnings) lines.push(`    warning ${w}`);
   }
   for (const c of r.crossFile) lines.push(`${c.level === "error" ? "✗ error" : "! warning"} ${c.message}`);
   for (const d of r.defaultNetworks) {

@@ -31,3 +31,10 @@ test("an unknown flag: exit 2 with one line, nothing on stdout", async () => {
   expect(r.stdout).toBe("");
   expect(r.stderr).toBe("tscni: unknown flag --jsn\nRun 'tscni doctor --help' for usage.\n");
 });
+
+test("`tscni plugin nosuch` says so on stderr (it once exited 1 printing nothing)", async () => {
+  const r = await exec([tscni("tscni"), "plugin", "nosuch"], { env });
+  expect(r.code).toBe(2);
+  expect(r.stdout).toBe("");
+  expect(r.stderr).toStartWith('tscni: unknown plugin "nosuch"');
+});

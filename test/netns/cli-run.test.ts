@@ -57,7 +57,8 @@ describe.each([
       const result = JSON.parse(add.stdout) as { cniVersion: string; ips: { address: string }[] };
       expect(result.cniVersion).toBe(cniVersion);
       expect(result.ips[0]?.address).toBe("10.77.0.2/24");
-      expect(add.stdout.endsWith("}")).toBe(true);
+      // One JSON document and a final newline (cnitool writes none; before, only a terminal got one).
+      expect(add.stdout.endsWith("}\n")).toBe(true);
 
       // loopback did its part inside the container.
       const lo = await ipJson<{ operstate: string; flags: string[] }[]>(["link", "show", "lo"], ns);

@@ -7,7 +7,9 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { renderChecks } from "../../../src/cli/doctor.ts";
 import { cpuCheck, driverCheck, forwardingCheck, netfilterChecks } from "../../../src/cli/doctor-kernel.ts";
+import { pluginChecks } from "../../../src/cli/doctor-install.ts";
 import { addressSpaceLimit, runtimeEnvChecks } from "../../../src/cli/doctor-runtime-env.ts";
+import { PLUGIN_NAMES } from "../../../plugins/registry.ts";
 import { tempDir } from "../../harness.ts";
 
 function put(root: string, path: string, text: string): void {
@@ -106,4 +108,21 @@ test("human output: kubeadm-style [ERROR id] / [WARNING id] lines, each followed
       "[WARNING ip-forward]: net.ipv4.ip_forward = 0\n\tfix: sysctl -w net.ipv4.ip_forward=1\n" +
       "1 error, 1 warning in 3 checks (tscni doctor --json lists every check)\n",
   );
+});
+
+describe("plugins the configs name", () => {
+  test("podman's firewall and tuning missing: the fix names their package, not tscni install (which does not ship them)", () => {
+    using d = tempDir();
+    const checks = pluginChecks(["bridge", "firewall", "tuning"], [d.path], PLUGIN_NAMES);
+    expect(checks.map((c) => [c.detail.split(":")[0], c.severity])).toEqual([
+      ["bridge", "error"],
+      ["firewall", "error"],
+      ["tuning", "error"],
+    ]);
+    expect(checks[0]?.fix).toBe(`tscni install --dir ${d.path}`);
+    for (const c of checks.slice(1)) {
+      expect(c.fix).not.toContain("tscni install");
+      expect(c.fix).toContain("containernetworking-plugins");
+    }
+  });
 });

@@ -100,6 +100,26 @@ describe("every command", () => {
   });
 });
 
+describe("messages of a wrong command line", () => {
+  test("an unknown command reads the same at every level: lower case, the word quoted", async () => {
+    for (const argv of [["frobnicate"], ["run", "frobnicate"], ["help", "frobnicate"]]) {
+      const c = capture();
+      expect(await runCli(argv, deps, c.io)).toBe(2);
+      expect(c.err.join("")).toStartWith('tscni: unknown command "frobnicate"\n');
+    }
+  });
+
+  test("`tscni plugin nosuch`: exit 2 with a message naming the plugins; nothing runs", async () => {
+    let ran = 0;
+    const c = capture();
+    const code = await runCli(["plugin", "nosuch"], { pluginNames: PLUGIN_NAMES, runPlugin: async () => ++ran }, c.io);
+    expect(code).toBe(2);
+    expect(ran).toBe(0);
+    expect(c.out).toEqual([]);
+    expect(c.err.join("")).toStartWith(`tscni: unknown plugin "nosuch" (this binary runs ${PLUGIN_NAMES.join(", ")})\n`);
+  });
+});
+
 describe("help and version", () => {
   test("no arguments: usage on stderr, nothing on stdout, exit 2", async () => {
     const c = capture();
