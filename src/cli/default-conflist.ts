@@ -107,21 +107,36 @@ export function planConflist(o: DefaultNetworkOptions & { confDir: string; force
   }
   if (action === "rewrite" && !o.force) {
     throw new Error(
-      `${path} holds a different default network (${describeRanges(path)}) than requested (${o.cidrs.join(", ")}); ` +
+      `${path} holds a different default network than requested (${differences(readFileSync(path, "utf8"), text)}); ` +
         `pods running on it keep their addresses only if the range stays: ${forceHint(o.caller, "rewrite")}`,
     );
   }
   return { path, text, action, earlier };
 }
 
-function describeRanges(path: string): string {
+interface Shape {
+  name?: string;
+  plugins?: { type?: string; bridge?: string; ipam?: { ranges?: { subnet?: string }[][] } }[];
+}
+
+/** What the operator chose that differs between two default conflists, as "what: old → new". */
+function differences(existing: string, requested: string): string {
+  let old: Shape;
   try {
-    const v = JSON.parse(readFileSync(path, "utf8")) as { plugins?: { ipam?: { ranges?: { subnet?: string }[][] } }[] };
-    const ranges = v.plugins?.flatMap((p) => p.ipam?.ranges ?? []).flat() ?? [];
-    return ranges.map((r) => r.subnet ?? "?").join(", ") || "other settings";
+    old = JSON.parse(existing) as Shape;
   } catch {
-    return "unreadable";
+    return "the file on disk is not JSON";
   }
+  const want = JSON.parse(requested) as Shape;
+  const ranges = (v: Shape): string => (v.plugins?.flatMap((p) => p.ipam?.ranges ?? []).flat() ?? []).map((r) => r.subnet ?? "?").join(", ");
+  const bridge = (v: Shape): string | undefined => v.plugins?.find((p) => p.type === "bridge")?.bridge;
+  const show = (v: string | undefined): string => (v === undefined ? "none" : JSON.stringify(v));
+  const found = [
+    old.name !== want.name ? `network name ${show(old.name)} → ${show(want.name)}` : "",
+    ranges(old) !== ranges(want) ? `ranges ${ranges(old) || "none"} → ${ranges(want)}` : "",
+    bridge(old) !== bridge(want) ? `bridge ${show(bridge(old))} → ${show(bridge(want))}` : "",
+  ].filter((d) => d !== "");
+  return found.length > 0 ? found.join(", ") : "the same name, ranges and bridge; other settings differ (written by another tscni version)";
 }
 
 /** Carries out a plan; returns the aside path when a foreign file was moved out of the way. */

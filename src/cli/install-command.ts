@@ -37,6 +37,7 @@ export default (cli: Cli) =>
         rollback: args.rollback === true,
         plugins: cli.deps.pluginNames,
         env: cli.env,
+        validators: cli.deps.validators ? await cli.deps.validators() : {},
         out: cli.out,
         err: cli.err,
       });

@@ -4,12 +4,14 @@
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { UsageError } from "./command-line.ts";
-import { applyConflist, type ConflistPlan, planConflist, removeDefaultConflist } from "./default-conflist.ts";
+import { applyConflist, type ConflistPlan, planConflist, removeDefaultConflist, renderConflist } from "./default-conflist.ts";
 import { install, verifyInstalled } from "./install.ts";
+import { refuseInvalidConflist } from "./install-validate.ts";
 import { callerFrom } from "./install-caller.ts";
 import { layout, readManifest, writeManifest } from "./install-state.ts";
 import type { Env } from "./options.ts";
 import { rollback, uninstall } from "./install-undo.ts";
+import type { PluginValidator } from "./validate-file.ts";
 
 export interface InstallOptions {
   dir: string;
@@ -26,6 +28,8 @@ export interface InstallOptions {
   /** The plugin names to link. */
   plugins: readonly string[];
   env: Env;
+  /** The plugins' config loaders: the default network is checked as `tscni validate` checks it. */
+  validators: Readonly<Record<string, PluginValidator>>;
   out: (text: string) => void;
   err: (text: string) => void;
 }
@@ -50,8 +54,11 @@ export async function installCommand(o: InstallOptions): Promise<void> {
   if (cidrs.length > 0 && confDir === "") throw new UsageError("--default-network needs --conf-dir");
   let conf: ConflistPlan | undefined;
   if (cidrs.length > 0) {
+    const wanted = { cidrs, name: o.networkName, bridge: o.bridge };
     try {
-      conf = planConflist({ cidrs, confDir, name: o.networkName, bridge: o.bridge, force, caller });
+      // Validity first: whether to rewrite the conflist on disk is moot for one that would not load.
+      await refuseInvalidConflist(renderConflist(wanted), o.validators);
+      conf = planConflist({ ...wanted, confDir, force, caller });
     } catch (e) {
       // A CIDR that is not one is a wrong command line, like an unknown flag.
       if (e instanceof Error && e.message.startsWith("--default-network")) throw new UsageError(e.message);

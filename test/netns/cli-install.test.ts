@@ -208,11 +208,36 @@ describe("install", () => {
       expect(v.code).toBe(0);
       const other = await cli("install", "--dir", bin, "--conf-dir", conf, "--default-network", "10.99.0.0/16");
       expect(other.code).toBe(1);
-      expect(other.stderr).toContain("holds a different default network");
+      expect(other.stderr).toContain("holds a different default network than requested (ranges 10.88.0.0/16, fd00:88::/64 → 10.99.0.0/16)");
+      // Same CIDRs, another name: the refusal names the name (it once printed the same CIDR twice).
+      const renamed = await cli("install", "--dir", bin, "--conf-dir", conf, "--default-network", "10.88.0.0/16,fd00:88::/64", "--network-name", "other");
+      expect(renamed.code).toBe(1);
+      expect(renamed.stderr).toContain('holds a different default network than requested (network name "tscni" → "other")');
       const un = await cli("install", "--uninstall", "--dir", bin, "--conf-dir", conf);
       expect(un.code).toBe(0);
       expect(existsSync(join(conf, "10-tscni.conflist"))).toBe(false);
       expect(existsSync(bin)).toBe(false);
+    },
+    NETNS_TIMEOUT,
+  );
+  test(
+    "a network name or bridge name validate rejects is refused before anything changes (exit 2)",
+    async () => {
+      using d = tempDir();
+      const bin = join(d.path, "bin");
+      const conf = join(d.path, "net.d");
+      const base = ["install", "--dir", bin, "--conf-dir", conf, "--default-network", "10.88.0.0/16"];
+      const badName = await cli(...base, "--network-name", "bad name");
+      expect(badName.code).toBe(2);
+      expect(badName.stderr).toContain('--network-name: invalid network name "bad name"');
+      // 16 bytes: one over the kernel's limit; ADD would fail with "numerical result out of range".
+      const longBridge = await cli(...base, "--bridge", "abcdefghijklmnop");
+      expect(longBridge.code).toBe(2);
+      expect(longBridge.stderr).toContain('--bridge: failed to create bridge "abcdefghijklmnop"');
+      expect(readdirSync(d.path)).toEqual([]);
+      const fifteen = await cli(...base, "--bridge", "abcdefghijklmno");
+      expect(fifteen.code).toBe(0);
+      expect((await cli("validate", "--conf-dir", conf, "--bin-dir", bin)).code).toBe(0);
     },
     NETNS_TIMEOUT,
   );

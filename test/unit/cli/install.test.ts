@@ -24,9 +24,11 @@ describe("default conflist plan", () => {
     applyConflist(first, quiet);
     expect(planConflist(base).action).toBe("keep");
     expect(() => planConflist({ ...base, cidrs: ["10.99.0.0/16"] })).toThrow(
-      /holds a different default network \(10\.88\.0\.0\/16\) than requested \(10\.99\.0\.0\/16\).*add --force/,
+      /holds a different default network than requested \(ranges 10\.88\.0\.0\/16 → 10\.99\.0\.0\/16\).*add --force/,
     );
     expect(() => planConflist({ ...base, cidrs: ["10.99.0.0/16"], caller: "make" })).toThrow("run make install FORCE=1");
+    // Same range, another name and bridge: the refusal names those, not the range twice.
+    expect(() => planConflist({ ...base, name: "n2", bridge: "br2" })).toThrow('than requested (network name "tscni" → "n2", bridge "cni0" → "br2")');
     const rewrite = planConflist({ ...base, cidrs: ["10.99.0.0/16"], force: true });
     expect(rewrite.action).toBe("rewrite");
     applyConflist(rewrite, quiet);
