@@ -40,15 +40,13 @@ function must(): NftSession {
   return s;
 }
 
-/** Whether nf_tables can be changed here (CAP_NET_ADMIN), checked without changing anything. */
+/**
+ * Whether nf_tables can be changed here (CAP_NET_ADMIN), checked without changing anything. A
+ * probe the kernel does not answer is an error, not a "no": guessing would pick the wrong backend.
+ */
 export function nftWritable(): boolean {
   const s = nftSession();
-  if (s === null) return false;
-  try {
-    return s.writable();
-  } catch {
-    return false;
-  }
+  return s !== null && s.writable();
 }
 
 export function readIptablesNetlink(family: Family, onlyChains?: readonly string[]): NetlinkIptablesState {

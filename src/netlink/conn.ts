@@ -31,14 +31,15 @@ export class Conn {
     this.#seq = (Date.now() >>> 0) & 0x7fffffff;
   }
 
-  #nextSeq(): number {
+  /** The next sequence number; shared by everything on this socket so no two requests collide. */
+  nextSeq(): number {
     this.#seq = (this.#seq + 1) >>> 0;
     return this.#seq;
   }
 
   /** Sends `req` and returns every reply message with our seq until `done` says stop. */
   #exchange(op: string, req: Request, done: (m: Message, acc: Message[]) => boolean): { seq: number; replies: Message[] } {
-    const seq = this.#nextSeq();
+    const seq = this.nextSeq();
     this.transport.send(encodeMessage({ ...req, flags: req.flags | NLM_F_REQUEST }, seq));
     const replies: Message[] = [];
     const deadline = Date.now() + this.timeoutMs;

@@ -30,3 +30,15 @@ export class NetlinkError extends Error {
 export function isNetlinkErrno(err: unknown, errno: number): err is NetlinkError {
   return err instanceof NetlinkError && err.errno === errno;
 }
+
+/**
+ * A wait that ended without the kernel's answer (silence, or a ruleset that stayed busy past its
+ * bound). No reference wording exists for these, so the message says what was awaited and for how
+ * long instead of only the errno's text.
+ */
+export class NetlinkGaveUp extends NetlinkError {
+  constructor(op: string, errno: number, why: string, seq: number) {
+    super(op, errno, why, seq);
+    this.message = `${op}: ${why} (${errnoText(errno)})`;
+  }
+}

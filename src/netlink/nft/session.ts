@@ -3,16 +3,25 @@
  * after the dumps must match) and atomic batches. A batch carries the generation id the plan was
  * computed from (NFNL_BATCH_GENID): when another writer committed in between, the kernel refuses
  * the whole batch with ERESTART and the caller re-reads and re-plans, so a concurrent writer makes
- * tscni retry and never makes it delete the wrong handle.
+ * tscni retry (bounded by time, busy.ts) and never makes it delete the wrong handle.
+ *
+ * Waiting for the kernel: nfnetlink handles a batch inside our sendto(), so every reply it will
+ * ever send is queued before send returns. What it sends is exact: one message for each request
+ * carrying NLM_F_ACK (an ack or its error), or a single error on BATCH_BEGIN when it refused the
+ * batch as a whole (ERESTART, EPERM) — and NOTHING for an empty batch that commits, nor for
+ * BATCH_BEGIN/END themselves. So no empty batch is ever sent, every request carries NLM_F_ACK, and
+ * the wait ends when each owed reply is in; the receive bound is a guard against a kernel that
+ * breaks that rule, and hitting it is an error with a message.
  */
 import { Errno } from "../../sys/index.ts";
 import { Writer } from "../attrs.ts";
 import { Conn } from "../conn.ts";
-import { NETLINK_NETFILTER, NLM_F_REQUEST, NLMSG_ERROR } from "../constants.ts";
-import { NetlinkError } from "../errors.ts";
+import { NETLINK_NETFILTER, NLM_F_ACK, NLM_F_REQUEST, NLMSG_ERROR } from "../constants.ts";
+import { NetlinkError, NetlinkGaveUp } from "../errors.ts";
 import { encodeMessage, parseError, parseMessages, type Request } from "../message.ts";
 import { NetlinkSocket, type Transport } from "../socket.ts";
-import { ERESTART, NFNL_BATCH_GENID, NFNL_MSG_BATCH_BEGIN, NFNL_MSG_BATCH_END, NFNL_SUBSYS_NFTABLES } from "./constants.ts";
+import { BUSY_BUDGET_MS, GenerationMoved, whileBusy } from "./busy.ts";
+import { ERESTART, NFNL_BATCH_GENID, NFNL_MSG_BATCH_BEGIN, NFNL_MSG_BATCH_END, NFNL_SUBSYS_NFTABLES, NFPROTO_IPV4, NFT_MSG_DELTABLE, NFTA_TABLE_NAME } from "./constants.ts";
 import { be32Bytes } from "./expr.ts";
 import {
   chainDumpRequest,
@@ -22,6 +31,7 @@ import {
   decodeTable,
   getGenRequest,
   nfgenmsg,
+  nftType,
   type NftChain,
   type NftRule,
   type NftTable,
@@ -43,11 +53,23 @@ export interface Ruleset {
   readonly rules: readonly NftRule[];
 }
 
-const READ_RETRIES = 10;
+/**
+ * How long to wait for replies the kernel owes. It queues them before sendto() returns, so this
+ * bound is never reached by a working kernel; reaching it is an error, never a silent success.
+ */
+const OWED_REPLY_MS = 2_000;
+
+/** What the kernel answered to one batch. */
+type BatchOutcome =
+  /** Refused whole because its generation has passed: nothing applied. */
+  | { readonly kind: "restart" }
+  /** Refused whole for another reason (EPERM without CAP_NET_ADMIN, …): nothing applied. */
+  | { readonly kind: "refused"; readonly error: NetlinkError }
+  /** Every request answered; with a failure, the kernel aborted the batch: nothing applied. */
+  | { readonly kind: "answered"; readonly failure?: NetlinkError };
 
 export class NftSession implements Disposable {
   readonly #conn: Conn;
-  #seq = (Date.now() >>> 0) & 0x3fffffff;
 
   constructor(readonly transport: Transport) {
     this.#conn = new Conn(transport);
@@ -63,100 +85,120 @@ export class NftSession implements Disposable {
     return id;
   }
 
-  /** Tables, chains and rules of `refs` (missing tables are simply absent), at one generation. */
+  /**
+   * Tables, chains and rules of `refs` (missing tables are simply absent), at one generation;
+   * re-read while other writers keep changing the ruleset (bounded by time, busy.ts).
+   */
   read(refs: readonly TableRef[]): Ruleset {
-    for (let attempt = 0; ; attempt++) {
-      const genId = this.genId();
-      const wanted = new Set(refs.map((r) => `${r.family}:${r.name}`));
-      const families = [...new Set(refs.map((r) => r.family))];
-      const tables: NftTable[] = [];
-      for (const family of families) {
-        for (const m of this.#conn.dump("NFT_MSG_GETTABLE", tableDumpRequest(family))) {
-          const t = decodeTable(m);
-          if (t && wanted.has(`${t.family}:${t.name}`)) tables.push(t);
-        }
+    return whileBusy("nf_tables read", () => this.readOnce(refs));
+  }
+
+  /** One attempt at `read`: throws GenerationMoved when another writer committed meanwhile. */
+  readOnce(refs: readonly TableRef[]): Ruleset {
+    const genId = this.genId();
+    const wanted = new Set(refs.map((r) => `${r.family}:${r.name}`));
+    const families = [...new Set(refs.map((r) => r.family))];
+    const tables: NftTable[] = [];
+    for (const family of families) {
+      for (const m of this.#conn.dump("NFT_MSG_GETTABLE", tableDumpRequest(family))) {
+        const t = decodeTable(m);
+        if (t && wanted.has(`${t.family}:${t.name}`)) tables.push(t);
       }
-      const chains: NftChain[] = [];
-      const rules: NftRule[] = [];
-      for (const t of tables) {
-        for (const m of this.#conn.dump("NFT_MSG_GETCHAIN", chainDumpRequest(t.family, t.name))) {
-          const c = decodeChain(m);
-          if (c && c.table === t.name && c.family === t.family) chains.push(c);
-        }
-        for (const m of this.#conn.dump("NFT_MSG_GETRULE", ruleDumpRequest(t.family, t.name))) {
-          const r = decodeRule(m);
-          if (r && r.table === t.name && r.family === t.family) rules.push(r);
-        }
-      }
-      if (this.genId() === genId) return { genId, tables, chains, rules };
-      if (attempt >= READ_RETRIES) throw new NetlinkError("nf_tables read", Errno.EAGAIN, "ruleset kept changing", 0);
     }
+    const chains: NftChain[] = [];
+    const rules: NftRule[] = [];
+    for (const t of tables) {
+      for (const m of this.#conn.dump("NFT_MSG_GETCHAIN", chainDumpRequest(t.family, t.name))) {
+        const c = decodeChain(m);
+        if (c && c.table === t.name && c.family === t.family) chains.push(c);
+      }
+      for (const m of this.#conn.dump("NFT_MSG_GETRULE", ruleDumpRequest(t.family, t.name))) {
+        const r = decodeRule(m);
+        if (r && r.table === t.name && r.family === t.family) rules.push(r);
+      }
+    }
+    const now = this.genId();
+    if (now !== genId) throw new GenerationMoved(`generation ${genId} became ${now} during the read`);
+    return { genId, tables, chains, rules };
   }
 
   /**
    * Sends `changes` as one batch tied to `genId`. Returns false when the kernel refused it because
    * the ruleset changed since (ERESTART): nothing of it was applied. Any other refusal throws,
-   * and nothing of the batch was applied either.
+   * and nothing of the batch was applied either. No changes: nothing is sent.
    */
   commit(changes: readonly Request[], genId: number): boolean {
     if (changes.length === 0) return true;
-    const w = new Writer();
-    const beginSeq = this.#next();
-    w.bytes(encodeMessage(batchBegin(genId), beginSeq));
-    const pending = new Set<number>();
-    for (const c of changes) {
-      const seq = this.#next();
-      pending.add(seq);
-      w.bytes(encodeMessage(c, seq));
-    }
-    w.bytes(encodeMessage(batchEnd(), this.#next()));
-    this.transport.send(w.finish());
-    const deadline = Date.now() + this.#conn.timeoutMs;
-    let failure: NetlinkError | undefined;
-    while (pending.size > 0) {
-      const dgram = this.transport.receive(Math.max(0, deadline - Date.now()));
-      if (dgram === undefined) throw new NetlinkError("nf_tables batch", Errno.ETIMEDOUT, "no reply from the kernel", beginSeq);
-      for (const m of parseMessages(dgram)) {
-        if (m.type !== NLMSG_ERROR) continue;
-        const e = parseError(m);
-        if (m.seq === beginSeq && e.errno === ERESTART) return false;
-        if (e.errno !== 0) failure ??= new NetlinkError("nf_tables batch", e.errno, e.extack, m.seq);
-        if (m.seq === beginSeq && e.errno !== 0) throw failure;
-        pending.delete(m.seq);
-      }
-    }
-    if (failure) throw failure;
+    const outcome = this.#batch("nf_tables batch", changes, genId);
+    if (outcome.kind === "restart") return false;
+    if (outcome.kind === "refused") throw outcome.error;
+    if (outcome.failure) throw outcome.failure;
     return true;
   }
 
   /**
-   * Whether this process may change nf_tables here, without changing anything: an empty batch
-   * tied to a generation that has already passed is refused with ERESTART after the kernel's
-   * CAP_NET_ADMIN check, or with EPERM by that check.
+   * Whether this process may change nf_tables here, without changing anything. The probe batch
+   * is tied to a generation that has already passed (never 0: the kernel reads 0 as "do not
+   * check" and would commit it) and holds one request that cannot succeed (deleting a table whose
+   * name is longer than any table's can be), so the kernel always sends exactly one reply:
+   * EPERM on BATCH_BEGIN from its CAP_NET_ADMIN check, else ERESTART on BATCH_BEGIN, or — if the
+   * generation were somehow current — the request's own error, which aborts the batch.
    */
   writable(): boolean {
-    const w = new Writer();
-    const seq = this.#next();
-    w.bytes(encodeMessage(batchBegin((this.genId() - 1) >>> 0), seq));
-    w.bytes(encodeMessage(batchEnd(), this.#next()));
-    this.transport.send(w.finish());
-    const deadline = Date.now() + this.#conn.timeoutMs;
-    for (;;) {
-      const dgram = this.transport.receive(Math.max(0, deadline - Date.now()));
-      if (dgram === undefined) throw new NetlinkError("nf_tables probe", Errno.ETIMEDOUT, "no reply from the kernel", seq);
-      for (const m of parseMessages(dgram)) {
-        if (m.type !== NLMSG_ERROR || m.seq !== seq) continue;
-        const e = parseError(m);
-        if (e.errno === ERESTART) return true;
-        if (e.errno === Errno.EPERM) return false;
-        throw new NetlinkError("nf_tables probe", e.errno, e.extack, seq);
-      }
+    const stale = (this.genId() - 1) >>> 0 || 0xffffffff;
+    const outcome = this.#batch("nf_tables probe", [impossibleDelete()], stale);
+    switch (outcome.kind) {
+      case "restart":
+        return true;
+      case "refused":
+        if (outcome.error.errno === Errno.EPERM) return false;
+        throw outcome.error;
+      case "answered":
+        if (outcome.failure) return true;
+        throw new NetlinkGaveUp("nf_tables probe", Errno.EPROTO, "the kernel accepted a delete of a table that cannot exist", 0);
     }
   }
 
-  #next(): number {
-    this.#seq = (this.#seq + 1) >>> 0;
-    return this.#seq;
+  /** Sends BEGIN, `requests` (each with NLM_F_ACK), END; collects exactly the replies owed. */
+  #batch(op: string, requests: readonly Request[], genId: number): BatchOutcome {
+    const w = new Writer();
+    const beginSeq = this.#conn.nextSeq();
+    w.bytes(encodeMessage(batchBegin(genId), beginSeq));
+    const owed = new Set<number>();
+    for (const r of requests) {
+      const seq = this.#conn.nextSeq();
+      owed.add(seq);
+      w.bytes(encodeMessage({ ...r, flags: r.flags | NLM_F_ACK }, seq));
+    }
+    w.bytes(encodeMessage(batchEnd(), this.#conn.nextSeq()));
+    this.transport.send(w.finish());
+    return this.#collect(op, beginSeq, owed);
+  }
+
+  #collect(op: string, beginSeq: number, owed: Set<number>): BatchOutcome {
+    const total = owed.size;
+    const deadline = Date.now() + OWED_REPLY_MS;
+    let failure: NetlinkError | undefined;
+    while (owed.size > 0) {
+      // After a failure the kernel may send one error in place of the remaining acks (ENOMEM),
+      // and all it sends is already queued: take what is there, do not wait for more.
+      const dgram = this.transport.receive(failure ? 0 : Math.max(0, deadline - Date.now()));
+      if (dgram === undefined) {
+        if (failure) break;
+        throw new NetlinkGaveUp(op, Errno.ETIMEDOUT, `the kernel answered ${total - owed.size} of ${total} requests and then nothing for ${OWED_REPLY_MS} ms`, beginSeq);
+      }
+      for (const m of parseMessages(dgram)) {
+        if (m.type !== NLMSG_ERROR) continue;
+        const e = parseError(m);
+        if (m.seq === beginSeq && e.errno !== 0) {
+          if (e.errno === ERESTART) return { kind: "restart" };
+          return { kind: "refused", error: new NetlinkError(op, e.errno, e.extack, m.seq) };
+        }
+        if (!owed.delete(m.seq)) continue;
+        if (e.errno !== 0) failure ??= new NetlinkError(op, e.errno, e.extack, m.seq);
+      }
+    }
+    return failure ? { kind: "answered", failure } : { kind: "answered" };
   }
 
   close(): void {
@@ -180,14 +222,27 @@ function batchEnd(): Request {
 }
 
 /**
- * Reads, plans and commits until the batch goes in at the generation it was planned from.
- * `plan` returns the change messages for a ruleset (none: nothing to do).
+ * DELTABLE of an `ip` table named longer than NFT_TABLE_MAXNAMELEN: refused by the attribute
+ * policy (or, failing that, not found). The family is explicit on purpose: DELTABLE with
+ * NFPROTO_UNSPEC flushes every table.
  */
-export function transact(s: NftSession, refs: readonly TableRef[], plan: (rs: Ruleset) => readonly Request[], retries = 20): Ruleset {
-  for (let attempt = 0; ; attempt++) {
-    const rs = s.read(refs);
+function impossibleDelete(): Request {
+  const w = new Writer();
+  w.bytes(nfgenmsg(NFPROTO_IPV4));
+  w.attrString(NFTA_TABLE_NAME, "tscni-writable-probe-".padEnd(300, "x"));
+  return { type: nftType(NFT_MSG_DELTABLE), flags: NLM_F_REQUEST | NLM_F_ACK, body: w.finish() };
+}
+
+/**
+ * Reads, plans and commits until the batch goes in at the generation it was planned from, while
+ * other writers keep moving the generation (bounded by time, busy.ts). `plan` returns the change
+ * messages for a ruleset (none: nothing to do, and nothing is sent).
+ */
+export function transact(s: NftSession, refs: readonly TableRef[], plan: (rs: Ruleset) => readonly Request[], budgetMs = BUSY_BUDGET_MS): Ruleset {
+  return whileBusy("nf_tables batch", () => {
+    const rs = s.readOnce(refs);
     const changes = plan(rs);
     if (changes.length === 0 || s.commit(changes, rs.genId)) return rs;
-    if (attempt >= retries) throw new NetlinkError("nf_tables batch", Errno.EAGAIN, "ruleset kept changing", 0);
-  }
+    throw new GenerationMoved(`generation ${rs.genId} passed before the batch went in (ERESTART)`);
+  }, budgetMs);
 }
