@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import { release } from "node:os";
 import { type FirewallSnapshot, readFirewall, systemProbes } from "../firewall/index.ts";
 import { cachedAttachments, scanConfDir } from "../runtime/index.ts";
+import { agentChecks } from "./doctor-agent.ts";
 import { type Check, error, ok, type ProcRoot, warning } from "./doctor-check.ts";
 import { binDirChecks, bridgeNames, duplicateChecks, linkChecks } from "./doctor-checks.ts";
 import { installedTscni, pluginChecks } from "./doctor-install.ts";
@@ -104,6 +105,7 @@ export async function diagnose(o: DoctorOptions): Promise<Check[]> {
     ...staleChecks(unique, cached, cacheDir, snapshot, o.netnsDir ?? "/run/netns"),
     ...exhaustionChecks(unique),
     ...runtimeEnvChecks(proc),
+    ...agentChecks(o.env),
   ];
 }
 

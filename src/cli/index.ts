@@ -46,6 +46,8 @@ export function rootCommand(cli: Cli): CommandDef {
       doctor: lazy(() => import("./doctor-command.ts")),
       gc: lazy(() => import("./gc-command.ts")),
       log: lazy(() => import("./log-command.ts")),
+      agent: lazy(() => import("./agent-command.ts")),
+      metrics: lazy(() => import("./metrics-command.ts")),
       help: async () => (await import("./help-command.ts")).default(cli, root),
     },
   });

@@ -1,0 +1,52 @@
+/**
+ * kubenet's outbound masquerade, the agent's one call into src/firewall: traffic from this node's
+ * pod CIDRs to anything outside the cluster's pod CIDRs leaves with the node's address; traffic
+ * between pods (any node) keeps its source. One chain per family, rewritten as a whole, and one
+ * jump per local pod CIDR from nat POSTROUTING. Nothing but src/firewall/index.ts is used, so the
+ * backend's own transaction and lock apply.
+ */
+import { applyIptablesEach, type Family, type IptablesPlan } from "../firewall/index.ts";
+
+export const MASQ_CHAIN = "TSCNI-AGENT-MASQ";
+const MULTICAST: Readonly<Record<Family, string>> = { 4: "224.0.0.0/4", 6: "ff00::/8" };
+const familyOf = (cidr: string): Family => (cidr.includes(":") ? 6 : 4);
+
+export interface MasqueradeWant {
+  /** This node's pod CIDRs (sources). */
+  local: readonly string[];
+  /** Every pod CIDR of the cluster (destinations left alone). */
+  cluster: readonly string[];
+}
+
+export function masqueradePlans(want: MasqueradeWant): IptablesPlan[] {
+  return ([4, 6] as const).flatMap((family): IptablesPlan[] => {
+    const local = want.local.filter((c) => familyOf(c) === family);
+    if (local.length === 0) return [];
+    const cluster = [...new Set(want.cluster.filter((c) => familyOf(c) === family))].sort();
+    return [
+      {
+        family,
+        ops: [
+          {
+            op: "sync-chain",
+            chain: MASQ_CHAIN,
+            rules: [...cluster.map((c) => ["-d", c, "-j", "RETURN"]), ["!", "-d", MULTICAST[family], "-j", "MASQUERADE"]],
+          },
+          { op: "sync-jumps", chain: "POSTROUTING", target: MASQ_CHAIN, rules: local.map((c) => ["-s", c, "-j", MASQ_CHAIN]) },
+        ],
+      },
+    ];
+  });
+}
+
+/** Applies the masquerade; returns one message per family that failed (empty: all done). */
+export async function syncMasquerade(want: MasqueradeWant): Promise<string[]> {
+  const outcomes = await applyIptablesEach(masqueradePlans(want));
+  return outcomes.flatMap((o) => (o.error === undefined ? [] : [`IPv${o.family} masquerade: ${o.error.message}`]));
+}
+
+/** Removes the chain and its jumps from both families (uninstall). */
+export async function removeMasquerade(families: readonly Family[] = [4, 6]): Promise<string[]> {
+  const outcomes = await applyIptablesEach(families.map((family) => ({ family, ops: [{ op: "remove-chain", chain: MASQ_CHAIN }] })));
+  return outcomes.flatMap((o) => (o.error === undefined ? [] : [`IPv${o.family} masquerade removal: ${o.error.message}`]));
+}
