@@ -12,7 +12,7 @@ import { THROWAWAY_HOST } from "./harness.ts";
 
 const root = join(import.meta.dir, "..");
 const bun = process.execPath;
-const isolatedSuites = ["test/netns", "test/differential"];
+const isolatedSuites = ["test/netns", "test/differential", "test/cluster"];
 /** Slower node-variant scenarios: only when asked for by path (`make test-variants`). */
 const onDemandSuites = ["test/variants"];
 

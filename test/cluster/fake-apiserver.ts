@@ -31,7 +31,7 @@ export class FakeApiServer {
   #server: ReturnType<typeof Bun.serve>;
 
   constructor(pki: TestPki, hostname: string, readonly token: string) {
-    this.#server = Bun.serve({ hostname, port: 0, tls: { cert: pki.certPem, key: pki.keyPem }, fetch: (req) => this.#handle(req) });
+    this.#server = Bun.serve({ hostname, port: 0, idleTimeout: 0, tls: { cert: pki.certPem, key: pki.keyPem }, fetch: (req) => this.#handle(req) });
   }
 
   get url(): string {

@@ -1,0 +1,170 @@
+/**
+ * A Kubernetes cluster simulated with network namespaces, inside the throwaway host (which plays
+ * the "hub": the L2 underlay bridge and the fake API server live there). Each node is a netns on
+ * the underlay with its own dirs, tscni installed as the DaemonSet's init container does, and the
+ * compiled `tscni agent` running in it; pods are netns attached with `tscni run` inside the node.
+ * Every process is ours and ended by PID; the throwaway host ends whatever is left.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { distDir, exec, type Exec, SYSTEM_PATH, tempNetns, type TempNetns } from "../harness.ts";
+import { makePki } from "./certs.ts";
+import { FakeApiServer } from "./fake-apiserver.ts";
+
+export const TSCNI = join(distDir, "tscni");
+export const HUB_V4 = "192.168.50.254";
+export const HUB_V6 = "fd50::fe";
+const TOKEN = "sim-token";
+
+export interface SimNode {
+  name: string;
+  index: number;
+  ns: TempNetns;
+  ip4: string;
+  ip6: string;
+  podCIDRs: string[];
+  dir: string;
+  bin: string;
+  conf: string;
+  cache: string;
+  ipam: string;
+  status: string;
+  callLog: string;
+  uninstallFile: string;
+  agent?: Bun.Subprocess<"ignore", "ignore", "pipe">;
+  agentLog: string[];
+}
+
+export async function must(r: Promise<Exec>, what: string): Promise<string> {
+  const out = await r;
+  if (out.code !== 0) throw new Error(`${what} exited ${out.code}: ${out.stderr}${out.stdout}`);
+  return out.stdout;
+}
+
+export class SimCluster {
+  readonly nodes = new Map<string, SimNode>();
+  readonly api: FakeApiServer;
+  readonly #dir: string;
+  readonly #tokenFile: string;
+  readonly #caFile: string;
+
+  private constructor(dir: string, api: FakeApiServer) {
+    this.#dir = dir;
+    this.api = api;
+    this.#tokenFile = join(dir, "token");
+    this.#caFile = join(dir, "ca.crt");
+  }
+
+  /** The underlay bridge in the hub and the fake API server on it. */
+  static async create(dir: string): Promise<SimCluster> {
+    for (const argv of [
+      ["ip", "link", "add", "underlay", "type", "bridge"],
+      ["ip", "addr", "add", `${HUB_V4}/24`, "dev", "underlay"],
+      ["ip", "addr", "add", `${HUB_V6}/64`, "dev", "underlay", "nodad"],
+      ["ip", "link", "set", "underlay", "up"],
+    ]) await must(exec(argv), argv.join(" "));
+    const pki = makePki([HUB_V4]);
+    const sim = new SimCluster(dir, new FakeApiServer(pki, HUB_V4, TOKEN));
+    writeFileSync(sim.#tokenFile, `${TOKEN}\n`);
+    writeFileSync(sim.#caFile, pki.caPem);
+    return sim;
+  }
+
+  /** A node netns on the underlay (192.168.50.<index>, fd50::<index>) with tscni installed. */
+  async addNode(name: string, index: number, opts: { prepare?: (n: SimNode) => void; installArgs?: string[] } = {}): Promise<SimNode> {
+    const ns = await tempNetns({ lo: true });
+    const dir = join(this.#dir, name);
+    const n: SimNode = {
+      name,
+      index,
+      ns,
+      ip4: `192.168.50.${index}`,
+      ip6: `fd50::${index}`,
+      podCIDRs: [`10.244.${index}.0/24`, `fd00:10:244:${index}::/64`],
+      dir,
+      bin: join(dir, "bin"),
+      conf: join(dir, "net.d"),
+      cache: join(dir, "cache"),
+      ipam: join(dir, "ipam"),
+      status: join(dir, "agent-status.json"),
+      callLog: join(dir, "calls.jsonl"),
+      uninstallFile: join(dir, "uninstall"),
+      agentLog: [],
+    };
+    for (const d of [n.bin, n.conf, n.cache, n.ipam]) mkdirSync(d, { recursive: true });
+    const veth = `u-${name}`;
+    await must(exec(["ip", "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", String(ns.pid)]), "veth");
+    await must(exec(["ip", "link", "set", veth, "master", "underlay", "up"]), "enslave");
+    for (const argv of [
+      ["ip", "addr", "add", `${n.ip4}/24`, "dev", "eth0"],
+      ["ip", "addr", "add", `${n.ip6}/64`, "dev", "eth0", "nodad"],
+      ["ip", "link", "set", "eth0", "up"],
+    ]) await must(ns.run(argv), argv.join(" "));
+    opts.prepare?.(n);
+    // What the DaemonSet's init container runs.
+    await must(exec([TSCNI, "install", "--dir", n.bin, ...(opts.installArgs ?? [])], { env: { PATH: SYSTEM_PATH, TSCNI_INSTALL_CALLER: "daemonset" } }), `install on ${name}`);
+    this.nodes.set(name, n);
+    return n;
+  }
+
+  node(name: string): SimNode {
+    const n = this.nodes.get(name);
+    if (n === undefined) throw new Error(`no node ${name}`);
+    return n;
+  }
+
+  /** Publishes the node to the API server, with or without its pod CIDRs. */
+  publish(n: SimNode, withCIDRs = true): void {
+    this.api.setNode({ name: n.name, podCIDRs: withCIDRs ? n.podCIDRs : [], internalIPs: [n.ip4, n.ip6] });
+  }
+
+  startAgent(n: SimNode, extra: string[] = []): void {
+    const argv = [
+      "nsenter", `--net=${n.ns.path}`, "--", TSCNI, "agent",
+      "--node", n.name, "--server", this.api.url, "--token-file", this.#tokenFile, "--ca-file", this.#caFile,
+      "--conf-dir", n.conf, "--bin-dir", n.bin, "--cache-dir", n.cache, "--data-dir", n.ipam,
+      "--netns-dir", join(n.dir, "netns"), "--status-file", n.status, "--call-log", n.callLog,
+      "--no-log-calls", "--gc-grace-period", "0", "--gc-interval", "3600", "--resync", "2",
+      "--listen", `${n.ip4}:9740`, "--install-dir", n.bin, "--uninstall-file", n.uninstallFile, ...extra,
+    ];
+    const proc = Bun.spawn(argv, { env: { PATH: SYSTEM_PATH, TSCNI_LOG: n.callLog }, stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+    n.agent = proc;
+    void (async () => {
+      const decoder = new TextDecoder();
+      for await (const chunk of proc.stderr) n.agentLog.push(...decoder.decode(chunk).split("\n").filter((l) => l !== ""));
+    })();
+  }
+
+  /** Ends the agent (SIGTERM: as the kubelet does; SIGKILL: a crash or power loss); its exit code. */
+  async stopAgent(n: SimNode, signal: "SIGTERM" | "SIGKILL" = "SIGTERM"): Promise<number> {
+    const p = n.agent;
+    if (p === undefined) return 0;
+    p.kill(signal);
+    const code = await p.exited;
+    n.agent = undefined;
+    return code;
+  }
+
+  /** `tscni run <verb>` inside the node, as its runtime would call the network. */
+  async pod(n: SimNode, verb: "add" | "del", pod: TempNetns, id: string, capArgs?: object): Promise<string> {
+    const argv = [
+      "nsenter", `--net=${n.ns.path}`, "--", TSCNI, "run", verb, "tscni", pod.path, "--container-id", id,
+      "--conf-dir", n.conf, "--bin-dir", n.bin, "--cache-dir", n.cache, ...(capArgs ? ["--cap-args", JSON.stringify(capArgs)] : []),
+    ];
+    return must(exec(argv, { env: { PATH: SYSTEM_PATH, TSCNI_LOG: n.callLog } }), `run ${verb} ${id} on ${n.name}`);
+  }
+
+  async close(): Promise<void> {
+    for (const n of this.nodes.values()) {
+      if (n.agent !== undefined) await this.stopAgent(n, "SIGKILL");
+      await n.ns[Symbol.asyncDispose]();
+    }
+    this.api.stop();
+  }
+}
+
+/** Polls `cond` until it holds (bounded); the failure names what was awaited. */
+export async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 20_000, context: () => string = () => ""): Promise<void> {
+  for (const end = performance.now() + ms; performance.now() < end; await Bun.sleep(100)) if (await cond()) return;
+  throw new Error(`not within ${ms / 1000} s: ${what}\n${context()}`);
+}
