@@ -47,6 +47,8 @@ async function teardown(o: AgentOptions): Promise<void> {
     uninstall: true,
     rollback: false,
     plugins: o.pluginNames,
+    // Uninstall writes no network config, so nothing needs validating.
+    validators: {},
     env: o.env,
     out: (t) => o.log(`uninstall: ${t.trimEnd()}`),
     err: (t) => o.log(`uninstall: ${t.trimEnd()}`),
