@@ -19,7 +19,7 @@ import {
   type ToolRunner,
 } from "./exec.ts";
 import { parseIptablesSave, renderIptables } from "./iptables.ts";
-import { netlinkTransport } from "./transport.ts";
+import { type NetlinkTransport, netlinkTransport } from "./transport.ts";
 import {
   type Family,
   type IptablesPlan,
@@ -74,19 +74,14 @@ export async function readIptables(family: Family, opts: ApplyOptions = {}, only
 /** A rule the netlink read could not spell as iptables-save would: only iptables-save can name it. */
 const UNSPELLABLE = / \?/;
 
-async function applyOne(plan: IptablesPlan, opts: ApplyOptions): Promise<void> {
+/** One `iptables-restore --noflush` for the plan: the legacy path, and the one for user conditions. */
+async function restoreOne(plan: IptablesPlan, opts: ApplyOptions, nl: NetlinkTransport | undefined): Promise<void> {
   const run = opts.run ?? spawnTool;
   const tools = toolsFor(plan.family);
-  const nl = await netlinkTransport(opts.run, [plan.family]);
   if (nl) {
-    if (plan.ops.every((op) => op.op === "remove-chain")) {
-      // Deletions by handle, one batch: nothing exec'd.
-      nl.removeIptablesChains(plan.family, plan.ops.map((op) => op.chain));
-      return;
-    }
-    // One restore, planned from the netlink read instead of an iptables-save exec.
-    const touched = plan.ops.map((op) => op.chain);
-    const batch = renderIptables(plan, nl.readIptablesNetlink(plan.family, touched));
+    // Planned from the netlink read instead of an iptables-save exec, unless a deletion would
+    // have to name a rule the read could not spell.
+    const batch = renderIptables(plan, nl.readIptablesNetlink(plan.family, plan.ops.map((op) => op.chain)));
     if (!batch.split("\n").some((l) => l.startsWith("-D ") && UNSPELLABLE.test(l))) {
       if (batch !== "") await runChecked(run, restoreArgv(tools), batch);
       return;
@@ -97,11 +92,17 @@ async function applyOne(plan: IptablesPlan, opts: ApplyOptions): Promise<void> {
   if (batch !== "") await runChecked(run, restoreArgv(tools), batch);
 }
 
-/** Applies the plans in order under the lock; the first failure is thrown. */
+/**
+ * Applies the plans in order under the lock; the first failure is thrown. On iptables-nft nodes
+ * all of them go in one nf_tables batch, written as iptables-nft writes them; only plans carrying
+ * rules that have no in-process form (user conditions) exec iptables-restore, once per family.
+ */
 export async function applyIptables(plans: readonly IptablesPlan[], opts: ApplyOptions = {}): Promise<void> {
   if (plans.length === 0) return;
   await locked(opts, async () => {
-    for (const plan of plans) await applyOne(plan, opts);
+    const nl = await netlinkTransport(opts.run, plans.map((p) => p.family));
+    if (nl?.applyIptablesNetlink(plans)) return;
+    for (const plan of plans) await restoreOne(plan, opts, nl);
   });
 }
 
@@ -110,37 +111,40 @@ export interface FamilyOutcome {
   readonly error?: CniError;
 }
 
-/**
- * Deletions in every family as ONE nf_tables batch (a kill mid-call leaves both families as they
- * were, or both done), when every family's iptables is the nft flavour; undefined otherwise.
- */
-async function removeAllAtOnce(plans: readonly IptablesPlan[], opts: ApplyOptions): Promise<FamilyOutcome[] | undefined> {
-  if (!plans.every((p) => p.ops.every((op) => op.op === "remove-chain"))) return undefined;
-  const nl = await netlinkTransport(opts.run, plans.map((p) => p.family));
-  if (!nl) return undefined;
+async function outcome(family: Family, fn: () => Promise<void>): Promise<FamilyOutcome> {
   try {
-    nl.removeIptablesChainsAll(plans.map((p) => ({ family: p.family, chains: p.ops.map((op) => op.chain) })));
-    return plans.map((p) => ({ family: p.family }));
+    await fn();
+    return { family };
   } catch (err) {
-    const error = CniError.from(err);
-    return plans.map((p) => ({ family: p.family, error }));
+    return { family, error: CniError.from(err) };
   }
 }
 
-/** Like applyIptables, but every plan is tried and each family's error is returned, not thrown. */
+/**
+ * Like applyIptables, but every plan is tried and each family's error is returned, not thrown.
+ * In-process, all families go in one batch (a kill mid-call leaves all as they were, or all
+ * done); when that batch is refused, each family is retried alone so one family's failure does
+ * not hold back the others.
+ */
 export async function applyIptablesEach(plans: readonly IptablesPlan[], opts: ApplyOptions = {}): Promise<FamilyOutcome[]> {
   if (plans.length === 0) return [];
   return locked(opts, async () => {
-    const together = await removeAllAtOnce(plans, opts);
-    if (together) return together;
+    const nl = await netlinkTransport(opts.run, plans.map((p) => p.family));
+    if (nl) {
+      try {
+        if (nl.applyIptablesNetlink(plans)) return plans.map((p) => ({ family: p.family }));
+      } catch {
+        // Retried family by family below, each with its own error.
+      }
+    }
     const out: FamilyOutcome[] = [];
     for (const plan of plans) {
-      try {
-        await applyOne(plan, opts);
-        out.push({ family: plan.family });
-      } catch (err) {
-        out.push({ family: plan.family, error: CniError.from(err) });
-      }
+      out.push(
+        await outcome(plan.family, async () => {
+          if (nl?.applyIptablesNetlink([plan])) return;
+          await restoreOne(plan, opts, nl);
+        }),
+      );
     }
     return out;
   });

@@ -13,11 +13,12 @@ import {
   newRuleRequest,
   newTableRequest,
 } from "../netlink/nft/messages.ts";
-import { NftSession, type Ruleset, transact } from "../netlink/nft/session.ts";
-import type { Family, NftPlan, NftStep, NftTableRef } from "./model.ts";
+import { NftSession, transact } from "../netlink/nft/session.ts";
+import type { Family, IptablesPlan, NftPlan, NftStep, NftTableRef } from "./model.ts";
 import { compileRule, hookSpec } from "./nft-compile.ts";
-import { iptablesTable, NFPROTO, nftStateOf, type NetlinkIptablesState, readIptablesOver, readNftOver, ruleTargets, tableRef } from "./netlink-state.ts";
+import { iptablesTable, NFPROTO, nftStateOf, type NetlinkIptablesState, readIptablesOver, readNftOver, tableRef } from "./netlink-state.ts";
 import { planNftSteps } from "./nftables.ts";
+import { xtRequests } from "./xt-write.ts";
 
 let session: NftSession | null | undefined;
 
@@ -58,40 +59,19 @@ export function readNftNetlink(refs: readonly NftTableRef[]): ReturnType<typeof 
 }
 
 /**
- * Deletes for `remove-chain` of each chain: every rule jumping to it (found by its verdict, no
- * spelling needed), its rules, then the chain.
+ * Applies iptables plans (any families) as ONE batch, written the way iptables-nft writes them.
+ * Returns false (having changed nothing) when a rule has no in-process form (user conditions):
+ * the caller then runs iptables-restore.
  */
-export function removeChainRequests(family: Family, rs: Ruleset, chains: readonly string[]): Request[] {
-  const t = iptablesTable(family);
-  const inTable = (x: { family: number; table?: string; name?: string }) => x.family === t.family;
-  const existing = new Set(rs.chains.filter((c) => inTable(c) && c.table === t.name).map((c) => c.name));
-  const rules = rs.rules.filter((r) => inTable(r) && r.table === t.name);
-  const out: Request[] = [];
-  const gone = new Set<bigint>();
-  for (const chain of chains) {
-    if (!existing.has(chain)) continue;
-    for (const r of rules) {
-      if (r.chain === chain || gone.has(r.handle) || !ruleTargets(r.exprs).includes(chain)) continue;
-      gone.add(r.handle);
-      out.push(delRuleRequest(t.family, t.name, r.chain, r.handle));
-    }
-    out.push(flushChainRequest(t.family, t.name, chain), delChainRequest(t.family, t.name, chain));
-  }
-  return out;
-}
-
-/** iptables `remove-chain` plans for one family as one batch (re-planned if someone else wrote). */
-export function removeIptablesChains(family: Family, chains: readonly string[]): void {
-  removeIptablesChainsAll([{ family, chains }]);
-}
-
-/** The same for several families, all in one batch. */
-export function removeIptablesChainsAll(work: readonly { family: Family; chains: readonly string[] }[]): void {
-  transact(
-    must(),
-    work.map((w) => iptablesTable(w.family)),
-    (rs) => work.flatMap((w) => removeChainRequests(w.family, rs, w.chains)),
-  );
+export function applyIptablesNetlink(plans: readonly IptablesPlan[]): boolean {
+  let expressible = true;
+  const families = [...new Set(plans.map((p) => p.family))];
+  transact(must(), families.map(iptablesTable), (rs) => {
+    const reqs = xtRequests(plans, rs);
+    if (reqs === undefined) expressible = false;
+    return reqs ?? [];
+  });
+  return expressible;
 }
 
 function stepRequest(step: NftStep): Request | undefined {

@@ -23,35 +23,21 @@ import {
   NFT_PAYLOAD_NETWORK_HEADER,
   NFT_PAYLOAD_TRANSPORT_HEADER,
   NFT_REG_1,
-  NFT_REG_VERDICT,
   NFT_RETURN,
-  NFTA_BITWISE_DREG,
-  NFTA_BITWISE_LEN,
-  NFTA_BITWISE_MASK,
-  NFTA_BITWISE_SREG,
-  NFTA_BITWISE_XOR,
-  NFTA_CMP_DATA,
-  NFTA_CMP_OP,
-  NFTA_CMP_SREG,
   NFTA_FIB_DREG,
   NFTA_FIB_F_DADDR,
   NFTA_FIB_FLAGS,
   NFTA_FIB_RESULT,
   NFTA_IMMEDIATE_DATA,
   NFTA_IMMEDIATE_DREG,
-  NFTA_META_DREG,
-  NFTA_META_KEY,
   NFTA_NAT_FAMILY,
   NFTA_NAT_FLAGS,
   NFTA_NAT_REG_ADDR_MIN,
   NFTA_NAT_REG_PROTO_MIN,
   NFTA_NAT_TYPE,
-  NFTA_PAYLOAD_BASE,
-  NFTA_PAYLOAD_DREG,
-  NFTA_PAYLOAD_LEN,
-  NFTA_PAYLOAD_OFFSET,
 } from "../netlink/nft/constants.ts";
 import { type Expr, ExprBuilder } from "../netlink/nft/expr.ts";
+import { be16, cmp, metaLoad, payloadLoad, prefixMatch, u32le, verdict } from "../netlink/nft/xt.ts";
 import type { ChainSpec } from "../netlink/nft/messages.ts";
 import type { NftBaseChain } from "./model.ts";
 
@@ -68,49 +54,16 @@ export function hookSpec(base: NftBaseChain): Pick<ChainSpec, "hook" | "type" | 
   };
 }
 
-const u32le = (v: number): Uint8Array => Uint8Array.of(v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, (v >>> 24) & 0xff);
-const be16 = (v: number): Uint8Array => Uint8Array.of((v >> 8) & 0xff, v & 0xff);
 
-function load(key: number): Expr {
-  return new ExprBuilder("meta").u32(NFTA_META_KEY, key).u32(NFTA_META_DREG, NFT_REG_1).build();
-}
-
-function payload(base: number, offset: number, len: number): Expr {
-  return new ExprBuilder("payload").u32(NFTA_PAYLOAD_DREG, NFT_REG_1).u32(NFTA_PAYLOAD_BASE, base).u32(NFTA_PAYLOAD_OFFSET, offset).u32(NFTA_PAYLOAD_LEN, len).build();
-}
-
-function cmp(op: number, value: Uint8Array): Expr {
-  return new ExprBuilder("cmp").u32(NFTA_CMP_SREG, NFT_REG_1).u32(NFTA_CMP_OP, op).value(NFTA_CMP_DATA, value).build();
-}
-
-function verdict(code: number, chain?: string): Expr {
-  return new ExprBuilder("immediate").u32(NFTA_IMMEDIATE_DREG, NFT_REG_VERDICT).verdict(NFTA_IMMEDIATE_DATA, code, chain).build();
-}
-
-/** `ip|ip6 saddr|daddr [!=] addr[/prefix]`: whole bytes are compared shorter, other prefixes masked. */
+/** `ip|ip6 saddr|daddr [!=] addr[/prefix]`. */
 function addressMatch(v6: boolean, field: string, neq: boolean, spec: string): Expr[] | undefined {
   if (field !== "saddr" && field !== "daddr") return undefined;
   const parsed = spec.includes("/") ? parseCIDRLiteral(spec) : { ip: parseIPLiteral(spec), prefix: v6 ? 128 : 32 };
   if (parsed?.ip === undefined) return undefined;
   const { ip: addr, prefix } = parsed;
   if ((addr.kind() === "ipv6") !== v6) return undefined;
-  const full = v6 ? 16 : 4;
   const offset = v6 ? (field === "saddr" ? 8 : 24) : field === "saddr" ? 12 : 16;
-  const bytes = Uint8Array.from(addr.toByteArray());
-  const op = neq ? NFT_CMP_NEQ : NFT_CMP_EQ;
-  if (prefix === full * 8) return [payload(NFT_PAYLOAD_NETWORK_HEADER, offset, full), cmp(op, bytes)];
-  if (prefix > 0 && prefix % 8 === 0) return [payload(NFT_PAYLOAD_NETWORK_HEADER, offset, prefix / 8), cmp(op, bytes.subarray(0, prefix / 8))];
-  const mask = new Uint8Array(full);
-  for (let i = 0; i < prefix; i++) mask[i >> 3] = (mask[i >> 3] ?? 0) | (0x80 >> (i & 7));
-  const masked = bytes.map((b, i) => b & (mask[i] ?? 0));
-  const bitwise = new ExprBuilder("bitwise")
-    .u32(NFTA_BITWISE_SREG, NFT_REG_1)
-    .u32(NFTA_BITWISE_DREG, NFT_REG_1)
-    .u32(NFTA_BITWISE_LEN, full)
-    .value(NFTA_BITWISE_MASK, mask)
-    .value(NFTA_BITWISE_XOR, new Uint8Array(full))
-    .build();
-  return [payload(NFT_PAYLOAD_NETWORK_HEADER, offset, full), bitwise, cmp(op, masked)];
+  return prefixMatch(NFT_PAYLOAD_NETWORK_HEADER, offset, v6 ? 16 : 4, neq ? NFT_CMP_NEQ : NFT_CMP_EQ, Uint8Array.from(addr.toByteArray()), prefix);
 }
 
 /** `dnat to A:P` / `dnat to [A]:P` in an ip or ip6 table. */
@@ -147,7 +100,7 @@ export function compileRule(tableFamily: number, tokens: readonly string[]): Exp
       const v6 = t === "ip6";
       const proto = v6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
       if (tableFamily === NFPROTO_INET) {
-        if (nfproto === undefined) out.push(load(NFT_META_NFPROTO), cmp(NFT_CMP_EQ, Uint8Array.of(proto)));
+        if (nfproto === undefined) out.push(metaLoad(NFT_META_NFPROTO), cmp(NFT_CMP_EQ, Uint8Array.of(proto)));
         else if (nfproto !== proto) return undefined;
         nfproto = proto;
       } else if (tableFamily !== proto) return undefined;
@@ -160,7 +113,7 @@ export function compileRule(tableFamily: number, tokens: readonly string[]): Exp
     } else if (t !== undefined && L4[t] !== undefined && next === "dport" && tableFamily !== NFPROTO_INET) {
       const port = Number(tokens[i + 2]);
       if (!Number.isInteger(port) || port < 1 || port > 65535) return undefined;
-      out.push(load(NFT_META_L4PROTO), cmp(NFT_CMP_EQ, Uint8Array.of(L4[t] ?? 0)), payload(NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2), cmp(NFT_CMP_EQ, be16(port)));
+      out.push(metaLoad(NFT_META_L4PROTO), cmp(NFT_CMP_EQ, Uint8Array.of(L4[t] ?? 0)), payloadLoad(NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2), cmp(NFT_CMP_EQ, be16(port)));
       i += 3;
     } else if (t === "fib" && next === "daddr" && tokens[i + 2] === "type" && tokens[i + 3] === "local") {
       out.push(

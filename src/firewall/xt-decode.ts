@@ -90,15 +90,22 @@ function xtMatch(name: string, rev: number, info: Uint8Array): string[] {
   }
   if (name === "sctp" && info.byteLength >= 292) {
     // struct xt_sctp_info: ports, a 256-word chunk map, match type, flag info, then flags/invflags.
-    const flags = le32(info, 284);
-    const inv = le32(info, 288);
-    const ports = (off: number): string => (le16(info, off) === le16(info, off + 2) ? String(le16(info, off)) : `${le16(info, off)}:${le16(info, off + 2)}`);
-    const out = ["-m", "sctp"];
-    if (flags & 1) out.push(...(inv & 1 ? ["!"] : []), "--sport", ports(4));
-    if (flags & 2) out.push(...(inv & 2 ? ["!"] : []), "--dport", ports(0));
-    return (flags & ~3) === 0 ? out : [...out, "?sctp"];
+    return portMatch("sctp", info, le32(info, 284), le32(info, 288));
+  }
+  if (name === "dccp" && info.byteLength >= 16) {
+    // struct xt_dccp_info: ports, then u16 flags and invflags (types and option are not spelled).
+    return portMatch("dccp", info, le16(info, 8), le16(info, 10));
   }
   return [`?match:${name}`];
+}
+
+/** sctp/dccp port matches: dpts at 0, spts at 4; flag 1 source ports, 2 destination ports. */
+function portMatch(name: string, info: Uint8Array, flags: number, inv: number): string[] {
+  const ports = (off: number): string => (le16(info, off) === le16(info, off + 2) ? String(le16(info, off)) : `${le16(info, off)}:${le16(info, off + 2)}`);
+  const out = ["-m", name];
+  if (flags & 1) out.push(...(inv & 1 ? ["!"] : []), "--sport", ports(4));
+  if (flags & 2) out.push(...(inv & 2 ? ["!"] : []), "--dport", ports(0));
+  return (flags & ~3) === 0 ? out : [...out, `?${name}`];
 }
 
 function ifname(value: Uint8Array): string {

@@ -58,6 +58,11 @@ export const NFTA_RULE_HANDLE = 3;
 export const NFTA_RULE_EXPRESSIONS = 4;
 export const NFTA_RULE_POSITION = 6;
 export const NFTA_RULE_USERDATA = 7;
+// NFTA_RULE_COMPAT: the l4 protocol xt matches and targets check against (iptables-nft's `-p`).
+export const NFTA_RULE_COMPAT = 5;
+export const NFTA_RULE_COMPAT_PROTO = 1;
+export const NFTA_RULE_COMPAT_FLAGS = 2;
+export const NFT_RULE_COMPAT_F_INV = 2;
 
 export const NFTA_SET_TABLE = 1;
 export const NFTA_SET_NAME = 2;
@@ -140,6 +145,9 @@ export const NFT_NAT_SNAT = 0;
 export const NFT_NAT_DNAT = 1;
 
 export const NFTA_MASQ_FLAGS = 1;
+
+export const NFTA_COUNTER_BYTES = 1;
+export const NFTA_COUNTER_PACKETS = 2;
 
 export const NFTA_FIB_DREG = 1;
 export const NFTA_FIB_RESULT = 2;

@@ -48,7 +48,7 @@ export function nfgenmsg(family: number, resId = 0): Uint8Array {
   return Uint8Array.of(family, NFNETLINK_V0, (resId >> 8) & 0xff, resId & 0xff);
 }
 
-function request(msg: number, family: number, flags: number, fill?: (w: Writer) => void): Request {
+export function request(msg: number, family: number, flags: number, fill?: (w: Writer) => void): Request {
   const w = new Writer();
   w.bytes(nfgenmsg(family));
   fill?.(w);

@@ -94,3 +94,16 @@ export function sentMessage(group: string, name: string, type: number): Message 
   if (!m) throw new Error("unparsable golden");
   return m;
 }
+
+/** The messages of the batch (the last datagram sent) a tool sent, split; seq and pid left at 0. */
+export function sentBatch(group: string, name: string): Message[] {
+  const last = datagrams(group, name, "send").at(-1) ?? new Uint8Array();
+  const out: Message[] = [];
+  const v = new DataView(last.buffer, last.byteOffset, last.byteLength);
+  for (let off = 0; off + 16 <= last.byteLength; ) {
+    const len = v.getUint32(off, true);
+    out.push({ type: v.getUint16(off + 4, true), flags: v.getUint16(off + 6, true), seq: 0, pid: 0, payload: last.subarray(off + 16, off + len) });
+    off += (len + 3) & ~3;
+  }
+  return out;
+}

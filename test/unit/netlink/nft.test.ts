@@ -25,21 +25,9 @@ import {
   type NftRule,
 } from "../../../src/netlink/nft/messages.ts";
 import { readComment, writeComment } from "../../../src/netlink/nft/udata.ts";
-import { datagrams, received, scenarios } from "./golden.ts";
+import { received, scenarios, sentBatch } from "./golden.ts";
 
-/** Every message nft sent in its batch (one sendmsg), split. */
-function batch(name: string): Message[] {
-  const sent = datagrams("nft", name, "send");
-  const last = sent.at(-1) ?? new Uint8Array();
-  const out: Message[] = [];
-  const v = new DataView(last.buffer, last.byteOffset, last.byteLength);
-  for (let off = 0; off + 16 <= last.byteLength; ) {
-    const len = v.getUint32(off, true);
-    out.push({ type: v.getUint16(off + 4, true), flags: v.getUint16(off + 6, true), seq: 0, pid: 0, payload: last.subarray(off + 16, off + len) });
-    off += (len + 3) & ~3;
-  }
-  return out;
-}
+const batch = (name: string): Message[] => sentBatch("nft", name);
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 

@@ -1,0 +1,178 @@
+/**
+ * Iptables plans written in-process on iptables-nft nodes: the plan's ops are resolved against
+ * the `nat` table as read over netlink (rule handles known) into nf_tables messages that build
+ * exactly what `iptables-restore --noflush` would (xt-encode.ts), all families in ONE batch tied
+ * to the generation it was planned from. A plan with a rule the encoder does not know (user
+ * conditions) is not expressible: the caller then runs iptables-restore.
+ */
+import type { Request } from "../netlink/message.ts";
+import { delChainRequest, delRuleRequest, flushChainRequest } from "../netlink/nft/messages.ts";
+import type { Ruleset } from "../netlink/nft/session.ts";
+import { NAT_BUILTINS, xtBaseChainRequest, xtRuleRequest, xtTableRequest, xtUserChainRequest } from "../netlink/nft/xt-messages.ts";
+import { ruleTarget } from "./iptables.ts";
+import type { Family, IptablesOp, IptablesPlan, RuleArgs } from "./model.ts";
+import { iptablesTable, ruleTargets } from "./netlink-state.ts";
+import { xtRuleArgs } from "./xt-decode.ts";
+import { encodeXtRule } from "./xt-encode.ts";
+
+interface HeldRule {
+  readonly handle?: bigint;
+  readonly target: string | undefined;
+  /** iptables-save tokens; only spelled for the chains the plan names (undefined elsewhere). */
+  readonly args?: RuleArgs;
+}
+
+class NotExpressible extends Error {}
+
+const sameArgs = (a: RuleArgs | undefined, b: RuleArgs): boolean => a !== undefined && a.length === b.length && a.every((t, i) => t === b[i]);
+
+/** One family's nat table as the batch changes it, op by op. */
+class TableSim {
+  readonly out: Request[] = [];
+  readonly #nfproto: number;
+  #tableExists: boolean;
+  /** Chains the kernel has (built-ins only once created). */
+  readonly #chains = new Set<string>();
+  readonly #rules = new Map<string, HeldRule[]>();
+
+  constructor(
+    readonly family: Family,
+    rs: Ruleset,
+    named: ReadonlySet<string>,
+  ) {
+    const t = iptablesTable(family);
+    this.#nfproto = t.family;
+    this.#tableExists = rs.tables.some((x) => x.family === t.family && x.name === t.name);
+    for (const c of rs.chains) if (c.family === t.family && c.table === t.name) this.#chains.add(c.name);
+    for (const r of rs.rules) {
+      if (r.family !== t.family || r.table !== t.name) continue;
+      const held: HeldRule = { handle: r.handle, target: ruleTargets(r.exprs)[0], ...(named.has(r.chain) ? { args: xtRuleArgs(t.family, r.exprs) } : {}) };
+      this.rulesOf(r.chain).push(held);
+    }
+  }
+
+  rulesOf(chain: string): HeldRule[] {
+    let list = this.#rules.get(chain);
+    if (!list) {
+      list = [];
+      this.#rules.set(chain, list);
+    }
+    return list;
+  }
+
+  /** What iptables-save lists: the built-ins always, whether or not nf_tables has them yet. */
+  listed(chain: string): boolean {
+    return this.#chains.has(chain) || chain in NAT_BUILTINS;
+  }
+
+  #table(): void {
+    if (this.#tableExists) return;
+    this.out.push(xtTableRequest(this.#nfproto, "nat"));
+    this.#tableExists = true;
+  }
+
+  create(chain: string): void {
+    this.#table();
+    this.out.push(chain in NAT_BUILTINS ? xtBaseChainRequest(this.#nfproto, "nat", chain) : xtUserChainRequest(this.#nfproto, "nat", chain));
+    this.#chains.add(chain);
+    this.#rules.set(chain, []);
+  }
+
+  add(chain: string, args: RuleArgs, first = false): void {
+    const rule = encodeXtRule(this.family, args);
+    if (rule === undefined) throw new NotExpressible();
+    if (!this.#chains.has(chain)) {
+      if (!(chain in NAT_BUILTINS)) throw new NotExpressible();
+      this.create(chain);
+    }
+    this.out.push(xtRuleRequest(this.#nfproto, "nat", chain, rule, first));
+    const held = { target: ruleTarget(args), args };
+    if (first) this.rulesOf(chain).unshift(held);
+    else this.rulesOf(chain).push(held);
+  }
+
+  has(chain: string, args: RuleArgs): boolean {
+    return this.rulesOf(chain).some((r) => sameArgs(r.args, args));
+  }
+
+  delete(chain: string, rule: HeldRule): void {
+    if (rule.handle === undefined) throw new NotExpressible();
+    this.out.push(delRuleRequest(this.#nfproto, "nat", chain, rule.handle));
+    const list = this.rulesOf(chain);
+    list.splice(list.indexOf(rule), 1);
+  }
+
+  flush(chain: string): void {
+    this.out.push(flushChainRequest(this.#nfproto, "nat", chain));
+    this.#rules.set(chain, []);
+  }
+
+  remove(chain: string): void {
+    if (!this.#chains.has(chain)) return;
+    for (const [from, list] of this.#rules) {
+      if (from === chain) continue;
+      for (const r of list.filter((x) => x.target === chain)) this.delete(from, r);
+    }
+    this.flush(chain);
+    this.out.push(delChainRequest(this.#nfproto, "nat", chain));
+    this.#chains.delete(chain);
+    this.#rules.delete(chain);
+  }
+}
+
+function sameRules(held: readonly HeldRule[], want: readonly RuleArgs[]): boolean {
+  return held.length === want.length && held.every((r, i) => sameArgs(r.args, want[i] ?? []));
+}
+
+function apply(sim: TableSim, op: IptablesOp): void {
+  switch (op.op) {
+    case "ensure-chain":
+      if (!sim.listed(op.chain)) sim.create(op.chain);
+      return;
+    case "append":
+    case "insert-first":
+      if (!sim.has(op.chain, op.args)) sim.add(op.chain, op.args, op.op === "insert-first");
+      return;
+    case "sync-chain":
+      if (sim.listed(op.chain) && sameRules(sim.rulesOf(op.chain), op.rules)) return;
+      if (sim.listed(op.chain)) sim.flush(op.chain);
+      else sim.create(op.chain);
+      for (const r of op.rules) sim.add(op.chain, r);
+      return;
+    case "sync-jumps": {
+      const current = sim.rulesOf(op.chain).filter((r) => r.target === op.target);
+      if (sameRules(current, op.rules)) return;
+      for (const r of current) sim.delete(op.chain, r);
+      for (const r of op.rules) sim.add(op.chain, r);
+      return;
+    }
+    case "remove-chain":
+      sim.remove(op.chain);
+      return;
+  }
+}
+
+/**
+ * The messages that bring the read ruleset to what the plans ask for (none: nothing to do), or
+ * undefined when a rule has no in-process form.
+ */
+export function xtRequests(plans: readonly IptablesPlan[], rs: Ruleset): Request[] | undefined {
+  // One simulation per family, shared by that family's plans, so a later plan sees the chains
+  // and rules an earlier one adds.
+  const sims = new Map<Family, TableSim>();
+  try {
+    for (const plan of plans) {
+      let sim = sims.get(plan.family);
+      if (sim === undefined) {
+        const named = new Set(plans.filter((p) => p.family === plan.family).flatMap((p) => p.ops.map((op) => op.chain)));
+        sim = new TableSim(plan.family, rs, named);
+        sims.set(plan.family, sim);
+      }
+      for (const op of plan.ops) apply(sim, op);
+    }
+  } catch (err) {
+    if (err instanceof NotExpressible) return undefined;
+    throw err;
+  }
+  return [...sims.values()].flatMap((sim) => sim.out);
+}
