@@ -34,7 +34,7 @@ const errText = (err: unknown): string => CniError.from(err).message;
 async function add(a: CmdArgs): Promise<Result> {
   const conf = loadForArgs(a);
   checkAddRules(conf);
-  if (conf.isLayer3 && conf.raw.ipMasq) await checkMasqBackend(conf);
+  const masq = conf.isLayer3 && conf.raw.ipMasq ? await checkMasqBackend(conf) : undefined;
   using host = Rtnl.open();
   const bridge = await setupBridge(host, conf, a);
   logStep("bridge");
@@ -43,7 +43,7 @@ async function add(a: CmdArgs): Promise<Result> {
   logStep("netns");
   const undo = new Rollback("bridge", warn);
   try {
-    return await attach(a, conf, { host, cont, ns, bridge, undo });
+    return await attach(a, conf, { host, cont, ns, bridge, undo, masq });
   } catch (err) {
     await undo.run();
     throw err;
@@ -65,7 +65,7 @@ async function del(a: CmdArgs): Promise<void> {
     await teardownSpoofCheck({ containerId: a.containerId, ifname: a.ifname }).catch((err: unknown) => warn(errText(err)));
   }
   // By deterministic names: works when the link or the whole netns is already gone.
-  if (conf.isLayer3 && conf.raw.ipMasq) await removeMasq(masqRef(a, conf), warn);
+  if (conf.isLayer3 && conf.raw.ipMasq) await removeMasq(masqRef(a, conf));
 }
 
 /** IPAM's own CHECK, then the prevResult's bridge, veth pair, addresses and routes as they are. */

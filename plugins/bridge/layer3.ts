@@ -4,6 +4,7 @@
  */
 import { type CmdArgs, CniError, delegate, internalError, type Result, UnusableResultError, type Verb } from "../../src/cni/index.ts";
 import { configureIface, enableForwarding, type Rollback, setContainerSysctls } from "../../src/container/index.ts";
+import type { FirewallBackend } from "../../src/firewall/index.ts";
 import type { IpFamily } from "../../src/ip/index.ts";
 import type { Link, Rtnl } from "../../src/netlink/index.ts";
 import type { NetNs } from "../../src/sys/index.ts";
@@ -11,7 +12,7 @@ import { logStep } from "../../src/log.ts";
 import { bridgeByName, lockBridge } from "./bridge.ts";
 import type { BridgeConf } from "./config.ts";
 import { calcGateways, ensureAddr, type GatewayPlan } from "./gateway.ts";
-import { addMasq, masqRef } from "./masq.ts";
+import { addMasq, checkMasqBackend, masqRef } from "./masq.ts";
 import { ensureVlanGateway } from "./vlan-gateway.ts";
 
 /** Handles on what ADD has made so far. */
@@ -21,6 +22,8 @@ export interface Wiring {
   ns: NetNs;
   bridge: Link;
   undo: Rollback;
+  /** The masquerade backend, resolved before the first change (ipMasq on L3 only). */
+  masq?: FirewallBackend;
 }
 
 const errText = (err: unknown): string => CniError.from(err).message;
@@ -59,7 +62,7 @@ export async function configureLayer3(a: CmdArgs, conf: BridgeConf, w: Wiring, r
   logStep("addresses");
   if (conf.raw.ipMasq) {
     const addresses = (result.ips ?? []).map((i) => i.address);
-    await addMasq(conf, masqRef(a, conf), addresses, w.undo);
+    await addMasq(w.masq ?? (await checkMasqBackend(conf)), masqRef(a, conf), addresses, w.undo);
     logStep("firewall");
   }
 }

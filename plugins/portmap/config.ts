@@ -22,7 +22,7 @@ import {
   ProblemList,
   type Result,
 } from "../../src/cni/index.ts";
-import { type Backend, parseIp, type PortMapping, type Probes, portmapBackend } from "../../src/firewall/index.ts";
+import { type FirewallBackend, noProbe, parseIp, type PortMapping, type Probe, portmapBackend } from "../../src/firewall/index.ts";
 
 /** One `runtimeConfig.portMappings` entry; Go zero values for missing fields. */
 export const PortMappingEntry = goStruct("PortMapEntry", "main.PortMapEntry", {
@@ -59,7 +59,7 @@ export interface PortmapSettings {
   readonly cniVersion: string;
   readonly prevResult: Result | undefined;
   readonly mappings: readonly PortMapping[];
-  readonly backend: Backend;
+  readonly backend: FirewallBackend;
   readonly snat: boolean;
   readonly masqAll: boolean;
   readonly markMasqBit: number;
@@ -122,13 +122,13 @@ function checkMappings(entries: readonly PortMappingEntry[]): PortMapping[] {
 }
 
 /**
- * Steps 2 to 7. `probes` decide the backend only when the config leaves it open; pass probes that
- * answer without exec'ing anything when the call will not touch the firewall.
+ * Steps 2 to 7. `probe` decides the backend only when the config leaves it open; pass noProbe
+ * when the call will not touch the firewall.
  */
-export async function validatePortmapConfig(conf: PortmapConfig, cniVersion: string, probes: Probes): Promise<PortmapSettings> {
+export async function validatePortmapConfig(conf: PortmapConfig, cniVersion: string, probe: Probe): Promise<PortmapSettings> {
   const prevResult = parsePrevResult(conf, cniVersion);
   checkMark(conf);
-  const backend = await portmapBackend(conf, probes);
+  const backend = await portmapBackend(conf, probe);
   const mappings = checkMappings(rawMappings(conf));
   return {
     network: conf.name,
@@ -145,9 +145,6 @@ export async function validatePortmapConfig(conf: PortmapConfig, cniVersion: str
   };
 }
 
-/** Answers without exec'ing anything: validation must not depend on the firewall tools. */
-const NO_EXEC_PROBES: Probes = { iptables: async () => true, nftables: async () => false };
-
 /**
  * Every problem ADD would report for `config`, each with its JSON path (for `tscni validate`):
  * the same steps as the verbs, each one run even when an earlier one failed.
@@ -159,7 +156,8 @@ export async function portmapProblems(config: Record<string, unknown>, cniVersio
   p.check("prevResult", () => parsePrevResult(conf, cniVersion));
   p.check(conf.markMasqBit === undefined ? "externalSetMarkChain" : "markMasqBit", () => checkMark(conf));
   try {
-    await portmapBackend(conf, NO_EXEC_PROBES);
+    // No probe: validation must not depend on the firewall tools.
+    await portmapBackend(conf, noProbe);
   } catch (err) {
     p.check("backend", () => {
       throw CniError.from(err);

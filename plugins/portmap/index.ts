@@ -11,7 +11,7 @@ import {
   type PluginDef,
   type Result,
 } from "../../src/cni/index.ts";
-import { type ApplyOptions, firewallBackend, type PortMapping, type PortmapRequest, type Probes, systemProbes } from "../../src/firewall/index.ts";
+import { type ApplyOptions, noProbe, type PortMapping, type PortmapRequest, type Probe, systemProbe } from "../../src/firewall/index.ts";
 import { ipFamily } from "../../src/ip/index.ts";
 import { decodePortmapConfig, type PortmapSettings, rawMappings, validatePortmapConfig, withPrefix } from "./config.ts";
 import { containerIps, portmapRequests } from "./container-ips.ts";
@@ -19,21 +19,20 @@ import { type PortmapKernel, systemKernel } from "./kernel.ts";
 
 /** Everything portmap touches outside its own process; unit tests substitute fakes. */
 export interface PortmapDeps {
-  readonly probes: Probes;
+  /** Asks whether a backend can work here, when the config leaves the choice open. */
+  readonly probe: Probe;
   readonly firewall: ApplyOptions;
   readonly kernel: PortmapKernel;
   log(line: string): void;
 }
 
-/** Answers "iptables" without exec'ing anything: for calls that will not touch the firewall. */
-const NO_PROBES: Probes = { iptables: async () => true, nftables: async () => false };
-
 const PARSE_PREFIX = "failed to parse config: ";
 
-async function loadSettings(a: CmdArgs, prefix: string, probes: Probes, idleProbes = probes): Promise<PortmapSettings> {
+/** `idleProbe` serves calls without mappings (they will not touch the firewall). */
+async function loadSettings(a: CmdArgs, prefix: string, probe: Probe, idleProbe = probe): Promise<PortmapSettings> {
   return withPrefix(prefix, async () => {
     const conf = decodePortmapConfig(a.config);
-    return validatePortmapConfig(conf, a.cniVersion, rawMappings(conf).length === 0 ? idleProbes : probes);
+    return validatePortmapConfig(conf, a.cniVersion, rawMappings(conf).length === 0 ? idleProbe : probe);
   });
 }
 
@@ -75,7 +74,7 @@ async function enableRouteLocalnet(deps: PortmapDeps, containerIp: string): Prom
 }
 
 async function forwardPorts(deps: PortmapDeps, s: PortmapSettings, reqs: readonly PortmapRequest[], containerId: string): Promise<void> {
-  const fw = firewallBackend(s.backend);
+  const fw = s.backend;
   try {
     await fw.apply({ kind: "portmap", reqs }, deps.firewall);
   } catch (err) {
@@ -94,7 +93,7 @@ export function makePortmap(deps: PortmapDeps): PluginDef {
     name: "portmap",
 
     async add(a: CmdArgs): Promise<Result> {
-      const s = await loadSettings(a, PARSE_PREFIX, deps.probes, NO_PROBES);
+      const s = await loadSettings(a, PARSE_PREFIX, deps.probe, noProbe);
       if (s.prevResult === undefined) throw internalError("must be called as chained plugin");
       if (s.mappings.length === 0) return s.prevResult;
       const ips = containerIps(s.prevResult, a.ifname);
@@ -107,27 +106,27 @@ export function makePortmap(deps: PortmapDeps): PluginDef {
     },
 
     async del(a: CmdArgs): Promise<void> {
-      const s = await loadSettings(a, PARSE_PREFIX, deps.probes);
+      const s = await loadSettings(a, PARSE_PREFIX, deps.probe);
       // Removed by name, whether or not this DEL still carries the mappings (the reference then
       // does nothing and leaks the rules).
-      await firewallBackend(s.backend).removeOwned({ kind: "portmap", ref: { network: s.network, containerId: a.containerId } }, deps.firewall);
+      await s.backend.removeOwned({ kind: "portmap", ref: { network: s.network, containerId: a.containerId } }, deps.firewall);
       await flushUdpConntrack(deps, s.mappings, [4, 6]);
     },
 
     async check(a: CmdArgs): Promise<void> {
       // Without mappings there is nothing to check: no backend probe, no exec (like ADD).
-      const s = await loadSettings(a, "", deps.probes, NO_PROBES);
+      const s = await loadSettings(a, "", deps.probe, noProbe);
       if (s.prevResult === undefined) throw internalError("Required prevResult missing");
       if (s.mappings.length === 0) return;
       const reqs = portmapRequests(s, a.containerId, containerIps(s.prevResult, a.ifname));
-      await firewallBackend(s.backend).check({ kind: "portmap", reqs }, deps.firewall);
+      await s.backend.check({ kind: "portmap", reqs }, deps.firewall);
     },
 
     async gc(a: CmdArgs): Promise<void> {
-      const s = await loadSettings(a, "", deps.probes);
+      const s = await loadSettings(a, "", deps.probe);
       const valid = gcAttachments(a.config).map((x) => x.containerID);
       // Only per-container chains and rules go; the shared chains and tables stay.
-      await firewallBackend(s.backend).removeStale({ kind: "portmap", network: s.network, validContainerIds: valid }, deps.firewall);
+      await s.backend.removeStale({ kind: "portmap", network: s.network, validContainerIds: valid }, deps.firewall);
     },
 
     // Success, as v1.9.1 answers: with an unusable firewall tool only ADDs that map ports fail,
@@ -137,7 +136,7 @@ export function makePortmap(deps: PortmapDeps): PluginDef {
 }
 
 const systemDeps: PortmapDeps = {
-  probes: systemProbes,
+  probe: systemProbe,
   firewall: {},
   kernel: systemKernel,
   log: (line) => process.stderr.write(`${line}\n`),

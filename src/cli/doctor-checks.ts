@@ -6,17 +6,19 @@
 import { lstatSync, readlinkSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { goField } from "../cni/index.ts";
-import { type FirewallSnapshot, firewallDuplicates } from "../firewall/index.ts";
+import { type FirewallSnapshot, snapshotDuplicates, snapshotForeign, snapshotProblems } from "../firewall/index.ts";
 import { Rtnl } from "../netlink/index.ts";
 import type { NetworkList } from "../runtime/index.ts";
 import { type Check, error, ok, warning } from "./doctor-check.ts";
 
-/** Repeated jumps into CNI chains (an ADD that ran twice, or two implementations racing). */
+/** Repeated jumps into CNI chains (an ADD that ran twice, or two implementations racing), and foreign objects in ours. */
 export function duplicateChecks(snap: FirewallSnapshot): Check[] {
-  const f: Check[] = snap.problems.map((p) => warning("firewall-read", `could not read the firewall: ${p}`, "run tscni doctor as root; check that iptables-save / nft work"));
-  for (const d of firewallDuplicates(snap)) {
-    f.push(warning("duplicate-rule", `duplicate rule in ${d.where} ${d.chain} (${d.count}×): ${d.rule}`, `delete the extra copies (iptables -t nat -D ${d.chain} …); the plugin's DEL removes only one`));
+  const f: Check[] = snapshotProblems(snap).map((p) => warning("firewall-read", `could not read the firewall: ${p}`, "run tscni doctor as root; check that iptables-save / nft work"));
+  for (const d of snapshotDuplicates(snap)) {
+    f.push(warning("duplicate-rule", `duplicate rule in ${d.where} ${d.chain} (${d.count}×): ${d.rule}`, d.fix));
   }
+  // Not ours, so never deleted or rewritten by tscni: the operator decides.
+  for (const what of snapshotForeign(snap)) f.push(warning("firewall-foreign", what, "tscni leaves it alone; remove it, or move it out of the CNI chains and tables"));
   if (f.length === 0) f.push(ok("duplicate-rule", "no repeated jump into a CNI chain"));
   return f;
 }

@@ -5,7 +5,7 @@
  */
 import { existsSync } from "node:fs";
 import { release } from "node:os";
-import { type FirewallSnapshot, readFirewall, systemProbes } from "../firewall/index.ts";
+import { ALL_BACKENDS, type FirewallSnapshot, readFirewall } from "../firewall/index.ts";
 import { cachedAttachments, scanConfDir } from "../runtime/index.ts";
 import { agentChecks } from "./doctor-agent.ts";
 import { type Check, error, ok, type ProcRoot, warning } from "./doctor-check.ts";
@@ -39,27 +39,22 @@ export interface DoctorOptions {
   proc?: ProcRoot;
 }
 
-function firstLine(argv: string[]): string | undefined {
-  try {
-    const r = Bun.spawnSync(argv, { stdout: "pipe", stderr: "pipe" });
-    if (r.exitCode !== 0) return undefined;
-    return (r.stdout.toString() || r.stderr.toString()).split("\n")[0]?.trim();
-  } catch {
-    return undefined;
+/** Each backend's tool, and the backend bridge ipMasq and portmap pick when their config names none. */
+function firewallToolChecks(): Check[] {
+  const found = ALL_BACKENDS.map((b) => ({ b, version: b.version() }));
+  const checks = found.map(({ b, version }) =>
+    version === undefined ? warning(b.tool, `${b.tool}: not found`, `apt-get install ${b.install.package} (needed by ${b.install.neededBy})`) : ok(b.tool, version),
+  );
+  const usable = found.filter((f) => f.version !== undefined).map((f) => f.b);
+  const [first, chosen] = [found[0]?.b, usable[0]];
+  if (first === undefined || chosen === undefined) {
+    const tools = found.map((f) => f.b.tool).join(" nor ");
+    checks.push(error("firewall-tool", `neither ${tools}: ipMasq and portmap cannot work`, `apt-get install ${first?.install.package ?? "iptables"}`));
+  } else {
+    const others = ALL_BACKENDS.filter((b) => b !== chosen).map((b) => b.name).join(", ");
+    const skipped = ALL_BACKENDS.slice(0, ALL_BACKENDS.indexOf(chosen)).map((b) => b.name).join(", ");
+    checks.push(ok("firewall-backend", chosen === first ? `backend: ${chosen.name} (${others} only where configured)` : `backend: ${chosen.name} (${skipped} is not usable here)`));
   }
-}
-
-async function firewallToolChecks(): Promise<Check[]> {
-  const ipt = firstLine(["iptables", "--version"]);
-  const nft = firstLine(["nft", "--version"]);
-  const flavour = ipt === undefined ? "" : ipt.includes("legacy") ? " (legacy flavour)" : ipt.includes("nf_tables") ? " (nft flavour)" : "";
-  const checks = [
-    ipt === undefined ? warning("iptables", "iptables: not found", "apt-get install iptables (needed by ipMasq and portmap's iptables backend)") : ok("iptables", `${ipt}${flavour}`),
-    nft === undefined ? warning("nft", "nft: not found", "apt-get install nftables (needed by the nftables backends)") : ok("nft", nft),
-  ];
-  if (ipt === undefined && nft === undefined) checks.push(error("firewall-tool", "neither iptables nor nft: ipMasq and portmap cannot work", "apt-get install iptables"));
-  // What bridge ipMasq and portmap pick when their config names no backend.
-  else checks.push(ok("firewall-backend", ipt === undefined ? "backend: nftables (iptables is not usable here)" : "backend: iptables (nftables only where configured)"));
   return checks;
 }
 
@@ -95,7 +90,7 @@ export async function diagnose(o: DoctorOptions): Promise<Check[]> {
     driverCheck(proc, "bridge", release()),
     driverCheck(proc, "veth", release()),
     cpuCheck(proc, process.arch, installed.probe),
-    ...(await firewallToolChecks()),
+    ...firewallToolChecks(),
     ...installed.checks,
     ...binDirChecks(bins, o.pluginNames, BINARY_NAME),
     ...(await configChecks(confDir, o.validators)),

@@ -5,6 +5,7 @@
  * read as a program message ("tscni: …") whatever the network is called. How the real run went
  * goes to stderr.
  */
+import { describeEntry } from "../firewall/index.ts";
 import { jsonDocument } from "./json.ts";
 
 export interface GcAction {
@@ -14,8 +15,8 @@ export interface GcAction {
   containerId: string;
   ifname?: string;
   ip?: string;
-  /** A firewall object (a chain, an nft masquerade instance, or a container's nft portmap rules). */
-  firewall?: { backend: "iptables" | "nftables"; kind: "masquerade" | "portmap"; where: string; name: string };
+  /** A firewall object (a chain, an nft masquerade instance, or a container's nft portmap rules), in its backend's terms. */
+  firewall?: { backend: string; kind: "masquerade" | "portmap"; where: string; name: string };
   /** Seconds since the youngest evidence of the attachment (cache entry, reservation, state dir). */
   ageSeconds?: number;
   /** keep-young: what the age was judged by. */
@@ -35,9 +36,7 @@ export interface PrintOptions {
 function firewallText(a: GcAction): string {
   const f = a.firewall;
   if (f === undefined) return "";
-  if (f.backend === "iptables") return `iptables ${f.kind} chain ${f.name} (${f.where}) of ${a.containerId}`;
-  if (f.kind === "portmap") return `nft portmap rules of ${a.containerId} (${f.where})`;
-  return `nft masquerade rules ${f.name} (${f.where}) of ${a.containerId}`;
+  return describeEntry({ backend: f.backend, kind: f.kind, where: f.where, key: f.name }, a.containerId);
 }
 
 /** One plan line, e.g. `release network "net1": 10.88.0.7 of ctr1:eth0`. */

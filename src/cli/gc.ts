@@ -7,7 +7,7 @@
  */
 import { existsSync } from "node:fs";
 import type { Attachment } from "../cni/index.ts";
-import { type ApplyOptions, type FirewallSnapshot, readFirewall } from "../firewall/index.ts";
+import { type ApplyOptions, type FirewallSnapshot, readFirewall, snapshotProblems } from "../firewall/index.ts";
 import { cachedAttachments, type CachedAttachment, type NetworkList, Runtime, scanConfDir } from "../runtime/index.ts";
 import { applyGc } from "./gc-apply.ts";
 import { netnsAlive } from "./gc-ipam.ts";
@@ -65,7 +65,7 @@ export async function gcCommand(o: GcOptions): Promise<number> {
     // kept, if the ADD is still running) or a cache entry by the time those are read.
     progress.update("gc: reading the firewall");
     const snapshot = await (o.firewall?.read ?? (() => readFirewall(o.firewall)))();
-    for (const p of snapshot.problems) o.err(`tscni gc: firewall not fully inspected: ${p}\n`);
+    for (const p of snapshotProblems(snapshot)) o.err(`tscni gc: firewall not fully inspected: ${p}\n`);
     progress.update("gc: planning");
     const plan = planGc({
       lists,

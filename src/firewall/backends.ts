@@ -1,23 +1,17 @@
-/** Every firewall backend by the name configs use for it (bridge `ipMasqBackend`, portmap `backend`). */
+/**
+ * Every firewall backend by the name configs use for it (bridge `ipMasqBackend`, portmap
+ * `backend`), in the order the default is chosen: the first that is usable, else the first.
+ */
 import type { FirewallBackend } from "./backend.ts";
 import { iptablesBackend } from "./iptables-backend.ts";
 import { nftablesBackend } from "./nftables-backend.ts";
 
-export const BACKENDS = {
-  iptables: iptablesBackend,
-  nftables: nftablesBackend,
-} as const satisfies Record<string, FirewallBackend>;
+export const ALL_BACKENDS: readonly FirewallBackend[] = [
+  iptablesBackend,
+  nftablesBackend,
+];
 
-export type Backend = keyof typeof BACKENDS;
-
-/** Whether a config's backend name is one registered here (own keys only: "toString" is not a backend). */
-export function isBackend(name: string): name is Backend {
-  return Object.hasOwn(BACKENDS, name);
+/** The backend named `name`, if one is registered under exactly that name. */
+export function findBackend(name: string): FirewallBackend | undefined {
+  return ALL_BACKENDS.find((b) => b.name === name);
 }
-
-export function firewallBackend(name: Backend): FirewallBackend {
-  return BACKENDS[name];
-}
-
-/** All of them, for what must look everywhere (teardown and GC of masquerading, set up by any). */
-export const ALL_BACKENDS: readonly FirewallBackend[] = Object.values(BACKENDS);

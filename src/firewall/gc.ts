@@ -3,10 +3,11 @@
  * per-container chains and rules go; the shared CNI-HOSTPORT-* chains and the cni_hostport tables
  * stay. An object is removed only when it can be attributed to this network (iptables: the entry
  * rule's comment names it) or, for nftables, whose rules carry nothing but the container ID, when
- * its container ID is not among the valid ones.
+ * its container ID is not among the valid ones. The one planner of each, for the plugin's GC verb
+ * and for `tscni gc` alike.
  */
 import { staleJumpTargets } from "./iptables.ts";
-import type { Family, IptablesPlan, IptablesState, NftOp } from "./model.ts";
+import { type Family, type IptablesPlan, type IptablesState, type NftOp, type NftState, type NftTableState, nftTableKey } from "./model.ts";
 import { DNAT_CHAIN_PREFIX, PORTMAP_NFT_CHAINS, portmapDnatChainName, portmapDnatCommentPrefix, portmapNftTable, SHARED } from "./names.ts";
 import { checkText } from "./validate.ts";
 
@@ -37,15 +38,21 @@ export function portmapIptablesGc(req: PortmapGcRequest, states: ReadonlyMap<Fam
   return plans;
 }
 
-/** The nft ops GC would apply: delete the rules of every container ID that is not valid. */
-export function portmapNftGcOps(validContainerIds: readonly string[], tables: ReadonlyMap<Family, ReadonlySet<string>>): NftOp[] {
-  const valid = new Set(validContainerIds);
-  const ops: NftOp[] = [];
-  for (const [family, comments] of tables) {
-    for (const id of comments) {
-      if (valid.has(id)) continue;
-      ops.push({ op: "delete-rules", ref: portmapNftTable(family), chains: PORTMAP_NFT_CHAINS, match: { equals: id } });
+/** The container IDs of one family's nft portmap rules (each rule's whole comment). */
+export function nftPortmapIds(table: NftTableState | undefined): Set<string> {
+  const ids = new Set<string>();
+  for (const r of table?.rules ?? []) if (PORTMAP_NFT_CHAINS.includes(r.chain) && r.comment !== undefined) ids.add(r.comment);
+  return ids;
+}
+
+/** Each family's container IDs in the nft portmap tables that are not kept, with the op deleting their rules. */
+export function stalePortmapNft(keep: ReadonlySet<string>, state: NftState): { family: Family; id: string; op: NftOp }[] {
+  const out: { family: Family; id: string; op: NftOp }[] = [];
+  for (const family of [4, 6] as const) {
+    const ref = portmapNftTable(family);
+    for (const id of nftPortmapIds(state.get(nftTableKey(ref)))) {
+      if (!keep.has(id)) out.push({ family, id, op: { op: "delete-rules", ref, chains: PORTMAP_NFT_CHAINS, match: { equals: id } } });
     }
   }
-  return ops;
+  return out;
 }

@@ -5,20 +5,36 @@
  */
 import { CniError, ErrorCode } from "../cni/index.ts";
 import { type ApplyOptions, applyIptables, applyIptablesEach, type FamilyOutcome, readIptables } from "./apply.ts";
-import type { FirewallBackend, Owner, Stale, Want } from "./backend.ts";
-import { iptablesUsable } from "./detect.ts";
-import { resolveIptables } from "./exec.ts";
+import { conditionsDialect, errorText, firstLineOf, type FirewallBackend, type FirewallView, type Owner, type PortmapOptions, type Stale, type Want } from "./backend.ts";
+import { resolveIptables, spawnTool, type ToolRunner } from "./exec.ts";
 import { portmapIptablesGc } from "./gc.ts";
 import { findMissing } from "./iptables.ts";
 import { masqIptablesAdd, masqIptablesDel, portmapIptablesAdd, portmapIptablesDel } from "./iptables-plans.ts";
+import { describeIptablesEntry, iptablesView } from "./iptables-view.ts";
 import { masqIptablesGc } from "./masq-gc.ts";
 import type { Family, IptablesState } from "./model.ts";
 import { IPTABLES_ENTRY_CHAINS, SHARED } from "./names.ts";
-import type { FirewallSnapshot } from "./scan.ts";
+import { netlinkTransport } from "./transport.ts";
 import { parseCidr } from "./validate.ts";
 
 const fail = (msg: string): CniError => new CniError(ErrorCode.Internal, msg);
 const familyTool = (family: Family | undefined): string => (family === 6 ? "ip6tables" : "iptables");
+
+/**
+ * Whether iptables for this family can at least list a chain (the reference lists filter INPUT).
+ * An nft-flavoured iptables can exactly when this process may use nf_tables: asked over netlink.
+ */
+export async function iptablesUsable(family: Family, run: ToolRunner = spawnTool): Promise<boolean> {
+  const tools = resolveIptables(family);
+  if (tools === null) return false;
+  const nl = await netlinkTransport(run, [family]);
+  if (nl !== undefined) return nl.nftWritable();
+  try {
+    return (await run([...tools.iptables, "-t", "filter", "-S", "INPUT", "-w", "5"])).code === 0;
+  } catch {
+    return false;
+  }
+}
 
 /** Each family's nat table as far as it can be read: a family whose tool is unusable holds nothing of ours. */
 async function readFamilies(chains: readonly string[], opts: ApplyOptions): Promise<Map<Family, IptablesState>> {
@@ -51,21 +67,43 @@ function throwIfAllFailed(outcomes: readonly FamilyOutcome[]): void {
 
 export const iptablesBackend: FirewallBackend = {
   name: "iptables",
+  tool: "iptables",
+  install: { package: "iptables", neededBy: "ipMasq and portmap's iptables backend" },
 
+  version(): string | undefined {
+    const v = firstLineOf(["iptables", "--version"]);
+    if (v === undefined) return undefined;
+    return `${v}${v.includes("legacy") ? " (legacy flavour)" : v.includes("nf_tables") ? " (nft flavour)" : ""}`;
+  },
 
-  async snapshot(opts: ApplyOptions = {}): Promise<Partial<FirewallSnapshot>> {
-    const iptables = new Map<Family, IptablesState>();
+  locate: () => (resolveIptables(4) === null ? "failed to locate iptables: executable file not found in $PATH" : undefined),
+
+  usable: (opts: ApplyOptions = {}) => iptablesUsable(4, opts.run),
+
+  // As the reference: externalSetMarkChain, and conditions written as iptables flags.
+  portmapOptions(conf: PortmapOptions): string[] {
+    const own: string[] = [];
+    if (conf.externalSetMarkChain !== undefined) own.push("externalSetMarkChain");
+    if (conditionsDialect(conf.conditionsV4) === "flags") own.push("conditionsV4");
+    if (conditionsDialect(conf.conditionsV6) === "flags") own.push("conditionsV6");
+    return own;
+  },
+
+  async read(opts: ApplyOptions = {}): Promise<FirewallView> {
+    const states = new Map<Family, IptablesState>();
     const problems: string[] = [];
     for (const family of [4, 6] as const) {
       if (resolveIptables(family) === null) continue;
       try {
-        iptables.set(family, await readIptables(family, opts, IPTABLES_ENTRY_CHAINS));
+        states.set(family, await readIptables(family, opts, IPTABLES_ENTRY_CHAINS));
       } catch (err) {
-        problems.push(err instanceof Error ? err.message : String(err));
+        problems.push(errorText(err));
       }
     }
-    return { iptables, problems };
+    return iptablesView(states, problems);
   },
+
+  describe: describeIptablesEntry,
 
   async apply(want: Want, opts: ApplyOptions = {}): Promise<void> {
     if (want.kind === "masquerade") return applyIptables(masqIptablesAdd(want.req), opts);

@@ -1,16 +1,17 @@
 /** bridge `ipMasq`: set up, tear down and garbage-collect one attachment's masquerading. */
 import { CniError, ErrorCode } from "../cni/index.ts";
 import type { ApplyOptions } from "./apply.ts";
-import { ALL_BACKENDS, type Backend, firewallBackend } from "./backends.ts";
+import type { FirewallBackend } from "./backend.ts";
+import { ALL_BACKENDS } from "./backends.ts";
 import type { MasqGcRequest } from "./masq-gc.ts";
 import type { AttachmentRef, MasqRequest } from "./plans-types.ts";
 
-export async function setupMasq(req: MasqRequest, backend: Backend, opts: ApplyOptions = {}): Promise<void> {
-  await firewallBackend(backend).apply({ kind: "masquerade", req }, opts);
+export async function setupMasq(req: MasqRequest, backend: FirewallBackend, opts: ApplyOptions = {}): Promise<void> {
+  await backend.apply({ kind: "masquerade", req }, opts);
 }
 
 /** Runs `fn` on every backend; the errors are joined with newlines, as the reference does. */
-async function everyBackend(fn: (b: (typeof ALL_BACKENDS)[number]) => Promise<void>): Promise<void> {
+async function everyBackend(fn: (b: FirewallBackend) => Promise<void>): Promise<void> {
   const errors: string[] = [];
   for (const b of ALL_BACKENDS) {
     try {

@@ -5,19 +5,32 @@
  */
 import { CniError, ErrorCode } from "../cni/index.ts";
 import { type ApplyOptions, applyNft, readNft } from "./apply.ts";
-import type { FirewallBackend, Owner, Stale, Want } from "./backend.ts";
-import { nftablesUsable } from "./detect.ts";
-import { resolveNft } from "./exec.ts";
-import { portmapNftGcOps } from "./gc.ts";
-import { masqNftGcOps } from "./masq-gc.ts";
-import { type Family, nftTableKey } from "./model.ts";
-import { MASQ_NFT_TABLE, PORTMAP_NFT_CHAINS, portmapNftTable, SHARED } from "./names.ts";
+import { conditionsDialect, errorText, firstLineOf, type FirewallBackend, type FirewallView, type Owner, type PortmapOptions, type Stale, type Want } from "./backend.ts";
+import { resolveNft, spawnTool, type ToolRunner } from "./exec.ts";
+import { stalePortmapNft } from "./gc.ts";
+import { deleteNftMasqInstance, staleNftMasqInstances } from "./masq-gc.ts";
+import { nftTableKey } from "./model.ts";
+import { MASQ_NFT_TABLE, portmapNftTable, SHARED } from "./names.ts";
 import { countRulesWithComment } from "./nftables.ts";
 import { masqNftAdd, masqNftDel, portmapMasqSources, portmapNftAdd, portmapNftDel } from "./nftables-plans.ts";
-import type { FirewallSnapshot } from "./scan.ts";
+import { describeNftEntry, nftablesView } from "./nftables-view.ts";
+import { netlinkTransport } from "./transport.ts";
 import { parseCidr, parseIp } from "./validate.ts";
 
 const fail = (msg: string): CniError => new CniError(ErrorCode.Internal, msg);
+
+/** Whether nft can check a transaction against the kernel (needs CAP_NET_ADMIN; changes nothing). */
+export async function nftablesUsable(run: ToolRunner = spawnTool): Promise<boolean> {
+  const nft = resolveNft();
+  if (nft === null) return false;
+  const nl = await netlinkTransport(run);
+  if (nl !== undefined) return nl.nftWritable();
+  try {
+    return (await run([nft, "--check", "add", "table", "ip", "supports_nftables_test"])).code === 0;
+  } catch {
+    return false;
+  }
+}
 
 /** Runs `fn`; its error is reported as `wrap(message)`, or (with `onlyIfUsable`) dropped where nft is not usable. */
 async function reported(fn: () => Promise<void>, wrap: (msg: string) => string, opts: ApplyOptions, onlyIfUsable = false): Promise<void> {
@@ -45,16 +58,31 @@ async function checkPortmapFamily(req: Extract<Want, { kind: "portmap" }>["reqs"
 
 export const nftablesBackend: FirewallBackend = {
   name: "nftables",
+  tool: "nft",
+  install: { package: "nftables", neededBy: "the nftables backends" },
+  version: () => firstLineOf(["nft", "--version"]),
 
+  locate: () => (resolveNft() === null ? "failed to locate nft: executable file not found in $PATH" : undefined),
 
-  async snapshot(opts: ApplyOptions = {}): Promise<Partial<FirewallSnapshot>> {
-    if (resolveNft() === null) return {};
+  usable: (opts: ApplyOptions = {}) => nftablesUsable(opts.run),
+
+  portmapOptions(conf: PortmapOptions): string[] {
+    const own: string[] = [];
+    if (conditionsDialect(conf.conditionsV4) === "statements") own.push("conditionsV4");
+    if (conditionsDialect(conf.conditionsV6) === "statements") own.push("conditionsV6");
+    return own;
+  },
+
+  async read(opts: ApplyOptions = {}): Promise<FirewallView> {
+    if (resolveNft() === null) return nftablesView(new Map());
     try {
-      return { nft: await readNft([MASQ_NFT_TABLE, portmapNftTable(4), portmapNftTable(6)], opts) };
+      return nftablesView(await readNft([MASQ_NFT_TABLE, portmapNftTable(4), portmapNftTable(6)], opts));
     } catch (err) {
-      return { problems: [err instanceof Error ? err.message : String(err)] };
+      return nftablesView(new Map(), [errorText(err)]);
     }
   },
+
+  describe: describeNftEntry,
 
   async apply(want: Want, opts: ApplyOptions = {}): Promise<void> {
     if (want.kind === "masquerade") return applyNft(masqNftAdd(want.req), opts);
@@ -69,7 +97,11 @@ export const nftablesBackend: FirewallBackend = {
   },
 
   async removeOwned(owner: Owner, opts: ApplyOptions = {}): Promise<void> {
-    if (owner.kind === "masquerade") return reported(() => applyNft(masqNftDel(owner.ref), opts), same, opts, true);
+    if (owner.kind === "masquerade") {
+      // An interface name nft strings cannot carry (`"`, `\\`) can never have had nft rules.
+      if (/["\\]/.test(owner.ref.ifname)) return;
+      return reported(() => applyNft(masqNftDel(owner.ref), opts), same, opts, true);
+    }
     if (resolveNft() === null) return; // no nft: no rules it could have written
     await reported(() => applyNft(portmapNftDel(owner.ref), opts), (m) => `error deleting nftables rules: ${m}`, opts);
   },
@@ -77,20 +109,13 @@ export const nftablesBackend: FirewallBackend = {
   async removeStale(stale: Stale, opts: ApplyOptions = {}): Promise<void> {
     if (stale.kind === "masquerade") {
       const sweep = async (): Promise<void> => {
-        const ops = masqNftGcOps(stale, (await readNft([MASQ_NFT_TABLE], opts)).get(nftTableKey(MASQ_NFT_TABLE)));
-        await applyNft({ ops }, opts);
+        const prefixes = staleNftMasqInstances((await readNft([MASQ_NFT_TABLE], opts)).get(nftTableKey(MASQ_NFT_TABLE)), stale);
+        await applyNft({ ops: prefixes.map(deleteNftMasqInstance) }, opts);
       };
       return reported(sweep, same, opts, true);
     }
-    const refs = ([4, 6] as const).map((f) => portmapNftTable(f));
-    const state = await readNft(refs, opts);
-    const tables = new Map<Family, ReadonlySet<string>>();
-    for (const family of [4, 6] as const) {
-      const t = state.get(nftTableKey(portmapNftTable(family)));
-      if (t === undefined) continue;
-      tables.set(family, new Set(t.rules.filter((r) => PORTMAP_NFT_CHAINS.includes(r.chain) && r.comment !== undefined).map((r) => r.comment ?? "")));
-    }
-    const ops = portmapNftGcOps(stale.validContainerIds, tables);
+    const state = await readNft(([4, 6] as const).map((f) => portmapNftTable(f)), opts);
+    const ops = stalePortmapNft(new Set(stale.validContainerIds), state).map((s) => s.op);
     await reported(() => applyNft({ ops }, opts), (m) => `portmap GC: ${m}`, opts);
   },
 };

@@ -7,7 +7,7 @@
 import { expect, test } from "bun:test";
 import { appendFileSync, copyFileSync, mkdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { masqChainName, masqComment, nftMasqComment, nftMasqInstanceHash } from "../../src/firewall/index.ts";
+import { masqChainName, masqComment, nftMasqComment, nftMasqInstanceHash } from "../../src/firewall/names.ts";
 import { exec, mustExec, NETNS_TIMEOUT, referenceDir, requireIsolatedHost, SYSTEM_PATH, tempDir, tscni } from "../harness.ts";
 
 requireIsolatedHost();

@@ -8,7 +8,7 @@
 import { expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { masqChainName, portmapDnatChainName } from "../../src/firewall/index.ts";
+import { masqChainName, portmapDnatChainName } from "../../src/firewall/names.ts";
 import { distDir, exec, mustExec, NETNS_TIMEOUT, requireIsolatedHost, SYSTEM_PATH, tempDir, tempNetns, tscni } from "../harness.ts";
 
 requireIsolatedHost();

@@ -5,7 +5,7 @@
 import { expect, test } from "bun:test";
 import { mkdirSync, readdirSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { masqChainName, masqComment, nftMasqComment, nftMasqInstanceHash, portmapDnatChainName, portmapDnatComment } from "../../src/firewall/index.ts";
+import { masqChainName, masqComment, nftMasqComment, nftMasqInstanceHash, portmapDnatChainName, portmapDnatComment } from "../../src/firewall/names.ts";
 import { exec, mustExec, NETNS_TIMEOUT, referenceDir, requireIsolatedHost, SYSTEM_PATH, tempDir, tempNetns, tscni } from "../harness.ts";
 
 requireIsolatedHost();

@@ -7,14 +7,9 @@ import { beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  BACKENDS,
-  type PortmapRequest,
-  setupMasq,
-  setupSpoofCheck,
-  teardownMasq,
-  teardownSpoofCheck,
-} from "../../src/firewall/index.ts";
+import { iptablesBackend } from "../../src/firewall/iptables-backend.ts";
+import { nftablesBackend } from "../../src/firewall/nftables-backend.ts";
+import { type PortmapRequest, setupMasq, setupSpoofCheck, teardownMasq, teardownSpoofCheck } from "../../src/firewall/index.ts";
 import { mustExec, requireIsolatedHost } from "../harness.ts";
 
 requireIsolatedHost();
@@ -68,7 +63,7 @@ describe("portmap iptables", () => {
 
   test("ADD gives the reference's exact iptables-save rules; repeated ADD adds nothing; CHECK passes", async () => {
     const baseline = await natRules("iptables-save");
-    await BACKENDS.iptables.apply({ kind: "portmap", reqs: reqs });
+    await iptablesBackend.apply({ kind: "portmap", reqs: reqs });
     const after = await natRules("iptables-save");
     expect(after).toEqual([
       `:${DN} - [0:0]`,
@@ -93,9 +88,9 @@ describe("portmap iptables", () => {
       "-A CNI-HOSTPORT-MASQ -m mark --mark 0x2000/0x2000 -j MASQUERADE",
       '-A CNI-HOSTPORT-SETMARK -m comment --comment "CNI portfwd masquerade mark" -j MARK --set-xmark 0x2000/0x2000',
     ]);
-    await BACKENDS.iptables.apply({ kind: "portmap", reqs: reqs });
+    await iptablesBackend.apply({ kind: "portmap", reqs: reqs });
     expect(await natRules("iptables-save")).toEqual(after);
-    await BACKENDS.iptables.check({ kind: "portmap", reqs: reqs });
+    await iptablesBackend.check({ kind: "portmap", reqs: reqs });
     expect(baseline).toEqual([]);
   });
 
@@ -103,17 +98,17 @@ describe("portmap iptables", () => {
     const v6Before = await natRules("ip6tables-save");
     const b = [pm({ containerId: "ctr2", containerIp: "10.0.0.3/24", mappings: [{ hostPort: 9090, containerPort: 90, protocol: "tcp" }] })];
     const withA = await natRules("iptables-save");
-    await BACKENDS.iptables.apply({ kind: "portmap", reqs: b });
-    await BACKENDS.iptables.removeOwned({ kind: "portmap", ref: { network: "test", containerId: "ctr2" } });
+    await iptablesBackend.apply({ kind: "portmap", reqs: b });
+    await iptablesBackend.removeOwned({ kind: "portmap", ref: { network: "test", containerId: "ctr2" } });
     expect(await natRules("iptables-save")).toEqual(withA);
-    await BACKENDS.iptables.removeOwned({ kind: "portmap", ref: { network: "test", containerId: "ctr1" } });
-    await BACKENDS.iptables.removeOwned({ kind: "portmap", ref: { network: "test", containerId: "ctr1" } });
+    await iptablesBackend.removeOwned({ kind: "portmap", ref: { network: "test", containerId: "ctr1" } });
+    await iptablesBackend.removeOwned({ kind: "portmap", ref: { network: "test", containerId: "ctr1" } });
     const shared = (await natRules("iptables-save")).join("\n");
     expect(shared).not.toContain("CNI-DN-");
     expect(shared).toContain("CNI-HOSTPORT-SETMARK");
     expect(v6Before.some((l) => l.includes(DN))).toBe(true);
     expect((await natRules("ip6tables-save")).some((l) => l.includes(DN))).toBe(false);
-    await expect(BACKENDS.iptables.check({ kind: "portmap", reqs: [pm()] })).rejects.toThrow(`could not check ipv4 dnat: chain ${DN} not found in iptables table nat`);
+    await expect(iptablesBackend.check({ kind: "portmap", reqs: [pm()] })).rejects.toThrow(`could not check ipv4 dnat: chain ${DN} not found in iptables table nat`);
   });
 });
 
@@ -121,20 +116,20 @@ describe("portmap nftables", () => {
   const reqs = [pm(), pm({ containerIp: "2001:db8:1::2/64" })];
 
   test("ADD, repeated ADD without duplicates, CHECK, DEL by container ID only", async () => {
-    await BACKENDS.nftables.apply({ kind: "portmap", reqs: reqs });
-    await BACKENDS.nftables.apply({ kind: "portmap", reqs: reqs });
-    await BACKENDS.nftables.apply({ kind: "portmap", reqs: [pm({ containerId: "other", containerIp: "10.0.0.9/24" })] });
+    await nftablesBackend.apply({ kind: "portmap", reqs: reqs });
+    await nftablesBackend.apply({ kind: "portmap", reqs: reqs });
+    await nftablesBackend.apply({ kind: "portmap", reqs: [pm({ containerId: "other", containerIp: "10.0.0.9/24" })] });
     const v4 = await nftTable("ip", "cni_hostport");
     expect(v4).toContain("fib daddr type local jump hostports_all");
     expect(v4).toContain("type nat hook prerouting priority dstnat; policy accept;");
     expect(v4).toContain("type nat hook postrouting priority srcnat; policy accept;");
     expect(await nftRulesWithComment("ctr1")).toBe(3 + 2 + 2 + 1); // v4: 3 DNAT + 2 masq; v6: 2 DNAT + 1 masq
-    await BACKENDS.nftables.check({ kind: "portmap", reqs: reqs });
-    await BACKENDS.nftables.removeOwned({ kind: "portmap", ref: { network: "test", containerId: "ctr1" } });
-    await BACKENDS.nftables.removeOwned({ kind: "portmap", ref: { network: "test", containerId: "ctr1" } });
+    await nftablesBackend.check({ kind: "portmap", reqs: reqs });
+    await nftablesBackend.removeOwned({ kind: "portmap", ref: { network: "test", containerId: "ctr1" } });
+    await nftablesBackend.removeOwned({ kind: "portmap", ref: { network: "test", containerId: "ctr1" } });
     expect(await nftRulesWithComment("ctr1")).toBe(0);
     expect(await nftRulesWithComment("other")).toBe(5);
-    await expect(BACKENDS.nftables.check({ kind: "portmap", reqs })).rejects.toThrow('missing hostport rules in "hostports" chain');
+    await expect(nftablesBackend.check({ kind: "portmap", reqs })).rejects.toThrow('missing hostport rules in "hostports" chain');
   });
 });
 
@@ -146,8 +141,8 @@ describe("bridge ipMasq", () => {
   test("iptables: exact rules, idempotent, DEL without addresses cleans up", async () => {
     const before4 = await natRules("iptables-save");
     const before6 = await natRules("ip6tables-save");
-    await setupMasq(masq, "iptables");
-    await setupMasq(masq, "iptables");
+    await setupMasq(masq, iptablesBackend);
+    await setupMasq(masq, iptablesBackend);
     const v4 = await natRules("iptables-save");
     expect(v4.filter((l) => l.includes(chain))).toEqual([
       `:${chain} - [0:0]`,
@@ -167,9 +162,9 @@ describe("bridge ipMasq", () => {
   });
 
   test("nftables: one rule per address, re-ADD replaces, DEL of A keeps B", async () => {
-    await setupMasq(masq, "nftables");
-    await setupMasq(masq, "nftables");
-    await setupMasq({ ...masq, containerId: "ctr2", addresses: ["10.22.0.3/24"] }, "nftables");
+    await setupMasq(masq, nftablesBackend);
+    await setupMasq(masq, nftablesBackend);
+    await setupMasq({ ...masq, containerId: "ctr2", addresses: ["10.22.0.3/24"] }, nftablesBackend);
     const table = await nftTable("inet", "cni_plugins_masquerade");
     expect(table.match(/id: ctr1"/g)?.length).toBe(2);
     expect(table).toContain("ip saddr 10.22.0.2 ip daddr != 10.22.0.0/24 masquerade");

@@ -1,6 +1,8 @@
 /** bridge GC's masquerade sweep (src/firewall/masq-gc.ts), on parsed state: no kernel needed. */
 import { expect, test } from "bun:test";
-import { masqChainName, masqIptablesGc, masqNftGcOps, nftMasqComment, nftMasqInstanceHash, parseIptablesSave } from "../../../src/firewall/index.ts";
+import { parseIptablesSave } from "../../../src/firewall/iptables.ts";
+import { masqIptablesGc, staleNftMasqInstances } from "../../../src/firewall/masq-gc.ts";
+import { masqChainName, nftMasqComment, nftMasqInstanceHash } from "../../../src/firewall/names.ts";
 
 const chain = (id: string) => masqChainName("mynet", id);
 const save = `*nat
@@ -21,13 +23,5 @@ test("iptables: only this network's chains without a valid attachment go", () =>
 test("nftables: stale instances of this network are deleted by their hash prefix", () => {
   const rule = (net: string, id: string) => ({ chain: "masq_checks", handle: 1, comment: nftMasqComment(net, "eth0", id), expr: "", targets: [] });
   const table = { chains: new Set(["masq_checks"]), rules: [rule("mynet", "keep"), rule("mynet", "stale"), rule("other", "x")] };
-  const ops = masqNftGcOps({ network: "mynet", valid: [{ containerId: "keep", ifname: "eth0" }] }, table);
-  expect(ops).toEqual([
-    {
-      op: "delete-rules",
-      ref: { family: "inet", table: "cni_plugins_masquerade" },
-      chains: ["masq_checks"],
-      match: { prefix: nftMasqInstanceHash("mynet", "eth0", "stale") },
-    },
-  ]);
+  expect(staleNftMasqInstances(table, { network: "mynet", valid: [{ containerId: "keep", ifname: "eth0" }] })).toEqual([nftMasqInstanceHash("mynet", "eth0", "stale")]);
 });

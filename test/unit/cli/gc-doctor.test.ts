@@ -4,17 +4,16 @@ import { duplicateChecks } from "../../../src/cli/doctor-checks.ts";
 import { planFirewallGc } from "../../../src/cli/firewall-gc.ts";
 import { printGc, type GcAction } from "../../../src/cli/gc-output.ts";
 import { progressOn } from "../../../src/cli/progress.ts";
-import {
-  type FirewallSnapshot,
-  masqChainName,
-  masqComment,
-  nftMasqComment,
-  nftMasqInstanceHash,
-  parseIptablesSave,
-  parseNftList,
-  portmapDnatChainName,
-  portmapDnatComment,
-} from "../../../src/firewall/index.ts";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { ToolResult } from "../../../src/firewall/exec.ts";
+import type { FirewallSnapshot } from "../../../src/firewall/index.ts";
+import { iptablesView } from "../../../src/firewall/iptables-view.ts";
+import { nftablesView } from "../../../src/firewall/nftables-view.ts";
+import { parseIptablesSave } from "../../../src/firewall/iptables.ts";
+import { masqChainName, masqComment, nftMasqComment, nftMasqInstanceHash, portmapDnatChainName, portmapDnatComment } from "../../../src/firewall/names.ts";
+import { parseNftList } from "../../../src/firewall/nftables.ts";
 
 const q = (s: string): string => JSON.stringify(s);
 
@@ -40,15 +39,34 @@ function nftPortmap(ids: string[]): string {
   return ["table ip cni_hostport { # handle 1", "\tchain hostports { # handle 2", ...rules, "\t}", "}"].join("\n");
 }
 
-function snapshot(att: [string, string, string][], portmapIds: string[] = []): FirewallSnapshot {
+function snapshot(att: [string, string, string][], portmapIds: string[] = [], extra: string[] = []): FirewallSnapshot {
   return {
-    iptables: new Map([[4, parseIptablesSave(natSave(att))]]),
-    nft: new Map([
-      ["inet cni_plugins_masquerade", parseNftList(nftMasq(att))],
-      ["ip cni_hostport", parseNftList(nftPortmap(portmapIds))],
-    ]),
-    problems: [],
+    views: [
+      iptablesView(new Map([[4, parseIptablesSave(natSave(att, extra))]])),
+      nftablesView(
+        new Map([
+          ["inet cni_plugins_masquerade", parseNftList(nftMasq(att))],
+          ["ip cni_hostport", parseNftList(nftPortmap(portmapIds))],
+        ]),
+      ),
+    ],
   };
+}
+
+/**
+ * Applies a GC plan through a fake tool runner that answers reads with the same state the plan
+ * was made from (no netlink: a fake runner turns it off), and returns what was written, per tool.
+ */
+async function applied(plan: ReturnType<typeof planFirewallGc>, att: [string, string, string][], portmapIds: string[] = []): Promise<string[]> {
+  const writes: string[] = [];
+  const run = async (argv: readonly string[], stdin?: string): Promise<ToolResult> => {
+    if (stdin !== undefined) writes.push(`${argv.at(-1) === "-" ? "nft" : "restore"}:\n${stdin}`);
+    const listed = argv.includes("list") ? (argv.includes("cni_hostport") ? nftPortmap(portmapIds) : nftMasq(att)) : "";
+    return { code: 0, stdout: argv.some((a) => a.endsWith("-save")) ? natSave(att) : listed, stderr: "" };
+  };
+  const failed = await plan.apply({ run, lockPath: join(mkdtempSync(join(tmpdir(), "tscni-gc-")), "fw.lock") });
+  expect([...failed.values()]).toEqual([]);
+  return writes;
 }
 
 const ATT: [string, string, string][] = [
@@ -58,23 +76,21 @@ const ATT: [string, string, string][] = [
 ];
 
 describe("gc: firewall plan", () => {
-  test("frees this network's objects of non-kept containers only", () => {
+  test("frees this network's objects of non-kept containers only", async () => {
     const plan = planFirewallGc(snapshot(ATT), [{ network: "net", keep: [{ containerId: "keep", ifname: "eth0" }] }]);
     expect(plan.items.map((i) => [i.network, i.entry.backend, i.entry.kind, i.entry.key, i.containerId])).toEqual([
       ["net", "iptables", "masquerade", masqChainName("net", "ghost"), "ghost"],
       ["net", "iptables", "portmap", portmapDnatChainName("net", "ghost"), "ghost"],
       ["net", "nftables", "masquerade", nftMasqInstanceHash("net", "eth0", "ghost"), "ghost"],
     ]);
-    expect(plan.iptables).toEqual([
-      {
-        family: 4,
-        ops: [
-          { op: "remove-chain", chain: masqChainName("net", "ghost") },
-          { op: "remove-chain", chain: portmapDnatChainName("net", "ghost") },
-        ],
-      },
-    ]);
-    expect(plan.nft).toHaveLength(1);
+    // One batch per iptables family and one nft transaction, removing exactly those objects.
+    const writes = await applied(plan, ATT);
+    expect(writes).toHaveLength(2);
+    const [restore, nft] = writes;
+    for (const chain of [masqChainName("net", "ghost"), portmapDnatChainName("net", "ghost")]) expect(restore).toContain(`-X ${chain}\n`);
+    for (const chain of [masqChainName("net", "keep"), masqChainName("other", "ghost")]) expect(restore).not.toContain(chain);
+    expect(nft).toStartWith("nft:\n");
+    expect(nft?.match(/^delete rule .*$/gm)).toEqual(["delete rule inet cni_plugins_masquerade masq_checks handle 10"]);
   });
 
   test("a container kept without ifname keeps its nft masquerade rules, matched on the comment's ID", () => {
@@ -94,14 +110,13 @@ describe("gc: firewall plan", () => {
     expect(planFirewallGc(snap, [{ network: net, keep: [{ containerId: "other", ifname: "" }] }]).items).toHaveLength(3);
   });
 
-  test("nft portmap rules: only when asked, and only for IDs kept nowhere", () => {
+  test("nft portmap rules: only when asked, and only for IDs kept nowhere", async () => {
     const snap = snapshot([], ["ghost", "keep"]);
     expect(planFirewallGc(snap, [{ network: "net", keep: [] }]).items).toEqual([]);
     const plan = planFirewallGc(snap, [{ network: "net", keep: [] }], new Set(["keep"]));
     expect(plan.items.map((i) => [i.network, i.entry.where, i.containerId])).toEqual([["*", "ip cni_hostport", "ghost"]]);
-    expect(plan.nft).toEqual([
-      { op: "delete-rules", ref: { family: "ip", table: "cni_hostport" }, chains: ["hostports", "hostip_hostports", "masquerading"], match: { equals: "ghost" } },
-    ]);
+    const writes = await applied(plan, [], ["ghost", "keep"]);
+    expect(writes.map((w) => w.match(/^delete rule .*$/gm))).toEqual([["delete rule ip cni_hostport hostports handle 10"]]);
   });
 
   test("human output: the same plan lines in a dry run and after --apply; a network named tscni reads as a network", () => {
@@ -137,7 +152,7 @@ describe("doctor: chains", () => {
   test("duplicate jumps are warned about with a fix", () => {
     const att: [string, string, string][] = [["net", "keep", "10.0.0.6"]];
     const dup = `-A POSTROUTING -s 10.0.0.6/32 -m comment --comment ${q(masqComment("net", "keep"))} -j ${masqChainName("net", "keep")}`;
-    const withDup: FirewallSnapshot = { ...snapshot(att), iptables: new Map([[4, parseIptablesSave(natSave(att, [dup]))]]) };
+    const withDup = snapshot(att, [], [dup]);
     const f = duplicateChecks(withDup);
     expect(f).toHaveLength(1);
     expect(f[0]).toMatchObject({ id: "duplicate-rule", severity: "warning" });
@@ -147,7 +162,7 @@ describe("doctor: chains", () => {
   });
 
   test("unreadable tools are a warning, not silence", () => {
-    const f = duplicateChecks({ iptables: new Map(), nft: new Map(), problems: ["iptables-save: permission denied"] });
+    const f = duplicateChecks({ views: [iptablesView(new Map(), ["iptables-save: permission denied"]), nftablesView(new Map())] });
     expect(f).toEqual([expect.objectContaining({ id: "firewall-read", severity: "warning", detail: "could not read the firewall: iptables-save: permission denied" })]);
   });
 });

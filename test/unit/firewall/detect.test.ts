@@ -1,37 +1,44 @@
 import { describe, expect, test } from "bun:test";
-import { type Backend, BACKENDS, conditionsBackend, masqBackend, type Probes, portmapBackend } from "../../../src/firewall/index.ts";
+import { conditionsDialect } from "../../../src/firewall/backend.ts";
+import { ALL_BACKENDS } from "../../../src/firewall/backends.ts";
+import { masqBackend, type Probe, portmapBackend } from "../../../src/firewall/detect.ts";
 
-function probes(iptables: boolean, nftables: boolean): Probes & { calls: string[] } {
+/** A probe answering per backend name, recording what it was asked. */
+function probes(iptables: boolean, nftables: boolean): Probe & { calls: string[] } {
   const calls: string[] = [];
-  return {
-    calls,
-    iptables: async () => (calls.push("iptables"), iptables),
-    nftables: async () => (calls.push("nftables"), nftables),
-  };
+  const answers: Record<string, boolean> = { iptables, nftables };
+  return Object.assign(async (b: { name: string }) => (calls.push(b.name), answers[b.name] ?? false), { calls });
 }
 
+const name = async (b: Promise<{ name: string }>): Promise<string> => (await b).name;
+
 describe("backend selection", () => {
-  test("conditions backend by first token", () => {
-    expect(conditionsBackend(undefined)).toBeUndefined();
-    expect(conditionsBackend([])).toBeUndefined();
-    expect(conditionsBackend([""])).toBeUndefined();
-    expect(conditionsBackend(["-m", "x"])).toBe("iptables");
-    expect(conditionsBackend(["!", "-s", "x"])).toBe("iptables");
-    expect(conditionsBackend(["ip", "saddr", "1.2.3.4"])).toBe("nftables");
+  test("conditions dialect by first token; each backend claims its own", () => {
+    expect(conditionsDialect(undefined)).toBeUndefined();
+    expect(conditionsDialect([])).toBeUndefined();
+    expect(conditionsDialect([""])).toBeUndefined();
+    expect(conditionsDialect(["-m", "x"])).toBe("flags");
+    expect(conditionsDialect(["!", "-s", "x"])).toBe("flags");
+    expect(conditionsDialect(["ip", "saddr", "1.2.3.4"])).toBe("statements");
+    const claims = (conf: object) => Object.fromEntries(ALL_BACKENDS.map((b) => [b.name, b.portmapOptions(conf)]));
+    expect(claims({ externalSetMarkChain: "X", conditionsV4: ["-s", "x"], conditionsV6: ["ip6", "saddr", "::1"] })).toEqual({
+      iptables: ["externalSetMarkChain", "conditionsV4"],
+      nftables: ["conditionsV6"],
+    });
   });
 
   test("default: iptables unless only nftables works; nftables not probed when iptables works", async () => {
     const p = probes(true, true);
-    expect(await portmapBackend({}, p)).toBe("iptables");
+    expect(await name(portmapBackend({}, p))).toBe("iptables");
     expect(p.calls).toEqual(["iptables"]);
-    expect(await portmapBackend({}, probes(false, true))).toBe("nftables");
-    expect(await portmapBackend({}, probes(false, false))).toBe("iptables");
-    expect(await masqBackend(undefined, probes(false, true))).toBe("nftables");
+    expect(await name(portmapBackend({}, probes(false, true)))).toBe("nftables");
+    expect(await name(portmapBackend({}, probes(false, false)))).toBe("iptables");
+    expect(await name(masqBackend(undefined, probes(false, true)))).toBe("nftables");
   });
 
   test("tscni deviation: nft-style conditions select nftables when no backend is set", async () => {
     const p = probes(true, true);
-    expect(await portmapBackend({ conditionsV4: ["ip", "saddr", "1.2.3.4"] }, p)).toBe("nftables");
+    expect(await name(portmapBackend({ conditionsV4: ["ip", "saddr", "1.2.3.4"] }, p))).toBe("nftables");
     expect(p.calls).toEqual([]);
   });
 
@@ -53,13 +60,13 @@ describe("backend selection", () => {
   });
 
   test("the accepted names are the registry's; inherited object keys are not names", async () => {
-    for (const name of Object.keys(BACKENDS) as Backend[]) {
-      expect(await masqBackend(name, probes(false, false))).toBe(name);
-      expect(await portmapBackend({ backend: name }, probes(false, false))).toBe(name);
+    for (const b of ALL_BACKENDS) {
+      expect(await masqBackend(b.name, probes(false, false))).toBe(b);
+      expect(await portmapBackend({ backend: b.name }, probes(false, false))).toBe(b);
     }
-    for (const name of ["toString", "constructor", "__proto__", "hasOwnProperty"]) {
-      await expect(masqBackend(name, probes(true, true))).rejects.toThrow(`unknown ipmasq backend "${name}"`);
-      await expect(portmapBackend({ backend: name }, probes(true, true))).rejects.toThrow(`unrecognized backend "${name}"`);
+    for (const n of ["toString", "constructor", "__proto__", "hasOwnProperty"]) {
+      await expect(masqBackend(n, probes(true, true))).rejects.toThrow(`unknown ipmasq backend "${n}"`);
+      await expect(portmapBackend({ backend: n }, probes(true, true))).rejects.toThrow(`unrecognized backend "${n}"`);
     }
     // An unknown name conflicts only with iptables options: nft conditions leave it unrecognized (v1.9.1 answers the same).
     await expect(portmapBackend({ backend: "ebpf", conditionsV4: ["ip", "saddr", "1.2.3.4"] }, probes(true, true))).rejects.toThrow(

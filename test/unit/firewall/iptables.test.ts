@@ -1,15 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import {
-  findMissing,
-  type IptablesPlan,
-  masqIptablesAdd,
-  masqIptablesDel,
-  parseIptablesSave,
-  type PortmapRequest,
-  portmapIptablesAdd,
-  portmapIptablesDel,
-  renderIptables,
-} from "../../../src/firewall/index.ts";
+import { type PortmapRequest } from "../../../src/firewall/index.ts";
+import { findMissing, parseIptablesSave, renderIptables } from "../../../src/firewall/iptables.ts";
+import { masqIptablesAdd, masqIptablesDel, portmapIptablesAdd, portmapIptablesDel } from "../../../src/firewall/iptables-plans.ts";
+import { type IptablesPlan } from "../../../src/firewall/model.ts";
 
 const EMPTY = parseIptablesSave("");
 const DN = "CNI-DN-3a53437c165fe05c780a9";

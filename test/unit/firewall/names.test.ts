@@ -1,14 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import {
-  masqChainName,
-  masqComment,
-  nftMasqComment,
-  nftMasqInstanceHash,
-  portmapDnatChainName,
-  portmapDnatComment,
-  portmapLegacySnatChainName,
-  spoofCheckNames,
-} from "../../../src/firewall/index.ts";
+import { masqChainName, masqComment, nftMasqComment, nftMasqInstanceHash, portmapDnatChainName, portmapDnatComment, portmapLegacySnatChainName, spoofCheckNames } from "../../../src/firewall/names.ts";
 
 // Checklist Appendix A, verified against the reference binaries.
 const LONG_ID =

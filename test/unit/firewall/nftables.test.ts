@@ -1,18 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import {
-  masqNftAdd,
-  masqNftDel,
-  type NftState,
-  type NftTableState,
-  parseNftList,
-  type PortmapRequest,
-  portmapNftAdd,
-  portmapNftDel,
-  renderNft,
-  spoofCheckAdd,
-  spoofCheckDel,
-  tablesToRead,
-} from "../../../src/firewall/index.ts";
+import { type PortmapRequest } from "../../../src/firewall/index.ts";
+import { type NftState, type NftTableState } from "../../../src/firewall/model.ts";
+import { parseNftList, renderNft, tablesToRead } from "../../../src/firewall/nftables.ts";
+import { masqNftAdd, masqNftDel, portmapNftAdd, portmapNftDel, spoofCheckAdd, spoofCheckDel } from "../../../src/firewall/nftables-plans.ts";
 
 const NONE: NftState = new Map();
 

@@ -4,18 +4,12 @@
  * namespace), the rendered text is also proven valid with `iptables-restore --test` / `nft -c`.
  */
 import { describe, expect, test } from "bun:test";
-import {
-  type IptablesPlan,
-  masqIptablesAdd,
-  masqNftAdd,
-  parseIptablesSave,
-  type PortmapRequest,
-  portmapIptablesAdd,
-  portmapNftAdd,
-  renderIptables,
-  renderNft,
-  spoofCheckAdd,
-} from "../../../src/firewall/index.ts";
+import { type PortmapRequest } from "../../../src/firewall/index.ts";
+import { parseIptablesSave, renderIptables } from "../../../src/firewall/iptables.ts";
+import { masqIptablesAdd, portmapIptablesAdd } from "../../../src/firewall/iptables-plans.ts";
+import { type IptablesPlan } from "../../../src/firewall/model.ts";
+import { renderNft } from "../../../src/firewall/nftables.ts";
+import { masqNftAdd, portmapNftAdd, spoofCheckAdd } from "../../../src/firewall/nftables-plans.ts";
 import { iptablesToken, splitRestoreLine } from "../../../src/firewall/quote.ts";
 
 const EMPTY_IPT = parseIptablesSave("");

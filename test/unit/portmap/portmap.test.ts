@@ -8,7 +8,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { CmdArgs, Result } from "../../../src/cni/index.ts";
-import { portmapDnatChainName, type ToolResult } from "../../../src/firewall/index.ts";
+import { type ToolResult } from "../../../src/firewall/exec.ts";
+import { portmapDnatChainName } from "../../../src/firewall/names.ts";
 import { makePortmap, type PortmapDeps } from "../../../plugins/portmap/index.ts";
 
 const lockDir = mkdtempSync(join(tmpdir(), "tscni-pm-unit-"));
@@ -25,10 +26,7 @@ interface Fake {
 function fake(opts: { save?: (argv: string[]) => string; conntrackFails?: boolean } = {}): Fake {
   const f: Fake = { calls: [], kernel: [], logs: [], probed: [], deps: undefined as unknown as PortmapDeps };
   f.deps = {
-    probes: {
-      iptables: async () => (f.probed.push("iptables"), true),
-      nftables: async () => (f.probed.push("nftables"), true),
-    },
+    probe: async (b) => (f.probed.push(b.name), true),
     firewall: {
       lockPath: join(lockDir, "fw.lock"),
       run: async (argv, stdin): Promise<ToolResult> => {

@@ -1,0 +1,106 @@
+/**
+ * The nftables layout as the operator tools see it: the masquerade table's instances and the
+ * portmap tables' container IDs as backend-neutral entries, duplicate rules, and GC as one nft
+ * transaction.
+ */
+import { applyNft } from "./apply.ts";
+import { type DuplicateRule, errorText, type FirewallEntry, type FirewallView, type GcItem, type GcTransaction, type NetworkKeep } from "./backend.ts";
+import { nftPortmapIds, stalePortmapNft } from "./gc.ts";
+import { deleteNftMasqInstance, nftMasqCommentId, nftMasqInstances, staleNftMasqInstances } from "./masq-gc.ts";
+import { type NftOp, type NftState, type NftTableState, nftTableKey } from "./model.ts";
+import { MASQ_NFT_TABLE, PORTMAP_NFT_CHAINS, portmapNftTable, SHARED } from "./names.ts";
+
+const BACKEND = "nftables";
+const MASQ_WHERE = nftTableKey(MASQ_NFT_TABLE);
+
+function masqEntries(table: NftTableState | undefined): FirewallEntry[] {
+  return [...nftMasqInstances(table)].map(([key, comment]) => ({
+    backend: BACKEND,
+    kind: "masquerade",
+    where: MASQ_WHERE,
+    key,
+    comment,
+    containerId: nftMasqCommentId(comment),
+  }));
+}
+
+function portmapEntries(state: NftState): FirewallEntry[] {
+  return ([4, 6] as const).flatMap((family) => {
+    const where = nftTableKey(portmapNftTable(family));
+    return [...nftPortmapIds(state.get(where))].map((key) => ({ backend: BACKEND, kind: "portmap" as const, where, key, comment: key, containerId: key }));
+  });
+}
+
+/** Rules listed more than once with the same statement and comment. */
+function duplicates(where: string, table: NftTableState | undefined, chains: readonly string[]): DuplicateRule[] {
+  const counts = new Map<string, { chain: string; rule: string; count: number }>();
+  for (const r of table?.rules ?? []) {
+    if (!chains.includes(r.chain)) continue;
+    const rule = r.comment === undefined ? r.expr : `${r.expr} comment "${r.comment}"`;
+    const k = `${r.chain}\n${rule}`;
+    const c = counts.get(k);
+    if (c) c.count++;
+    else counts.set(k, { chain: r.chain, rule, count: 1 });
+  }
+  const fix = (chain: string): string => `delete the extra copies (nft -a list chain ${where} ${chain}, then nft delete rule … handle N); the plugin's DEL removes only one`;
+  return [...counts.values()].filter((c) => c.count > 1).map((c) => ({ where, ...c, fix: fix(c.chain) }));
+}
+
+/** GC: stale masquerade instances of the networks and, with `keepIds`, portmap rules of IDs kept nowhere; one transaction. */
+function planGc(state: NftState, networks: readonly NetworkKeep[], keepIds?: ReadonlySet<string>): GcTransaction {
+  const items: GcItem[] = [];
+  const ops: NftOp[] = [];
+  const masq = state.get(MASQ_WHERE);
+  const byKey = new Map(masqEntries(masq).map((e) => [e.key, e]));
+  for (const { network, keep } of networks) {
+    for (const prefix of staleNftMasqInstances(masq, { network, valid: keep })) {
+      const entry = byKey.get(prefix);
+      if (entry === undefined) continue;
+      items.push({ network, entry, containerId: entry.containerId ?? "?" });
+      ops.push(deleteNftMasqInstance(prefix));
+    }
+  }
+  if (keepIds !== undefined) {
+    const entries = portmapEntries(state);
+    for (const s of stalePortmapNft(keepIds, state)) {
+      const where = nftTableKey(portmapNftTable(s.family));
+      const entry = entries.find((e) => e.where === where && e.key === s.id);
+      if (entry !== undefined) items.push({ network: "*", entry, containerId: s.id });
+      ops.push(s.op);
+    }
+  }
+  return {
+    items,
+    async apply(opts = {}) {
+      const failed = new Map<GcItem, string>();
+      if (ops.length === 0) return failed;
+      try {
+        await applyNft({ ops }, opts);
+      } catch (err) {
+        for (const i of items) failed.set(i, errorText(err));
+      }
+      return failed;
+    },
+  };
+}
+
+export function nftablesView(state: NftState, problems: readonly string[] = []): FirewallView {
+  const masq = state.get(MASQ_WHERE);
+  const portmapDuplicates = ([4, 6] as const).flatMap((family) => {
+    const where = nftTableKey(portmapNftTable(family));
+    return duplicates(where, state.get(where), [...PORTMAP_NFT_CHAINS, SHARED.hostportsAll]);
+  });
+  return {
+    backend: BACKEND,
+    entries: [...masqEntries(masq), ...portmapEntries(state)],
+    duplicates: [...duplicates(MASQ_WHERE, masq, [SHARED.masqChecks, SHARED.masqPostrouting]), ...portmapDuplicates],
+    foreign: [],
+    problems,
+    planGc: (networks, keepIds) => planGc(state, networks, keepIds),
+  };
+}
+
+export function describeNftEntry(e: Pick<FirewallEntry, "kind" | "where" | "key">, containerId: string): string {
+  if (e.kind === "portmap") return `nft portmap rules of ${containerId} (${e.where})`;
+  return `nft masquerade rules ${e.key} (${e.where}) of ${containerId}`;
+}
