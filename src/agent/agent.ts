@@ -9,7 +9,7 @@ import { DEFAULT_CONFLIST } from "../cli/default-conflist.ts";
 import { writeConflist } from "./conflist.ts";
 import type { NodeEvents } from "./events.ts";
 import type { NodeInfo } from "./kube-types.ts";
-import { syncMasquerade } from "./masquerade.ts";
+import { canMasquerade, syncMasquerade } from "./masquerade.ts";
 import type { AgentOptions } from "./options.ts";
 import { planPeerRoutes } from "./peers.ts";
 import { reachOf, Rtnl, syncRoutes } from "./routes.ts";
@@ -19,11 +19,19 @@ export class NodeReconciler {
   status: AgentStatus;
   #lastMessage = "";
   #lastMasq = "";
+  /** Masquerade by the agent (kubenet-style), or — without a firewall tool — by the bridge per pod. */
+  readonly #agentMasq: boolean;
+  #fallbackNote = "";
 
   constructor(
     private readonly o: AgentOptions,
     private readonly events: NodeEvents | undefined,
   ) {
+    this.#agentMasq = o.masquerade && canMasquerade();
+    if (o.masquerade && !this.#agentMasq) {
+      this.#fallbackNote = "no iptables-restore in the agent's PATH: the bridge masquerades per pod instead (pod traffic to other nodes' pods leaves with this node's address)";
+      o.log(this.#fallbackNote);
+    }
     this.status = { time: new Date().toISOString(), node: o.node, phase: "starting", message: "starting", podCIDRs: [], routed: [], unreachable: [], problems: [] };
     this.save();
   }
@@ -58,7 +66,7 @@ export class NodeReconciler {
       );
       return;
     }
-    const conf = writeConflist({ confDir: this.o.confDir, podCIDRs: self.podCIDRs, dataDir: this.o.dataDir, masquerade: this.o.masquerade, logCalls: this.o.logCalls });
+    const conf = writeConflist({ confDir: this.o.confDir, podCIDRs: self.podCIDRs, dataDir: this.o.dataDir, bridgeMasq: this.o.masquerade && !this.#agentMasq, logCalls: this.o.logCalls });
     if (conf.action === "refused") {
       this.say("refused", conf.why);
       return;
@@ -66,7 +74,8 @@ export class NodeReconciler {
     if (conf.action !== "keep") this.o.log(`${conf.action} ${conf.path} for ${self.podCIDRs.join(", ")}`);
     this.status.conflist = conf.path;
     this.#routes(nodes, problems);
-    if (this.o.masquerade) await this.#masquerade(nodes, self, problems);
+    if (this.#agentMasq) await this.#masquerade(nodes, self, problems);
+    if (this.#fallbackNote !== "") problems.push(this.#fallbackNote);
     this.status.problems = problems;
     this.say("ready", `node ${self.name}: ${conf.path} serves ${self.podCIDRs.join(", ")}; ${this.status.routed.length} peer pod CIDRs routed, ${this.status.unreachable.length} not reachable directly`);
   }

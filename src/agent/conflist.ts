@@ -13,7 +13,8 @@ export interface ConflistOptions {
   podCIDRs: readonly string[];
   /** host-local's dataDir; undefined: its default (/var/lib/cni/networks). */
   dataDir?: string;
-  masquerade: boolean;
+  /** The bridge's own per-pod masquerade (only when the agent cannot masquerade itself). */
+  bridgeMasq: boolean;
   /** `"log": true` on every plugin: each call goes to the call log (tscni log, metrics). */
   logCalls: boolean;
 }
@@ -25,7 +26,7 @@ export function agentConflist(o: ConflistOptions): string {
     if (o.logCalls) p.log = true;
     if (p.type !== "bridge") continue;
     // The agent's masquerade leaves pod-to-pod traffic alone; the bridge's would NAT it too.
-    p.ipMasq = !o.masquerade;
+    p.ipMasq = o.bridgeMasq;
     if (o.dataDir !== undefined) (p.ipam as Record<string, unknown>).dataDir = o.dataDir;
   }
   return `${JSON.stringify(conf, null, 2)}\n`;

@@ -5,7 +5,7 @@
  * jump per local pod CIDR from nat POSTROUTING. Nothing but src/firewall/index.ts is used, so the
  * backend's own transaction and lock apply.
  */
-import { applyIptablesEach, type Family, type IptablesPlan } from "../firewall/index.ts";
+import { applyIptablesEach, type Family, type IptablesPlan, resolveIptables } from "../firewall/index.ts";
 
 export const MASQ_CHAIN = "TSCNI-AGENT-MASQ";
 const MULTICAST: Readonly<Record<Family, string>> = { 4: "224.0.0.0/4", 6: "ff00::/8" };
@@ -16,6 +16,15 @@ export interface MasqueradeWant {
   local: readonly string[];
   /** Every pod CIDR of the cluster (destinations left alone). */
   cluster: readonly string[];
+}
+
+/**
+ * Whether this process can write the rules (iptables-restore on its PATH). A scratch image has
+ * none: the agent then leaves masquerading to the bridge on the host (ipMasq), which NATs
+ * pod-to-pod traffic across nodes too, and says so.
+ */
+export function canMasquerade(): boolean {
+  return resolveIptables(4) !== null;
 }
 
 export function masqueradePlans(want: MasqueradeWant): IptablesPlan[] {

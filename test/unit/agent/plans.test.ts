@@ -1,0 +1,87 @@
+/**
+ * The agent's pure decisions: which peer routes a cluster needs (and which peers are reported
+ * instead), the masquerade plan's rules, and the conflist it writes (atomically, only on change,
+ * never over someone else's file).
+ */
+import { describe, expect, test } from "bun:test";
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { agentConflist, writeConflist } from "../../../src/agent/conflist.ts";
+import { nodeInfo } from "../../../src/agent/kube-types.ts";
+import { masqueradePlans } from "../../../src/agent/masquerade.ts";
+import { planPeerRoutes, type Reach } from "../../../src/agent/peers.ts";
+import { tempDir } from "../../harness.ts";
+
+const node = (name: string, podCIDRs: string[], internalIPs: string[]) => ({ name, uid: name, podCIDRs, internalIPs });
+
+describe("peer routes", () => {
+  const reach = (ip: string): Reach => (ip.startsWith("10.99.") ? { kind: "gateway", gw: "192.168.1.254" } : ip === "192.168.9.9" ? { kind: "none", why: "network is unreachable" } : { kind: "link" });
+
+  test("one route per peer pod CIDR via the InternalIP of its family; self skipped; the rest reported with why", () => {
+    const plan = planPeerRoutes(
+      [
+        node("self", ["10.244.0.0/24"], ["192.168.1.1"]),
+        node("dual", ["10.244.1.0/24", "fd00:1::/64"], ["192.168.1.2", "fd50::2"]),
+        node("v4only-ip", ["fd00:2::/64"], ["192.168.1.3"]),
+        node("behind-router", ["10.244.3.0/24"], ["10.99.0.3"]),
+        node("lost", ["10.244.4.0/24"], ["192.168.9.9"]),
+        node("no-cidr", [], ["192.168.1.5"]),
+      ],
+      "self",
+      reach,
+    );
+    expect(plan.routes).toEqual([
+      { node: "dual", dst: "10.244.1.0/24", gw: "192.168.1.2" },
+      { node: "dual", dst: "fd00:1::/64", gw: "fd50::2" },
+    ]);
+    expect(plan.unreachable.map((u) => u.node)).toEqual(["v4only-ip", "behind-router", "lost"]);
+    expect(plan.unreachable[0]?.reason).toContain("no IPv6 InternalIP");
+    expect(plan.unreachable[1]?.reason).toContain("via 192.168.1.254");
+    expect(plan.unreachable[2]?.reason).toContain("network is unreachable");
+  });
+
+  test("nodeInfo reads podCIDRs, falls back to the single podCIDR, keeps only InternalIPs", () => {
+    const n = nodeInfo({ metadata: { name: "n", uid: "u" }, spec: { podCIDR: "10.1.0.0/24" }, status: { addresses: [{ type: "Hostname", address: "n" }, { type: "InternalIP", address: "192.168.1.9" }, { type: "ExternalIP", address: "1.2.3.4" }] } });
+    expect(n).toEqual({ name: "n", uid: "u", podCIDRs: ["10.1.0.0/24"], internalIPs: ["192.168.1.9"] });
+    expect(nodeInfo({ metadata: { name: "n" } }).podCIDRs).toEqual([]);
+  });
+});
+
+describe("masquerade plan", () => {
+  test("per family: RETURN for every cluster pod CIDR, then MASQUERADE; jumps only from local pod CIDRs", () => {
+    const plans = masqueradePlans({ local: ["10.244.1.0/24", "fd00:1::/64"], cluster: ["10.244.2.0/24", "10.244.1.0/24", "fd00:1::/64", "10.244.2.0/24"] });
+    expect(plans.map((p) => p.family)).toEqual([4, 6]);
+    expect(plans[0]?.ops).toEqual([
+      { op: "sync-chain", chain: "TSCNI-AGENT-MASQ", rules: [["-d", "10.244.1.0/24", "-j", "RETURN"], ["-d", "10.244.2.0/24", "-j", "RETURN"], ["!", "-d", "224.0.0.0/4", "-j", "MASQUERADE"]] },
+      { op: "sync-jumps", chain: "POSTROUTING", target: "TSCNI-AGENT-MASQ", rules: [["-s", "10.244.1.0/24", "-j", "TSCNI-AGENT-MASQ"]] },
+    ]);
+    expect(masqueradePlans({ local: ["10.244.1.0/24"], cluster: [] }).map((p) => p.family)).toEqual([4]);
+  });
+});
+
+describe("conflist", () => {
+  test("loopback, bridge with host-local over the pod CIDRs, portmap; masquerade and log as asked", () => {
+    const c = JSON.parse(agentConflist({ confDir: "", podCIDRs: ["10.244.1.0/24", "fd00:1::/64"], bridgeMasq: false, logCalls: true, dataDir: "/d" })) as { plugins: Record<string, unknown>[] };
+    expect(c.plugins.map((p) => p.type)).toEqual(["loopback", "bridge", "portmap"]);
+    expect(c.plugins[1]?.ipMasq).toBe(false);
+    expect(c.plugins.every((p) => p.log === true)).toBe(true);
+    expect(c.plugins[1]?.ipam).toMatchObject({ dataDir: "/d", ranges: [[{ subnet: "10.244.1.0/24" }], [{ subnet: "fd00:1::/64" }]] });
+  });
+
+  test("written once, kept when unchanged (same inode), rewritten on change, never over a foreign file", () => {
+    using dir = tempDir("tscni-agent-conf-");
+    const o = { confDir: dir.path, podCIDRs: ["10.244.1.0/24"], bridgeMasq: false, logCalls: false };
+    expect(writeConflist(o).action).toBe("write");
+    const file = join(dir.path, "10-tscni.conflist");
+    const ino = statSync(file).ino;
+    expect(writeConflist(o).action).toBe("keep");
+    expect(statSync(file).ino).toBe(ino);
+    expect(writeConflist({ ...o, podCIDRs: ["10.244.2.0/24"] }).action).toBe("rewrite");
+    expect(readFileSync(file, "utf8")).toContain("10.244.2.0/24");
+    expect(readdirSync(dir.path)).toEqual(["10-tscni.conflist"]);
+    writeFileSync(file, '{"name":"mine"}');
+    const r = writeConflist(o);
+    expect(r.action).toBe("refused");
+    expect(readFileSync(file, "utf8")).toBe('{"name":"mine"}');
+  });
+});
