@@ -51,12 +51,13 @@ export class NodeReconciler {
   }
 
   async reconcile(nodes: ReadonlyMap<string, NodeInfo>): Promise<void> {
-    const self = nodes.get(this.o.node);
+    let self = nodes.get(this.o.node);
     const problems: string[] = [];
     if (self === undefined) {
       this.say("no-node", `node ${JSON.stringify(this.o.node)} is not among the cluster's ${nodes.size} Nodes: no network config is written (is NODE_NAME right?)`);
       return;
     }
+    if (this.o.podCIDRs.length > 0) self = { ...self, podCIDRs: this.o.podCIDRs };
     this.status.podCIDRs = self.podCIDRs;
     if (self.podCIDRs.length === 0) {
       this.say(

@@ -17,6 +17,8 @@ export interface AgentOptions {
   masquerade: boolean;
   /** Pod CIDRs never masqueraded to; empty: every Node's spec.podCIDRs. */
   clusterCIDRs: string[];
+  /** This node's pod CIDRs when given (a cluster without --allocate-node-cidrs); empty: the Node's. */
+  podCIDRs: string[];
   gcGraceSeconds: number;
   gcIntervalSeconds: number;
   resyncSeconds: number;

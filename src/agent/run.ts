@@ -104,7 +104,14 @@ export async function runAgent(o: AgentOptions): Promise<number> {
   });
   // After a reboot the node's old pods are gone: free what they held before new pods need it.
   gc();
-  const timers = [setInterval(gc, o.gcIntervalSeconds * 1000), setInterval(schedule, o.resyncSeconds * 1000)];
+  let armed = false;
+  const watchUninstall = (): void => {
+    if (uninstallAsked(o) === armed) return;
+    armed = !armed;
+    o.log(armed ? "uninstall armed: stopping this agent (kubectl delete) removes tscni from this node" : "uninstall disarmed");
+  };
+  watchUninstall();
+  const timers = [setInterval(gc, o.gcIntervalSeconds * 1000), setInterval(schedule, o.resyncSeconds * 1000), setInterval(watchUninstall, 5000)];
   const server = o.listen === "" ? undefined : serve(o, () => reconciler);
   o.log(`tscni agent for node ${o.node}${server !== undefined ? `, /healthz and /metrics on ${o.listen}` : ""}`);
   const stopped = new Promise<void>((resolve) => {

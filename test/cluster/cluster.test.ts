@@ -63,7 +63,7 @@ beforeAll(async () => {
       beforeBin = snapshot(n.bin);
       beforeConf = snapshot(n.conf);
     },
-    installArgs: ["--force"],
+    config: { force: "true" },
   });
   b = await sim.addNode("b", 2);
   c = await sim.addNode("c", 3);
@@ -165,6 +165,7 @@ describe("tscni agent in a simulated cluster", () => {
   }, 60_000);
 
   test("/metrics and tscni metrics: calls by plugin/verb/result, durations, addresses, peers", async () => {
+    // The manifest's --listen=0.0.0.0:9740, inside node a.
     const res = await fetch(`http://${a.ip4}:9740/metrics`);
     const text = await res.text();
     expect(res.status).toBe(200);
@@ -181,7 +182,9 @@ describe("tscni agent in a simulated cluster", () => {
 
   test("uninstall (SIGTERM with uninstall: true) leaves node a's files byte-identical, no routes, no masquerade", async () => {
     await sim.pod(a, "del", pods[0] as TempNetns, "pod-a1", { portMappings: [{ hostPort: 8080, containerPort: 80, protocol: "tcp" }] });
-    writeFileSync(a.uninstallFile, "true\n");
+    // kubectl patch configmap tscni-config uninstall=true; the kubelet updates the mounted file.
+    writeFileSync(a.uninstallFile, "true");
+    await until("the agent says uninstall is armed", () => a.agentLog.some((l) => l.includes("uninstall armed")), 15_000, context(a));
     expect(await sim.stopAgent(a, "SIGTERM")).toBe(0);
     expect(snapshot(a.bin)).toEqual(beforeBin);
     expect(snapshot(a.conf)).toEqual(beforeConf);

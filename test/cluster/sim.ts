@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { distDir, exec, type Exec, SYSTEM_PATH, tempNetns, type TempNetns } from "../harness.ts";
 import { makePki } from "./certs.ts";
 import { FakeApiServer } from "./fake-apiserver.ts";
+import { agentArgs, initArgs, type Mounts } from "./manifest.ts";
 
 export const TSCNI = join(distDir, "tscni");
 export const HUB_V4 = "192.168.50.254";
@@ -31,6 +32,8 @@ export interface SimNode {
   status: string;
   callLog: string;
   uninstallFile: string;
+  /** The DaemonSet's mount paths → this node's dirs. */
+  mounts: Mounts;
   agent?: Bun.Subprocess<"ignore", "ignore", "pipe">;
   agentLog: string[];
 }
@@ -71,7 +74,7 @@ export class SimCluster {
   }
 
   /** A node netns on the underlay (192.168.50.<index>, fd50::<index>) with tscni installed. */
-  async addNode(name: string, index: number, opts: { prepare?: (n: SimNode) => void; installArgs?: string[] } = {}): Promise<SimNode> {
+  async addNode(name: string, index: number, opts: { prepare?: (n: SimNode) => void; config?: Record<string, string> } = {}): Promise<SimNode> {
     const ns = await tempNetns({ lo: true });
     const dir = join(this.#dir, name);
     const n: SimNode = {
@@ -88,10 +91,24 @@ export class SimCluster {
       ipam: join(dir, "ipam"),
       status: join(dir, "agent-status.json"),
       callLog: join(dir, "calls.jsonl"),
-      uninstallFile: join(dir, "uninstall"),
+      uninstallFile: join(dir, "etc-tscni", "uninstall"),
+      mounts: {},
       agentLog: [],
     };
-    for (const d of [n.bin, n.conf, n.cache, n.ipam]) mkdirSync(d, { recursive: true });
+    n.mounts = {
+      "/host/opt/cni/bin": n.bin,
+      "/host/etc/cni/net.d": n.conf,
+      "/var/lib/cni": n.cache,
+      "/run/netns": join(dir, "netns"),
+      "/var/run/netns": join(dir, "netns"),
+      "/run/tscni": join(dir, "run-tscni"),
+      "/var/log/tscni": join(dir, "log"),
+      "/etc/tscni": join(dir, "etc-tscni"),
+    };
+    n.status = join(dir, "run-tscni", "agent-status.json");
+    n.callLog = join(dir, "log", "calls.jsonl");
+    for (const d of [n.bin, n.conf, n.cache, n.ipam, ...Object.values(n.mounts)]) mkdirSync(d, { recursive: true });
+    writeFileSync(n.uninstallFile, "false");
     const veth = `u-${name}`;
     await must(exec(["ip", "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", String(ns.pid)]), "veth");
     await must(exec(["ip", "link", "set", veth, "master", "underlay", "up"]), "enslave");
@@ -102,7 +119,7 @@ export class SimCluster {
     ]) await must(ns.run(argv), argv.join(" "));
     opts.prepare?.(n);
     // What the DaemonSet's init container runs.
-    await must(exec([TSCNI, "install", "--dir", n.bin, ...(opts.installArgs ?? [])], { env: { PATH: SYSTEM_PATH, TSCNI_INSTALL_CALLER: "daemonset" } }), `install on ${name}`);
+    await must(exec([TSCNI, ...initArgs(name, n.mounts, opts.config)], { env: { PATH: SYSTEM_PATH, TSCNI_INSTALL_CALLER: "daemonset" } }), `install on ${name}`);
     this.nodes.set(name, n);
     return n;
   }
@@ -118,16 +135,16 @@ export class SimCluster {
     this.api.setNode({ name: n.name, podCIDRs: withCIDRs ? n.podCIDRs : [], internalIPs: [n.ip4, n.ip6] });
   }
 
-  startAgent(n: SimNode, extra: string[] = []): void {
+  /** The DaemonSet's agent container on this node, pointed at the fake API server. */
+  startAgent(n: SimNode, config: Record<string, string> = {}): void {
     const argv = [
-      "nsenter", `--net=${n.ns.path}`, "--", TSCNI, "agent",
-      "--node", n.name, "--server", this.api.url, "--token-file", this.#tokenFile, "--ca-file", this.#caFile,
-      "--conf-dir", n.conf, "--bin-dir", n.bin, "--cache-dir", n.cache, "--data-dir", n.ipam,
-      "--netns-dir", join(n.dir, "netns"), "--status-file", n.status, "--call-log", n.callLog,
-      "--no-log-calls", "--gc-grace-period", "0", "--gc-interval", "3600", "--resync", "2",
-      "--listen", `${n.ip4}:9740`, "--install-dir", n.bin, "--uninstall-file", n.uninstallFile, ...extra,
+      "nsenter", `--net=${n.ns.path}`, "--", TSCNI, ...agentArgs(n.name, n.mounts, config),
+      "--server", this.api.url, "--token-file", this.#tokenFile, "--ca-file", this.#caFile,
+      // Not the machine's /var/lib/cni/networks; no "log": true (TSCNI_LOG below names the log).
+      "--data-dir", n.ipam, "--no-log-calls",
+      "--gc-grace-period", "0", "--gc-interval", "3600", "--resync", "2",
     ];
-    const proc = Bun.spawn(argv, { env: { PATH: SYSTEM_PATH, TSCNI_LOG: n.callLog }, stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+    const proc = Bun.spawn(argv, { env: { PATH: SYSTEM_PATH, TSCNI_LOG: n.callLog, NODE_NAME: n.name }, stdin: "ignore", stdout: "ignore", stderr: "pipe" });
     n.agent = proc;
     void (async () => {
       const decoder = new TextDecoder();

@@ -1,59 +1,84 @@
 /**
  * deploy/tscni-daemonset.yaml checked offline: it parses, and carries what a kubelet and the API
  * server require (kinds, selector matching the template, named containers with images, mounts
- * naming volumes, absolute hostPaths, every $(VAR) defined, ConfigMap keys that exist), and the
- * install step is the tscni binary itself with no shell, never forcing by default.
+ * naming volumes, absolute hostPaths, every $(VAR) defined, ConfigMap keys that exist), the
+ * install step and the agent are the tscni binary itself with no shell, RBAC is no wider than the
+ * agent needs (nodes get/list/watch, events create), and nothing is forced or uninstalled by default.
  */
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { repoRoot } from "../../harness.ts";
 
+interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: { configMapKeyRef?: { name: string; key: string }; fieldRef?: { fieldPath: string } };
+}
 interface Container {
   name: string;
   image: string;
   command?: string[];
   args?: string[];
-  env?: { name: string; value?: string; valueFrom?: { configMapKeyRef?: { name: string; key: string } } }[];
+  env?: EnvVar[];
   volumeMounts?: { name: string; mountPath: string }[];
+}
+interface Volume {
+  name: string;
+  hostPath?: { path: string; type?: string };
+  configMap?: { name: string; items?: { key: string; path: string }[] };
 }
 interface Doc {
   apiVersion: string;
   kind: string;
   metadata: { name: string; namespace?: string; labels?: Record<string, string> };
   data?: Record<string, string>;
+  rules?: { apiGroups: string[]; resources: string[]; verbs: string[] }[];
+  roleRef?: { kind: string; name: string };
+  subjects?: { kind: string; name: string; namespace: string }[];
   spec?: {
     selector: { matchLabels: Record<string, string> };
     template: {
       metadata: { labels: Record<string, string> };
-      spec: { initContainers: Container[]; containers: Container[]; volumes: { name: string; hostPath?: { path: string; type?: string } }[] };
+      spec: { serviceAccountName?: string; initContainers: Container[]; containers: Container[]; volumes: Volume[] };
     };
   };
 }
 
 const docs = Bun.YAML.parse(readFileSync(join(repoRoot, "deploy/tscni-daemonset.yaml"), "utf8")) as Doc[];
-const cm = docs.find((d) => d.kind === "ConfigMap");
-const ds = docs.find((d) => d.kind === "DaemonSet");
+const of = (kind: string): Doc | undefined => docs.find((d) => d.kind === kind);
+const cm = of("ConfigMap");
+const ds = of("DaemonSet");
+const pod = ds?.spec?.template.spec;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 describe("deploy/tscni-daemonset.yaml", () => {
-  test("a v1 ConfigMap and an apps/v1 DaemonSet in kube-system, valid names", () => {
-    expect(docs.length).toBe(2);
+  test("ServiceAccount, ClusterRole, ClusterRoleBinding, ConfigMap and DaemonSet; namespaced ones in kube-system", () => {
+    expect(docs.map((d) => d.kind)).toEqual(["ServiceAccount", "ClusterRole", "ClusterRoleBinding", "ConfigMap", "DaemonSet"]);
     expect(cm?.apiVersion).toBe("v1");
     expect(ds?.apiVersion).toBe("apps/v1");
     for (const d of docs) {
       expect(d.metadata.name).toMatch(DNS_LABEL);
-      expect(d.metadata.namespace).toBe("kube-system");
+      if (!d.kind.startsWith("Cluster")) expect(d.metadata.namespace).toBe("kube-system");
     }
+  });
+
+  test("RBAC: nodes get/list/watch and events create, nothing else, bound to the DaemonSet's service account", () => {
+    const rules = of("ClusterRole")?.rules ?? [];
+    const grants = rules.flatMap((r) => r.resources.flatMap((res) => r.verbs.map((v) => `${res}:${v}`))).sort();
+    expect(grants).toEqual(["events:create", "nodes:get", "nodes:list", "nodes:watch"]);
+    const binding = of("ClusterRoleBinding");
+    expect(binding?.roleRef).toMatchObject({ kind: "ClusterRole", name: of("ClusterRole")?.metadata.name });
+    const sa = of("ServiceAccount");
+    expect(binding?.subjects).toEqual([{ kind: "ServiceAccount", name: sa?.metadata.name ?? "", namespace: "kube-system" }]);
+    expect(pod?.serviceAccountName).toBe(sa?.metadata.name);
   });
 
   test("selector matches the template; containers named, imaged, mounts name volumes, hostPaths absolute", () => {
     const spec = ds?.spec;
-    if (spec === undefined) throw new Error("no DaemonSet spec");
+    if (spec === undefined || pod === undefined) throw new Error("no DaemonSet spec");
     for (const [k, v] of Object.entries(spec.selector.matchLabels)) expect(spec.template.metadata.labels[k]).toBe(v);
-    const pod = spec.template.spec;
     const all = [...pod.initContainers, ...pod.containers];
-    expect(pod.containers.length).toBeGreaterThan(0);
     expect(new Set(all.map((c) => c.name)).size).toBe(all.length);
     const volumes = new Set(pod.volumes.map((v) => v.name));
     for (const c of all) {
@@ -64,24 +89,43 @@ describe("deploy/tscni-daemonset.yaml", () => {
         expect(m.mountPath.startsWith("/")).toBe(true);
       }
     }
-    for (const v of pod.volumes) expect(v.hostPath?.path.startsWith("/")).toBe(true);
+    for (const v of pod.volumes) if (v.hostPath !== undefined) expect(v.hostPath.path.startsWith("/")).toBe(true);
+    for (const v of pod.volumes) for (const i of v.configMap?.items ?? []) expect(Object.keys(cm?.data ?? {})).toContain(i.key);
   });
 
-  test("the install step is tscni itself (no shell), every $(VAR) defined, ConfigMap keys exist, force off by default", () => {
-    const init = ds?.spec?.template.spec.initContainers[0];
-    if (init === undefined) throw new Error("no init container");
-    expect(init.command).toBeUndefined();
-    expect(init.args?.[0]).toBe("install");
-    expect(init.args).toContain("--dir=/host/opt/cni/bin");
-    const defined = new Set((init.env ?? []).map((e) => e.name));
-    for (const a of init.args ?? []) for (const m of a.matchAll(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g)) expect(defined.has(m[1] ?? "")).toBe(true);
-    for (const e of init.env ?? []) {
-      const ref = e.valueFrom?.configMapKeyRef;
-      if (ref === undefined) continue;
-      expect(ref.name).toBe(cm?.metadata.name ?? "");
-      expect(Object.keys(cm?.data ?? {})).toContain(ref.key);
+  test("every container is tscni itself (no shell); every $(VAR) defined; ConfigMap keys exist", () => {
+    for (const c of [...(pod?.initContainers ?? []), ...(pod?.containers ?? [])]) {
+      expect(c.command).toBeUndefined();
+      const defined = new Set((c.env ?? []).map((e) => e.name));
+      for (const a of c.args ?? []) for (const m of a.matchAll(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g)) expect(defined.has(m[1] ?? "")).toBe(true);
+      for (const e of c.env ?? []) {
+        const ref = e.valueFrom?.configMapKeyRef;
+        if (ref === undefined) continue;
+        expect(ref.name).toBe(cm?.metadata.name ?? "");
+        expect(Object.keys(cm?.data ?? {})).toContain(ref.key);
+      }
     }
-    expect(cm?.data?.force).toBe("false");
-    expect(init.env?.find((e) => e.name === "TSCNI_INSTALL_CALLER")?.value).toBe("daemonset");
+  });
+
+  test("the init container installs; the long-running container is the agent, told its node by the downward API", () => {
+    const init = pod?.initContainers[0];
+    expect(init?.args?.[0]).toBe("install");
+    expect(init?.args).toContain("--dir=/host/opt/cni/bin");
+    expect(init?.env?.find((e) => e.name === "TSCNI_INSTALL_CALLER")?.value).toBe("daemonset");
+    expect(pod?.containers.map((c) => c.name)).toEqual(["agent"]);
+    const agent = pod?.containers[0];
+    expect(agent?.args?.[0]).toBe("agent");
+    expect(agent?.image).toBe(init?.image ?? "");
+    expect(agent?.env?.find((e) => e.name === "NODE_NAME")?.valueFrom?.fieldRef?.fieldPath).toBe("spec.nodeName");
+    // The agent uninstalls what the init container installed, from the same host dir.
+    expect(agent?.args).toContain("--install-dir=/host/opt/cni/bin");
+    const uninstallFile = agent?.args?.find((a) => a.startsWith("--uninstall-file="))?.split("=")[1] ?? "";
+    const mount = agent?.volumeMounts?.find((m) => uninstallFile.startsWith(`${m.mountPath}/`));
+    const volume = pod?.volumes.find((v) => v.name === mount?.name);
+    expect(volume?.configMap?.items?.map((i) => `${mount?.mountPath}/${i.path}`)).toContain(uninstallFile);
+  });
+
+  test("defaults: no pod CIDR (the Node's), nothing forced, no uninstall", () => {
+    expect(cm?.data).toEqual({ podCIDR: "", force: "false", uninstall: "false" });
   });
 });
