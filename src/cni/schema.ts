@@ -136,8 +136,9 @@ export function decodeConfig<S extends v.GenericSchema>(
 ): v.InferOutput<S> {
   const r = tryDecode(schema, raw);
   if (r.ok) return r.value;
-  const [first, ...rest] = r.problems;
-  throw new CniError(code, `${context}${first?.message ?? "invalid configuration"}`, rest.map((p) => p.message).join("; "));
+  // Go's decoder reports the first type error only, with no details (v1.9.1 prints none either).
+  const [first] = r.problems;
+  throw new CniError(code, `${context}${first?.message ?? "invalid configuration"}`);
 }
 
 /**

@@ -20,6 +20,15 @@ interface Outcome {
   exit: number;
   code: unknown;
   msg: unknown;
+  details: unknown;
+  stderr: string;
+}
+
+/** What v1.9.1 left after a refused config: new host links, container links, dataDir files. */
+interface Leftover {
+  hostLinks: string[];
+  containerLinks: string[];
+  files: string[];
 }
 
 /** Links, addresses and rules of a netns, and every file under the test's dataDir. */
@@ -40,7 +49,7 @@ async function state(ns: TempNetns): Promise<string> {
  * Nothing may change for tscni; `refLeaves`: v1.9.1 is known to change state here (it finds the
  * problem only after creating the bridge or allocating), so its run gets a netns of its own.
  */
-async function both(plugin: string, command: string, stdin: string, refLeaves = false): Promise<{ ref: Outcome; ours: Outcome }> {
+async function both(plugin: string, command: string, stdin: string, refLeaves = false): Promise<{ ref: Outcome; ours: Outcome; refLeft?: Leftover }> {
   await using ns = await tempNetns();
   await using refNs = await tempNetns();
   const before = await state(ns);
@@ -53,8 +62,9 @@ async function both(plugin: string, command: string, stdin: string, refLeaves = 
       path: dir,
       stdin: stdin.replaceAll("@DATA@", dataDir),
     });
-    const j = (r.json ?? {}) as { code?: unknown; msg?: unknown };
-    return { exit: r.code, code: j.code, msg: typeof j.msg === "string" ? j.msg.replaceAll(dir, "@BIN@") : j.msg };
+    const j = (r.json ?? {}) as { code?: unknown; msg?: unknown; details?: unknown };
+    const unpath = (v: unknown): unknown => (typeof v === "string" ? v.replaceAll(dir, "@BIN@") : v);
+    return { exit: r.code, code: j.code, msg: unpath(j.msg), details: unpath(j.details), stderr: r.stderr.replaceAll(dir, "@BIN@") };
   };
   const ours = await call(tscni(plugin), join(repoRoot, "dist"));
   expect(await state(ns)).toBe(before);
@@ -64,16 +74,21 @@ async function both(plugin: string, command: string, stdin: string, refLeaves = 
     expect(await state(ns)).toBe(before);
     return { ref, ours };
   }
-  // What v1.9.1 leaves (its bridge, its reservation) is removed so the next case starts clean.
+  // v1.9.1 finds these problems only after creating things: its run gets a netns and a dataDir of
+  // its own, and what it left is returned for the caller to assert (its defect), then removed.
   using refData = tempDir("tscni-decoding-ref-");
   const ref = await call(join(V191, plugin), V191, refNs, refData.path);
-  const links = new Set(before.split("\n--\n")[0]?.split("\n").map((l) => l.split(":")[1]?.trim()));
-  for (const l of (await exec(["ip", "-o", "link"])).stdout.split("\n")) {
-    const name = l.split(":")[1]?.trim().split("@")[0];
-    if (name !== undefined && name !== "" && !links.has(name)) await exec(["ip", "link", "del", name]);
-  }
+  const linkNames = (out: string): string[] => out.split("\n").map((l) => l.split(":")[1]?.trim().split("@")[0] ?? "").filter((n) => n !== "");
+  const hostBefore = new Set(linkNames(before.split("\n--\n")[0] ?? ""));
+  const hostLinks = linkNames((await exec(["ip", "-o", "link"])).stdout).filter((n) => !hostBefore.has(n));
+  const refLeft: Leftover = {
+    hostLinks,
+    containerLinks: linkNames((await refNs.run(["ip", "-o", "link"])).stdout).filter((n) => n !== "lo"),
+    files: readdirSync(refData.path, { recursive: true, encoding: "utf8" }).sort(),
+  };
+  for (const name of hostLinks) await exec(["ip", "link", "del", name]);
   expect(await state(ns)).toBe(before);
-  return { ref, ours };
+  return { ref, ours, refLeft };
 }
 
 const base = (type: string, extra: string): string => `{"cniVersion":"1.0.0","name":"decode","type":"${type}"${extra}}`;
@@ -160,8 +175,10 @@ describe("wrong JSON types: same exit, code and message as v1.9.1, nothing chang
   }, TIMEOUT);
 });
 
-const BAD_IPAM: [string, string][] = [
-  ["routes [{}]", `${HL},"ranges":[[{"subnet":"10.9.0.0/24"}]],"routes":[{}]}`],
+const RESERVED = ["decode", "decode/10.9.0.2", "decode/last_reserved_ip.0", "decode/lock"];
+/** Label, ipam, the dataDir files v1.9.1 leaves (it checks routes only after allocating). */
+const BAD_IPAM: [string, string, string[]?][] = [
+  ["routes [{}]", `${HL},"ranges":[[{"subnet":"10.9.0.0/24"}]],"routes":[{}]}`, RESERVED],
   ["subnet /33", `${HL},"ranges":[[{"subnet":"10.9.0.0/33"}]]}`],
   ["a /31", `${HL},"ranges":[[{"subnet":"10.9.0.0/31"}]]}`],
   ["rangeStart outside the subnet", `${HL},"ranges":[[{"subnet":"10.9.0.0/24","rangeStart":"10.8.0.5"}]]}`],
@@ -169,9 +186,12 @@ const BAD_IPAM: [string, string][] = [
 ];
 
 describe("bridge: host-local's config is checked before the bridge, the veth or a reservation exist", () => {
-  test.each(BAD_IPAM)("%s: v1.9.1's code and message, nothing created", async (_label, ipam) => {
-    const { ref, ours } = await both("bridge", "ADD", base("bridge", `,"bridge":"br-dec","isGateway":true,${ipam}`), true);
+  test.each(BAD_IPAM)("%s: v1.9.1's code and message, nothing created", async (_label, ipam, refFiles = []) => {
+    const { ref, ours, refLeft } = await both("bridge", "ADD", base("bridge", `,"bridge":"br-dec","isGateway":true,${ipam}`), true);
     expect(ours).toEqual(ref);
     expect(ref.exit).toBe(1);
+    // v1.9.1's defect (docs/compatibility.md): its bridge and veth pair stay behind, with the
+    // reservation when the problem is found after allocating; tscni changed nothing (both()).
+    expect(refLeft).toEqual({ hostLinks: ["br-dec", expect.stringMatching(/^veth[0-9a-f]{8}$/)], containerLinks: ["eth0"], files: refFiles });
   }, TIMEOUT);
 });

@@ -17,32 +17,47 @@
  *  3. Scenario paths: each container netns path (/proc/<pid>/ns/net) → @NETNS<n>@, and the
  *     CNI_PATH each implementation was given → @CNI_PATH@ ("failed to find plugin … in path
  *     [...]"): the oracle is given its own directory, tscni its dist/ (host-local in-process).
- *  4. Volatile link fields (`ip -j -d link`): ifindex, link_index and the netns id (allocated by
- *     the kernel on first use, only its presence is kept), every `*_timer` (bridge and port
- *     timers tick), and bridge_id/root_id (the bridge MAC again, unpadded). operstate
+ *  4. Volatile link fields (`ip -j -d link`): ifindex and the netns id (allocated by the kernel
+ *     on first use, only its presence is kept), every `*_timer` (bridge and port timers tick), and
+ *     bridge_id/root_id (the bridge MAC again, unpadded). link_index becomes `peer`, the name of
+ *     the link it points at as "<netns>/<ifname>" (host, ctr0, …; a veth's peer is the link in
+ *     another snapshot that points back), so veth peer pairing is compared by name. operstate
  *     LOWERLAYERDOWN counts as DOWN: the kernel's linkwatch moves a port whose peer is down from
  *     DOWN to LOWERLAYERDOWN up to a second later (the flags, NO-CARRIER included, stay compared).
- *  5. Addresses (`ip -j addr`): lifetimes dropped; `tentative` dropped (IPv6 DAD is still running
- *     at snapshot time, a matter of milliseconds). IPv6 link-local addresses are EUI-64 of the
- *     link's MAC → `fe80::eui64(MACn)` (same numbering as 2), others → `fe80::LL`.
- *  6. Routes: only the main table (local-table IPv6 routes appear when DAD ends). Sorted, since
- *     the dump order of same-prefix routes follows random link-local addresses. The `linkdown`
+ *  5. Addresses (`ip -j addr`): each lifetime becomes "forever" or "finite ~<minutes>" (a finite
+ *     one counts down between the two snapshots; rounded to the minute). `dadfailed` is kept
+ *     everywhere, `tentative` on a container's global addresses (the plugin owns their DAD: off,
+ *     or waited for). It is dropped in the host netns and on link-local addresses: the kernel
+ *     generates those and runs DAD on them (and on the bridge's and veths' addresses) on its own
+ *     clock once the link has carrier, and neither implementation waits for it. IPv6
+ *     link-local addresses are EUI-64 of the link's MAC → `fe80::eui64(MACn)` (same numbering as
+ *     2), others → `fe80::LL`.
+ *  6. Routes of every table (`table all`: main, local, any table a route's `table` names). Sorted,
+ *     since the dump order of same-prefix routes follows random link-local addresses. The
+ *     local-table IPv6 routes the kernel adds when the DAD of 5 ends are dropped: in the host netns
+ *     every such route (type local and anycast), in a container those of link-local addresses. The
+ *     `linkdown`
  *     route flag is dropped: it mirrors the device's carrier, which the link snapshot shows, and
  *     the kernel updates it asynchronously (linkwatch) when a bridge loses or gains its last port.
- *  7. `iptables-save`/`ip6tables-save`: comment lines (timestamps) dropped, counters zeroed;
+ *  7. `iptables-save`/`ip6tables-save` (every table: filter, nat, mangle, raw): comment lines
+ *     (timestamps) dropped, counters zeroed;
  *     chain declarations sorted and `-A` lines grouped by chain in name order (iptables-nft lists
  *     user chains in creation order, which a runtime cannot observe); rule order within a chain
- *     is kept.
+ *     is kept. A table with no rule whose chains are all built-in with policy ACCEPT is dropped
+ *     (as in 8: v1.9.1 leaves its nat tables behind empty; they match no packet).
  *  8. `nft -j list ruleset`: metainfo, handles and counter values dropped; objects sorted by
  *     family/table/chain/name, rules kept in chain order. A `nat` table with no chain at all is
  *     dropped: v1.9.1 leaves empty `ip nat`/`ip6 nat` tables behind as a side effect of asking
  *     iptables (bridge DEL with the nftables backend, portmap DEL of an IPv4-only pod), tscni
  *     does not; an empty table matches no packet (docs/compatibility.md).
- *  9. Sysctls: read for every interface; values compared as is (names renamed by 2).
+ *  9. Sysctls: every net.ipv4.conf and net.ipv6.conf key of every interface, and ip_forward (a
+ *     superset of what v1.9.1's bridge opens: strace -e openat of its ADD/CHECK/DEL shows
+ *     ip_forward, ipv6 forwarding, arp_notify, accept_dad, accept_ra, enhanced_dad, disable_ipv6,
+ *     keep_addr_on_down; portmap adds route_localnet); values compared as is (names renamed by 2).
  * 10. host-local: the leftover list of "failed to allocate all requested IPs:" comes from a Go map
- *     (random order): only its length is compared when more than one IP is left.
- * 11. Go json type-mismatch texts ("json: cannot unmarshal …") are compared by code only; tscni
- *     names the JSON path in its own words (docs/compatibility.md).
+ *     (random order): the IPs are compared as a sorted set; code and details exactly.
+ * 11. Go json type-mismatch texts ("json: cannot unmarshal …") are compared exactly: code, msg and
+ *     details (no transform; listed so nobody adds one).
  */
 
 import type { BridgeNames } from "./scenario-names.ts";
@@ -67,17 +82,17 @@ export interface NetnsSnapshot {
   links: Json;
   /** `ip -j addr show` */
   addrs: Json;
-  /** `ip -j -d route show` and `ip -j -d -6 route show` (main table) */
+  /** `ip -j -d route show table all` and the same for -6 */
   routes: Json;
-  /** path:value lines of the per-interface sysctls the bridge may change */
+  /** path:value lines of every interface's conf sysctls and ip_forward (9) */
   sysctls: string;
-  /** `iptables-save -t nat` + `ip6tables-save -t nat` (host only) */
+  /** `iptables-save` + `ip6tables-save`, every table (host only) */
   iptables?: string;
   /** `nft -j list ruleset` (host only) */
   nft?: Json;
 }
 
-const VOLATILE_LINK_KEYS = new Set(["ifindex", "link_index", "bridge_id", "root_id"]);
+const VOLATILE_LINK_KEYS = new Set(["ifindex", "bridge_id", "root_id"]);
 
 function isObj(v: Json | undefined): v is { [k: string]: Json } {
   return typeof v === "object" && v !== null && !Array.isArray(v);
@@ -109,23 +124,39 @@ function linksOf(links: Json, names: BridgeNames): Json {
   return renamed.sort((a, b) => ifname(a).localeCompare(ifname(b)));
 }
 
-function addrsOf(addrs: Json, names: BridgeNames): Json {
+/** 5: forever, or finite to the minute. */
+export function lifetime(v: Json | undefined): Json {
+  if (typeof v !== "number") return v ?? null;
+  return v === FOREVER ? "forever" : `finite ~${Math.round(v / 60)} min`;
+}
+const FOREVER = 4294967295;
+
+function addrsOf(addrs: Json, names: BridgeNames, role: Role): Json {
   const out: { [k: string]: Json } = {};
   for (const l of Array.isArray(addrs) ? addrs : []) {
     if (!isObj(l)) continue;
     const info = Array.isArray(l.addr_info) ? l.addr_info : [];
     const rendered = info.filter(isObj).map((a) => {
-      const { valid_life_time: _v, preferred_life_time: _p, tentative: _t, ...rest } = a;
+      const { valid_life_time: v, preferred_life_time: p, tentative, ...rest } = a;
       const local = typeof rest.local === "string" && rest.local.startsWith("fe80:") ? names.linkLocal(rest.local) : rest.local;
-      return JSON.parse(names.text(JSON.stringify({ ...rest, local: local ?? null }))) as Json;
+      const kept = { ...rest, local: local ?? null, valid_life_time: lifetime(v), preferred_life_time: lifetime(p) };
+      if (role === "container" && rest.scope !== "link" && tentative !== undefined) Object.assign(kept, { tentative });
+      return JSON.parse(names.text(JSON.stringify(kept))) as Json;
     });
     out[names.text(ifname(l))] = rendered.sort(byJson);
   }
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
 }
 
-function routesOf(routes: Json, names: BridgeNames): Json {
-  const list = Array.isArray(routes) ? routes : [];
+/** 6: a local-table IPv6 route that appears when the kernel's own DAD (5) ends. */
+function afterKernelDad(r: Json, role: Role): boolean {
+  if (!isObj(r) || r.table !== "local" || typeof r.dst !== "string" || !r.dst.includes(":")) return false;
+  if (role === "host") return r.type === "local" || r.type === "anycast";
+  return r.type === "local" && r.dst.startsWith("fe80:");
+}
+
+function routesOf(routes: Json, names: BridgeNames, role: Role): Json {
+  const list = (Array.isArray(routes) ? routes : []).filter((r) => !afterKernelDad(r, role));
   const noLinkdown = (r: Json): Json =>
     isObj(r) && Array.isArray(r.flags) ? { ...r, flags: r.flags.filter((f) => f !== "linkdown") } : r;
   return list.map((r) => JSON.parse(names.text(JSON.stringify(noLinkdown(r)))) as Json).sort(byJson);
@@ -145,11 +176,14 @@ export function normalizeIptablesSave(text: string, names: BridgeNames): string[
   const out: string[] = [];
   let decls: string[] = [];
   let rules = new Map<string, string[]>();
+  let table: string[] = [];
   const flush = (): void => {
-    out.push(...decls.sort());
-    for (const chain of [...rules.keys()].sort()) out.push(...(rules.get(chain) ?? []));
+    const body = [...decls.sort(), ...[...rules.keys()].sort().flatMap((chain) => rules.get(chain) ?? [])];
+    const empty = rules.size === 0 && decls.every((d) => / ACCEPT \[0:0\]$/.test(d));
+    if (!empty) out.push(...table, ...body, "COMMIT");
     decls = [];
     rules = new Map();
+    table = [];
   };
   for (const raw of text.split("\n")) {
     if (raw === "" || raw.startsWith("#")) continue;
@@ -158,12 +192,10 @@ export function normalizeIptablesSave(text: string, names: BridgeNames): string[
     else if (line.startsWith("-A ")) {
       const chain = line.split(" ")[1] ?? "";
       rules.set(chain, [...(rules.get(chain) ?? []), line]);
-    } else {
-      if (line === "COMMIT") flush();
-      out.push(line);
-    }
+    } else if (line === "COMMIT") flush();
+    else table.push(line);
   }
-  flush();
+  if (table.length + decls.length + rules.size > 0) flush();
   return out;
 }
 
@@ -208,12 +240,37 @@ export function normalizeNftRuleset(doc: Json, names: BridgeNames): Json {
   return keyed.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
 }
 
-/** 4–9 over one namespace's snapshot. */
-export function normalizeNetnsSnapshot(s: NetnsSnapshot, names: BridgeNames): Json {
+/** Which netns a snapshot is of: the host runs its own DAD (5, 6); a container's is the plugin's. */
+export type Role = "host" | "container";
+
+/**
+ * 4: every link's link_index as `peer` "<label>/<ifname>": in its own netns when it has no
+ * link_netnsid, else the link in another snapshot that points back at it ("?" when none does:
+ * its netns was not read).
+ */
+export function pairPeers(snaps: { label: string; links: Json }[]): Json[] {
+  const objects = (links: Json): { [k: string]: Json }[] => (Array.isArray(links) ? links.filter(isObj) : []);
+  return snaps.map(({ label, links }) =>
+    objects(links).map((l) => {
+      const { link_index: peerIndex, ...rest } = l;
+      if (typeof peerIndex !== "number") return l;
+      const where = "link_netnsid" in l ? snaps.filter((o) => o.label !== label) : snaps.filter((o) => o.label === label);
+      const found = where.flatMap((o) =>
+        objects(o.links)
+          .filter((p) => p.ifindex === peerIndex && ("link_netnsid" in l ? p.link_index === l.ifindex : true))
+          .map((p) => `${o.label}/${ifname(p)}`),
+      );
+      return { ...rest, peer: found.length === 1 ? (found[0] ?? "?") : "?" };
+    }),
+  );
+}
+
+/** 4–9 over one namespace's snapshot (its links paired by pairPeers first, when there are peers). */
+export function normalizeNetnsSnapshot(s: NetnsSnapshot, names: BridgeNames, role: Role = "container"): Json {
   const out: { [k: string]: Json } = {
     links: linksOf(s.links, names),
-    addrs: addrsOf(s.addrs, names),
-    routes: routesOf(s.routes, names),
+    addrs: addrsOf(s.addrs, names, role),
+    routes: routesOf(s.routes, names, role),
     sysctls: sysctlsOf(s.sysctls, names),
   };
   if (s.iptables !== undefined) out.iptables = normalizeIptablesSave(s.iptables, names);
@@ -221,7 +278,7 @@ export function normalizeNetnsSnapshot(s: NetnsSnapshot, names: BridgeNames): Js
   return out;
 }
 
-// host-local (10, 11)
+// host-local (10)
 
 export interface ErrorJson {
   code: number;
@@ -231,19 +288,23 @@ export interface ErrorJson {
 
 const LEFTOVER = "failed to allocate all requested IPs:";
 
-/** Whether 10 or 11 applies to this oracle error (else the whole stdout is compared). */
+/** Whether 10 applies to this oracle error (else the whole stdout is compared). */
 export function normalisedError(ref: ErrorJson): boolean {
-  return ref.msg.startsWith("json: cannot unmarshal") || (ref.msg.startsWith(LEFTOVER) && ref.msg.split(" ").length > 6);
+  return ref.msg.startsWith(LEFTOVER);
 }
 
-/** Compares two error documents under 10/11; returns a description of the mismatch or "". */
+/** 10: the leftover IPs as a sorted set. */
+function leftoverSet(msg: string): string {
+  return msg.slice(LEFTOVER.length).trim().split(/\s+/).filter((ip) => ip !== "").sort().join(" ");
+}
+
+/** Compares two error documents under 10; returns a description of the mismatch or "". */
 export function errorMismatch(ref: ErrorJson, ours: ErrorJson): string {
   if (ref.code !== ours.code) return `code ${ref.code} vs ${ours.code}`;
-  if (ref.msg.startsWith("json: cannot unmarshal")) return "";
-  if (ref.msg.startsWith(LEFTOVER) && ref.msg.split(" ").length > 6) {
-    return ours.msg.startsWith(LEFTOVER) && ours.msg.length === ref.msg.length ? "" : `msg ${ref.msg} vs ${ours.msg}`;
+  const bothLeftover = ref.msg.startsWith(LEFTOVER) && ours.msg.startsWith(LEFTOVER);
+  if (bothLeftover ? leftoverSet(ref.msg) !== leftoverSet(ours.msg) : ref.msg !== ours.msg) {
+    return `msg ${JSON.stringify(ref.msg)} vs ${JSON.stringify(ours.msg)}`;
   }
-  if (ref.msg !== ours.msg) return `msg ${JSON.stringify(ref.msg)} vs ${JSON.stringify(ours.msg)}`;
   if ((ref.details ?? "") !== (ours.details ?? "")) return `details ${ref.details} vs ${ours.details}`;
   return "";
 }

@@ -9,6 +9,8 @@ import {
   normalizeAbout,
   errorMismatch,
   normalisedError,
+  pairPeers,
+  type Role,
 } from "../../differential/normalize.ts";
 import { BridgeNames } from "../../differential/scenario-names.ts";
 
@@ -48,13 +50,23 @@ describe("differential normaliser", () => {
     expect(norm({ code: 999, msg: "chain CNI-DN-aaaa not found" })).not.toEqual(norm({ code: 999, msg: "chain CNI-DN-bbbb not found" }));
   });
 
-  test("host-local errors: only Go json texts and the leftover list of a Go map are loosened", () => {
-    const e = (msg: string) => ({ code: 999, msg });
-    expect(normalisedError(e("json: cannot unmarshal string into Go value of type int"))).toBe(true);
-    expect(errorMismatch(e("failed to allocate all requested IPs: 10.0.0.5 10.0.0.6"), e("failed to allocate all requested IPs: 10.0.0.6 10.0.0.5"))).toBe("");
-    expect(errorMismatch(e("failed to allocate all requested IPs: 10.0.0.5 10.0.0.6"), e("failed to allocate all requested IPs: 10.0.0.6 10.0.0.7"))).toBe("");
-    expect(normalisedError(e("no IP addresses available in range set: 10.0.0.1-10.0.0.2"))).toBe(false);
+  test("host-local errors: the leftover IPs of a Go map are a set; everything else exact", () => {
+    const e = (msg: string, details?: string) => ({ code: 999, msg, ...(details === undefined ? {} : { details }) });
+    const left = (ips: string) => e(`failed to allocate all requested IPs: ${ips}`);
+    expect(normalisedError(left("10.0.0.5"))).toBe(true);
+    expect(errorMismatch(left("10.0.0.5 10.0.0.6"), left("10.0.0.6 10.0.0.5"))).toBe("");
+    // Kept apart: another set, one IP more or less, another single IP, other details, other code.
+    expect(errorMismatch(left("10.0.0.5 10.0.0.6"), left("10.0.0.6 10.0.0.7"))).not.toBe("");
+    expect(errorMismatch(left("10.0.0.5 10.0.0.6"), left("10.0.0.5"))).not.toBe("");
+    expect(errorMismatch(left("10.0.0.5"), left("10.0.0.6"))).not.toBe("");
+    expect(errorMismatch(e("a", "x"), e("a", "y"))).not.toBe("");
     expect(errorMismatch(e("a"), { ...e("a"), code: 11 })).not.toBe("");
+    // Go json texts are not loosened (11): another type name is a difference.
+    const json = (t: string) => e(`json: cannot unmarshal string into Go struct field .ipam of type ${t}`);
+    expect(normalisedError(json("int"))).toBe(false);
+    expect(errorMismatch(json("int"), json("int"))).toBe("");
+    expect(errorMismatch(json("int"), json("uint"))).not.toBe("");
+    expect(normalisedError(e("no IP addresses available in range set: 10.0.0.1-10.0.0.2"))).toBe(false);
   });
 });
 
@@ -169,30 +181,119 @@ describe("bridge normaliser", () => {
     expect(nft(bad)).not.toEqual(nft(NFT("10.88.0.2", [3, 4])));
   });
 
-  const SNAP = (over: { addr?: string; route?: string; linkdown?: boolean; tentative?: boolean; keep?: string } = {}): NetnsSnapshot => ({
+  interface Over {
+    addr?: string;
+    route?: string;
+    linkdown?: boolean;
+    tentative?: boolean;
+    dadfailed?: boolean;
+    valid?: number;
+    keep?: string;
+    table?: string;
+    rpFilter?: string;
+    scope?: string;
+  }
+  const SNAP = (over: Over = {}): NetnsSnapshot => ({
     links: [{ ifindex: 2, ifname: "eth0", address: "aa:00:00:00:00:01", linkinfo: { info_kind: "veth" }, link_netnsid: 0 }],
     addrs: [
       {
         ifname: "eth0",
         addr_info: [
-          { family: "inet6", local: over.addr ?? "fd00::2", prefixlen: 64, scope: "global", ...(over.tentative ? { tentative: true } : {}), valid_life_time: 4294967295 },
+          {
+            family: "inet6",
+            local: over.addr ?? "fd00::2",
+            prefixlen: 64,
+            scope: over.scope ?? "global",
+            ...(over.tentative ? { tentative: true } : {}),
+            ...(over.dadfailed ? { dadfailed: true } : {}),
+            valid_life_time: over.valid ?? 4294967295,
+            preferred_life_time: 4294967295,
+          },
         ],
       },
     ],
-    routes: [{ dst: over.route ?? "default", gateway: "fd00::1", dev: "eth0", flags: over.linkdown ? ["linkdown"] : [] }],
-    sysctls: `/proc/sys/net/ipv6/conf/eth0/keep_addr_on_down:${over.keep ?? "1"}\n`,
+    routes: [
+      { dst: over.route ?? "default", gateway: "fd00::1", dev: "eth0", flags: over.linkdown ? ["linkdown"] : [], ...(over.table ? { table: over.table } : {}) },
+    ],
+    sysctls: `/proc/sys/net/ipv6/conf/eth0/keep_addr_on_down:${over.keep ?? "1"}\n/proc/sys/net/ipv4/conf/eth0/rp_filter:${over.rpFilter ?? "0"}\n`,
   });
-  const snap = (s: NetnsSnapshot): Json => normalizeNetnsSnapshot(s, new BridgeNames());
+  const snap = (s: NetnsSnapshot, role: Role = "container"): Json => normalizeNetnsSnapshot(s, new BridgeNames(), role);
 
-  test("netns snapshot: linkdown, tentative and ifindex are ignored", () => {
-    expect(snap(SNAP({ linkdown: true, tentative: true }))).toEqual(snap(SNAP()));
+  test("netns snapshot: linkdown and ifindex are ignored; finite lifetimes within the minute", () => {
+    expect(snap(SNAP({ linkdown: true }))).toEqual(snap(SNAP()));
+    expect(snap(SNAP({ valid: 3600 }))).toEqual(snap(SNAP({ valid: 3590 })));
+  });
+
+  test("netns snapshot: tentative counts on a container's global address, not in the host or on link-local (the kernel's own DAD)", () => {
+    expect(snap(SNAP({ tentative: true }))).not.toEqual(snap(SNAP()));
+    expect(snap(SNAP({ tentative: true }), "host")).toEqual(snap(SNAP(), "host"));
+    expect(snap(SNAP({ tentative: true, addr: "fe80::a800:ff:fe00:1", scope: "link" }))).toEqual(snap(SNAP({ addr: "fe80::a800:ff:fe00:1", scope: "link" })));
   });
 
   test.each([
     ["a wrong address", SNAP({ addr: "fd00::3" })],
     ["a wrong route", SNAP({ route: "fd01::/64" })],
+    ["a route in another table", SNAP({ table: "100" })],
     ["a wrong sysctl", SNAP({ keep: "0" })],
-  ])("netns snapshot: still catches %s", (_what, bad) => {
-    expect(snap(bad)).not.toEqual(snap(SNAP()));
+    ["a changed rp_filter", SNAP({ rpFilter: "1" })],
+    ["a finite lifetime", SNAP({ valid: 3600 })],
+    ["a finite lifetime an hour apart", SNAP({ valid: 7200 })],
+    ["a failed DAD", SNAP({ dadfailed: true })],
+  ])("netns snapshot: still catches %s (container and host)", (_what, bad) => {
+    const good = _what === "a finite lifetime an hour apart" ? SNAP({ valid: 3600 }) : SNAP();
+    expect(snap(bad)).not.toEqual(snap(good));
+    expect(snap(bad, "host")).not.toEqual(snap(good, "host"));
+  });
+
+  test("routes: DAD-made local-table IPv6 routes dropped (host: all, container: link-local); IPv4 and a container's global ones kept", () => {
+    const withLocal = (dst: string, type = "local"): NetnsSnapshot => ({ ...SNAP(), routes: [...(SNAP().routes as Json[]), { type, dst, table: "local", dev: "eth0", flags: [] }] });
+    expect(snap(withLocal("fd00::2"), "host")).toEqual(snap(SNAP(), "host"));
+    expect(snap(withLocal("fd00::", "anycast"), "host")).toEqual(snap(SNAP(), "host"));
+    expect(snap(withLocal("10.0.0.2"), "host")).not.toEqual(snap(SNAP(), "host"));
+    expect(snap(withLocal("fe80::a800:ff:fe00:1"))).toEqual(snap(SNAP()));
+    expect(snap(withLocal("fd00::2"))).not.toEqual(snap(SNAP()));
+  });
+
+  test("veth peers are paired by name across namespaces; another pairing differs", () => {
+    const host: Json = [
+      { ifindex: 5, ifname: "veth00000001", link_index: 2, link_netnsid: 0 },
+      { ifindex: 6, ifname: "veth00000002", link_index: 2, link_netnsid: 1 },
+      { ifindex: 3, ifname: "cni0.7", link_index: 4 },
+      { ifindex: 4, ifname: "cni0" },
+    ];
+    const ctr = (peer: number): Json => [{ ifindex: 2, ifname: "eth0", link_index: peer, link_netnsid: 0 }];
+    const paired = pairPeers([
+      { label: "host", links: host },
+      { label: "ctr0", links: ctr(5) },
+      { label: "ctr1", links: ctr(6) },
+    ]);
+    expect(paired).toEqual([
+      [
+        { ifindex: 5, ifname: "veth00000001", link_netnsid: 0, peer: "ctr0/eth0" },
+        { ifindex: 6, ifname: "veth00000002", link_netnsid: 1, peer: "ctr1/eth0" },
+        { ifindex: 3, ifname: "cni0.7", peer: "host/cni0" },
+        { ifindex: 4, ifname: "cni0" },
+      ],
+      [{ ifindex: 2, ifname: "eth0", link_netnsid: 0, peer: "host/veth00000001" }],
+      [{ ifindex: 2, ifname: "eth0", link_netnsid: 0, peer: "host/veth00000002" }],
+    ]);
+    const swapped = pairPeers([
+      { label: "host", links: host },
+      { label: "ctr0", links: ctr(6) },
+      { label: "ctr1", links: ctr(5) },
+    ]);
+    const names = new BridgeNames();
+    const norm = (links: Json[]): Json => links.map((l) => normalizeNetnsSnapshot({ links: l, addrs: [], routes: [], sysctls: "" }, names));
+    expect(norm(swapped)).not.toEqual(norm(paired));
+  });
+
+  test("iptables-save: an empty all-ACCEPT table is dropped; a DROP policy, a user chain, a filter rule are kept", () => {
+    const table = (name: string, lines: string[]) => [`*${name}`, ...lines, "COMMIT"].join("\n");
+    const nat = table("nat", [":PREROUTING ACCEPT [0:0]", ":POSTROUTING ACCEPT [4:240]"]);
+    const filter = table("filter", [":FORWARD ACCEPT [0:0]", "-A FORWARD -d 10.88.0.0/16 -j ACCEPT"]);
+    expect(ipt(`${nat}\n${filter}`)).toEqual(ipt(filter));
+    expect(ipt(nat.replace(":PREROUTING ACCEPT", ":PREROUTING DROP"))).not.toEqual(ipt(""));
+    expect(ipt(nat.replace("COMMIT", ":CNI-HOSTPORT-DNAT - [0:0]\nCOMMIT"))).not.toEqual(ipt(""));
+    expect(ipt(filter.replace("10.88.0.0/16", "10.88.0.0/24"))).not.toEqual(ipt(filter));
   });
 });
