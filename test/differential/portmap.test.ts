@@ -169,17 +169,31 @@ describe("nftables backend vs v1.9.1", () => {
 
 describe("swap: ADD by one implementation, CHECK and DEL by the other", () => {
   const mappings = [tcp(8080), udp(8053), tcp(8443, 443, "2001:db8::5")];
-  const cases: [string, string, string, string][] = [];
+  // The iptables layout's rule shapes (tscni writes them in-process on this iptables-nft node).
+  const shapes: [string, Case][] = [
+    ["", { mappings }],
+    [", markMasqBit 5", { mappings, extra: { markMasqBit: 5 } }],
+    [", externalSetMarkChain", { mappings, extra: { externalSetMarkChain: "KUBE-MARK-MASQ" } }],
+    [", snat false", { mappings, extra: { snat: false } }],
+    [", masqAll", { mappings, extra: { masqAll: true } }],
+    [", 17 tcp ports, udp, sctp", { mappings: [...MANY, tcp(8443)] }],
+    [", IPv6-only pod", { mappings, ips: "v6" }],
+  ];
+  const cases: [string, string, string, string, Case][] = [];
   for (const backend of ["iptables", "nftables"]) {
     for (const [name, ref] of backend === "iptables" ? [["v1.9.1", REF], ["v1.1.1", v111("portmap")]] : [["v1.9.1", REF]]) {
-      cases.push([`${name} ADD, tscni CHECK+DEL (${backend})`, ref ?? "", TS, backend], [`tscni ADD, ${name} CHECK+DEL (${backend})`, TS, ref ?? "", backend]);
+      for (const [shape, c] of backend === "iptables" ? shapes : shapes.slice(0, 1)) {
+        // Debian's v1.1.1 predates masqAll: it writes the per-subnet SNAT rule, which a masqAll CHECK rightly misses.
+        if (name === "v1.1.1" && c.extra?.masqAll === true) continue;
+        cases.push([`${name} ADD, tscni CHECK+DEL (${backend}${shape})`, ref ?? "", TS, backend, c], [`tscni ADD, ${name} CHECK+DEL (${backend}${shape})`, TS, ref ?? "", backend, c]);
+      }
     }
   }
-  test.each(cases)("%s", async (_name, adder, deleter, backend) => {
+  test.each(cases)("%s", async (_name, adder, deleter, backend, shape) => {
     await reset();
     const baseline = await firewallState();
     // Debian's v1.1.1 knows no `backend` and no 1.1.0; it reads 1.0.0 and uses iptables.
-    const c = conf({ mappings, extra: { backend }, version: adder.includes("/usr/lib/cni") || deleter.includes("/usr/lib/cni") ? "1.0.0" : "1.1.0" });
+    const c = conf({ ...shape, extra: { backend, ...shape.extra }, version: adder.includes("/usr/lib/cni") || deleter.includes("/usr/lib/cni") ? "1.0.0" : "1.1.0" });
     const a = await call(adder, "ADD", c);
     expect({ code: a.code, stderr: a.stderr }).toEqual({ code: 0, stderr: "" });
     expect((await firewallState()).join("\n")).toContain("8443");
