@@ -26,10 +26,14 @@ dist/tscni: node_modules/.installed $(SOURCES)
 build: dist/tscni
 
 # TSCNI_INSTALL_CALLER=make: a refusal then says FORCE=1 instead of --force.
+# A stripped dist/tscni is plain Bun, whose `install` is Bun's package manager: ask it who it is first.
+IS_TSCNI = dist/tscni --version | grep -q '^tscni v' || { echo "make: dist/tscni does not answer as tscni (stripped?): make clean build" >&2; exit 1; }
 install: build
+	@$(IS_TSCNI)
 	TSCNI_INSTALL_CALLER=make dist/tscni install --dir "$(DESTDIR)$(PREFIX)" $(if $(FORCE),--force)
 
 uninstall: build
+	@$(IS_TSCNI)
 	TSCNI_INSTALL_CALLER=make dist/tscni install --uninstall --dir "$(DESTDIR)$(PREFIX)"
 
 typecheck: node_modules/.installed

@@ -1,11 +1,13 @@
 /**
  * A .deb around one compiled binary, with dpkg-deb (no debhelper: nothing strips the binary,
  * which would remove the embedded program). The package owns only /usr/lib/tscni; its maintainer
- * scripts link /opt/cni/bin through `tscni install` and put it back through `--uninstall`.
+ * scripts link /opt/cni/bin through `tscni install` and put it back through `--uninstall`,
+ * diverting (dpkg-divert) plugin files another package owns and refusing unowned ones in preinst.
  * Every mtime is SOURCE_DATE_EPOCH, owners root, so the same commit gives the same bytes.
  */
 import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
+import { PLUGIN_NAMES } from "../plugins/registry.ts";
 
 const here = import.meta.dir;
 
@@ -59,8 +61,8 @@ export function buildDeb(i: DebInput): string {
     ].join("\n"),
     { mode: 0o644 },
   );
-  for (const s of ["postinst", "prerm"]) {
-    copyFileSync(join(here, "deb", s), join(debian, s));
+  for (const s of ["preinst", "postinst", "prerm", "postrm"]) {
+    writeFileSync(join(debian, s), readFileSync(join(here, "deb", s), "utf8").replaceAll("@PLUGINS@", PLUGIN_NAMES.join(" ")));
     chmodSync(join(debian, s), 0o755);
   }
   const when = new Date(i.epoch * 1000);
