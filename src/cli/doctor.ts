@@ -5,7 +5,7 @@
  */
 import { existsSync } from "node:fs";
 import { release } from "node:os";
-import { ALL_BACKENDS, type FirewallSnapshot, readFirewall } from "../firewall/index.ts";
+import { allBackends, type FirewallSnapshot, readFirewall } from "../firewall/index.ts";
 import { cachedAttachments, scanConfDir } from "../runtime/index.ts";
 import { agentChecks } from "./doctor-agent.ts";
 import { type Check, error, ok, type ProcRoot, warning } from "./doctor-check.ts";
@@ -40,8 +40,9 @@ export interface DoctorOptions {
 }
 
 /** Each backend's tool, and the backend bridge ipMasq and portmap pick when their config names none. */
-function firewallToolChecks(): Check[] {
-  const found = ALL_BACKENDS.map((b) => ({ b, version: b.version() }));
+async function firewallToolChecks(): Promise<Check[]> {
+  const all = await allBackends();
+  const found = all.map((b) => ({ b, version: b.version() }));
   const checks = found.map(({ b, version }) =>
     version === undefined ? warning(b.tool, `${b.tool}: not found`, `apt-get install ${b.install.package} (needed by ${b.install.neededBy})`) : ok(b.tool, version),
   );
@@ -51,8 +52,8 @@ function firewallToolChecks(): Check[] {
     const tools = found.map((f) => f.b.tool).join(" nor ");
     checks.push(error("firewall-tool", `neither ${tools}: ipMasq and portmap cannot work`, `apt-get install ${first?.install.package ?? "iptables"}`));
   } else {
-    const others = ALL_BACKENDS.filter((b) => b !== chosen).map((b) => b.name).join(", ");
-    const skipped = ALL_BACKENDS.slice(0, ALL_BACKENDS.indexOf(chosen)).map((b) => b.name).join(", ");
+    const others = all.filter((b) => b !== chosen).map((b) => b.name).join(", ");
+    const skipped = all.slice(0, all.indexOf(chosen)).map((b) => b.name).join(", ");
     checks.push(ok("firewall-backend", chosen === first ? `backend: ${chosen.name} (${others} only where configured)` : `backend: ${chosen.name} (${skipped} is not usable here)`));
   }
   return checks;
@@ -90,7 +91,7 @@ export async function diagnose(o: DoctorOptions): Promise<Check[]> {
     driverCheck(proc, "bridge", release()),
     driverCheck(proc, "veth", release()),
     cpuCheck(proc, process.arch, installed.probe),
-    ...firewallToolChecks(),
+    ...(await firewallToolChecks()),
     ...installed.checks,
     ...binDirChecks(bins, o.pluginNames, BINARY_NAME),
     ...(await configChecks(confDir, o.validators)),

@@ -8,7 +8,7 @@
 import { CniError, ErrorCode } from "../cni/index.ts";
 import { goQuote } from "../gofmt/index.ts";
 import type { FirewallBackend, PortmapOptions } from "./backend.ts";
-import { ALL_BACKENDS, findBackend } from "./backends.ts";
+import { allBackends, findBackend } from "./backends.ts";
 
 /** A backend's name, as configs spell it. */
 export type Backend = string;
@@ -27,22 +27,22 @@ export const noProbe: Probe = async () => false;
 
 const internal = (msg: string): CniError => new CniError(ErrorCode.Internal, msg);
 
-function first(): FirewallBackend {
-  const b = ALL_BACKENDS[0];
+async function first(): Promise<FirewallBackend> {
+  const b = (await allBackends())[0];
   if (b === undefined) throw internal("no firewall backend is registered");
   return b;
 }
 
 /** Default when nothing in the config decides: the first usable backend, else the first. */
 export async function defaultBackend(probe: Probe = systemProbe): Promise<FirewallBackend> {
-  for (const b of ALL_BACKENDS) if (await probe(b)) return b;
+  for (const b of await allBackends()) if (await probe(b)) return b;
   return first();
 }
 
 /** bridge `ipMasqBackend`. An unknown name fails only when masquerading is set up, like the reference. */
 export async function masqBackend(configured: string | undefined, probe: Probe = systemProbe): Promise<FirewallBackend> {
   if (configured === undefined) return defaultBackend(probe);
-  const b = findBackend(configured);
+  const b = await findBackend(configured);
   if (b === undefined) throw internal(`unknown ipmasq backend ${goQuote(configured)}`);
   return b;
 }
@@ -55,7 +55,7 @@ export async function masqBackendReady(configured: string | undefined, probe: Pr
   const backend = await masqBackend(configured, probe);
   const missing = backend.locate();
   if (missing === undefined) return backend;
-  const hint = configured === undefined ? ` (ipMasq needs ${ALL_BACKENDS.map((b) => b.tool).join(" or ")})` : "";
+  const hint = configured === undefined ? ` (ipMasq needs ${(await allBackends()).map((b) => b.tool).join(" or ")})` : "";
   throw internal(`${missing}${hint}`);
 }
 
@@ -69,17 +69,18 @@ export interface PortmapBackendConfig extends PortmapOptions {
  * choice open.
  */
 export async function portmapBackend(conf: PortmapBackendConfig, probe: Probe = systemProbe): Promise<FirewallBackend> {
-  const claims = ALL_BACKENDS.map((b) => ({ b, options: b.portmapOptions(conf) })).filter((c) => c.options.length > 0);
+  const claims = (await allBackends()).map((b) => ({ b, options: b.portmapOptions(conf) })).filter((c) => c.options.length > 0);
+  const fallback = await first();
   let name = conf.backend;
   if (name === undefined) {
     // tscni deviation: options only a backend other than the default supports pick it instead of failing.
     const only = claims.length === 1 ? claims[0]?.b : undefined;
-    name = only !== undefined && only !== first() ? only.name : (await defaultBackend(probe)).name;
+    name = only !== undefined && only !== fallback ? only.name : (await defaultBackend(probe)).name;
   }
-  const backend = findBackend(name);
+  const backend = await findBackend(name);
   // As the reference: a registered backend conflicts with options of any other, an unknown name
   // with the first (default) backend's options; the conflict is reported before the unknown name.
-  const wrong = backend === undefined ? claims.find((c) => c.b === first()) : claims.find((c) => c.b !== backend);
+  const wrong = backend === undefined ? claims.find((c) => c.b === fallback) : claims.find((c) => c.b !== backend);
   if (wrong !== undefined) {
     throw internal(`${name} backend was requested but configuration contains ${wrong.b.name}-specific options [${wrong.options.join(" ")}]`);
   }

@@ -11,9 +11,10 @@ export { parseIp } from "./validate.ts";
 export type { ApplyOptions } from "./apply.ts";
 // The agent's node-wide masquerade (src/agent/masquerade.ts) is not a plugin object: it writes its iptables plans directly.
 export { applyIptablesEach } from "./apply.ts";
+export { resolveIptables } from "./exec.ts";
 export type { IptablesPlan } from "./model.ts";
 export type { FirewallBackend, GcItem, GcTransaction, Keep, NetworkKeep } from "./backend.ts";
-export { ALL_BACKENDS } from "./backends.ts";
+export { allBackends } from "./backends.ts";
 export { masqBackendReady, noProbe, type Probe, portmapBackend, systemProbe } from "./detect.ts";
 export { gcMasq, setupMasq, teardownMasq } from "./masq.ts";
 export { setupSpoofCheck, teardownSpoofCheck } from "./spoofcheck.ts";

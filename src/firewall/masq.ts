@@ -2,7 +2,7 @@
 import { CniError, ErrorCode } from "../cni/index.ts";
 import type { ApplyOptions } from "./apply.ts";
 import type { FirewallBackend } from "./backend.ts";
-import { ALL_BACKENDS } from "./backends.ts";
+import { allBackends } from "./backends.ts";
 import type { MasqGcRequest } from "./masq-gc.ts";
 import type { AttachmentRef, MasqRequest } from "./plans-types.ts";
 
@@ -13,7 +13,7 @@ export async function setupMasq(req: MasqRequest, backend: FirewallBackend, opts
 /** Runs `fn` on every backend; the errors are joined with newlines, as the reference does. */
 async function everyBackend(fn: (b: FirewallBackend) => Promise<void>): Promise<void> {
   const errors: string[] = [];
-  for (const b of ALL_BACKENDS) {
+  for (const b of await allBackends()) {
     try {
       await fn(b);
     } catch (err) {

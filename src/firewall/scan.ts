@@ -6,7 +6,7 @@
  */
 import type { ApplyOptions } from "./apply.ts";
 import type { DuplicateRule, FirewallEntry, FirewallView, GcItem, GcTransaction, NetworkKeep } from "./backend.ts";
-import { ALL_BACKENDS, findBackend } from "./backends.ts";
+import { allBackends, loadedBackend } from "./backends.ts";
 
 export interface FirewallSnapshot {
   /** One read per backend, in registry order. */
@@ -16,7 +16,7 @@ export interface FirewallSnapshot {
 /** Every backend's objects, read once each; never throws (what cannot be read is a view's problem). */
 export async function readFirewall(opts: ApplyOptions = {}): Promise<FirewallSnapshot> {
   const views: FirewallView[] = [];
-  for (const b of ALL_BACKENDS) views.push(await b.read(opts));
+  for (const b of await allBackends()) views.push(await b.read(opts));
   return { views };
 }
 
@@ -44,7 +44,7 @@ export function planSnapshotGc(s: FirewallSnapshot, networks: readonly NetworkKe
   };
 }
 
-/** One line for people naming an entry, in its backend's words. */
+/** One line for people naming an entry, in its backend's words (the backend is loaded: a read found the entry). */
 export function describeEntry(e: Pick<FirewallEntry, "backend" | "kind" | "where" | "key">, containerId: string): string {
-  return findBackend(e.backend)?.describe(e, containerId) ?? `${e.backend} ${e.kind} ${e.key} (${e.where}) of ${containerId}`;
+  return loadedBackend(e.backend)?.describe(e, containerId) ?? `${e.backend} ${e.kind} ${e.key} (${e.where}) of ${containerId}`;
 }

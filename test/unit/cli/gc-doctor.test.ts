@@ -8,7 +8,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ToolResult } from "../../../src/firewall/exec.ts";
-import type { FirewallSnapshot } from "../../../src/firewall/index.ts";
+import { allBackends, type FirewallSnapshot } from "../../../src/firewall/index.ts";
 import { iptablesView } from "../../../src/firewall/iptables-view.ts";
 import { nftablesView } from "../../../src/firewall/nftables-view.ts";
 import { parseIptablesSave } from "../../../src/firewall/iptables.ts";
@@ -119,7 +119,9 @@ describe("gc: firewall plan", () => {
     expect(writes.map((w) => w.match(/^delete rule .*$/gm))).toEqual([["delete rule ip cni_hostport hostports handle 10"]]);
   });
 
-  test("human output: the same plan lines in a dry run and after --apply; a network named tscni reads as a network", () => {
+  test("human output: the same plan lines in a dry run and after --apply; a network named tscni reads as a network", async () => {
+    // Each backend words its own entries; a real run has loaded them all when it read the firewall.
+    await allBackends();
     const actions = (): GcAction[] => [
       {
         network: "tscni",

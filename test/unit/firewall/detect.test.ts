@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { conditionsDialect } from "../../../src/firewall/backend.ts";
-import { ALL_BACKENDS } from "../../../src/firewall/backends.ts";
+import { allBackends } from "../../../src/firewall/backends.ts";
 import { masqBackend, type Probe, portmapBackend } from "../../../src/firewall/detect.ts";
 
 /** A probe answering per backend name, recording what it was asked. */
@@ -13,14 +13,15 @@ function probes(iptables: boolean, nftables: boolean): Probe & { calls: string[]
 const name = async (b: Promise<{ name: string }>): Promise<string> => (await b).name;
 
 describe("backend selection", () => {
-  test("conditions dialect by first token; each backend claims its own", () => {
+  test("conditions dialect by first token; each backend claims its own", async () => {
     expect(conditionsDialect(undefined)).toBeUndefined();
     expect(conditionsDialect([])).toBeUndefined();
     expect(conditionsDialect([""])).toBeUndefined();
     expect(conditionsDialect(["-m", "x"])).toBe("flags");
     expect(conditionsDialect(["!", "-s", "x"])).toBe("flags");
     expect(conditionsDialect(["ip", "saddr", "1.2.3.4"])).toBe("statements");
-    const claims = (conf: object) => Object.fromEntries(ALL_BACKENDS.map((b) => [b.name, b.portmapOptions(conf)]));
+    const all = await allBackends();
+    const claims = (conf: object) => Object.fromEntries(all.map((b) => [b.name, b.portmapOptions(conf)]));
     expect(claims({ externalSetMarkChain: "X", conditionsV4: ["-s", "x"], conditionsV6: ["ip6", "saddr", "::1"] })).toEqual({
       iptables: ["externalSetMarkChain", "conditionsV4"],
       nftables: ["conditionsV6"],
@@ -60,7 +61,7 @@ describe("backend selection", () => {
   });
 
   test("the accepted names are the registry's; inherited object keys are not names", async () => {
-    for (const b of ALL_BACKENDS) {
+    for (const b of await allBackends()) {
       expect(await masqBackend(b.name, probes(false, false))).toBe(b);
       expect(await portmapBackend({ backend: b.name }, probes(false, false))).toBe(b);
     }
