@@ -5,7 +5,7 @@ FORCE   ?=
 BUN     := node_modules/.bin/bun
 SOURCES := $(shell find src plugins build -name '*.ts' 2>/dev/null) package.json
 
-.PHONY: all build install uninstall test test-unit test-variants typecheck bench demo clean release image test-release soak
+.PHONY: all build install uninstall test test-unit test-variants typecheck bench demo demo-cluster clean release image test-release soak
 
 all: build
 
@@ -64,6 +64,11 @@ soak: build
 # See it work: two containers on the default network, in a throwaway network namespace.
 demo: build
 	$(BUN) test/demo/demo.ts
+
+# tscni agent giving three simulated nodes (netns on one L2 underlay, a fake API server) their pod
+# network: routes, cross-node ping, a hostPort from another node, a node's removal.
+demo-cluster: build
+	$(BUN) test/demo/demo-cluster.ts
 
 # Air-gapped artefacts in dist/release/: three tarballs, two .debs, the OCI image, SHA256SUMS
 # (docs/release.md). Cross targets' Bun runtimes come from the npm registry into dist/cache.
