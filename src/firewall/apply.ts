@@ -30,7 +30,7 @@ import {
   type NftTableState,
   nftTableKey,
 } from "./model.ts";
-import { parseNftList, renderNft, tablesToRead } from "./nftables.ts";
+import { parseNftList, renderNft, renderNftSteps, tablesToRead } from "./nftables.ts";
 
 export interface ApplyOptions {
   /** A fake tool runner (unit tests): the whole firewall then goes through it, never netlink. */
@@ -179,10 +179,9 @@ export async function applyNft(plan: NftPlan, opts: ApplyOptions = {}): Promise<
   if (plan.ops.length === 0) return;
   await locked(opts, async () => {
     const nl = await netlinkTransport(opts.run);
-    // One batch when every step has a netlink form; else one `nft -f -`, planned from a netlink read.
-    if (nl?.applyNftNetlink(plan, tablesToRead(plan))) return;
-    const state = await readNft(tablesToRead(plan), opts);
-    const text = renderNft(plan, state);
+    // One batch when every step has a netlink form; else one `nft -f -` of the steps that read planned.
+    const refs = tablesToRead(plan);
+    const text = nl ? renderNftSteps(nl.applyNftNetlink(plan, refs) ?? []) : renderNft(plan, await readNft(refs, opts));
     if (text !== "") await runChecked(opts.run ?? spawnTool, nftApplyArgv(nftPath()), text);
   });
 }

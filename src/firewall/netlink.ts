@@ -106,18 +106,17 @@ export function nftRequests(steps: readonly NftStep[]): Request[] | undefined {
 }
 
 /**
- * Applies an nft plan as one netlink batch. Returns false (having changed nothing) when a step
- * cannot be expressed here, so the caller falls back to `nft -f -`.
+ * Applies an nft plan as one netlink batch and returns undefined; or, when a step cannot be
+ * expressed here, changes nothing and returns the steps it planned, for `nft -f -` (planned once,
+ * from this read, under the caller's lock).
  */
-export function applyNftNetlink(plan: NftPlan, refs: readonly NftTableRef[]): boolean {
-  let expressible = true;
+export function applyNftNetlink(plan: NftPlan, refs: readonly NftTableRef[]): readonly NftStep[] | undefined {
+  let unsent: NftStep[] | undefined;
   transact(must(), refs.map(tableRef), (rs) => {
-    const reqs = nftRequests(planNftSteps(plan, nftStateOf(refs, rs)));
-    if (reqs === undefined) {
-      expressible = false;
-      return [];
-    }
-    return reqs;
+    const steps = planNftSteps(plan, nftStateOf(refs, rs));
+    const reqs = nftRequests(steps);
+    unsent = reqs === undefined ? steps : undefined;
+    return reqs ?? [];
   });
-  return expressible;
+  return unsent;
 }

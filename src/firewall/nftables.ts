@@ -193,7 +193,11 @@ export function planNftSteps(plan: NftPlan, state: NftState): NftStep[] {
 
 /** The `nft -f -` input that brings `state` to what `plan` asks for, or "" when nothing is needed. */
 export function renderNft(plan: NftPlan, state: NftState): string {
-  const steps = planNftSteps(plan, state);
+  return renderNftSteps(planNftSteps(plan, state));
+}
+
+/** `nft -f -` input for steps already resolved ("" for none). */
+export function renderNftSteps(steps: readonly NftStep[]): string {
   return steps.length > 0 ? `${steps.map(stepText).join("\n")}\n` : "";
 }
 
