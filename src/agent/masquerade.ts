@@ -5,7 +5,7 @@
  * jump per local pod CIDR from nat POSTROUTING. Nothing but src/firewall/index.ts is used, so the
  * backend's own transaction and lock apply.
  */
-import { ALL_BACKENDS, applyIptablesEach, type Family, type IptablesPlan } from "../firewall/index.ts";
+import { applyIptablesEach, type Family, type IptablesPlan, resolveIptables } from "../firewall/index.ts";
 
 export const MASQ_CHAIN = "TSCNI-AGENT-MASQ";
 const MULTICAST: Readonly<Record<Family, string>> = { 4: "224.0.0.0/4", 6: "ff00::/8" };
@@ -24,8 +24,7 @@ export interface MasqueradeWant {
  * pod-to-pod traffic across nodes too, and says so.
  */
 export function canMasquerade(): boolean {
-  const iptables = ALL_BACKENDS.find((b) => b.name === "iptables");
-  return iptables !== undefined && iptables.locate() === undefined;
+  return resolveIptables(4) !== null;
 }
 
 export function masqueradePlans(want: MasqueradeWant): IptablesPlan[] {
