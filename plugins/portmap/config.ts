@@ -22,7 +22,7 @@ import {
   ProblemList,
   type Result,
 } from "../../src/cni/index.ts";
-import { type FirewallBackend, noProbe, parseIp, type PortMapping, type Probe, portmapBackend } from "../../src/firewall/index.ts";
+import { checkConditions, type FirewallBackend, noProbe, parseIp, type PortMapping, type Probe, portmapBackend } from "../../src/firewall/index.ts";
 
 /** One `runtimeConfig.portMappings` entry; Go zero values for missing fields. */
 export const PortMappingEntry = goStruct("PortMapEntry", "main.PortMapEntry", {
@@ -122,6 +122,29 @@ function checkMappings(entries: readonly PortMappingEntry[]): PortMapping[] {
 }
 
 /**
+ * tscni: conditions are matches only, in the backend's dialect, for their family's packets; a
+ * verdict, statement or target is refused by name (code 7). Checked by the verbs that write or
+ * compare rules (ADD and CHECK with mappings) and by `tscni validate`; DEL and GC never use them,
+ * so a config carrying bad ones can still be torn down.
+ */
+export function checkPortmapConditions(s: Pick<PortmapSettings, "backend" | "conditionsV4" | "conditionsV6">): void {
+  for (const check of conditionChecks(s.backend, s)) check.run();
+}
+
+interface ConditionLists {
+  readonly conditionsV4?: readonly string[] | undefined;
+  readonly conditionsV6?: readonly string[] | undefined;
+}
+
+/** One check per list; `tscni validate` names a bad token even next to a backend conflict. */
+function conditionChecks(backend: FirewallBackend | undefined, lists: ConditionLists): { what: string; run: () => void }[] {
+  return ([["conditionsV4", 4], ["conditionsV6", 6]] as const).flatMap(([what, family]) => {
+    const tokens = lists[what];
+    return tokens === undefined ? [] : [{ what, run: () => void checkConditions(backend?.name, what, tokens, family) }];
+  });
+}
+
+/**
  * Steps 2 to 7. `probe` decides the backend only when the config leaves it open; pass noProbe
  * when the call will not touch the firewall.
  */
@@ -155,14 +178,16 @@ export async function portmapProblems(config: Record<string, unknown>, cniVersio
   if (conf === undefined) return p.problems;
   p.check("prevResult", () => parsePrevResult(conf, cniVersion));
   p.check(conf.markMasqBit === undefined ? "externalSetMarkChain" : "markMasqBit", () => checkMark(conf));
+  let backend: FirewallBackend | undefined;
   try {
     // No probe: validation must not depend on the firewall tools.
-    await portmapBackend(conf, noProbe);
+    backend = await portmapBackend(conf, noProbe);
   } catch (err) {
     p.check("backend", () => {
       throw CniError.from(err);
     });
   }
+  for (const c of conditionChecks(backend, conf)) p.check(c.what, c.run);
   p.check("runtimeConfig.portMappings", () => checkMappings(rawMappings(conf)));
   return p.problems;
 }

@@ -4,7 +4,7 @@
 import type { Result } from "../../src/cni/index.ts";
 import type { Family, PortmapRequest } from "../../src/firewall/index.ts";
 import { ipFamily } from "../../src/ip/index.ts";
-import type { PortmapSettings } from "./config.ts";
+import { checkPortmapConditions, type PortmapSettings } from "./config.ts";
 
 export interface ContainerIps {
   readonly v4?: string;
@@ -31,8 +31,9 @@ export function containerIps(result: Result, ifname: string): ContainerIps {
   return { ...(v4 !== undefined && { v4 }), ...(v6 !== undefined && { v6 }) };
 }
 
-/** One request per family that has a container address, IPv4 first. */
+/** One request per family that has a container address, IPv4 first; both condition lists checked. */
 export function portmapRequests(s: PortmapSettings, containerId: string, ips: ContainerIps): PortmapRequest[] {
+  checkPortmapConditions(s);
   const reqs: PortmapRequest[] = [];
   const families: [Family, string | undefined, readonly string[] | undefined][] = [
     [4, ips.v4, s.conditionsV4],

@@ -6,6 +6,7 @@
  */
 export type { Family } from "./model.ts";
 export type { PortMapping, PortmapRequest } from "./plans-types.ts";
+export { checkConditions } from "./conditions-check.ts";
 export { parseIp } from "./validate.ts";
 
 export type { ApplyOptions } from "./apply.ts";

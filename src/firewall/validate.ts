@@ -2,11 +2,15 @@
  * Everything a plan interpolates into iptables-restore or nft text passes through here. The goal
  * is that no input can end a line or a statement early, open a quote it does not close, or reach
  * past the rule it belongs to: such inputs are rejected with a CNI error (code 999), never
- * silently repaired.
+ * silently repaired. portmap conditions go further: an allow-list of matches (conditions*.ts).
  */
 import { type Addr, ipString, networkAddress, parseCIDRLiteral, parseIPLiteral } from "../ip/index.ts";
 import { CniError, ErrorCode } from "../cni/index.ts";
 import type { Family } from "./model.ts";
+import { checkIptablesMatches } from "./conditions-iptables.ts";
+import { checkNftMatches } from "./conditions-nft.ts";
+
+export { checkIptablesMatches as checkIptablesConditions, checkNftMatches as checkNftConditions };
 
 export const LIMITS = {
   /** iptables' xt_comment keeps at most 255 bytes. */
@@ -15,8 +19,6 @@ export const LIMITS = {
   nftComment: 128,
   /** iptables-restore reads lines into a fixed buffer; a longer line would be split in two. */
   restoreLine: 4096,
-  conditionTokens: 64,
-  conditionToken: 256,
   /** iptables chain names: XT_EXTENSION_MAXNAMELEN - 1. */
   chainName: 28,
   ifName: 15,
@@ -154,35 +156,4 @@ export function parseCidr(what: string, text: string): Cidr {
   const c = parseCIDRLiteral(text);
   if (c === undefined) throw invalid(`invalid ${what} ${show(text)}`);
   return { ...toIp(c.ip), prefix: c.prefix, network: `${ipString(networkAddress(c.ip, c.prefix))}/${c.prefix}` };
-}
-
-function checkConditionList(what: string, tokens: readonly string[]): void {
-  if (tokens.length > LIMITS.conditionTokens) throw invalid(`${what}: too many tokens (at most ${LIMITS.conditionTokens})`);
-  for (const t of tokens) {
-    checkText(what, t);
-    if (t === "") throw invalid(`${what}: empty token`);
-    checkByteLength(what, t, LIMITS.conditionToken);
-  }
-}
-
-/**
- * iptables match tokens. Each token stays one argv element after quoting, so they can only add
- * matches to the rule they are appended to; iptables itself rejects a second target or command.
- */
-export function checkIptablesConditions(what: string, tokens: readonly string[]): readonly string[] {
-  checkConditionList(what, tokens);
-  return tokens;
-}
-
-/**
- * nft tokens are pasted into a statement, so anything that ends a command (`;`, newline), starts
- * a comment (`#`) or escapes is refused, and quotes must pair up within each token.
- */
-export function checkNftConditions(what: string, tokens: readonly string[]): readonly string[] {
-  checkConditionList(what, tokens);
-  for (const t of tokens) {
-    if (/[;#\\]/.test(t)) throw invalid(`${what}: token ${show(t)} contains ';', '#' or '\\'`);
-    if ((t.match(/"/g) ?? []).length % 2 !== 0) throw invalid(`${what}: token ${show(t)} has an unbalanced quote`);
-  }
-  return tokens;
 }

@@ -5,12 +5,14 @@
  * attachment in place: afterwards the firewall is exactly what it was (nothing left behind) and
  * the bystander's rules are all still there (nothing else removed). Before the netlink read
  * path, an interface name with `{` or `#` made DEL and GC of nft masquerade rules leave the rule
- * (and every later rule of the chain) behind.
+ * (and every later rule of the chain) behind. Last, the conditions class (issue #25): verdicts and
+ * statements in portmap conditions never reach a batch.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { IPTABLES_REFUSED, IPTABLES_VALID_PREFIXES, NFT_REFUSED, NFT_VALID_PREFIXES } from "../fixtures/conditions.ts";
 import { distDir, mustExec, requireIsolatedHost, runCni, type TempNetns, tempNetns, tscni } from "../harness.ts";
 
 requireIsolatedHost();
@@ -150,5 +152,58 @@ describe.each(["iptables", "nftables"] as const)("%s: fuzzed names", (backend) =
       expect({ plugin, code: r.code, stderr: r.stderr }).toEqual({ plugin, code: 0, stderr: "" });
     }
     expect(await firewall()).toBe(before);
+  });
+});
+
+/**
+ * The conditions class: every nft statement keyword and iptables target/goto/command/`--set-*`,
+ * alone and after valid matches, in conditionsV4 and conditionsV6 of a portmap ADD that maps
+ * ports (with and without `backend` for nft-style lists, which then selects nftables): exit 1,
+ * CNI code 7 naming the token, and the firewall exactly as before: nothing reached a batch.
+ */
+describe("conditions fuzz class", () => {
+  const classes = [
+    ["nftables", NFT_REFUSED, NFT_VALID_PREFIXES],
+    ["iptables", IPTABLES_REFUSED, IPTABLES_VALID_PREFIXES],
+  ] as const;
+  test.each(classes)("%s: refused before any change", async (backend, refused, prefixes) => {
+    const a: Attachment = { network: "fuzz", id: "cond", ifname: "eth0" };
+    const netns = await newNetns();
+    const before = await firewall();
+    const prev = {
+      cniVersion: "1.1.0",
+      interfaces: [{ name: "eth0", sandbox: netns }],
+      ips: [
+        { address: "10.93.0.2/24", interface: 0 },
+        { address: "fd93::2/64", interface: 0 },
+      ],
+    };
+    let n = 0;
+    for (const c of refused) {
+      for (const prefix of prefixes) {
+        // iptables prefixes are family-neutral; nft ones match IPv4, so they go to conditionsV4 only.
+        const lists = backend === "iptables" || prefix.length === 0 ? (["conditionsV4", "conditionsV6"] as const) : (["conditionsV4"] as const);
+        for (const what of lists) {
+          // A list that does not start with a match looks nft-style to the backend choice.
+          const { backend: _, ...unset } = portmapConf(a.network, backend, prev);
+          for (const base of backend === "nftables" ? [portmapConf(a.network, backend, prev), unset] : [portmapConf(a.network, backend, prev)]) {
+            // IPv6 packets are matched with `ip6`: `ip dscp` there is refused for its family first.
+            const tokens = what === "conditionsV6" && c.tokens[0] === "ip" ? ["ip6", ...c.tokens.slice(1)] : c.tokens;
+            const conf = { ...base, [what]: [...prefix, ...tokens] };
+            const r = await call("portmap", "ADD", conf, a, netns);
+            const msg = (r.json as { msg?: string } | undefined)?.msg ?? "";
+            expect({ conf, code: r.code, json: (r.json as { code?: number } | undefined)?.code, named: msg.startsWith(`${what}: ${JSON.stringify(c.names)} is not allowed`) }).toEqual({
+              conf,
+              code: 1,
+              json: 7,
+              named: true,
+            });
+            n++;
+          }
+        }
+      }
+    }
+    expect(await firewall()).toBe(before);
+    console.log(`conditions fuzz (${backend}): ${n} ADDs refused, firewall unchanged`);
   });
 });

@@ -130,8 +130,8 @@ describe("portmap iptables rendering (fresh node)", () => {
 
   test("conditions are appended verbatim (quoted per token) before the jump", () => {
     const one = [{ hostPort: 8080, containerPort: 80, protocol: "tcp" }];
-    const text = renderIptables(portmapIptablesAdd(req({ conditions: ["-a", "b", "-m", "comment", "--comment", "x y"] , mappings: one })), EMPTY);
-    expect(text).toContain(`--dports 8080 -a b -m comment --comment "x y" -j ${DN}\n`);
+    const text = renderIptables(portmapIptablesAdd(req({ conditions: ["-s", "10.1.0.0/16", "-m", "comment", "--comment", "x y"], mappings: one })), EMPTY);
+    expect(text).toContain(`--dports 8080 -s 10.1.0.0/16 -m comment --comment "x y" -j ${DN}\n`);
   });
 
   test("more than 15 ports per protocol split into several multiport rules; duplicates kept", () => {

@@ -93,7 +93,7 @@ describe("rejected inputs", () => {
     expect(() => portmapNftAdd(req({ containerId: "c".repeat(129) }))).toThrow("too long");
     // portmap's entry comment is trimmed to 253 + "..." like the reference; iptables keeps 255 bytes of it.
     expect(renderIptables(portmapIptablesAdd(req({ containerId: "c".repeat(300) })), EMPTY_IPT)).toContain('c.." -m multiport');
-    expect(() => renderIptables(portmapIptablesAdd(req({ conditions: Array.from({ length: 40 }, () => "x".repeat(200)) })), EMPTY_IPT)).toThrow(
+    expect(() => renderIptables(portmapIptablesAdd(req({ conditions: Array.from({ length: 16 }, () => ["-m", "comment", "--comment", "x".repeat(250)]).flat() })), EMPTY_IPT)).toThrow(
       "too long",
     );
   });

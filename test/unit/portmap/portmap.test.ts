@@ -10,6 +10,7 @@ import { join } from "node:path";
 import type { CmdArgs, Result } from "../../../src/cni/index.ts";
 import { type ToolResult } from "../../../src/firewall/exec.ts";
 import { portmapDnatChainName } from "../../../src/firewall/names.ts";
+import { portmapProblems } from "../../../plugins/portmap/config.ts";
 import { makePortmap, type PortmapDeps } from "../../../plugins/portmap/index.ts";
 
 const lockDir = mkdtempSync(join(tmpdir(), "tscni-pm-unit-"));
@@ -145,6 +146,30 @@ describe("config validation order and messages", () => {
     await makePortmap(f.deps).add(args("ADD", withMappings({ conditionsV4: ["ip", "saddr", "10.1.0.0/16"] })));
     expect(f.probed).toEqual([]);
     expect(f.calls.filter((c) => c.argv.includes("-f")).length).toBe(1);
+  });
+
+  test("a verdict in conditions: ADD and CHECK refuse it (code 7) before any tool runs; DEL still cleans up; validate reports it", async () => {
+    for (const extra of [{ backend: "nftables", conditionsV4: ["ip", "saddr", "10.0.0.0/8", "drop"] }, { conditionsV4: ["drop"] }, { backend: "iptables", conditionsV6: ["-s", "fd00::/8", "-j", "DROP"] }]) {
+      const what = "conditionsV4" in extra ? "conditionsV4" : "conditionsV6";
+      const token = what === "conditionsV4" ? "drop" : "-j";
+      const expected = { code: 7, msg: `${what}: ${JSON.stringify(token)} is not allowed: conditions may only match packets (no verdict, target or statement)` };
+      for (const command of ["ADD", "CHECK"] as const) {
+        const f = fake();
+        const plugin = makePortmap(f.deps);
+        const call = command === "ADD" ? plugin.add(args(command, withMappings(extra))) : plugin.check(args(command, withMappings(extra)));
+        expect({ extra, command, ...(await errorOf(call)), calls: f.calls }).toEqual({ extra, command, ...expected, calls: [] });
+      }
+      const f = fake();
+      await makePortmap(f.deps).del(args("DEL", withMappings(extra)));
+      expect(f.calls.length).toBeGreaterThan(0);
+      expect(await portmapProblems({ cniVersion: "1.0.0", name: "test", type: "portmap", ...withMappings(extra) }, "1.0.0")).toEqual([{ path: what, message: expected.msg }]);
+    }
+  });
+
+  test("conditions are not read by an ADD without mappings (nothing is written; v1.9.1 succeeds too)", async () => {
+    const f = fake();
+    await makePortmap(f.deps).add(args("ADD", { backend: "nftables", conditionsV4: ["drop"], prevResult }));
+    expect(f.calls).toEqual([]);
   });
 
   test("keys match case-insensitively, as Go does", async () => {

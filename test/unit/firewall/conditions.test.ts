@@ -1,0 +1,98 @@
+/**
+ * portmap conditions: the allow-list grammars of both dialects. Matches pass unchanged; every
+ * verdict, statement, target and unknown word is refused with CNI code 7 and a message naming it.
+ */
+import { describe, expect, test } from "bun:test";
+import { CniError } from "../../../src/cni/index.ts";
+import { checkIptablesMatches } from "../../../src/firewall/conditions-iptables.ts";
+import { checkNftMatches, nftWords } from "../../../src/firewall/conditions-nft.ts";
+import { checkConditions } from "../../../src/firewall/index.ts";
+import { IPT_ACCEPTED, IPTABLES_REFUSED, IPTABLES_VALID_PREFIXES, NFT_ACCEPTED, NFT_REFUSED, NFT_VALID_PREFIXES } from "../../fixtures/conditions.ts";
+
+function refusal(fn: () => unknown): { code: number; msg: string } | undefined {
+  try {
+    fn();
+    return undefined;
+  } catch (err) {
+    const e = CniError.from(err);
+    return { code: e.code, msg: e.message };
+  }
+}
+
+describe("accepted matches are returned unchanged", () => {
+  test.each(NFT_ACCEPTED)("nft IPv%d %j", (family, tokens) => {
+    expect(checkNftMatches("conditionsV4", tokens, family)).toBe(tokens);
+    expect(checkConditions("nftables", "conditionsV4", tokens, family)).toBe(tokens);
+  });
+  test.each(IPT_ACCEPTED)("iptables IPv%d %j", (family, tokens) => {
+    expect(checkIptablesMatches("conditionsV4", tokens, family)).toBe(tokens);
+    expect(checkConditions("iptables", "conditionsV4", tokens, family)).toBe(tokens);
+  });
+});
+
+describe("nft: verdicts and statements, alone and after matches, are refused naming the token", () => {
+  const cases = NFT_REFUSED.flatMap(({ tokens, names }) => NFT_VALID_PREFIXES.map((prefix) => ({ tokens: [...prefix, ...tokens], names })));
+  test.each(cases)("%j", ({ tokens, names }) => {
+    const r = refusal(() => checkNftMatches("conditionsV4", tokens, 4));
+    expect(r?.code).toBe(7);
+    expect(r?.msg).toStartWith(`conditionsV4: ${JSON.stringify(names)} is not allowed`);
+  });
+});
+
+describe("iptables: targets, gotos and side effects, alone and after matches, are refused naming the token", () => {
+  const cases = IPTABLES_REFUSED.flatMap(({ tokens, names }) => IPTABLES_VALID_PREFIXES.map((prefix) => ({ tokens: [...prefix, ...tokens], names })));
+  test.each(cases)("%j", ({ tokens, names }) => {
+    const r = refusal(() => checkIptablesMatches("conditionsV6", tokens, 6));
+    expect(r?.code).toBe(7);
+    expect(r?.msg).toStartWith(`conditionsV6: ${JSON.stringify(names)} is not allowed`);
+  });
+});
+
+describe("other refusals", () => {
+  test.each([
+    [["ip", "saddr", "fd00::/8"], 4, '"fd00::/8" is not allowed here'],
+    [["ip6", "saddr", "fd00::/8"], 4, '"ip6" matches IPv6 packets, not IPv4'],
+    [["ip", "saddr"], 4, "ends early"],
+    [["ip", "saddr", "10.0.0.0/8;", "flush", "ruleset"], 4, '"10.0.0.0/8;" is not allowed here'],
+    [["iifname", "drop"], 4, '"drop" is not allowed'],
+    [["iifname", '"eth0'], 4, "is not allowed here"],
+    [["tcp", "dport", "80,443"], 4, '"," is not allowed here'],
+    [["ip", "saddr", "@allowed"], 4, '"@allowed" is not allowed here'],
+    [["ip", "saddr", "$net"], 4, '"$net" is not allowed here'],
+    [["a", "b"], 4, '"a" is not allowed here'],
+    [["meta", "nfproto", "ipv4"], 4, '"nfproto" is not allowed here'],
+    [["fib", "saddr", ".", "iif", "oif", "missing"], 4, '"iif" is not allowed here'],
+    [[""], 4, "empty token"],
+    [["ip\nsaddr"], 4, "control characters"],
+  ] as [string[], 4 | 6, string][])("nft %j (IPv%d)", (tokens, family, msg) => {
+    const r = refusal(() => checkNftMatches("conditionsV4", tokens, family));
+    expect(r?.code).toBe(7);
+    expect(r?.msg).toContain(msg);
+  });
+
+  test.each([
+    [["-s", "fd00::/8"], 4, '"fd00::/8" is not allowed here'],
+    [["-s", "example.com"], 4, '"example.com" is not allowed here'],
+    [["-s", "10.0.0.1,10.0.0.2"], 4, "is not allowed here"],
+    [["-s", "10.0.0.1 -j DROP"], 4, "is not allowed here"],
+    [["-s", "!", "10.0.0.1"], 4, '"!" is not allowed here'],
+    [["-a", "b"], 4, '"-a" is not allowed here'],
+    [["DROP"], 4, '"DROP" is not allowed: conditions may only match packets'],
+    [["--dport", "80"], 4, '"--dport" is not allowed here'],
+    [["-m", "tcp", "--dports", "80"], 4, '"--dports" is not allowed here'],
+    [["!", "-m", "tcp"], 4, '"-m" is not allowed here'],
+    [["-m", "set", "--match-set", "x", "src"], 4, '"set" is not allowed'],
+    [["-m", "recent", "--set"], 4, '"recent" is not allowed here'],
+    [["-m", "comment", "!", "--comment", "x"], 4, '"--comment" is not allowed here'],
+    [["-s"], 4, "ends early"],
+    [Array.from({ length: 65 }, () => "-m"), 4, "too many tokens"],
+  ] as [string[], 4 | 6, string][])("iptables %j (IPv%d)", (tokens, family, msg) => {
+    const r = refusal(() => checkIptablesMatches("conditionsV4", tokens, family));
+    expect(r?.code).toBe(7);
+    expect(r?.msg).toContain(msg);
+  });
+
+  test("nft words: whitespace splits, braces and commas stand alone, quotes stay", () => {
+    expect(nftWords(["ip saddr", "{10.0.0.1,10.0.0.2}", '"eth0"'])).toEqual(["ip", "saddr", "{", "10.0.0.1", ",", "10.0.0.2", "}", '"eth0"']);
+  });
+});
