@@ -6,7 +6,7 @@
 import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { NETNS_TIMEOUT, requireIsolatedHost, runCni, tempDir } from "../harness.ts";
+import { exec, NETNS_TIMEOUT, requireIsolatedHost, runCni, tempDir } from "../harness.ts";
 import { call, TSCNI_HOST_LOCAL } from "../fixtures/host-local/support.ts";
 
 requireIsolatedHost();
@@ -80,14 +80,26 @@ describe("host-local concurrency", () => {
     async () => {
       using d = tempDir();
       expect((await call(TSCNI_HOST_LOCAL, conf(), d.path, { cmd: "ADD", id: "first" })).code).toBe(0);
-      const holder = Bun.spawn(["flock", join(d.path, "conc", "lock"), "sleep", "1.5"], { stdout: "ignore", stderr: "inherit" });
-      await Bun.sleep(200);
-      const t0 = Date.now();
-      const r = await call(TSCNI_HOST_LOCAL, conf(), d.path, { cmd: "ADD", id: "second" });
-      const waited = Date.now() - t0;
+      const lock = join(d.path, "conc", "lock");
+      // flock(1) holds the lock while `cat` waits for its stdin: released when the test closes it.
+      const holder = Bun.spawn(["flock", lock, "cat"], { stdin: "pipe", stdout: "ignore", stderr: "inherit" });
+      const held = async (): Promise<boolean> => (await exec(["flock", "--nonblock", lock, "true"])).code !== 0;
+      for (let i = 0; i < 2000 && !(await held()); i++) await Bun.sleep(5);
+      expect(await held()).toBe(true);
+      let finished = false;
+      const second = call(TSCNI_HOST_LOCAL, conf(), d.path, { cmd: "ADD", id: "second" }).then((r) => {
+        finished = true;
+        return r;
+      });
+      // Ordered by events: while the lock is held the ADD has not finished or reserved anything.
+      await Bun.sleep(300);
+      const whileHeld = { finished, reservations: reservations(d.path).length };
+      holder.stdin.end();
       await holder.exited;
+      const r = await second;
+      expect(whileHeld).toEqual({ finished: false, reservations: 1 });
       expect(r.code).toBe(0);
-      expect(waited).toBeGreaterThanOrEqual(1000);
+      expect(reservations(d.path).length).toBe(2);
     },
     NETNS_TIMEOUT,
   );

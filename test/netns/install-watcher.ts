@@ -43,6 +43,7 @@ for (;;) {
   // window to miss, the old rm-then-link install had windows of milliseconds.
   if (polls % 200 === 0) {
     if (existsSync(stop)) break;
+    console.log(polls);
     Bun.sleepSync(1);
   }
 }
@@ -57,7 +58,7 @@ export interface WatchResult {
 }
 
 export interface Watcher {
-  /** Resolves after `n` more complete VERSION rounds over every name. */
+  /** Resolves after `n` more complete VERSION rounds over every name and 200 more polls. */
   rounds(n: number): Promise<void>;
   stop(): Promise<WatchResult>;
 }
@@ -68,6 +69,17 @@ export function startWatcher(dir: string, names: readonly string[]): Watcher {
   let done = false;
   let round = 0;
   let calls = 0;
+  // The poller reports every 200 polls on a line of its own, its result as the last line.
+  let polled = 0;
+  let output = "";
+  const reading = (async () => {
+    const decoder = new TextDecoder();
+    for await (const chunk of poller.stdout) {
+      output += decoder.decode(chunk);
+      const counts = output.split("\n").filter((l) => /^\d+$/.test(l));
+      polled = Number(counts[counts.length - 1] ?? polled);
+    }
+  })();
   const failures: string[] = [];
   const loop = (async () => {
     while (!done) {
@@ -89,16 +101,18 @@ export function startWatcher(dir: string, names: readonly string[]): Watcher {
   return {
     async rounds(n) {
       const target = round + n;
-      while (round < target) await Bun.sleep(5);
+      const polls = polled + 200;
+      while (round < target || polled < polls) await Bun.sleep(5);
     },
     async stop() {
       done = true;
       await loop;
       await Bun.write(stopFile, "");
-      const text = await new Response(poller.stdout).text();
+      await reading;
       await poller.exited;
       Bun.spawnSync(["rm", "-f", stopFile]);
-      const { polls, misses } = JSON.parse(text) as { polls: number; misses: Record<string, number> };
+      const last = output.trim().split("\n").pop() ?? "{}";
+      const { polls, misses } = JSON.parse(last) as { polls: number; misses: Record<string, number> };
       return { calls, polls, misses, failures };
     },
   };

@@ -26,7 +26,8 @@ test("soak slice: tscni leaks nothing, hands out no address twice, changes nothi
   });
   if (!clean(rows)) console.log(`${table(rows)}\n${lines.join("\n")}`);
   const total = rows.find((r) => r.phase === "total")?.t;
-  expect(total?.calls ?? 0).toBeGreaterThan(30);
+  // Counted, not timed: every phase made calls, however far its share of the budget got it.
+  expect(rows.filter((r) => r.phase !== "total").map((r) => `${r.phase} ${r.t.calls > 0 ? "ran" : "made no call"}`)).toEqual(["churn ran", "kills ran", "faults ran", "fuzz ran"]);
   expect({ leaks: total?.leaks, duplicates: total?.duplicates, stateChanging: total?.stateChangingFailures, crashes: total?.crashes }).toEqual({
     leaks: 0,
     duplicates: 0,

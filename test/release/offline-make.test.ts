@@ -21,13 +21,12 @@ describe("make install without network", () => {
   test("no node_modules, empty npm cache: fails fast with a clear message, installs nothing", async () => {
     using d = tempDir();
     const clone = await cloneWithoutModules(d.path);
-    const started = Date.now();
     const r = await exec(["unshare", "--net", "--", "timeout", "300", "make", "-C", clone, "install", `DESTDIR=${d.path}/root`], {
       env: { PATH: SYSTEM_PATH, HOME: home, npm_config_cache: join(d.path, "empty-cache") },
     });
     expect(r.code).not.toBe(0);
+    // Not 124: it ended on its own, before `timeout 300` (the hang bound) had to stop it.
     expect(r.code).not.toBe(124);
-    expect(Date.now() - started).toBeLessThan(240_000);
     expect(r.stderr).toContain("npm ci failed: no network? OFFLINE=1 installs from a warm npm cache");
     expect(existsSync(join(d.path, "root"))).toBe(false);
   }, 400_000);
