@@ -1,7 +1,8 @@
 /**
- * `make bench`: tscni (dist/) against the reference plugins (/usr/lib/cni), scenario by scenario,
- * alternating the two implementations round by round after a warm-up. Prints median/p90 wall
- * time, the tscni/reference ratio against the issue's targets, CPU time (wait4 rusage), and,
+ * `make bench`: tscni (dist/) against both references, Debian's v1.1.1 (/usr/lib/cni) and upstream
+ * v1.9.1 (../shared/reference-bin), scenario by scenario, alternating the implementations round by
+ * round after a warm-up. Prints median/p90 wall time, both tscni/reference ratios against the
+ * issue's targets, CPU time (wait4 rusage), and,
  * from extra runs outside the timed rounds, exec counts (strace) and peak RSS per exec (GNU
  * time; see proc.ts for why not Bun's rusage). Writes bench-results.json, bench-results.md
  * (the README's Performance tables) and bench-results.svg at the repo root (results-files.ts).

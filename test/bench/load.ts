@@ -1,6 +1,7 @@
 /**
  * The two load scenarios: density (ADD latency of the first pods on a bridge against the last of
- * N) and concurrency (50 pods ADDed at once, then DELed at once: batch wall time and successes).
+ * N) and concurrency (50 pods ADDed at once, then DELed at once: batch wall time and successes),
+ * each for tscni, v1.1.1 and v1.9.1 (whichever the runner passes), alternating in concurrency.
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -8,7 +9,7 @@ import { chainAdd, chainDel, type Attachment, type ConfList } from "./chain.ts";
 import { containerdNet, containerId, goCniLoopback, k8sArgs, podNet } from "./configs.ts";
 import type { BenchEnv, Check, ImplFigures, InstanceCtx, Row, ScenarioOutcome } from "./model.ts";
 import { killNetns, newNetnsMany, type Netns } from "./netns.ts";
-import { Runner, SLOT, type Impl, type ProfiledExec } from "./proc.ts";
+import { IMPL_LABEL, Runner, SLOT, type Impl, type ProfiledExec } from "./proc.ts";
 import { summarizePhases } from "./phases.ts";
 import { median, stats } from "./stats.ts";
 
@@ -50,9 +51,11 @@ function figures(wall: number[], cpu: number[], rss: number | null): ImplFigures
 function row(scenario: string, title: string, op: string, byImpl: Partial<Record<Impl, ImplFigures>>, note?: string): Row {
   const t = byImpl.tscni;
   const ref = byImpl.reference;
-  const r: Row = { scenario, title, op, status: "ok", tscni: t, reference: ref, note };
+  const v191 = byImpl.v191;
+  const r: Row = { scenario, title, op, status: "ok", tscni: t, reference: ref, v191, note };
   if (t && ref) r.ratio = t.wallMs.median / ref.wallMs.median;
-  else if (!t) r.status = "n/a";
+  if (t && v191) r.ratio191 = t.wallMs.median / v191.wallMs.median;
+  if (!t) r.status = "n/a";
   return r;
 }
 
@@ -82,7 +85,7 @@ export async function density(env: BenchEnv, index: number, impls: readonly Impl
     {
       scenario: "density",
       label: `density: ADD pod #${n} vs pod #1 (tscni)`,
-      value: ts ? `×${growth(ts).toFixed(2)} (reference ×${growth(ref).toFixed(2)})` : `n/a (reference ×${growth(ref).toFixed(2)})`,
+      value: `${ts ? `×${growth(ts).toFixed(2)}` : "n/a"} (v1.1.1 ×${growth(ref).toFixed(2)}, v1.9.1 ×${growth(passes.find((p) => p.impl === "v191")).toFixed(2)})`,
       limit: "≤ ×1.15",
       met: ts ? growth(ts) <= 1.15 : null,
     },
@@ -244,7 +247,7 @@ export async function concurrency(env: BenchEnv, index: number, impls: readonly 
     Object.fromEntries([...acc].map(([impl, a]) => [impl, f(a)]));
   const okText = (impl: Impl, k: "addOk" | "delOk") => {
     const a = acc.get(impl);
-    return a ? `${impl} ${a[k].map((x) => `${x}/${width}`).join(" ")}` : "";
+    return a ? `${IMPL_LABEL[impl]} ${a[k].map((x) => `${x}/${width}`).join(" ")}` : "";
   };
   const rows = [
     row(id, title, "ADD batch", pick((a) => figures(a.add, a.addCpu, null)), impls.map((i) => okText(i, "addOk")).join("; ")),
@@ -268,6 +271,8 @@ export async function concurrency(env: BenchEnv, index: number, impls: readonly 
       met: ts ? Math.min(...ts.addOk) === width : null,
     },
   ];
-  if (refErr) checks.push({ scenario: id, label: `${id}: reference failures (for information)`, value: refErr, limit: "-", met: null });
+  if (refErr) checks.push({ scenario: id, label: `${id}: v1.1.1 failures (for information)`, value: refErr, limit: "-", met: null });
+  const v191Err = acc.get("v191")?.errors[0];
+  if (v191Err) checks.push({ scenario: id, label: `${id}: v1.9.1 failures (for information)`, value: v191Err, limit: "-", met: null });
   return { rows, checks };
 }

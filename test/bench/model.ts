@@ -101,10 +101,8 @@ export interface CycleScenario {
   title: string;
   needs: readonly string[];
   ops: readonly string[];
-  /** Max tscni/reference ratio per op (against each reference measured). */
+  /** Max tscni/reference ratio per op (against each reference measured: v1.1.1 and v1.9.1). */
   targets?: Readonly<Record<string, number>>;
-  /** Also run upstream v1.9.1 (the targets' "Go" for start-up, and the chain's second reference). */
-  v191?: boolean;
   /** Rounds multiplier for cheap scenarios. */
   roundsFactor?: number;
   note?: string;

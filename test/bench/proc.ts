@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { parseProfileLines, type ProfileRecord } from "../../src/profile.ts";
 import { SYSTEM_PATH } from "../harness.ts";
 
-/** tscni, Debian's v1.1.1 (`reference`, every scenario) and upstream v1.9.1 (`v191`, where asked). */
+/** tscni, Debian's v1.1.1 (`reference`) and upstream v1.9.1 (`v191`), every scenario. */
 export type Impl = "tscni" | "reference" | "v191";
 export const IMPLS: readonly Impl[] = ["tscni", "reference"];
 export const IMPL_LABEL: Record<Impl, string> = { tscni: "tscni", reference: "v1.1.1", v191: "v1.9.1" };

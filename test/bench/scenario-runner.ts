@@ -132,9 +132,11 @@ async function runCycle(s: CycleScenario, env: BenchEnv, index: number, impls: r
 export async function runScenario(s: Scenario, env: BenchEnv, index: number, naReason?: string): Promise<ScenarioOutcome> {
   const missing = s.needs.filter((p) => !env.tscniPlugins.has(p));
   const tscniNa = naReason ?? (missing.length > 0 ? `n/a (not implemented yet: ${missing.join(", ")})` : undefined);
-  const impls = tscniNa ? IMPLS.filter((i) => i !== "tscni") : IMPLS;
+  // Every scenario against both references: Debian's v1.1.1 and upstream v1.9.1.
+  const ours = tscniNa ? IMPLS.filter((i) => i !== "tscni") : IMPLS;
+  const impls: readonly Impl[] = env.hasV191 ? [...ours, "v191"] : ours;
   try {
-    if (s.kind === "cycle") return await runCycle(s, env, index, s.v191 && env.hasV191 ? [...impls, "v191"] : impls, tscniNa);
+    if (s.kind === "cycle") return await runCycle(s, env, index, impls, tscniNa);
     const out = await s.run(env, index, impls);
     for (const r of out.rows) {
       if (tscniNa) r.note = [s.note, tscniNa].filter((x) => x !== undefined).join("; ");
