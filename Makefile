@@ -5,7 +5,7 @@ FORCE   ?=
 BUN     := node_modules/.bin/bun
 SOURCES := $(shell find src plugins build -name '*.ts' 2>/dev/null) package.json
 
-.PHONY: all build install uninstall test test-unit test-variants typecheck bench demo demo-cluster clean release image test-release soak
+.PHONY: all build install uninstall test test-unit test-variants test-mutants typecheck bench demo demo-cluster clean release image test-release soak
 
 all: build
 
@@ -47,6 +47,11 @@ test: build typecheck
 # state, conntrack fallback), each run against tscni and the v1.9.1 reference (../shared/reference-bin).
 test-variants: build
 	$(BUN) test/run.ts test/variants/
+
+# Deliberate breakages (test/mutants/mutants.ts), each against the tests that must notice it, in a
+# copy of the tree; prints "N/N mutants killed" (about 10 minutes).
+test-mutants: build
+	$(BUN) test/mutants/run.ts
 
 test-unit: node_modules/.installed
 	$(BUN) test/run.ts test/unit
