@@ -31,6 +31,8 @@ export interface FreshNode extends AsyncDisposable {
   call(plugin: string, command: string, conf: object, opts?: CallOptions): Promise<TimedReply>;
   /** `nft list ruleset` of the host netns (iptables-nft tables included). */
   ruleset(): Promise<string>;
+  /** The ruleset plus `iptables-save` and `ip6tables-save` (nft 1.0.6 hides xt comments). */
+  firewallText(): Promise<string>;
   /** Files under dataDir/<network> naming an address (host-local's reservations). */
   reservations(network: string): string[];
 }
@@ -68,6 +70,15 @@ export async function freshNode(): Promise<FreshNode> {
       const r = await host.run(["nft", "list", "ruleset"]);
       if (r.code !== 0) throw new Error(`nft list ruleset: ${r.stderr}`);
       return r.stdout;
+    },
+    async firewallText() {
+      const parts = [await this.ruleset()];
+      for (const tool of ["iptables-save", "ip6tables-save"]) {
+        const r = await host.run([tool]);
+        if (r.code !== 0) throw new Error(`${tool}: ${r.stderr}`);
+        parts.push(r.stdout);
+      }
+      return parts.join("\n");
     },
     reservations(network) {
       try {
