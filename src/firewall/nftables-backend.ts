@@ -102,7 +102,9 @@ export const nftablesBackend: FirewallBackend = {
       if (/["\\]/.test(owner.ref.ifname)) return;
       return reported(() => applyNft(masqNftDel(owner.ref), opts), same, opts, true);
     }
-    if (resolveNft() === null) return; // no nft: no rules it could have written
+    // No nft and no in-process nf_tables either: nothing here could have written rules. Without nft
+    // but with netlink, ADD wrote them in-process, so DEL removes them the same way.
+    if (resolveNft() === null && (await netlinkTransport(opts.run)) === undefined) return;
     await reported(() => applyNft(portmapNftDel(owner.ref), opts), (m) => `error deleting nftables rules: ${m}`, opts);
   },
 
