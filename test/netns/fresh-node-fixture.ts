@@ -49,6 +49,11 @@ export async function freshNode(): Promise<FreshNode> {
   const host = await tempNetns({ lo: true });
   const container = await tempNetns({ lo: true });
   const dataDir = join(mkdtempSync(join(tmpdir(), "tscni-fresh-")), "networks");
+  const ruleset = async (): Promise<string> => {
+    const r = await host.run(["nft", "list", "ruleset"]);
+    if (r.code !== 0) throw new Error(`nft list ruleset: ${r.stderr}`);
+    return r.stdout;
+  };
   return {
     host,
     container,
@@ -66,13 +71,9 @@ export async function freshNode(): Promise<FreshNode> {
       });
       return { ...r, ms: performance.now() - start };
     },
-    async ruleset() {
-      const r = await host.run(["nft", "list", "ruleset"]);
-      if (r.code !== 0) throw new Error(`nft list ruleset: ${r.stderr}`);
-      return r.stdout;
-    },
+    ruleset,
     async firewallText() {
-      const parts = [await this.ruleset()];
+      const parts = [await ruleset()];
       for (const tool of ["iptables-save", "ip6tables-save"]) {
         const r = await host.run([tool]);
         if (r.code !== 0) throw new Error(`${tool}: ${r.stderr}`);
