@@ -10,6 +10,7 @@ const loaders = {
   "host-local": async () => (await import("./host-local/index.ts")).hostLocal,
   loopback: async () => (await import("./loopback/index.ts")).loopback,
   portmap: async () => (await import("./portmap/index.ts")).portmap,
+  "tscni-chain": async () => (await import("./tscni-chain/index.ts")).tscniChain,
 } satisfies Record<string, () => Promise<PluginDef>>;
 
 export type PluginName = keyof typeof loaders;

@@ -9,6 +9,7 @@ import { goJsonSyntaxError } from "./go-json-syntax.ts";
 import type { CmdArgs, Env, PluginDef, Verb } from "./plugin.ts";
 import { resultToWire } from "./convert.ts";
 import { isLabelOnly } from "./label.ts";
+import { passedThrough } from "./pass-through.ts";
 import { isValidName } from "./names.ts";
 import { CURRENT_VERSION, gateVersion, SUPPORTED_VERSIONS, versionDocument } from "./version.ts";
 import { mark } from "../profile.ts";
@@ -154,6 +155,8 @@ async function runVerb(plugin: PluginDef, args: CmdArgs): Promise<string | undef
   switch (args.command) {
     case "ADD": {
       const result = await plugin.add(args);
+      const handedOn = passedThrough(result);
+      if (handedOn !== undefined) return goMarshalIndent(handedOn);
       const labelled = isLabelOnly(result) && args.cniVersion !== "";
       const wire = resultToWire(result, labelled ? CURRENT_VERSION : args.cniVersion);
       if (labelled) wire.cniVersion = args.cniVersion;

@@ -14,6 +14,7 @@ export { gcAttachments, type Attachment } from "./gc.ts";
 export { foldKeys, goField, goJsonParse, goMarshal, goMarshalIndent, JsonNumber } from "./go-json.ts";
 export { goBool, goInt, goMap, goNullableSlice, goObjectMap, goSlice, goString, goStruct } from "./go-json-types.ts";
 export { isLabelOnly, labelOnly } from "./label.ts";
+export { passThrough } from "./pass-through.ts";
 export { isValidName } from "./names.ts";
 export type { CmdArgs, Env, PluginDef, Verb } from "./plugin.ts";
 export type { Dns, Interface, IpConfig, Result, Route } from "./result.ts";
@@ -50,6 +51,7 @@ export {
   findPlugin,
   pathDirs,
   pluginFailure,
+  runPluginFile,
   registerInProcessPlugins,
   UnusableResultError,
   type DelegateCall,

@@ -61,7 +61,7 @@ export interface ExecReply {
   spawnError?: string;
 }
 
-async function runInProcess(table: InProcessPlugins, call: DelegateCall): Promise<ExecReply> {
+async function runInProcess(table: InProcessPlugins, call: Omit<DelegateCall, "cniVersion">): Promise<ExecReply> {
   let stdout = "";
   let stderr = "";
   const code = await table.run(call.plugin, {
@@ -124,11 +124,18 @@ export function pluginFailure(reply: ExecReply): CniError {
   return new CniError(typeof code === "number" ? code : 0, typeof msg === "string" ? msg : "", typeof details === "string" ? details : "");
 }
 
-function execEnv(call: DelegateCall): Record<string, string> {
+function execEnv(call: Omit<DelegateCall, "cniVersion">): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(call.env)) if (v !== undefined) env[k] = v;
   env.CNI_COMMAND = call.command;
   return env;
+}
+
+/** Runs the plugin file found at `path`: in this process when it is this binary under a name it answers to. */
+export async function runPluginFile(path: string, call: Omit<DelegateCall, "cniVersion">): Promise<ExecReply> {
+  const table = inProcessPlugins();
+  if (table !== undefined && table.has(call.plugin) && isThisBinary(path)) return await runInProcess(table, call);
+  return await execPlugin(path, execEnv(call), call.stdin);
 }
 
 /**
@@ -137,11 +144,7 @@ function execEnv(call: DelegateCall): Record<string, string> {
  */
 export async function delegate(call: DelegateCall): Promise<Result | undefined> {
   const path = findPlugin(call.plugin, pathDirs(call.env.CNI_PATH ?? ""));
-  const table = inProcessPlugins();
-  const outcome =
-    table !== undefined && table.has(call.plugin) && isThisBinary(path)
-      ? await runInProcess(table, call)
-      : await execPlugin(path, execEnv(call), call.stdin);
+  const outcome = await runPluginFile(path, call);
   if (outcome.code !== 0) throw pluginFailure(outcome);
   if (outcome.stderr !== "") process.stderr.write(outcome.stderr);
   if (call.command !== "ADD") return undefined;

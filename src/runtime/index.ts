@@ -24,6 +24,7 @@ export {
   scanConfDir,
   type ScannedFile,
 } from "./conf.ts";
-export { errorText, type ExecReply, type ExecRequest, findInPath, type PluginExec, spawnPlugin } from "./exec.ts";
+export { errorText, type ExecReply, type ExecRequest, findInPath, inProcessOrSpawn, type PluginExec, spawnPlugin } from "./exec.ts";
 export { goCompact, sortDeep } from "./json.ts";
-export { type AddOutcome, type CallRecord, Runtime, type RuntimeOptions } from "./runtime.ts";
+export { MemberFailure } from "./member.ts";
+export { type AddOutcome, type CallRecord, type ChainedResult, Runtime, type RuntimeOptions } from "./runtime.ts";

@@ -19,6 +19,7 @@ import {
 import { cachedAttachments, DEFAULT_CACHE_DIR, deleteCache, readCachedResult, type RuntimeConf, writeCache } from "./cache.ts";
 import type { NetworkList, PluginConf } from "./conf.ts";
 import { errorText, type ExecReply, findInPath, type PluginExec, spawnPlugin } from "./exec.ts";
+import { member, MemberFailure, wrapped } from "./member.ts";
 import { goCompact, isObject, type Json, Verbatim } from "./json.ts";
 
 export interface RuntimeOptions {
@@ -50,17 +51,10 @@ export interface CallRecord {
   env: Record<string, string>;
 }
 
-type Verb = "add" | "check" | "delete";
-
-function describe(p: PluginConf): string {
-  return `type=${JSON.stringify(p.type)}${p.name !== "" ? ` name=${JSON.stringify(p.name)}` : ""}`;
-}
-
-/** Wraps an error with the plugin it came from, keeping a plugin's CNI code. */
-function wrap(p: PluginConf, verb: Verb, err: unknown): CniError {
-  const inner = err instanceof CniError ? err : undefined;
-  const text = inner ? errorText(inner) : err instanceof Error ? err.message : String(err);
-  return new CniError(inner?.code ?? 0, `plugin ${describe(p)} failed (${verb}): ${text}`);
+/** A result as it travels on: parsed at its own version and re-marshalled (Go struct order). */
+export interface ChainedResult {
+  version: string;
+  result: Json;
 }
 
 export class Runtime {
@@ -135,38 +129,67 @@ export class Runtime {
   cachedResult(list: NetworkList, rt: RuntimeConf): Json | undefined {
     const raw = readCachedResult(this.cacheDir, list.name, rt);
     if (raw === undefined) return undefined;
-    const own = typeof raw.cniVersion === "string" && raw.cniVersion !== "" ? raw.cniVersion : "0.1.0";
     try {
-      return resultToWire(parseResult(raw, own), list.cniVersion);
+      return Runtime.convertResult(raw, list.cniVersion);
     } catch (err) {
       throw new Error(`failed to convert cached result to config version ${JSON.stringify(list.cniVersion)}: ${(err as Error).message}`);
     }
   }
 
-  async add(list: NetworkList, rt: RuntimeConf): Promise<AddOutcome> {
-    let prev: { version: string; result: Json } | undefined;
+  /** A result document parsed at its own version and re-marshalled at `version`, as libcni's types do. */
+  static convertResult(raw: Json, version: string): Json {
+    const own = typeof raw.cniVersion === "string" && raw.cniVersion !== "" ? raw.cniVersion : "0.1.0";
+    return resultToWire(parseResult(raw, own), version);
+  }
+
+  /** ADD through every member in order, each given the previous result; no cache involved. */
+  async addMembers(list: NetworkList, rt: RuntimeConf, first?: ChainedResult): Promise<ChainedResult> {
+    let prev = first;
     for (const p of list.plugins) {
-      try {
+      prev = await member(p, "add", async () => {
         findInPath(p.type, this.binDirs);
         validateContainerId(rt.containerId);
         if (!isValidName(list.name)) throw new CniError(7, "invalid characters found in network name", list.name);
         validateIfName(rt.ifname);
         const reply = await this.run("ADD", p, Runtime.pluginStdin(list, p, prev?.result, rt), rt);
-        prev = Runtime.decodeResult(reply.stdout, list.cniVersion);
-      } catch (err) {
-        throw wrap(p, "add", err);
-      }
+        return Runtime.decodeResult(reply.stdout, list.cniVersion);
+      });
     }
     if (prev === undefined) throw new Error(`network ${JSON.stringify(list.name)} has no plugins`);
+    return prev;
+  }
+
+  /** CHECK through every member in order with `cached` as prevResult; the first failure stops it. */
+  async checkMembers(list: NetworkList, rt: RuntimeConf, cached: Json | undefined): Promise<void> {
+    for (const p of list.plugins) {
+      await member(p, "check", () => this.run("CHECK", p, Runtime.pluginStdin(list, p, cached, rt), rt));
+    }
+  }
+
+  /** DEL through every member in reverse order with `cached` as prevResult; the first failure stops it. */
+  async delMembers(list: NetworkList, rt: RuntimeConf, cached: Json | undefined): Promise<void> {
+    for (const p of [...list.plugins].reverse()) {
+      await member(p, "delete", () => this.run("DEL", p, Runtime.pluginStdin(list, p, cached, rt), rt));
+    }
+  }
+
+  async add(list: NetworkList, rt: RuntimeConf): Promise<AddOutcome> {
+    let last: ChainedResult;
+    try {
+      last = await this.addMembers(list, rt);
+    } catch (err) {
+      throw wrapped(err);
+    }
     let file: string;
     try {
-      file = writeCache(this.cacheDir, list.name, list.bytes, rt, prev.result);
+      file = writeCache(this.cacheDir, list.name, list.bytes, rt, last.result);
     } catch (err) {
       throw new Error(`failed to set network ${JSON.stringify(list.name)} cached result: ${(err as Error).message}`);
     }
-    return { cniVersion: prev.version, result: prev.result, cacheFile: file };
+    return { cniVersion: last.version, result: last.result, cacheFile: file };
   }
 
+  /** As libcni's CheckNetworkList, a member's error is returned unwrapped. */
   async check(list: NetworkList, rt: RuntimeConf): Promise<void> {
     if (!atLeast(list.cniVersion, "0.4.0")) {
       throw new Error(`configuration version ${JSON.stringify(list.cniVersion)} does not support the CHECK command`);
@@ -178,12 +201,10 @@ export class Runtime {
     } catch (err) {
       throw new Error(`failed to get network ${JSON.stringify(list.name)} cached result: ${(err as Error).message}`);
     }
-    for (const p of list.plugins) {
-      try {
-        await this.run("CHECK", p, Runtime.pluginStdin(list, p, cached, rt), rt);
-      } catch (err) {
-        throw wrap(p, "check", err);
-      }
+    try {
+      await this.checkMembers(list, rt, cached);
+    } catch (err) {
+      throw err instanceof MemberFailure ? err.error : err;
     }
   }
 
@@ -197,12 +218,10 @@ export class Runtime {
         cached = undefined;
       }
     }
-    for (const p of [...list.plugins].reverse()) {
-      try {
-        await this.run("DEL", p, Runtime.pluginStdin(list, p, cached, rt), rt);
-      } catch (err) {
-        throw wrap(p, "delete", err);
-      }
+    try {
+      await this.delMembers(list, rt, cached);
+    } catch (err) {
+      throw wrapped(err);
     }
     deleteCache(this.cacheDir, list.name, rt);
   }
@@ -225,28 +244,41 @@ export class Runtime {
       }
     }
     if (atLeast(list.cniVersion, "1.1.0")) {
-      for (const p of list.plugins) {
-        const conf: Json = { ...p.raw, name: list.name, cniVersion: list.cniVersion };
-        if (valid !== undefined) {
-          conf["cni.dev/valid-attachments"] = valid;
-          conf["cni.dev/attachments"] = valid;
-        }
-        try {
-          await this.run("GC", p, goCompact(conf), undefined);
-        } catch (err) {
-          const e = CniError.from(err);
-          errors.push(new CniError(e.code, `failed to GC plugin ${p.type}: ${errorText(e)}`));
-        }
+      for (const f of await this.gcMembers(list, valid)) {
+        errors.push(new CniError(f.error.code, `failed to GC plugin ${f.plugin.type}: ${f.message}`));
       }
     }
     return errors;
+  }
+
+  /** GC sent to every member with the valid attachments (both keys, libcni #1101); each failure kept. */
+  async gcMembers(list: NetworkList, valid: Attachment[] | undefined): Promise<MemberFailure[]> {
+    const failures: MemberFailure[] = [];
+    for (const p of list.plugins) {
+      const conf: Json = { ...p.raw, name: list.name, cniVersion: list.cniVersion };
+      if (valid !== undefined) {
+        conf["cni.dev/valid-attachments"] = valid;
+        conf["cni.dev/attachments"] = valid;
+      }
+      try {
+        await member(p, "gc", () => this.run("GC", p, goCompact(conf), undefined));
+      } catch (err) {
+        if (!(err instanceof MemberFailure)) throw err;
+        failures.push(err);
+      }
+    }
+    return failures;
   }
 
   /** STATUS below 1.1.0 is not asked and counts as ready; the first failure is returned as is. */
   async status(list: NetworkList): Promise<void> {
     if (!atLeast(list.cniVersion, "1.1.0")) return;
     for (const p of list.plugins) {
-      await this.run("STATUS", p, goCompact({ ...p.raw, name: list.name, cniVersion: list.cniVersion }), undefined);
+      await member(p, "status", () => this.run("STATUS", p, goCompact({ ...p.raw, name: list.name, cniVersion: list.cniVersion }), undefined)).catch(
+        (err: unknown) => {
+          throw err instanceof MemberFailure ? err.error : err;
+        },
+      );
     }
   }
 }
