@@ -15,6 +15,7 @@ import {
   NFT_META_MARK,
   NFT_PAYLOAD_NETWORK_HEADER,
   NFT_PAYLOAD_TRANSPORT_HEADER,
+  NFT_RETURN,
 } from "../netlink/nft/constants.ts";
 import type { Expr } from "../netlink/nft/expr.ts";
 import {
@@ -89,6 +90,7 @@ function target(family: Family, args: RuleArgs, i: number): Expr | undefined {
   const name = args[i];
   const rest = args.slice(i + 1);
   if (name === "ACCEPT" && rest.length === 0) return verdict(NF_ACCEPT);
+  if (name === "RETURN" && rest.length === 0) return verdict(NFT_RETURN);
   if (name === "MASQUERADE" && rest.length === 0) return xtTarget("MASQUERADE", 0, masqueradeInfo(family === 6));
   if (name === "DNAT" && rest.length === 2 && rest[0] === "--to-destination") {
     const info = dnatTarget(family, rest[1]);

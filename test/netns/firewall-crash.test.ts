@@ -55,6 +55,8 @@ describe("SIGKILL during a firewall call: old or new ruleset", () => {
   test.each([
     ["ADD", "nftables"],
     ["DEL", "nftables"],
+    // iptables-nft node: ADD is one in-process batch for both families too, no iptables-restore.
+    ["ADD", "iptables"],
     ["DEL", "iptables"],
   ])("portmap %s, backend %s", async (verb, backend) => {
     await start(verb, backend);
