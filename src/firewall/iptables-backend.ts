@@ -13,7 +13,7 @@ import { masqIptablesAdd, masqIptablesDel, portmapIptablesAdd, portmapIptablesDe
 import { describeIptablesEntry, iptablesView } from "./iptables-view.ts";
 import { masqIptablesGc } from "./masq-gc.ts";
 import type { Family, IptablesState } from "./model.ts";
-import { IPTABLES_ENTRY_CHAINS, SHARED } from "./names.ts";
+import { SHARED } from "./names.ts";
 import { netlinkTransport } from "./transport.ts";
 import { parseCidr } from "./validate.ts";
 
@@ -95,7 +95,8 @@ export const iptablesBackend: FirewallBackend = {
     for (const family of [4, 6] as const) {
       if (resolveIptables(family) === null) continue;
       try {
-        states.set(family, await readIptables(family, opts, IPTABLES_ENTRY_CHAINS));
+        // Every chain's rules: what sits inside the per-attachment chains is judged too (foreign rules).
+        states.set(family, await readIptables(family, opts));
       } catch (err) {
         problems.push(errorText(err));
       }

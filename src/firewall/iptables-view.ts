@@ -44,6 +44,38 @@ export function iptablesEntries(family: Family, state: IptablesState): FirewallE
   return [...found.values()];
 }
 
+const ruleText = (rule: readonly string[]): string => rule.map((t) => (/[\s"\\]/.test(t) ? JSON.stringify(t) : t)).join(" ");
+/** A rule with a match or target the decoder does not know (a `?` token): tscni cannot tell what it does. */
+const unreadable = (rule: readonly string[]): boolean => rule.some((t) => t.startsWith("?"));
+
+/**
+ * What sits in or beside the plugins' chains without being the plugins': in a masquerade chain a
+ * rule without the chain's own comment, in any of the per-attachment chains a rule tscni cannot
+ * read, and chains named like the plugins' that no CNI jump reaches. `tainted`: the chains GC
+ * must leave alone because of it.
+ */
+function iptablesForeign(family: Family, state: IptablesState): { foreign: string[]; tainted: Set<string> } {
+  const where = `${familyName(family)} nat`;
+  const foreign: string[] = [];
+  const tainted = new Set<string>();
+  const entries = iptablesEntries(family, state);
+  for (const e of entries) {
+    for (const rule of state.rules.get(e.key) ?? []) {
+      if (unreadable(rule)) foreign.push(`${where} ${e.key}: a rule tscni cannot read: ${ruleText(rule)}`);
+      else if (e.kind === "masquerade" && ruleComment(rule) !== e.comment) foreign.push(`${where} ${e.key}: a rule not written by the plugin: ${ruleText(rule)}`);
+      else continue;
+      tainted.add(e.key);
+    }
+  }
+  const reached = new Set(entries.map((e) => e.key));
+  for (const chain of state.chains) {
+    if ((MASQ_CHAIN.test(chain) || chain.startsWith(DNAT_CHAIN_PREFIX)) && !reached.has(chain)) {
+      foreign.push(`${where} chain ${chain}: named like the plugins' chains, but no CNI rule jumps to it`);
+    }
+  }
+  return { foreign, tainted };
+}
+
 /** Jump rules into CNI chains that appear more than once, verbatim, in the chains that hook them in. */
 function iptablesDuplicates(family: Family, state: IptablesState): DuplicateRule[] {
   const out: DuplicateRule[] = [];
@@ -52,7 +84,7 @@ function iptablesDuplicates(family: Family, state: IptablesState): DuplicateRule
     for (const rule of state.rules.get(chain) ?? []) {
       // Only CNI chains: other software's duplicates are not ours to judge.
       if (!ruleTarget(rule)?.startsWith(CNI_CHAIN_PREFIX)) continue;
-      const text = rule.map((t) => (/[\s"\\]/.test(t) ? JSON.stringify(t) : t)).join(" ");
+      const text = ruleText(rule);
       counts.set(text, (counts.get(text) ?? 0) + 1);
     }
     const fix = `delete the extra copies (iptables -t nat -D ${chain} …); the plugin's DEL removes only one`;
@@ -63,6 +95,7 @@ function iptablesDuplicates(family: Family, state: IptablesState): DuplicateRule
 
 /** GC: each family's stale masquerade and DNAT chains of the networks, removed in one batch per family. */
 function planGc(states: ReadonlyMap<Family, IptablesState>, networks: readonly NetworkKeep[]): GcTransaction {
+  const tainted = new Map([...states].map(([family, state]) => [family, iptablesForeign(family, state).tainted]));
   const items: GcItem[] = [];
   const familyOf = new Map<GcItem, Family>();
   const ops = new Map<Family, IptablesOp[]>();
@@ -76,7 +109,8 @@ function planGc(states: ReadonlyMap<Family, IptablesState>, networks: readonly N
       ];
       for (const chain of chains) {
         const entry = entries.get(chain);
-        if (entry === undefined) continue;
+        // A chain holding what is not the plugin's stays: doctor names it, the operator decides.
+        if (entry === undefined || tainted.get(family)?.has(chain)) continue;
         const item = { network, entry, containerId: entry.containerId ?? "?" };
         items.push(item);
         familyOf.set(item, family);
@@ -102,7 +136,7 @@ export function iptablesView(states: ReadonlyMap<Family, IptablesState>, problem
     backend: BACKEND,
     entries: [...states].flatMap(([family, state]) => iptablesEntries(family, state)),
     duplicates: [...states].flatMap(([family, state]) => iptablesDuplicates(family, state)),
-    foreign: [],
+    foreign: [...states].flatMap(([family, state]) => iptablesForeign(family, state).foreign),
     problems,
     planGc: (networks) => planGc(states, networks),
   };

@@ -7,8 +7,8 @@ import { applyNft } from "./apply.ts";
 import { type DuplicateRule, errorText, type FirewallEntry, type FirewallView, type GcItem, type GcTransaction, type NetworkKeep } from "./backend.ts";
 import { nftPortmapIds, stalePortmapNft } from "./gc.ts";
 import { deleteNftMasqInstance, nftMasqCommentId, nftMasqInstances, staleNftMasqInstances } from "./masq-gc.ts";
-import { type NftOp, type NftState, type NftTableState, nftTableKey } from "./model.ts";
-import { MASQ_NFT_TABLE, PORTMAP_NFT_CHAINS, portmapNftTable, SHARED } from "./names.ts";
+import { type NftOp, type NftRuleState, type NftState, type NftTableState, nftTableKey } from "./model.ts";
+import { MASQ_NFT_TABLE, NFT_MASQ_INSTANCE, PORTMAP_NFT_CHAINS, portmapNftTable, SHARED } from "./names.ts";
 
 const BACKEND = "nftables";
 const MASQ_WHERE = nftTableKey(MASQ_NFT_TABLE);
@@ -46,16 +46,57 @@ function duplicates(where: string, table: NftTableState | undefined, chains: rea
   return [...counts.values()].filter((c) => c.count > 1).map((c) => ({ where, ...c, fix: fix(c.chain) }));
 }
 
+/** A rule with an expression the decoder does not know (a `?` token): tscni cannot tell what it does. */
+const unreadable = (r: NftRuleState): boolean => r.expr.split(" ").some((t) => t.startsWith("?"));
+const ruleText = (r: NftRuleState): string => (r.comment === undefined ? r.expr : `${r.expr} comment "${r.comment}"`);
+
+/** Our tables: the chains the layout has, and those whose every rule carries an owner's comment. */
+const LAYOUT: readonly { where: string; chains: readonly string[]; commented: readonly string[] }[] = [
+  { where: MASQ_WHERE, chains: [SHARED.masqChecks, SHARED.masqPostrouting], commented: [SHARED.masqChecks] },
+  ...([4, 6] as const).map((family) => ({
+    where: nftTableKey(portmapNftTable(family)),
+    chains: [...PORTMAP_NFT_CHAINS, SHARED.hostportsAll, SHARED.hostportPrerouting, SHARED.hostportOutput],
+    commented: PORTMAP_NFT_CHAINS,
+  })),
+];
+
+/**
+ * What sits in the plugins' tables without being the plugins': chains the layout does not have
+ * (another tool's), uncommented rules where every rule of the plugins names its owner, and rules
+ * tscni cannot read. `tainted`: the masquerade instances GC must leave alone because of it.
+ */
+function nftForeign(state: NftState): { foreign: string[]; tainted: Set<string> } {
+  const foreign: string[] = [];
+  const tainted = new Set<string>();
+  for (const { where, chains, commented } of LAYOUT) {
+    const table = state.get(where);
+    for (const chain of table?.chains ?? []) if (!chains.includes(chain)) foreign.push(`${where}: chain ${chain} is not the plugins'`);
+    for (const r of table?.rules ?? []) {
+      if (!chains.includes(r.chain)) continue;
+      if (unreadable(r)) {
+        foreign.push(`${where} ${r.chain}: a rule tscni cannot read (handle ${r.handle}): ${ruleText(r)}`);
+        const instance = where === MASQ_WHERE && r.comment !== undefined ? NFT_MASQ_INSTANCE.exec(r.comment)?.[0] : undefined;
+        if (instance !== undefined) tainted.add(instance);
+      } else if (commented.includes(r.chain) && (r.comment === undefined || (where === MASQ_WHERE && !NFT_MASQ_INSTANCE.test(r.comment)))) {
+        foreign.push(`${where} ${r.chain}: a rule not written by the plugins (handle ${r.handle}): ${ruleText(r)}`);
+      }
+    }
+  }
+  return { foreign, tainted };
+}
+
 /** GC: stale masquerade instances of the networks and, with `keepIds`, portmap rules of IDs kept nowhere; one transaction. */
 function planGc(state: NftState, networks: readonly NetworkKeep[], keepIds?: ReadonlySet<string>): GcTransaction {
   const items: GcItem[] = [];
   const ops: NftOp[] = [];
   const masq = state.get(MASQ_WHERE);
   const byKey = new Map(masqEntries(masq).map((e) => [e.key, e]));
+  const { tainted } = nftForeign(state);
   for (const { network, keep } of networks) {
     for (const prefix of staleNftMasqInstances(masq, { network, valid: keep })) {
       const entry = byKey.get(prefix);
-      if (entry === undefined) continue;
+      // An instance with a rule tscni cannot read stays: doctor names it, the operator decides.
+      if (entry === undefined || tainted.has(prefix)) continue;
       items.push({ network, entry, containerId: entry.containerId ?? "?" });
       ops.push(deleteNftMasqInstance(prefix));
     }
@@ -94,7 +135,7 @@ export function nftablesView(state: NftState, problems: readonly string[] = []):
     backend: BACKEND,
     entries: [...masqEntries(masq), ...portmapEntries(state)],
     duplicates: [...duplicates(MASQ_WHERE, masq, [SHARED.masqChecks, SHARED.masqPostrouting]), ...portmapDuplicates],
-    foreign: [],
+    foreign: nftForeign(state).foreign,
     problems,
     planGc: (networks, keepIds) => planGc(state, networks, keepIds),
   };

@@ -98,7 +98,8 @@ async function leaveFirewallObjects(network: string, cid: string, ip: string): P
   const dnat = portmapDnatChainName(network, cid);
   for (const args of [
     ["-N", masq],
-    ["-A", masq, "-d", "10.66.0.0/24", "-j", "ACCEPT"],
+    // Commented like the plugin's own rules: an uncommented rule in the chain would be foreign, and gc would keep the chain.
+    ["-A", masq, "-d", "10.66.0.0/24", "-m", "comment", "--comment", masqComment(network, cid), "-j", "ACCEPT"],
     ["-A", "POSTROUTING", "-s", `${ip}/32`, "-m", "comment", "--comment", masqComment(network, cid), "-j", masq],
     ["-N", dnat],
     ["-A", dnat, "-p", "tcp", "--dport", "8080", "-j", "DNAT", "--to-destination", `${ip}:80`],
