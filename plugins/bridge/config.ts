@@ -160,6 +160,11 @@ export function checkAddRules(conf: BridgeConf, p: ProblemList = ProblemList.str
   p.check("hairpinMode", () => {
     if (conf.raw.hairpinMode && conf.raw.promiscMode) throw internalError("cannot set hairpin mode and promiscuous mode at the same time");
   });
+  // An explicit "" replaces the default name in the reference, and the kernel refuses it when the
+  // bridge is created: the same error, before anything exists. Other verbs keep cni0 (DEL cleans up).
+  p.check("bridge", () => {
+    if (conf.raw.bridge === "") throw internalError('failed to create bridge "": could not add "": LinkAttrs.Name cannot be empty');
+  });
   if (conf.ipamType !== "host-local") return;
   for (const problem of hostLocalProblems(conf.config, conf.cniArgs)) {
     p.check(problem.path, () => {

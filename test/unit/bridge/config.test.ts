@@ -1,7 +1,7 @@
 /** bridge config parsing: every key, defaults, exact messages. */
 import { describe, expect, test } from "bun:test";
 import { CniError, type Result } from "../../../src/cni/index.ts";
-import { checkAddRules, collectVlanTrunk, dnsConfigured, loadBridgeConf } from "../../../plugins/bridge/config.ts";
+import { bridgeProblems, checkAddRules, collectVlanTrunk, dnsConfigured, loadBridgeConf } from "../../../plugins/bridge/config.ts";
 import { parseGoMac } from "../../../src/container/index.ts";
 import { calcGateways } from "../../../plugins/bridge/gateway.ts";
 import { goRoute } from "../../../src/gofmt/index.ts";
@@ -152,6 +152,17 @@ describe("ADD rules", () => {
     const c = loadBridgeConf({ ...base, disableContainerInterface: true, ipam: { type: "host-local" } }, "");
     expect(msg(() => checkAddRules(c))).toBe("cannot use IPAM when DisableContainerInterface flag is set");
     expect(() => checkAddRules(loadBridgeConf({ ...base, disableContainerInterface: true, ipam: {} }, ""))).not.toThrow();
+  });
+
+  test('"bridge": "" fails ADD with the reference\'s error, after its key checks and before host-local\'s; DEL and CHECK keep cni0', () => {
+    const c = loadBridgeConf({ ...base, bridge: "", ipam: { type: "host-local" } }, "");
+    expect(c.bridge).toBe("cni0");
+    expect(msg(() => checkAddRules(c))).toBe('failed to create bridge "": could not add "": LinkAttrs.Name cannot be empty');
+    expect(msg(() => checkAddRules(loadBridgeConf({ ...base, bridge: "", hairpinMode: true, promiscMode: true }, "")))).toBe(
+      "cannot set hairpin mode and promiscuous mode at the same time",
+    );
+    expect(() => checkAddRules(loadBridgeConf({ ...base, bridge: "br0" }, ""))).not.toThrow();
+    expect(bridgeProblems({ ...base, bridge: "" })).toEqual([{ path: "bridge", message: 'failed to create bridge "": could not add "": LinkAttrs.Name cannot be empty' }]);
   });
 
   test("dns counts as set when any list is present, even empty", () => {
