@@ -1,6 +1,6 @@
 /**
  * src/firewall against the real kernel, inside the runner's throwaway host netns: ADD gives the
- * exact rules, a repeated ADD adds nothing, DEL returns to the baseline, and one attachment's DEL
+ * rules v1.9.1's portmap writes for the same attachment (run live here), a repeated ADD adds nothing, DEL returns to the baseline, and one attachment's DEL
  * never touches another's.
  */
 import { beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
@@ -10,7 +10,10 @@ import { join } from "node:path";
 import { iptablesBackend } from "../../src/firewall/iptables-backend.ts";
 import { nftablesBackend } from "../../src/firewall/nftables-backend.ts";
 import { type PortmapRequest, setupMasq, setupSpoofCheck, teardownMasq, teardownSpoofCheck } from "../../src/firewall/index.ts";
-import { mustExec, requireIsolatedHost } from "../harness.ts";
+import { masqChainName, nftMasqComment, portmapDnatChainName } from "../../src/firewall/names.ts";
+import { mustExec, requireIsolatedHost, runCni, tempNetns } from "../harness.ts";
+import { V111_DIR, V191_DIR } from "../differential/oracles.ts";
+import { REFERENCE_MASQ_SAVE_V4, REFERENCE_SAVE_V4 } from "../fixtures/firewall/reference-saves.ts";
 
 requireIsolatedHost();
 setDefaultTimeout(60_000);
@@ -56,42 +59,112 @@ function pm(over: Partial<PortmapRequest> = {}): PortmapRequest {
 }
 
 const DN = "CNI-DN-3a53437c165fe05c780a9";
+
+/** portmap's config for the attachment of `reqs` (one network and container, one IP each). */
+function portmapConf(reqs: PortmapRequest[]): object {
+  const first = reqs[0] ?? pm();
+  return {
+    cniVersion: "1.0.0",
+    name: first.network,
+    type: "portmap",
+    capabilities: { portMappings: true },
+    runtimeConfig: { portMappings: first.mappings },
+    prevResult: {
+      cniVersion: "1.0.0",
+      interfaces: [{ name: "eth0", sandbox: "/x" }],
+      ips: reqs.map((r) => ({ address: r.containerIp, interface: 0 })),
+    },
+  };
+}
+
+/**
+ * What a reference plugin writes (iptables layout) for one ADD, read as natRules reads ours; its
+ * DEL's exit is checked and the nat tables are then emptied, so the next writer starts from the
+ * same (empty) state.
+ */
+async function referenceRules(dir: string, plugin: string, conf: object, containerId: string): Promise<{ v4: string[]; v6: string[] }> {
+  await using ctr = await tempNetns();
+  const call = (command: string) => runCni(join(dir, plugin), { command, containerId, netns: ctr.path, ifname: "eth0", path: dir, stdin: conf, env: PATH_ENV });
+  const add = await call("ADD");
+  expect({ code: add.code, stderr: add.stderr }).toEqual({ code: 0, stderr: "" });
+  const rules = { v4: await natRules("iptables-save"), v6: await natRules("ip6tables-save") };
+  expect((await call("DEL")).code).toBe(0);
+  for (const tool of ["iptables", "ip6tables"]) {
+    await mustExec([tool, "-t", "nat", "-F"], { env: PATH_ENV });
+    await mustExec([tool, "-t", "nat", "-X"], { env: PATH_ENV });
+  }
+  return rules;
+}
+
+const savedRules = (save: string): string[] => save.split("\n").filter((l) => l.startsWith("-A ") || l.startsWith(":CNI"));
+
+describe("firewall names: tscni's name functions give the names v1.9.1 creates (live)", () => {
+  const LONG_ID = "icee6giejonei6sohng6ahngee7laquohquee9shiGo7fohferakah3Feiyoolu2pei7ciPhoh7shaoX6vai3vuf0ahfaeng8yohb9ceu0daez5hashee8ooYai5wa3y";
+  const bridgeConf = (name: string, backend: string) => ({
+    cniVersion: "1.0.0",
+    name,
+    type: "bridge",
+    bridge: "brname0",
+    isGateway: true,
+    ipMasq: true,
+    ipMasqBackend: backend,
+    ipam: { type: "host-local", dataDir: mkdtempSync(join(tmpdir(), "tscni-fw-ipam-")), ranges: [[{ subnet: "10.23.0.0/24" }]] },
+  });
+  const chains = (rules: string[], prefix: string): string[] => rules.filter((l) => l.startsWith(`:${prefix}`)).map((l) => l.slice(1).split(" ")[0] ?? "");
+
+  test("portmap DNAT chain and bridge masquerade chain, a 128-character container ID", async () => {
+    const dn = await referenceRules(V191_DIR, "portmap", portmapConf([pm({ network: "testNetName", containerId: LONG_ID })]), LONG_ID);
+    expect(chains(dn.v4, "CNI-DN-")).toEqual([portmapDnatChainName("testNetName", LONG_ID)]);
+    const masq = await referenceRules(V191_DIR, "bridge", bridgeConf("mynet", "iptables"), LONG_ID);
+    expect(chains(masq.v4, "CNI-").filter((c) => !c.startsWith("CNI-HOSTPORT"))).toEqual([masqChainName("mynet", LONG_ID)]);
+  });
+
+  test("bridge nft masquerade comment", async () => {
+    await using ctr = await tempNetns();
+    const conf = bridgeConf("gw", "nftables");
+    const call = (command: string) => runCni(join(V191_DIR, "bridge"), { command, containerId: "c1", netns: ctr.path, ifname: "eth0", path: V191_DIR, stdin: conf, env: PATH_ENV });
+    expect((await call("ADD")).code).toBe(0);
+    expect(await nftRulesWithComment(nftMasqComment("gw", "eth0", "c1"))).toBeGreaterThan(0);
+    expect((await call("DEL")).code).toBe(0);
+    expect(await nftRulesWithComment(nftMasqComment("gw", "eth0", "c1"))).toBe(0);
+  });
+});
+
+describe("the unit tests' reference fixtures are what v1.9.1 and v1.1.1 write (live)", () => {
+  const masqConf = (dataDir: string) => ({
+    cniVersion: "1.0.0",
+    name: "mynet",
+    type: "bridge",
+    bridge: "brfix0",
+    isGateway: true,
+    ipMasq: true,
+    ipam: { type: "host-local", dataDir, ranges: [[{ subnet: "10.22.0.0/24" }]] },
+  });
+  test.each([
+    ["v1.9.1", V191_DIR],
+    ["v1.1.1", V111_DIR],
+  ])("%s: portmap and bridge ipMasq", async (_label, dir) => {
+    expect((await referenceRules(dir, "portmap", portmapConf([pm()]), "ctr1")).v4).toEqual(savedRules(REFERENCE_SAVE_V4));
+    const fresh = mkdtempSync(join(tmpdir(), "tscni-fw-ipam-"));
+    expect((await referenceRules(dir, "bridge", masqConf(fresh), "ctr1")).v4).toEqual(savedRules(REFERENCE_MASQ_SAVE_V4));
+  });
+});
 const C = '"dnat name: \\"test\\" id: \\"ctr1\\""';
 
 describe("portmap iptables", () => {
   const reqs = [pm(), pm({ containerIp: "2001:db8:1::2/64" })];
 
-  test("ADD gives the reference's exact iptables-save rules; repeated ADD adds nothing; CHECK passes", async () => {
+  test("ADD gives v1.9.1's iptables-save rules (live, both families); repeated ADD adds nothing; CHECK passes", async () => {
     const baseline = await natRules("iptables-save");
+    expect(baseline).toEqual([]);
+    const theirs = await referenceRules(V191_DIR, "portmap", portmapConf(reqs), "ctr1");
     await iptablesBackend.apply({ kind: "portmap", reqs: reqs });
     const after = await natRules("iptables-save");
-    expect(after).toEqual([
-      `:${DN} - [0:0]`,
-      ":CNI-HOSTPORT-DNAT - [0:0]",
-      ":CNI-HOSTPORT-MASQ - [0:0]",
-      ":CNI-HOSTPORT-SETMARK - [0:0]",
-      "-A PREROUTING -m addrtype --dst-type LOCAL -j CNI-HOSTPORT-DNAT",
-      "-A OUTPUT -m addrtype --dst-type LOCAL -j CNI-HOSTPORT-DNAT",
-      '-A POSTROUTING -m comment --comment "CNI portfwd requiring masquerade" -j CNI-HOSTPORT-MASQ',
-      `-A ${DN} -s 10.0.0.0/24 -p tcp -m tcp --dport 8080 -j CNI-HOSTPORT-SETMARK`,
-      `-A ${DN} -s 127.0.0.1/32 -p tcp -m tcp --dport 8080 -j CNI-HOSTPORT-SETMARK`,
-      `-A ${DN} -p tcp -m tcp --dport 8080 -j DNAT --to-destination 10.0.0.2:80`,
-      `-A ${DN} -s 10.0.0.0/24 -d 192.168.1.5/32 -p udp -m udp --dport 8081 -j CNI-HOSTPORT-SETMARK`,
-      `-A ${DN} -s 127.0.0.1/32 -d 192.168.1.5/32 -p udp -m udp --dport 8081 -j CNI-HOSTPORT-SETMARK`,
-      `-A ${DN} -d 192.168.1.5/32 -p udp -m udp --dport 8081 -j DNAT --to-destination 10.0.0.2:81`,
-      `-A ${DN} -s 10.0.0.0/24 -p sctp -m sctp --dport 8083 -j CNI-HOSTPORT-SETMARK`,
-      `-A ${DN} -s 127.0.0.1/32 -p sctp -m sctp --dport 8083 -j CNI-HOSTPORT-SETMARK`,
-      `-A ${DN} -p sctp -m sctp --dport 8083 -j DNAT --to-destination 10.0.0.2:83`,
-      `-A CNI-HOSTPORT-DNAT -p sctp -m comment --comment ${C} -m multiport --dports 8083 -j ${DN}`,
-      `-A CNI-HOSTPORT-DNAT -p tcp -m comment --comment ${C} -m multiport --dports 8080,8082 -j ${DN}`,
-      `-A CNI-HOSTPORT-DNAT -p udp -m comment --comment ${C} -m multiport --dports 8081 -j ${DN}`,
-      "-A CNI-HOSTPORT-MASQ -m mark --mark 0x2000/0x2000 -j MASQUERADE",
-      '-A CNI-HOSTPORT-SETMARK -m comment --comment "CNI portfwd masquerade mark" -j MARK --set-xmark 0x2000/0x2000',
-    ]);
+    expect({ v4: after, v6: await natRules("ip6tables-save") }).toEqual(theirs);
+    expect(after).toContain(`-A ${DN} -p tcp -m tcp --dport 8080 -j DNAT --to-destination 10.0.0.2:80`);
     await iptablesBackend.apply({ kind: "portmap", reqs: reqs });
     expect(await natRules("iptables-save")).toEqual(after);
     await iptablesBackend.check({ kind: "portmap", reqs: reqs });
-    expect(baseline).toEqual([]);
   });
 
   test("DEL of B never touches A; DEL of A leaves only the shared chains; repeated DEL is fine", async () => {

@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { masqChainName, masqComment, nftMasqComment, nftMasqInstanceHash, portmapDnatChainName, portmapDnatComment, portmapLegacySnatChainName, spoofCheckNames } from "../../../src/firewall/names.ts";
 
-// Checklist Appendix A, verified against the reference binaries.
+// Checklist Appendix A, pinned here for speed; test/netns/firewall.test.ts derives the DNAT and
+// masquerade chain names and the nft masquerade comment from what v1.9.1 creates, live, every run.
 const LONG_ID =
   "icee6giejonei6sohng6ahngee7laquohquee9shiGo7fohferakah3Feiyoolu2pei7ciPhoh7shaoX6vai3vuf0ahfaeng8yohb9ceu0daez5hashee8ooYai5wa3y";
 
