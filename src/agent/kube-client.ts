@@ -58,7 +58,9 @@ export class KubeClient {
    */
   async *watch(path: string, resourceVersion: string, timeoutSeconds: number, signal: AbortSignal): AsyncGenerator<WatchEvent> {
     const q = `watch=1&allowWatchBookmarks=true&resourceVersion=${encodeURIComponent(resourceVersion)}&timeoutSeconds=${timeoutSeconds}`;
-    const res = await this.#fetch(`${path}?${q}`, { signal });
+    // A connection that dies without a FIN would otherwise hang the watch: the server ends it at
+    // timeoutSeconds, so one that outlives that by a margin is given up and resumed.
+    const res = await this.#fetch(`${path}?${q}`, { signal: AbortSignal.any([signal, AbortSignal.timeout((timeoutSeconds + 30) * 1000)]) });
     const body = res.body;
     if (body === null) return;
     const decoder = new TextDecoder();
