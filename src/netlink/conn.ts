@@ -1,12 +1,22 @@
 import { Errno } from "../sys/index.ts";
 import { NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN } from "./constants.ts";
-import { NetlinkError } from "./errors.ts";
+import { NetlinkError, NetlinkGaveUp } from "./errors.ts";
 import type { Message, Request } from "./message.ts";
 import { encodeMessage, parseDone, parseError, parseMessages } from "./message.ts";
 import type { Transport } from "./socket.ts";
 
+/**
+ * How long to wait for a reply the kernel owes. rtnetlink and nfnetlink handle a request inside
+ * our sendto() and queue the reply (a dump's first part, or the ACK/error NLM_F_ACK asks for)
+ * before it returns; a dump's next parts are made inside our recv(). So a poll never waits for
+ * kernel work, only for a reply that exists: this bound is reached only by a kernel that broke the
+ * rule (or a reply lost to an overflow, which recv reports as ENOBUFS first), and reaching it is
+ * an error naming what was awaited, never a silent result.
+ */
+export const OWED_REPLY_MS = 2_000;
+
 export interface ConnOptions {
-  /** How long one request may wait for its reply before failing with ETIMEDOUT. */
+  /** How long one request may wait for its owed reply before failing with ETIMEDOUT. */
   timeoutMs?: number;
   /** How many times a dump is restarted when the kernel flags it inconsistent. */
   dumpRetries?: number;
@@ -26,7 +36,7 @@ export class Conn {
     readonly transport: Transport,
     opts: ConnOptions = {},
   ) {
-    this.timeoutMs = opts.timeoutMs ?? 10_000;
+    this.timeoutMs = opts.timeoutMs ?? OWED_REPLY_MS;
     this.dumpRetries = opts.dumpRetries ?? 10;
     this.#seq = (Date.now() >>> 0) & 0x7fffffff;
   }
@@ -46,7 +56,7 @@ export class Conn {
     for (;;) {
       const left = deadline - Date.now();
       const dgram = left > 0 ? this.transport.receive(left) : undefined;
-      if (dgram === undefined) throw new NetlinkError(op, Errno.ETIMEDOUT, "no reply from the kernel", seq);
+      if (dgram === undefined) throw new NetlinkGaveUp(op, Errno.ETIMEDOUT, `no reply from the kernel within ${this.timeoutMs} ms`, seq);
       for (const m of parseMessages(dgram)) {
         if (m.seq !== seq || (m.pid !== this.transport.portId && m.pid !== 0)) continue;
         if (m.type === NLMSG_NOOP) continue;

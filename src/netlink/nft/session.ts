@@ -15,7 +15,7 @@
  */
 import { Errno } from "../../sys/index.ts";
 import { Writer } from "../attrs.ts";
-import { Conn } from "../conn.ts";
+import { Conn, OWED_REPLY_MS } from "../conn.ts";
 import { NETLINK_NETFILTER, NLM_F_ACK, NLM_F_REQUEST, NLMSG_ERROR } from "../constants.ts";
 import { NetlinkError, NetlinkGaveUp } from "../errors.ts";
 import { encodeMessage, parseError, parseMessages, type Request } from "../message.ts";
@@ -52,12 +52,6 @@ export interface Ruleset {
   readonly chains: readonly NftChain[];
   readonly rules: readonly NftRule[];
 }
-
-/**
- * How long to wait for replies the kernel owes. It queues them before sendto() returns, so this
- * bound is never reached by a working kernel; reaching it is an error, never a silent success.
- */
-const OWED_REPLY_MS = 2_000;
 
 /** What the kernel answered to one batch. */
 type BatchOutcome =
