@@ -18,6 +18,17 @@ export interface ToolResult {
 /** Runs one program; tests substitute a fake. */
 export type ToolRunner = (argv: readonly string[], stdin?: string) => Promise<ToolResult>;
 
+/** Bounded wait for the legacy xtables lock; iptables-nft ignores it, tscni's own flock covers that. */
+export const XTABLES_WAIT_SECONDS = 10;
+
+/**
+ * A tool still running after this is killed and the call fails saying so. The only waits the tools
+ * make are for the legacy xtables lock (`-w`, XTABLES_WAIT_SECONDS); nft and iptables-nft never
+ * wait for another writer (the kernel serialises commits inside the syscall). So only a wedged
+ * tool reaches this bound, and it must not wedge the runtime's call with it.
+ */
+export const TOOL_TIMEOUT_MS = (XTABLES_WAIT_SECONDS + 20) * 1000;
+
 export const spawnTool: ToolRunner = async (argv, stdin) => {
   markExecStart();
   const proc = Bun.spawn([...argv], {
@@ -26,12 +37,19 @@ export const spawnTool: ToolRunner = async (argv, stdin) => {
     stderr: "pipe",
     env: process.env,
   });
+  let wedged = false;
+  const guard = setTimeout(() => {
+    wedged = true;
+    proc.kill("SIGKILL");
+  }, TOOL_TIMEOUT_MS);
   const [stdout, stderr, code] = await Promise.all([
     new Response(proc.stdout).text(),
     new Response(proc.stderr).text(),
     proc.exited,
   ]);
+  clearTimeout(guard);
   markExecEnd(argv[0] ?? "");
+  if (wedged) throw new Error(`${argv[0] ?? "tool"} did not finish within ${TOOL_TIMEOUT_MS / 1000} s: killed`);
   return { code, stdout, stderr };
 };
 
@@ -67,9 +85,6 @@ export interface IptablesTools {
   readonly save: readonly string[];
   readonly restore: readonly string[];
 }
-
-/** Bounded wait for the legacy xtables lock; iptables-nft ignores it, tscni's own flock covers that. */
-export const XTABLES_WAIT_SECONDS = 10;
 
 const MULTI_BINARIES = new Set(["xtables-nft-multi", "xtables-legacy-multi", "xtables-multi"]);
 const cache = new Map<string, IptablesTools | null>();
