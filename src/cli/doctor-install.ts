@@ -42,7 +42,8 @@ export interface InstalledTscni {
 export function installedTscni(bins: readonly string[]): InstalledTscni {
   const path = bins.map((d) => join(d, BINARY_NAME)).find((p) => existsSync(p));
   if (path === undefined) return { probe: "absent", checks: [ok("tscni-version", `tscni is not installed in ${bins.join(":")}`)] };
-  const r = Bun.spawnSync([path, "version", "--json"], { stdout: "pipe", stderr: "pipe", env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" } });
+  // Bounded: a binary that hangs is a finding for doctor to report, not a reason for doctor to hang.
+  const r = Bun.spawnSync([path, "version", "--json"], { stdout: "pipe", stderr: "pipe", env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" }, timeout: 10_000, killSignal: "SIGKILL" });
   const integrity = integrityCheck(path, bins[0] ?? "/opt/cni/bin");
   if (r.signalCode === "SIGILL") return { probe: "sigill", checks: [integrity] };
   let v: { version?: string; commit?: string } = {};

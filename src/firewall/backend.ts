@@ -134,7 +134,8 @@ export interface PortmapOptions {
 /** The first line `argv` prints (stdout, else stderr) when it succeeds. */
 export function firstLineOf(argv: readonly string[]): string | undefined {
   try {
-    const r = Bun.spawnSync([...argv], { stdout: "pipe", stderr: "pipe" });
+    // A tool that does not print its version within 10 s has no version worth waiting for.
+    const r = Bun.spawnSync([...argv], { stdout: "pipe", stderr: "pipe", timeout: 10_000, killSignal: "SIGKILL" });
     if (r.exitCode !== 0) return undefined;
     return (r.stdout.toString() || r.stderr.toString()).split("\n")[0]?.trim();
   } catch {
