@@ -63,10 +63,12 @@ export const MUTANTS: readonly Mutant[] = [
     tests: ["test/netns/firewall-nft-reference.test.ts"],
   },
   {
-    name: "bridge's default route swaps its two fields (gw before dst in the result)",
-    file: "plugins/bridge/gateway.ts",
-    find: 'const route: Route = { dst: family === 4 ? "0.0.0.0/0" : "::/0", gw: ipc.gateway };',
-    replace: 'const route: Route = { gw: ipc.gateway, dst: family === 4 ? "0.0.0.0/0" : "::/0" };',
+    // Not the route object bridge builds: the result printer fixes the key order (an earlier
+    // mutant there survived because it was not observable).
+    name: "result routes swap two fields (gw printed before dst)",
+    file: "src/cni/convert.ts",
+    find: '    ["dst", r.dst, true],\n    ["gw", r.gw, nonEmpty(r.gw)],\n',
+    replace: '    ["gw", r.gw, nonEmpty(r.gw)],\n    ["dst", r.dst, true],\n',
     tests: ["test/differential/bridge-options.test.ts"],
   },
   {

@@ -1,11 +1,12 @@
 /**
  * bridge DEL, CHECK, STATUS and GC through its symlink in the runner's throwaway host: what DEL
- * removes and releases (also without a netns), CHECK's pass and each mismatch message, STATUS
+ * removes and releases (also without a netns), CHECK's pass and each mismatch message (compared
+ * live with v1.9.1's), STATUS
  * forwarded to IPAM, and GC releasing stale addresses and masquerade rules.
  */
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { requireIsolatedHost, tempNetns, type TempNetns } from "../harness.ts";
-import { bridgeCall } from "../fixtures/bridge/support.ts";
+import { bridgeCall, REF, TS } from "../fixtures/bridge/support.ts";
 import { link, natRules, reservations } from "./bridge-fixture.ts";
 import { add, bridgeNetworks, type BridgeResult } from "./bridge-networks.ts";
 
@@ -71,34 +72,47 @@ describe("CHECK (D.56, D.57)", () => {
     expect(r.code).toBe(0);
   });
 
-  test("each mismatch gives the reference's message", async () => {
-    await using ns = await tempNetns();
-    const conf = net({ isDefaultGateway: true });
-    const res = await add(conf, ns);
-    const msg = async (c: object, prev: unknown): Promise<string> => ((await check(c, ns, prev)).json as { msg: string }).msg;
-    const br = String(conf.bridge);
-    const clone = (): BridgeResult => JSON.parse(JSON.stringify(res)) as BridgeResult;
-
-    expect(await msg(conf, undefined)).toBe("Required prevResult missing");
-    const wrongMac = clone();
-    wrongMac.interfaces[2] = { ...wrongMac.interfaces[2], name: "eth0", mac: "02:00:00:00:00:99" };
-    expect(await msg(conf, wrongMac)).toBe(`Interface eth0 Mac 02:00:00:00:00:99 doesn't match container Mac: ${res.interfaces[2]?.mac}`);
-    expect(await msg({ ...conf, promiscMode: true }, res)).toBe(`Bridge interface ${br} configured Promisc Mode true doesn't match current state: false `);
-    const extraIp = clone();
-    extraIp.ips?.push({ address: "10.99.0.5/16", interface: 2 });
-    expect(await msg(conf, extraIp)).toBe("Failed to match addr 10.99.0.5/16 on interface eth0");
-    const extraRoute = clone();
-    extraRoute.routes?.push({ dst: "10.99.0.0/16" });
-    expect(await msg(conf, extraRoute)).toBe(
-      "Expected Route {Dst:{IP:10.99.0.0 Mask:ffff0000} GW:<nil> MTU:0 AdvMSS:0 Priority:0 Table:<nil> Scope:<nil>} not found in routing table",
-    );
-    const wrongSandbox = clone();
-    wrongSandbox.interfaces[2] = { name: "eth0", sandbox: "/proc/1/ns/net" };
-    expect(await msg(conf, wrongSandbox)).toBe(`Sandbox in prevResult  doesn't match configured netns: ${ns.path}`);
-    const hostVeth = res.interfaces[1]?.name ?? "";
-    const { exec } = await import("../harness.ts");
-    await exec(["ip", "link", "set", hostVeth, "nomaster"]);
-    expect(await msg(conf, res)).toBe(`CNI veth created for bridge ${br} was not found`);
+  // v1.9.1 and tscni each CHECK their own ADD's result, mismatched the same ways; the messages are
+  // compared with each one's bridge name, MAC and netns path as placeholders.
+  test("each mismatch gives v1.9.1's message (both live)", async () => {
+    const messages: Record<string, string[]> = {};
+    for (const impl of [REF, TS]) {
+      await using ns = await tempNetns();
+      const conf = net({ isDefaultGateway: true });
+      const res = (await bridgeCall(conf, { impl, command: "ADD", netns: ns.path })).json as BridgeResult;
+      const br = String(conf.bridge);
+      const ctrMac = res.interfaces[2]?.mac ?? "";
+      const msg = async (c: object, prev: unknown): Promise<string> => {
+        const r = await bridgeCall(prev === undefined ? c : { ...c, prevResult: prev }, { impl, command: "CHECK", netns: ns.path });
+        const text = `${r.code} ${(r.json as { msg?: string } | undefined)?.msg ?? r.stdout}`;
+        return text.replaceAll(br, "@BR@").replaceAll(ctrMac, "@MAC@").replaceAll(ns.path, "@NETNS@");
+      };
+      const clone = (): BridgeResult => JSON.parse(JSON.stringify(res)) as BridgeResult;
+      const wrongMac = clone();
+      wrongMac.interfaces[2] = { ...wrongMac.interfaces[2], name: "eth0", mac: "02:00:00:00:00:99" };
+      const extraIp = clone();
+      extraIp.ips?.push({ address: "10.99.0.5/16", interface: 2 });
+      const extraRoute = clone();
+      extraRoute.routes?.push({ dst: "10.99.0.0/16" });
+      const wrongSandbox = clone();
+      wrongSandbox.interfaces[2] = { name: "eth0", sandbox: "/proc/1/ns/net" };
+      const seen = [
+        await msg(conf, undefined),
+        await msg(conf, wrongMac),
+        await msg({ ...conf, promiscMode: true }, res),
+        await msg(conf, extraIp),
+        await msg(conf, extraRoute),
+        await msg(conf, wrongSandbox),
+      ];
+      const { exec } = await import("../harness.ts");
+      expect((await exec(["ip", "link", "set", res.interfaces[1]?.name ?? "", "nomaster"])).code).toBe(0);
+      seen.push(await msg(conf, res));
+      messages[impl.name] = seen;
+    }
+    expect(messages[TS.name]).toEqual(messages[REF.name]);
+    // Each one is a failure, exit 1 (not a pass that happens to print the same nothing).
+    expect(messages[TS.name]?.filter((m) => !m.startsWith("1 "))).toEqual([]);
+    expect(messages[TS.name]?.[4]).toContain("Expected Route {Dst:{IP:10.99.0.0 Mask:ffff0000} GW:<nil>");
   });
 });
 

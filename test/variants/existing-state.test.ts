@@ -79,27 +79,37 @@ async function both(c: Case): Promise<{ outcome: string[]; left: string[] }> {
 
 const CLEAN = JSON.stringify({ links: [], ips: [], ctrChanged: false });
 
+/**
+ * tscni's outcome is v1.9.1's, both measured live on their own node; `pinned` is what v1.9.1
+ * answered when this was written, kept so that a scenario that stops exercising anything (both
+ * failing alike for another reason) still shows.
+ */
+function expectLikeReference(pair: string[], pinned: string): void {
+  expect({ tscni: pair[0] }).toEqual({ tscni: pair[1] });
+  expect(pair[1]).toBe(pinned);
+}
+
 describe("existing state on the node", () => {
   test("bridge with another address, forceAddress false: refused, as the reference", async () => {
     const r = await both({ name: "bridge with another address (forceAddress false)", before: "ip link add cni0 type bridge && ip addr add 10.33.9.1/24 dev cni0 && ip link set cni0 up" });
-    expect(r.outcome).toEqual(Array(2).fill('ADD 1: failed to set bridge addr: "cni0" already has an IP address different from 10.33.0.1/24'));
+    expectLikeReference(r.outcome, 'ADD 1: failed to set bridge addr: "cni0" already has an IP address different from 10.33.0.1/24');
     expect(r.left[0]).toBe(CLEAN);
   });
 
   test("bridge with another address, forceAddress true: replaced, as the reference", async () => {
     const r = await both({ name: "bridge with another address (forceAddress true)", before: "ip link add cni0 type bridge && ip addr add 10.33.9.1/24 dev cni0 && ip link set cni0 up", bridge: { forceAddress: true } });
-    expect(r.outcome).toEqual(["ADD 0; cni0 mtu 1500 10.33.0.1/24; eth0 mtu 1500", "ADD 0; cni0 mtu 1500 10.33.0.1/24; eth0 mtu 1500"]);
+    expectLikeReference(r.outcome, "ADD 0; cni0 mtu 1500 10.33.0.1/24; eth0 mtu 1500");
   });
 
   test("bridge with a lower MTU than requested", async () => {
     const r = await both({ name: "bridge MTU 1400, config mtu 1500", before: "ip link add cni0 mtu 1400 type bridge && ip link set cni0 up" });
     // Both raise the bridge to the requested MTU.
-    expect(r.outcome).toEqual(Array(2).fill("ADD 0; cni0 mtu 1500 10.33.0.1/24; eth0 mtu 1500"));
+    expectLikeReference(r.outcome, "ADD 0; cni0 mtu 1500 10.33.0.1/24; eth0 mtu 1500");
   });
 
   test("bridge name taken by another link type", async () => {
     const r = await both({ name: "cni0 is a veth", before: "ip link add cni0 type veth peer name cni0peer" });
-    expect(r.outcome).toEqual(Array(2).fill('ADD 1: failed to create bridge "cni0": "cni0" already exists but is not a bridge'));
+    expectLikeReference(r.outcome, 'ADD 1: failed to create bridge "cni0": "cni0" already exists but is not a bridge');
     expect(r.left[0]).toBe(CLEAN);
   });
 
@@ -112,9 +122,9 @@ describe("existing state on the node", () => {
         if (made.code !== 0) throw new Error(made.stderr);
       },
     });
-    expect(r.outcome).toEqual(Array(2).fill('ADD 1: container veth name ("eth0") peer provided ("veth<random>") already exists'));
+    expectLikeReference(r.outcome, 'ADD 1: container veth name ("eth0") peer provided ("veth<random>") already exists');
     // The bridge this ADD created stays for the next one, as with the reference; nothing else.
-    expect(r.left).toEqual(Array(2).fill(JSON.stringify({ links: ["cni0:bridge"], ips: [], ctrChanged: false })));
+    expectLikeReference(r.left, JSON.stringify({ links: ["cni0:bridge"], ips: [], ctrChanged: false }));
   });
 });
 

@@ -144,7 +144,8 @@ describe("no firewall tool at all", () => {
       got.push(`ADD ${a.code}${a.error}, CHECK ${c.code}${c.error}, DEL ${d.code}${d.error}`);
     }
     versus("no firewall tool, no masq/mappings", got[0], got[1]);
-    expect(got).toEqual(["ADD 0, CHECK 0, DEL 0", "ADD 0, CHECK 0, DEL 0"]);
+    expect(got[0]).toBe(got[1] ?? "");
+    expect(got[1]).toBe("ADD 0, CHECK 0, DEL 0");
   });
 
   // STATUS answers as v1.9.1's does: pods without port mappings still start on such a node, so an

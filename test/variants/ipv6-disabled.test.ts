@@ -95,10 +95,12 @@ describe.each(WHERE)("IPv6 disabled in the %s", (where) => {
       expect(JSON.parse(failed[1] ?? "{}")).toEqual({ links: [expect.stringMatching(/^veth[0-9a-f]{8}:veth$/)], rules: [], ips: [], ctrLinks: 1 });
       expect(adds[1]).toBe('ADD 1: failed to set bridge addr: could not add IP address fd44::1/64 to "cni0": permission denied');
     } else {
-      expect(adds).toEqual(["ADD 0: eth0 fd44::2/64", "ADD 0: eth0 fd44::2/64"]);
+      expect(adds[0]).toBe(adds[1] ?? "");
+      expect(adds[1]).toBe("ADD 0: eth0 fd44::2/64");
     }
     const clean = JSON.stringify({ links: [], rules: [], ips: [], ctrLinks: 0 });
     expect(left).toEqual([clean, clean]);
-    expect(v4only).toEqual(["ADD 0 DEL 0", "ADD 0 DEL 0"]);
+    expect(v4only[0]).toBe(v4only[1] ?? "");
+    expect(v4only[1]).toBe("ADD 0 DEL 0");
   });
 });
