@@ -44,6 +44,9 @@ function lookup(argsDef: ArgsDef, token: string): [string, ArgDef] | undefined {
   return undefined;
 }
 
+/** What `--flag=<word>` may say for a boolean (`--chain-mode=off` reads as the operator would). */
+const BOOLEAN_WORDS: Readonly<Record<string, string>> = { true: "true", false: "false", on: "true", off: "false" };
+
 /**
  * Reads `rawArgs` (the tokens after the command's name) against the declaration. Throws
  * UsageError for an unknown flag, a flag without its value, a boolean with a value other than
@@ -75,8 +78,8 @@ export function scanArgs(rawArgs: readonly string[], argsDef: ArgsDef, rest = fa
     if (found === undefined) throw new UsageError(`unknown flag ${a.startsWith("--") ? "--" : "-"}${token}`);
     const [name, def] = found;
     if (def.type === "boolean") {
-      if (inline !== undefined && inline !== "true" && inline !== "false") throw new UsageError(`--${name} takes no value`);
-      add(name, inline ?? (token.startsWith("no-") ? "false" : "true"));
+      if (inline !== undefined && !Object.hasOwn(BOOLEAN_WORDS, inline)) throw new UsageError(`--${name} takes no value`);
+      add(name, inline === undefined ? (token.startsWith("no-") ? "false" : "true") : (BOOLEAN_WORDS[inline] ?? "true"));
       continue;
     }
     const v = inline ?? rawArgs[++i];

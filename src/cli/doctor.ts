@@ -8,6 +8,7 @@ import { release } from "node:os";
 import { allBackends, type FirewallSnapshot, readFirewall } from "../firewall/index.ts";
 import { cachedAttachments, scanConfDir } from "../runtime/index.ts";
 import { agentChecks } from "./doctor-agent.ts";
+import { chainModeChecks } from "./chain-mode.ts";
 import { type Check, error, ok, type ProcRoot, warning } from "./doctor-check.ts";
 import { binDirChecks, bridgeNames, duplicateChecks, linkChecks } from "./doctor-checks.ts";
 import { installedTscni, pluginChecks } from "./doctor-install.ts";
@@ -95,6 +96,7 @@ export async function diagnose(o: DoctorOptions): Promise<Check[]> {
     ...installed.checks,
     ...binDirChecks(bins, o.pluginNames, BINARY_NAME),
     ...(await configChecks(confDir, o.validators)),
+    ...(existsSync(confDir) ? chainModeChecks(confDir, o.pluginNames) : []),
     ...pluginChecks(lists.flatMap((l) => l.plugins.map((p) => p.type)), bins, o.pluginNames),
     ...linkChecks(bridgeNames(unique)),
     ...duplicateChecks(snapshot),

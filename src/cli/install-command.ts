@@ -22,8 +22,17 @@ export default (cli: Cli) =>
       "dry-run": { type: "boolean", description: "print what would be done, change nothing" },
       uninstall: { type: "boolean", description: "put back what install replaced and remove only what it created" },
       rollback: { type: "boolean", description: "return to the binary installed before the last upgrade" },
+      "chain-mode": { type: "boolean", description: "rewrite --conf-dir's conflists (or --network-name's) so one tscni-chain exec serves each pod; =off: back (a dry run unless --apply)" },
+      apply: { type: "boolean", description: "with --chain-mode: write the rewrite (originals kept beside)" },
     },
     async run(args, line) {
+      if (line.given("chain-mode")) {
+        const { chainModeCommand } = await import("./chain-mode.ts");
+        const suffix = new Date().toISOString().replace(/[-:]/g, "").replace(/\..*/, "");
+        const network = line.given("network-name") ? args["network-name"] : "";
+        const common = { confDir: args["conf-dir"] ?? "/etc/cni/net.d", binDir: args.dir, network, apply: args.apply === true, plugins: cli.deps.pluginNames, suffix, out: cli.out };
+        return await chainModeCommand({ ...common, on: args["chain-mode"] === true });
+      }
       const { installCommand } = await import("./install-run.ts");
       await installCommand({
         dir: args.dir,
