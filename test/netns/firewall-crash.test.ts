@@ -9,6 +9,7 @@
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import {distDir, requireIsolatedHost, runCni, tscni } from "../harness.ts";
 import { firewallFixture, flushRuleset, ruleset } from "./firewall-fixture.ts";
+import { freshNode, HANG_BOUND_MS } from "./fresh-node-fixture.ts";
 
 requireIsolatedHost();
 setDefaultTimeout(300_000);
@@ -76,5 +77,43 @@ describe("SIGKILL during a firewall call: old or new ruleset", () => {
     // Kills landed on both sides of the one batch: before it (old) and after it (new).
     expect(seen.old).toBeGreaterThan(0);
     expect(seen.new).toBeGreaterThan(0);
+  });
+});
+
+/**
+ * The same on a fresh node (issue #21): each run starts from a brand-new host netns (nf_tables
+ * generation 1, empty ruleset, empty /run) with the backend left open, so the kills also land in
+ * the backend probe. A killed ADD leaves nothing or everything; a killed DEL (nothing to remove)
+ * leaves nothing; the run that is not killed ends under the hang bound.
+ */
+describe("SIGKILL during a call on a fresh node: old or new ruleset, no hang", () => {
+  const fresh = (verb: string, killAt?: number) => async () => {
+    await using node = await freshNode();
+    const prefix = killAt === undefined ? [] : ["strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=sendto", "-e", `inject=sendto:signal=SIGKILL:when=${killAt}`];
+    const { backend: _open, ...auto } = conf("auto");
+    const r = await runCni(tscni("portmap"), { command: verb, containerId: "crash1", netns: node.container.path, ifname: "eth0", path: distDir, stdin: auto, prefix: ["nsenter", `--net=${node.host.path}`, "--", ...prefix] });
+    return { r, rules: await node.firewallText() };
+  };
+
+  test.each(["ADD", "DEL"])("portmap %s, backend left open", async (verb) => {
+    const start = performance.now();
+    const complete = await fresh(verb)();
+    expect(performance.now() - start).toBeLessThan(HANG_BOUND_MS + 1000);
+    expect(complete.r.code).toBe(0);
+    const before = (await fresh("DEL", 1)()).rules.replace(/^#.*\n/gm, ""); // a node nothing could change
+    const after = complete.rules.replace(/^#.*\n/gm, "");
+    if (verb === "DEL") expect(after).toBe(before);
+    else expect(after).not.toBe(before);
+    const seen = { old: 0, new: 0 };
+    for (let n = 1; n <= 60; n++) {
+      const { r, rules } = await fresh(verb, n)();
+      const now = rules.replace(/^#.*\n/gm, "");
+      expect({ n, now }).toEqual({ n, now: now === before ? before : after });
+      if (r.code === 0) break;
+      seen[now === before ? "old" : "new"]++;
+    }
+    // Kills landed before the batch; for ADD also after it (a DEL here has no batch to send).
+    expect(seen.old).toBeGreaterThan(0);
+    if (verb === "ADD") expect(seen.new).toBeGreaterThan(0);
   });
 });
