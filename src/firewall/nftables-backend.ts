@@ -74,7 +74,8 @@ export const nftablesBackend: FirewallBackend = {
   },
 
   async read(opts: ApplyOptions = {}): Promise<FirewallView> {
-    if (resolveNft() === null) return nftablesView(new Map());
+    // ADD writes over netlink without the nft binary, so only a node with neither holds nothing of ours.
+    if (resolveNft() === null && (await netlinkTransport(opts.run)) === undefined) return nftablesView(new Map());
     try {
       return nftablesView(await readNft([MASQ_NFT_TABLE, portmapNftTable(4), portmapNftTable(6)], opts));
     } catch (err) {
