@@ -4,8 +4,11 @@
  * and PID namespace). Prints one table and exits non-zero when tscni leaked, handed out an
  * address twice or changed state in a failed call.
  *
+ * The "mixed" phase then churns both implementations on the node at once (each one's firewall
+ * calls race the other's commits); there a tscni call that fails at all counts against tscni.
+ *
  *   bun test/soak/soak.ts [--duration=480] [--ops=400] [--workers=20] [--fuzz=300] [--kill-max=12]
- *                         [--seed=1] [--impls=tscni,v1.9.1] [--phases=churn,kills,faults,fuzz] [--json=file]
+ *                         [--seed=1] [--impls=tscni,v1.9.1] [--phases=churn,kills,faults,fuzz,mixed] [--json=file]
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -15,6 +18,7 @@ import { faults } from "./faults.ts";
 import { fuzz } from "./fuzz.ts";
 import { snapshot } from "./invariants.ts";
 import { kills } from "./kills.ts";
+import { mixed, type Side } from "./mixed.ts";
 import { add, type Row, table, type Tally, tally } from "./tally.ts";
 import { attachment, BACKENDS, type Impl, IMPLS, implDirs, network, runtimeFor, SCRATCH } from "./world.ts";
 
@@ -38,11 +42,13 @@ export const DEFAULTS: SoakOptions = {
   killMax: 12,
   seed: 1,
   impls: ["tscni", "v1.9.1"],
-  phases: ["churn", "kills", "faults", "fuzz"],
+  phases: ["churn", "kills", "faults", "fuzz", "mixed"],
 };
 
 /** Share of one implementation's time each phase may use. */
 const WEIGHTS: Record<string, number> = { churn: 0.4, kills: 0.25, faults: 0.1, fuzz: 0.25 };
+/** Share of the whole run the mixed phase gets (both implementations at once). */
+const MIXED_SHARE = 0.15;
 
 async function mustRun(argv: string[]): Promise<void> {
   const r = await exec(argv);
@@ -69,9 +75,10 @@ async function soakImpl(impl: Impl, o: SoakOptions, rows: Row[]): Promise<void> 
     await runtime.del(net.list, rt);
     await runtime.gc(net.list, []);
   }
-  const budgetMs = (o.durationS * 1000) / o.impls.length;
+  const mixedShare = o.phases.includes("mixed") ? MIXED_SHARE : 0;
+  const budgetMs = (o.durationS * 1000 * (1 - mixedShare)) / o.impls.length;
   const total = tally();
-  for (const phase of o.phases) {
+  for (const phase of o.phases.filter((p) => p !== "mixed")) {
     const deadline = Date.now() + budgetMs * (WEIGHTS[phase] ?? 0.25);
     const started = Date.now();
     // Each phase is judged against the state it started from, so one leak is counted once.
@@ -92,19 +99,36 @@ async function soakImpl(impl: Impl, o: SoakOptions, rows: Row[]): Promise<void> 
 
 export async function runSoak(o: SoakOptions): Promise<Row[]> {
   const rows: Row[] = [];
+  const present: Impl[] = [];
   for (const impl of IMPLS.filter((i) => o.impls.includes(i.name))) {
     if (!existsSync(join(impl.binDir, "bridge"))) {
       o.log?.(`${impl.name}: no binaries in ${impl.binDir}, skipped`);
       continue;
     }
+    present.push(impl);
     await soakImpl(impl, o, rows);
+  }
+  if (o.phases.includes("mixed") && present.length > 1) {
+    const started = Date.now();
+    const sides: Side[] = present.map((impl) => ({ impl, runtime: runtimeFor(impl), nets: BACKENDS.map((b) => network(impl, b)) }));
+    const deadline = started + o.durationS * 1000 * MIXED_SHARE;
+    const mixedRows = await mixed(sides, { workers: o.workers, cycles: o.ops, deadline, gcEvery: 25 });
+    for (const r of mixedRows) {
+      o.log?.(`${r.impl} mixed: ${r.t.calls} calls in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+      for (const e of r.t.examples) o.log?.(`  ${e}`);
+      rows.push(r);
+      const total = rows.find((x) => x.phase === "total" && x.impl === r.impl);
+      if (total) add(total.t, r.t);
+    }
   }
   return rows;
 }
 
 /** tscni's verdict: no leaks, no duplicate addresses, no failed call that changed state, no crash. */
 export function clean(rows: Row[]): boolean {
-  return rows.filter((r) => r.impl === "tscni").every((r) => r.t.leaks + r.t.duplicates + r.t.stateChangingFailures + r.t.crashes === 0);
+  return rows
+    .filter((r) => r.impl === "tscni")
+    .every((r) => r.t.leaks + r.t.duplicates + r.t.stateChangingFailures + r.t.crashes === 0 && (r.phase !== "mixed" || r.t.failed === 0));
 }
 
 function parseArgs(argv: string[]): SoakOptions & { json?: string } {
@@ -143,7 +167,7 @@ async function main(): Promise<number> {
   console.log(`\nsoak: ${seconds} s, seed ${o.seed}, ${o.workers} churn workers\n`);
   console.log(table(rows));
   const ok = clean(rows);
-  console.log(ok ? "\ntscni: 0 leaks, 0 duplicates, 0 state-changing failed calls" : "\ntscni: NOT clean (see above)");
+  console.log(ok ? "\ntscni: 0 leaks, 0 duplicates, 0 state-changing failed calls, 0 failed calls among mixed writers" : "\ntscni: NOT clean (see above)");
   if (o.json !== undefined) writeFileSync(o.json, JSON.stringify({ date: new Date().toISOString(), seconds, options: { ...o, log: undefined }, rows }, null, 2));
   return ok ? 0 : 1;
 }
