@@ -21,7 +21,9 @@ import {
   parseResult,
   ProblemList,
   type Result,
+  resultFamily,
 } from "../../src/cni/index.ts";
+import { checkPrevResultTypes, goPrevResult } from "./prev-result.ts";
 import { checkConditions, type FirewallBackend, noProbe, parseIp, type PortMapping, type Probe, portmapBackend } from "../../src/firewall/index.ts";
 
 /** One `runtimeConfig.portMappings` entry; Go zero values for missing fields. */
@@ -82,9 +84,12 @@ export function rawMappings(conf: PortmapConfig): PortMappingEntry[] {
 
 function parsePrevResult(conf: PortmapConfig, cniVersion: string): Result | undefined {
   if (conf.prevResult === undefined) return undefined;
+  // The reference wraps the library's own "could not parse prevResult" once more.
+  const context = "could not parse prevResult: could not parse prevResult: ";
   try {
-    // The reference wraps the library's own "could not parse prevResult" once more.
-    return parseResult(conf.prevResult, cniVersion, "could not parse prevResult: could not parse prevResult: ");
+    const raw = goPrevResult(conf.prevResult, cniVersion);
+    if (resultFamily(cniVersion) === "100") checkPrevResultTypes(raw, context);
+    return parseResult(raw, cniVersion, context, true);
   } catch (err) {
     throw internalError(CniError.from(err).message, err);
   }

@@ -187,11 +187,13 @@ function compact(r: Result): Result {
 /**
  * Parses a result of any version into the internal shape. `configVersion` selects the decoder
  * family like the reference does; a result whose own cniVersion is of another family is refused.
+ * An empty cniVersion means the config's, unless `keepEmptyVersion` (a prevResult Go decoded to "").
  */
-export function parseResult(raw: unknown, configVersion: string, context = ""): Result {
+export function parseResult(raw: unknown, configVersion: string, context = "", keepEmptyVersion = false): Result {
   const family: ResultFamily = resultFamily(configVersion) ?? "100";
   const obj = (raw ?? {}) as Json;
-  const own = typeof obj.cniVersion === "string" && obj.cniVersion !== "" ? obj.cniVersion : configVersion;
+  const given = typeof obj.cniVersion === "string" && (obj.cniVersion !== "" || keepEmptyVersion);
+  const own = given ? (obj.cniVersion as string) : configVersion;
   if (!FAMILY_VERSIONS[family].includes(own === "" ? "0.1.0" : own)) {
     throw new CniError(
       ErrorCode.Internal,

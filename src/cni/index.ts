@@ -24,6 +24,7 @@ export {
   configProblems,
   decodeConfig,
   DnsSchema,
+  GoDns,
   Int,
   IpAddr,
   isCidr,

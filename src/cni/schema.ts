@@ -81,7 +81,8 @@ export const NetConfEntries = {
   cniVersion: v.optional(goString(), ""),
   name: v.optional(goString(), ""),
   type: v.optional(goString(), ""),
-  capabilities: v.optional(goMap("map[string]bool", goBool())),
+  // A null value in a Go map[string]bool is the entry's zero value, false (v1.9.1 accepts it).
+  capabilities: v.optional(goMap("map[string]bool", v.pipe(v.nullable(goBool()), v.transform((b) => b ?? false)))),
   ipam: v.optional(goStruct("IPAM", "types.IPAM", { type: v.optional(goString(), "") })),
   dns: v.optional(GoDns),
   prevResult: v.optional(goObjectMap()),

@@ -11,6 +11,7 @@ import type { CmdArgs, Result } from "../../../src/cni/index.ts";
 import { type ToolResult } from "../../../src/firewall/exec.ts";
 import { portmapDnatChainName } from "../../../src/firewall/names.ts";
 import { portmapProblems } from "../../../plugins/portmap/config.ts";
+import { goPrevResult } from "../../../plugins/portmap/prev-result.ts";
 import { makePortmap, type PortmapDeps } from "../../../plugins/portmap/index.ts";
 
 const lockDir = mkdtempSync(join(tmpdir(), "tscni-pm-unit-"));
@@ -285,5 +286,26 @@ describe("DEL, CHECK, GC, STATUS", () => {
     expect(batches[0]).toContain(`-X ${dn("test", "gone")}`);
     expect(batches[0]).not.toContain(dn("test", "keep"));
     expect(batches[0]).not.toContain(dn("other", "gone"));
+  });
+});
+
+describe("prevResult as v1.9.1 reads it", () => {
+  test("the cniVersion Go ends up with: a missing or empty CNIVersion gets the config's, the last key in sorted order wins", () => {
+    expect(goPrevResult({ ips: [] }, "1.0.0")).toEqual({ ips: [], cniVersion: "1.0.0" });
+    expect(goPrevResult({ cniVersion: "" }, "1.0.0")).toEqual({ cniVersion: "" });
+    expect(goPrevResult({ CNIVersion: "" }, "1.0.0")).toEqual({ cniVersion: "1.0.0" });
+    expect(goPrevResult({ CniVersion: "0.4.0" }, "1.0.0")).toEqual({ cniVersion: "0.4.0" });
+    // "CNIVERSION" sorts before the injected "CNIVersion", which then wins.
+    expect(goPrevResult({ CNIVERSION: "0.4.0" }, "1.0.0")).toEqual({ cniVersion: "1.0.0" });
+  });
+
+  test("an explicit empty cniVersion is refused with the library's text; a missing one passes", async () => {
+    const empty = await errorOf(makePortmap(fake().deps).add(args("ADD", withMappings({ prevResult: { ...prevResult, cniVersion: "" } }))));
+    expect(empty).toEqual({
+      code: 999,
+      msg: 'failed to parse config: could not parse prevResult: could not parse prevResult: result type supports [1.0.0 1.1.0] but unmarshalled CNIVersion is ""',
+    });
+    const { cniVersion: _, ...noVersion } = prevResult;
+    await makePortmap(fake().deps).add(args("ADD", withMappings({ prevResult: noVersion })));
   });
 });

@@ -1,0 +1,60 @@
+/**
+ * portmap's prevResult as v1.9.1 reads it (libcni's version.ParsePrevResult, then types100's
+ * decoder): the version the result is checked against, and Go's own text for a wrongly typed
+ * member (`json: cannot unmarshal string into Go struct field Result.interfaces of type
+ * types100.Interface`). Only the 1.0.0/1.1.0 family is typed here; the semantics (addresses,
+ * indexes) stay with src/cni's parseResult.
+ */
+import * as v from "valibot";
+import { decodeConfig, GoDns, goInt, goNullableSlice, goString, goStruct } from "../../src/cni/index.ts";
+
+const GoInterface = goStruct("Interface", "types100.Interface", {
+  name: v.optional(goString()),
+  mac: v.optional(goString()),
+  mtu: v.optional(goInt()),
+  sandbox: v.optional(goString()),
+  socketPath: v.optional(goString()),
+  pciID: v.optional(goString()),
+});
+
+// IPConfig and Route decode through their own UnmarshalJSON: Go names the holder's field then.
+const GoIpConfig = goStruct(
+  "",
+  "types100.ipConfig",
+  { interface: v.optional(goInt()), address: v.optional(goString()), gateway: v.optional(goString("net.IP")) },
+  true,
+);
+const GoRoute = goStruct(
+  "",
+  "types.route",
+  { dst: v.optional(goString()), gw: v.optional(goString("net.IP")), mtu: v.optional(goInt()), advmss: v.optional(goInt()), priority: v.optional(goInt()), table: v.optional(goInt()), scope: v.optional(goInt()) },
+  true,
+);
+
+const GoResult100 = goStruct("Result", "types100.Result", {
+  cniVersion: v.optional(goString()),
+  interfaces: v.optional(goNullableSlice("[]*types100.Interface", GoInterface)),
+  ips: v.optional(goNullableSlice("[]*types100.IPConfig", GoIpConfig)),
+  routes: v.optional(goNullableSlice("[]*types.Route", GoRoute)),
+  dns: v.optional(GoDns),
+});
+
+/**
+ * The prevResult with the cniVersion Go ends up with: ParsePrevResult sets a missing or empty
+ * `CNIVersion` key to the config's version, then the decoder reads the keys in sorted order, so
+ * the last one that matches "cniVersion" in any case wins (an explicit "" stays "").
+ */
+export function goPrevResult(raw: Record<string, unknown>, configVersion: string): Record<string, unknown> {
+  const withVersion: Record<string, unknown> = { ...raw };
+  if (!("CNIVersion" in withVersion) || withVersion.CNIVersion === "") withVersion.CNIVersion = configVersion;
+  const versionKeys = Object.keys(withVersion).filter((k) => k.toLowerCase() === "cniversion").sort();
+  const out: Record<string, unknown> = {};
+  for (const [k, value] of Object.entries(withVersion)) if (!versionKeys.includes(k)) out[k] = value;
+  out.cniVersion = withVersion[versionKeys.at(-1) ?? "CNIVersion"];
+  return out;
+}
+
+/** Go's type errors for a 1.0.0/1.1.0 prevResult, with `context` in front; nothing else. */
+export function checkPrevResultTypes(raw: Record<string, unknown>, context: string): void {
+  decodeConfig(GoResult100, raw, context);
+}
