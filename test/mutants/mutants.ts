@@ -86,6 +86,13 @@ export const MUTANTS: readonly Mutant[] = [
     tests: ["test/differential/bridge.test.ts"],
   },
   {
+    name: "bridge returns before the container's IPv6 addresses leave DAD (enabledad)",
+    file: "src/container/configure.ts",
+    find: "      await settleAddresses(nl, link);\n",
+    replace: "",
+    tests: ["test/differential/bridge-options.test.ts"],
+  },
+  {
     name: "bridge CHECK answers success without checking",
     file: "plugins/bridge/check.ts",
     find: "export function checkAttachment(ctx: CheckContext, res: Result): void {\n",
