@@ -63,13 +63,14 @@ export const MUTANTS: readonly Mutant[] = [
     tests: ["test/netns/firewall-nft-reference.test.ts"],
   },
   {
-    // Not the route object bridge builds: the result printer fixes the key order (an earlier
-    // mutant there survived because it was not observable).
+    // In the result printer, where the order shows: 0.3.x/0.4.0 results keep Go's field order
+    // (1.x sorts keys). Swapping the bridge's route object survived (not observable), and this
+    // one survived until host-local's 0.4.0 differential got a route with a gw.
     name: "result routes swap two fields (gw printed before dst)",
     file: "src/cni/convert.ts",
     find: '    ["dst", r.dst, true],\n    ["gw", r.gw, nonEmpty(r.gw)],\n',
     replace: '    ["gw", r.gw, nonEmpty(r.gw)],\n    ["dst", r.dst, true],\n',
-    tests: ["test/differential/bridge-options.test.ts"],
+    tests: ["test/differential/host-local.test.ts"],
   },
   {
     name: "bridge skips the container's arp_notify sysctl",
