@@ -10,10 +10,9 @@ import { resolveIptables, spawnTool, type ToolRunner } from "./exec.ts";
 import { portmapIptablesGc } from "./gc.ts";
 import { findMissing } from "./iptables.ts";
 import { masqIptablesAdd, masqIptablesDel, portmapIptablesAdd, portmapIptablesDel } from "./iptables-plans.ts";
-import { describeIptablesEntry, iptablesView } from "./iptables-view.ts";
+import { describeIptablesEntry, iptablesTainted, iptablesView } from "./iptables-view.ts";
 import { masqIptablesGc } from "./masq-gc.ts";
-import type { Family, IptablesState } from "./model.ts";
-import { SHARED } from "./names.ts";
+import type { Family, IptablesPlan, IptablesState } from "./model.ts";
 import { netlinkTransport } from "./transport.ts";
 import { parseCidr } from "./validate.ts";
 
@@ -37,7 +36,7 @@ export async function iptablesUsable(family: Family, run: ToolRunner = spawnTool
 }
 
 /** Each family's nat table as far as it can be read: a family whose tool is unusable holds nothing of ours. */
-async function readFamilies(chains: readonly string[], opts: ApplyOptions): Promise<Map<Family, IptablesState>> {
+async function readFamilies(chains: readonly string[] | undefined, opts: ApplyOptions): Promise<Map<Family, IptablesState>> {
   const states = new Map<Family, IptablesState>();
   for (const family of [4, 6] as const) {
     try {
@@ -47,6 +46,14 @@ async function readFamilies(chains: readonly string[], opts: ApplyOptions): Prom
     }
   }
   return states;
+}
+
+/** GC plans without the chains that hold something foreign (their removals only: GC plans remove chains). */
+function withoutTainted(plans: readonly IptablesPlan[], states: ReadonlyMap<Family, IptablesState>): IptablesPlan[] {
+  const tainted = iptablesTainted(states);
+  return plans
+    .map((p) => ({ ...p, ops: p.ops.filter((op) => !tainted.get(p.family)?.has(op.chain)) }))
+    .filter((p) => p.ops.length > 0);
 }
 
 /** The errors of families whose tool is usable (the others cannot hold rules), joined by newlines. */
@@ -133,12 +140,14 @@ export const iptablesBackend: FirewallBackend = {
     throwIfAllFailed(await applyIptablesEach(plans, opts));
   },
 
+  // Every chain's rules are read: a chain holding something foreign stays (doctor names it).
   async removeStale(stale: Stale, opts: ApplyOptions = {}): Promise<void> {
+    const states = await readFamilies(undefined, opts);
     if (stale.kind === "masquerade") {
-      const plans = masqIptablesGc({ network: stale.network, valid: stale.valid }, await readFamilies(["POSTROUTING"], opts));
+      const plans = withoutTainted(masqIptablesGc({ network: stale.network, valid: stale.valid }, states), states);
       return throwUsableErrors(await applyIptablesEach(plans, opts), opts);
     }
-    const plans = portmapIptablesGc(stale, await readFamilies([SHARED.hostportDnat], opts));
+    const plans = withoutTainted(portmapIptablesGc(stale, states), states);
     const failed = (await applyIptablesEach(plans, opts)).find((o) => o.error !== undefined);
     if (failed?.error) throw fail(`portmap GC (ipv${failed.family}): ${failed.error.message}`);
   },

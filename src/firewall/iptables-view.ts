@@ -76,6 +76,11 @@ function iptablesForeign(family: Family, state: IptablesState): { foreign: strin
   return { foreign, tainted };
 }
 
+/** The chains GC must not remove from each family's state: they hold something foreign. */
+export function iptablesTainted(states: ReadonlyMap<Family, IptablesState>): Map<Family, ReadonlySet<string>> {
+  return new Map([...states].map(([family, state]) => [family, iptablesForeign(family, state).tainted]));
+}
+
 /** Jump rules into CNI chains that appear more than once, verbatim, in the chains that hook them in. */
 function iptablesDuplicates(family: Family, state: IptablesState): DuplicateRule[] {
   const out: DuplicateRule[] = [];
@@ -95,7 +100,7 @@ function iptablesDuplicates(family: Family, state: IptablesState): DuplicateRule
 
 /** GC: each family's stale masquerade and DNAT chains of the networks, removed in one batch per family. */
 function planGc(states: ReadonlyMap<Family, IptablesState>, networks: readonly NetworkKeep[]): GcTransaction {
-  const tainted = new Map([...states].map(([family, state]) => [family, iptablesForeign(family, state).tainted]));
+  const tainted = iptablesTainted(states);
   const items: GcItem[] = [];
   const familyOf = new Map<GcItem, Family>();
   const ops = new Map<Family, IptablesOp[]>();

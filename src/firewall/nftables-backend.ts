@@ -13,7 +13,7 @@ import { nftTableKey } from "./model.ts";
 import { MASQ_NFT_TABLE, portmapNftTable, SHARED } from "./names.ts";
 import { countRulesWithComment } from "./nftables.ts";
 import { masqNftAdd, masqNftDel, portmapMasqSources, portmapNftAdd, portmapNftDel } from "./nftables-plans.ts";
-import { describeNftEntry, nftablesView } from "./nftables-view.ts";
+import { describeNftEntry, nftablesView, nftTainted } from "./nftables-view.ts";
 import { netlinkTransport } from "./transport.ts";
 import { parseCidr, parseIp } from "./validate.ts";
 
@@ -112,13 +112,16 @@ export const nftablesBackend: FirewallBackend = {
   async removeStale(stale: Stale, opts: ApplyOptions = {}): Promise<void> {
     if (stale.kind === "masquerade") {
       const sweep = async (): Promise<void> => {
-        const prefixes = staleNftMasqInstances((await readNft([MASQ_NFT_TABLE], opts)).get(nftTableKey(MASQ_NFT_TABLE)), stale);
+        const state = await readNft([MASQ_NFT_TABLE], opts);
+        const tainted = nftTainted(state).instances;
+        const prefixes = staleNftMasqInstances(state.get(nftTableKey(MASQ_NFT_TABLE)), stale).filter((p) => !tainted.has(p));
         await applyNft({ ops: prefixes.map(deleteNftMasqInstance) }, opts);
       };
       return reported(sweep, same, opts, true);
     }
     const state = await readNft(([4, 6] as const).map((f) => portmapNftTable(f)), opts);
-    const ops = stalePortmapNft(new Set(stale.validContainerIds), state).map((s) => s.op);
+    const tainted = nftTainted(state).ids;
+    const ops = stalePortmapNft(new Set(stale.validContainerIds), state).filter((s) => !tainted.has(s.id)).map((s) => s.op);
     await reported(() => applyNft({ ops }, opts), (m) => `portmap GC: ${m}`, opts);
   },
 };

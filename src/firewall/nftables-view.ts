@@ -63,11 +63,13 @@ const LAYOUT: readonly { where: string; chains: readonly string[]; commented: re
 /**
  * What sits in the plugins' tables without being the plugins': chains the layout does not have
  * (another tool's), uncommented rules where every rule of the plugins names its owner, and rules
- * tscni cannot read. `tainted`: the masquerade instances GC must leave alone because of it.
+ * tscni cannot read. `tainted`: the masquerade instances and portmap container IDs GC must leave
+ * alone because of it.
  */
-function nftForeign(state: NftState): { foreign: string[]; tainted: Set<string> } {
+function nftForeign(state: NftState): { foreign: string[]; tainted: Set<string>; taintedIds: Set<string> } {
   const foreign: string[] = [];
   const tainted = new Set<string>();
+  const taintedIds = new Set<string>();
   for (const { where, chains, commented } of LAYOUT) {
     const table = state.get(where);
     for (const chain of table?.chains ?? []) if (!chains.includes(chain)) foreign.push(`${where}: chain ${chain} is not the plugins'`);
@@ -75,14 +77,22 @@ function nftForeign(state: NftState): { foreign: string[]; tainted: Set<string> 
       if (!chains.includes(r.chain)) continue;
       if (unreadable(r)) {
         foreign.push(`${where} ${r.chain}: a rule tscni cannot read (handle ${r.handle}): ${ruleText(r)}`);
-        const instance = where === MASQ_WHERE && r.comment !== undefined ? NFT_MASQ_INSTANCE.exec(r.comment)?.[0] : undefined;
+        if (r.comment === undefined) continue;
+        if (where !== MASQ_WHERE) taintedIds.add(r.comment);
+        const instance = where === MASQ_WHERE ? NFT_MASQ_INSTANCE.exec(r.comment)?.[0] : undefined;
         if (instance !== undefined) tainted.add(instance);
       } else if (commented.includes(r.chain) && (r.comment === undefined || (where === MASQ_WHERE && !NFT_MASQ_INSTANCE.test(r.comment)))) {
         foreign.push(`${where} ${r.chain}: a rule not written by the plugins (handle ${r.handle}): ${ruleText(r)}`);
       }
     }
   }
-  return { foreign, tainted };
+  return { foreign, tainted, taintedIds };
+}
+
+/** What GC must not touch in `state`: masquerade instances and portmap container IDs holding something foreign. */
+export function nftTainted(state: NftState): { instances: ReadonlySet<string>; ids: ReadonlySet<string> } {
+  const f = nftForeign(state);
+  return { instances: f.tainted, ids: f.taintedIds };
 }
 
 /** GC: stale masquerade instances of the networks and, with `keepIds`, portmap rules of IDs kept nowhere; one transaction. */
@@ -91,7 +101,7 @@ function planGc(state: NftState, networks: readonly NetworkKeep[], keepIds?: Rea
   const ops: NftOp[] = [];
   const masq = state.get(MASQ_WHERE);
   const byKey = new Map(masqEntries(masq).map((e) => [e.key, e]));
-  const { tainted } = nftForeign(state);
+  const { tainted, taintedIds } = nftForeign(state);
   for (const { network, keep } of networks) {
     for (const prefix of staleNftMasqInstances(masq, { network, valid: keep })) {
       const entry = byKey.get(prefix);
@@ -104,6 +114,7 @@ function planGc(state: NftState, networks: readonly NetworkKeep[], keepIds?: Rea
   if (keepIds !== undefined) {
     const entries = portmapEntries(state);
     for (const s of stalePortmapNft(keepIds, state)) {
+      if (taintedIds.has(s.id)) continue;
       const where = nftTableKey(portmapNftTable(s.family));
       const entry = entries.find((e) => e.where === where && e.key === s.id);
       if (entry !== undefined) items.push({ network: "*", entry, containerId: s.id });

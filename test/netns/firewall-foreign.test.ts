@@ -23,10 +23,10 @@ interface Check {
 const env = { env: { PATH: SYSTEM_PATH } };
 const ipt = (...args: string[]): Promise<string> => mustExec(["iptables", "-t", "nat", ...args]);
 
-/** A masquerade chain as bridge ipMasq leaves it for `cid` on network fnet, plus `extra` rules inside. */
-async function masqChain(cid: string, ip: string, extra: string[][] = []): Promise<string> {
-  const chain = masqChainName("fnet", cid);
-  const note = ["-m", "comment", "--comment", masqComment("fnet", cid)];
+/** A masquerade chain as bridge ipMasq leaves it for `cid` on `network` (fnet), plus `extra` rules inside. */
+async function masqChain(cid: string, ip: string, extra: string[][] = [], network = "fnet"): Promise<string> {
+  const chain = masqChainName(network, cid);
+  const note = ["-m", "comment", "--comment", masqComment(network, cid)];
   await ipt("-N", chain);
   await ipt("-A", chain, "-d", "10.88.0.0/24", ...note, "-j", "ACCEPT");
   await ipt("-A", chain, "!", "-d", "224.0.0.0/4", ...note, "-j", "MASQUERADE");
@@ -35,10 +35,10 @@ async function masqChain(cid: string, ip: string, extra: string[][] = []): Promi
   return chain;
 }
 
-/** An nft masquerade instance for `cid` (eth0) on fnet, with `stmt` before its masquerade. */
-async function masqInstance(cid: string, ip: string, stmt = ""): Promise<string> {
-  await mustExec(["nft", `add rule inet cni_plugins_masquerade masq_checks ip saddr ${ip} ${stmt} masquerade comment "${nftMasqComment("fnet", "eth0", cid)}"`]);
-  return nftMasqInstanceHash("fnet", "eth0", cid);
+/** An nft masquerade instance for `cid` (eth0) on `network` (fnet), with `stmt` before its masquerade. */
+async function masqInstance(cid: string, ip: string, stmt = "", network = "fnet"): Promise<string> {
+  await mustExec(["nft", `add rule inet cni_plugins_masquerade masq_checks ip saddr ${ip} ${stmt} masquerade comment "${nftMasqComment(network, "eth0", cid)}"`]);
+  return nftMasqInstanceHash(network, "eth0", cid);
 }
 
 test(
@@ -108,6 +108,35 @@ test(
     expect(after).not.toContain(plain);
     expect(after).not.toContain(plainInstance);
     for (const kept of [withForeign, "192.0.2.1/32", withUnknown, "--limit 1/sec", `:${orphan}`, "chain other_tool", unknownInstance, "ip saddr 192.0.2.9 accept"]) {
+      expect({ kept, present: after.includes(kept) }).toEqual({ kept, present: true });
+    }
+  },
+  NETNS_TIMEOUT,
+);
+
+test(
+  "the bridge plugin's own GC verb leaves a chain or instance holding something foreign, too",
+  async () => {
+    using d = tempDir();
+    const plain = await masqChain("plain", "10.89.0.2", [], "gnet");
+    const withForeign = await masqChain("foreign", "10.89.0.3", [["-d", "192.0.2.7/32", "-j", "ACCEPT"]], "gnet");
+    await mustExec(["nft", "add table inet cni_plugins_masquerade; add chain inet cni_plugins_masquerade masq_checks"]);
+    const plainInstance = await masqInstance("plain", "10.89.0.2", "", "gnet");
+    const unknownInstance = await masqInstance("nftunknown", "10.89.0.5", "numgen inc mod 2 0", "gnet");
+    const conf = {
+      cniVersion: "1.1.0",
+      name: "gnet",
+      type: "bridge",
+      bridge: "gbr0",
+      ipMasq: true,
+      ipam: { type: "host-local", ranges: [[{ subnet: "10.89.0.0/24" }]], dataDir: join(d.path, "data") },
+      "cni.dev/valid-attachments": [],
+    };
+    const r = await exec([tscni("bridge")], { stdin: JSON.stringify(conf), env: { PATH: SYSTEM_PATH, CNI_COMMAND: "GC", CNI_PATH: join(tscni("bridge"), "..") } });
+    expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 0, stdout: "" });
+    const after = (await mustExec(["iptables-save", "-t", "nat"])) + (await mustExec(["nft", "list", "ruleset"]));
+    expect({ plain: after.includes(plain), plainInstance: after.includes(plainInstance) }).toEqual({ plain: false, plainInstance: false });
+    for (const kept of [`-A ${withForeign} -d 192.0.2.7/32 -j ACCEPT`, `-j ${withForeign}`, unknownInstance]) {
       expect({ kept, present: after.includes(kept) }).toEqual({ kept, present: true });
     }
   },
