@@ -37,7 +37,8 @@ export function missingBinaries(): string | undefined {
 async function tscniPlugins(dir: string): Promise<Set<string>> {
   const forcedOff = new Set((process.env.TSCNI_BENCH_UNIMPLEMENTED ?? "").split(",").filter((s) => s !== ""));
   const out = new Set<string>();
-  for (const p of BENCHED_PLUGINS) {
+  // tscni-chain is tscni's alone (chain-mode scenarios); the references run the plain lists.
+  for (const p of [...BENCHED_PLUGINS, "tscni-chain"]) {
     if (forcedOff.has(p)) continue;
     const r = await new Runner("tscni", dir).run({ plugin: p, command: "VERSION", stdin: '{"cniVersion":"1.0.0"}' });
     if (r.code === 0) out.add(p);

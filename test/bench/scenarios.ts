@@ -20,13 +20,14 @@ import {
   syntheticPrevResult,
   type Masq,
 } from "./configs.ts";
+import { chainPerfScenarios } from "./chain-mode-scenarios.ts";
 import { concurrency, density } from "./load.ts";
 import type { CycleInstance, CycleScenario, InstanceCtx, Scenario } from "./model.ts";
 import { killNetns, newNetns } from "./netns.ts";
 import type { Runner } from "./proc.ts";
 
 /** ADD/CHECK/DEL of a list of networks on one attachment, like a runtime's pod sandbox. */
-async function networksInstance(
+export async function networksInstance(
   ctx: InstanceCtx,
   networks: (dataDir: string) => { list: ConfList; ifname: string }[],
   capabilityArgs?: JsonObject,
@@ -198,6 +199,7 @@ export const SCENARIOS: readonly Scenario[] = [
         { portMappings: [] },
       ),
   },
+  ...chainPerfScenarios,
   {
     kind: "custom",
     id: "density",
