@@ -20,7 +20,7 @@ export interface MetricsSources {
   status?: AgentStatus;
 }
 
-const label = (v: string): string => JSON.stringify(v).slice(1, -1).replace(/\\"/g, '\\"');
+const label = (v: string): string => JSON.stringify(v).slice(1, -1);
 const labels = (l: Record<string, string>): string => `{${Object.entries(l).map(([k, v]) => `${k}="${label(v)}"`).join(",")}}`;
 
 function readCalls(file: string): CallLogLine[] {
@@ -82,7 +82,12 @@ function addressMetrics(confDir: string): string[] {
       } catch {
         continue;
       }
-      const taken = new DiskStore(config.dataDir, config.name, { create: false }).reservations().flatMap((r) => parseIP(r.ip) ?? []);
+      let taken;
+      try {
+        taken = new DiskStore(config.dataDir, config.name, { create: false }).reservations().flatMap((r) => parseIP(r.ip) ?? []);
+      } catch {
+        continue; // a network host-local itself refuses has no addresses to count (validate says why)
+      }
       for (const set of config.rangeSets) {
         for (const range of set) {
           let size = toBigInt(range.rangeEnd) - toBigInt(range.rangeStart) + 1n;
