@@ -79,6 +79,10 @@ async function inner(): Promise<void> {
     for (const n of [a, b]) await routes(n);
     const metrics = await (await fetch(`http://${a.ip4}:9740/metrics`)).text();
     show(`curl http://${a.ip4}:9740/metrics | grep -E 'calls_total|ipam_addresses|agent_peers'`, metrics.split("\n").filter((l) => /^tscni_(plugin_calls_total|ipam_addresses|agent_peers)/.test(l)).join("\n"));
+    for (const n of [a, b]) {
+      const mem = readFileSync(`/proc/${n.agent?.pid ?? 0}/status`, "utf8").split("\n").filter((l) => /^Vm(HWM|RSS):/.test(l)).map((l) => l.replace(/\s+/g, " "));
+      console.log(`node ${n.name}'s agent: ${mem.join(", ")}`);
+    }
     console.log("\n\x1b[1mdemo-cluster ok\x1b[0m");
   } finally {
     await stopServers();
