@@ -11,7 +11,7 @@ import { execPlugin } from "../../src/cni/index.ts";
 import type { PluginExec } from "../../src/runtime/index.ts";
 import { diff, type Snapshot, snapshot } from "./invariants.ts";
 import { note, type Tally, tally } from "./tally.ts";
-import { attachment, type Impl, implDirs, type Net, runtimeFor } from "./world.ts";
+import { attachment, bridgeExec, type Impl, implDirs, type Net, runtimeFor } from "./world.ts";
 
 export const KILL_SYSCALLS = ["sendto", "write", "execve", "openat"] as const;
 
@@ -32,13 +32,13 @@ function killingExec(target: string, syscall: string, when: number): PluginExec 
   };
 }
 
-/** How often `syscall` happens in one plain ADD of the chain's first plugin (strace -c). */
+/** How often `syscall` happens in one plain ADD of the bridge's exec (strace -c). */
 async function countCalls(impl: Impl, net: Net, syscall: string): Promise<number> {
   await using ns = await tempNetns();
   const rt = attachment(`count-${impl.tag}`, ns.path, 21000);
   let count = 0;
   const counting: PluginExec = async (req) => {
-    if (!req.path.endsWith("/bridge")) return execPlugin(req.path, req.env, new TextEncoder().encode(req.stdin));
+    if (!req.path.endsWith(`/${bridgeExec(impl)}`)) return execPlugin(req.path, req.env, new TextEncoder().encode(req.stdin));
     const out = `/tmp/tscni-soak/strace-count-${impl.tag}`;
     const argv = ["strace", "-f", "-c", "-o", out, "-e", `trace=${syscall}`, "--", req.path];
     const proc = Bun.spawn(argv, { env: req.env, stdin: new TextEncoder().encode(req.stdin), stdout: "pipe", stderr: "pipe" });
@@ -72,7 +72,7 @@ export async function kills(impl: Impl, net: Net, baseline: Snapshot, o: KillOpt
       const rt = attachment(`kill-${impl.tag}-${syscall}-${when}`, ns.path, 21001);
       t.calls++;
       try {
-        await runtimeFor(impl, killingExec("bridge", syscall, when)).add(net.list, rt);
+        await runtimeFor(impl, killingExec(bridgeExec(impl), syscall, when)).add(net.list, rt);
       } catch {
         t.failed++;
       }

@@ -22,6 +22,7 @@ export interface Side {
 const OWNED: Record<Impl["tag"], RegExp> = {
   t: /churn-t-|soak-t[in]\b|\bskt[in]0\b|10\.20[01]\.|fd20:[01]:/,
   r: /churn-r-|soak-r[in]\b|\bskr[in]0\b|10\.20[23]\.|fd20:[23]:/,
+  c: /churn-c-|soak-c[in]\b|\bskc[in]0\b|10\.20[45]\.|fd20:[45]:/,
 };
 
 /** Resolves for everyone once `n` callers have arrived. */

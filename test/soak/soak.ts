@@ -8,7 +8,7 @@
  * calls race the other's commits); there a tscni call that fails at all counts against tscni.
  *
  *   bun test/soak/soak.ts [--duration=480] [--ops=400] [--workers=20] [--fuzz=300] [--kill-max=12]
- *                         [--seed=1] [--impls=tscni,v1.9.1] [--phases=churn,kills,faults,fuzz,mixed] [--json=file]
+ *                         [--seed=1] [--impls=tscni,v1.9.1,tscni-chain] [--phases=churn,kills,faults,fuzz,mixed] [--json=file]
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -41,7 +41,7 @@ export const DEFAULTS: SoakOptions = {
   fuzz: 300,
   killMax: 12,
   seed: 1,
-  impls: ["tscni", "v1.9.1"],
+  impls: ["tscni", "v1.9.1", "tscni-chain"],
   phases: ["churn", "kills", "faults", "fuzz", "mixed"],
 };
 

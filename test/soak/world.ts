@@ -9,21 +9,27 @@ import { join } from "node:path";
 import { distDir, repoRoot, SYSTEM_PATH } from "../harness.ts";
 import { type NetworkList, parseConfList, Runtime, type RuntimeConf } from "../../src/runtime/index.ts";
 import type { PluginExec } from "../../src/runtime/index.ts";
+import { toChainMode } from "../../src/cli/chain-mode-convert.ts";
 
 export const REFERENCE_DIR = join(repoRoot, "..", "shared", "reference-bin", "v1.9.1");
 export const SCRATCH = "/tmp/tscni-soak";
 
 export interface Impl {
-  name: "tscni" | "v1.9.1";
+  name: "tscni" | "v1.9.1" | "tscni-chain";
   /** Short tag used in bridge and network names. */
-  tag: "t" | "r";
+  tag: "t" | "r" | "c";
   binDir: string;
 }
 
+/** tscni-chain: tscni's plugins with each list in chain mode (one tscni-chain exec per call). */
 export const IMPLS: readonly Impl[] = [
   { name: "tscni", tag: "t", binDir: distDir },
   { name: "v1.9.1", tag: "r", binDir: REFERENCE_DIR },
+  { name: "tscni-chain", tag: "c", binDir: distDir },
 ];
+
+/** The plugin exec that does the bridge's work: the bridge, or in chain mode the chain. */
+export const bridgeExec = (impl: Impl): string => (impl.tag === "c" ? "tscni-chain" : "bridge");
 
 export type Backend = "iptables" | "nftables";
 export const BACKENDS: readonly Backend[] = ["iptables", "nftables"];
@@ -52,7 +58,7 @@ export function implDirs(impl: Impl): { dataDir: string; cacheDir: string } {
 /** One network per implementation and backend, with address space of its own. */
 export function network(impl: Impl, backend: Backend): Net {
   const b = backend === "iptables" ? "i" : "n";
-  const n = (impl.tag === "t" ? 0 : 2) + (backend === "iptables" ? 0 : 1);
+  const n = { t: 0, r: 2, c: 4 }[impl.tag] + (backend === "iptables" ? 0 : 1);
   const name = `soak-${impl.tag}${b}`;
   const { dataDir } = implDirs(impl);
   const bridgeConf = {
@@ -73,7 +79,7 @@ export function network(impl: Impl, backend: Backend): Net {
     name,
     plugins: [bridgeConf, { type: "portmap", capabilities: { portMappings: true }, backend }],
   };
-  const list = parseConfList(new TextEncoder().encode(JSON.stringify(conf)));
+  const list = parseConfList(new TextEncoder().encode(JSON.stringify(impl.tag === "c" ? toChainMode(conf) : conf)));
   return { impl, backend, name, bridge: bridgeConf.bridge, dataDir, firstIp: `10.${200 + n}.0.2`, list, bridgeConf: { cniVersion: "1.1.0", name, ...bridgeConf } };
 }
 
