@@ -44,9 +44,11 @@ test: build typecheck
 	$(BUN) test/run.ts
 
 # Node variants (br_netfilter, iptables-legacy, nft-only, no firewall tool, IPv6 off, existing
-# state, conntrack fallback), each run against tscni and the v1.9.1 reference (../shared/reference-bin).
+# state, conntrack fallback), each run against tscni and the v1.9.1 reference (../shared/reference-bin);
+# then again with tscni's lists in chain mode (one tscni-chain exec per call, test/variants/chain.ts).
 test-variants: build
 	$(BUN) test/run.ts test/variants/
+	TSCNI_VARIANT_CHAIN_MODE=1 $(BUN) test/run.ts test/variants/
 
 # Deliberate breakages (test/mutants/mutants.ts), each against the tests that must notice it, in a
 # copy of the tree; prints "N/N mutants killed" (about 10 minutes).

@@ -10,6 +10,7 @@ import { basename, join } from "node:path";
 import { type NetworkList, parseConfList, Runtime, type RuntimeConf } from "../../src/runtime/index.ts";
 import type { CniReply, TempNetns } from "../harness.ts";
 import type { Node } from "./node.ts";
+import { toChainMode } from "../../src/cli/chain-mode-convert.ts";
 
 export type Json = Record<string, unknown>;
 
@@ -48,8 +49,15 @@ function errorText(r: CniReply): string {
   return j?.msg === undefined ? `${r.stdout}${r.stderr}`.trim() : [j.msg, j.details].filter(Boolean).join(": ");
 }
 
-function networkList(list: Conflist): NetworkList {
-  return parseConfList(new TextEncoder().encode(JSON.stringify(list)));
+/**
+ * TSCNI_VARIANT_CHAIN_MODE=1 (make test-variants' second pass): tscni's node reads every list in
+ * chain mode, so one tscni-chain exec runs the members; the reference's node the plain list.
+ */
+const CHAIN_MODE = process.env.TSCNI_VARIANT_CHAIN_MODE === "1";
+
+function networkList(list: Conflist, node: Node): NetworkList {
+  const doc = CHAIN_MODE && node.impl.name === "tscni" ? toChainMode(list as unknown as Json) : list;
+  return parseConfList(new TextEncoder().encode(JSON.stringify(doc)));
 }
 
 function runtimeConf(a: Attachment): RuntimeConf {
@@ -100,17 +108,17 @@ async function viaRuntime(node: Node, verb: (rt: Runtime) => Promise<unknown>, c
 
 export async function add(node: Node, list: Conflist, a: Attachment): Promise<ChainOutcome> {
   const out = await viaRuntime(node, async (rt) => {
-    a.result = (await rt.add(networkList(list), runtimeConf(a))).result;
+    a.result = (await rt.add(networkList(list, node), runtimeConf(a))).result;
   });
   return out;
 }
 
 export function check(node: Node, list: Conflist, a: Attachment): Promise<ChainOutcome> {
-  return viaRuntime(node, (rt) => rt.check(networkList(list), runtimeConf(a)));
+  return viaRuntime(node, (rt) => rt.check(networkList(list, node), runtimeConf(a)));
 }
 
 export function del(node: Node, list: Conflist, a: Attachment): Promise<ChainOutcome> {
-  return viaRuntime(node, (rt) => rt.del(networkList(list), runtimeConf(a)));
+  return viaRuntime(node, (rt) => rt.del(networkList(list, node), runtimeConf(a)));
 }
 
 /**
@@ -120,7 +128,7 @@ export function del(node: Node, list: Conflist, a: Attachment): Promise<ChainOut
  */
 export function gc(node: Node, list: Conflist, valid: Attachment[]): Promise<ChainOutcome> {
   const empty = mkdtempSync(join(node.work, "no-cache-"));
-  return viaRuntime(node, (rt) => rt.gc(networkList(list), valid.map((v) => ({ containerID: v.id, ifname: "eth0" }))), empty);
+  return viaRuntime(node, (rt) => rt.gc(networkList(list, node), valid.map((v) => ({ containerID: v.id, ifname: "eth0" }))), empty);
 }
 
 function addressOf(a: Attachment, v6: boolean): string {
