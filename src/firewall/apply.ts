@@ -16,10 +16,9 @@ import {
   runChecked,
   saveArgv,
   spawnTool,
-  type ToolRunner,
 } from "./exec.ts";
 import { parseIptablesSave, renderIptables } from "./iptables.ts";
-import { type NetlinkTransport, netlinkTransport } from "./transport.ts";
+import { type NetlinkTransport, netlinkTransport, type TransportChoice } from "./transport.ts";
 import {
   type Family,
   type IptablesPlan,
@@ -32,9 +31,8 @@ import {
 } from "./model.ts";
 import { parseNftList, renderNft, renderNftSteps, tablesToRead } from "./nftables.ts";
 
-export interface ApplyOptions {
-  /** A fake tool runner (unit tests): the whole firewall then goes through it, never netlink. */
-  readonly run?: ToolRunner;
+/** `run` / `transport`: stand-ins for the tools or for netlink (unit tests), see transport.ts. */
+export interface ApplyOptions extends TransportChoice {
   /** Defaults to firewallLockPath(). */
   readonly lockPath?: string;
   /** Long enough that 50 parallel ADDs queue up without timing out. */
@@ -65,7 +63,7 @@ function toolsFor(family: Family): NonNullable<ReturnType<typeof resolveIptables
  */
 export async function readIptables(family: Family, opts: ApplyOptions = {}, onlyChains?: readonly string[]): Promise<IptablesState> {
   const tools = toolsFor(family);
-  const nl = await netlinkTransport(opts.run, [family]);
+  const nl = await netlinkTransport(opts, [family]);
   if (nl) return nl.readIptablesNetlink(family, onlyChains);
   const r = await runChecked(opts.run ?? spawnTool, saveArgv(tools));
   return parseIptablesSave(r.stdout);
@@ -100,7 +98,7 @@ async function restoreOne(plan: IptablesPlan, opts: ApplyOptions, nl: NetlinkTra
 export async function applyIptables(plans: readonly IptablesPlan[], opts: ApplyOptions = {}): Promise<void> {
   if (plans.length === 0) return;
   await locked(opts, async () => {
-    const nl = await netlinkTransport(opts.run, plans.map((p) => p.family));
+    const nl = await netlinkTransport(opts, plans.map((p) => p.family));
     if (nl?.applyIptablesNetlink(plans)) return;
     for (const plan of plans) await restoreOne(plan, opts, nl);
   });
@@ -129,7 +127,7 @@ async function outcome(family: Family, fn: () => Promise<void>): Promise<FamilyO
 export async function applyIptablesEach(plans: readonly IptablesPlan[], opts: ApplyOptions = {}): Promise<FamilyOutcome[]> {
   if (plans.length === 0) return [];
   return locked(opts, async () => {
-    const nl = await netlinkTransport(opts.run, plans.map((p) => p.family));
+    const nl = await netlinkTransport(opts, plans.map((p) => p.family));
     if (nl) {
       try {
         if (nl.applyIptablesNetlink(plans)) return plans.map((p) => ({ family: p.family }));
@@ -161,7 +159,7 @@ export async function readNft(refs: readonly NftTableRef[], opts: ApplyOptions =
   const run = opts.run ?? spawnTool;
   const state = new Map<string, NftTableState>();
   if (refs.length === 0) return state;
-  const nl = await netlinkTransport(opts.run);
+  const nl = await netlinkTransport(opts);
   if (nl) return nl.readNftNetlink(refs);
   const nft = nftPath();
   for (const ref of refs) {
@@ -178,7 +176,7 @@ export async function readNft(refs: readonly NftTableRef[], opts: ApplyOptions =
 export async function applyNft(plan: NftPlan, opts: ApplyOptions = {}): Promise<void> {
   if (plan.ops.length === 0) return;
   await locked(opts, async () => {
-    const nl = await netlinkTransport(opts.run);
+    const nl = await netlinkTransport(opts);
     // One batch when every step has a netlink form; else one `nft -f -` of the steps that read planned.
     const refs = tablesToRead(plan);
     const text = nl ? renderNftSteps(nl.applyNftNetlink(plan, refs) ?? []) : renderNft(plan, await readNft(refs, opts));

@@ -6,7 +6,7 @@
 import { CniError, ErrorCode } from "../cni/index.ts";
 import { type ApplyOptions, applyIptables, applyIptablesEach, type FamilyOutcome, readIptables } from "./apply.ts";
 import { conditionsDialect, errorText, firstLineOf, type FirewallBackend, type FirewallView, type Owner, type PortmapOptions, type Stale, type Want } from "./backend.ts";
-import { resolveIptables, spawnTool, type ToolRunner } from "./exec.ts";
+import { resolveIptables, spawnTool } from "./exec.ts";
 import { portmapIptablesGc } from "./gc.ts";
 import { findMissing } from "./iptables.ts";
 import { masqIptablesAdd, masqIptablesDel, portmapIptablesAdd, portmapIptablesDel } from "./iptables-plans.ts";
@@ -23,13 +23,13 @@ const familyTool = (family: Family | undefined): string => (family === 6 ? "ip6t
  * Whether iptables for this family can at least list a chain (the reference lists filter INPUT).
  * An nft-flavoured iptables can exactly when this process may use nf_tables: asked over netlink.
  */
-export async function iptablesUsable(family: Family, run: ToolRunner = spawnTool): Promise<boolean> {
+export async function iptablesUsable(family: Family, opts: ApplyOptions = {}): Promise<boolean> {
   const tools = resolveIptables(family);
   if (tools === null) return false;
-  const nl = await netlinkTransport(run, [family]);
+  const nl = await netlinkTransport(opts, [family]);
   if (nl !== undefined) return nl.nftWritable();
   try {
-    return (await run([...tools.iptables, "-t", "filter", "-S", "INPUT", "-w", "5"])).code === 0;
+    return (await (opts.run ?? spawnTool)([...tools.iptables, "-t", "filter", "-S", "INPUT", "-w", "5"])).code === 0;
   } catch {
     return false;
   }
@@ -59,7 +59,7 @@ function withoutTainted(plans: readonly IptablesPlan[], states: ReadonlyMap<Fami
 /** The errors of families whose tool is usable (the others cannot hold rules), joined by newlines. */
 async function throwUsableErrors(outcomes: readonly FamilyOutcome[], opts: ApplyOptions): Promise<void> {
   const errors: string[] = [];
-  for (const o of outcomes) if (o.error && (await iptablesUsable(o.family, opts.run))) errors.push(o.error.message);
+  for (const o of outcomes) if (o.error && (await iptablesUsable(o.family, opts))) errors.push(o.error.message);
   if (errors.length > 0) throw fail(errors.join("\n"));
 }
 
@@ -85,7 +85,7 @@ export const iptablesBackend: FirewallBackend = {
 
   locate: () => (resolveIptables(4) === null ? "failed to locate iptables: executable file not found in $PATH" : undefined),
 
-  usable: (opts: ApplyOptions = {}) => iptablesUsable(4, opts.run),
+  usable: (opts: ApplyOptions = {}) => iptablesUsable(4, opts),
 
   // As the reference: externalSetMarkChain, and conditions written as iptables flags.
   portmapOptions(conf: PortmapOptions): string[] {

@@ -6,7 +6,7 @@
 import { CniError, ErrorCode } from "../cni/index.ts";
 import { type ApplyOptions, applyNft, readNft } from "./apply.ts";
 import { conditionsDialect, errorText, firstLineOf, type FirewallBackend, type FirewallView, type Owner, type PortmapOptions, type Stale, type Want } from "./backend.ts";
-import { resolveNft, spawnTool, type ToolRunner } from "./exec.ts";
+import { resolveNft, spawnTool } from "./exec.ts";
 import { stalePortmapNft } from "./gc.ts";
 import { deleteNftMasqInstance, staleNftMasqInstances } from "./masq-gc.ts";
 import { nftTableKey } from "./model.ts";
@@ -20,13 +20,13 @@ import { parseCidr, parseIp } from "./validate.ts";
 const fail = (msg: string): CniError => new CniError(ErrorCode.Internal, msg);
 
 /** Whether nft can check a transaction against the kernel (needs CAP_NET_ADMIN; changes nothing). */
-export async function nftablesUsable(run: ToolRunner = spawnTool): Promise<boolean> {
+export async function nftablesUsable(opts: ApplyOptions = {}): Promise<boolean> {
   const nft = resolveNft();
   if (nft === null) return false;
-  const nl = await netlinkTransport(run);
+  const nl = await netlinkTransport(opts);
   if (nl !== undefined) return nl.nftWritable();
   try {
-    return (await run([nft, "--check", "add", "table", "ip", "supports_nftables_test"])).code === 0;
+    return (await (opts.run ?? spawnTool)([nft, "--check", "add", "table", "ip", "supports_nftables_test"])).code === 0;
   } catch {
     return false;
   }
@@ -37,7 +37,7 @@ async function reported(fn: () => Promise<void>, wrap: (msg: string) => string, 
   try {
     await fn();
   } catch (err) {
-    if (onlyIfUsable && !(await nftablesUsable(opts.run))) return;
+    if (onlyIfUsable && !(await nftablesUsable(opts))) return;
     throw fail(wrap(CniError.from(err).message));
   }
 }
@@ -64,7 +64,7 @@ export const nftablesBackend: FirewallBackend = {
 
   locate: () => (resolveNft() === null ? "failed to locate nft: executable file not found in $PATH" : undefined),
 
-  usable: (opts: ApplyOptions = {}) => nftablesUsable(opts.run),
+  usable: (opts: ApplyOptions = {}) => nftablesUsable(opts),
 
   portmapOptions(conf: PortmapOptions): string[] {
     const own: string[] = [];
@@ -75,7 +75,7 @@ export const nftablesBackend: FirewallBackend = {
 
   async read(opts: ApplyOptions = {}): Promise<FirewallView> {
     // ADD writes over netlink without the nft binary, so only a node with neither holds nothing of ours.
-    if (resolveNft() === null && (await netlinkTransport(opts.run)) === undefined) return nftablesView(new Map());
+    if (resolveNft() === null && (await netlinkTransport(opts)) === undefined) return nftablesView(new Map());
     try {
       return nftablesView(await readNft([MASQ_NFT_TABLE, portmapNftTable(4), portmapNftTable(6)], opts));
     } catch (err) {
@@ -105,7 +105,7 @@ export const nftablesBackend: FirewallBackend = {
     }
     // No nft and no in-process nf_tables either: nothing here could have written rules. Without nft
     // but with netlink, ADD wrote them in-process, so DEL removes them the same way.
-    if (resolveNft() === null && (await netlinkTransport(opts.run)) === undefined) return;
+    if (resolveNft() === null && (await netlinkTransport(opts)) === undefined) return;
     await reported(() => applyNft(portmapNftDel(owner.ref), opts), (m) => `error deleting nftables rules: ${m}`, opts);
   },
 

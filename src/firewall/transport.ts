@@ -11,8 +11,18 @@ import type { Family } from "./model.ts";
 
 export type NetlinkTransport = typeof import("./netlink.ts");
 
-/** `run`: the caller's tool runner (undefined or spawnTool: the system); `families`: iptables families the call touches. */
-export async function netlinkTransport(run: ToolRunner | undefined, families: readonly Family[] = []): Promise<NetlinkTransport | undefined> {
+/** What a caller passes down (ApplyOptions): its tool runner, or a stand-in for nf_tables netlink. */
+export interface TransportChoice {
+  /** A fake tool runner (unit tests): the whole firewall then goes through it, never netlink. */
+  readonly run?: ToolRunner;
+  /** A stand-in for nf_tables netlink (unit tests: an in-memory kernel): every netlink call goes to it. */
+  readonly transport?: NetlinkTransport;
+}
+
+/** `families`: the iptables families the call touches. */
+export async function netlinkTransport(opts: TransportChoice = {}, families: readonly Family[] = []): Promise<NetlinkTransport | undefined> {
+  if (opts.transport !== undefined) return opts.transport;
+  const run = opts.run;
   if ((run !== undefined && run !== spawnTool) || process.env.TSCNI_FIREWALL_NETLINK === "0") return undefined;
   if (families.some((f) => resolveIptables(f)?.flavour !== "nft")) return undefined;
   const nl = await import("./netlink.ts");

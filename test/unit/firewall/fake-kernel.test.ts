@@ -6,6 +6,9 @@
  * first, so a planner test cannot pass on a kernel that accepts anything.
  */
 import { describe, expect, test } from "bun:test";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { deleteNftMasqInstance, staleNftMasqInstances } from "../../../src/firewall/masq-gc.ts";
 import { stalePortmapNft } from "../../../src/firewall/gc.ts";
 import { type NftPlan, type NftStep, nftTableKey } from "../../../src/firewall/model.ts";
@@ -13,7 +16,8 @@ import { MASQ_NFT_TABLE, nftMasqInstanceHash, portmapNftTable } from "../../../s
 import type { PortmapRequest } from "../../../src/firewall/plans-types.ts";
 import { countRulesWithComment, planNftSteps, tablesToRead } from "../../../src/firewall/nftables.ts";
 import { masqNftAdd, masqNftDel, portmapNftAdd, portmapNftDel, spoofCheckAdd, spoofCheckDel } from "../../../src/firewall/nftables-plans.ts";
-import { FakeNfKernel, KernelError } from "../../fixtures/firewall/fake-nf-kernel.ts";
+import { nftablesBackend } from "../../../src/firewall/nftables-backend.ts";
+import { FakeNfKernel, fakeTransport, KernelError } from "../../fixtures/firewall/fake-nf-kernel.ts";
 
 const T = { family: "ip", table: "t" } as const;
 
@@ -150,5 +154,61 @@ describe("macspoofchk planner", () => {
     apply(k, spoofCheckDel(req));
     expect([...(t()?.chains ?? [])]).toEqual(["PREROUTING"]);
     expect(t()?.rules).toEqual([]);
+  });
+});
+
+describe("the nftables backend over the fake kernel (ApplyOptions.transport)", () => {
+  const lockPath = join(mkdtempSync(join(tmpdir(), "tscni-fake-kernel-")), "fw.lock");
+  const pm = (containerId: string, containerIp: string): PortmapRequest => ({
+    network: "net",
+    containerId,
+    containerIp,
+    mappings: [{ hostPort: 8080, containerPort: 80, protocol: "tcp" }],
+    snat: true,
+    masqAll: false,
+    markMasqBit: 13,
+  });
+
+  test("ADD, CHECK, read, tscni gc's transaction, DEL and GC go through the transport, one batch each", async () => {
+    const k = new FakeNfKernel();
+    const opts = { transport: fakeTransport(k), lockPath };
+    const masq = { network: "net", containerId: "a", ifname: "eth0", addresses: ["10.0.0.2/24"] };
+    await nftablesBackend.apply({ kind: "masquerade", req: masq }, opts);
+    await nftablesBackend.apply({ kind: "masquerade", req: { ...masq, containerId: "b", addresses: ["10.0.0.3/24"] } }, opts);
+    await nftablesBackend.apply({ kind: "portmap", reqs: [pm("a", "10.0.0.2/24"), pm("a", "fd00::2/64")] }, opts);
+    expect(k.batches).toHaveLength(3);
+    await nftablesBackend.check({ kind: "portmap", reqs: [pm("a", "10.0.0.2/24")] }, opts);
+    await expect(nftablesBackend.check({ kind: "portmap", reqs: [pm("z", "10.0.0.9/24")] }, opts)).rejects.toThrow('missing hostport rules in "hostports" chain');
+
+    const view = await nftablesBackend.read(opts);
+    expect(view.entries.map((e) => `${e.kind} ${e.where} ${e.containerId}`).sort()).toEqual([
+      "masquerade inet cni_plugins_masquerade a",
+      "masquerade inet cni_plugins_masquerade b",
+      "portmap ip cni_hostport a",
+      "portmap ip6 cni_hostport a",
+    ]);
+    expect(view.foreign).toEqual([]);
+    const gc = view.planGc([{ network: "net", keep: [{ containerId: "a", ifname: "eth0" }] }], new Set(["b"]));
+    expect(gc.items.map((i) => `${i.network} ${i.entry.kind} ${i.containerId}`)).toEqual(["net masquerade b", "* portmap a", "* portmap a"]);
+    expect([...(await gc.apply(opts)).values()]).toEqual([]);
+    expect((await nftablesBackend.read(opts)).entries.map((e) => e.containerId)).toEqual(["a"]);
+
+    await nftablesBackend.removeOwned({ kind: "masquerade", ref: masq }, opts);
+    await nftablesBackend.removeOwned({ kind: "masquerade", ref: masq }, opts);
+    await nftablesBackend.removeStale({ kind: "portmap", network: "net", validContainerIds: [] }, opts);
+    expect((await nftablesBackend.read(opts)).entries).toEqual([]);
+  });
+
+  test("a batch the kernel refuses fails with the reference's message and changes nothing", async () => {
+    const k = new FakeNfKernel();
+    const ref = portmapNftTable(4);
+    // Another tool's regular chain where portmap needs its prerouting hook.
+    k.commit([{ op: "add-table", ref }, { op: "add-chain", ref, chain: "prerouting" }], 1);
+    const before = k.read([ref]);
+    const opts = { transport: fakeTransport(k), lockPath };
+    await expect(nftablesBackend.apply({ kind: "portmap", reqs: [pm("a", "10.0.0.2/24")] }, opts)).rejects.toThrow(
+      "unable to set up nftables rules for port mappings: EEXIST: chain prerouting exists with another hook",
+    );
+    expect(k.read([ref])).toEqual(before);
   });
 });
