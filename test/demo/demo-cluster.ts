@@ -10,7 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { until, SimCluster, type SimNode, must } from "../cluster/sim.ts";
 import { probe, serveTag, stopServers } from "../fixtures/traffic.ts";
-import { prepareThrowawayHost, THROWAWAY_HOST, tempNetns, type TempNetns } from "../harness.ts";
+import { prepareThrowawayHost, tempNetns, type TempNetns } from "../harness.ts";
+import { runDemo } from "./throwaway.ts";
 
 /** Each wait inside is bounded; this bounds the whole demo. */
 const DEMO_MS = 180_000;
@@ -92,29 +93,4 @@ async function inner(): Promise<void> {
   }
 }
 
-async function main(): Promise<number> {
-  if (process.env.TSCNI_DEMO_INNER === "1") {
-    await inner();
-    return 0;
-  }
-  if (process.getuid?.() !== 0) {
-    console.error("make demo-cluster needs root (it creates network namespaces)");
-    return 1;
-  }
-  const p = Bun.spawn([...THROWAWAY_HOST, process.execPath, import.meta.path], { env: { ...process.env, TSCNI_DEMO_INNER: "1" }, stdio: ["ignore", "inherit", "inherit"] });
-  const watchdog = setTimeout(() => {
-    console.error(`demo-cluster failed: not finished after ${DEMO_MS / 1000} s`);
-    p.kill("SIGKILL");
-  }, DEMO_MS);
-  const code = await p.exited;
-  clearTimeout(watchdog);
-  return code;
-}
-
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(`demo-cluster failed: ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(1);
-  },
-);
+runDemo("demo-cluster", import.meta.path, DEMO_MS, inner);

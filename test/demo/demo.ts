@@ -8,7 +8,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { probe, serveTag, stopServers } from "../fixtures/traffic.ts";
-import { prepareThrowawayHost, SYSTEM_PATH, tempNetns, type TempNetns, THROWAWAY_HOST } from "../harness.ts";
+import { prepareThrowawayHost, SYSTEM_PATH, tempNetns, type TempNetns } from "../harness.ts";
+import { runDemo } from "./throwaway.ts";
 
 const root = resolve(import.meta.dir, "../..");
 const tscni = join(root, "dist/tscni");
@@ -108,33 +109,4 @@ async function inner(): Promise<void> {
   }
 }
 
-async function main(): Promise<number> {
-  if (process.env.TSCNI_DEMO_INNER === "1") {
-    await inner();
-    return 0;
-  }
-  if (process.getuid?.() !== 0) {
-    console.error("make demo needs root (it creates network namespaces)");
-    return 1;
-  }
-  const p = Bun.spawn([...THROWAWAY_HOST, process.execPath, import.meta.path], {
-    env: { ...process.env, TSCNI_DEMO_INNER: "1" },
-    stdio: ["ignore", "inherit", "inherit"],
-  });
-  // Every wait inside is bounded; this bounds the whole (ending the namespace's process tree).
-  const watchdog = setTimeout(() => {
-    console.error(`demo failed: not finished after ${DEMO_MS / 1000} s`);
-    p.kill("SIGKILL");
-  }, DEMO_MS);
-  const code = await p.exited;
-  clearTimeout(watchdog);
-  return code;
-}
-
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(`demo failed: ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(1);
-  },
-);
+runDemo("demo", import.meta.path, DEMO_MS, inner);
