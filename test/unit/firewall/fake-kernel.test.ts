@@ -21,6 +21,17 @@ import { FakeNfKernel, fakeTransport, KernelError } from "../../fixtures/firewal
 
 const T = { family: "ip", table: "t" } as const;
 
+/** One family's forwarding of host port 8080 to port 80 of the container, with SNAT. */
+const pm = (containerId: string, containerIp: string): PortmapRequest => ({
+  network: "net",
+  containerId,
+  containerIp,
+  mappings: [{ hostPort: 8080, containerPort: 80, protocol: "tcp" }],
+  snat: true,
+  masqAll: false,
+  markMasqBit: 13,
+});
+
 /** Applies a plan the way the transports do: planned from one read, one batch, retried on a race. */
 function apply(k: FakeNfKernel, plan: NftPlan): void {
   const refs = [...new Map([...plan.ops.map((o) => o.ref), ...tablesToRead(plan)].map((r) => [nftTableKey(r), r])).values()];
@@ -102,32 +113,23 @@ describe("nft masquerade planner", () => {
 });
 
 describe("nft portmap planner", () => {
-  const req = (containerId: string, containerIp: string): PortmapRequest => ({
-    network: "net",
-    containerId,
-    containerIp,
-    mappings: [{ hostPort: 8080, containerPort: 80, protocol: "tcp" }],
-    snat: true,
-    masqAll: false,
-    markMasqBit: 13,
-  });
 
   test("both families in one batch; re-ADD adds nothing; a racing writer is kept; DEL and GC leave the shared layout", () => {
     const k = new FakeNfKernel();
     const refs = [portmapNftTable(4), portmapNftTable(6)];
-    const both = { ops: [...portmapNftAdd(req("c1", "10.0.0.2/24")).ops, ...portmapNftAdd(req("c1", "fd00::2/64")).ops] };
+    const both = { ops: [...portmapNftAdd(pm("c1", "10.0.0.2/24")).ops, ...portmapNftAdd(pm("c1", "fd00::2/64")).ops] };
     apply(k, both);
     expect(k.batches).toHaveLength(1);
     const count = (family: 4 | 6, chain: string, cid: string) => countRulesWithComment(k.read(refs).get(nftTableKey(portmapNftTable(family))), chain, cid);
     expect([count(4, "hostports", "c1"), count(6, "hostports", "c1"), count(4, "masquerading", "c1")]).toEqual([1, 1, 2]);
     const rules = () => k.read(refs).get(nftTableKey(portmapNftTable(4)))?.rules.length;
     const n = rules();
-    apply(k, portmapNftAdd(req("c1", "10.0.0.2/24")));
+    apply(k, portmapNftAdd(pm("c1", "10.0.0.2/24")));
     expect(rules()).toBe(n);
 
     // Another container's ADD commits while c2's is between its read and its batch.
-    k.meanwhile = () => apply(k, portmapNftAdd(req("c3", "10.0.0.4/24")));
-    apply(k, portmapNftAdd(req("c2", "10.0.0.3/24")));
+    k.meanwhile = () => apply(k, portmapNftAdd(pm("c3", "10.0.0.4/24")));
+    apply(k, portmapNftAdd(pm("c2", "10.0.0.3/24")));
     expect([count(4, "hostports", "c2"), count(4, "hostports", "c3")]).toEqual([1, 1]);
 
     apply(k, portmapNftDel({ containerId: "c1" }));
@@ -159,15 +161,6 @@ describe("macspoofchk planner", () => {
 
 describe("the nftables backend over the fake kernel (ApplyOptions.transport)", () => {
   const lockPath = join(mkdtempSync(join(tmpdir(), "tscni-fake-kernel-")), "fw.lock");
-  const pm = (containerId: string, containerIp: string): PortmapRequest => ({
-    network: "net",
-    containerId,
-    containerIp,
-    mappings: [{ hostPort: 8080, containerPort: 80, protocol: "tcp" }],
-    snat: true,
-    masqAll: false,
-    markMasqBit: 13,
-  });
 
   test("ADD, CHECK, read, tscni gc's transaction, DEL and GC go through the transport, one batch each", async () => {
     const k = new FakeNfKernel();
