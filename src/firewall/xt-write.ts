@@ -6,25 +6,56 @@
  * conditions) is not expressible: the caller then runs iptables-restore.
  */
 import type { Request } from "../netlink/message.ts";
+import { readVerdict } from "../netlink/nft/expr.ts";
+import type { NftRule } from "../netlink/nft/messages.ts";
 import { delChainRequest, delRuleRequest, flushChainRequest } from "../netlink/nft/messages.ts";
 import type { Ruleset } from "../netlink/nft/session.ts";
 import { NAT_BUILTINS, xtBaseChainRequest, xtRuleRequest, xtTableRequest, xtUserChainRequest } from "../netlink/nft/xt-messages.ts";
-import { ruleTarget } from "./iptables.ts";
 import type { Family, IptablesOp, IptablesPlan, RuleArgs } from "./model.ts";
-import { iptablesTable, ruleTargets } from "./netlink-state.ts";
+import { iptablesTable } from "./netlink-state.ts";
 import { xtRuleArgs } from "./xt-decode.ts";
 import { encodeXtRule } from "./xt-encode.ts";
 
-interface HeldRule {
-  readonly handle?: bigint;
-  readonly target: string | undefined;
-  /** iptables-save tokens; only spelled for the chains the plan names (undefined elsewhere). */
-  readonly args?: RuleArgs;
+/**
+ * A rule of the table as the batch sees it. A kernel rule's target and tokens are worked out only
+ * when asked (memoised): a node with kube-proxy or hundreds of pods holds thousands of rules, and
+ * a call looks closely at only a few of them.
+ */
+class HeldRule {
+  #target: string | undefined | null = null;
+  #args: RuleArgs | undefined;
+
+  constructor(
+    private readonly nfproto: number,
+    private readonly rule: Pick<NftRule, "exprs" | "lastExpr"> | undefined,
+    readonly handle?: bigint,
+    args?: RuleArgs,
+  ) {
+    this.#args = args;
+  }
+
+  /** A rule this batch adds; `target` as for kernel rules: the chain it jumps to, if any. */
+  static added(args: RuleArgs, target: string | undefined): HeldRule {
+    const r = new HeldRule(0, undefined, undefined, args);
+    r.#target = target;
+    return r;
+  }
+
+  /** The chain it jumps or goes to: iptables-nft rules end with their verdict. */
+  get target(): string | undefined {
+    if (this.#target === null) this.#target = readVerdict(this.rule?.lastExpr ?? this.rule?.exprs.at(-1))?.chain;
+    return this.#target;
+  }
+
+  get args(): RuleArgs {
+    this.#args ??= xtRuleArgs(this.nfproto, this.rule?.exprs ?? []);
+    return this.#args;
+  }
 }
 
 class NotExpressible extends Error {}
 
-const sameArgs = (a: RuleArgs | undefined, b: RuleArgs): boolean => a !== undefined && a.length === b.length && a.every((t, i) => t === b[i]);
+const sameArgs = (a: RuleArgs, b: RuleArgs): boolean => a.length === b.length && a.every((t, i) => t === b[i]);
 
 /** One family's nat table as the batch changes it, op by op. */
 class TableSim {
@@ -38,7 +69,6 @@ class TableSim {
   constructor(
     readonly family: Family,
     rs: Ruleset,
-    named: ReadonlySet<string>,
   ) {
     const t = iptablesTable(family);
     this.#nfproto = t.family;
@@ -46,8 +76,7 @@ class TableSim {
     for (const c of rs.chains) if (c.family === t.family && c.table === t.name) this.#chains.add(c.name);
     for (const r of rs.rules) {
       if (r.family !== t.family || r.table !== t.name) continue;
-      const held: HeldRule = { handle: r.handle, target: ruleTargets(r.exprs)[0], ...(named.has(r.chain) ? { args: xtRuleArgs(t.family, r.exprs) } : {}) };
-      this.rulesOf(r.chain).push(held);
+      this.rulesOf(r.chain).push(new HeldRule(t.family, r, r.handle));
     }
   }
 
@@ -86,13 +115,19 @@ class TableSim {
       this.create(chain);
     }
     this.out.push(xtRuleRequest(this.#nfproto, "nat", chain, rule, first));
-    const held = { target: ruleTarget(args), args };
+    const held = HeldRule.added(args, readVerdict(rule.exprs.at(-1))?.chain);
     if (first) this.rulesOf(chain).unshift(held);
     else this.rulesOf(chain).push(held);
   }
 
+  /**
+   * Only rules that jump where this one does (or, for a target like MASQUERADE, jump nowhere) are
+   * spelled out and compared.
+   */
   has(chain: string, args: RuleArgs): boolean {
-    return this.rulesOf(chain).some((r) => sameArgs(r.args, args));
+    const rule = encodeXtRule(this.family, args);
+    const target = rule && readVerdict(rule.exprs.at(-1))?.chain;
+    return this.rulesOf(chain).some((r) => (rule === undefined || r.target === target) && sameArgs(r.args, args));
   }
 
   delete(chain: string, rule: HeldRule): void {
@@ -164,8 +199,7 @@ export function xtRequests(plans: readonly IptablesPlan[], rs: Ruleset): Request
     for (const plan of plans) {
       let sim = sims.get(plan.family);
       if (sim === undefined) {
-        const named = new Set(plans.filter((p) => p.family === plan.family).flatMap((p) => p.ops.map((op) => op.chain)));
-        sim = new TableSim(plan.family, rs, named);
+        sim = new TableSim(plan.family, rs);
         sims.set(plan.family, sim);
       }
       for (const op of plan.ops) apply(sim, op);

@@ -100,20 +100,25 @@ export function be64Bytes(v: bigint): Uint8Array {
   return b;
 }
 
+function decodeElem(elem: ExprAttr): Expr {
+  let name = "";
+  let data: ExprAttr[] = [];
+  for (const a of attrList(elem.data)) {
+    if (a.type === NFTA_EXPR_NAME) name = cString(a.data) ?? "";
+    else if (a.type === NFTA_EXPR_DATA) data = attrList(a.data);
+  }
+  return { name, attrs: data };
+}
+
 /** Decodes NFTA_RULE_EXPRESSIONS. */
 export function decodeExprs(list: Uint8Array): Expr[] {
-  const out: Expr[] = [];
-  for (const elem of attrList(list)) {
-    if (elem.type !== NFTA_LIST_ELEM) continue;
-    let name = "";
-    let data: ExprAttr[] = [];
-    for (const a of attrList(elem.data)) {
-      if (a.type === NFTA_EXPR_NAME) name = cString(a.data) ?? "";
-      else if (a.type === NFTA_EXPR_DATA) data = attrList(a.data);
-    }
-    out.push({ name, attrs: data });
-  }
-  return out;
+  return attrList(list).filter((e) => e.type === NFTA_LIST_ELEM).map(decodeElem);
+}
+
+/** Only the last expression of NFTA_RULE_EXPRESSIONS (where an iptables rule keeps its verdict). */
+export function decodeLastExpr(list: Uint8Array): Expr | undefined {
+  const last = attrList(list).findLast((e) => e.type === NFTA_LIST_ELEM);
+  return last && decodeElem(last);
 }
 
 /** Writes one expression as an NFTA_LIST_ELEM. */

@@ -39,7 +39,7 @@ import {
   NFTA_TABLE_NAME,
   NFTA_TABLE_USERDATA,
 } from "./constants.ts";
-import { attrList, be32, be32s, be64, cString, decodeExprs, type Expr, writeExprs } from "./expr.ts";
+import { attrList, be32, be32s, be64, cString, decodeExprs, decodeLastExpr, type Expr, writeExprs } from "./expr.ts";
 import { readComment, writeComment } from "./udata.ts";
 
 export const nftType = (msg: number): number => (NFNL_SUBSYS_NFTABLES << 8) | msg;
@@ -98,6 +98,8 @@ export interface NftRule {
   readonly chain: string;
   readonly handle: bigint;
   readonly exprs: readonly Expr[];
+  /** The last expression alone, decoded without the others (an iptables rule's verdict). */
+  readonly lastExpr?: Expr;
   /** The comment from the rule's userdata (nft `comment "…"`). */
   readonly comment?: string;
 }
@@ -151,12 +153,21 @@ export function decodeRule(m: Message): NftRule | undefined {
   if (!t) return undefined;
   const list = t.get(NFTA_RULE_EXPRESSIONS);
   const comment = readComment(t.get(NFTA_RULE_USERDATA));
+  // Expressions are decoded on first use: a dump of a big table (kube-proxy, hundreds of pods)
+  // holds thousands of rules, and a call looks at the expressions of only a few.
+  let exprs: readonly Expr[] | undefined;
   return {
     family: m.payload[0] ?? 0,
     table: cString(t.get(NFTA_RULE_TABLE)) ?? "",
     chain: cString(t.get(NFTA_RULE_CHAIN)) ?? "",
     handle: be64(t.get(NFTA_RULE_HANDLE)) ?? 0n,
-    exprs: list ? decodeExprs(list) : [],
+    get exprs(): readonly Expr[] {
+      exprs ??= list ? decodeExprs(list) : [];
+      return exprs;
+    },
+    get lastExpr(): Expr | undefined {
+      return exprs ? exprs.at(-1) : list && decodeLastExpr(list);
+    },
     ...(comment !== undefined ? { comment } : {}),
   };
 }
