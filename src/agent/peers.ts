@@ -37,6 +37,12 @@ export function planPeerRoutes(nodes: Iterable<NodeInfo>, self: string, reach: (
         unreachable.push({ node: n.name, reason: `no ${isV6(cidr) ? "IPv6" : "IPv4"} InternalIP for its pod CIDR ${cidr}` });
         continue;
       }
+      const taken = routes.find((x) => x.dst === cidr);
+      if (taken !== undefined) {
+        // Two routes for one destination would replace each other on every pass.
+        unreachable.push({ node: n.name, reason: `its pod CIDR ${cidr} is also node ${taken.node}'s; only ${taken.node}'s is routed` });
+        continue;
+      }
       const r = reach(ip);
       if (r.kind === "link") routes.push({ node: n.name, dst: cidr, gw: ip });
       else if (r.kind === "gateway") {

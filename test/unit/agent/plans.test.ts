@@ -26,6 +26,7 @@ describe("peer routes", () => {
         node("behind-router", ["10.244.3.0/24"], ["10.99.0.3"]),
         node("lost", ["10.244.4.0/24"], ["192.168.9.9"]),
         node("no-cidr", [], ["192.168.1.5"]),
+        node("twin", ["10.244.1.0/24"], ["192.168.1.6"]),
       ],
       "self",
       reach,
@@ -34,7 +35,8 @@ describe("peer routes", () => {
       { node: "dual", dst: "10.244.1.0/24", gw: "192.168.1.2" },
       { node: "dual", dst: "fd00:1::/64", gw: "fd50::2" },
     ]);
-    expect(plan.unreachable.map((u) => u.node)).toEqual(["v4only-ip", "behind-router", "lost"]);
+    expect(plan.unreachable.map((u) => u.node)).toEqual(["v4only-ip", "behind-router", "lost", "twin"]);
+    expect(plan.unreachable[3]?.reason).toContain("also node dual's");
     expect(plan.unreachable[0]?.reason).toContain("no IPv6 InternalIP");
     expect(plan.unreachable[1]?.reason).toContain("via 192.168.1.254");
     expect(plan.unreachable[2]?.reason).toContain("network is unreachable");
