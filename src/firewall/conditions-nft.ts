@@ -54,7 +54,8 @@ const KEYWORDS = new Set([
 
 function ifNameWord(w: string): boolean {
   if (w.length >= 2 && w.startsWith('"') && w.endsWith('"')) return isIfName(w.slice(1, -1), "*");
-  return !KEYWORDS.has(w.toLowerCase()) && /^[A-Za-z]/.test(w) && isIfName(w, "*");
+  // Bare words are nft identifiers: a letter first, no `@` (a set reference) or other sigil.
+  return !KEYWORDS.has(w.toLowerCase()) && /^[A-Za-z][A-Za-z0-9_.-]*\*?$/.test(w) && isIfName(w, "*");
 }
 
 const KINDS = {

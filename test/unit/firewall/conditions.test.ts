@@ -55,6 +55,8 @@ describe("other refusals", () => {
     [["ip", "saddr"], 4, "ends early"],
     [["ip", "saddr", "10.0.0.0/8;", "flush", "ruleset"], 4, '"10.0.0.0/8;" is not allowed here'],
     [["iifname", "drop"], 4, '"drop" is not allowed'],
+    [["iifname", "a@b"], 4, '"a@b" is not allowed here'],
+    [["oifname", "@s"], 4, '"@s" is not allowed here'],
     [["iifname", '"eth0'], 4, "is not allowed here"],
     [["tcp", "dport", "80,443"], 4, '"," is not allowed here'],
     [["ip", "saddr", "@allowed"], 4, '"@allowed" is not allowed here'],
