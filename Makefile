@@ -77,12 +77,12 @@ demo: build
 demo-cluster: build
 	$(BUN) test/demo/demo-cluster.ts
 
-# Air-gapped artefacts in dist/release/: three tarballs, two .debs, the OCI image, SHA256SUMS
+# Air-gapped artefacts in dist/release/: five tarballs (glibc x64, x64-baseline, arm64; musl x64, arm64), two .debs, the OCI image, SHA256SUMS
 # (docs/release.md). Cross targets' Bun runtimes come from the npm registry into dist/cache.
 release: node_modules/.installed
 	$(BUN) build/release.ts
 
-# The OCI image alone (podman; amd64, from the baseline build).
+# The OCI image alone (podman; one index of amd64, from the baseline build, and arm64).
 image: node_modules/.installed
 	$(BUN) build/release.ts --image-only
 

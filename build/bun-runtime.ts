@@ -13,19 +13,36 @@ export const BUN_VERSION: string = pkg.devDependencies.bun;
 
 export interface Target {
   /** Release name suffix: tscni-<v>-<name>.tar.gz */
-  name: "linux-x64" | "linux-x64-baseline" | "linux-arm64";
+  name: "linux-x64" | "linux-x64-baseline" | "linux-arm64" | "linux-x64-musl" | "linux-arm64-musl";
   /** `bun build --target` */
   bunTarget: string;
   /** npm package holding that runtime */
   npmPackage: keyof typeof pinned.integrity;
   debArch?: "amd64" | "arm64";
+  /** What a node needs to run this build (the tarball's INSTALL says it). */
+  needs: string;
 }
 
+const X64 =
+  "glibc 2.27 or newer on any x86-64 CPU with SSE4.2 (Nehalem, 2008, or newer; AVX2 code is chosen at run time where the CPU has it). " +
+  "Since Bun 1.4 linux-x64 and linux-x64-baseline carry the same Bun runtime; they differ only in the target `tscni version` names.";
+const MUSL =
+  "musl (Alpine) with Alpine's C++ runtime: apk add libstdc++ libgcc. The release checks verify its loader and libraries but cannot run it " +
+  "(the build host, Debian, ships no musl libstdc++).";
+
+/**
+ * Since Bun 1.4 @oven/bun-linux-x64-baseline is an alias of @oven/bun-linux-x64 (same bin/bun
+ * bytes): one x86-64 runtime built for Nehalem (SSE4.2) that picks AVX2/AVX-512 code at run time.
+ * The two x64 builds therefore differ only in the target they declare; both run on pre-AVX CPUs
+ * (test/release/targets.test.ts runs them on an emulated Nehalem). The musl builds need Alpine's
+ * libstdc++ and libgcc on the node.
+ */
 export const TARGETS: readonly Target[] = [
-  { name: "linux-x64", bunTarget: "bun-linux-x64", npmPackage: "@oven/bun-linux-x64" },
-  // Debian's amd64 runs on CPUs without AVX2 too: the .deb carries the baseline build.
-  { name: "linux-x64-baseline", bunTarget: "bun-linux-x64-baseline", npmPackage: "@oven/bun-linux-x64-baseline", debArch: "amd64" },
-  { name: "linux-arm64", bunTarget: "bun-linux-arm64", npmPackage: "@oven/bun-linux-aarch64", debArch: "arm64" },
+  { name: "linux-x64", bunTarget: "bun-linux-x64", npmPackage: "@oven/bun-linux-x64", needs: X64 },
+  { name: "linux-x64-baseline", bunTarget: "bun-linux-x64-baseline", npmPackage: "@oven/bun-linux-x64-baseline", debArch: "amd64", needs: X64 },
+  { name: "linux-arm64", bunTarget: "bun-linux-arm64", npmPackage: "@oven/bun-linux-aarch64", debArch: "arm64", needs: "glibc 2.27 or newer on aarch64." },
+  { name: "linux-x64-musl", bunTarget: "bun-linux-x64-musl", npmPackage: "@oven/bun-linux-x64-musl", needs: MUSL },
+  { name: "linux-arm64-musl", bunTarget: "bun-linux-arm64-musl", npmPackage: "@oven/bun-linux-aarch64-musl", needs: MUSL },
 ];
 
 function sri(path: string): string {

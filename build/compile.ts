@@ -23,6 +23,9 @@ function gitCommit(): string {
   return r.stdout.toString().trim() + (dirty.stdout.toString().trim() === "" ? "" : "-dirty");
 }
 
+/** `bun build --target` name of the Bun that runs this script (glibc: the build host is Debian). */
+const hostTarget = (): string => `bun-linux-${process.arch === "arm64" ? "arm64" : "x64"}`;
+
 const { values } = parseArgs({
   options: {
     outfile: { type: "string", default: join(root, "dist", "tscni") },
@@ -55,6 +58,9 @@ const argv = [
   "--no-compile-autoload-package-json",
   `--define=TSCNI_VERSION=${JSON.stringify(values.version)}`,
   `--define=TSCNI_COMMIT=${JSON.stringify(gitCommit())}`,
+  // Each binary says which target it was built for (`tscni version`): the release's x64 and
+  // x64-baseline runtimes are the same bytes since Bun 1.4, so only this tells them apart.
+  `--define=TSCNI_TARGET=${JSON.stringify(values.target ?? hostTarget())}`,
   ...(values.target !== undefined ? [`--target=${values.target}`] : []),
   // Cross targets: the Bun runtime of the other platform, unpacked from the npm registry by
   // build/bun-runtime.ts (never downloaded by bun itself from elsewhere).

@@ -1,6 +1,6 @@
 /**
  * `make release`: per-target tarballs (binary, checksum, plugin links, LICENSE, INSTALL), the two
- * .debs, the OCI image archive and SHA256SUMS over all of them, in dist/release/. Cross targets
+ * .debs, the multi-arch OCI image archive and SHA256SUMS over all of them, in dist/release/. Cross targets
  * are compiled onto Bun runtimes from the npm registry (build/bun-runtime.ts). Every timestamp is
  * SOURCE_DATE_EPOCH (default: the commit's time), so the same commit builds the same bytes.
  *
@@ -49,7 +49,7 @@ function stage(t: Target): string {
   const runtime = bunRuntime(t, join(cache, "bun-runtimes"));
   run([process.execPath, join(root, "build/compile.ts"), "--target", t.bunTarget, "--executable-path", runtime, "--outfile", join(dir, "tscni")]);
   copyFileSync(join(root, "LICENSE"), join(dir, "LICENSE"));
-  const install = readFileSync(join(root, "build/INSTALL.txt"), "utf8").replaceAll("@VERSION@", version).replaceAll("@TARGET@", t.name);
+  const install = readFileSync(join(root, "build/INSTALL.txt"), "utf8").replaceAll("@VERSION@", version).replaceAll("@TARGET@", t.name).replaceAll("@NEEDS@", t.needs);
   writeFileSync(join(dir, "INSTALL"), install);
   for (const f of ["LICENSE", "INSTALL", "tscni.sha256"]) chmodSync(join(dir, f), 0o644);
   return dir;
@@ -67,10 +67,24 @@ function tarball(dir: string, name: string): string {
 }
 
 mkdirSync(outDir, { recursive: true });
+/** The image's variants: the .debs' builds (amd64: baseline). */
+const IMAGE_TARGETS = { amd64: "linux-x64-baseline", arm64: "linux-arm64" } as const;
+const target = (name: string): Target => {
+  const t = TARGETS.find((x) => x.name === name);
+  if (t === undefined) throw new Error(`no target ${name}`);
+  return t;
+};
+const image = (dirOf: (t: Target) => string): string =>
+  buildImage({
+    binaries: { amd64: join(dirOf(target(IMAGE_TARGETS.amd64)), "tscni"), arm64: join(dirOf(target(IMAGE_TARGETS.arm64)), "tscni") },
+    version,
+    outDir,
+    workDir: work,
+    storage: join(cache, "podman"),
+    epoch,
+  });
 if (values["image-only"] === true) {
-  const t = TARGETS.find((x) => x.name === "linux-x64-baseline");
-  if (t === undefined) throw new Error("no baseline target");
-  console.log(buildImage({ binary: join(stage(t), "tscni"), version, outDir, workDir: work, storage: join(cache, "podman"), epoch }));
+  console.log(image(stage));
   rmSync(work, { recursive: true, force: true });
   process.exit(0);
 }
@@ -83,9 +97,8 @@ for (const t of TARGETS) {
   artefacts.push(tarball(dir, `tscni-${version}-${t.name}`));
   if (t.debArch !== undefined) artefacts.push(buildDeb({ binary: join(dir, "tscni"), version, arch: t.debArch, outDir, workDir: work, epoch }));
 }
-const baseline = staged.get("linux-x64-baseline");
-if (values["no-image"] !== true && baseline !== undefined) {
-  artefacts.push(buildImage({ binary: join(baseline, "tscni"), version, outDir, workDir: work, storage: join(cache, "podman"), epoch }).slice(outDir.length + 1));
+if (values["no-image"] !== true) {
+  artefacts.push(image((t) => staged.get(t.name) ?? stage(t)).slice(outDir.length + 1));
 }
 rmSync(work, { recursive: true, force: true });
 const sums = artefacts.sort().map((a) => checksumLine(sha256File(join(outDir, a)), a)).join("");

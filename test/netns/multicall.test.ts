@@ -58,12 +58,13 @@ describe("multicall dispatch by invoked name", () => {
 });
 
 describe("the suite CLI under its own name", () => {
-  test("tscni version names the version and commit", async () => {
+  test("tscni version names the version, commit and target", async () => {
     const r = await exec([tscni("tscni"), "version"]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^tscni v\d+\.\d+\.\d+ \(commit [0-9a-f]{7,}(-dirty)?|unknown\)\n$/);
+    const target = process.arch === "arm64" ? "bun-linux-arm64" : "bun-linux-x64";
+    expect(r.stdout).toMatch(new RegExp(`^tscni v\\d+\\.\\d+\\.\\d+ \\(commit ([0-9a-f]{7,}(-dirty)?|unknown)\\) for ${target}\\n$`));
     const json = await exec([tscni("tscni"), "version", "--json"]);
-    expect(JSON.parse(json.stdout)).toMatchObject({ version: expect.any(String), commit: expect.any(String) });
+    expect(JSON.parse(json.stdout)).toMatchObject({ version: expect.any(String), commit: expect.any(String), target });
   });
 
   test("tscni plugin <name> runs the plugin protocol explicitly", async () => {

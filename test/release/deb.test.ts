@@ -33,7 +33,8 @@ async function kubernetesCni(dir: string, pkgVersion: string, extra = ""): Promi
   const root = join(dir, `kcni-${pkgVersion}`);
   mkdirSync(join(root, "DEBIAN"), { recursive: true });
   mkdirSync(join(root, "opt/cni/bin"), { recursive: true });
-  for (const p of [...PLUGINS, "tuning"]) copyFileSync(join(referenceDir, p), join(root, "opt/cni/bin", p));
+  // The reference plugins tscni replaces (tscni's own extra names have no reference binary), and one it does not.
+  for (const p of [...PLUGINS.filter((n) => existsSync(join(referenceDir, n))), "tuning"]) copyFileSync(join(referenceDir, p), join(root, "opt/cni/bin", p));
   if (extra !== "") appendFileSync(join(root, "opt/cni/bin/bridge"), extra);
   writeFileSync(join(root, "DEBIAN/control"), `Package: kubernetes-cni\nVersion: ${pkgVersion}\nArchitecture: amd64\nMaintainer: test <t@example.org>\nDescription: plugins in /opt/cni/bin\n`);
   const out = join(dir, `kubernetes-cni_${pkgVersion}_amd64.deb`);

@@ -9,10 +9,14 @@ import { exec, repoRoot, type TempDir, tempDir } from "../harness.ts";
 
 export const version = pkg.version;
 export const releaseDir = join(repoRoot, "dist/release");
-export const TARGETS = ["linux-x64", "linux-x64-baseline", "linux-arm64"] as const;
+export const TARGETS = ["linux-x64", "linux-x64-baseline", "linux-arm64", "linux-x64-musl", "linux-arm64-musl"] as const;
+/** What each target's binary declares (`tscni version --json`): the `bun build --target`. */
+export const bunTarget = (t: string): string => `bun-${t}`;
+/** qemu-user for aarch64 binaries, with Debian's libc6-arm64-cross as the glibc they load. */
+export const QEMU_ARM64 = ["qemu-aarch64-static", "-L", "/usr/aarch64-linux-gnu"];
 export const tarballName = (t: string): string => `tscni-${version}-${t}.tar.gz`;
 export const debName = (arch: string): string => `tscni_${version}_${arch}.deb`;
-export const imageArchive = `tscni-${version}-image-amd64.oci.tar`;
+export const imageArchive = `tscni-${version}-image.oci.tar`;
 /** No npm, no node: what an air-gapped node has. */
 export const BARE_PATH = "/usr/sbin:/sbin";
 
@@ -37,21 +41,36 @@ export function elfMachine(path: string): number {
 
 export interface OciImage extends Disposable {
   dir: string;
-  config: { config: { Entrypoint: string[]; Cmd?: string[] }; rootfs: { diff_ids: string[] }; created: string };
+  /** The architectures of the image index the archive holds, in its order. */
+  platforms: string[];
+  config: { architecture: string; config: { Entrypoint: string[]; Cmd?: string[] }; rootfs: { diff_ids: string[] }; created: string };
   layers: string[];
 }
 
-/** An OCI archive unpacked: its (single) manifest's config and layer blob paths. */
-export function ociImage(archive: string): OciImage {
+interface Descriptor {
+  mediaType: string;
+  digest: string;
+  platform?: { architecture: string; os: string };
+}
+
+/** An OCI archive unpacked: the image index's `arch` variant's config and layer blob paths. */
+export function ociImage(archive: string, arch = "amd64"): OciImage {
   const tmp = tempDir("tscni-oci-");
   const r = Bun.spawnSync(["tar", "-xf", archive, "-C", tmp.path]);
   if (r.exitCode !== 0) throw new Error(`cannot unpack ${archive}`);
   const blob = (digest: string): string => join(tmp.path, "blobs", ...digest.split(":"));
-  const index = JSON.parse(readFileSync(join(tmp.path, "index.json"), "utf8")) as { manifests: { digest: string }[] };
-  const manifest = JSON.parse(readFileSync(blob(index.manifests[0]?.digest ?? ""), "utf8")) as { config: { digest: string }; layers: { digest: string }[] };
+  const json = <T>(digest: string): T => JSON.parse(readFileSync(blob(digest), "utf8")) as T;
+  const top = JSON.parse(readFileSync(join(tmp.path, "index.json"), "utf8")) as { manifests: Descriptor[] };
+  const tagged = top.manifests[0];
+  if (tagged?.mediaType !== "application/vnd.oci.image.index.v1+json") throw new Error(`${archive}: not an image index (${tagged?.mediaType})`);
+  const variants = json<{ manifests: Descriptor[] }>(tagged.digest).manifests;
+  const chosen = variants.find((m) => m.platform?.architecture === arch);
+  if (chosen === undefined) throw new Error(`${archive}: no ${arch} variant`);
+  const manifest = json<{ config: { digest: string }; layers: { digest: string }[] }>(chosen.digest);
   return {
     dir: tmp.path,
-    config: JSON.parse(readFileSync(blob(manifest.config.digest), "utf8")) as OciImage["config"],
+    platforms: variants.map((m) => m.platform?.architecture ?? "?"),
+    config: json<OciImage["config"]>(manifest.config.digest),
     layers: manifest.layers.map((l) => blob(l.digest)),
     [Symbol.dispose]: () => tmp[Symbol.dispose](),
   };

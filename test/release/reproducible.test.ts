@@ -12,9 +12,11 @@ import { imageArchive, ociImage, releaseDir, requireRelease } from "./release-fi
 
 /** The image's config (created time, entry point, layer diff_ids): what a runtime runs. */
 function imageContent(dir: string): unknown {
-  using img = ociImage(join(dir, imageArchive));
-  const { created, config, rootfs } = img.config;
-  return { created, entrypoint: config.Entrypoint, cmd: config.Cmd, layers: rootfs.diff_ids };
+  return ["amd64", "arm64"].map((arch) => {
+    using img = ociImage(join(dir, imageArchive), arch);
+    const { created, config, rootfs } = img.config;
+    return { arch, created, entrypoint: config.Entrypoint, cmd: config.Cmd, layers: rootfs.diff_ids };
+  });
 }
 
 requireRelease();
