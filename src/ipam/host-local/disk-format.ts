@@ -37,3 +37,5 @@ export function isBookkeeping(name: string): boolean {
  * as a reservation, yet holding its owner's text, so a DEL's walk removes one a crash left behind.
  */
 export const scratchName = (ip: string): string => `.${ip}.new`;
+
+export const isScratchName = (name: string): boolean => name.startsWith(".") && name.endsWith(".new");

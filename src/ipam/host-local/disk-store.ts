@@ -22,7 +22,7 @@ import { lockFile } from "../../sys/index.ts";
 import { parseIP, ipString } from "../../ip/index.ts";
 import { networkDir } from "./paths.ts";
 import type { Reservation, Store } from "./store.ts";
-import { isBookkeeping, LAST_RESERVED_PREFIX, LOCK_NAME, ownerText, parseReservation, reservationText, scratchName } from "./disk-format.ts";
+import { isBookkeeping, isScratchName, LAST_RESERVED_PREFIX, LOCK_NAME, ownerText, parseReservation, reservationText, scratchName } from "./disk-format.ts";
 import { errnoCode, goPathError } from "./errors.ts";
 import { goTrim } from "./go-text.ts";
 
@@ -149,6 +149,9 @@ export class DiskStore implements Store {
 
   releaseByID(containerId: string, ifname: string): void {
     if (!this.removeAll(this.matching(ownerText(containerId, ifname)))) this.removeAll(this.matching(ownerText(containerId, undefined)));
+    // A writer killed between creating its scratch file and writing its owner left it empty: no
+    // owner matches it, and under the lock no writer is half way, so any DEL removes it.
+    this.removeAll(this.walk().filter((e) => e.topLevel && isScratchName(e.name) && readOrUndefined(e.path) === ""));
   }
 
   reservations(): Reservation[] {
