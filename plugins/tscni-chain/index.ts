@@ -6,8 +6,7 @@
  * process; any other type is exec'd from CNI_PATH. The result, or the failing member's error, is
  * the member's own, so the runtime receives what the plain conflist would have given it.
  */
-import { type CmdArgs, CniError, decodeConfig, goMarshal, passThrough, pathDirs, type PluginDef, type Result } from "../../src/cni/index.ts";
-import { type Attachment } from "../../src/cni/index.ts";
+import { type Attachment, type CmdArgs, CniError, decodeConfig, ErrorCode, goMarshal, passThrough, pathDirs, type PluginDef, type Result } from "../../src/cni/index.ts";
 import {
   ConfError,
   type ChainedResult,
@@ -36,7 +35,7 @@ function members(plugins: unknown[]): PluginConf[] {
     try {
       return parsePluginConf(new TextEncoder().encode(goMarshal(p)));
     } catch (err) {
-      if (err instanceof ConfError) throw new CniError(1, `failed to parse plugin config ${i}: ${err.message}`);
+      if (err instanceof ConfError) throw new CniError(ErrorCode.InvalidNetworkConfig, `failed to parse plugin config ${i}: ${err.message}`);
       throw err;
     }
   });

@@ -13,8 +13,8 @@ test.each([
   ["no plugins key", { cniVersion: "1.0.0", name: "n", type: "tscni-chain" }, 999, "failed to parse network config: "],
   ["plugins not an array", { cniVersion: "1.0.0", name: "n", type: "tscni-chain", plugins: { type: "loopback" } }, 999, "failed to parse network config: "],
   ["an empty plugins array", { cniVersion: "1.0.0", name: "n", type: "tscni-chain", plugins: [] }, 999, "failed to parse network config: "],
-  ["a member without type", { cniVersion: "1.0.0", name: "n", type: "tscni-chain", plugins: [{ type: "loopback" }, { name: "x" }] }, 1, "failed to parse plugin config 1: error parsing configuration: missing 'type'"],
-  ["a member's capabilities not booleans", { cniVersion: "1.0.0", name: "n", type: "tscni-chain", plugins: [{ type: "loopback", capabilities: { portMappings: "yes" } }] }, 1, "failed to parse plugin config 0: "],
+  ["a member without type", { cniVersion: "1.0.0", name: "n", type: "tscni-chain", plugins: [{ type: "loopback" }, { name: "x" }] }, 7, "failed to parse plugin config 1: error parsing configuration: missing 'type'"],
+  ["a member's capabilities not booleans", { cniVersion: "1.0.0", name: "n", type: "tscni-chain", plugins: [{ type: "loopback", capabilities: { portMappings: "yes" } }] }, 7, "failed to parse plugin config 0: "],
 ] as const)(
   "%s: error document, exit 1, lo untouched",
   async (_label, conf, code, msg) => {
