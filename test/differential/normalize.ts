@@ -24,27 +24,21 @@
  *     another snapshot that points back), so veth peer pairing is compared by name. operstate
  *     LOWERLAYERDOWN counts as DOWN: the kernel's linkwatch moves a port whose peer is down from
  *     DOWN to LOWERLAYERDOWN up to a second later (the flags, NO-CARRIER included, stay compared).
- *  5. Addresses (`ip -j addr`): each lifetime becomes "forever" or "finite ~<minutes>" (a finite
- *     one counts down between the two snapshots; rounded to the minute). `dadfailed` is kept
- *     everywhere, `tentative` on a container's global addresses (the plugin owns their DAD: off,
- *     or waited for). It is dropped in the host netns and on link-local addresses: the kernel
- *     generates those and runs DAD on them (and on the bridge's and veths' addresses) on its own
- *     clock once the link has carrier, and neither implementation waits for it. IPv6
- *     link-local addresses are EUI-64 of the link's MAC → `fe80::eui64(MACn)` (same numbering as
- *     2), others → `fe80::LL`.
- *  6. Routes of every table (`table all`: main, local, any table a route's `table` names). Sorted,
- *     since the dump order of same-prefix routes follows random link-local addresses. The
- *     local-table IPv6 routes the kernel adds when the DAD of 5 ends are dropped: in the host netns
- *     every such route (type local and anycast), in a container those of link-local addresses. The
- *     `linkdown`
- *     route flag is dropped: it mirrors the device's carrier, which the link snapshot shows, and
- *     the kernel updates it asynchronously (linkwatch) when a bridge loses or gains its last port.
- *  7. `iptables-save`/`ip6tables-save` (every table: filter, nat, mangle, raw): comment lines
- *     (timestamps) dropped, counters zeroed;
- *     chain declarations sorted and `-A` lines grouped by chain in name order (iptables-nft lists
- *     user chains in creation order, which a runtime cannot observe); rule order within a chain
- *     is kept. A table with no rule whose chains are all built-in with policy ACCEPT is dropped
- *     (as in 8: v1.9.1 leaves its nat tables behind empty; they match no packet).
+ *  5. Addresses (`ip -j addr`): a lifetime is "forever" or "finite ~<minutes>" (a finite one
+ *     counts down between the snapshots). `dadfailed` is kept everywhere, `tentative` on a
+ *     container's global addresses (the plugin owns their DAD: off, or waited for); it is dropped
+ *     in the host netns and on link-local addresses, whose DAD the kernel runs on its own clock
+ *     once the link has carrier (neither implementation waits for it). IPv6 link-local addresses
+ *     are EUI-64 of the link's MAC → `fe80::eui64(MACn)` (numbered as 2), others → `fe80::LL`.
+ *  6. Routes of every table (`table all`: main, local, any a route's `table` names), sorted (the
+ *     dump order of same-prefix routes follows random link-local addresses). Dropped: the
+ *     local-table IPv6 routes the kernel adds when the DAD of 5 ends (host: type local and
+ *     anycast; container: those of link-local addresses), and the `linkdown` flag, which mirrors
+ *     the device's carrier (in the link snapshot) and is updated asynchronously by linkwatch.
+ *  7. `iptables-save`/`ip6tables-save`, every table: comment lines (timestamps) dropped, counters
+ *     zeroed; chain declarations sorted and `-A` lines grouped by chain in name order (iptables-nft
+ *     lists user chains in creation order, which a runtime cannot observe); rule order within a
+ *     chain is kept. A table with no rule and only built-in ACCEPT chains is dropped (as in 8).
  *  8. `nft -j list ruleset`: metainfo, handles and counter values dropped; objects sorted by
  *     family/table/chain/name, rules kept in chain order. A `nat` table with no chain at all is
  *     dropped: v1.9.1 leaves empty `ip nat`/`ip6 nat` tables behind as a side effect of asking
@@ -124,12 +118,10 @@ function linksOf(links: Json, names: BridgeNames): Json {
   return renamed.sort((a, b) => ifname(a).localeCompare(ifname(b)));
 }
 
-/** 5: forever, or finite to the minute. */
-export function lifetime(v: Json | undefined): Json {
-  if (typeof v !== "number") return v ?? null;
-  return v === FOREVER ? "forever" : `finite ~${Math.round(v / 60)} min`;
+/** 5: forever (Go's and the kernel's 0xffffffff), or finite to the minute. */
+function lifetime(v: Json | undefined): Json {
+  return typeof v !== "number" ? (v ?? null) : v === 0xffffffff ? "forever" : `finite ~${Math.round(v / 60)} min`;
 }
-const FOREVER = 4294967295;
 
 function addrsOf(addrs: Json, names: BridgeNames, role: Role): Json {
   const out: { [k: string]: Json } = {};
@@ -157,8 +149,7 @@ function afterKernelDad(r: Json, role: Role): boolean {
 
 function routesOf(routes: Json, names: BridgeNames, role: Role): Json {
   const list = (Array.isArray(routes) ? routes : []).filter((r) => !afterKernelDad(r, role));
-  const noLinkdown = (r: Json): Json =>
-    isObj(r) && Array.isArray(r.flags) ? { ...r, flags: r.flags.filter((f) => f !== "linkdown") } : r;
+  const noLinkdown = (r: Json): Json => (isObj(r) && Array.isArray(r.flags) ? { ...r, flags: r.flags.filter((f) => f !== "linkdown") } : r);
   return list.map((r) => JSON.parse(names.text(JSON.stringify(noLinkdown(r)))) as Json).sort(byJson);
 }
 
@@ -294,9 +285,7 @@ export function normalisedError(ref: ErrorJson): boolean {
 }
 
 /** 10: the leftover IPs as a sorted set. */
-function leftoverSet(msg: string): string {
-  return msg.slice(LEFTOVER.length).trim().split(/\s+/).filter((ip) => ip !== "").sort().join(" ");
-}
+const leftoverSet = (msg: string): string => msg.slice(LEFTOVER.length).trim().split(/\s+/).sort().join(" ");
 
 /** Compares two error documents under 10; returns a description of the mismatch or "". */
 export function errorMismatch(ref: ErrorJson, ours: ErrorJson): string {
