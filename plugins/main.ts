@@ -5,7 +5,7 @@
  */
 import { versionDocument } from "../src/cni/spec-versions.ts";
 import { mark, profileLine, startProfile } from "../src/profile.ts";
-import { isPluginName, PLUGIN_NAMES } from "./registry.ts";
+import { isPluginName, PLUGIN_NAMES, pluginEntry } from "./registry.ts";
 
 async function main(): Promise<number> {
   startProfile(process.env.TSCNI_PROFILE === "1");
@@ -30,7 +30,7 @@ async function main(): Promise<number> {
   return await runCli(process.argv.slice(2), {
     pluginNames: PLUGIN_NAMES,
     runPlugin: async (n) => (await import("./run-plugin.ts")).runPlugin(n),
-    validators: async () => (await import("./validators.ts")).pluginValidators(),
+    registry: pluginEntry,
   });
 }
 

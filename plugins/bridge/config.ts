@@ -20,7 +20,7 @@ import {
   ProblemList,
   argString,
 } from "../../src/cni/index.ts";
-import { hostLocalProblems } from "../../src/ipam/index.ts";
+import { checkHostLocalIpam, ipamType, type PluginDescription } from "../../src/container/index.ts";
 
 /** One `vlanTrunk` entry; absent fields stay undefined (Go nil pointers). */
 export const VlanTrunkEntry = goStruct("VlanTrunk", "main.VlanTrunk", {
@@ -149,11 +149,14 @@ function checkBridgeConf(config: Record<string, unknown>, cniArgs: string, p: Pr
 
 /**
  * ADD's own rules, checked before anything is created: the key combinations the reference
- * refuses, then host-local's whole config (ranges, routes, CNI_ARGS), which the reference only
- * finds out about after creating the bridge and the veth. A route without `dst` passes host-local
- * but fails the bridge after allocation (v1.9.1 keeps the address): refused here first.
+ * refuses, then the IPAM plugin's own checks in the same list.
  */
 export function checkAddRules(conf: BridgeConf, p: ProblemList = ProblemList.strict()): void {
+  bridgeRules(conf, p);
+  checkHostLocalIpam(conf.config, conf.cniArgs, p);
+}
+
+function bridgeRules(conf: BridgeConf, p: ProblemList): void {
   p.check("ipam", () => {
     if (conf.isLayer3 && conf.raw.disableContainerInterface) throw internalError("cannot use IPAM when DisableContainerInterface flag is set");
   });
@@ -165,30 +168,42 @@ export function checkAddRules(conf: BridgeConf, p: ProblemList = ProblemList.str
   p.check("bridge", () => {
     if (conf.raw.bridge === "") throw internalError('failed to create bridge "": could not add "": LinkAttrs.Name cannot be empty');
   });
-  if (conf.ipamType !== "host-local") return;
-  for (const problem of hostLocalProblems(conf.config, conf.cniArgs)) {
-    p.check(problem.path, () => {
-      throw internalError(problem.message);
-    });
+}
+
+/**
+ * Everything ADD checks, in its order: thrown at the first problem (strict: the verbs) or each one
+ * recorded (collecting: validate). IPAM's own checks run even when the bridge's keys do not
+ * decode: they read an independent section.
+ */
+export function checkBridgeAdd(config: Record<string, unknown>, cniArgs: string, p: ProblemList): BridgeConf | undefined {
+  const conf = checkBridgeConf(config, cniArgs, p);
+  if (conf === undefined) {
+    checkHostLocalIpam(config, cniArgs, p);
+    return undefined;
   }
-  const ipam = goField(conf.config, "ipam") as Record<string, unknown>;
-  const routes = goField(ipam, "routes");
-  if (!Array.isArray(routes)) return;
-  routes.forEach((r: unknown, i) => {
-    if (r === null || typeof r !== "object") return;
-    const dst = goField(r as Record<string, unknown>, "dst");
-    p.check(`ipam.routes[${i}].dst`, () => {
-      if (dst === undefined || dst === null) throw internalError("invalid CIDR address: <nil>");
-    });
-  });
+  checkAddRules(conf, p);
+  return conf;
 }
 
 /** Every problem ADD would report for `config`, each with its JSON path (for `tscni validate`). */
 export function bridgeProblems(config: Record<string, unknown>): ConfigProblem[] {
   const p = ProblemList.collect();
-  const conf = checkBridgeConf(config, "", p);
-  if (conf !== undefined) checkAddRules(conf, p);
+  checkBridgeAdd(config, "", p);
   return p.problems;
+}
+
+/** The bridge a config names, read leniently (any config, decodable or not): cni0 when unset. */
+export function describeBridge(config: Record<string, unknown>): PluginDescription {
+  const name = goField(config, "bridge");
+  const gateway = goField(config, "isGateway") === true || goField(config, "isDefaultGateway") === true;
+  const layer3 = ipamType(config) !== "";
+  return {
+    devices: [{ kind: "bridge", path: "bridge", name: typeof name === "string" && name !== "" ? name : DEFAULT_BRIDGE, gateway, gatewayFix: 'set "isGateway": true' }],
+    ipam: [],
+    firewall: layer3 && goField(config, "ipMasq") === true ? ["masquerade"] : [],
+    createsInterface: goField(config, "disableContainerInterface") !== true,
+    drivers: ["bridge", "veth"],
+  };
 }
 
 /** The config's `dns` replaces IPAM's when any field is set (an empty list counts as set). */

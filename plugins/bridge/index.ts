@@ -12,17 +12,17 @@ import {
   goField,
   internalError,
   parsePrevResult,
-  type PluginDef,
+  ProblemList,
   type Result,
 } from "../../src/cni/index.ts";
-import { openContainerNetns, Rollback } from "../../src/container/index.ts";
+import { openContainerNetns, type PluginEntry, Rollback } from "../../src/container/index.ts";
 import { gcMasq, teardownSpoofCheck } from "../../src/firewall/index.ts";
 import { logStep } from "../../src/log.ts";
 import { type Link, Rtnl } from "../../src/netlink/index.ts";
 import { attach } from "./attach.ts";
 import { ensureBridge, lockBridge } from "./bridge.ts";
 import { checkAttachment } from "./check.ts";
-import { type BridgeConf, checkAddRules, decodeBridgeConfig, loadForArgs } from "./config.ts";
+import { type BridgeConf, checkBridgeAdd, decodeBridgeConfig, describeBridge, loadForArgs } from "./config.ts";
 import { deleteContainerLink } from "./detach.ts";
 import { ipam } from "./layer3.ts";
 import { checkMasqBackend, masqRef, removeMasq } from "./masq.ts";
@@ -32,8 +32,8 @@ const errText = (err: unknown): string => CniError.from(err).message;
 
 /** Every check first; then the bridge, the attachment, and on failure every step undone. */
 async function add(a: CmdArgs): Promise<Result> {
-  const conf = loadForArgs(a);
-  checkAddRules(conf);
+  const conf = checkBridgeAdd(a.config, a.args, ProblemList.strict());
+  if (conf === undefined) throw internalError("invalid configuration");
   const masq = conf.isLayer3 && conf.raw.ipMasq ? await checkMasqBackend(conf) : undefined;
   using host = Rtnl.open();
   const bridge = await setupBridge(host, conf, a);
@@ -98,4 +98,13 @@ async function status(a: CmdArgs): Promise<void> {
   if (type !== "") await delegate({ plugin: type, command: "STATUS", stdin: a.stdin, env: a.env, cniVersion: a.cniVersion });
 }
 
-export const bridge: PluginDef = { name: "bridge", add, del, check, gc, status };
+export const bridge: PluginEntry = {
+  name: "bridge",
+  add,
+  del,
+  check,
+  gc,
+  status,
+  checkConfig: async (config, problems) => void checkBridgeAdd(config, "", problems),
+  describe: async (config) => describeBridge(config),
+};

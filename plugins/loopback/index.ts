@@ -2,10 +2,11 @@
  * loopback: brings `lo` up in the container (ADD), down again (DEL), and checks it (CHECK).
  * CNI_IFNAME and CNI_ARGS are ignored, as in the reference (lo is the only interface it touches).
  */
-import { type CmdArgs, decodeConfig, internalError, labelOnly, parsePrevResult, type PluginDef, type Result } from "../../src/cni/index.ts";
+import { type CmdArgs, decodeConfig, internalError, labelOnly, parsePrevResult, type Result } from "../../src/cni/index.ts";
 import { AF_INET, AF_INET6, type Addr, Rtnl } from "../../src/netlink/index.ts";
 import { NetNs, NetNsError } from "../../src/sys/index.ts";
 import { parseIPLiteral } from "../../src/ip/index.ts";
+import type { PluginEntry } from "../../src/container/index.ts";
 import { LoopbackConfig } from "./config.ts";
 
 const LO = "lo";
@@ -72,4 +73,11 @@ async function check(args: CmdArgs): Promise<void> {
   if (!c.nl.linkGet(LO).up) throw internalError("loopback interface is down");
 }
 
-export const loopback: PluginDef = { name: "loopback", add, del, check };
+export const loopback: PluginEntry = {
+  name: "loopback",
+  add,
+  del,
+  check,
+  checkConfig: async (config, problems) => void problems.decode(LoopbackConfig, config, "failed to parse network config: "),
+  describe: async () => ({ devices: [], ipam: [], firewall: [], createsInterface: false }),
+};

@@ -150,14 +150,35 @@ function conditionChecks(backend: FirewallBackend | undefined, lists: ConditionL
 }
 
 /**
- * Steps 2 to 7. `probe` decides the backend only when the config leaves it open; pass noProbe
- * when the call will not touch the firewall.
+ * Every step in the reference's order: decode, prevResult, mark, backend, ports, then (with
+ * `conditions`: validate, and ADD/CHECK once they have rules to write) the conditions. Thrown at
+ * the first problem when `p` is strict (the verbs), each recorded with its JSON path when
+ * collecting (validate). `probe` decides the backend only when the config leaves it open;
+ * `idleProbe` serves configs without mappings (noProbe when the call then touches no firewall).
  */
-export async function validatePortmapConfig(conf: PortmapConfig, cniVersion: string, probe: Probe): Promise<PortmapSettings> {
-  const prevResult = parsePrevResult(conf, cniVersion);
-  checkMark(conf);
-  const backend = await portmapBackend(conf, probe);
-  const mappings = checkMappings(rawMappings(conf));
+export async function checkPortmap(
+  config: Record<string, unknown>,
+  cniVersion: string,
+  probe: Probe,
+  p: ProblemList,
+  conditions: boolean,
+  idleProbe: Probe = probe,
+): Promise<PortmapSettings | undefined> {
+  const conf = p.decode(PortmapConfig, config, "failed to parse network configuration: ");
+  if (conf === undefined) return undefined;
+  const prevResult = p.check("prevResult", () => parsePrevResult(conf, cniVersion));
+  p.check(conf.markMasqBit === undefined ? "externalSetMarkChain" : "markMasqBit", () => checkMark(conf));
+  let backend: FirewallBackend | undefined;
+  try {
+    backend = await portmapBackend(conf, rawMappings(conf).length === 0 ? idleProbe : probe);
+  } catch (err) {
+    p.check("backend", () => {
+      throw CniError.from(err);
+    });
+  }
+  const mappings = p.check("runtimeConfig.portMappings", () => checkMappings(rawMappings(conf)));
+  if (conditions) for (const c of conditionChecks(backend, conf)) p.check(c.what, c.run);
+  if (!p.ok || backend === undefined || mappings === undefined) return undefined;
   return {
     network: conf.name,
     cniVersion,
@@ -173,27 +194,10 @@ export async function validatePortmapConfig(conf: PortmapConfig, cniVersion: str
   };
 }
 
-/**
- * Every problem ADD would report for `config`, each with its JSON path (for `tscni validate`):
- * the same steps as the verbs, each one run even when an earlier one failed.
- */
+/** Every problem ADD would report for `config`, each with its JSON path (for `tscni validate`). */
 export async function portmapProblems(config: Record<string, unknown>, cniVersion: string): Promise<ConfigProblem[]> {
   const p = ProblemList.collect();
-  const conf = p.decode(PortmapConfig, config, "failed to parse network configuration: ");
-  if (conf === undefined) return p.problems;
-  p.check("prevResult", () => parsePrevResult(conf, cniVersion));
-  p.check(conf.markMasqBit === undefined ? "externalSetMarkChain" : "markMasqBit", () => checkMark(conf));
-  let backend: FirewallBackend | undefined;
-  try {
-    // No probe: validation must not depend on the firewall tools.
-    backend = await portmapBackend(conf, noProbe);
-  } catch (err) {
-    p.check("backend", () => {
-      throw CniError.from(err);
-    });
-  }
-  for (const c of conditionChecks(backend, conf)) p.check(c.what, c.run);
-  p.check("runtimeConfig.portMappings", () => checkMappings(rawMappings(conf)));
+  await checkPortmap(config, cniVersion, noProbe, p, true);
   return p.problems;
 }
 

@@ -8,12 +8,13 @@ import {
   CniError,
   gcAttachments,
   internalError,
-  type PluginDef,
+  ProblemList,
   type Result,
 } from "../../src/cni/index.ts";
 import { type ApplyOptions, noProbe, type PortMapping, type PortmapRequest, type Probe, systemProbe } from "../../src/firewall/index.ts";
+import type { PluginEntry } from "../../src/container/index.ts";
 import { ipFamily } from "../../src/ip/index.ts";
-import { decodePortmapConfig, type PortmapSettings, rawMappings, validatePortmapConfig, withPrefix } from "./config.ts";
+import { checkPortmap, type PortmapSettings, withPrefix } from "./config.ts";
 import { containerIps, portmapRequests } from "./container-ips.ts";
 import { type PortmapKernel, systemKernel } from "./kernel.ts";
 
@@ -28,11 +29,14 @@ export interface PortmapDeps {
 
 const PARSE_PREFIX = "failed to parse config: ";
 
+
+
 /** `idleProbe` serves calls without mappings (they will not touch the firewall). */
 async function loadSettings(a: CmdArgs, prefix: string, probe: Probe, idleProbe = probe): Promise<PortmapSettings> {
   return withPrefix(prefix, async () => {
-    const conf = decodePortmapConfig(a.config);
-    return validatePortmapConfig(conf, a.cniVersion, rawMappings(conf).length === 0 ? idleProbe : probe);
+    const s = await checkPortmap(a.config, a.cniVersion, probe, ProblemList.strict(), false, idleProbe);
+    if (s === undefined) throw internalError("invalid configuration");
+    return s;
   });
 }
 
@@ -88,7 +92,7 @@ function familiesOf(reqs: readonly PortmapRequest[]): (4 | 6)[] {
   return reqs.map((r) => ipFamily(r.containerIp));
 }
 
-export function makePortmap(deps: PortmapDeps): PluginDef {
+export function makePortmap(deps: PortmapDeps): PluginEntry {
   return {
     name: "portmap",
 
@@ -132,6 +136,10 @@ export function makePortmap(deps: PortmapDeps): PluginDef {
     // Success, as v1.9.1 answers: with an unusable firewall tool only ADDs that map ports fail,
     // pods without mappings still start, so the node must not be reported as not ready.
     async status(): Promise<void> {},
+
+    checkConfig: async (config, problems, cniVersion) => void (await checkPortmap(config, cniVersion, noProbe, problems, true)),
+    chainedOnly: "portmap must come after the plugin that creates the container's interface (bridge, ptp, macvlan, …)",
+    describe: async () => ({ devices: [], ipam: [], firewall: ["portmap"], createsInterface: false }),
   };
 }
 
@@ -142,4 +150,4 @@ const systemDeps: PortmapDeps = {
   log: (line) => process.stderr.write(`${line}\n`),
 };
 
-export const portmap: PluginDef = makePortmap(systemDeps);
+export const portmap: PluginEntry = makePortmap(systemDeps);

@@ -6,7 +6,7 @@
  * process; any other type is exec'd from CNI_PATH. The result, or the failing member's error, is
  * the member's own, so the runtime receives what the plain conflist would have given it.
  */
-import { type Attachment, type CmdArgs, CniError, decodeConfig, ErrorCode, goMarshal, passThrough, pathDirs, type PluginDef, type Result } from "../../src/cni/index.ts";
+import { type Attachment, type CmdArgs, CniError, decodeConfig, ErrorCode, goMarshal, passThrough, pathDirs, type Result } from "../../src/cni/index.ts";
 import {
   ConfError,
   type ChainedResult,
@@ -18,6 +18,7 @@ import {
   Runtime,
   type RuntimeConf,
 } from "../../src/runtime/index.ts";
+import type { PluginEntry } from "../../src/container/index.ts";
 import { ChainConfig } from "./config.ts";
 
 type Json = Record<string, unknown>;
@@ -119,4 +120,13 @@ async function status(args: CmdArgs): Promise<void> {
   await c.runtime.status(c.list);
 }
 
-export const tscniChain: PluginDef = { name: "tscni-chain", add, del, check, gc, status };
+export const tscniChain: PluginEntry = {
+  name: "tscni-chain",
+  add,
+  del,
+  check,
+  gc,
+  status,
+  checkConfig: async (config, problems, cniVersion) => (await import("./members.ts")).checkMembers(config, problems, cniVersion),
+  describe: async (config) => (await import("./members.ts")).describeMembers(config),
+};

@@ -5,6 +5,7 @@
  */
 import { gcCommand, type GcAction } from "../cli/gc.ts";
 import type { Env } from "../cli/options.ts";
+import type { PluginLookup } from "../container/index.ts";
 
 export interface GcRunOptions {
   confDir: string;
@@ -13,6 +14,7 @@ export interface GcRunOptions {
   netnsDir: string;
   graceSeconds: number;
   env: Env;
+  registry: PluginLookup;
   log: (line: string) => void;
 }
 
@@ -34,6 +36,7 @@ export async function runGc(o: GcRunOptions): Promise<GcTally> {
     apply: true,
     json: true,
     env: o.env,
+    registry: o.registry,
     out: (t) => void (json += t),
     err: (t) => o.log(`gc: ${t.trimEnd()}`),
   });

@@ -9,7 +9,7 @@ import type { CallLogLine } from "../log-file.ts";
 import { equalIP, ipString, parseIP, toBigInt } from "../ip/index.ts";
 import { DiskStore, loadHostLocalConfig, rangeContains } from "../ipam/index.ts";
 import { scanConfDir } from "../runtime/index.ts";
-import { hostLocalSections } from "../cli/gc-ipam.ts";
+import { hostLocalSections } from "../container/index.ts";
 import type { AgentStatus } from "./status.ts";
 
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -75,7 +75,7 @@ function addressMetrics(confDir: string): string[] {
   for (const list of scans.flatMap((s) => (s.list ? [s.list] : []))) {
     if (seen.has(list.name)) continue;
     seen.add(list.name);
-    for (const section of hostLocalSections(list)) {
+    for (const section of hostLocalSections(list.plugins)) {
       let config;
       try {
         config = loadHostLocalConfig({ name: list.name, cniVersion: list.cniVersion, ipam: section }, "");

@@ -1,4 +1,5 @@
 /** Everything the agent is told, resolved once at start (flags > env > defaults). */
+import type { PluginLookup } from "../container/index.ts";
 import type { KubeConfigFlags } from "./kube-config.ts";
 
 export interface AgentOptions {
@@ -31,6 +32,8 @@ export interface AgentOptions {
   /** The bin dir `tscni install --uninstall` restores. */
   installDir: string;
   pluginNames: readonly string[];
+  /** The registry's entries: what gc frees in each network (its host-local stores, its firewall objects). */
+  registry: PluginLookup;
   env: Readonly<Record<string, string | undefined>>;
   log: (line: string) => void;
 }

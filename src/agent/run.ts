@@ -48,7 +48,7 @@ async function teardown(o: AgentOptions): Promise<void> {
     rollback: false,
     plugins: o.pluginNames,
     // Uninstall writes no network config, so nothing needs validating.
-    validators: {},
+    registry: async () => undefined,
     env: o.env,
     out: (t) => o.log(`uninstall: ${t.trimEnd()}`),
     err: (t) => o.log(`uninstall: ${t.trimEnd()}`),

@@ -4,7 +4,7 @@
  * fake API server and temp dirs.
  */
 import { DEFAULT_LOG_FILE, logTarget } from "../log.ts";
-import { type Cli, leafCommand } from "./command.ts";
+import { type Cli, leafCommand, noPlugins } from "./command.ts";
 import { UsageError } from "./command-line.ts";
 import { binDirs, cacheDir, confDir, dirArgs } from "./options.ts";
 
@@ -66,6 +66,7 @@ export default (cli: Cli) =>
         uninstall: args.uninstall === "true",
         installDir: args["install-dir"],
         pluginNames: cli.deps.pluginNames,
+        registry: cli.deps.registry ?? noPlugins,
         env: cli.env,
         log,
       });

@@ -7,18 +7,21 @@ import type { ArgsDef, CommandDef, CommandMeta, ParsedArgs, SubCommandsDef } fro
 import { defineCommand } from "citty";
 import { type CommandLine, scanArgs, typedArgs, UsageError } from "./command-line.ts";
 import type { Env } from "./options.ts";
-import type { PluginValidator } from "./validate.ts";
+import type { PluginLookup } from "../container/index.ts";
 
 export interface CliDeps {
   /** The plugin names this binary answers to, from plugins/registry.ts (src never imports plugins/). */
   pluginNames: readonly string[];
   runPlugin(name: string): Promise<number>;
   /**
-   * The plugins' config loaders, for `tscni validate` and `doctor` (src never imports plugins/):
-   * plugin type → validator. Loaded only when a command needs them.
+   * The registry's entries by plugin type (src never imports plugins/): how validate, doctor and
+   * gc check and describe a config. Each plugin is loaded only when a config uses it.
    */
-  validators?: () => Promise<Readonly<Record<string, PluginValidator>>>;
+  registry?: PluginLookup;
 }
+
+/** For a CLI built without the registry (tests, the agent): no plugin is tscni's. */
+export const noPlugins: PluginLookup = async () => undefined;
 
 /** The process around a command, injected so tests run commands in-process. */
 export interface Cli {

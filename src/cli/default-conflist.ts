@@ -11,6 +11,8 @@ import { type Caller, forceHint } from "./install-caller.ts";
 
 export const DEFAULT_CONFLIST = "10-tscni.conflist";
 export const DEFAULT_NETWORK_NAME = "tscni";
+/** The bridge of the default network unless --bridge names another. */
+export const DEFAULT_BRIDGE_NAME = "cni0";
 export const GENERATED_MARK = "tscni install";
 
 export interface DefaultNetworkOptions {
@@ -47,7 +49,7 @@ export function defaultConflist(o: DefaultNetworkOptions): Record<string, unknow
       { type: "loopback" },
       {
         type: "bridge",
-        bridge: o.bridge ?? "cni0",
+        bridge: o.bridge ?? DEFAULT_BRIDGE_NAME,
         isGateway: true,
         ipMasq: true,
         promiscMode: true,

@@ -5,10 +5,9 @@
  */
 import { lstatSync, readlinkSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { goField } from "../cni/index.ts";
+import type { PluginDescription } from "../container/index.ts";
 import { type FirewallSnapshot, snapshotDuplicates, snapshotForeign, snapshotProblems } from "../firewall/index.ts";
 import { Rtnl } from "../netlink/index.ts";
-import type { NetworkList } from "../runtime/index.ts";
 import { type Check, error, ok, warning } from "./doctor-check.ts";
 
 /** Repeated jumps into CNI chains (an ADD that ran twice, or two implementations racing), and foreign objects in ours. */
@@ -23,35 +22,33 @@ export function duplicateChecks(snap: FirewallSnapshot): Check[] {
   return f;
 }
 
-/** Bridge names of the configured networks (the bridge plugin's default is cni0). */
-export function bridgeNames(lists: readonly NetworkList[]): Set<string> {
-  const names = new Set<string>();
-  for (const l of lists) {
-    for (const p of l.plugins) {
-      if (p.type !== "bridge") continue;
-      const b = goField(p.raw, "bridge");
-      names.add(typeof b === "string" && b !== "" ? b : "cni0");
-    }
-  }
-  return names;
+/**
+ * Host devices a plugin would attach to: the configured networks' (each description) and each
+ * tscni plugin's default (its description of an empty config), by name.
+ */
+export function hostDevices(configured: Iterable<PluginDescription>, defaults: Iterable<PluginDescription>): Map<string, { kind: string; configured: boolean }> {
+  const out = new Map<string, { kind: string; configured: boolean }>();
+  for (const d of defaults) for (const x of d.devices) out.set(x.name, { kind: x.kind, configured: false });
+  for (const d of configured) for (const x of d.devices) out.set(x.name, { kind: x.kind, configured: true });
+  return out;
 }
 
-/** A configured bridge name (or cni0) held by a device that is not a bridge makes every ADD fail. */
-export function linkChecks(configured: ReadonlySet<string>): Check[] {
+/** A host device name held by a device of another kind makes every ADD fail (defaults: only would). */
+export function linkChecks(devices: ReadonlyMap<string, { kind: string; configured: boolean }>): Check[] {
   const f: Check[] = [];
   try {
     using nl = Rtnl.open();
-    for (const name of [...new Set(["cni0", ...configured])].sort()) {
+    for (const name of [...devices.keys()].sort()) {
+      const want = devices.get(name)!;
       const link = nl.linkFind(name);
       if (link === undefined) continue;
-      if (link.kind === "bridge") {
-        f.push(ok("bridge-link", `${name}: bridge`));
+      if (link.kind === want.kind) {
+        f.push(ok(`${want.kind}-link`, `${name}: ${want.kind}`));
         continue;
       }
-      const used = configured.has(name);
-      const detail = `${name} is a ${link.kind ?? "device without a link kind"}, not a bridge${used ? ": bridge ADD will fail" : ": a bridge network named so would fail"}`;
-      const fix = `ip link delete ${name} (if nothing uses it), or name another bridge in the network config`;
-      f.push(used ? error("bridge-link", detail, fix) : warning("bridge-link", detail, fix));
+      const detail = `${name} is a ${link.kind ?? "device without a link kind"}, not a ${want.kind}${want.configured ? `: ${want.kind} ADD will fail` : `: a ${want.kind} network named so would fail`}`;
+      const fix = `ip link delete ${name} (if nothing uses it), or name another ${want.kind} in the network config`;
+      f.push(want.configured ? error(`${want.kind}-link`, detail, fix) : warning(`${want.kind}-link`, detail, fix));
     }
   } catch (e) {
     f.push(warning("bridge-link", `could not list links: ${(e as Error).message}`, "run tscni doctor as root"));

@@ -1,5 +1,5 @@
 import { dirArgs } from "./options.ts";
-import { type Cli, leafCommand } from "./command.ts";
+import { type Cli, leafCommand, noPlugins } from "./command.ts";
 
 export default (cli: Cli) =>
   leafCommand(cli, {
@@ -19,7 +19,7 @@ export default (cli: Cli) =>
         json: args.json === true,
         env: cli.env,
         pluginNames: cli.deps.pluginNames,
-        validators: cli.deps.validators ? await cli.deps.validators() : {},
+        registry: cli.deps.registry ?? noPlugins,
         out: cli.out,
       });
     },

@@ -3,28 +3,22 @@
  * does, so that containerd keeps the node Ready; doctor is where an operator learns that every new
  * pod on that network will fail its ADD. Read-only: the reservation dirs are listed, never created.
  */
-import { DiskStore, exhaustedSets, loadHostLocalConfig, rangeSetString } from "../ipam/index.ts";
-import type { NetworkList } from "../runtime/index.ts";
+import type { PluginDescription } from "../container/index.ts";
+import { DiskStore, exhaustedSets, rangeSetString } from "../ipam/index.ts";
 import { type Check, ok, warning } from "./doctor-check.ts";
-import { hostLocalSections } from "./gc-ipam.ts";
 
-export function exhaustionChecks(lists: readonly NetworkList[]): Check[] {
+/** `descriptions`: each network's, by name; a section that does not load has no range sets (the config checks say why). */
+export function exhaustionChecks(descriptions: ReadonlyMap<string, PluginDescription>): Check[] {
   const checks: Check[] = [];
-  for (const list of lists) {
-    for (const section of hostLocalSections(list)) {
-      let config;
-      try {
-        config = loadHostLocalConfig({ name: list.name, cniVersion: list.cniVersion, ipam: section }, "");
-      } catch {
-        continue; // the config checks already report a section ADD would refuse
-      }
-      const taken = new DiskStore(config.dataDir, config.name, { create: false }).reservations();
-      for (const i of exhaustedSets(config.rangeSets, taken)) {
-        const set = rangeSetString(config.rangeSets[i] ?? []);
+  for (const [name, d] of descriptions) {
+    for (const store of d.ipam) {
+      const taken = new DiskStore(store.dataDir, name, { create: false }).reservations();
+      for (const i of exhaustedSets(store.rangeSets, taken)) {
+        const set = rangeSetString(store.rangeSets[i] ?? []);
         checks.push(
           warning(
             "ipam-exhausted",
-            `network ${JSON.stringify(list.name)}: range set ${set} has no free address; every new pod on it fails ADD (STATUS still succeeds, so the node stays Ready)`,
+            `network ${JSON.stringify(name)}: range set ${set} has no free address; every new pod on it fails ADD (STATUS still succeeds, so the node stays Ready)`,
             "free what dead pods hold (tscni gc, a dry run first) or widen the range",
           ),
         );

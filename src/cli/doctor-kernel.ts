@@ -48,7 +48,7 @@ export function forwardingCheck(p: ProcRoot): Check {
 }
 
 /** Loaded, built in, or loadable on demand (the kernel autoloads link kinds by alias). */
-export function driverCheck(p: ProcRoot, name: "bridge" | "veth", release: string): Check {
+export function driverCheck(p: ProcRoot, name: string, release: string): Check {
   const id = `kernel-${name}`;
   const modules = readText(`${p.proc}/modules`);
   if (modules === undefined) return ok(id, `${name}: built in (this kernel has no loadable modules)`);

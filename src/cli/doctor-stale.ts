@@ -3,6 +3,7 @@
  * --from-netns-dir` would (same plan, same grace period), so doctor never calls stale what gc
  * would keep.
  */
+import type { PluginDescription } from "../container/index.ts";
 import type { FirewallSnapshot } from "../firewall/index.ts";
 import type { CachedAttachment, NetworkList } from "../runtime/index.ts";
 import { type Check, ok, warning } from "./doctor-check.ts";
@@ -13,9 +14,10 @@ import { planGc } from "./gc-plan.ts";
 const GRACE_SECONDS = 600;
 const SHOWN = 5;
 
-export function staleChecks(lists: readonly NetworkList[], cached: readonly CachedAttachment[], cacheDir: string, snapshot: FirewallSnapshot, netnsDir: string): Check[] {
+export function staleChecks(lists: readonly NetworkList[], descriptions: ReadonlyMap<string, PluginDescription>, cached: readonly CachedAttachment[], cacheDir: string, snapshot: FirewallSnapshot, netnsDir: string): Check[] {
   const plan = planGc({
     lists,
+    descriptions,
     cached,
     cacheDir,
     valid: (_l, mine) => mine.filter((a) => netnsAlive(a, netnsDir)).map((a) => ({ containerID: a.containerId, ifname: a.ifname })),

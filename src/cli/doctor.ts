@@ -10,7 +10,9 @@ import { cachedAttachments, scanConfDir } from "../runtime/index.ts";
 import { agentChecks } from "./doctor-agent.ts";
 import { chainModeChecks } from "./chain-mode.ts";
 import { type Check, error, ok, type ProcRoot, warning } from "./doctor-check.ts";
-import { binDirChecks, bridgeNames, duplicateChecks, linkChecks } from "./doctor-checks.ts";
+import { binDirChecks, duplicateChecks, hostDevices, linkChecks } from "./doctor-checks.ts";
+import { describeLists } from "./gc-ipam.ts";
+import { NOTHING, type PluginLookup } from "../container/index.ts";
 import { installedTscni, pluginChecks } from "./doctor-install.ts";
 import { exhaustionChecks } from "./doctor-ipam.ts";
 import { cpuCheck, driverCheck, forwardingCheck, netfilterChecks } from "./doctor-kernel.ts";
@@ -19,7 +21,7 @@ import { staleChecks } from "./doctor-stale.ts";
 import { BINARY_NAME } from "./install.ts";
 import { jsonDocument } from "./json.ts";
 import { binDirs, cacheDir as resolveCacheDir, confDir as resolveConfDir, type Env } from "./options.ts";
-import { type PluginValidator, validateScans } from "./validate.ts";
+import { validateScans } from "./validate.ts";
 
 export type { Check } from "./doctor-check.ts";
 
@@ -32,7 +34,8 @@ export interface DoctorOptions {
   env: Env;
   /** The plugin names the binary answers to: each must be linked in the bin dir. */
   pluginNames: readonly string[];
-  validators: Readonly<Record<string, PluginValidator>>;
+  /** The registry's entries, by plugin type. */
+  registry: PluginLookup;
   out: (text: string) => void;
   /** Injected by tests. */
   readFirewall?: () => Promise<FirewallSnapshot>;
@@ -60,18 +63,18 @@ async function firewallToolChecks(): Promise<Check[]> {
   return checks;
 }
 
-async function configChecks(confDir: string, validators: DoctorOptions["validators"]): Promise<Check[]> {
+async function configChecks(confDir: string, plugins: PluginLookup): Promise<Check[]> {
   const fix = `tscni validate --conf-dir ${confDir}`;
   if (!existsSync(confDir)) return [error("config", `conf dir ${confDir} does not exist`, `create it and install a network (tscni install --conf-dir ${confDir} --default-network CIDR)`)];
   // The dir named, so cross-file findings say where ("defined 2 times in /etc/cni/net.d").
-  const report = await validateScans([{ dir: confDir, files: scanConfDir(confDir) }], validators);
+  const report = await validateScans([{ dir: confDir, files: scanConfDir(confDir) }], plugins);
   if (report.files.length === 0) return [error("config", `no network configuration in ${confDir}`, `tscni install --conf-dir ${confDir} --default-network CIDR`)];
   return report.files.map((file) => {
     const why = [...file.errors, ...file.plugins.flatMap((p) => p.problems.map((m) => `plugins[${p.index}] ${p.type}: ${m}`))];
     if (file.role === "broken") return error("config", `${file.file}: cannot be loaded: ${why.join("; ")}`, fix);
     const name = `${file.file}: network ${JSON.stringify(file.network)}`;
     if (why.length > 0) return error("config", `${name}: ${why.join("; ")}`, fix);
-    if (file.role === "shadowed") return warning("config-shadowed", `${name} is ignored: ${file.shadowedBy} defines it first`, `rename or remove one of the two files`);
+    // A shadowed file is reported once, by the cross-file duplicate-name finding.
     return ok("config", name);
   }).concat(report.crossFile.map((c) => (c.level === "error" ? error : warning)(`config-${c.id}`, c.message, fix)));
 }
@@ -86,22 +89,23 @@ export async function diagnose(o: DoctorOptions): Promise<Check[]> {
   const installed = installedTscni(bins);
   const snapshot = await (o.readFirewall ?? readFirewall)();
   const cached = cachedAttachments(cacheDir);
+  const described = await describeLists(unique, o.registry);
+  const defaults = await Promise.all(o.pluginNames.map(async (n) => (await (await o.registry(n))?.describe({})) ?? NOTHING));
   return [
     ...netfilterChecks(proc),
     forwardingCheck(proc),
-    driverCheck(proc, "bridge", release()),
-    driverCheck(proc, "veth", release()),
+    ...[...new Set(defaults.flatMap((d) => d.drivers ?? []))].map((driver) => driverCheck(proc, driver, release())),
     cpuCheck(proc, process.arch, installed.probe),
     ...(await firewallToolChecks()),
     ...installed.checks,
     ...binDirChecks(bins, o.pluginNames, BINARY_NAME),
-    ...(await configChecks(confDir, o.validators)),
+    ...(await configChecks(confDir, o.registry)),
     ...(existsSync(confDir) ? chainModeChecks(confDir, o.pluginNames) : []),
     ...pluginChecks(lists.flatMap((l) => l.plugins.map((p) => p.type)), bins, o.pluginNames),
-    ...linkChecks(bridgeNames(unique)),
+    ...linkChecks(hostDevices(described.values(), defaults)),
     ...duplicateChecks(snapshot),
-    ...staleChecks(unique, cached, cacheDir, snapshot, o.netnsDir ?? "/run/netns"),
-    ...exhaustionChecks(unique),
+    ...staleChecks(unique, described, cached, cacheDir, snapshot, o.netnsDir ?? "/run/netns"),
+    ...exhaustionChecks(described),
     ...runtimeEnvChecks(proc),
     ...agentChecks(o.env),
   ];

@@ -1,5 +1,5 @@
 import { dirArgs } from "./options.ts";
-import { type Cli, leafCommand } from "./command.ts";
+import { type Cli, leafCommand, noPlugins } from "./command.ts";
 import { UsageError } from "./command-line.ts";
 
 export default (cli: Cli) =>
@@ -28,6 +28,7 @@ export default (cli: Cli) =>
         apply: args.apply === true,
         json: args.json === true,
         env: cli.env,
+        registry: cli.deps.registry ?? noPlugins,
         out: cli.out,
         err: cli.err,
         progress: progressOn({ isTTY: cli.stderrIsTty, columns: cli.stderrColumns, write: cli.err }),

@@ -4,34 +4,29 @@
  */
 import { existsSync, readdirSync } from "node:fs";
 import { resolve, sep } from "node:path";
-import { goField } from "../cni/index.ts";
+import { describeConfig, mergeDescriptions, type PluginDescription, type PluginLookup } from "../container/index.ts";
 import { DiskStore } from "../ipam/index.ts";
-import type { CachedAttachment, NetworkList } from "../runtime/index.ts";
+import { type CachedAttachment, type NetworkList, Runtime } from "../runtime/index.ts";
 
-/** The host-local IPAM sections of a network's chain (a plugin's `ipam`, or host-local itself). */
-export function hostLocalSections(list: NetworkList): Record<string, unknown>[] {
-  const sections: Record<string, unknown>[] = [];
-  for (const p of list.plugins) {
-    const ipam = goField(p.raw, "ipam");
-    const isHostLocal = p.type === "host-local";
-    const ipamObj = typeof ipam === "object" && ipam !== null ? (ipam as Record<string, unknown>) : undefined;
-    const section = isHostLocal ? (ipamObj ?? p.raw) : ipamObj;
-    if (section === undefined) continue;
-    if (!isHostLocal && goField(section, "type") !== "host-local") continue;
-    sections.push(section);
-  }
-  return sections;
+/** What a network's chain owns and uses on the host: each plugin's description, merged. */
+export async function describeList(list: NetworkList, plugins: PluginLookup): Promise<PluginDescription> {
+  const configs = list.plugins.map((p) => ({ type: p.type, config: JSON.parse(Runtime.pluginStdin(list, p, undefined, undefined)) as Record<string, unknown> }));
+  return mergeDescriptions(await Promise.all(configs.map((c) => describeConfig(plugins, c.type, c.config))));
+}
+
+/** Each network's description by name (the lists a runtime would use: names are unique). */
+export async function describeLists(lists: readonly NetworkList[], plugins: PluginLookup): Promise<Map<string, PluginDescription>> {
+  return new Map(await Promise.all(lists.map(async (l) => [l.name, await describeList(l, plugins)] as const)));
 }
 
 /**
- * The host-local stores a network's chain uses, one per data dir, opened without creating
- * anything: a network that never ran has no reservations, and looking leaves no trace.
+ * The host-local stores a network uses, one per data dir, opened without creating anything: a
+ * network that never ran has no reservations, and looking leaves no trace.
  */
-export function hostLocalStores(list: NetworkList): DiskStore[] {
+export function hostLocalStores(list: NetworkList, d: PluginDescription | undefined): DiskStore[] {
   const stores = new Map<string, DiskStore>();
-  for (const section of hostLocalSections(list)) {
-    const dataDir = goField(section, "dataDir");
-    const store = new DiskStore(typeof dataDir === "string" ? dataDir : "", list.name, { create: false });
+  for (const { dataDir } of d?.ipam ?? []) {
+    const store = new DiskStore(dataDir, list.name, { create: false });
     if (!stores.has(store.dir)) stores.set(store.dir, store);
   }
   return [...stores.values()];
@@ -53,9 +48,4 @@ export function netnsAlive(a: CachedAttachment, netnsDir: string): boolean {
   // Under the runtime's netns dir the name must still be listed there; elsewhere it must exist.
   if (p.startsWith(base + sep)) return readdirSafe(base).includes(p.slice(base.length + 1));
   return existsSync(p);
-}
-
-/** Whether a network's chain has a plugin of this type (portmap rules exist only then). */
-export function usesPlugin(list: NetworkList, type: string): boolean {
-  return list.plugins.some((p) => p.type === type);
 }

@@ -15,11 +15,14 @@ import { type Reservation, type Store, staleReservations } from "../ipam/index.t
 import { type CachedAttachment, type NetworkList, resultsDir } from "../runtime/index.ts";
 import { type FirewallGcItem, type FirewallGcPlan, type Keep, planFirewallGc } from "./firewall-gc.ts";
 import { ageSeconds, lastChange, mtimeMs } from "./gc-evidence.ts";
-import { hostLocalStores, usesPlugin } from "./gc-ipam.ts";
+import type { PluginDescription } from "../container/index.ts";
+import { hostLocalStores } from "./gc-ipam.ts";
 import type { GcAction } from "./gc-output.ts";
 
 export interface PlanInput {
   lists: readonly NetworkList[];
+  /** Each list's description by network name (gc-ipam.ts's describeLists). */
+  descriptions: ReadonlyMap<string, PluginDescription>;
   cached: readonly CachedAttachment[];
   cacheDir: string;
   /** The attachments in use on a network. */
@@ -50,7 +53,7 @@ const owns = (r: Reservation, cid: string, ifname: string): boolean => r.contain
 
 function planNetwork(p: PlanInput, list: NetworkList, plan: GcPlan): NetworkState {
   const grace = p.graceSeconds * 1000;
-  const stores = hostLocalStores(list);
+  const stores = hostLocalStores(list, p.descriptions.get(list.name));
   const held = stores.flatMap((store) => store.reservations().map((reservation) => ({ store, reservation })));
   // A reservation whose write time the store cannot tell is as young as can be.
   const reservedAt = (r: Reservation): number => r.reservedAtMs ?? p.now;
@@ -109,7 +112,7 @@ function firewallAction(i: FirewallGcItem, kind: GcAction["kind"], extra: Partia
 
 /** Firewall objects whose attachment's age cannot be proven older than the grace are kept. */
 function planFirewall(p: PlanInput, snap: FirewallSnapshot, nets: readonly NetworkState[], plan: GcPlan): void {
-  const withPortmap = nets.filter((n) => usesPlugin(n.list, "portmap"));
+  const withPortmap = nets.filter((n) => p.descriptions.get(n.list.name)?.firewall.includes("portmap") === true);
   const portmapKeep = withPortmap.length > 0 ? new Set([...nets.flatMap((n) => n.keep.map((k) => k.containerId)), ...p.cached.map((a) => a.containerId)]) : undefined;
   const traceOf = (network: string): number | undefined =>
     lastChange(network === "*" ? [...new Set(withPortmap.flatMap((n) => n.traceDirs))] : (nets.find((n) => n.list.name === network)?.traceDirs ?? []));

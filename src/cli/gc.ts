@@ -10,9 +10,10 @@ import type { Attachment } from "../cni/index.ts";
 import { type ApplyOptions, type FirewallSnapshot, readFirewall, snapshotProblems } from "../firewall/index.ts";
 import { cachedAttachments, type CachedAttachment, type NetworkList, Runtime, scanConfDir } from "../runtime/index.ts";
 import { applyGc } from "./gc-apply.ts";
-import { netnsAlive } from "./gc-ipam.ts";
+import { describeLists, netnsAlive } from "./gc-ipam.ts";
 import { printGc } from "./gc-output.ts";
 import { planGc } from "./gc-plan.ts";
+import type { PluginLookup } from "../container/index.ts";
 import { binDirs, cacheDir as resolveCacheDir, confDir as resolveConfDir, type Env, parseAttachment } from "./options.ts";
 import { type Progress, silentProgress } from "./progress.ts";
 
@@ -28,6 +29,8 @@ export interface GcOptions {
   apply: boolean;
   json: boolean;
   env: Env;
+  /** The registry's entries: what each network's plugins own (its host-local stores, its firewall objects). */
+  registry: PluginLookup;
   out: (text: string) => void;
   err: (text: string) => void;
   /** A status line for long runs (a TTY's stderr); silent by default. */
@@ -67,8 +70,10 @@ export async function gcCommand(o: GcOptions): Promise<number> {
     const snapshot = await (o.firewall?.read ?? (() => readFirewall(o.firewall)))();
     for (const p of snapshotProblems(snapshot)) o.err(`tscni gc: firewall not fully inspected: ${p}\n`);
     progress.update("gc: planning");
+    const descriptions = await describeLists(lists, o.registry);
     const plan = planGc({
       lists,
+      descriptions,
       cached: cachedAttachments(cacheDir),
       cacheDir,
       valid: (_list, mine) => validFor(o, mine),

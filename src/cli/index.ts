@@ -14,7 +14,6 @@ import { commandAt, plain, usage } from "./help.ts";
 import { printErr, printOut } from "./terminal.ts";
 
 export type { CliDeps } from "./command.ts";
-export type { PluginValidator } from "./validate.ts";
 
 export type Io = Omit<Cli, "deps" | "setExit">;
 type CommandModule = { default: (cli: Cli) => CommandDef };

@@ -3,7 +3,8 @@
  * also take `--force=true|false`, so a Kubernetes manifest can pass `--force=$(REPLACE_FOREIGN)`
  * from a ConfigMap.
  */
-import { type Cli, leafCommand } from "./command.ts";
+import { type Cli, leafCommand, noPlugins } from "./command.ts";
+import { DEFAULT_BRIDGE_NAME } from "./default-conflist.ts";
 
 export default (cli: Cli) =>
   leafCommand(cli, {
@@ -17,7 +18,7 @@ export default (cli: Cli) =>
         description: "write 10-tscni.conflist (loopback+bridge+host-local+portmap) for this pod CIDR; repeat or comma-separate for v4+v6",
       },
       "network-name": { type: "string", default: "tscni", description: "name of the default network" },
-      bridge: { type: "string", default: "cni0", description: "bridge of the default network" },
+      bridge: { type: "string", default: DEFAULT_BRIDGE_NAME, description: "bridge of the default network" },
       force: { type: "boolean", description: "replace foreign plugin files (kept in <dir>/.tscni/backup) and a different default conflist" },
       "dry-run": { type: "boolean", description: "print what would be done, change nothing" },
       uninstall: { type: "boolean", description: "put back what install replaced and remove only what it created" },
@@ -46,7 +47,7 @@ export default (cli: Cli) =>
         rollback: args.rollback === true,
         plugins: cli.deps.pluginNames,
         env: cli.env,
-        validators: cli.deps.validators ? await cli.deps.validators() : {},
+        registry: cli.deps.registry ?? noPlugins,
         out: cli.out,
         err: cli.err,
       });

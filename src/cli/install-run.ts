@@ -11,7 +11,7 @@ import { callerFrom } from "./install-caller.ts";
 import { layout, readManifest, writeManifest } from "./install-state.ts";
 import type { Env } from "./options.ts";
 import { rollback, uninstall } from "./install-undo.ts";
-import type { PluginValidator } from "./validate-file.ts";
+import type { PluginLookup } from "../container/index.ts";
 
 export interface InstallOptions {
   dir: string;
@@ -29,7 +29,8 @@ export interface InstallOptions {
   plugins: readonly string[];
   env: Env;
   /** The plugins' config loaders: the default network is checked as `tscni validate` checks it. */
-  validators: Readonly<Record<string, PluginValidator>>;
+  /** The registry's entries, for validate's checks of the default network. */
+  registry: PluginLookup;
   out: (text: string) => void;
   err: (text: string) => void;
 }
@@ -57,7 +58,7 @@ export async function installCommand(o: InstallOptions): Promise<void> {
     const wanted = { cidrs, name: o.networkName, bridge: o.bridge };
     try {
       // Validity first: whether to rewrite the conflist on disk is moot for one that would not load.
-      await refuseInvalidConflist(renderConflist(wanted), o.validators);
+      await refuseInvalidConflist(renderConflist(wanted), o.registry);
       conf = planConflist({ ...wanted, confDir, force, caller });
     } catch (e) {
       // A CIDR that is not one is a wrong command line, like an unknown flag.

@@ -6,7 +6,8 @@
 import type { ConfigProblem } from "../cni/index.ts";
 import { parseConfList } from "../runtime/index.ts";
 import { UsageError } from "./command-line.ts";
-import { checkList, type PluginValidator } from "./validate-file.ts";
+import type { PluginLookup } from "../container/index.ts";
+import { checkList } from "./validate-file.ts";
 
 /** The install flag that put a value at `path` of the default conflist. */
 function flagOf(path: string): string {
@@ -19,10 +20,10 @@ function flagOf(path: string): string {
 const describe = (p: ConfigProblem): string => `${flagOf(p.path)}: ${p.message}`;
 
 /** Throws a UsageError (nothing done yet) naming each flag whose value makes `text` invalid. */
-export async function refuseInvalidConflist(text: string, validators: Readonly<Record<string, PluginValidator>>): Promise<void> {
+export async function refuseInvalidConflist(text: string, plugins: PluginLookup): Promise<void> {
   let found: readonly ConfigProblem[];
   try {
-    found = (await checkList(parseConfList(new TextEncoder().encode(text)), validators, undefined, false)).all;
+    found = (await checkList(parseConfList(new TextEncoder().encode(text)), plugins, undefined, false)).all;
   } catch (e) {
     found = [{ path: "", message: (e as Error).message }];
   }

@@ -1,60 +1,61 @@
 /**
- * Where portmap stands in a list, judged from the list alone: portmap forwards to the container
- * addresses of the result before it, through the host. A chain that hands it no address, or a
- * bridge the host has no address on, passes every loader and ADD, and then maps nothing.
+ * Where a plugin that needs a previous result (portmap) stands in a list, judged from the list
+ * alone: it acts on the container addresses of the result before it, through the host. A chain
+ * that hands it no address, or a host device the host has no address on, passes every loader and
+ * ADD, and then does nothing. tscni's plugins describe themselves; others are known by kind.
  */
 import { goField } from "../cni/index.ts";
+import { describeConfig, ipamType, type PluginLookup } from "../container/index.ts";
 import { type NetworkList, Runtime } from "../runtime/index.ts";
 
-/** Plugins that create the container's interface (the reference set; others are unknown here). */
-const INTERFACE_PLUGINS = new Set(["bridge", "ptp", "macvlan", "ipvlan", "host-device", "vlan", "dummy", "tap"]);
-/** Plugins known to create no container interface, so no address for portmap. */
-const NO_INTERFACE = new Set(["loopback", "portmap", "firewall", "tuning", "bandwidth", "sbr", "vrf"]);
-
-const PLACE = "portmap must come after the plugin that creates the container's interface (bridge, ptp, macvlan, …)";
-
-/** portmap first in a list: ADD fails before doing anything. */
-export const PORTMAP_FIRST = `must be called as chained plugin: ${PLACE}`;
+/** Reference plugins tscni does not provide that create the container's interface. */
+const FOREIGN_CREATORS = new Set(["ptp", "macvlan", "ipvlan", "host-device", "vlan", "dummy", "tap"]);
+/** Reference plugins tscni does not provide that create no container interface. */
+const FOREIGN_NO_INTERFACE = new Set(["firewall", "tuning", "bandwidth", "sbr", "vrf"]);
 
 function config(list: NetworkList, index: number): Record<string, unknown> {
   const p = list.plugins[index];
   return p === undefined ? {} : (JSON.parse(Runtime.pluginStdin(list, p, undefined, undefined)) as Record<string, unknown>);
 }
 
-const object = (v: unknown): Record<string, unknown> | undefined =>
-  v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+type Kind = "creates" | "none" | "unknown";
 
-/** Why the interface plugin at `index` leaves portmap nothing to forward to, if it does. */
-function interfaceProblem(list: NetworkList, index: number): string | undefined {
-  const c = config(list, index);
+async function kindOf(plugins: PluginLookup, list: NetworkList, index: number): Promise<Kind> {
   const type = list.plugins[index]?.type ?? "";
-  const ipam = object(goField(c, "ipam"));
-  const ipamType = ipam === undefined ? undefined : goField(ipam, "type");
-  if (typeof ipamType !== "string" || ipamType === "") return `plugins[${index}] ${type} has no ipam, so its result holds no container address and portmap maps nothing`;
-  if (type !== "bridge") return undefined;
-  const gateway = goField(c, "isGateway") === true || goField(c, "isDefaultGateway") === true;
-  const routes = goField(ipam ?? {}, "routes");
-  if (gateway || (Array.isArray(routes) && routes.length > 0)) return undefined;
-  const bridge = goField(c, "bridge");
-  const name = typeof bridge === "string" && bridge !== "" ? bridge : "cni0";
-  return `plugins[${index}] bridge is an L2 bridge (no isGateway, no ipam routes): the host has no address on ${JSON.stringify(name)}, so the ports portmap forwards cannot reach the containers; set "isGateway": true`;
+  const entry = await plugins(type);
+  if (entry !== undefined) return (await entry.describe(config(list, index))).createsInterface ? "creates" : "none";
+  return FOREIGN_CREATORS.has(type) ? "creates" : FOREIGN_NO_INTERFACE.has(type) ? "none" : "unknown";
 }
 
-/** Warnings (not errors: the list loads and ADD succeeds) for every portmap after the first plugin. */
-export function chainWarnings(list: NetworkList): string[] {
+/** Why the interface plugin at `index` leaves `chained` nothing to act on, if it does. */
+async function interfaceProblem(plugins: PluginLookup, list: NetworkList, index: number, chained: string): Promise<string | undefined> {
+  const c = config(list, index);
+  const type = list.plugins[index]?.type ?? "";
+  if (ipamType(c) === "") return `plugins[${index}] ${type} has no ipam, so its result holds no container address and ${chained} maps nothing`;
+  const routes = goField(goField(c, "ipam") as Record<string, unknown>, "routes");
+  if (Array.isArray(routes) && routes.length > 0) return undefined;
+  const l2 = (await describeConfig(plugins, type, c)).devices.find((d) => !d.gateway);
+  if (l2 === undefined) return undefined;
+  return `plugins[${index}] ${type} is an L2 ${l2.kind} (no gateway, no ipam routes): the host has no address on ${JSON.stringify(l2.name)}, so the ports ${chained} forwards cannot reach the containers; ${l2.gatewayFix}`;
+}
+
+/** Warnings (not errors: the list loads and ADD succeeds) for every chained-only plugin after the first. */
+export async function chainWarnings(list: NetworkList, plugins: PluginLookup): Promise<string[]> {
   const out: string[] = [];
-  list.plugins.forEach((p, i) => {
-    if (p.type !== "portmap" || i === 0) return;
-    const before = list.plugins.slice(0, i);
-    const creator = before.findLastIndex((b) => INTERFACE_PLUGINS.has(b.type));
+  for (const [i, p] of list.plugins.entries()) {
+    const place = (await plugins(p.type))?.chainedOnly;
+    if (place === undefined || i === 0) continue;
+    const kinds = await Promise.all(list.plugins.slice(0, i).map((_, j) => kindOf(plugins, list, j)));
+    const creator = kinds.lastIndexOf("creates");
     if (creator < 0) {
-      if (before.every((b) => NO_INTERFACE.has(b.type))) {
-        out.push(`plugins[${i}] portmap follows only ${before.map((b) => b.type).join(", ")}, which ${before.length === 1 ? "creates" : "create"} no container interface: it gets no container address and maps nothing; ${PLACE}`);
+      if (kinds.every((k) => k === "none")) {
+        const before = list.plugins.slice(0, i).map((b) => b.type);
+        out.push(`plugins[${i}] ${p.type} follows only ${before.join(", ")}, which ${before.length === 1 ? "creates" : "create"} no container interface: it gets no container address and maps nothing; ${place}`);
       }
-      return;
+      continue;
     }
-    const why = interfaceProblem(list, creator);
-    if (why !== undefined) out.push(`plugins[${i}] portmap: ${why}`);
-  });
+    const why = await interfaceProblem(plugins, list, creator, p.type);
+    if (why !== undefined) out.push(`plugins[${i}] ${p.type}: ${why}`);
+  }
   return out;
 }

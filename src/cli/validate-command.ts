@@ -1,4 +1,4 @@
-import { type Cli, leafCommand } from "./command.ts";
+import { type Cli, leafCommand, noPlugins } from "./command.ts";
 
 export default (cli: Cli) =>
   leafCommand(cli, {
@@ -21,7 +21,7 @@ export default (cli: Cli) =>
         files: args._,
         json: args.json === true,
         env: cli.env,
-        validators: cli.deps.validators ? await cli.deps.validators() : {},
+        registry: cli.deps.registry ?? noPlugins,
         out: cli.out,
       });
     },

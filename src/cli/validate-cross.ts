@@ -5,10 +5,11 @@
  * different subnets or gateways on it. Exported for `tscni doctor`.
  */
 import { basename } from "node:path";
-import { goField } from "../cni/index.ts";
+import type { PluginLookup } from "../container/index.ts";
 import { ipString } from "../ip/index.ts";
-import { loadHostLocalConfig, type Range, rangeOverlaps } from "../ipam/index.ts";
-import { type NetworkList, Runtime, type ScannedFile } from "../runtime/index.ts";
+import { type Range, rangeOverlaps } from "../ipam/index.ts";
+import type { NetworkList, ScannedFile } from "../runtime/index.ts";
+import { describeList } from "./gc-ipam.ts";
 
 export interface CrossFinding {
   level: "error" | "warning";
@@ -30,51 +31,26 @@ interface Network {
   dir: string;
   /** host-local ranges of any plugin of the list (canonical, gateways filled in). */
   ranges: Range[];
-  /** Bridges the list attaches to, with whether the bridge gets the gateway address. */
+  /** Host devices the list attaches to, with whether the device gets the gateway address. */
   bridges: { name: string; isGateway: boolean }[];
 }
 
 const quote = (s: string): string => JSON.stringify(s);
 const subnet = (r: Range): string => `${ipString(r.subnet.ip)}/${r.subnet.prefix}`;
 
-function pluginConfig(list: NetworkList, i: number): Record<string, unknown> | undefined {
-  const p = list.plugins[i];
-  if (p === undefined) return undefined;
-  return JSON.parse(Runtime.pluginStdin(list, p, undefined, undefined)) as Record<string, unknown>;
-}
-
-function describe(list: NetworkList, file: string, dir: string): Network {
-  const ranges: Range[] = [];
-  const bridges: Network["bridges"] = [];
-  list.plugins.forEach((p, i) => {
-    const config = pluginConfig(list, i);
-    if (config === undefined) return;
-    const ipam = goField(config, "ipam");
-    const ipamType = ipam !== null && typeof ipam === "object" ? goField(ipam as Record<string, unknown>, "type") : undefined;
-    if (ipamType === "host-local" || p.type === "host-local") {
-      try {
-        ranges.push(...loadHostLocalConfig(config, "").rangeSets.flat());
-      } catch {
-        // the file's own report names the problem
-      }
-    }
-    if (p.type === "bridge") {
-      const name = goField(config, "bridge");
-      const gw = goField(config, "isGateway") === true || goField(config, "isDefaultGateway") === true;
-      bridges.push({ name: typeof name === "string" && name !== "" ? name : "cni0", isGateway: gw });
-    }
-  });
-  return { list, file, dir, ranges, bridges };
+async function describe(list: NetworkList, file: string, dir: string, plugins: PluginLookup): Promise<Network> {
+  const d = await describeList(list, plugins);
+  return { list, file, dir, ranges: d.ipam.flatMap((s) => s.rangeSets.flat()), bridges: d.devices.map((x) => ({ name: x.name, isGateway: x.gateway })) };
 }
 
 /** The file each runtime would use for each network name of one conf dir. */
-function loadedNetworks(scan: ConfDirScan): Network[] {
+async function loadedNetworks(scan: ConfDirScan, plugins: PluginLookup): Promise<Network[]> {
   const seen = new Set<string>();
   const out: Network[] = [];
   for (const s of scan.files) {
     if (s.list === undefined || seen.has(s.list.name)) continue;
     seen.add(s.list.name);
-    out.push(describe(s.list, s.file, scan.dir));
+    out.push(await describe(s.list, s.file, scan.dir, plugins));
   }
   return out;
 }
@@ -176,8 +152,8 @@ function bridgeConflicts(nets: readonly Network[]): CrossFinding[] {
  * The cross-file findings of one or more conf dirs (each a different runtime's). Within a dir the
  * first file defining a name is the one loaded; across dirs every loaded network counts.
  */
-export function crossFileFindings(scans: readonly ConfDirScan[]): CrossFinding[] {
-  const nets = scans.flatMap(loadedNetworks);
+export async function crossFileFindings(scans: readonly ConfDirScan[], plugins: PluginLookup): Promise<CrossFinding[]> {
+  const nets = (await Promise.all(scans.map((s) => loadedNetworks(s, plugins)))).flat();
   return [
     ...scans.flatMap(duplicateNames),
     ...sameNameAcrossDirs(nets),

@@ -13,9 +13,10 @@ import { jsonSyntaxPosition } from "./json-syntax.ts";
 import { binDirs, confDir as resolveConfDir, type Env } from "./options.ts";
 import { PluginFinder } from "./validate-bins.ts";
 import { type ConfDirScan, type CrossFinding, crossFileFindings, defaultFile } from "./validate-cross.ts";
-import { checkList, type PluginReport, type PluginValidator } from "./validate-file.ts";
+import type { PluginLookup } from "../container/index.ts";
+import { checkList, type PluginReport } from "./validate-file.ts";
 
-export type { PluginReport, PluginValidator } from "./validate-file.ts";
+export type { PluginReport } from "./validate-file.ts";
 export { type ConfDirScan, type CrossFinding, crossFileFindings } from "./validate-cross.ts";
 
 export interface FileReport {
@@ -72,7 +73,7 @@ function withSyntaxPosition(file: string, error: string): string {
   return at === undefined ? error : `${error} at ${at}`;
 }
 
-async function checkFiles(scan: ConfDirScan, validators: Readonly<Record<string, PluginValidator>>, finder?: PluginFinder): Promise<FileReport[]> {
+async function checkFiles(scan: ConfDirScan, plugins: PluginLookup, finder?: PluginFinder): Promise<FileReport[]> {
   const firstByName = new Map<string, string>();
   const files: FileReport[] = [];
   for (const s of scan.files) {
@@ -81,7 +82,7 @@ async function checkFiles(scan: ConfDirScan, validators: Readonly<Record<string,
       files.push({ file: s.file, role: "broken", errors: [error], plugins: [], problems: [{ path: "", message: error }], warnings: [] });
       continue;
     }
-    const checked = await checkList(s.list, validators, finder, s.kind === "conf");
+    const checked = await checkList(s.list, plugins, finder, s.kind === "conf");
     const first = firstByName.get(s.list.name);
     if (first === undefined) firstByName.set(s.list.name, s.file);
     files.push({
@@ -105,12 +106,12 @@ async function checkFiles(scan: ConfDirScan, validators: Readonly<Record<string,
  */
 export async function validateScans(
   scans: readonly ConfDirScan[],
-  validators: Readonly<Record<string, PluginValidator>>,
+  plugins: PluginLookup,
   finder?: PluginFinder,
   errors: string[] = [],
 ): Promise<ValidateReport> {
-  const files = (await Promise.all(scans.map((s) => checkFiles(s, validators, finder)))).flat();
-  const crossFile = crossFileFindings(scans);
+  const files = (await Promise.all(scans.map((s) => checkFiles(s, plugins, finder)))).flat();
+  const crossFile = await crossFileFindings(scans, plugins);
   const defaultNetworks = scans.flatMap((s) => {
     const f = defaultFile(s);
     return f === undefined || s.dir === "" ? [] : [{ dir: s.dir, file: f.file, name: f.list?.name }];
@@ -145,8 +146,8 @@ export function renderReport(r: ValidateReport): string {
       continue;
     }
     const head = `${f.file}: network ${JSON.stringify(f.network)}, cniVersion ${JSON.stringify(f.cniVersion)}`;
-    const shadow = f.role === "shadowed" ? ` — ignored: ${basename(f.shadowedBy ?? "")} defines it first` : "";
-    lines.push(`${f.problems.length > 0 ? "✗" : "✓"} ${head}${shadow}`);
+    // A shadowed file is named once, by the cross-file duplicate-name finding below.
+    lines.push(`${f.problems.length > 0 ? "✗" : "✓"} ${head}`);
     for (const e of f.errors) lines.push(`    error ${e}`);
     for (const p of f.plugins) {
       if (p.status === "error") for (const m of p.problems) lines.push(`    error ${m}`);
@@ -170,7 +171,7 @@ export interface ValidateOptions {
   files: readonly string[];
   json: boolean;
   env: Env;
-  validators: Readonly<Record<string, PluginValidator>>;
+  registry: PluginLookup;
   out: (text: string) => void;
 }
 
@@ -181,7 +182,7 @@ export async function validateCommand(o: ValidateOptions): Promise<number> {
       ? [{ dir: "", files: o.files.map(loadGiven) }]
       : (o.confDirs.length > 0 ? o.confDirs : [resolveConfDir(undefined, o.env)]).map((d) => scanDir(d, errors));
   const finder = new PluginFinder(binDirs(o.binDir, o.env));
-  const report = await validateScans(scans, o.validators, finder, errors);
+  const report = await validateScans(scans, o.registry, finder, errors);
   o.out(o.json ? jsonDocument({ ...report }) : renderReport(report));
   return report.ok ? 0 : 1;
 }

@@ -149,7 +149,10 @@ export function decodeConfig<S extends v.GenericSchema>(
  */
 export class ProblemList {
   readonly problems: ConfigProblem[] = [];
-  private constructor(private readonly collecting: boolean) {}
+  private constructor(
+    private readonly collecting: boolean,
+    private readonly parent?: { list: ProblemList; prefix: string },
+  ) {}
 
   static strict(): ProblemList {
     return new ProblemList(false);
@@ -163,13 +166,24 @@ export class ProblemList {
     return this.problems.length === 0;
   }
 
+  /** A list in the same mode for a config nested at `prefix`: its problems land here too, under that path. */
+  nested(prefix: string): ProblemList {
+    return new ProblemList(this.collecting, { list: this, prefix });
+  }
+
+  private record(problem: ConfigProblem): void {
+    this.problems.push(problem);
+    const up = this.parent;
+    if (up !== undefined) up.list.record({ path: problem.path === "" ? up.prefix : `${up.prefix}.${problem.path}`, message: problem.message });
+  }
+
   /** Runs `check`; a CniError it throws becomes a problem at `path` (or is rethrown when strict). */
   check<T>(path: string, check: () => T): T | undefined {
     try {
       return check();
     } catch (err) {
       if (!this.collecting || !(err instanceof CniError)) throw err;
-      this.problems.push({ path, message: err.message });
+      this.record({ path, message: err.message });
       return undefined;
     }
   }
@@ -179,7 +193,7 @@ export class ProblemList {
     if (!this.collecting) return decodeConfig(schema, raw, context);
     const r = tryDecode(schema, raw);
     if (r.ok) return r.value;
-    this.problems.push(...r.problems.map((x) => ({ path: x.path, message: `${context}${x.message}` })));
+    for (const x of r.problems) this.record({ path: x.path, message: `${context}${x.message}` });
     return undefined;
   }
 }

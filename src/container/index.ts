@@ -12,3 +12,16 @@ export { Rollback } from "./rollback.ts";
 export { setContainerSysctls } from "./sysctls.ts";
 export { validateExpectedIps, validateExpectedRoutes } from "./validate.ts";
 export { createVeth, randomVethName, type Veth, type VethRequest } from "./veth.ts";
+export { checkHostLocalIpam, hostLocalSections, hostLocalStores } from "./host-local.ts";
+export {
+  describeConfig,
+  type FirewallKind,
+  type HostDevice,
+  ipamType,
+  type IpamStore,
+  mergeDescriptions,
+  NOTHING,
+  type PluginDescription,
+  type PluginEntry,
+  type PluginLookup,
+} from "./plugin-entry.ts";

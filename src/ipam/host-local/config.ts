@@ -7,7 +7,6 @@ export { HostLocalNetConf, IpamConfig, RangeConfig, RangeSetsConfig, RouteConfig
 import {
   argBool,
   atLeast,
-  type ConfigProblem,
   internalError,
   parseCniArgs,
   ProblemList,
@@ -128,15 +127,11 @@ export function loadHostLocalConfig(raw: Record<string, unknown>, cniArgs: strin
   return conf;
 }
 
-/** Every problem host-local's ADD would find in `raw`, each with its JSON path. */
-export function hostLocalProblems(raw: Record<string, unknown>, cniArgs = ""): ConfigProblem[] {
-  const p = ProblemList.collect();
-  checkHostLocalConfig(raw, cniArgs, p);
-  return p.problems;
-}
-
-/** The reference's checks in its order; undefined when a problem was collected. */
-function checkHostLocalConfig(raw: Record<string, unknown>, cniArgs: string, p: ProblemList): HostLocalConfig | undefined {
+/**
+ * The reference's checks in its order, thrown (strict) or recorded (collecting) in the caller's
+ * list; undefined when a problem was collected.
+ */
+export function checkHostLocalConfig(raw: Record<string, unknown>, cniArgs: string, p: ProblemList): HostLocalConfig | undefined {
   const conf = p.decode(HostLocalNetConf, raw);
   if (conf === undefined) return undefined;
   const ipam = conf.ipam;

@@ -11,7 +11,7 @@ export {
   cidrString,
   HostLocalNetConf,
   IpamConfig,
-  hostLocalProblems,
+  checkHostLocalConfig,
   loadHostLocalConfig,
   RangeConfig,
   RangeSetsConfig,

@@ -5,7 +5,9 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { pluginEntry } from "../../../plugins/registry.ts";
 import { applyGc } from "../../../src/cli/gc-apply.ts";
+import { describeLists } from "../../../src/cli/gc-ipam.ts";
 import { planGc } from "../../../src/cli/gc-plan.ts";
 import { silentProgress } from "../../../src/cli/progress.ts";
 import { parseConfList, type Runtime } from "../../../src/runtime/index.ts";
@@ -14,7 +16,7 @@ import { tempDir } from "../../harness.ts";
 const HOUR = 3600_000;
 
 function network(dataDir: string) {
-  const conf = { cniVersion: "1.1.0", name: "pods", plugins: [{ type: "host-local", dataDir, subnet: "10.9.0.0/24" }] };
+  const conf = { cniVersion: "1.1.0", name: "pods", plugins: [{ type: "host-local", ipam: { type: "host-local", dataDir, subnet: "10.9.0.0/24" } }] };
   return parseConfList(new TextEncoder().encode(JSON.stringify(conf)));
 }
 
@@ -28,8 +30,10 @@ describe("gc apply", () => {
       writeFileSync(join(dir, ip), owner);
       utimesSync(join(dir, ip), old, old);
     }
+    const lists = [network(d.path)];
     const plan = planGc({
-      lists: [network(d.path)],
+      lists,
+      descriptions: await describeLists(lists, pluginEntry),
       cached: [],
       cacheDir: join(d.path, "cache"),
       valid: () => [{ containerID: "live", ifname: "eth0" }],

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PLUGIN_NAMES } from "../../../plugins/registry.ts";
-import { pluginValidators } from "../../../plugins/validators.ts";
+import { pluginEntry } from "../../../plugins/registry.ts";
 import { runCli } from "../../../src/cli/index.ts";
 import { validateCommand } from "../../../src/cli/validate.ts";
 import { repoRoot, tempDir } from "../../harness.ts";
@@ -51,7 +51,7 @@ async function validate(args: { confDirs?: string[]; files?: string[]; binDir?: 
       binDir: args.binDir ?? BIN,
       json,
       env: {},
-      validators: await pluginValidators(),
+      registry: pluginEntry,
       out: (t) => void (text += t),
     });
     return [code, text];
@@ -73,6 +73,16 @@ const bridge = (extra: object = {}, ipam: object | undefined = { type: "host-loc
 });
 const list = (name: string, ...plugins: object[]) => ({ cniVersion: "1.0.0", name, plugins });
 const hostLocal = (range: object) => ({ type: "host-local", ranges: [[range]] });
+
+const V191 = join(repoRoot, "..", "shared", "reference-bin", "v1.9.1");
+
+/** v1.9.1's `plugin` ADD on `stdin`: its error message (the config cases used here fail before any change). */
+function v191(plugin: string, stdin: string): string {
+  const env = { CNI_COMMAND: "ADD", CNI_CONTAINERID: "validate-oracle", CNI_NETNS: "/nonexistent/netns", CNI_IFNAME: "eth0", CNI_PATH: V191 };
+  const r = Bun.spawnSync([join(V191, plugin)], { env, stdin: new TextEncoder().encode(stdin), stdout: "pipe", stderr: "pipe" });
+  expect(r.exitCode).not.toBe(0);
+  return (JSON.parse(r.stdout.toString()) as { msg: string }).msg;
+}
 
 /** The problems of the only file, as "path: message". */
 async function problemsOf(conflist: object): Promise<string[]> {
@@ -137,6 +147,19 @@ describe("validate = what ADD would say (each of these ADDs fails)", () => {
     expect(got.length).toBeGreaterThanOrEqual(4);
   });
 
+  test("a decode error in the bridge's keys does not hide the IPAM section's: both, with paths and v1.9.1's texts", async () => {
+    const stdin = (plugin: object) => JSON.stringify({ cniVersion: "1.0.0", name: "v", ...plugin });
+    const ipam = { type: "host-local", dataDir: join(tmp.path, "v191-data"), ranges: [[{ subnet: "10.0.0.0/33" }]] };
+    // Each text from the live v1.9.1 plugin that reports it: both fail while loading their config,
+    // before touching any netns or dataDir (bridge's decode; host-local's own ADD for the range).
+    const mtuText = v191("bridge", stdin({ type: "bridge", bridge: "br-v", mtu: "big" }));
+    const subnetText = v191("host-local", stdin({ type: "bridge", bridge: "br-v", ipam }));
+    expect(mtuText).toContain("mtu");
+    expect(subnetText).toContain("10.0.0.0/33");
+    const got = await problemsOf(list("v", bridge({ mtu: "big", isGateway: true }, ipam)));
+    expect(got).toEqual([`plugins[0].mtu: ${mtuText}`, `plugins[0].ipam.ranges[0][0].subnet: ${subnetText}`]);
+  });
+
   test("a good conflist is valid (exit 0)", async () => {
     const r = await validate({ confDirs: [confDir({ "10-ok.conflist": list("ok", bridge({ isGateway: true }), { type: "portmap", capabilities: { portMappings: true } }) })] });
     expect(r.text).toContain("valid");
@@ -175,6 +198,9 @@ describe("validate across files and conf dirs", () => {
     const r = await validate({ confDirs: [confDir({ "10-a.conflist": gw("same", "10.88.0.0/16"), "20-b.conflist": gw("same", "10.88.0.0/16") })] });
     expect(r.json.crossFile.map((f) => f.id)).toEqual(["duplicate-name"]);
     expect(r.text).toContain("runtimes use 10-a.conflist");
+    // Reported once: the shadowed file's own line does not say it again.
+    expect(r.text.split("defined 2 times").length - 1).toBe(1);
+    expect(r.text).not.toContain("ignored:");
   });
 
   test("the same network name in two runtimes' conf dirs (their GCs free each other's addresses)", async () => {
@@ -254,7 +280,7 @@ describe("the command line", () => {
   const run = async (argv: string[]): Promise<{ code: number; out: string }> => {
     let out = "";
     const io = { env: {}, out: (t: string) => void (out += t), err: (t: string) => void (out += t), stdoutIsTty: false, stderrIsTty: false };
-    const code = await runCli(argv, { pluginNames: PLUGIN_NAMES, runPlugin: async () => 0, validators: pluginValidators }, io);
+    const code = await runCli(argv, { pluginNames: PLUGIN_NAMES, runPlugin: async () => 0, registry: pluginEntry }, io);
     return { code, out };
   };
 
@@ -286,11 +312,11 @@ describe("portmap's place in the chain: warnings, the list stays valid", () => {
     return { code: r.code, warnings: files.flatMap((f) => f.warnings), text: r.text };
   };
 
-  test("after an L2 bridge (no isGateway, no ipam routes): the host cannot reach the containers", async () => {
+  test("after an L2 bridge (no gateway, no ipam routes): the host cannot reach the containers", async () => {
     const r = await warningsOf(list("v", bridge(), portmap));
     expect(r.code).toBe(0);
     expect(r.warnings).toEqual([
-      'plugins[1] portmap: plugins[0] bridge is an L2 bridge (no isGateway, no ipam routes): the host has no address on "br-v", so the ports portmap forwards cannot reach the containers; set "isGateway": true',
+      'plugins[1] portmap: plugins[0] bridge is an L2 bridge (no gateway, no ipam routes): the host has no address on "br-v", so the ports portmap forwards cannot reach the containers; set "isGateway": true',
     ]);
     expect(r.text).toContain("    warning plugins[1] portmap: plugins[0] bridge is an L2 bridge");
   });

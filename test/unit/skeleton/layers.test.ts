@@ -34,7 +34,7 @@ function offending(files: readonly string[], forbidden: (target: string) => bool
 describe("layers", () => {
   test("the import scanner sees the imports it is meant to police", () => {
     expect(importsOf("src/sys/lock.ts")).toContain("src/sys/errors.ts");
-    expect(importsOf("plugins/registry.ts")).toContain("src/cni/index.ts");
+    expect(importsOf("plugins/registry.ts")).toContain("src/container/index.ts");
   });
 
   test("src/sys and the call log import nothing from src/cni", () => {
