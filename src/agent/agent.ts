@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { DEFAULT_CONFLIST } from "../cli/default-conflist.ts";
 import { writeConflist } from "./conflist.ts";
 import type { NodeEvents } from "./events.ts";
-import type { NodeInfo } from "./kube-types.ts";
+import { type NodeInfo, rejectedReason } from "./kube-types.ts";
 import { canMasquerade, syncMasquerade } from "./masquerade.ts";
 import type { AgentOptions } from "./options.ts";
 import { planPeerRoutes } from "./peers.ts";
@@ -57,7 +57,13 @@ export class NodeReconciler {
       this.say("no-node", `node ${JSON.stringify(this.o.node)} is not among the cluster's ${nodes.size} Nodes: no network config is written (is NODE_NAME right?)`);
       return;
     }
-    if (this.o.podCIDRs.length > 0) self = { ...self, podCIDRs: this.o.podCIDRs };
+    if (this.o.podCIDRs.length > 0) self = { ...self, podCIDRs: this.o.podCIDRs, rejected: [] };
+    const bad = self.rejected.filter((r) => r.field === "podCIDR");
+    if (bad.length > 0) {
+      // Half of a dual-stack range is not a network to write: the operator must see it.
+      this.say("refused", `node ${self.name}: ${bad.map(rejectedReason).join("; ")}; no network config is written`);
+      return;
+    }
     this.status.podCIDRs = self.podCIDRs;
     if (self.podCIDRs.length === 0) {
       this.say(

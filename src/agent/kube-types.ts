@@ -1,4 +1,9 @@
-/** The few fields of Kubernetes objects the agent reads, and how it reads them from JSON. */
+/**
+ * The few fields of Kubernetes objects the agent reads, and how it reads them from JSON. A Node is
+ * input like any other: its pod CIDRs and InternalIPs reach routes, the firewall and the conflist
+ * only parsed and in canonical form; what does not parse is kept aside to be reported.
+ */
+import { ipString, networkAddress, parseCIDRLiteral, parseIPLiteral } from "../ip/index.ts";
 
 export interface NodeInfo {
   name: string;
@@ -7,6 +12,8 @@ export interface NodeInfo {
   podCIDRs: string[];
   /** status.addresses of type InternalIP. */
   internalIPs: string[];
+  /** Values of those two fields that are not a CIDR / an IP address, never used. */
+  rejected: { field: "podCIDR" | "InternalIP"; value: string }[];
 }
 
 export interface WatchEvent {
@@ -26,11 +33,33 @@ export function nodeInfo(o: unknown): NodeInfo {
   const n = obj(o);
   const meta = obj(n.metadata);
   const spec = obj(n.spec);
-  const podCIDRs = strings(spec.podCIDRs);
-  if (podCIDRs.length === 0 && str(spec.podCIDR) !== "") podCIDRs.push(str(spec.podCIDR));
+  const rawCIDRs = strings(spec.podCIDRs);
+  if (rawCIDRs.length === 0 && str(spec.podCIDR) !== "") rawCIDRs.push(str(spec.podCIDR));
   const addresses = Array.isArray(obj(n.status).addresses) ? (obj(n.status).addresses as unknown[]) : [];
-  const internalIPs = addresses.map(obj).filter((a) => a.type === "InternalIP").map((a) => str(a.address)).filter((a) => a !== "");
-  return { name: str(meta.name), uid: str(meta.uid), podCIDRs, internalIPs };
+  const rawIPs = addresses.map(obj).filter((a) => a.type === "InternalIP").map((a) => str(a.address)).filter((a) => a !== "");
+  const rejected: NodeInfo["rejected"] = [];
+  const podCIDRs = rawCIDRs.flatMap((value) => {
+    const c = canonicalCidr(value);
+    if (c === undefined) rejected.push({ field: "podCIDR", value });
+    return c === undefined ? [] : [c];
+  });
+  const internalIPs = rawIPs.flatMap((value) => {
+    const ip = parseIPLiteral(value);
+    if (ip === undefined) rejected.push({ field: "InternalIP", value });
+    return ip === undefined ? [] : [ipString(ip)];
+  });
+  return { name: str(meta.name), uid: str(meta.uid), podCIDRs, internalIPs, rejected };
+}
+
+/** "10.244.1.5/24" → "10.244.1.0/24" (the form the kernel reports routes in); undefined if not a CIDR. */
+export function canonicalCidr(text: string): string | undefined {
+  const c = parseCIDRLiteral(text);
+  return c === undefined ? undefined : `${ipString(networkAddress(c.ip, c.prefix))}/${c.prefix}`;
+}
+
+/** Why a rejected value is never used, for logs, Events and doctor. */
+export function rejectedReason(r: NodeInfo["rejected"][number]): string {
+  return `its ${r.field} ${JSON.stringify(r.value)} is not ${r.field === "podCIDR" ? "a CIDR" : "an IP address"}`;
 }
 
 /** One line of a watch stream, or undefined when it is not a watch event. */

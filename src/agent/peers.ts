@@ -3,8 +3,7 @@
  * only when that address is on a directly connected network (the kernel's own route to it has no
  * gateway) — otherwise the peer is reported, since a route via a next hop would blackhole.
  */
-import { parseCIDRLiteral } from "../ip/index.ts";
-import type { NodeInfo } from "./kube-types.ts";
+import { type NodeInfo, rejectedReason } from "./kube-types.ts";
 
 export interface PeerRoute {
   node: string;
@@ -27,11 +26,8 @@ export function planPeerRoutes(nodes: Iterable<NodeInfo>, self: string, reach: (
   const unreachable: Unreachable[] = [];
   for (const n of nodes) {
     if (n.name === self) continue;
+    for (const r of n.rejected) unreachable.push({ node: n.name, reason: `${rejectedReason(r)}; it is not used` });
     for (const cidr of n.podCIDRs) {
-      if (parseCIDRLiteral(cidr) === undefined) {
-        unreachable.push({ node: n.name, reason: `podCIDR ${JSON.stringify(cidr)} is not a CIDR` });
-        continue;
-      }
       const ip = n.internalIPs.find((a) => isV6(a) === isV6(cidr));
       if (ip === undefined) {
         unreachable.push({ node: n.name, reason: `no ${isV6(cidr) ? "IPv6" : "IPv4"} InternalIP for its pod CIDR ${cidr}` });

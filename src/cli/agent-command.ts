@@ -43,6 +43,16 @@ export default (cli: Cli) =>
       if (node === "") throw new UsageError("--node (or $NODE_NAME) is required: the agent configures this node only");
       if (args.uninstall !== "true" && args.uninstall !== "false") throw new UsageError("--uninstall must be true or false");
       const { runAgent } = await import("../agent/run.ts");
+      const { canonicalCidr } = await import("../agent/kube-types.ts");
+      // Both reach the conflist and the masquerade rules: a typo is refused, not half-applied.
+      const cidrs = (flag: string, list: readonly string[]): string[] =>
+        list.map((c) => {
+          const canonical = canonicalCidr(c);
+          if (canonical === undefined) throw new UsageError(`--${flag} ${JSON.stringify(c)} is not a CIDR`);
+          return canonical;
+        });
+      const podCIDRs = cidrs("pod-cidr", line.list("pod-cidr"));
+      const clusterCIDRs = cidrs("cluster-cidr", line.list("cluster-cidr"));
       const log = (l: string): void => cli.err(`${new Date().toISOString()} tscni-agent: ${l}\n`);
       return await runAgent({
         node,
@@ -56,8 +66,8 @@ export default (cli: Cli) =>
         callLog: args["call-log"] ?? logTarget(cli.env, undefined) ?? DEFAULT_LOG_FILE,
         logCalls: args["log-calls"] !== false,
         masquerade: args.masquerade !== false,
-        clusterCIDRs: line.list("cluster-cidr"),
-        podCIDRs: line.list("pod-cidr").filter((c) => c !== ""),
+        clusterCIDRs,
+        podCIDRs,
         gcGraceSeconds: seconds("gc-grace-period", args["gc-grace-period"], 0),
         gcIntervalSeconds: seconds("gc-interval", args["gc-interval"], 1),
         resyncSeconds: seconds("resync", args.resync, 1),

@@ -28,6 +28,8 @@ describe("tscni agent command line", () => {
       [["--node", "n", "--uninstall", "yes"], "--uninstall must be true or false"],
       [["--node", "n", "--gc-interval", "0"], "--gc-interval must be a whole number of seconds ≥ 1"],
       [["--node", "n", "--resync", "soon"], "--resync must be"],
+      [["--node", "n", "--pod-cidr", "10.244.1.0/24,nope"], '--pod-cidr "nope" is not a CIDR'],
+      [["--node", "n", "--cluster-cidr", "10.244.0.0/16 -j ACCEPT"], '--cluster-cidr "10.244.0.0/16 -j ACCEPT" is not a CIDR'],
     ] as const) {
       const r = await run(["agent", "--status-file", status, ...argv]);
       expect({ argv, code: r.code }).toEqual({ argv, code: 2 });

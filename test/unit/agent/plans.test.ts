@@ -12,7 +12,10 @@ import { masqueradePlans } from "../../../src/agent/masquerade.ts";
 import { planPeerRoutes, type Reach } from "../../../src/agent/peers.ts";
 import { tempDir } from "../../harness.ts";
 
-const node = (name: string, podCIDRs: string[], internalIPs: string[]) => ({ name, uid: name, podCIDRs, internalIPs });
+const node = (name: string, podCIDRs: string[], internalIPs: string[]) => ({ name, uid: name, podCIDRs, internalIPs, rejected: [] });
+/** A Node as the API server sends it. */
+const apiNode = (name: string, podCIDRs: string[], internalIPs: string[]) =>
+  nodeInfo({ metadata: { name, uid: name }, spec: { podCIDRs }, status: { addresses: internalIPs.map((address) => ({ type: "InternalIP", address })) } });
 
 describe("peer routes", () => {
   const reach = (ip: string): Reach => (ip.startsWith("10.99.") ? { kind: "gateway", gw: "192.168.1.254" } : ip === "192.168.9.9" ? { kind: "none", why: "network is unreachable" } : { kind: "link" });
@@ -44,8 +47,28 @@ describe("peer routes", () => {
 
   test("nodeInfo reads podCIDRs, falls back to the single podCIDR, keeps only InternalIPs", () => {
     const n = nodeInfo({ metadata: { name: "n", uid: "u" }, spec: { podCIDR: "10.1.0.0/24" }, status: { addresses: [{ type: "Hostname", address: "n" }, { type: "InternalIP", address: "192.168.1.9" }, { type: "ExternalIP", address: "1.2.3.4" }] } });
-    expect(n).toEqual({ name: "n", uid: "u", podCIDRs: ["10.1.0.0/24"], internalIPs: ["192.168.1.9"] });
+    expect(n).toEqual({ name: "n", uid: "u", podCIDRs: ["10.1.0.0/24"], internalIPs: ["192.168.1.9"], rejected: [] });
     expect(nodeInfo({ metadata: { name: "n" } }).podCIDRs).toEqual([]);
+  });
+
+  test("a Node's podCIDRs and InternalIPs are input: only parsed values, in canonical form, reach a plan", () => {
+    const evil = "10.0.0.0/8\n-A INPUT -j ACCEPT";
+    const n = apiNode("n", ["10.244.1.5/24", "FD00:0000:0000:0001::/64", evil], ["192.168.1.2 -j ACCEPT", "FD50::0002", "192.168.1.2"]);
+    expect(n.podCIDRs).toEqual(["10.244.1.0/24", "fd00:0:0:1::/64"]);
+    expect(n.internalIPs).toEqual(["fd50::2", "192.168.1.2"]);
+    expect(n.rejected).toEqual([
+      { field: "podCIDR", value: evil },
+      { field: "InternalIP", value: "192.168.1.2 -j ACCEPT" },
+    ]);
+    const plan = planPeerRoutes([apiNode("self", ["10.244.0.0/24"], ["192.168.1.1"]), n], "self", () => ({ kind: "link" }));
+    expect(plan.routes).toEqual([
+      { node: "n", dst: "10.244.1.0/24", gw: "192.168.1.2" },
+      { node: "n", dst: "fd00:0:0:1::/64", gw: "fd50::2" },
+    ]);
+    expect(plan.unreachable.map((u) => u.reason)).toEqual([
+      `its podCIDR ${JSON.stringify(evil)} is not a CIDR; it is not used`,
+      'its InternalIP "192.168.1.2 -j ACCEPT" is not an IP address; it is not used',
+    ]);
   });
 });
 
