@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { NodeReconciler } from "../../../src/agent/agent.ts";
 import { nodeInfo } from "../../../src/agent/kube-types.ts";
 import type { AgentOptions } from "../../../src/agent/options.ts";
+import { noPlugins } from "../../../src/cli/command.ts";
 import { tempDir } from "../../harness.ts";
 
 function options(dir: string, logs: string[]): AgentOptions {
@@ -33,6 +34,7 @@ function options(dir: string, logs: string[]): AgentOptions {
     uninstall: false,
     installDir: join(dir, "bin"),
     pluginNames: [],
+    registry: noPlugins,
     env: {},
     log: (l) => void logs.push(l),
   };
