@@ -6,7 +6,7 @@
  */
 import { closeSync, constants, fstatSync, mkdirSync, openSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
-import { type CallOutcome, DEFAULT_LOG_FILE, type StepTime } from "./log.ts";
+import { type CallOutcome, DEFAULT_LOG_FILE, roundMs, type StepTime } from "./log.ts";
 
 export interface CallLogLine {
   time: string;
@@ -61,7 +61,7 @@ export function callLogLine(r: CallRecord, now: Date): CallLogLine {
     ifname: a?.ifname ?? "",
     network: typeof name === "string" ? name : "",
     steps: [...r.steps],
-    durationMs: Math.round(r.durationMs * 1000) / 1000,
+    durationMs: roundMs(r.durationMs),
     result: r.outcome.error === undefined ? "ok" : "error",
   };
   const pod = podOf(a?.args ?? "");

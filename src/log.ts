@@ -33,13 +33,14 @@ let steps: StepTime[] | undefined;
 let rolledBack: string[] = [];
 let stepStart = 0;
 
-const round = (ms: number): number => Math.round(ms * 1000) / 1000;
+/** Milliseconds to the microsecond, as every log line carries them. */
+export const roundMs = (ms: number): number => Math.round(ms * 1000) / 1000;
 
 /** Ends a step of the call ("netns", "veth", "ipam", "addresses", "firewall", "wait"), naming it. */
 export function logStep(step: string): void {
   if (steps === undefined) return;
   const now = performance.now();
-  steps.push({ step, ms: round(now - stepStart) });
+  steps.push({ step, ms: roundMs(now - stepStart) });
   stepStart = now;
 }
 

@@ -4,7 +4,7 @@
  */
 import { CniError, internalError, type Result, type Route } from "../../src/cni/index.ts";
 import { goQuote } from "../../src/gofmt/index.ts";
-import { type Addr, inSubnet, type IpFamily, ipString, networkAddress, nextIP, parseCIDR, parseIP } from "../../src/ip/index.ts";
+import { type Addr, cidrText, inSubnet, type IpFamily, ipString, networkAddress, nextIP, parseCIDR, parseIP } from "../../src/ip/index.ts";
 import { AF_INET, AF_INET6, isNetlinkErrno, type Link, type Rtnl } from "../../src/netlink/index.ts";
 import { Errno } from "../../src/sys/index.ts";
 
@@ -77,7 +77,7 @@ export function ensureAddr(nl: Rtnl, dev: Link, family: IpFamily, cidr: string, 
   const want = parseCIDR(cidr);
   if (want === undefined) throw internalError(`invalid CIDR address: ${cidr}`);
   const addrs = nl.addrList({ index: dev.index, family: family === 4 ? AF_INET : AF_INET6 });
-  const wantText = `${ipString(want.ip)}/${want.prefix}`;
+  const wantText = cidrText(want.ip, want.prefix);
   for (const a of addrs) {
     const have = parseIP(a.ip);
     if (have === undefined) continue;

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import type { CallLogLine } from "../log-file.ts";
-import { equalIP, ipString, parseIP, toBigInt } from "../ip/index.ts";
+import { cidrText, equalIP, parseIP, toBigInt } from "../ip/index.ts";
 import { DiskStore, loadHostLocalConfig, rangeContains } from "../ipam/index.ts";
 import { scanConfDir } from "../runtime/index.ts";
 import { hostLocalSections } from "../container/index.ts";
@@ -93,7 +93,7 @@ function addressMetrics(confDir: string): string[] {
           let size = toBigInt(range.rangeEnd) - toBigInt(range.rangeStart) + 1n;
           if (rangeContains(range, range.gateway)) size -= 1n;
           const used = taken.filter((ip) => rangeContains(range, ip) && !equalIP(ip, range.gateway)).length;
-          const subnet = `${ipString(range.subnet.ip)}/${range.subnet.prefix}`;
+          const subnet = cidrText(range.subnet.ip, range.subnet.prefix);
           lines.push(`tscni_ipam_addresses${labels({ network: list.name, range: subnet, state: "in_use" })} ${used}`);
           lines.push(`tscni_ipam_addresses${labels({ network: list.name, range: subnet, state: "free" })} ${size - BigInt(used)}`);
         }

@@ -6,7 +6,7 @@
  */
 import { basename } from "node:path";
 import type { PluginLookup } from "../container/index.ts";
-import { ipString } from "../ip/index.ts";
+import { cidrText, ipString } from "../ip/index.ts";
 import { type Range, rangeOverlaps } from "../ipam/index.ts";
 import type { NetworkList, ScannedFile } from "../runtime/index.ts";
 import { describeList } from "./gc-ipam.ts";
@@ -36,7 +36,7 @@ interface Network {
 }
 
 const quote = (s: string): string => JSON.stringify(s);
-const subnet = (r: Range): string => `${ipString(r.subnet.ip)}/${r.subnet.prefix}`;
+const subnet = (r: Range): string => cidrText(r.subnet.ip, r.subnet.prefix);
 
 async function describe(list: NetworkList, file: string, dir: string, plugins: PluginLookup): Promise<Network> {
   const d = await describeList(list, plugins);

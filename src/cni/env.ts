@@ -4,7 +4,7 @@
  */
 import { CniError, ErrorCode } from "./errors.ts";
 import { isValidName } from "./names.ts";
-import type { Env } from "./plugin.ts";
+import type { CmdArgs, Env } from "./plugin.ts";
 
 type Need = "ADD" | "DEL" | "CHECK" | "GC" | "STATUS";
 
@@ -43,15 +43,11 @@ const TABLE: readonly EnvVar[] = [
   { name: "CNI_PATH", requiredFor: ["ADD", "CHECK", "DEL", "GC", "STATUS"] },
 ];
 
-export interface CniEnv {
+/** The CNI_* variables: CmdArgs' env-borne fields, before the command is known to be a verb. */
+export type CniEnv = Pick<CmdArgs, "containerId" | "netns" | "ifname" | "args" | "path"> & {
   command: string;
-  containerId: string;
-  netns: string;
-  ifname: string;
-  args: string;
-  path: string;
   netnsOverride: boolean;
-}
+};
 
 /** Reads and validates the env for `command` (already known non-empty). */
 export function readCniEnv(env: Env, command: string): CniEnv {

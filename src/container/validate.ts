@@ -5,12 +5,12 @@
  */
 import { internalError, type Result } from "../cni/index.ts";
 import { goIp, goRoute } from "../gofmt/index.ts";
-import { ipString, networkAddress, parseCIDR } from "../ip/index.ts";
+import { cidrText, networkAddress, parseCIDR } from "../ip/index.ts";
 import { AF_INET, addressFamily, type Rtnl } from "../netlink/index.ts";
 
 function canonical(cidr: string): string {
   const c = parseCIDR(cidr);
-  return c === undefined ? cidr : `${ipString(c.ip)}/${c.prefix}`;
+  return c === undefined ? cidr : cidrText(c.ip, c.prefix);
 }
 
 /** Every address of the result is on the interface, with a route to its subnet. */
@@ -23,7 +23,7 @@ export function validateExpectedIps(cont: Rtnl, ifname: string, res: Result): vo
     if (!have.includes(want)) throw internalError(`Failed to match addr ${want} on interface ${ifname}`);
     const c = parseCIDR(ipc.address);
     if (c === undefined) continue;
-    const prefix = `${ipString(networkAddress(c.ip, c.prefix))}/${c.prefix}`;
+    const prefix = cidrText(networkAddress(c.ip, c.prefix), c.prefix);
     const routes = cont.routeList({ family: addressFamily(ipc.address) });
     if (!routes.some((r) => canonical(r.dst) === prefix)) {
       throw internalError(`Failed to find Gateway ${goIp(ipc.gateway)} for interface ${ifname}`);
@@ -38,7 +38,7 @@ export function validateExpectedRoutes(cont: Rtnl, res: Result): void {
     const c = parseCIDR(r.dst);
     const isDefault = c !== undefined && c.prefix === 0;
     const routes = cont.routeList({ family });
-    const dst = c === undefined ? r.dst : `${ipString(networkAddress(c.ip, c.prefix))}/${c.prefix}`;
+    const dst = c === undefined ? r.dst : cidrText(networkAddress(c.ip, c.prefix), c.prefix);
     const found = routes.some((k) => {
       if (isDefault) return k.dst === (family === AF_INET ? "0.0.0.0/0" : "::/0");
       if (canonical(k.dst) !== canonical(dst)) return false;

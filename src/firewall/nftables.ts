@@ -7,7 +7,6 @@
  */
 import {
   type CommentMatch,
-  type NftBaseChain,
   type NftOp,
   type NftPlan,
   type NftRuleState,

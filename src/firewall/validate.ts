@@ -4,7 +4,7 @@
  * past the rule it belongs to: such inputs are rejected with a CNI error (code 999), never
  * silently repaired. portmap conditions go further: an allow-list of matches (conditions*.ts).
  */
-import { type Addr, ipString, networkAddress, parseCIDRLiteral, parseIPLiteral } from "../ip/index.ts";
+import { type Addr, cidrText, ipString, networkAddress, parseCIDRLiteral, parseIPLiteral } from "../ip/index.ts";
 import { CniError, ErrorCode } from "../cni/index.ts";
 import type { Family } from "./model.ts";
 import { checkIptablesMatches } from "./conditions-iptables.ts";
@@ -155,5 +155,5 @@ export function parseCidr(what: string, text: string): Cidr {
   if (slash >= 0) parseIp(what, text.slice(0, slash)); // a bad address is named alone
   const c = parseCIDRLiteral(text);
   if (c === undefined) throw invalid(`invalid ${what} ${show(text)}`);
-  return { ...toIp(c.ip), prefix: c.prefix, network: `${ipString(networkAddress(c.ip, c.prefix))}/${c.prefix}` };
+  return { ...toIp(c.ip), prefix: c.prefix, network: cidrText(networkAddress(c.ip, c.prefix), c.prefix) };
 }

@@ -1,2 +1,2 @@
-export { type Addr, ipBytesString, ipFamily, type IpFamily, ipString, parseCIDR, parseCIDRLiteral, parseIP, parseIPLiteral, type ParsedCidr } from "./parse.ts";
+export { type Addr, cidrText, ipBytesString, ipFamily, type IpFamily, ipString, parseCIDR, parseCIDRLiteral, parseIP, parseIPLiteral, type ParsedCidr } from "./parse.ts";
 export { bitLength, compareIP, equalIP, fromBigInt, inSubnet, lastAddress, networkAddress, nextIP, sameFamily, toBigInt } from "./arith.ts";

@@ -97,6 +97,10 @@ export function ipString(ip: Addr): string {
   return ip.kind() === "ipv4" ? ip.toString() : (ip as ipaddrJs.IPv6).toRFC5952String();
 }
 
+/** An address with its prefix length, `ip/prefix`, as Go's IPNet.String() prints it. */
+export function cidrText(ip: Addr, prefix: number): string {
+  return `${ipString(ip)}/${prefix}`;
+}
 
 /** `ipString` of 4 or 16 address bytes as the kernel gives them; IPv4 without loading ipaddr.js. */
 export function ipBytesString(b: Uint8Array): string {

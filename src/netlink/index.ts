@@ -16,7 +16,7 @@ import { addrAddRequest, addrDelRequest, addrDumpRequest, decodeAddr } from "./a
 import { NETLINK_ROUTE, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWROUTE } from "./constants.ts";
 import type { ConnOptions } from "./conn.ts";
 import { Conn } from "./conn.ts";
-import { isNetlinkErrno, NetlinkError } from "./errors.ts";
+import { isNetlinkErrno } from "./errors.ts";
 import type { WaitResult } from "./events.ts";
 import { LinkWatch } from "./events.ts";
 import type { BridgeSpec, Link, LinkAddOptions, LinkChanges, VethSpec, VlanSpec } from "./link.ts";

@@ -168,7 +168,7 @@ const figures = (b: Batch[]): ImplFigures => ({
   programs: null,
 });
 
-export async function stormMemory(env: BenchEnv, index: number, impls: readonly Impl[]): Promise<ScenarioOutcome> {
+export async function stormMemory(env: BenchEnv, _index: number, impls: readonly Impl[]): Promise<ScenarioOutcome> {
   const n = Number(process.env.TSCNI_STORM_N ?? "50");
   const rounds = env.quick ? 1 : 3;
   const rows: Row[] = [];

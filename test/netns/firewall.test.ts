@@ -149,7 +149,6 @@ describe("the unit tests' reference fixtures are what v1.9.1 and v1.1.1 write (l
     expect((await referenceRules(dir, "bridge", masqConf(fresh), "ctr1")).v4).toEqual(savedRules(REFERENCE_MASQ_SAVE_V4));
   });
 });
-const C = '"dnat name: \\"test\\" id: \\"ctr1\\""';
 
 describe("portmap iptables", () => {
   const reqs = [pm(), pm({ containerIp: "2001:db8:1::2/64" })];

@@ -5,7 +5,7 @@
  * The caller holds the store's lock.
  */
 import type { IpConfig } from "../../cni/index.ts";
-import { type Addr, equalIP, ipString, nextIP, parseIP } from "../../ip/index.ts";
+import { type Addr, cidrText, equalIP, ipString, nextIP, parseIP } from "../../ip/index.ts";
 import { type Range, rangeContains, rangeFor, type RangeSet, rangeSetContains, rangeSetString } from "./range.ts";
 import type { Store } from "./store.ts";
 
@@ -50,7 +50,7 @@ export function* candidates(set: RangeSet, lastReserved: Addr | undefined): Gene
 }
 
 function toIpConfig(c: Candidate): IpConfig {
-  return { address: `${ipString(c.ip)}/${c.range.subnet.prefix}`, gateway: ipString(c.range.gateway) };
+  return { address: cidrText(c.ip, c.range.subnet.prefix), gateway: ipString(c.range.gateway) };
 }
 
 /** Reserves one address of range set `index` for (containerId, ifname). */

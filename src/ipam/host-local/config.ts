@@ -12,7 +12,7 @@ import {
   ProblemList,
   type Route,
 } from "../../cni/index.ts";
-import { type Addr, ipString, type ParsedCidr, parseCIDR, parseIP } from "../../ip/index.ts";
+import { type Addr, cidrText, ipString, parseCIDR, type ParsedCidr, parseIP } from "../../ip/index.ts";
 import { HostLocalNetConf, type RangeConfig, type RangeSetsConfig, type RouteConfig } from "./config-schema.ts";
 import { canonicalizeRangeSet, isIPv4Set, type RangeInput, type RangeSet, rangeSetsOverlap } from "./range.ts";
 
@@ -46,7 +46,7 @@ function requiredCIDR(s: string): ParsedCidr {
 /** Go's IPNet.String() of a parsed CIDR (keeps host bits; IPv4-mapped text prints as IPv4). */
 export function cidrString(c: ParsedCidr): string {
   const prefix = c.bits === 128 && c.ip.kind() === "ipv4" ? Math.max(0, c.prefix - 96) : c.prefix;
-  return `${ipString(c.ip)}/${prefix}`;
+  return cidrText(c.ip, prefix);
 }
 
 /** One range's address fields, each parsed (and, when collecting, reported) at its own path. */

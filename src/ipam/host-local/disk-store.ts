@@ -166,9 +166,10 @@ export class DiskStore implements Store {
 
   release(r: Reservation): boolean {
     const path = join(this.dir, r.ip);
-    const content = readOrUndefined(path);
-    if (content === undefined || goTrim(content) !== ownerText(r.containerId, r.ifname)) return false;
-    if (r.reservedAtMs !== undefined && lstatSync(path, { throwIfNoEntry: false })?.mtimeMs !== r.reservedAtMs) return false;
+    const file = fileOrUndefined(path);
+    if (file === undefined || goTrim(file.text) !== ownerText(r.containerId, r.ifname)) return false;
+    // The write time from the same open as the text: a rewrite since the plan is never released.
+    if (r.reservedAtMs !== undefined && file.mtimeMs !== r.reservedAtMs) return false;
     safeUnlink(join(this.dir, scratchName(r.ip)));
     return safeUnlink(path);
   }
@@ -224,22 +225,31 @@ function notRegular(path: string): Error {
  * A regular file's text. Never through a symlink, and never blocking on a FIFO someone put
  * there (a plain read would wait for a writer forever, holding the network's lock).
  */
-function readRegular(path: string): string {
+function readRegularFile(path: string): { text: string; mtimeMs: number } {
   const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   try {
-    if (!fstatSync(fd).isFile()) throw notRegular(path);
-    return readFileSync(fd, "utf8");
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw notRegular(path);
+    return { text: readFileSync(fd, "utf8"), mtimeMs: st.mtimeMs };
   } finally {
     closeSync(fd);
   }
 }
 
-function readOrUndefined(path: string): string | undefined {
+function readRegular(path: string): string {
+  return readRegularFile(path).text;
+}
+
+function fileOrUndefined(path: string): { text: string; mtimeMs: number } | undefined {
   try {
-    return readRegular(path);
+    return readRegularFile(path);
   } catch {
     return undefined;
   }
+}
+
+function readOrUndefined(path: string): string | undefined {
+  return fileOrUndefined(path)?.text;
 }
 
 function safeUnlink(path: string): boolean {

@@ -51,22 +51,26 @@ export async function hostLocalAdd(a: CmdArgs, openStore: StoreFactory = diskSto
   });
 }
 
+/** DEL's and CHECK's start: the config loaded, the attachment's names checked, the store locked. */
+async function lockedForAttachment(a: CmdArgs, openStore: StoreFactory): Promise<{ store: Store; lock: Disposable }> {
+  const config = loadHostLocalConfig(a.config, a.args);
+  checkAttachment(a.containerId, a.ifname);
+  const store = openStore(config);
+  return { store, lock: await store.lock() };
+}
+
 export async function hostLocalDel(a: CmdArgs, openStore: StoreFactory = diskStore): Promise<void> {
   return guarded(async () => {
-    const config = loadHostLocalConfig(a.config, a.args);
-    checkAttachment(a.containerId, a.ifname);
-    const store = openStore(config);
-    using _lock = await store.lock();
+    const { store, lock } = await lockedForAttachment(a, openStore);
+    using _lock = lock;
     store.releaseByID(a.containerId, a.ifname);
   });
 }
 
 export async function hostLocalCheck(a: CmdArgs, openStore: StoreFactory = diskStore): Promise<void> {
   return guarded(async () => {
-    const config = loadHostLocalConfig(a.config, a.args);
-    checkAttachment(a.containerId, a.ifname);
-    const store = openStore(config);
-    using _lock = await store.lock();
+    const { store, lock } = await lockedForAttachment(a, openStore);
+    using _lock = lock;
     if (!store.findByID(a.containerId, a.ifname)) {
       throw internalError(`host-local: Failed to find address added by container ${a.containerId}`);
     }

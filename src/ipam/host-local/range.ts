@@ -3,21 +3,7 @@
  * switch between it and tscni with the same configs), containment, overlap and the `start-end`
  * text used in errors.
  */
-import {
-  type Addr,
-  bitLength,
-  compareIP,
-  equalIP,
-  fromBigInt,
-  inSubnet,
-  ipString,
-  lastAddress,
-  networkAddress,
-  nextIP,
-  type ParsedCidr,
-  sameFamily,
-  toBigInt,
-} from "../../ip/index.ts";
+import { type Addr, bitLength, cidrText, compareIP, equalIP, fromBigInt, inSubnet, ipString, lastAddress, networkAddress, nextIP, type ParsedCidr, sameFamily, toBigInt } from "../../ip/index.ts";
 
 /** A range as configured, after IP parsing but before defaults. `subnet` undefined = absent. */
 export interface RangeInput {
@@ -37,7 +23,7 @@ export interface Range {
 
 export type RangeSet = Range[];
 
-export const subnetString = (s: { ip: Addr; prefix: number }): string => `${ipString(s.ip)}/${s.prefix}`;
+export const subnetString = (s: { ip: Addr; prefix: number }): string => cidrText(s.ip, s.prefix);
 
 /** Go's `Range.Contains`: same family, inside the subnet, and within start..end. */
 export function rangeContains(r: Range, ip: Addr): boolean {

@@ -1,7 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { defaultConflist, networkCidr } from "../../../src/cli/default-conflist.ts";
 import { cnitoolContainerId, parseAttachment, parseCniArgsPairs } from "../../../src/cli/options.ts";
-import { CniError } from "../../../src/cni/index.ts";
 import { parseConfList } from "../../../src/runtime/index.ts";
 
 describe("options", () => {
