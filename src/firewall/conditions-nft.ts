@@ -179,9 +179,12 @@ function match(c: Cursor, family: Family | undefined): void {
   }
 }
 
-/** Whitespace separates words; braces and commas are words of their own, as nft reads them. */
+/**
+ * Spaces and tabs separate words (nft's scanner knows no other blank: a no-break space is junk to
+ * it, so it stays inside a word and is refused); braces and commas are words of their own.
+ */
 export function nftWords(tokens: readonly string[]): string[] {
-  return tokens.flatMap((t) => t.split(/\s+/).flatMap((w) => w.split(/([{},])/))).filter((w) => w !== "");
+  return tokens.flatMap((t) => t.split(/[ \t]+/).flatMap((w) => w.split(/([{},])/))).filter((w) => w !== "");
 }
 
 /**

@@ -66,6 +66,10 @@ describe("other refusals", () => {
     [["fib", "saddr", ".", "iif", "oif", "missing"], 4, '"iif" is not allowed here'],
     [[""], 4, "empty token"],
     [["ip\nsaddr"], 4, "control characters"],
+    // nft splits words on spaces and tabs only: other Unicode whitespace is junk to its scanner.
+    [["ip\u00a0saddr", "10.0.0.0/8"], 4, '"ip\u00a0saddr" is not allowed here'],
+    [["ip", "saddr", "10.0.0.0/8\u3000"], 4, '"10.0.0.0/8\u3000" is not allowed here'],
+    [["iifname", "eth0\ufeff"], 4, '"eth0\ufeff" is not allowed here'],
   ] as [string[], 4 | 6, string][])("nft %j (IPv%d)", (tokens, family, msg) => {
     const r = refusal(() => checkNftMatches("conditionsV4", tokens, family));
     expect(r?.code).toBe(7);
@@ -94,7 +98,8 @@ describe("other refusals", () => {
     expect(r?.msg).toContain(msg);
   });
 
-  test("nft words: whitespace splits, braces and commas stand alone, quotes stay", () => {
+  test("nft words: spaces and tabs split, braces and commas stand alone, quotes stay", () => {
     expect(nftWords(["ip saddr", "{10.0.0.1,10.0.0.2}", '"eth0"'])).toEqual(["ip", "saddr", "{", "10.0.0.1", ",", "10.0.0.2", "}", '"eth0"']);
+    expect(nftWords(["ip\tsaddr\u00a010.0.0.1"])).toEqual(["ip", "saddr\u00a010.0.0.1"]);
   });
 });
