@@ -196,7 +196,7 @@ function stripNft(v: Json): Json {
   const out: { [k: string]: Json } = {};
   for (const [k, x] of Object.entries(v)) {
     if (k === "handle") continue;
-    out[k] = k === "counter" && isObj(x) ? { packets: 0, bytes: 0 } : stripNft(x);
+    out[k] = k === "counter" && isObj(x) ? { ...(stripNft(x) as object), packets: 0, bytes: 0 } : stripNft(x);
   }
   return out;
 }

@@ -164,6 +164,15 @@ describe("bridge normaliser", () => {
     expect(nft(NFT("10.88.0.2", [7, 9]))).toEqual(nft(NFT("10.88.0.2", [3, 4])));
   });
 
+  test("nft: a named counter object keeps its name and table; only its values are zeroed", () => {
+    const withCounter = (name: string, packets: number): Json => {
+      const d = NFT("10.88.0.2", [3, 4]) as { nftables: Json[] };
+      return { nftables: [...d.nftables, { counter: { family: "inet", table: "t", name, handle: 7, packets, bytes: packets * 60 } }] } as Json;
+    };
+    expect(nft(withCounter("a", 5))).toEqual(nft(withCounter("a", 0)));
+    expect(nft(withCounter("a", 5))).not.toEqual(nft(withCounter("b", 5)));
+  });
+
   test("nft: only an empty nat table is dropped", () => {
     const withNat = (chain: boolean): Json => {
       const d = NFT("10.88.0.2", [3, 4]) as { nftables: Json[] };
