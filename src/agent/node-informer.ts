@@ -50,9 +50,12 @@ export class NodeInformer {
     this.o.onChange(this.nodes);
   }
 
-  async #watch(): Promise<void> {
+  /** Returns how many events (bookmarks too) the watch carried. */
+  async #watch(): Promise<number> {
     const signal = this.#abort.signal;
+    let seen = 0;
     for await (const e of this.o.client.watch(NODES, this.resourceVersion, this.o.watchSeconds ?? 300, signal)) {
+      seen++;
       if (e.type === "ERROR") {
         if (statusCode(e.object) === 410) throw new Gone();
         throw new Error(`watch error: ${JSON.stringify(e.object).slice(0, 200)}`);
@@ -66,6 +69,7 @@ export class NodeInformer {
       else this.nodes.set(n.name, n);
       this.o.onChange(this.nodes);
     }
+    return seen;
   }
 
   /** Runs until stop(). */
@@ -79,7 +83,10 @@ export class NodeInformer {
         if (needList) await this.#list();
         needList = false;
         watchedSince = performance.now();
-        await this.#watch();
+        const seen = await this.#watch();
+        // A watch closed at once with nothing in it (a proxy or a stopping API server answering
+        // 200 and hanging up) would be reopened in a tight loop: it backs off like a failure.
+        if (seen === 0 && performance.now() - watchedSince < 1000) throw new Error("the watch was closed at once, with no events");
         // The server ended the watch (its timeout): resume from the last version at once.
         delay = first;
         continue;

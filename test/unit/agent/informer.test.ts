@@ -92,4 +92,21 @@ describe("node informer", () => {
     const client = new KubeClient({ ...config, tokenFile: join(dir.path, "bad") });
     await expect(client.getJson("/api/v1/nodes")).rejects.toThrow(/HTTP 401/);
   });
+
+  test("a watch closed at once with no events backs off as a failure instead of reopening in a tight loop", async () => {
+    let watches = 0;
+    const errors: string[] = [];
+    const stub = {
+      getJson: async () => ({ kind: "NodeList", metadata: { resourceVersion: "7" }, items: [] }),
+      async *watch(): AsyncGenerator<never> {
+        // The third reopen ends the test: without the backoff nothing else ever runs.
+        if (++watches === 3) quiet.stop();
+      },
+    } as unknown as KubeClient;
+    const quiet: NodeInformer = new NodeInformer({ client: stub, log: () => {}, onChange: () => {}, onError: (m) => void errors.push(m), backoffMs: { first: 1, max: 2 } });
+    await quiet.run();
+    expect(watches).toBe(3);
+    expect(errors).toEqual(["the watch was closed at once, with no events", "the watch was closed at once, with no events"]);
+    expect(quiet.lists).toBe(1);
+  });
 });
