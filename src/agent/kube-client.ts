@@ -28,7 +28,9 @@ export class KubeClient {
       headers,
       body: init.body,
       signal: init.signal ?? AbortSignal.timeout(REQUEST_MS),
-      tls: { ca: this.config.ca },
+      // Explicit: NODE_TLS_REJECT_UNAUTHORIZED=0 in the pod's environment would otherwise turn
+      // verification off and hand the service account token to whoever answers.
+      tls: { ca: this.config.ca, rejectUnauthorized: true },
     });
     if (!res.ok) {
       const text = await res.text().catch(() => "");

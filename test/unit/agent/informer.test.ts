@@ -81,10 +81,22 @@ describe("node informer", () => {
     expect(changes).toBeGreaterThan(3);
   });
 
-  test("a server whose certificate does not chain to the given CA is refused", async () => {
+  test("a server whose certificate does not chain to the given CA, or names another host, is refused, whatever the environment says", async () => {
+    await expect(new KubeClient(config).getJson("/api/v1/nodes")).resolves.toMatchObject({ kind: "NodeList" });
     const other = makePki(["127.0.0.1"]);
-    const client = new KubeClient({ ...config, ca: other.caPem });
-    await expect(client.getJson("/api/v1/nodes")).rejects.toThrow();
+    const elsewhere = makePki(["127.0.0.2"]);
+    const impostor = new FakeApiServer(elsewhere, "127.0.0.1", "secret-token");
+    const saved = process.env.NODE_TLS_REJECT_UNAUTHORIZED;
+    process.env.NODE_TLS_REJECT_UNAUTHORIZED = "0";
+    try {
+      await expect(new KubeClient({ ...config, ca: other.caPem }).getJson("/api/v1/nodes")).rejects.toThrow(/certificate/);
+      await expect(new KubeClient({ ...config, server: impostor.url, ca: elsewhere.caPem }).getJson("/api/v1/nodes")).rejects.toThrow(/ALTNAME/);
+    } finally {
+      if (saved === undefined) delete process.env.NODE_TLS_REJECT_UNAUTHORIZED;
+      else process.env.NODE_TLS_REJECT_UNAUTHORIZED = saved;
+      impostor.stop();
+    }
+    expect(impostor.requests).toEqual([]);
   });
 
   test("a wrong token is an error with the API server's status", async () => {
