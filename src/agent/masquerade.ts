@@ -5,7 +5,7 @@
  * jump per local pod CIDR from nat POSTROUTING. Nothing but src/firewall/index.ts is used, so the
  * backend's own transaction and lock apply.
  */
-import { applyIptablesEach, type Family, type IptablesPlan, resolveIptables } from "../firewall/index.ts";
+import { applyIptablesEach, type Family, type IptablesPlan, resolveIptables, type Rule } from "../firewall/index.ts";
 
 export const MASQ_CHAIN = "TSCNI-AGENT-MASQ";
 const MULTICAST: Readonly<Record<Family, string>> = { 4: "224.0.0.0/4", 6: "ff00::/8" };
@@ -39,9 +39,17 @@ export function masqueradePlans(want: MasqueradeWant): IptablesPlan[] {
           {
             op: "sync-chain",
             chain: MASQ_CHAIN,
-            rules: [...cluster.map((c) => ["-d", c, "-j", "RETURN"]), ["!", "-d", MULTICAST[family], "-j", "MASQUERADE"]],
+            rules: [
+              ...cluster.map((c): Rule => ({ dst: { cidr: c }, matches: [], verdict: { kind: "return" } })),
+              { dst: { cidr: MULTICAST[family], not: true }, matches: [], verdict: { kind: "masquerade" } },
+            ],
           },
-          { op: "sync-jumps", chain: "POSTROUTING", target: MASQ_CHAIN, rules: local.map((c) => ["-s", c, "-j", MASQ_CHAIN]) },
+          {
+            op: "sync-jumps",
+            chain: "POSTROUTING",
+            target: MASQ_CHAIN,
+            rules: local.map((c): Rule => ({ src: { cidr: c }, matches: [], verdict: { kind: "jump", chain: MASQ_CHAIN } })),
+          },
         ],
       },
     ];

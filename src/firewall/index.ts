@@ -14,6 +14,7 @@ export type { ApplyOptions } from "./apply.ts";
 export { applyIptablesEach } from "./apply.ts";
 export { resolveIptables } from "./exec.ts";
 export type { IptablesPlan } from "./model.ts";
+export type { Rule } from "./rule.ts";
 export type { FirewallBackend, GcItem, GcTransaction, Keep, NetworkKeep } from "./backend.ts";
 export { allBackends } from "./backends.ts";
 export { masqBackendReady, noProbe, type Probe, portmapBackend, systemProbe } from "./detect.ts";

@@ -1,9 +1,10 @@
 /**
- * What bridge (ipMasq) and portmap need from iptables, as plans. Rule arguments are written in
- * the form and order `iptables-save` prints them, so an existing rule is recognised by comparing
- * tokens and a repeated ADD adds nothing.
+ * What bridge (ipMasq) and portmap need from iptables, as plans of typed rules (rule.ts). Values
+ * are written in the form `iptables-save` prints them (prefixes as network/len, lower-case
+ * protocols), so a rule read back from the kernel equals the planned one and a repeated ADD adds
+ * nothing.
  */
-import type { Family, IptablesOp, IptablesPlan, RuleArgs } from "./model.ts";
+import type { Family, IptablesOp, IptablesPlan } from "./model.ts";
 import {
   masqChainName,
   masqComment,
@@ -13,6 +14,7 @@ import {
   SHARED,
 } from "./names.ts";
 import type { AttachmentRef, MasqRequest, PortMapping, PortmapRequest } from "./plans-types.ts";
+import { accept, comment, jump, type L4Proto, masquerade, type Match, type Prefix, type Rule, sameRule } from "./rule.ts";
 import {
   checkChainName,
   checkIptablesComment,
@@ -29,8 +31,8 @@ import {
 const MULTICAST: Readonly<Record<Family, string>> = { 4: "224.0.0.0/4", 6: "ff00::/8" };
 const HOST_PREFIX: Readonly<Record<Family, number>> = { 4: 32, 6: 128 };
 
-function comment(text: string): string[] {
-  return ["-m", "comment", "--comment", checkIptablesComment(text)];
+function note(text: string): Match {
+  return comment(checkIptablesComment(text));
 }
 
 function checkIds(network: string, containerId: string): void {
@@ -42,7 +44,7 @@ function checkIds(network: string, containerId: string): void {
 export function masqIptablesAdd(req: MasqRequest): IptablesPlan[] {
   checkIds(req.network, req.containerId);
   const chain = masqChainName(req.network, req.containerId);
-  const note = comment(masqComment(req.network, req.containerId));
+  const owned = note(masqComment(req.network, req.containerId));
   const cidrs = req.addresses.map((a) => parseCidr("container address", a));
   const plans: IptablesPlan[] = [];
   for (const family of [4, 6] as const) {
@@ -51,9 +53,9 @@ export function masqIptablesAdd(req: MasqRequest): IptablesPlan[] {
     const ops: IptablesOp[] = [{ op: "ensure-chain", chain }];
     for (const c of mine) {
       ops.push(
-        { op: "append", chain, args: ["-d", c.network, ...note, "-j", "ACCEPT"] },
-        { op: "append", chain, args: ["!", "-d", MULTICAST[family], ...note, "-j", "MASQUERADE"] },
-        { op: "append", chain: "POSTROUTING", args: ["-s", `${c.address}/${HOST_PREFIX[family]}`, ...note, "-j", chain] },
+        { op: "append", chain, rule: { dst: { cidr: c.network }, matches: [owned], verdict: accept } },
+        { op: "append", chain, rule: { dst: { cidr: MULTICAST[family], not: true }, matches: [owned], verdict: masquerade } },
+        { op: "append", chain: "POSTROUTING", rule: { src: { cidr: `${c.address}/${HOST_PREFIX[family]}` }, matches: [owned], verdict: jump(chain) } },
       );
     }
     plans.push({ family, ops });
@@ -71,50 +73,41 @@ export function masqIptablesDel(ref: Pick<AttachmentRef, "network" | "containerI
   return ([4, 6] as const).map((family) => ({ family, ops: [{ op: "remove-chain", chain }] }));
 }
 
-function markDef(bit: number): string {
+function markBit(bit: number): number {
   if (!Number.isInteger(bit) || bit < 0 || bit > 31) throw invalid("MasqMarkBit must be between 0 and 31");
-  const hex = `0x${(2 ** bit).toString(16)}`;
-  return `${hex}/${hex}`;
+  return 2 ** bit;
 }
 
 /** The hostIP of a mapping as seen from one family: skip it, match any, or match this address. */
-function hostDest(m: PortMapping, family: Family): "skip" | string[] {
-  if (m.hostIP === undefined || m.hostIP === "") return [];
+function hostDest(m: PortMapping, family: Family): "skip" | Prefix | undefined {
+  if (m.hostIP === undefined || m.hostIP === "") return undefined;
   const ip = parseIp("host IP", m.hostIP);
   if (ip.family !== family) return "skip";
-  return ip.unspecified ? [] : ["-d", `${ip.address}/${HOST_PREFIX[family]}`];
-}
-
-function dnatTarget(c: Cidr, port: number): string {
-  return c.family === 4 ? `${c.address}:${port}` : `[${c.address}]:${port}`;
+  return ip.unspecified ? undefined : { cidr: `${ip.address}/${HOST_PREFIX[family]}` };
 }
 
 /** The per-container chain's rules, in the reference's order: mark rules before the DNAT. */
-function dnatChainRules(req: PortmapRequest, c: Cidr): RuleArgs[] {
-  const markChain = req.externalSetMarkChain !== undefined ? checkChainName(req.externalSetMarkChain) : SHARED.hostportSetMark;
-  const rules: RuleArgs[] = [];
+function dnatChainRules(req: PortmapRequest, c: Cidr): Rule[] {
+  const markChain = jump(req.externalSetMarkChain !== undefined ? checkChainName(req.externalSetMarkChain) : SHARED.hostportSetMark);
+  const rules: Rule[] = [];
   for (const m of req.mappings) {
-    const dest = hostDest(m, c.family);
-    if (dest === "skip") continue;
-    const proto = checkProtocol(m.protocol);
-    const port = ["-p", proto, "-m", proto, "--dport", String(checkPort("host port", m.hostPort))];
+    const dst = hostDest(m, c.family);
+    if (dst === "skip") continue;
+    const port = { ...(dst ? { dst } : {}), proto: l4(m.protocol), matches: [{ kind: "dport", port: checkPort("host port", m.hostPort) }] as Match[] };
     const containerPort = checkPort("container port", m.containerPort);
     if (req.snat) {
       // iptables prints a /0 source as no source match at all.
-      const source = req.masqAll ? [] : ["-s", c.network];
-      rules.push([...source, ...dest, ...port, "-j", markChain]);
-      if (c.family === 4 && !req.masqAll) rules.push(["-s", "127.0.0.1/32", ...dest, ...port, "-j", markChain]);
+      rules.push(req.masqAll ? { ...port, verdict: markChain } : { ...port, src: { cidr: c.network }, verdict: markChain });
+      if (c.family === 4 && !req.masqAll) rules.push({ ...port, src: { cidr: "127.0.0.1/32" }, verdict: markChain });
     }
-    rules.push([...dest, ...port, "-j", "DNAT", "--to-destination", dnatTarget(c, containerPort)]);
+    rules.push({ ...port, verdict: { kind: "dnat", addr: c.address, port: containerPort } });
   }
   // The reference appends a rule only when an identical one is not there yet (`-C`, then `-A`).
-  const seen = new Set<string>();
-  return rules.filter((r) => {
-    const key = r.join("\u0000");
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
+  return rules.filter((r, i) => rules.findIndex((x) => sameRule(x, r)) === i);
+}
+
+function l4(protocol: string): L4Proto {
+  return checkProtocol(protocol) as L4Proto;
 }
 
 const MULTIPORT_MAX = 15;
@@ -123,22 +116,23 @@ const MULTIPORT_MAX = 15;
  * Entry rules from CNI-HOSTPORT-DNAT: per protocol (sorted), up to 15 ports each. Ports of
  * mappings whose hostIP is of the other family are listed too, as the reference does.
  */
-function entryRules(req: PortmapRequest, chain: string): RuleArgs[] {
+function entryRules(req: PortmapRequest, chain: string): Rule[] {
   const byProto = new Map<string, number[]>();
   for (const m of req.mappings) {
     const ports = byProto.get(m.protocol) ?? [];
     ports.push(checkPort("host port", m.hostPort));
     byProto.set(m.protocol, ports);
   }
-  const note = comment(portmapDnatComment(req.network, req.containerId));
-  const conditions = checkIptablesConditions("conditions", req.conditions ?? []);
-  const rules: RuleArgs[] = [];
+  const mine = note(portmapDnatComment(req.network, req.containerId));
+  const tokens = checkIptablesConditions("conditions", req.conditions ?? []);
+  const conditions: Match[] = tokens.length > 0 ? [{ kind: "conditions", tokens }] : [];
+  const rules: Rule[] = [];
   const protos = [...byProto.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   for (const proto of protos) {
     const ports = byProto.get(proto) ?? [];
     for (let i = 0; i < ports.length; i += MULTIPORT_MAX) {
-      const list = ports.slice(i, i + MULTIPORT_MAX).join(",");
-      rules.push(["-p", checkProtocol(proto), ...note, "-m", "multiport", "--dports", list, ...conditions, "-j", chain]);
+      const list = ports.slice(i, i + MULTIPORT_MAX);
+      rules.push({ proto: l4(proto), matches: [mine, { kind: "dports", ports: list }, ...conditions], verdict: jump(chain) });
     }
   }
   return rules;
@@ -150,28 +144,28 @@ export function portmapIptablesAdd(req: PortmapRequest): IptablesPlan {
   const c = parseCidr("container address", req.containerIp);
   const ops: IptablesOp[] = [];
   if (req.snat && req.externalSetMarkChain === undefined) {
-    const mark = markDef(req.markMasqBit);
+    const bit = markBit(req.markMasqBit);
     ops.push(
       { op: "ensure-chain", chain: SHARED.hostportSetMark },
       {
         op: "append",
         chain: SHARED.hostportSetMark,
-        args: [...comment(SHARED.portfwdMarkComment), "-j", "MARK", "--set-xmark", mark],
+        rule: { matches: [note(SHARED.portfwdMarkComment)], verdict: { kind: "mark-set", value: bit, mask: bit } },
       },
       { op: "ensure-chain", chain: SHARED.hostportMasq },
-      { op: "append", chain: SHARED.hostportMasq, args: ["-m", "mark", "--mark", mark, "-j", "MASQUERADE"] },
+      { op: "append", chain: SHARED.hostportMasq, rule: { matches: [{ kind: "mark", value: bit, mask: bit }], verdict: masquerade } },
       {
         op: "insert-first",
         chain: "POSTROUTING",
-        args: [...comment(SHARED.portfwdMasqComment), "-j", SHARED.hostportMasq],
+        rule: { matches: [note(SHARED.portfwdMasqComment)], verdict: jump(SHARED.hostportMasq) },
       },
     );
   }
-  const local = ["-m", "addrtype", "--dst-type", "LOCAL", "-j", SHARED.hostportDnat];
+  const local: Rule = { matches: [{ kind: "dst-local" }], verdict: jump(SHARED.hostportDnat) };
   ops.push(
     { op: "ensure-chain", chain: SHARED.hostportDnat },
-    { op: "append", chain: "PREROUTING", args: local },
-    { op: "append", chain: "OUTPUT", args: local },
+    { op: "append", chain: "PREROUTING", rule: local },
+    { op: "append", chain: "OUTPUT", rule: local },
   );
   const chain = portmapDnatChainName(req.network, req.containerId);
   ops.push(

@@ -5,7 +5,8 @@
  * deletion aborts the whole batch), so applying it is all-or-nothing and never disturbs rules
  * other software keeps in the shared chains.
  */
-import type { IptablesOp, IptablesPlan, IptablesState, RuleArgs } from "./model.ts";
+import type { Family, IptablesOp, IptablesPlan, IptablesState, RuleArgs } from "./model.ts";
+import { type Rule, ruleArgs } from "./rule.ts";
 import { iptablesToken, splitRestoreLine } from "./quote.ts";
 import { checkByteLength, LIMITS } from "./validate.ts";
 
@@ -127,30 +128,42 @@ class Simulation {
   }
 }
 
-function renderOp(sim: Simulation, op: IptablesOp): void {
+/**
+ * Restore text is the one place the typed rules become tokens: iptables-save prints the state in
+ * this spelling, so a rule already there is recognised by its tokens.
+ */
+function renderOp(sim: Simulation, family: Family, op: IptablesOp): void {
+  const spell = (rules: readonly Rule[]): RuleArgs[] => rules.map((r) => ruleArgs(family, r));
   switch (op.op) {
     case "ensure-chain":
       if (!sim.chains.has(op.chain)) sim.declare(op.chain);
       return;
-    case "append":
-      if (!sim.has(op.chain, op.args)) sim.append(op.chain, op.args);
+    case "append": {
+      const args = ruleArgs(family, op.rule);
+      if (!sim.has(op.chain, args)) sim.append(op.chain, args);
       return;
-    case "insert-first":
-      if (!sim.has(op.chain, op.args)) {
-        sim.lines.push(["-I", iptablesToken(op.chain), "1", ...op.args.map(iptablesToken)].join(" "));
-        sim.rulesOf(op.chain).unshift(op.args);
+    }
+    case "insert-first": {
+      const args = ruleArgs(family, op.rule);
+      if (!sim.has(op.chain, args)) {
+        sim.lines.push(["-I", iptablesToken(op.chain), "1", ...args.map(iptablesToken)].join(" "));
+        sim.rulesOf(op.chain).unshift(args);
       }
       return;
-    case "sync-chain":
-      if (sim.chains.has(op.chain) && sameRules(sim.rulesOf(op.chain), op.rules)) return;
+    }
+    case "sync-chain": {
+      const want = spell(op.rules);
+      if (sim.chains.has(op.chain) && sameRules(sim.rulesOf(op.chain), want)) return;
       sim.declare(op.chain);
-      for (const r of op.rules) sim.append(op.chain, r);
+      for (const r of want) sim.append(op.chain, r);
       return;
+    }
     case "sync-jumps": {
+      const want = spell(op.rules);
       const current = sim.rulesOf(op.chain).filter((r) => ruleTarget(r) === op.target);
-      if (sameRules(current, op.rules)) return;
+      if (sameRules(current, want)) return;
       for (const r of current) sim.delete(op.chain, r);
-      for (const r of op.rules) sim.append(op.chain, r);
+      for (const r of want) sim.append(op.chain, r);
       return;
     }
     case "remove-chain": {
@@ -172,7 +185,7 @@ function renderOp(sim: Simulation, op: IptablesOp): void {
  */
 export function renderIptables(plan: IptablesPlan, state: IptablesState): string {
   const sim = new Simulation(state);
-  for (const op of plan.ops) renderOp(sim, op);
+  for (const op of plan.ops) renderOp(sim, plan.family, op);
   if (sim.declarations.length === 0 && sim.lines.length === 0) return "";
   const body = [...sim.declarations, ...sim.lines];
   for (const line of body) checkByteLength("iptables rule", line, LIMITS.restoreLine);
@@ -188,15 +201,16 @@ export function findMissing(plan: IptablesPlan, state: IptablesState): string | 
     if (op.op === "sync-chain") {
       if (!state.chains.has(op.chain)) return `chain ${op.chain} not found in iptables table nat`;
       const have = state.rules.get(op.chain) ?? [];
-      for (const r of op.rules) {
+      for (const r of op.rules.map((x) => ruleArgs(plan.family, x))) {
         if (!have.some((h) => sameRule(h, r))) return `rule [${r.join(" ")}] in chain ${op.chain} not found in table nat`;
       }
     } else if (op.op === "sync-jumps") {
       // Extra match tokens (conditions) are printed back in iptables' own order, which tscni
       // cannot predict, so entry rules are checked by how many jump to the chain.
       const have = (state.rules.get(op.chain) ?? []).filter((r) => ruleTarget(r) === op.target);
-      if (have.length < op.rules.length) {
-        const first = op.rules.find((r) => !have.some((h) => sameRule(h, r))) ?? op.rules[0] ?? [];
+      const want = op.rules.map((x) => ruleArgs(plan.family, x));
+      if (have.length < want.length) {
+        const first = want.find((r) => !have.some((h) => sameRule(h, r))) ?? want[0] ?? [];
         return `rule [${first.join(" ")}] in chain ${op.chain} not found in table nat`;
       }
     }

@@ -6,21 +6,23 @@
 
 export type Family = 4 | 6;
 
+import type { Rule } from "./rule.ts";
+
 /** One rule's match and target, as argv tokens in the order `iptables-save` prints them. */
 export type RuleArgs = readonly string[];
 
-/** A step of an iptables plan; every plan works on table `nat`. */
+/** A step of an iptables plan (rules as typed data, rule.ts); every plan works on table `nat`. */
 export type IptablesOp =
   /** Declare the chain only when missing: declaring an existing chain would empty it. */
   | { readonly op: "ensure-chain"; readonly chain: string }
   /** Append unless an identical rule is already in the chain. */
-  | { readonly op: "append"; readonly chain: string; readonly args: RuleArgs }
+  | { readonly op: "append"; readonly chain: string; readonly rule: Rule }
   /** Insert at position 1 unless an identical rule is already in the chain. */
-  | { readonly op: "insert-first"; readonly chain: string; readonly args: RuleArgs }
+  | { readonly op: "insert-first"; readonly chain: string; readonly rule: Rule }
   /** The chain ends up holding exactly these rules (created, or emptied and refilled, when needed). */
-  | { readonly op: "sync-chain"; readonly chain: string; readonly rules: readonly RuleArgs[] }
+  | { readonly op: "sync-chain"; readonly chain: string; readonly rules: readonly Rule[] }
   /** The rules of `chain` that jump to `target` end up being exactly these, in this order. */
-  | { readonly op: "sync-jumps"; readonly chain: string; readonly target: string; readonly rules: readonly RuleArgs[] }
+  | { readonly op: "sync-jumps"; readonly chain: string; readonly target: string; readonly rules: readonly Rule[] }
   /** Delete every rule that jumps to the chain, then flush and delete it; nothing when absent. */
   | { readonly op: "remove-chain"; readonly chain: string };
 

@@ -11,32 +11,33 @@ import type { NftRule } from "../netlink/nft/messages.ts";
 import { delChainRequest, delRuleRequest, flushChainRequest } from "../netlink/nft/messages.ts";
 import type { Ruleset } from "../netlink/nft/session.ts";
 import { NAT_BUILTINS, xtBaseChainRequest, xtRuleRequest, xtTableRequest, xtUserChainRequest } from "../netlink/nft/xt-messages.ts";
-import type { Family, IptablesOp, IptablesPlan, RuleArgs } from "./model.ts";
+import type { Family, IptablesOp, IptablesPlan } from "./model.ts";
 import { iptablesTable } from "./netlink-state.ts";
-import { xtRuleArgs } from "./xt-decode.ts";
+import { type Rule, ruleJumpTarget, sameRule } from "./rule.ts";
+import { decodeXtRule } from "./xt-decode.ts";
 import { encodeXtRule } from "./xt-encode.ts";
 
 /**
- * A rule of the table as the batch sees it. A kernel rule's target and tokens are worked out only
+ * A rule of the table as the batch sees it. A kernel rule's target and model are worked out only
  * when asked (memoised): a node with kube-proxy or hundreds of pods holds thousands of rules, and
  * a call looks closely at only a few of them.
  */
 class HeldRule {
   #target: string | undefined | null = null;
-  #args: RuleArgs | undefined;
+  #model: Rule | undefined;
 
   constructor(
     private readonly nfproto: number,
     private readonly rule: Pick<NftRule, "exprs" | "lastExpr"> | undefined,
     readonly handle?: bigint,
-    args?: RuleArgs,
+    model?: Rule,
   ) {
-    this.#args = args;
+    this.#model = model;
   }
 
   /** A rule this batch adds; `target` as for kernel rules: the chain it jumps to, if any. */
-  static added(args: RuleArgs, target: string | undefined): HeldRule {
-    const r = new HeldRule(0, undefined, undefined, args);
+  static added(model: Rule, target: string | undefined): HeldRule {
+    const r = new HeldRule(0, undefined, undefined, model);
     r.#target = target;
     return r;
   }
@@ -47,15 +48,14 @@ class HeldRule {
     return this.#target;
   }
 
-  get args(): RuleArgs {
-    this.#args ??= xtRuleArgs(this.nfproto, this.rule?.exprs ?? []);
-    return this.#args;
+  get model(): Rule {
+    this.#model ??= decodeXtRule(this.nfproto, this.rule?.exprs ?? []);
+    return this.#model;
   }
 }
 
 class NotExpressible extends Error {}
 
-const sameArgs = (a: RuleArgs, b: RuleArgs): boolean => a.length === b.length && a.every((t, i) => t === b[i]);
 
 /** One family's nat table as the batch changes it, op by op. */
 class TableSim {
@@ -107,15 +107,15 @@ class TableSim {
     this.#rules.set(chain, []);
   }
 
-  add(chain: string, args: RuleArgs, first = false): void {
-    const rule = encodeXtRule(this.family, args);
+  add(chain: string, model: Rule, first = false): void {
+    const rule = encodeXtRule(this.family, model);
     if (rule === undefined) throw new NotExpressible();
     if (!this.#chains.has(chain)) {
       if (!(chain in NAT_BUILTINS)) throw new NotExpressible();
       this.create(chain);
     }
     this.out.push(xtRuleRequest(this.#nfproto, "nat", chain, rule, first));
-    const held = HeldRule.added(args, readVerdict(rule.exprs.at(-1))?.chain);
+    const held = HeldRule.added(model, readVerdict(rule.exprs.at(-1))?.chain);
     if (first) this.rulesOf(chain).unshift(held);
     else this.rulesOf(chain).push(held);
   }
@@ -124,10 +124,9 @@ class TableSim {
    * Only rules that jump where this one does (or, for a target like MASQUERADE, jump nowhere) are
    * spelled out and compared.
    */
-  has(chain: string, args: RuleArgs): boolean {
-    const rule = encodeXtRule(this.family, args);
-    const target = rule && readVerdict(rule.exprs.at(-1))?.chain;
-    return this.rulesOf(chain).some((r) => (rule === undefined || r.target === target) && sameArgs(r.args, args));
+  has(chain: string, model: Rule): boolean {
+    const target = ruleJumpTarget(model);
+    return this.rulesOf(chain).some((r) => r.target === target && sameRule(r.model, model));
   }
 
   delete(chain: string, rule: HeldRule): void {
@@ -155,8 +154,11 @@ class TableSim {
   }
 }
 
-function sameRules(held: readonly HeldRule[], want: readonly RuleArgs[]): boolean {
-  return held.length === want.length && held.every((r, i) => sameArgs(r.args, want[i] ?? []));
+function sameRules(held: readonly HeldRule[], want: readonly Rule[]): boolean {
+  return held.length === want.length && held.every((r, i) => {
+    const w = want[i];
+    return w !== undefined && sameRule(r.model, w);
+  });
 }
 
 function apply(sim: TableSim, op: IptablesOp): void {
@@ -166,7 +168,7 @@ function apply(sim: TableSim, op: IptablesOp): void {
       return;
     case "append":
     case "insert-first":
-      if (!sim.has(op.chain, op.args)) sim.add(op.chain, op.args, op.op === "insert-first");
+      if (!sim.has(op.chain, op.rule)) sim.add(op.chain, op.rule, op.op === "insert-first");
       return;
     case "sync-chain":
       if (sim.listed(op.chain) && sameRules(sim.rulesOf(op.chain), op.rules)) return;

@@ -44,7 +44,7 @@ export const MUTANTS: readonly Mutant[] = [
   {
     name: "bridge drops the per-pod MASQUERADE rule (iptables)",
     file: "src/firewall/iptables-plans.ts",
-    find: '        { op: "append", chain, args: ["!", "-d", MULTICAST[family], ...note, "-j", "MASQUERADE"] },\n',
+    find: '        { op: "append", chain, rule: { dst: { cidr: MULTICAST[family], not: true }, matches: [owned], verdict: masquerade } },\n',
     replace: "",
     tests: ["test/differential/bridge-options.test.ts"],
   },
@@ -103,8 +103,8 @@ export const MUTANTS: readonly Mutant[] = [
   {
     name: "portmap DNATs to the host port instead of the container port",
     file: "src/firewall/iptables-plans.ts",
-    find: '"--to-destination", dnatTarget(c, containerPort)]',
-    replace: '"--to-destination", dnatTarget(c, m.hostPort)]',
+    find: 'verdict: { kind: "dnat", addr: c.address, port: containerPort } }',
+    replace: 'verdict: { kind: "dnat", addr: c.address, port: m.hostPort } }',
     tests: ["test/differential/portmap.test.ts"],
   },
   {

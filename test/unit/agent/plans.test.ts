@@ -77,8 +77,16 @@ describe("masquerade plan", () => {
     const plans = masqueradePlans({ local: ["10.244.1.0/24", "fd00:1::/64"], cluster: ["10.244.2.0/24", "10.244.1.0/24", "fd00:1::/64", "10.244.2.0/24"] });
     expect(plans.map((p) => p.family)).toEqual([4, 6]);
     expect(plans[0]?.ops).toEqual([
-      { op: "sync-chain", chain: "TSCNI-AGENT-MASQ", rules: [["-d", "10.244.1.0/24", "-j", "RETURN"], ["-d", "10.244.2.0/24", "-j", "RETURN"], ["!", "-d", "224.0.0.0/4", "-j", "MASQUERADE"]] },
-      { op: "sync-jumps", chain: "POSTROUTING", target: "TSCNI-AGENT-MASQ", rules: [["-s", "10.244.1.0/24", "-j", "TSCNI-AGENT-MASQ"]] },
+      {
+        op: "sync-chain",
+        chain: "TSCNI-AGENT-MASQ",
+        rules: [
+          { dst: { cidr: "10.244.1.0/24" }, matches: [], verdict: { kind: "return" } },
+          { dst: { cidr: "10.244.2.0/24" }, matches: [], verdict: { kind: "return" } },
+          { dst: { cidr: "224.0.0.0/4", not: true }, matches: [], verdict: { kind: "masquerade" } },
+        ],
+      },
+      { op: "sync-jumps", chain: "POSTROUTING", target: "TSCNI-AGENT-MASQ", rules: [{ src: { cidr: "10.244.1.0/24" }, matches: [], verdict: { kind: "jump", chain: "TSCNI-AGENT-MASQ" } }] },
     ]);
     expect(masqueradePlans({ local: ["10.244.1.0/24"], cluster: [] }).map((p) => p.family)).toEqual([4]);
   });

@@ -1,15 +1,17 @@
 /**
- * Every rule the iptables planners can write goes in-process: each one encodes to nf_tables
- * expressions, and those expressions read back as exactly the planner's tokens. The second half
- * is what keeps a repeated ADD from adding a duplicate: the writer compares plan tokens with the
- * kernel's rules read back. Covers bridge ipMasq and portmap in both families with every option
- * that changes a rule's shape.
+ * Every rule the iptables planners can write goes in-process: each typed rule encodes to nf_tables
+ * expressions, and those expressions decode back to the same model (model -> netlink -> model).
+ * That is what keeps a repeated ADD from adding a duplicate: the writer compares the planned model
+ * with the kernel's rules decoded. Covers bridge ipMasq, portmap in both families with every
+ * option that changes a rule's shape, and the agent's node-wide masquerade.
  */
 import { describe, expect, test } from "bun:test";
 import { masqIptablesAdd, portmapIptablesAdd } from "../../../src/firewall/iptables-plans.ts";
-import type { IptablesPlan, RuleArgs } from "../../../src/firewall/model.ts";
+import { masqueradePlans } from "../../../src/agent/masquerade.ts";
+import type { IptablesPlan } from "../../../src/firewall/model.ts";
+import { type Rule, ruleArgs, sameRule } from "../../../src/firewall/rule.ts";
 import type { PortmapRequest } from "../../../src/firewall/plans-types.ts";
-import { xtRuleArgs } from "../../../src/firewall/xt-decode.ts";
+import { decodeXtRule } from "../../../src/firewall/xt-decode.ts";
 import { encodeXtRule } from "../../../src/firewall/xt-encode.ts";
 import { decodeExprs } from "../../../src/netlink/nft/expr.ts";
 import { NFPROTO_IPV4, NFPROTO_IPV6 } from "../../../src/netlink/nft/constants.ts";
@@ -41,33 +43,66 @@ const plans: [string, IptablesPlan[]][] = [
     [`portmap ${ip} externalSetMarkChain`, [portmapIptablesAdd({ ...base, containerIp: ip, externalSetMarkChain: "KUBE-MARK-MASQ" })]],
     [`portmap ${ip} snat false`, [portmapIptablesAdd({ ...base, containerIp: ip, snat: false })]],
   ]),
+  ["agent masquerade", masqueradePlans({ local: ["10.244.1.0/24", "fd00:1::/64"], cluster: ["10.244.0.0/16", "fd00::/48"] })],
 ];
 
-function rulesOf(plan: IptablesPlan): RuleArgs[] {
-  return plan.ops.flatMap((op) => (op.op === "append" || op.op === "insert-first" ? [op.args] : op.op === "sync-chain" || op.op === "sync-jumps" ? op.rules : []));
+export function rulesOf(plan: IptablesPlan): Rule[] {
+  return plan.ops.flatMap((op) => (op.op === "append" || op.op === "insert-first" ? [op.rule] : op.op === "sync-chain" || op.op === "sync-jumps" ? [...op.rules] : []));
 }
 
-describe("planner rules: tokens -> expressions -> kernel wire -> tokens", () => {
+function throughKernelWire(family: 4 | 6, rule: Rule): Rule | undefined {
+  const encoded = encodeXtRule(family, rule);
+  if (encoded === undefined) return undefined;
+  const w = new Writer();
+  writeExprs(w, encoded.exprs);
+  return decodeXtRule(family === 4 ? NFPROTO_IPV4 : NFPROTO_IPV6, decodeExprs(w.finish()));
+}
+
+describe("planner rules: model -> expressions -> kernel wire -> model", () => {
   test.each(plans)("%s", (_name, list) => {
     let count = 0;
     for (const plan of list) {
-      const nfproto = plan.family === 4 ? NFPROTO_IPV4 : NFPROTO_IPV6;
-      for (const args of rulesOf(plan)) {
-        const rule = encodeXtRule(plan.family, args);
-        expect({ args, encoded: rule !== undefined }).toEqual({ args, encoded: true });
-        const w = new Writer();
-        writeExprs(w, rule?.exprs ?? []);
-        expect(xtRuleArgs(nfproto, decodeExprs(w.finish()))).toEqual([...args]);
+      for (const rule of rulesOf(plan)) {
+        const back = throughKernelWire(plan.family, rule);
+        expect({ rule, back }).toEqual({ rule, back: rule });
+        expect(back !== undefined && sameRule(back, rule)).toBe(true);
         count++;
       }
     }
     expect(count).toBeGreaterThan(2);
   });
 
-  test("RETURN (the agent's masquerade exemptions) encodes and reads back", () => {
-    const args = ["-d", "10.244.1.0/24", "-j", "RETURN"];
-    const w = new Writer();
-    writeExprs(w, encodeXtRule(4, args)?.exprs ?? []);
-    expect(xtRuleArgs(NFPROTO_IPV4, decodeExprs(w.finish()))).toEqual(args);
+  test("the comparison keeps apart what differs, and a foreign part equals nothing, itself included", () => {
+    const r: Rule = { src: { cidr: "10.0.0.0/8" }, proto: "tcp", matches: [{ kind: "dport", port: 80 }], verdict: { kind: "jump", chain: "X" } };
+    expect(sameRule(r, { ...r })).toBe(true);
+    for (const other of [
+      { ...r, src: { cidr: "10.0.0.0/8", not: true } },
+      { ...r, src: undefined },
+      { ...r, proto: "udp" },
+      { ...r, matches: [{ kind: "dport", port: 81 }] },
+      { ...r, matches: [] },
+      { ...r, verdict: { kind: "goto", chain: "X" } },
+      { ...r, verdict: { kind: "jump", chain: "Y" } },
+    ] as Rule[]) {
+      expect(sameRule(r, other)).toBe(false);
+      expect(sameRule(other, r)).toBe(false);
+    }
+    const alien: Rule = { ...r, matches: [{ kind: "foreign", tokens: ["?meta"] }] };
+    expect(sameRule(alien, alien)).toBe(false);
+  });
+
+  test("spelling: the model prints as iptables-save does", () => {
+    const family = 4;
+    const r: Rule = {
+      src: { cidr: "10.0.0.0/8" },
+      dst: { cidr: "224.0.0.0/4", not: true },
+      proto: "tcp",
+      matches: [{ kind: "comment", text: "a b" }, { kind: "dport", port: 80 }, { kind: "mark", value: 0x2000, mask: 0x2000 }],
+      verdict: { kind: "dnat", addr: "10.1.2.3", port: 8080 },
+    };
+    expect(ruleArgs(family, r)).toEqual(
+      "-s 10.0.0.0/8 ! -d 224.0.0.0/4 -p tcp -m comment --comment a_b -m tcp --dport 80 -m mark --mark 0x2000/0x2000 -j DNAT --to-destination 10.1.2.3:8080".split(" ").map((t) => t.replace("a_b", "a b")),
+    );
+    expect(ruleArgs(6, { matches: [], verdict: { kind: "dnat", addr: "fd00::1", port: 1 } })).toEqual(["-j", "DNAT", "--to-destination", "[fd00::1]:1"]);
   });
 });

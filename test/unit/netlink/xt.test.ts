@@ -2,13 +2,14 @@
  * tscni's iptables-layout messages against the batches iptables-nft 1.8.9 sent for the same
  * restore input (test/fixtures/netlink/xt.json, recorded by xt-record.ts): every rule's body —
  * expressions, xt info blobs, counter, compat protocol — and every table and chain body are the
- * same bytes; only NLM_F_ACK is added. Then the kernel-side decoder reads each rule back as the
- * tokens the restore line had.
+ * same bytes; only NLM_F_ACK is added. Each recorded rule decodes into the typed model, which
+ * spells the restore line's tokens and encodes back to the recorded bytes.
  */
 import { describe, expect, test } from "bun:test";
 import { splitRestoreLine } from "../../../src/firewall/quote.ts";
 import { encodeXtRule } from "../../../src/firewall/xt-encode.ts";
-import { xtRuleArgs } from "../../../src/firewall/xt-decode.ts";
+import { type Rule, ruleArgs } from "../../../src/firewall/rule.ts";
+import { decodeXtRule } from "../../../src/firewall/xt-decode.ts";
 import { NLM_F_ACK, type Message } from "../../../src/netlink/index.ts";
 import type { Request } from "../../../src/netlink/message.ts";
 import { NFPROTO_IPV4, NFPROTO_IPV6, NFT_MSG_NEWCHAIN, NFT_MSG_NEWRULE, NFT_MSG_NEWTABLE } from "../../../src/netlink/nft/constants.ts";
@@ -51,12 +52,12 @@ describe("iptables-layout messages equal iptables-nft's", () => {
     const want = ruleLines(lines);
     expect(sent.length).toBe(want.length);
     want.forEach(([chain, args, first], i) => {
-      const rule = encodeXtRule(family, args);
+      const model = decodeXtRule(nfproto, decodeRule(sent[i] as Message)?.exprs ?? []);
+      expect(ruleArgs(family, model)).toEqual(args);
+      const rule = encodeXtRule(family, model);
       expect(rule).toBeDefined();
       if (rule === undefined) return;
       same(xtRuleRequest(nfproto, "nat", chain, rule, first), sent[i] as Message);
-      // And the reader spells the kernel's form back as the line's tokens.
-      expect(xtRuleArgs(nfproto, decodeRule(sent[i] as Message)?.exprs ?? [])).toEqual(args);
     });
   });
 
@@ -78,18 +79,25 @@ describe("iptables-layout messages equal iptables-nft's", () => {
 });
 
 describe("shapes the encoder refuses (the call then goes through iptables-restore)", () => {
-  test.each([
-    [["-i", "eth0", "-j", "ACCEPT"]],
-    [["-p", "tcp", "-m", "tcp", "--dport", "80", "-j", "DNAT", "--to-destination", "10.0.0.1:80", "--random"]],
-    [["!", "-p", "tcp", "-j", "ACCEPT"]],
-    [["-s", "0.0.0.0/0", "-j", "ACCEPT"]],
-    [["-s", "fd00::/64", "-j", "ACCEPT"]],
-    [["-m", "comment", "--comment", "x".repeat(256), "-j", "ACCEPT"]],
-    [["-p", "tcp", "-m", "multiport", "--dports", "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16", "-j", "X"]],
-    [["-m", "multiport", "--dports", "80", "-j", "X"]],
-    [["-j", "SNAT"]],
-    [["-j", "ACCEPT", "-m", "comment", "--comment", "late"]],
-  ])("%j", (args) => {
-    expect(encodeXtRule(4, args)).toBeUndefined();
+  const accept = { kind: "accept" } as const;
+  const x = { kind: "jump", chain: "X" } as const;
+  test.each<[Rule]>([
+    [{ iif: { name: "eth0" }, matches: [], verdict: accept }],
+    [{ proto: "tcp", matches: [{ kind: "conditions", tokens: ["-m", "tcp", "--sport", "1"] }], verdict: accept }],
+    [{ proto: "icmp", matches: [], verdict: accept }],
+    [{ src: { cidr: "0.0.0.0/0" }, matches: [], verdict: accept }],
+    [{ src: { cidr: "fd00::/64" }, matches: [], verdict: accept }],
+    [{ matches: [{ kind: "comment", text: "x".repeat(256) }], verdict: accept }],
+    [{ proto: "tcp", matches: [{ kind: "dports", ports: Array.from({ length: 16 }, (_, i) => i + 1) }], verdict: x }],
+    [{ matches: [{ kind: "dports", ports: [80] }], verdict: x }],
+    [{ matches: [{ kind: "dport", port: 80 }], verdict: x }],
+    [{ matches: [], verdict: { kind: "dnat", addr: "fd00::1", port: 80 } }],
+    [{ matches: [], verdict: { kind: "jump", chain: "MASQUERADE" } }],
+    [{ matches: [], verdict: { kind: "goto", chain: "X" } }],
+    [{ matches: [{ kind: "mark", value: 1, mask: 0xffffffff }], verdict: x }],
+    [{ matches: [{ kind: "foreign", tokens: ["?meta"] }], verdict: x }],
+    [{ matches: [], verdict: { kind: "foreign", tokens: ["-j", "SNAT"] } }],
+  ])("%j", (rule) => {
+    expect(encodeXtRule(4, rule)).toBeUndefined();
   });
 });
