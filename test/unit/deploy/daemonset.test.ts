@@ -40,7 +40,7 @@ interface Doc {
     selector: { matchLabels: Record<string, string> };
     template: {
       metadata: { labels: Record<string, string> };
-      spec: { serviceAccountName?: string; initContainers: Container[]; containers: Container[]; volumes: Volume[] };
+      spec: { serviceAccountName?: string; nodeSelector?: Record<string, string>; initContainers: Container[]; containers: Container[]; volumes: Volume[] };
     };
   };
 }
@@ -123,6 +123,11 @@ describe("deploy/tscni-daemonset.yaml", () => {
     const mount = agent?.volumeMounts?.find((m) => uninstallFile.startsWith(`${m.mountPath}/`));
     const volume = pod?.volumes.find((v) => v.name === mount?.name);
     expect(volume?.configMap?.items?.map((i) => `${mount?.mountPath}/${i.path}`)).toContain(uninstallFile);
+  });
+
+  test("every Linux node is selected, whatever its architecture: the image index carries amd64 and arm64 (build/image.ts)", () => {
+    // An arch selector would leave the other architecture's nodes without a pod network (NotReady).
+    expect(pod?.nodeSelector).toEqual({ "kubernetes.io/os": "linux" });
   });
 
   test("defaults: no pod CIDR (the Node's), nothing forced, no uninstall", () => {
