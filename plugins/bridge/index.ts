@@ -15,8 +15,8 @@ import {
   ProblemList,
   type Result,
 } from "../../src/cni/index.ts";
-import { openContainerNetns, type PluginEntry, Rollback } from "../../src/container/index.ts";
-import { gcMasq, teardownSpoofCheck } from "../../src/firewall/index.ts";
+import { gcMasqFor, masqBackend, masqRef, openContainerNetns, type PluginEntry, removeMasq, Rollback } from "../../src/container/index.ts";
+import { teardownSpoofCheck } from "../../src/firewall/index.ts";
 import { logStep } from "../../src/log.ts";
 import { type Link, Rtnl } from "../../src/netlink/index.ts";
 import { attach } from "./attach.ts";
@@ -25,7 +25,6 @@ import { checkAttachment } from "./check.ts";
 import { type BridgeConf, checkBridgeAdd, decodeBridgeConfig, describeBridge, loadForArgs } from "./config.ts";
 import { deleteContainerLink } from "./detach.ts";
 import { ipam } from "./layer3.ts";
-import { checkMasqBackend, masqRef, removeMasq } from "./masq.ts";
 
 const warn = (line: string): void => void process.stderr.write(`${line}\n`);
 const errText = (err: unknown): string => CniError.from(err).message;
@@ -34,7 +33,7 @@ const errText = (err: unknown): string => CniError.from(err).message;
 async function add(a: CmdArgs): Promise<Result> {
   const conf = checkBridgeAdd(a.config, a.args, ProblemList.strict());
   if (conf === undefined) throw internalError("invalid configuration");
-  const masq = conf.isLayer3 && conf.raw.ipMasq ? await checkMasqBackend(conf) : undefined;
+  const masq = conf.isLayer3 && conf.raw.ipMasq ? await masqBackend(conf.raw.ipMasqBackend) : undefined;
   using host = Rtnl.open();
   const bridge = await setupBridge(host, conf, a);
   logStep("bridge");
@@ -65,7 +64,7 @@ async function del(a: CmdArgs): Promise<void> {
     await teardownSpoofCheck({ containerId: a.containerId, ifname: a.ifname }).catch((err: unknown) => warn(errText(err)));
   }
   // By deterministic names: works when the link or the whole netns is already gone.
-  if (conf.isLayer3 && conf.raw.ipMasq) await removeMasq(masqRef(a, conf));
+  if (conf.isLayer3 && conf.raw.ipMasq) await removeMasq(masqRef(a, conf.network));
 }
 
 /** IPAM's own CHECK, then the prevResult's bridge, veth pair, addresses and routes as they are. */
@@ -87,7 +86,7 @@ async function gc(a: CmdArgs): Promise<void> {
   const errors: string[] = [];
   if (conf.isLayer3) await ipam(a, conf, "GC").catch((err: unknown) => void errors.push(errText(err)));
   const valid = gcAttachments(a.config).map((x) => ({ containerId: x.containerID, ifname: x.ifname }));
-  await gcMasq({ network: conf.network, valid }).catch((err: unknown) => void errors.push(errText(err)));
+  await gcMasqFor(conf.network, valid).catch((err: unknown) => void errors.push(errText(err)));
   if (errors.length > 0) throw internalError(errors.join("; "));
 }
 

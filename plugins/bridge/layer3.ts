@@ -2,8 +2,8 @@
  * ADD's layer 3: IPAM, gateways, the container's addresses and routes, the bridge's gateway
  * addresses, forwarding and masquerade. Each change is queued for undo before it is made.
  */
-import { type CmdArgs, CniError, delegate, internalError, type Result, UnusableResultError, type Verb } from "../../src/cni/index.ts";
-import { configureIface, enableForwarding, type Rollback, setContainerSysctls } from "../../src/container/index.ts";
+import { type CmdArgs, CniError, internalError, type Result, type Verb } from "../../src/cni/index.ts";
+import { addMasq, allocateIpam, configureIface, enableForwarding, ipamCall, masqBackend, masqRef, type Rollback, setContainerSysctls } from "../../src/container/index.ts";
 import type { FirewallBackend } from "../../src/firewall/index.ts";
 import type { IpFamily } from "../../src/ip/index.ts";
 import type { Link, Rtnl } from "../../src/netlink/index.ts";
@@ -12,7 +12,6 @@ import { logStep } from "../../src/log.ts";
 import { bridgeByName, lockBridge } from "./bridge.ts";
 import type { BridgeConf } from "./config.ts";
 import { calcGateways, ensureAddr, type GatewayPlan } from "./gateway.ts";
-import { addMasq, checkMasqBackend, masqRef } from "./masq.ts";
 import { ensureVlanGateway } from "./vlan-gateway.ts";
 
 /** Handles on what ADD has made so far. */
@@ -30,31 +29,11 @@ const errText = (err: unknown): string => CniError.from(err).message;
 
 /** The network's IPAM plugin, in process or exec'd, with this call's stdin and env. */
 export function ipam(a: CmdArgs, conf: BridgeConf, command: Verb): Promise<Result | undefined> {
-  return delegate({ plugin: conf.ipamType, command, stdin: a.stdin, env: a.env, cniVersion: a.cniVersion });
-}
-
-/** Addresses from IPAM into `result`; once IPAM holds them, their release is queued. */
-async function allocate(a: CmdArgs, conf: BridgeConf, undo: Rollback, result: Result): Promise<void> {
-  const releaseLater = (): void => undo.push("IPAM DEL", async () => void (await ipam(a, conf, "DEL")));
-  let ipamResult: Result | undefined;
-  try {
-    ipamResult = await ipam(a, conf, "ADD");
-    logStep("ipam");
-  } catch (err) {
-    // A failed IPAM ADD gives its addresses back itself; a successful one with a result we
-    // cannot read still holds them.
-    if (err instanceof UnusableResultError) releaseLater();
-    throw err;
-  }
-  releaseLater();
-  result.ips = ipamResult?.ips ?? [];
-  if (ipamResult?.routes !== undefined) result.routes = ipamResult.routes;
-  if (ipamResult?.dns !== undefined) result.dns = ipamResult.dns;
-  if (result.ips.length === 0) throw internalError("IPAM plugin returned missing IP config");
+  return ipamCall(a, conf.ipamType, command);
 }
 
 export async function configureLayer3(a: CmdArgs, conf: BridgeConf, w: Wiring, result: Result): Promise<void> {
-  await allocate(a, conf, w.undo, result);
+  await allocateIpam(a, conf.ipamType, w.undo, result);
   const plan = calcGateways(result, conf);
   setContainerSysctls(w.ns, a.ifname, conf.raw.enabledad);
   await configureIface(w.cont, w.ns, a.ifname, result, { appended: plan.appended });
@@ -62,8 +41,7 @@ export async function configureLayer3(a: CmdArgs, conf: BridgeConf, w: Wiring, r
   logStep("addresses");
   if (conf.raw.ipMasq) {
     const addresses = (result.ips ?? []).map((i) => i.address);
-    await addMasq(w.masq ?? (await checkMasqBackend(conf)), masqRef(a, conf), addresses, w.undo);
-    logStep("firewall");
+    await addMasq(w.masq ?? (await masqBackend(conf.raw.ipMasqBackend)), masqRef(a, conf.network), addresses, w.undo);
   }
 }
 

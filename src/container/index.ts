@@ -12,6 +12,7 @@ export { Rollback } from "./rollback.ts";
 export { setContainerSysctls } from "./sysctls.ts";
 export { validateExpectedIps, validateExpectedRoutes } from "./validate.ts";
 export { createVeth, randomVethName, type Veth, type VethRequest } from "./veth.ts";
+export { addMasq, allocateIpam, gcMasqFor, ipamCall, masqBackend, type MasqRef, masqRef, removeMasq } from "./attachment.ts";
 export { checkHostLocalIpam, hostLocalSections, hostLocalStores } from "./host-local.ts";
 export {
   describeConfig,
