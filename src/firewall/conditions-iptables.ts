@@ -109,11 +109,16 @@ function lookup(option: string, loaded: readonly string[]): Option | undefined {
   return undefined;
 }
 
-/** The option's values, each checked; a value never carries whitespace, except a comment. */
+/**
+ * The option's values, each checked; a value never carries whitespace, except a comment, and
+ * never starts with `-`: iptables takes it as the value, but iptables-save prints it bare, where
+ * every reader of the rule (tscni's CHECK and DEL among them) sees an option such as `-j`.
+ */
 function takeValues(t: Cursor, option: string, o: Option, family: Family | undefined): string[] {
   return o.values.map(({ name, check }) => {
     const v = t.next(`${option}'s value (${name})`);
     if (!check(v, family) || (option !== "--comment" && /\s/.test(v))) throw refuseToken(t.what, v, `${option}'s value: ${name}`);
+    if (v.startsWith("-")) throw refuseToken(t.what, v, `${option}'s value: ${name}, not starting with "-"`);
     return v;
   });
 }

@@ -91,6 +91,13 @@ describe("other refusals", () => {
     [["-m", "recent", "--set"], 4, '"recent" is not allowed here'],
     [["-m", "comment", "!", "--comment", "x"], 4, '"--comment" is not allowed here'],
     [["-s"], 4, "ends early"],
+    // A value iptables-save prints bare where a reader takes it for an option: `-i -j -j CNI-DN-…`
+    // made CHECK miss the rule ADD had just written.
+    [["-i", "-j"], 4, '"-j" is not allowed'],
+    [["!", "-o", "--goto"], 4, '"--goto" is not allowed'],
+    [["-o", "--set-counters"], 4, '"--set-counters" is not allowed'],
+    [["-m", "comment", "--comment", "-j"], 4, '"-j" is not allowed'],
+    [["-m", "comment", "--comment", "--jump X"], 4, '"--jump X" is not allowed here'],
     [Array.from({ length: 65 }, () => "-m"), 4, "too many tokens"],
   ] as [string[], 4 | 6, string][])("iptables %j (IPv%d)", (tokens, family, msg) => {
     const r = refusal(() => checkIptablesMatches("conditionsV4", tokens, family));
