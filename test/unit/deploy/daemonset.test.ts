@@ -40,7 +40,7 @@ interface Doc {
     selector: { matchLabels: Record<string, string> };
     template: {
       metadata: { labels: Record<string, string> };
-      spec: { serviceAccountName?: string; nodeSelector?: Record<string, string>; initContainers: Container[]; containers: Container[]; volumes: Volume[] };
+      spec: { serviceAccountName?: string; nodeSelector?: Record<string, string>; hostNetwork?: boolean; hostPID?: boolean; initContainers: Container[]; containers: Container[]; volumes: Volume[] };
     };
   };
 }
@@ -128,6 +128,14 @@ describe("deploy/tscni-daemonset.yaml", () => {
   test("every Linux node is selected, whatever its architecture: the image index carries amd64 and arm64 (build/image.ts)", () => {
     // An arch selector would leave the other architecture's nodes without a pod network (NotReady).
     expect(pod?.nodeSelector).toEqual({ "kubernetes.io/os": "linux" });
+  });
+
+  test("the agent sees the host's netns paths as a runtime records them: /run/netns, /var/run/netns and /proc/<pid>/ns/net (hostPID)", () => {
+    // gc frees what a pod whose netns path is gone held: a path the agent cannot see is a live pod lost.
+    expect(pod?.hostNetwork).toBe(true);
+    expect(pod?.hostPID).toBe(true);
+    const agent = pod?.containers.find((c) => c.args?.[0] === "agent");
+    expect(agent?.volumeMounts?.map((m) => m.mountPath)).toEqual(expect.arrayContaining(["/run/netns", "/var/run/netns"]));
   });
 
   test("defaults: no pod CIDR (the Node's), nothing forced, no uninstall", () => {
