@@ -15,12 +15,13 @@ import { xtRuleArgs } from "./xt-decode.ts";
 
 export const NFPROTO: Readonly<Record<NftFamily, number>> = { ip: NFPROTO_IPV4, ip6: NFPROTO_IPV6, inet: NFPROTO_INET, bridge: NFPROTO_BRIDGE };
 
-export function iptablesTable(family: Family): TableRef {
-  return { family: family === 4 ? NFPROTO_IPV4 : NFPROTO_IPV6, name: "nat" };
+/** `chains`: read only these chains' rules (undefined: every chain's). */
+export function iptablesTable(family: Family, chains?: readonly string[]): TableRef {
+  return { family: family === 4 ? NFPROTO_IPV4 : NFPROTO_IPV6, name: "nat", ...(chains !== undefined ? { chains } : {}) };
 }
 
-export function tableRef(ref: NftTableRef): TableRef {
-  return { family: NFPROTO[ref.family], name: ref.table };
+export function tableRef(ref: NftTableRef, chains?: readonly string[]): TableRef {
+  return { family: NFPROTO[ref.family], name: ref.table, ...(chains !== undefined ? { chains } : {}) };
 }
 
 /** An iptables state that also knows each rule's handle (same order as `rules`). */
@@ -89,9 +90,9 @@ export function nftStateOf(refs: readonly NftTableRef[], rs: Ruleset): NftState 
 }
 
 export function readIptablesOver(s: NftSession, family: Family, onlyChains?: readonly string[]): NetlinkIptablesState {
-  return iptablesStateOf(family, s.read([iptablesTable(family)]), onlyChains);
+  return iptablesStateOf(family, s.read([iptablesTable(family, onlyChains)]), onlyChains);
 }
 
 export function readNftOver(s: NftSession, refs: readonly NftTableRef[]): NftState {
-  return nftStateOf(refs, s.read(refs.map(tableRef)));
+  return nftStateOf(refs, s.read(refs.map((r) => tableRef(r))));
 }

@@ -13,11 +13,14 @@ import {
   newRuleRequest,
   newTableRequest,
 } from "../netlink/nft/messages.ts";
-import { NftSession, transact } from "../netlink/nft/session.ts";
+import { NftSession, type TableRef, transact } from "../netlink/nft/session.ts";
+import { NetlinkError } from "../netlink/errors.ts";
+import { Errno } from "../sys/index.ts";
 import type { Family, IptablesPlan, NftPlan, NftStep, NftTableRef } from "./model.ts";
 import { compileRule, hookSpec } from "./nft-compile.ts";
 import { iptablesTable, NFPROTO, nftStateOf, type NetlinkIptablesState, readIptablesOver, readNftOver, tableRef } from "./netlink-state.ts";
 import { planNftSteps } from "./nftables.ts";
+import { iptablesReadScope, nftReadScope } from "./read-scope.ts";
 import { xtRequests } from "./xt-write.ts";
 
 let session: NftSession | null | undefined;
@@ -64,9 +67,19 @@ export function readNftNetlink(refs: readonly NftTableRef[]): ReturnType<typeof 
  * the caller then runs iptables-restore.
  */
 export function applyIptablesNetlink(plans: readonly IptablesPlan[]): boolean {
-  let expressible = true;
   const families = [...new Set(plans.map((p) => p.family))];
-  transact(must(), families.map(iptablesTable), (rs) => {
+  try {
+    return applyXt(plans, families.map((f) => iptablesTable(f, iptablesReadScope(plans, f))));
+  } catch (err) {
+    // A chain to remove is still jumped to from a chain the scoped read left out: read them all.
+    if (!(err instanceof NetlinkError && err.errno === Errno.EBUSY)) throw err;
+    return applyXt(plans, families.map((f) => iptablesTable(f)));
+  }
+}
+
+function applyXt(plans: readonly IptablesPlan[], refs: readonly TableRef[]): boolean {
+  let expressible = true;
+  transact(must(), refs, (rs) => {
     const reqs = xtRequests(plans, rs);
     if (reqs === undefined) expressible = false;
     return reqs ?? [];
@@ -112,7 +125,7 @@ export function nftRequests(steps: readonly NftStep[]): Request[] | undefined {
  */
 export function applyNftNetlink(plan: NftPlan, refs: readonly NftTableRef[]): readonly NftStep[] | undefined {
   let unsent: NftStep[] | undefined;
-  transact(must(), refs.map(tableRef), (rs) => {
+  transact(must(), refs.map((r) => tableRef(r, nftReadScope(plan, r))), (rs) => {
     const steps = planNftSteps(plan, nftStateOf(refs, rs));
     const reqs = nftRequests(steps);
     unsent = reqs === undefined ? steps : undefined;

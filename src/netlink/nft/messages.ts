@@ -1,5 +1,6 @@
 /**
- * nf_tables requests and replies: dumps of tables, chains and rules (kernel-filtered by table),
+ * nf_tables requests and replies: dumps of tables, chains and rules (kernel-filtered by table, rules
+ * also by chain),
  * the generation id, and the change messages a batch carries. Every body starts with
  * struct nfgenmsg { u8 family; u8 version; be16 res_id; }.
  */
@@ -59,8 +60,12 @@ export const getGenRequest = (): Request => request(NFT_MSG_GETGEN, 0, 0);
 export const tableDumpRequest = (family: number): Request => request(NFT_MSG_GETTABLE, family, 0);
 export const chainDumpRequest = (family: number, table: string): Request =>
   request(NFT_MSG_GETCHAIN, family, 0, (w) => w.attrString(NFTA_CHAIN_TABLE, table));
-export const ruleDumpRequest = (family: number, table: string): Request =>
-  request(NFT_MSG_GETRULE, family, 0, (w) => w.attrString(NFTA_RULE_TABLE, table));
+/** With `chain`, the kernel dumps only that chain's rules (nothing when the chain is missing). */
+export const ruleDumpRequest = (family: number, table: string, chain?: string): Request =>
+  request(NFT_MSG_GETRULE, family, 0, (w) => {
+    w.attrString(NFTA_RULE_TABLE, table);
+    if (chain !== undefined) w.attrString(NFTA_RULE_CHAIN, chain);
+  });
 
 export function decodeGenId(m: Message): number | undefined {
   if (m.type !== nftType(NFT_MSG_NEWGEN)) return undefined;

@@ -43,6 +43,8 @@ export interface TableRef {
   /** NFPROTO_*. */
   readonly family: number;
   readonly name: string;
+  /** Read only these chains' rules (the kernel filters the dump); all chains are still listed. */
+  readonly chains?: readonly string[];
 }
 
 /** What one read saw, all at one generation. */
@@ -106,9 +108,12 @@ export class NftSession implements Disposable {
         const c = decodeChain(m);
         if (c && c.table === t.name && c.family === t.family) chains.push(c);
       }
-      for (const m of this.#conn.dump("NFT_MSG_GETRULE", ruleDumpRequest(t.family, t.name))) {
-        const r = decodeRule(m);
-        if (r && r.table === t.name && r.family === t.family) rules.push(r);
+      const scope = refs.find((r) => r.family === t.family && r.name === t.name)?.chains;
+      for (const chain of scope ? new Set(scope) : [undefined]) {
+        for (const m of this.#conn.dump("NFT_MSG_GETRULE", ruleDumpRequest(t.family, t.name, chain))) {
+          const r = decodeRule(m);
+          if (r && r.table === t.name && r.family === t.family) rules.push(r);
+        }
       }
     }
     const now = this.genId();
