@@ -6,49 +6,13 @@
  * option that changes a rule's shape, and the agent's node-wide masquerade.
  */
 import { describe, expect, test } from "bun:test";
-import { masqIptablesAdd, portmapIptablesAdd } from "../../../src/firewall/iptables-plans.ts";
-import { masqueradePlans } from "../../../src/agent/masquerade.ts";
-import type { IptablesPlan } from "../../../src/firewall/model.ts";
 import { type Rule, ruleArgs, sameRule } from "../../../src/firewall/rule.ts";
-import type { PortmapRequest } from "../../../src/firewall/plans-types.ts";
 import { decodeXtRule } from "../../../src/firewall/xt-decode.ts";
 import { encodeXtRule } from "../../../src/firewall/xt-encode.ts";
-import { decodeExprs } from "../../../src/netlink/nft/expr.ts";
-import { NFPROTO_IPV4, NFPROTO_IPV6 } from "../../../src/netlink/nft/constants.ts";
 import { Writer } from "../../../src/netlink/attrs.ts";
-import { writeExprs } from "../../../src/netlink/nft/expr.ts";
-
-const mappings = [
-  { hostPort: 8080, containerPort: 80, protocol: "tcp" },
-  { hostPort: 8081, containerPort: 81, protocol: "TCP", hostIP: "192.168.1.5" },
-  { hostPort: 8082, containerPort: 82, protocol: "tcp", hostIP: "0.0.0.0" },
-  { hostPort: 8083, containerPort: 83, protocol: "tcp", hostIP: "2001:db8::5" },
-  { hostPort: 8084, containerPort: 84, protocol: "udp", hostIP: "::" },
-  { hostPort: 53, containerPort: 53, protocol: "udp" },
-  { hostPort: 99, containerPort: 99, protocol: "sctp" },
-  { hostPort: 98, containerPort: 98, protocol: "dccp" },
-  { hostPort: 65535, containerPort: 1, protocol: "tcp" },
-  ...Array.from({ length: 16 }, (_, i) => ({ hostPort: 20000 + i, containerPort: 30000 + i, protocol: "tcp" })),
-];
-
-const base: Omit<PortmapRequest, "containerIp"> = { network: 'n{#x "q"', containerId: "c1", mappings, snat: true, masqAll: false, markMasqBit: 13 };
-
-const plans: [string, IptablesPlan[]][] = [
-  ["masq IPv4 /16 and /24, IPv6 /64 and /128-adjacent", masqIptablesAdd({ network: "n", containerId: "c1", ifname: "eth0", addresses: ["10.88.0.5/16", "10.1.2.3/24", "fd00::5/64", "fd00:1::5/127"] })],
-  ["masq odd prefixes", masqIptablesAdd({ network: "n", containerId: "c1", ifname: "eth0", addresses: ["10.88.0.5/13", "fd00::5/61"] })],
-  ...(["10.88.0.5/16", "fd00::5/64"] as const).flatMap((ip): [string, IptablesPlan[]][] => [
-    [`portmap ${ip} snat`, [portmapIptablesAdd({ ...base, containerIp: ip })]],
-    [`portmap ${ip} masqAll, markMasqBit 31`, [portmapIptablesAdd({ ...base, containerIp: ip, masqAll: true, markMasqBit: 31 })]],
-    [`portmap ${ip} markMasqBit 0`, [portmapIptablesAdd({ ...base, containerIp: ip, markMasqBit: 0 })]],
-    [`portmap ${ip} externalSetMarkChain`, [portmapIptablesAdd({ ...base, containerIp: ip, externalSetMarkChain: "KUBE-MARK-MASQ" })]],
-    [`portmap ${ip} snat false`, [portmapIptablesAdd({ ...base, containerIp: ip, snat: false })]],
-  ]),
-  ["agent masquerade", masqueradePlans({ local: ["10.244.1.0/24", "fd00:1::/64"], cluster: ["10.244.0.0/16", "fd00::/48"] })],
-];
-
-export function rulesOf(plan: IptablesPlan): Rule[] {
-  return plan.ops.flatMap((op) => (op.op === "append" || op.op === "insert-first" ? [op.rule] : op.op === "sync-chain" || op.op === "sync-jumps" ? [...op.rules] : []));
-}
+import { NFPROTO_IPV4, NFPROTO_IPV6 } from "../../../src/netlink/nft/constants.ts";
+import { decodeExprs, writeExprs } from "../../../src/netlink/nft/expr.ts";
+import { PLANNED, rulesOf } from "../../fixtures/firewall/iptables-rules.ts";
 
 function throughKernelWire(family: 4 | 6, rule: Rule): Rule | undefined {
   const encoded = encodeXtRule(family, rule);
@@ -59,7 +23,7 @@ function throughKernelWire(family: 4 | 6, rule: Rule): Rule | undefined {
 }
 
 describe("planner rules: model -> expressions -> kernel wire -> model", () => {
-  test.each(plans)("%s", (_name, list) => {
+  test.each(PLANNED)("%s", (_name, list) => {
     let count = 0;
     for (const plan of list) {
       for (const rule of rulesOf(plan)) {
