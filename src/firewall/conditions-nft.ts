@@ -62,6 +62,8 @@ const KINDS = {
   port: { name: "a port, port range or set of ports", element: orRange(isPort) },
   protocol: { name: "an IP protocol name or number", element: isIpProtocol },
   ifname: { name: "an interface name", element: ifNameWord },
+  // nft resolves iif/oif to one device's index when it reads the rule: no wildcard.
+  device: { name: "an existing interface's name (no wildcard)", element: (w: string) => ifNameWord(w) && !w.replace(/"$/, "").endsWith("*") },
   number: { name: "a number (decimal or 0x hex)", element: orRange((w) => isNumber(w)) },
   pkttype: { name: "host, unicast, broadcast, multicast or other", element: oneOf("host", "unicast", "broadcast", "multicast", "other") },
   ctState: { name: "a conntrack state", element: oneOf("new", "established", "related", "invalid", "untracked"), flags: true },
@@ -115,7 +117,7 @@ const META_KEYS = ["l4proto", "iifname", "oifname", "iif", "oif", "mark", "pktty
 
 function metaMatch(c: Cursor, key: (typeof META_KEYS)[number]): void {
   if (key === "mark") return markValue(c);
-  const kinds = { l4proto: KINDS.protocol, iifname: KINDS.ifname, oifname: KINDS.ifname, iif: KINDS.ifname, oif: KINDS.ifname, pkttype: KINDS.pkttype };
+  const kinds = { l4proto: KINDS.protocol, iifname: KINDS.ifname, oifname: KINDS.ifname, iif: KINDS.device, oif: KINDS.device, pkttype: KINDS.pkttype };
   value(c, kinds[key]);
 }
 

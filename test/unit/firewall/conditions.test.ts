@@ -70,6 +70,9 @@ describe("other refusals", () => {
     [["ip\u00a0saddr", "10.0.0.0/8"], 4, '"ip\u00a0saddr" is not allowed here'],
     [["ip", "saddr", "10.0.0.0/8\u3000"], 4, '"10.0.0.0/8\u3000" is not allowed here'],
     [["iifname", "eth0\ufeff"], 4, '"eth0\ufeff" is not allowed here'],
+    // iif/oif name one device (nft resolves it to its index): no wildcard.
+    [["iif", "!=", "eth*"], 4, '"eth*" is not allowed here'],
+    [["meta", "oif", '"eth*"'], 4, "is not allowed here"],
   ] as [string[], 4 | 6, string][])("nft %j (IPv%d)", (tokens, family, msg) => {
     const r = refusal(() => checkNftMatches("conditionsV4", tokens, family));
     expect(r?.code).toBe(7);
