@@ -35,7 +35,8 @@ function readCalls(file: string): CallLogLine[] {
     if (l === "") continue;
     try {
       const v = JSON.parse(l) as CallLogLine;
-      if (typeof v.plugin === "string" && typeof v.command === "string" && typeof v.durationMs === "number") out.push(v);
+      // Each field a label or a sample is made of: one without a result would break the whole document.
+      if (typeof v.plugin === "string" && typeof v.command === "string" && typeof v.result === "string" && Number.isFinite(v.durationMs)) out.push(v);
     } catch {
       // a torn line: the rest still counts
     }

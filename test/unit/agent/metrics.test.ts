@@ -1,6 +1,6 @@
 /**
  * The metrics document from node files: calls counted by plugin/verb/result with a duration
- * histogram, torn call-log lines skipped, host-local addresses in use and free per range (the
+ * histogram, torn call-log lines and lines missing a field skipped, host-local addresses in use and free per range (the
  * gateway counted in neither), a network host-local refuses skipped, agent gauges only when its status exists.
  */
 import { describe, expect, test } from "bun:test";
@@ -30,7 +30,7 @@ describe("metrics", () => {
     // A name host-local refuses (validate reports it) costs its own lines only, not the document.
     writeFileSync(join(conf, "20-bad.conflist"), JSON.stringify({ cniVersion: "1.0.0", name: "../x", plugins: [{ type: "bridge", ipam: { type: "host-local", dataDir: data, ranges: [[{ subnet: "10.8.0.0/29" }]] } }] }));
     const log = join(dir.path, "calls.jsonl");
-    writeFileSync(log, [call("bridge", "ADD", "ok", 40), call("bridge", "ADD", "ok", 120), call("bridge", "DEL", "error", 3), '{"torn', call("portmap", "ADD", "ok", 2)].join("\n"));
+    writeFileSync(log, [call("bridge", "ADD", "ok", 40), call("bridge", "ADD", "ok", 120), call("bridge", "DEL", "error", 3), '{"torn', '{"plugin":"bridge","command":"ADD","durationMs":1}', call("portmap", "ADD", "ok", 2)].join("\n"));
     const text = renderMetrics({ callLog: log, confDir: conf });
     expect(text).toContain('tscni_plugin_calls_total{plugin="bridge",verb="ADD",result="ok"} 2');
     expect(text).toContain('tscni_plugin_calls_total{plugin="bridge",verb="DEL",result="error"} 1');
