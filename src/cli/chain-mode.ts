@@ -7,6 +7,7 @@
  */
 import { readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
+import { spawnCollect } from "../spawn.ts";
 import { confFiles, loadConfListFile, parseConfList } from "../runtime/index.ts";
 import { CHAIN_TYPE, fromChainMode, isChainMode, toChainMode } from "./chain-mode-convert.ts";
 import { type Check, ok } from "./doctor-check.ts";
@@ -94,9 +95,9 @@ async function refuseWithoutChainPlugin(binDir: string): Promise<void> {
   const path = join(binDir, CHAIN_TYPE);
   let answer = "";
   try {
-    const proc = Bun.spawn([path], { env: { CNI_COMMAND: "VERSION" }, stdin: "ignore", stdout: "pipe", stderr: "ignore" });
-    const [out, code] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
-    answer = code === 0 ? out : "";
+    // Bounded like every probe of a binary: one that hangs is an answer, not a reason to hang.
+    const r = await spawnCollect([path], { env: { CNI_COMMAND: "VERSION" }, timeoutMs: 10_000 });
+    answer = r.code === 0 ? r.stdout : "";
   } catch {
     answer = "";
   }

@@ -6,6 +6,7 @@
  */
 import { closeSync, openSync, readFileSync, readSync } from "node:fs";
 import { basename } from "node:path";
+import { spawnCollect } from "../spawn.ts";
 
 export const CHECKSUM_SUFFIX = ".sha256";
 
@@ -82,9 +83,8 @@ export interface ProbeResult {
 }
 
 async function run(binary: string, argv0: string, args: string[], env: Record<string, string>): Promise<{ code: number; out: string }> {
-  const proc = Bun.spawn([binary, ...args], { argv0, env, stdin: "ignore", stdout: "pipe", stderr: "ignore" });
-  const [out, code] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
-  return { code, out };
+  const r = await spawnCollect([binary, ...args], { argv0, env, timeoutMs: 10_000 });
+  return { code: r.code, out: r.stdout };
 }
 
 /**

@@ -6,6 +6,7 @@
  */
 import { nodeFs, nodePath } from "../lazy-node.ts";
 import { markExecEnd, markExecStart } from "../profile.ts";
+import { spawnCollect } from "../spawn.ts";
 import { parseResult } from "./convert.ts";
 import { CniError, ErrorCode, internalError } from "./errors.ts";
 import { goField, goMarshal } from "./go-json.ts";
@@ -80,12 +81,7 @@ export async function execPlugin(path: string, env: Readonly<Record<string, stri
   for (let attempt = 0; ; attempt++) {
     try {
       markExecStart();
-      const proc = Bun.spawn([path], { env, stdin, stdout: "pipe", stderr: "pipe" });
-      const [stdout, stderr, code] = await Promise.all([
-        new Response(proc.stdout).text(),
-        new Response(proc.stderr).text(),
-        proc.exited,
-      ]);
+      const { code, stdout, stderr } = await spawnCollect([path], { env, stdin });
       markExecEnd(path);
       return { code, stdout, stderr };
     } catch (err) {

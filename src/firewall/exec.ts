@@ -8,6 +8,7 @@ import { basename, dirname, join } from "node:path";
 import { CniError, ErrorCode } from "../cni/index.ts";
 import type { Family } from "./model.ts";
 import { markExecEnd, markExecStart } from "../profile.ts";
+import { spawnCollect } from "../spawn.ts";
 
 export interface ToolResult {
   readonly code: number;
@@ -31,25 +32,10 @@ export const TOOL_TIMEOUT_MS = (XTABLES_WAIT_SECONDS + 20) * 1000;
 
 export const spawnTool: ToolRunner = async (argv, stdin) => {
   markExecStart();
-  const proc = Bun.spawn([...argv], {
-    stdin: stdin === undefined ? "ignore" : new TextEncoder().encode(stdin),
-    stdout: "pipe",
-    stderr: "pipe",
-    env: process.env,
-  });
-  let wedged = false;
-  const guard = setTimeout(() => {
-    wedged = true;
-    proc.kill("SIGKILL");
-  }, TOOL_TIMEOUT_MS);
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  clearTimeout(guard);
+  const input = stdin === undefined ? undefined : new TextEncoder().encode(stdin);
+  const { code, stdout, stderr, timedOut } = await spawnCollect(argv, { env: process.env, stdin: input, timeoutMs: TOOL_TIMEOUT_MS });
   markExecEnd(argv[0] ?? "");
-  if (wedged) throw new Error(`${argv[0] ?? "tool"} did not finish within ${TOOL_TIMEOUT_MS / 1000} s: killed`);
+  if (timedOut) throw new Error(`${argv[0] ?? "tool"} did not finish within ${TOOL_TIMEOUT_MS / 1000} s: killed`);
   return { code, stdout, stderr };
 };
 
