@@ -10,8 +10,9 @@ import { type Rule, ruleArgs, sameRule } from "../../../src/firewall/rule.ts";
 import { decodeXtRule } from "../../../src/firewall/xt-decode.ts";
 import { encodeXtRule } from "../../../src/firewall/xt-encode.ts";
 import { Writer } from "../../../src/netlink/attrs.ts";
-import { NFPROTO_IPV4, NFPROTO_IPV6 } from "../../../src/netlink/nft/constants.ts";
+import { NF_DROP, NFPROTO_IPV4, NFPROTO_IPV6, NFT_CMP_EQ, NFT_CMP_NEQ, NFT_META_L4PROTO, NFT_PAYLOAD_TRANSPORT_HEADER } from "../../../src/netlink/nft/constants.ts";
 import { decodeExprs, writeExprs } from "../../../src/netlink/nft/expr.ts";
+import { be16, cmp, counter, dnatInfo, metaLoad, payloadLoad, verdict, xtTarget } from "../../../src/netlink/nft/xt.ts";
 import { PLANNED, rulesOf } from "../../fixtures/firewall/iptables-rules.ts";
 
 function throughKernelWire(family: 4 | 6, rule: Rule): Rule | undefined {
@@ -68,5 +69,21 @@ describe("planner rules: model -> expressions -> kernel wire -> model", () => {
       "-s 10.0.0.0/8 ! -d 224.0.0.0/4 -p tcp -m comment --comment a_b -m tcp --dport 80 -m mark --mark 0x2000/0x2000 -j DNAT --to-destination 10.1.2.3:8080".split(" ").map((t) => t.replace("a_b", "a b")),
     );
     expect(ruleArgs(6, { matches: [], verdict: { kind: "dnat", addr: "fd00::1", port: 1 } })).toEqual(["-j", "DNAT", "--to-destination", "[fd00::1]:1"]);
+  });
+});
+
+describe("kernel rules no decoder knows become foreign nodes", () => {
+  const tcp = [metaLoad(NFT_META_L4PROTO), cmp(NFT_CMP_EQ, Uint8Array.of(6))];
+  test.each([
+    ["an expression without a decoder", [...tcp, { name: "log", attrs: [] }, counter(), verdict(NF_DROP)], ["-p", "tcp", "?log", "-j", "DROP"]],
+    ["a negated destination port", [...tcp, payloadLoad(NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2), cmp(NFT_CMP_NEQ, be16(80)), counter(), verdict(NF_DROP)], ["-p", "tcp", "-m", "tcp", "!", "--dport", "80", "-j", "DROP"]],
+    ["a source port", [...tcp, payloadLoad(NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2), cmp(NFT_CMP_EQ, be16(80)), counter(), verdict(NF_DROP)], ["-p", "tcp", "-m", "tcp", "--sport", "80", "-j", "DROP"]],
+    ["a DNAT to an address only", [counter(), xtTarget("DNAT", 2, (() => { const b = dnatInfo(Uint8Array.of(10, 0, 0, 1), 80); b[0] = 1; return b; })())], ["-j", "DNAT", "--to-destination", "10.0.0.1"]],
+    ["an unknown target", [counter(), xtTarget("SNAT", 2, new Uint8Array(40))], ["-j", "SNAT", "?options"]],
+  ])("%s: spelled as iptables-save would, equal to nothing", (_name, exprs, tokens) => {
+    const rule = decodeXtRule(NFPROTO_IPV4, exprs);
+    expect(ruleArgs(4, rule)).toEqual(tokens);
+    expect(sameRule(rule, rule)).toBe(false);
+    expect(encodeXtRule(4, rule)).toBeUndefined();
   });
 });
