@@ -78,6 +78,18 @@ export class FakeApiServer {
     this.#change("DELETED", old);
   }
 
+  /**
+   * Other kinds changed `n` times (the resourceVersion is cluster-wide), then a BOOKMARK tells every
+   * open watch (all ask for them) the version it has now seen. Returns that version.
+   */
+  bookmark(n = 1): string {
+    this.#rv += n;
+    const rv = String(this.#rv);
+    const line = new TextEncoder().encode(`${JSON.stringify({ type: "BOOKMARK", object: { kind: "Node", apiVersion: "v1", metadata: { resourceVersion: rv } } })}\n`);
+    for (const s of this.#streams) s.enqueue(line);
+    return rv;
+  }
+
   /** Ends every open watch mid-stream, as an API server restart or a load balancer's idle cut does. */
   dropWatches(): void {
     for (const s of this.#streams) {

@@ -81,6 +81,17 @@ describe("node informer", () => {
     expect(changes).toBeGreaterThan(3);
   });
 
+  test("a BOOKMARK moves the resourceVersion on without a change; a dropped watch resumes from it", async () => {
+    await until("watch re-opened", () => api.requests.at(-1)?.startsWith("WATCH ") === true);
+    const before = { changes, nodes: JSON.stringify([...informer.nodes]) };
+    const rv = api.bookmark(50);
+    await until(`resourceVersion ${rv}`, () => informer.resourceVersion === rv);
+    expect({ changes, nodes: JSON.stringify([...informer.nodes]) }).toEqual(before);
+    api.dropWatches();
+    await until(`a watch from ${rv}`, () => api.requests.includes(`WATCH ${rv}`));
+    expect(api.requests.filter((r) => r === "LIST").length).toBe(informer.lists);
+  });
+
   test("a server whose certificate does not chain to the given CA, or names another host, is refused, whatever the environment says", async () => {
     await expect(new KubeClient(config).getJson("/api/v1/nodes")).resolves.toMatchObject({ kind: "NodeList" });
     const other = makePki(["127.0.0.1"]);
