@@ -3,7 +3,7 @@
  * match options (with their match modules) only: a target, a goto, a command, a `--set-*` option
  * or a module with side effects is refused by name.
  */
-import { checkTokenList, Cursor, isAddress, isIfName, isIpProtocol, isNumber, isPlainAddress, isPort, refuseToken } from "./conditions.ts";
+import { checkTokenList, conditionError, Cursor, isAddress, isIfName, isIpProtocol, isNumber, isPlainAddress, isPort, refuseToken, show } from "./conditions.ts";
 import type { Family } from "./model.ts";
 
 type Check = (value: string, family: Family | undefined) => boolean;
@@ -86,25 +86,41 @@ const MODULES: Record<string, Record<string, Option>> = {
   pkttype: { "--pkt-type": opt("unicast, broadcast or multicast", (v) => ["unicast", "broadcast", "multicast"].includes(v)) },
 };
 
-/** Options of the rule itself, valid anywhere. */
+/** Options of the rule itself, valid anywhere. No `-p`: the rule matches the mapping's protocol already, and iptables takes one. */
 const GENERIC: Record<string, Option> = {
   "-s": ADDRESS, "--source": ADDRESS, "--src": ADDRESS,
   "-d": ADDRESS, "--destination": ADDRESS, "--dst": ADDRESS,
-  "-p": PROTOCOL, "--protocol": PROTOCOL,
   "-i": IFNAME, "--in-interface": IFNAME,
   "-o": IFNAME, "--out-interface": IFNAME,
 };
 
+/**
+ * iptables-restore refuses an option given twice in the rule (generic) or in one match, under any
+ * spelling, and the options of a group together: each maps to its group's first name.
+ */
+const SAME: readonly (readonly string[])[] = [
+  ["-s", "--source", "--src"], ["-d", "--destination", "--dst"], ["-i", "--in-interface"], ["-o", "--out-interface"],
+  ["--sport", "--source-port"], ["--dport", "--destination-port"], ["--syn", "--tcp-flags"],
+  ["--dports", "--destination-ports", "--sports", "--source-ports", "--ports"], ["--limit-iface-in", "--limit-iface-out"],
+];
+const groupOf = (option: string): string => SAME.find((g) => g.includes(option))?.[0] ?? option;
 
-/** iptables loads the protocol's match itself after `-p tcp` and the like. */
-const IMPLICIT = new Set(["tcp", "udp", "udplite", "sctp", "dccp"]);
+/** The matches iptables refuses without any of their options (the protocol matches take none). */
+const NEED_OPTION = new Set(["multiport", "addrtype", "conntrack", "state", "mark", "connmark", "iprange", "comment", "pkttype"]);
 
-function lookup(option: string, loaded: readonly string[]): Option | undefined {
-  const generic = GENERIC[option];
-  if (generic !== undefined) return generic;
+interface Loaded {
+  readonly module: string;
+  readonly used: Set<string>;
+}
+
+/** The option and where it belongs: the rule itself, or the latest loaded match that has it. */
+function lookup(option: string, generic: Set<string>, loaded: readonly Loaded[]): { o: Option; used: Set<string> } | undefined {
+  const g = GENERIC[option];
+  if (g !== undefined) return { o: g, used: generic };
   for (let i = loaded.length - 1; i >= 0; i--) {
-    const o = MODULES[loaded[i] ?? ""]?.[option];
-    if (o !== undefined) return o;
+    const m = loaded[i];
+    const o = m === undefined ? undefined : MODULES[m.module]?.[option];
+    if (o !== undefined && m !== undefined) return { o, used: m.used };
   }
   return undefined;
 }
@@ -130,7 +146,8 @@ function takeValues(t: Cursor, option: string, o: Option, family: Family | undef
 export function checkIptablesMatches(what: string, tokens: readonly string[], family?: Family): readonly string[] {
   checkTokenList(what, tokens);
   const t = new Cursor(tokens, what);
-  const loaded: string[] = [];
+  const loaded: Loaded[] = [];
+  const generic = new Set<string>();
   const expected = `a match option (${Object.keys(GENERIC).filter((k) => k.length === 2).join(", ")}, -m <module>) or "!"`;
   while (!t.done) {
     let token = t.next(expected);
@@ -140,14 +157,20 @@ export function checkIptablesMatches(what: string, tokens: readonly string[], fa
       if (negated) throw refuseToken(what, token, "a negatable option after !");
       const module = t.next("a match module");
       if (MODULES[module] === undefined) throw refuseToken(what, module, `a match module (${Object.keys(MODULES).join(", ")})`);
-      loaded.push(module);
+      loaded.push({ module, used: new Set() });
       continue;
     }
-    const o = lookup(token, loaded);
-    if (o === undefined) throw refuseToken(what, token, expected);
-    if (negated && !o.negatable) throw refuseToken(what, token, "a negatable option after !");
-    const [v] = takeValues(t, token, o, family);
-    if ((token === "-p" || token === "--protocol") && v !== undefined && IMPLICIT.has(v.toLowerCase())) loaded.push(v.toLowerCase());
+    const found = lookup(token, generic, loaded);
+    if (found === undefined) throw refuseToken(what, token, expected);
+    const group = groupOf(token);
+    if (found.used.has(group)) throw conditionError(what, `${show(token)} is not allowed here (${group} is given already)`);
+    found.used.add(group);
+    if (negated && !found.o.negatable) throw refuseToken(what, token, "a negatable option after !");
+    takeValues(t, token, found.o, family);
+  }
+  const bare = loaded.find((m) => NEED_OPTION.has(m.module) && m.used.size === 0);
+  if (bare !== undefined) {
+    throw conditionError(what, `match ${JSON.stringify(bare.module)} needs one of its options (${Object.keys(MODULES[bare.module] ?? {}).join(", ")})`);
   }
   return tokens;
 }

@@ -101,11 +101,28 @@ describe("other refusals", () => {
     [["-o", "--set-counters"], 4, '"--set-counters" is not allowed'],
     [["-m", "comment", "--comment", "-j"], 4, '"-j" is not allowed'],
     [["-m", "comment", "--comment", "--jump X"], 4, '"--jump X" is not allowed here'],
+    // What iptables-restore refuses after validate said ok: the rule's own -p, an option twice
+    // (under any spelling), options that exclude each other, a match without any option.
+    [["-p", "tcp"], 4, '"-p" is not allowed here'],
+    [["!", "--protocol", "udp"], 4, '"--protocol" is not allowed here'],
+    [["-s", "10.0.0.1", "--src", "10.0.0.2"], 4, '"--src" is not allowed here (-s is given already)'],
+    [["-i", "eth0", "!", "-i", "eth1"], 4, '"-i" is not allowed here (-i is given already)'],
+    [["-m", "tcp", "--dport", "1", "--destination-port", "2"], 4, '"--destination-port" is not allowed here (--dport is given already)'],
+    [["-m", "tcp", "--syn", "--tcp-flags", "SYN", "SYN"], 4, '"--tcp-flags" is not allowed here (--syn is given already)'],
+    [["-m", "multiport", "--dports", "1", "--sports", "2"], 4, '"--sports" is not allowed here (--dports is given already)'],
+    [["-m", "addrtype", "--src-type", "LOCAL", "--limit-iface-in", "--limit-iface-out"], 4, '"--limit-iface-out" is not allowed here'],
+    [["-m", "state"], 4, 'match "state" needs one of its options (--state)'],
+    [["-m", "comment", "-s", "10.0.0.1"], 4, 'match "comment" needs one of its options (--comment)'],
     [Array.from({ length: 65 }, () => "-m"), 4, "too many tokens"],
   ] as [string[], 4 | 6, string][])("iptables %j (IPv%d)", (tokens, family, msg) => {
     const r = refusal(() => checkIptablesMatches("conditionsV4", tokens, family));
     expect(r?.code).toBe(7);
     expect(r?.msg).toContain(msg);
+  });
+
+  test("iptables: the same option in two instances of a match, and a protocol match without options, pass", () => {
+    const tokens = ["-m", "tcp", "--dport", "1", "-m", "tcp", "--dport", "2", "-m", "udp"];
+    expect(checkIptablesMatches("conditionsV4", tokens, 4)).toBe(tokens);
   });
 
   test("nft words: spaces and tabs split, braces and commas stand alone, quotes stay", () => {
