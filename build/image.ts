@@ -11,6 +11,7 @@ import { copyFileSync, existsSync, mkdirSync, realpathSync, rmSync, writeFileSyn
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import pkg from "../package.json" with { type: "json" };
+import { reproducibleTarFlags, runOrThrow } from "./run.ts";
 
 export const imageName = (version: string): string => `localhost/tscni:${version}`;
 export const imageArchive = (version: string): string => `tscni-${version}-image.oci.tar`;
@@ -50,10 +51,7 @@ function arm64Libraries(binary: string): [string, string][] {
   });
 }
 
-function run(argv: string[], stdout: "inherit" | "ignore" = "inherit"): void {
-  const r = Bun.spawnSync(argv, { stdout, stderr: "inherit" });
-  if (r.exitCode !== 0) throw new Error(`${argv.join(" ")} exited ${r.exitCode}`);
-}
+const run = (argv: string[], stdout: "inherit" | "ignore" = "inherit"): void => runOrThrow(argv, { stdout });
 
 export interface ImageInput {
   /** The glibc binary (beside its .sha256) of each architecture. */
@@ -117,7 +115,7 @@ export function buildImage(i: ImageInput): string {
   rmSync(layout, { recursive: true, force: true });
   mkdirSync(layout, { recursive: true });
   run(["tar", "-xf", out, "-C", layout]);
-  run(["tar", "--sort=name", `--mtime=@${i.epoch}`, "--owner=0", "--group=0", "--numeric-owner", "--format=gnu", "-C", layout, "-cf", out, "."]);
+  run(["tar", ...reproducibleTarFlags(i.epoch), "-C", layout, "-cf", out, "."]);
   rmSync(layout, { recursive: true, force: true });
   return out;
 }

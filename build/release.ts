@@ -14,6 +14,7 @@ import { checksumLine, sha256File } from "../src/cli/integrity.ts";
 import { bunRuntime, TARGETS, type Target } from "./bun-runtime.ts";
 import { buildDeb } from "./deb.ts";
 import { buildImage } from "./image.ts";
+import { reproducibleTarFlags, runOrThrow } from "./run.ts";
 
 const root = resolve(import.meta.dir, "..");
 const { values } = parseArgs({
@@ -37,8 +38,7 @@ function commitEpoch(): number {
 const epoch = Number(process.env.SOURCE_DATE_EPOCH ?? commitEpoch());
 
 function run(argv: string[], opts: { cwd?: string } = {}): void {
-  const r = Bun.spawnSync(argv, { cwd: opts.cwd ?? root, stdout: "inherit", stderr: "inherit", env: { ...process.env, SOURCE_DATE_EPOCH: String(epoch) } });
-  if (r.exitCode !== 0) throw new Error(`${argv.join(" ")} exited ${r.exitCode}`);
+  runOrThrow(argv, { cwd: opts.cwd ?? root, env: { ...process.env, SOURCE_DATE_EPOCH: String(epoch) } });
 }
 
 /** Compiles `t` into <work>/<name>/ with its links, LICENSE and INSTALL; returns that dir. */
@@ -61,7 +61,7 @@ function tarball(dir: string, name: string): string {
   for (const f of readdirSync(dir)) if (!statSync(join(dir, f), { throwIfNoEntry: false })?.isSymbolicLink()) utimesSync(join(dir, f), when, when);
   const out = `${name}.tar.gz`;
   const tar = join(outDir, `${name}.tar`);
-  run(["tar", "--sort=name", `--mtime=@${epoch}`, "--owner=0", "--group=0", "--numeric-owner", "--format=gnu", "-C", work, "-cf", tar, name]);
+  run(["tar", ...reproducibleTarFlags(epoch), "-C", work, "-cf", tar, name]);
   run(["gzip", "-n", "-f", tar]);
   return out;
 }
