@@ -7,6 +7,8 @@ export interface Collected {
   code: number;
   stdout: string;
   stderr: string;
+  /** The signal that ended the child (SIGILL: a CPU it cannot run on), or null. */
+  signal: string | null;
   /** The time bound passed and the child was killed. */
   timedOut: boolean;
 }
@@ -32,5 +34,6 @@ export async function spawnCollect(argv: readonly string[], o: CollectOptions): 
         }, o.timeoutMs);
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   clearTimeout(guard);
-  return { code, stdout, stderr, timedOut };
+  const signal = proc.signalCode;
+  return { code, stdout, stderr, signal: typeof signal === "string" ? signal : null, timedOut };
 }

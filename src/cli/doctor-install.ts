@@ -10,6 +10,7 @@ import { type Check, error, ok, warning } from "./doctor-check.ts";
 import type { InstalledProbe } from "./doctor-kernel.ts";
 import { BINARY_NAME } from "./install.ts";
 import { checkIntegrity } from "./integrity.ts";
+import { type Collected, spawnCollect } from "../spawn.ts";
 
 /** `ours`: the plugin names tscni ships; only for those is `tscni install` the fix. */
 export function pluginChecks(types: readonly string[], bins: readonly string[], ours: readonly string[]): Check[] {
@@ -39,21 +40,26 @@ export interface InstalledTscni {
 }
 
 /** Runs `<dir>/tscni version --json` (the binary a runtime would exec, not this one). */
-export function installedTscni(bins: readonly string[]): InstalledTscni {
+export async function installedTscni(bins: readonly string[]): Promise<InstalledTscni> {
   const path = bins.map((d) => join(d, BINARY_NAME)).find((p) => existsSync(p));
   if (path === undefined) return { probe: "absent", checks: [ok("tscni-version", `tscni is not installed in ${bins.join(":")}`)] };
   // Bounded: a binary that hangs is a finding for doctor to report, not a reason for doctor to hang.
-  const r = Bun.spawnSync([path, "version", "--json"], { stdout: "pipe", stderr: "pipe", env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" }, timeout: 10_000, killSignal: "SIGKILL" });
+  let r: Collected;
+  try {
+    r = await spawnCollect([path, "version", "--json"], { env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" }, timeoutMs: 10_000 });
+  } catch (e) {
+    r = { code: -1, stdout: "", stderr: (e as Error).message, signal: null, timedOut: false };
+  }
   const integrity = integrityCheck(path, bins[0] ?? "/opt/cni/bin");
-  if (r.signalCode === "SIGILL") return { probe: "sigill", checks: [integrity] };
+  if (r.signal === "SIGILL") return { probe: "sigill", checks: [integrity] };
   let v: { version?: string; commit?: string } = {};
   try {
-    v = JSON.parse(r.stdout.toString()) as typeof v;
+    v = JSON.parse(r.stdout) as typeof v;
   } catch {
     // an old or broken binary: reported below
   }
-  if (r.exitCode !== 0 || v.version === undefined) {
-    const why = r.signalCode !== null ? `killed by ${r.signalCode}` : `exit ${r.exitCode}: ${r.stderr.toString().trim().split("\n")[0] ?? ""}`;
+  if (r.code !== 0 || v.version === undefined) {
+    const why = r.signal !== null ? `killed by ${r.signal}` : `exit ${r.code}: ${r.stderr.trim().split("\n")[0] ?? ""}`;
     return { probe: "ran", checks: [integrity, error("tscni-version", `${path} does not answer "version" (${why})`, `reinstall: tscni install --dir ${bins[0]}`)] };
   }
   const same = v.version === buildVersion && v.commit === buildCommit;

@@ -86,7 +86,7 @@ export async function diagnose(o: DoctorOptions): Promise<Check[]> {
   const bins = binDirs(o.binDir, o.env);
   const lists = existsSync(confDir) ? scanConfDir(confDir).flatMap((s) => (s.list ? [s.list] : [])) : [];
   const unique = lists.filter((l, i) => lists.findIndex((m) => m.name === l.name) === i);
-  const installed = installedTscni(bins);
+  const installed = await installedTscni(bins);
   const snapshot = await (o.readFirewall ?? readFirewall)();
   const cached = cachedAttachments(cacheDir);
   const described = await describeLists(unique, o.registry);

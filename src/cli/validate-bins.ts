@@ -6,6 +6,7 @@
 import { realpathSync } from "node:fs";
 import { SUPPORTED_VERSIONS } from "../cni/index.ts";
 import { findInPath } from "../runtime/index.ts";
+import { type Collected, spawnCollect } from "../spawn.ts";
 
 /** How long a foreign plugin may take to answer VERSION. */
 const VERSION_TIMEOUT_MS = 3000;
@@ -26,26 +27,24 @@ function same(a: string, b: string): boolean {
 }
 
 /** Execs `path` with CNI_COMMAND=VERSION, bounded in time; the supported versions or why not. */
-function askVersion(path: string, cniVersion: string): Pick<PluginBinary, "versions" | "error"> {
-  let r: ReturnType<typeof Bun.spawnSync>;
+async function askVersion(path: string, cniVersion: string): Promise<Pick<PluginBinary, "versions" | "error">> {
+  let r: Collected;
   try {
-    r = Bun.spawnSync([path], {
+    r = await spawnCollect([path], {
       env: { CNI_COMMAND: "VERSION", PATH: "/usr/sbin:/usr/bin:/sbin:/bin" },
       stdin: new TextEncoder().encode(JSON.stringify({ cniVersion })),
-      stdout: "pipe",
-      stderr: "pipe",
-      timeout: VERSION_TIMEOUT_MS,
+      timeoutMs: VERSION_TIMEOUT_MS,
     });
   } catch (err) {
     return { error: `cannot be executed: ${(err as Error).message}` };
   }
-  if (r.exitedDueToTimeout === true) return { error: `did not answer VERSION within ${VERSION_TIMEOUT_MS / 1000} s` };
-  const out = r.stdout?.toString() ?? "";
+  if (r.timedOut) return { error: `did not answer VERSION within ${VERSION_TIMEOUT_MS / 1000} s` };
+  const out = r.stdout;
   let doc: { supportedVersions?: unknown; msg?: unknown } = {};
   try {
     doc = JSON.parse(out) as typeof doc;
   } catch {
-    return { error: `answered VERSION with something that is not CNI JSON (exit ${r.exitCode})` };
+    return { error: `answered VERSION with something that is not CNI JSON (exit ${r.code})` };
   }
   if (Array.isArray(doc.supportedVersions)) return { versions: doc.supportedVersions.map(String) };
   return { error: `VERSION failed: ${typeof doc.msg === "string" ? doc.msg : out.trim()}` };
@@ -60,7 +59,7 @@ export class PluginFinder {
     private readonly self: string = process.execPath,
   ) {}
 
-  find(type: string, cniVersion: string): PluginBinary {
+  async find(type: string, cniVersion: string): Promise<PluginBinary> {
     let path: string;
     try {
       path = findInPath(type, [...this.dirs]);
@@ -70,15 +69,15 @@ export class PluginFinder {
     const key = `${path}\u0000${cniVersion}`;
     let hit = this.cache.get(key);
     if (hit === undefined) {
-      hit = same(path, this.self) ? { path, versions: SUPPORTED_VERSIONS } : { path, ...askVersion(path, cniVersion) };
+      hit = same(path, this.self) ? { path, versions: SUPPORTED_VERSIONS } : { path, ...(await askVersion(path, cniVersion)) };
       this.cache.set(key, hit);
     }
     return hit;
   }
 
   /** The problem a runtime would hit with `type` under `cniVersion`, if any. */
-  problem(type: string, cniVersion: string): string | undefined {
-    const b = this.find(type, cniVersion);
+  async problem(type: string, cniVersion: string): Promise<string | undefined> {
+    const b = await this.find(type, cniVersion);
     if (b.error !== undefined) return b.path === "" ? b.error : `${b.path} ${b.error}`;
     if (cniVersion === "" || b.versions === undefined || b.versions.includes(cniVersion)) return undefined;
     return (

@@ -50,11 +50,11 @@ export async function checkList(
     const prefix = single ? "" : `plugins[${index}]`;
     const found: ConfigProblem[] = [];
     const config = goJsonParse(Runtime.pluginStdin(list, p, undefined, undefined)) as Record<string, unknown>;
-    const missing = finder?.problem(p.type, list.cniVersion);
+    const missing = await finder?.problem(p.type, list.cniVersion);
     if (missing !== undefined) found.push({ path: "type", message: missing });
     const ipam = ipamType(config);
     if (ipam !== "") {
-      const ipamMissing = finder?.problem(ipam, list.cniVersion);
+      const ipamMissing = await finder?.problem(ipam, list.cniVersion);
       if (ipamMissing !== undefined) found.push({ path: "ipam.type", message: ipamMissing });
     }
     const entry = await registry(p.type);

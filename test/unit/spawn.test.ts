@@ -7,7 +7,7 @@ const env = { PATH: SYSTEM_PATH };
 
 describe("spawnCollect", () => {
   test("feeds stdin and collects stdout, stderr and the exit status apart", async () => {
-    expect(await spawnCollect(["cat"], { env, stdin: new TextEncoder().encode("to stdout") })).toEqual({ code: 0, stdout: "to stdout", stderr: "", timedOut: false });
+    expect(await spawnCollect(["cat"], { env, stdin: new TextEncoder().encode("to stdout") })).toEqual({ code: 0, stdout: "to stdout", stderr: "", signal: null, timedOut: false });
     const failed = await spawnCollect(["ls", "/nonexistent-spawn-test"], { env });
     expect(failed.code).not.toBe(0);
     expect(failed.stdout).toBe("");
@@ -16,13 +16,13 @@ describe("spawnCollect", () => {
   });
 
   test("without stdin the child reads end of file at once", async () => {
-    expect(await spawnCollect(["cat"], { env })).toEqual({ code: 0, stdout: "", stderr: "", timedOut: false });
+    expect(await spawnCollect(["cat"], { env })).toEqual({ code: 0, stdout: "", stderr: "", signal: null, timedOut: false });
   });
 
   test("a child past the time bound is killed and the answer says so", async () => {
     const r = await spawnCollect(["sleep", "60"], { env, timeoutMs: 50 });
     expect(r.timedOut).toBe(true);
-    expect(r.code).not.toBe(0);
+    expect(r.signal).toBe("SIGKILL");
   });
 
   test("argv0 is what the child sees as its name", async () => {
