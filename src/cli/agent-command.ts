@@ -42,6 +42,11 @@ export default (cli: Cli) =>
       const node = args.node ?? cli.env.NODE_NAME ?? "";
       if (node === "") throw new UsageError("--node (or $NODE_NAME) is required: the agent configures this node only");
       if (args.uninstall !== "true" && args.uninstall !== "false") throw new UsageError("--uninstall must be true or false");
+      // HOST:PORT, [V6]:PORT or :PORT; "9740" alone would be read as host "974", port 9740.
+      const listen = /^(?:\[[0-9A-Fa-f:.]+\]|[^:[\]]*):(\d{1,5})$/.exec(args.listen);
+      if (args.listen !== "" && (listen === null || Number(listen[1]) < 1 || Number(listen[1]) > 65535)) {
+        throw new UsageError(`--listen ${JSON.stringify(args.listen)}: give HOST:PORT ([::]:9740 for IPv6, "" to serve nothing)`);
+      }
       const { runAgent } = await import("../agent/run.ts");
       const { canonicalCidr } = await import("../agent/kube-types.ts");
       // Both reach the conflist and the masquerade rules: a typo is refused, not half-applied.

@@ -28,6 +28,9 @@ describe("tscni agent command line", () => {
       [["--node", "n", "--uninstall", "yes"], "--uninstall must be true or false"],
       [["--node", "n", "--gc-interval", "0"], "--gc-interval must be a whole number of seconds ≥ 1"],
       [["--node", "n", "--resync", "soon"], "--resync must be"],
+      [["--node", "n", "--listen", "9740"], '--listen "9740": give HOST:PORT'],
+      [["--node", "n", "--listen", "0.0.0.0:70000"], "--listen"],
+      [["--node", "n", "--listen", "::1:9740"], "--listen"],
       [["--node", "n", "--pod-cidr", "10.244.1.0/24,nope"], '--pod-cidr "nope" is not a CIDR'],
       [["--node", "n", "--cluster-cidr", "10.244.0.0/16 -j ACCEPT"], '--cluster-cidr "10.244.0.0/16 -j ACCEPT" is not a CIDR'],
     ] as const) {
@@ -49,6 +52,11 @@ describe("tscni agent command line", () => {
     const checks = agentChecks({ TSCNI_AGENT_STATUS: status });
     expect(checks.map((c) => [c.id, c.severity])).toEqual([["agent", "error"]]);
     expect(checks[0]?.detail).toContain("cannot talk to the API server");
+    // Every --listen form is accepted: the agent gets as far as the API server.
+    for (const listen of ["[::1]:9740", ":9740", "127.0.0.1:9740"]) {
+      const r2 = await run(["agent", "--status-file", status, "--listen", listen, "--server", "http://10.0.0.1:6443"], { NODE_NAME: "n1" });
+      expect({ listen, code: r2.code }).toEqual({ listen, code: 1 });
+    }
     const noCluster = await run(["agent", "--status-file", status, "--listen", ""], { NODE_NAME: "n1" });
     expect(noCluster.code).toBe(1);
     expect(noCluster.err).toContain("KUBERNETES_SERVICE_HOST/PORT are unset");
