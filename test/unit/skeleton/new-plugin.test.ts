@@ -20,7 +20,8 @@ export const TinyConfig = goStruct("TinyConf", "main.TinyConf", { ...NetConfEntr
 export type TinyConfig = v.InferOutput<typeof TinyConfig>;
 `;
 
-const INDEX_TS = `import { type CmdArgs, decodeConfig, internalError, type PluginDef, type Result } from "../../src/cni/index.ts";
+const INDEX_TS = `import { type CmdArgs, decodeConfig, internalError, type Result } from "../../src/cni/index.ts";
+import { NOTHING, type PluginEntry } from "../../src/container/index.ts";
 import { TinyConfig } from "./config.ts";
 
 async function add(args: CmdArgs): Promise<Result> {
@@ -33,7 +34,14 @@ async function del(args: CmdArgs): Promise<void> {
 
 async function check(): Promise<void> {}
 
-export const tiny: PluginDef = { name: "tiny", add, del, check };
+export const tiny: PluginEntry = {
+  name: "tiny",
+  add,
+  del,
+  check,
+  checkConfig: async (config, problems) => void problems.decode(TinyConfig, config),
+  describe: async () => NOTHING,
+};
 `;
 
 /** The registry with one more entry, written the way the existing ones are. */
@@ -75,6 +83,13 @@ describe("a new plugin is a folder plus one registry line", () => {
       const conf = JSON.stringify({ cniVersion: "1.1.0", name: "net", type: NAME, greeting: "hi" });
       const del = await exec([link], { env, stdin: conf });
       expect({ code: del.code, error: JSON.parse(del.stdout) as unknown }).toEqual({ code: 1, error: { code: 999, msg: "tiny says hi" } });
+
+      // validate checks a config using it with the plugin's own checks, through its registry entry.
+      const confFile = join(tmp.path, "tiny.conf");
+      writeFileSync(confFile, JSON.stringify({ cniVersion: "1.1.0", name: "net", type: NAME, greeting: 5 }));
+      const validate = await exec([outfile, "validate", confFile, "--bin-dir", join(tmp.path, "dist")], { env: { PATH: SYSTEM_PATH } });
+      expect(validate.code).toBe(1);
+      expect(validate.stdout).toContain("error greeting: ");
 
       // The installer takes its list from the same registry: it would link the new name too.
       const install = await exec([outfile, "install", "--dir", join(tmp.path, "bin"), "--dry-run"], { env: { PATH: SYSTEM_PATH } });
