@@ -3,7 +3,7 @@
  * match options (with their match modules) only: a target, a goto, a command, a `--set-*` option
  * or a module with side effects is refused by name.
  */
-import { checkTokenList, conditionError, Cursor, isAddress, isIfName, isIpProtocol, isNumber, isPlainAddress, isPort, refuseToken, show } from "./conditions.ts";
+import { checkTokenList, conditionError, Cursor, inOrder, isAddress, isIfName, isIpProtocol, isNumber, isPlainAddress, isPort, refuseToken, show } from "./conditions.ts";
 import type { Family } from "./model.ts";
 
 type Check = (value: string, family: Family | undefined) => boolean;
@@ -24,10 +24,18 @@ const list = (words: readonly string[]): Check => {
   return (v) => v.split(",").every((w) => set.has(w.toUpperCase()));
 };
 
-const portOrRange: Check = (v) => v.split(":").length <= 2 && v.split(":").every((p) => p === "" || isPort(p)) && v !== ":";
+/** `a`, `a:b`, and with `open`, `:b` or `a:` (0 and 65535 then); ends in order. */
+const portRange = (v: string, open: boolean): boolean => {
+  const [lo, hi, extra] = v.split(":");
+  if (extra !== undefined || lo === undefined || v === ":") return false;
+  if (hi === undefined) return isPort(lo);
+  if (!open && (lo === "" || hi === "")) return false;
+  return (lo === "" || isPort(lo)) && (hi === "" || isPort(hi)) && inOrder(lo || "0", hi || "65535");
+};
+const portOrRange: Check = (v) => portRange(v, true);
 const portList: Check = (v) => {
   const parts = v.split(",");
-  return parts.length <= 15 && parts.every((p) => p.split(":").length <= 2 && p.split(":").every(isPort));
+  return parts.length <= 15 && parts.every((p) => portRange(p, false));
 };
 const markValue: Check = (v) => {
   const [value, mask, extra] = v.split("/");
@@ -35,7 +43,7 @@ const markValue: Check = (v) => {
 };
 const addressRange: Check = (v, f) => {
   const [a, b, extra] = v.split("-");
-  return extra === undefined && a !== undefined && b !== undefined && isPlainAddress(a, f) && isPlainAddress(b, f);
+  return extra === undefined && a !== undefined && b !== undefined && isPlainAddress(a, f) && isPlainAddress(b, f) && inOrder(a, b);
 };
 const comment: Check = () => true; // quoted per token when written; control characters were refused
 const TCP_FLAGS = ["SYN", "ACK", "FIN", "RST", "URG", "PSH", "ALL", "NONE"];

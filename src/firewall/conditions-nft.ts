@@ -7,6 +7,7 @@ import {
   checkTokenList,
   conditionError,
   Cursor,
+  inOrder,
   isAddress,
   isIfName,
   isIpProtocol,
@@ -35,7 +36,7 @@ function orRange(single: Check): Check {
   return (w) => {
     if (single(w)) return true;
     const dash = w.indexOf("-", 1);
-    return dash > 0 && single(w.slice(0, dash)) && single(w.slice(dash + 1));
+    return dash > 0 && single(w.slice(0, dash)) && single(w.slice(dash + 1)) && inOrder(w.slice(0, dash), w.slice(dash + 1));
   };
 }
 

@@ -6,7 +6,7 @@
  * any change is planned (CNI code 7, invalid network config).
  */
 import { CniError, ErrorCode } from "../cni/index.ts";
-import { parseCIDRLiteral, parseIPLiteral } from "../ip/index.ts";
+import { parseCIDRLiteral, parseIPLiteral, toBigInt } from "../ip/index.ts";
 import type { Family } from "./model.ts";
 
 export const CONDITION_LIMITS = { tokens: 64, tokenBytes: 256 } as const;
@@ -79,6 +79,13 @@ export function isPlainAddress(text: string, family: Family | undefined): boolea
 export function isNumber(text: string, max = 0xffffffff): boolean {
   if (!/^(0x[0-9a-f]{1,8}|[0-9]{1,10})$/i.test(text)) return false;
   return Number(text) <= max;
+}
+
+/** A range's ends (numbers or addresses, already checked) in order: nft and iptables refuse a reversed one. */
+export function inOrder(lo: string, hi: string): boolean {
+  const [a, b] = [parseIPLiteral(lo), parseIPLiteral(hi)];
+  if (a !== undefined && b !== undefined) return toBigInt(a) <= toBigInt(b);
+  return Number(lo) <= Number(hi);
 }
 
 export const isPort = (text: string): boolean => /^[0-9]{1,5}$/.test(text) && Number(text) <= 65535;

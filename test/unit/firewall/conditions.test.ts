@@ -70,6 +70,10 @@ describe("other refusals", () => {
     [["ip\u00a0saddr", "10.0.0.0/8"], 4, '"ip\u00a0saddr" is not allowed here'],
     [["ip", "saddr", "10.0.0.0/8\u3000"], 4, '"10.0.0.0/8\u3000" is not allowed here'],
     [["iifname", "eth0\ufeff"], 4, '"eth0\ufeff" is not allowed here'],
+    // A reversed range: nft and iptables refuse it ("negative size", "min > max").
+    [["tcp", "dport", "2000-1000"], 4, '"2000-1000" is not allowed here'],
+    [["ip", "saddr", "10.0.0.9-10.0.0.1"], 4, '"10.0.0.9-10.0.0.1" is not allowed here'],
+    [["meta", "mark", "5-1"], 4, '"5-1" is not allowed here'],
     // iif/oif name one device (nft resolves it to its index): no wildcard.
     [["iif", "!=", "eth*"], 4, '"eth*" is not allowed here'],
     [["meta", "oif", '"eth*"'], 4, "is not allowed here"],
@@ -104,6 +108,9 @@ describe("other refusals", () => {
     // What iptables-restore refuses after validate said ok: the rule's own -p, an option twice
     // (under any spelling), options that exclude each other, a match without any option.
     [["-p", "tcp"], 4, '"-p" is not allowed here'],
+    [["-m", "tcp", "--dport", "90:80"], 4, '"90:80" is not allowed here'],
+    [["-m", "multiport", "--dports", "1,90:80"], 4, '"1,90:80" is not allowed here'],
+    [["-m", "iprange", "--src-range", "10.0.0.9-10.0.0.1"], 4, '"10.0.0.9-10.0.0.1" is not allowed here'],
     [["!", "--protocol", "udp"], 4, '"--protocol" is not allowed here'],
     [["-s", "10.0.0.1", "--src", "10.0.0.2"], 4, '"--src" is not allowed here (-s is given already)'],
     [["-i", "eth0", "!", "-i", "eth1"], 4, '"-i" is not allowed here (-i is given already)'],
@@ -121,7 +128,7 @@ describe("other refusals", () => {
   });
 
   test("iptables: the same option in two instances of a match, and a protocol match without options, pass", () => {
-    const tokens = ["-m", "tcp", "--dport", "1", "-m", "tcp", "--dport", "2", "-m", "udp"];
+    const tokens = ["-m", "tcp", "--dport", "1", "-m", "tcp", "--dport", "2:2", "-m", "udp", "--sport", ":80", "-m", "iprange", "--src-range", "10.0.0.1-10.0.0.1"];
     expect(checkIptablesMatches("conditionsV4", tokens, 4)).toBe(tokens);
   });
 
