@@ -6,7 +6,8 @@
  * other software keeps in the shared chains.
  */
 import type { Family, IptablesOp, IptablesPlan, IptablesState, RuleArgs } from "./model.ts";
-import { type Rule, ruleArgs } from "./rule.ts";
+import { type Rule, ruleArgs, sameRule as sameModel } from "./rule.ts";
+import { parseRuleArgs } from "./rule-parse.ts";
 import { iptablesToken, splitRestoreLine } from "./quote.ts";
 import { checkByteLength, LIMITS } from "./validate.ts";
 
@@ -71,12 +72,31 @@ export function staleJumpTargets(
   return [...stale];
 }
 
-function sameRule(a: RuleArgs, b: RuleArgs): boolean {
+function sameTokens(a: RuleArgs, b: RuleArgs): boolean {
   return a.length === b.length && a.every((t, i) => t === b[i]);
 }
 
-function sameRules(a: readonly RuleArgs[], b: readonly RuleArgs[]): boolean {
-  return a.length === b.length && a.every((r, i) => sameRule(r, b[i] ?? []));
+const parsed = new WeakMap<RuleArgs, Rule>();
+
+/**
+ * Whether a rule read as text is the planned one, compared as models. A rule carrying the user's
+ * conditions (the one opaque node, tokens only) is compared by its tokens.
+ */
+function isPlanned(family: Family, saved: RuleArgs, want: Rule): boolean {
+  if (want.matches.some((m) => m.kind === "conditions")) return sameTokens(saved, ruleArgs(family, want));
+  let model = parsed.get(saved);
+  if (model === undefined) {
+    model = parseRuleArgs(saved);
+    parsed.set(saved, model);
+  }
+  return sameModel(model, want);
+}
+
+function sameRules(family: Family, saved: readonly RuleArgs[], want: readonly Rule[]): boolean {
+  return saved.length === want.length && saved.every((r, i) => {
+    const w = want[i];
+    return w !== undefined && isPlanned(family, r, w);
+  });
 }
 
 /** A mutable copy of the state, updated as each op is rendered so later ops see earlier ones. */
@@ -86,7 +106,10 @@ class Simulation {
   readonly declarations: string[] = [];
   readonly lines: string[] = [];
 
-  constructor(state: IptablesState) {
+  constructor(
+    readonly family: Family,
+    state: IptablesState,
+  ) {
     this.chains = new Set(state.chains);
     this.rules = new Map([...state.rules].map(([c, r]) => [c, [...r]]));
   }
@@ -116,54 +139,46 @@ class Simulation {
     this.rulesOf(chain).push(args);
   }
 
+  /** Deletes by the rule's own tokens as read: iptables matches `-D` against exactly those. */
   delete(chain: string, args: RuleArgs): void {
     this.emit("-D", chain, args);
     const list = this.rulesOf(chain);
-    const i = list.findIndex((r) => sameRule(r, args));
+    const i = list.indexOf(args);
     if (i >= 0) list.splice(i, 1);
   }
 
-  has(chain: string, args: RuleArgs): boolean {
-    return this.rulesOf(chain).some((r) => sameRule(r, args));
+  has(chain: string, want: Rule): boolean {
+    return this.rulesOf(chain).some((r) => isPlanned(this.family, r, want));
   }
 }
 
-/**
- * Restore text is the one place the typed rules become tokens: iptables-save prints the state in
- * this spelling, so a rule already there is recognised by its tokens.
- */
-function renderOp(sim: Simulation, family: Family, op: IptablesOp): void {
-  const spell = (rules: readonly Rule[]): RuleArgs[] => rules.map((r) => ruleArgs(family, r));
+/** Restore text is where the typed rules become tokens (ruleArgs, iptables-save's spelling). */
+function renderOp(sim: Simulation, op: IptablesOp): void {
+  const family = sim.family;
   switch (op.op) {
     case "ensure-chain":
       if (!sim.chains.has(op.chain)) sim.declare(op.chain);
       return;
-    case "append": {
-      const args = ruleArgs(family, op.rule);
-      if (!sim.has(op.chain, args)) sim.append(op.chain, args);
+    case "append":
+      if (!sim.has(op.chain, op.rule)) sim.append(op.chain, ruleArgs(family, op.rule));
       return;
-    }
-    case "insert-first": {
-      const args = ruleArgs(family, op.rule);
-      if (!sim.has(op.chain, args)) {
+    case "insert-first":
+      if (!sim.has(op.chain, op.rule)) {
+        const args = ruleArgs(family, op.rule);
         sim.lines.push(["-I", iptablesToken(op.chain), "1", ...args.map(iptablesToken)].join(" "));
         sim.rulesOf(op.chain).unshift(args);
       }
       return;
-    }
-    case "sync-chain": {
-      const want = spell(op.rules);
-      if (sim.chains.has(op.chain) && sameRules(sim.rulesOf(op.chain), want)) return;
+    case "sync-chain":
+      if (sim.chains.has(op.chain) && sameRules(family, sim.rulesOf(op.chain), op.rules)) return;
       sim.declare(op.chain);
-      for (const r of want) sim.append(op.chain, r);
+      for (const r of op.rules) sim.append(op.chain, ruleArgs(family, r));
       return;
-    }
     case "sync-jumps": {
-      const want = spell(op.rules);
       const current = sim.rulesOf(op.chain).filter((r) => ruleTarget(r) === op.target);
-      if (sameRules(current, want)) return;
+      if (sameRules(family, current, op.rules)) return;
       for (const r of current) sim.delete(op.chain, r);
-      for (const r of want) sim.append(op.chain, r);
+      for (const r of op.rules) sim.append(op.chain, ruleArgs(family, r));
       return;
     }
     case "remove-chain": {
@@ -184,8 +199,8 @@ function renderOp(sim: Simulation, family: Family, op: IptablesOp): void {
  * (then no restore needs to run at all).
  */
 export function renderIptables(plan: IptablesPlan, state: IptablesState): string {
-  const sim = new Simulation(state);
-  for (const op of plan.ops) renderOp(sim, plan.family, op);
+  const sim = new Simulation(plan.family, state);
+  for (const op of plan.ops) renderOp(sim, op);
   if (sim.declarations.length === 0 && sim.lines.length === 0) return "";
   const body = [...sim.declarations, ...sim.lines];
   for (const line of body) checkByteLength("iptables rule", line, LIMITS.restoreLine);
@@ -201,17 +216,16 @@ export function findMissing(plan: IptablesPlan, state: IptablesState): string | 
     if (op.op === "sync-chain") {
       if (!state.chains.has(op.chain)) return `chain ${op.chain} not found in iptables table nat`;
       const have = state.rules.get(op.chain) ?? [];
-      for (const r of op.rules.map((x) => ruleArgs(plan.family, x))) {
-        if (!have.some((h) => sameRule(h, r))) return `rule [${r.join(" ")}] in chain ${op.chain} not found in table nat`;
+      for (const r of op.rules) {
+        if (!have.some((h) => isPlanned(plan.family, h, r))) return `rule [${ruleArgs(plan.family, r).join(" ")}] in chain ${op.chain} not found in table nat`;
       }
     } else if (op.op === "sync-jumps") {
       // Extra match tokens (conditions) are printed back in iptables' own order, which tscni
       // cannot predict, so entry rules are checked by how many jump to the chain.
       const have = (state.rules.get(op.chain) ?? []).filter((r) => ruleTarget(r) === op.target);
-      const want = op.rules.map((x) => ruleArgs(plan.family, x));
-      if (have.length < want.length) {
-        const first = want.find((r) => !have.some((h) => sameRule(h, r))) ?? want[0] ?? [];
-        return `rule [${first.join(" ")}] in chain ${op.chain} not found in table nat`;
+      if (have.length < op.rules.length) {
+        const first = op.rules.find((r) => !have.some((h) => isPlanned(plan.family, h, r))) ?? op.rules[0];
+        return `rule [${first === undefined ? "" : ruleArgs(plan.family, first).join(" ")}] in chain ${op.chain} not found in table nat`;
       }
     }
   }

@@ -3,13 +3,14 @@
  * plans are rendered as restore input for an empty nat table and fed to the node's own
  * iptables-restore (iptables-nft here), then the nat tables are read back over netlink and every
  * rule decodes to the planned model, chain by chain, in order. On iptables-legacy (read back
- * only as text) the saved lines are the model's spelling.
+ * only as text) the saved lines are the model's spelling and parse back to the planned model.
  */
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { parseIptablesSave, renderIptables } from "../../src/firewall/iptables.ts";
 import type { IptablesPlan } from "../../src/firewall/model.ts";
 import { type Rule, ruleArgs, sameRule } from "../../src/firewall/rule.ts";
+import { parseRuleArgs } from "../../src/firewall/rule-parse.ts";
 import { decodeXtRule } from "../../src/firewall/xt-decode.ts";
 import { NFPROTO_IPV4, NFPROTO_IPV6 } from "../../src/netlink/nft/constants.ts";
 import { NftSession } from "../../src/netlink/nft/session.ts";
@@ -69,7 +70,7 @@ describe("model -> restore text -> iptables-nft -> netlink -> model", () => {
 const legacy = existsSync("/usr/sbin/iptables-legacy-restore") && existsSync("/usr/sbin/ip6tables-legacy-save");
 if (!legacy) console.log("SKIP iptables-legacy round trip: no iptables-legacy tools on this machine");
 
-describe.skipIf(!legacy)("model -> restore text -> iptables-legacy -> iptables-save: the model's spelling", () => {
+describe.skipIf(!legacy)("model -> restore text -> iptables-legacy -> iptables-save -> model", () => {
   test.each(PLANNED)("%s", async (_name, plans) => {
     for (const family of [4, 6] as const) await mustExec([`${family === 4 ? "iptables" : "ip6tables"}-legacy`, "-t", "nat", "-F"], { env: ENV });
     await restore("-legacy", plans);
@@ -78,6 +79,7 @@ describe.skipIf(!legacy)("model -> restore text -> iptables-legacy -> iptables-s
       const saved = await mustExec([`${family === "4" ? "iptables" : "ip6tables"}-legacy-save`, "-t", "nat"], { env: ENV });
       const have = parseIptablesSave(saved).rules.get(chain) ?? [];
       expect({ chain, have }).toEqual({ chain, have: rules.map((r) => ruleArgs(family === "4" ? 4 : 6, r)) });
+      expect(have.map(parseRuleArgs)).toEqual(rules);
     }
     for (const family of ["iptables", "ip6tables"]) {
       await mustExec([`${family}-legacy`, "-t", "nat", "-F"], { env: ENV });
