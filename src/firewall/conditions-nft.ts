@@ -51,6 +51,14 @@ const KEYWORDS = new Set([
   "ip", "ip6", "meta", "ct", "fib", "th", "tcp", "udp", "udplite", "sctp", "dccp", "saddr", "daddr", "sport", "dport",
   "iif", "oif", "iifname", "oifname", "mark", "and", "or", "xor", "type", "state", "status", "l4proto", "protocol",
   "nexthdr", "pkttype", "nfproto", "missing", "exists", "local", "direction", "original", "reply", "vmap", "map",
+  // The words nft 1.0.6 refuses as a bare name after iifname (each of nft.8's words tried in a netns).
+  "ah", "all", "bridge", "cgroup", "chain", "comment", "comp", "constant", "cpu", "day", "describe", "device",
+  "devices", "dst", "dynamic", "element", "elements", "eq", "esp", "expires", "exthdr", "flags", "flowtable", "frag",
+  "gc-interval", "ge", "get", "gt", "handle", "hbh", "hook", "hour", "ibriport", "ibrname", "icmp", "icmpv6", "igmp",
+  "iifgroup", "iiftype", "index", "inet", "interval", "ipsec", "jhash", "le", "lt", "mh", "monitor", "ne", "netdev",
+  "nftrace", "not", "numgen", "obriport", "obrname", "oifgroup", "oiftype", "osf", "policy", "position", "priority",
+  "random", "redefine", "rename", "rt", "rt0", "rt2", "rtclassid", "rule", "ruleset", "size", "skgid", "skuid",
+  "socket", "srh", "symhash", "table", "time", "timeout", "typeof", "undefine", "xt",
 ]);
 
 function ifNameWord(w: string): boolean {

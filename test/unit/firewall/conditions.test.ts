@@ -74,6 +74,10 @@ describe("other refusals", () => {
     [["tcp", "dport", "2000-1000"], 4, '"2000-1000" is not allowed here'],
     [["ip", "saddr", "10.0.0.9-10.0.0.1"], 4, '"10.0.0.9-10.0.0.1" is not allowed here'],
     [["meta", "mark", "5-1"], 4, '"5-1" is not allowed here'],
+    // A bare name nft reads as a keyword: its syntax error, after validate said ok.
+    [["iifname", "rt"], 4, '"rt" is not allowed here'],
+    [["oifname", "eq", "mark", "1"], 4, '"eq" is not allowed here'],
+    [["iifname", "{", "eth0,", "bridge", "}"], 4, '"bridge" is not allowed here'],
     // iif/oif name one device (nft resolves it to its index): no wildcard.
     [["iif", "!=", "eth*"], 4, '"eth*" is not allowed here'],
     [["meta", "oif", '"eth*"'], 4, "is not allowed here"],
