@@ -1,6 +1,6 @@
 /**
  * ADD after the bridge exists: the veth pair in place, its host end as a bridge port, the
- * spoof check, layer 3 (or just the link up for L2), the wait until the port forwards, and the
+ * spoof check, layer 3 (or just the link up for L2), the wait until the port is up, and the
  * result as the reference reports it.
  */
 import { type CmdArgs, type Result, resultToWire } from "../../src/cni/index.ts";
@@ -10,7 +10,7 @@ import { logStep } from "../../src/log.ts";
 import { bridgeByName } from "./bridge.ts";
 import { type BridgeConf, dnsConfigured } from "./config.ts";
 import { configureLayer3, type Wiring } from "./layer3.ts";
-import { setupPort, waitForwarding } from "./port.ts";
+import { setupPort, waitPortUp } from "./port.ts";
 
 export async function attach(a: CmdArgs, conf: BridgeConf, w: Wiring): Promise<Result> {
   const mac = containerMac(conf.mac);
@@ -43,7 +43,7 @@ export async function attach(a: CmdArgs, conf: BridgeConf, w: Wiring): Promise<R
   if (conf.isLayer3) await configureLayer3(a, conf, w, result);
   else if (!conf.raw.disableContainerInterface) containerLinkUp(w.cont, a.ifname);
 
-  if (!conf.raw.disableContainerInterface) await waitForwarding(w.host, veth.host);
+  if (!conf.raw.disableContainerInterface) await waitPortUp(w.host, veth.host);
   logStep("wait");
   const [brIf, hostIf] = result.interfaces ?? [];
   if (hostIf) hostIf.mac = w.host.linkGet(veth.host.index).mac;

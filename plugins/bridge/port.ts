@@ -1,10 +1,10 @@
 /**
- * The host end as a bridge port: master, hairpin, isolation, VLANs; and the wait until the port
- * forwards, woken by netlink link events.
+ * The host end as a bridge port: master, hairpin, isolation, VLANs; and the wait until it is up
+ * and taken in by the bridge, woken by netlink link events.
  */
 import { CniError, internalError } from "../../src/cni/index.ts";
 import { goQuote } from "../../src/gofmt/index.ts";
-import type { Link, Rtnl } from "../../src/netlink/index.ts";
+import type { Link, PortState, Rtnl } from "../../src/netlink/index.ts";
 
 const errText = (err: unknown): string => CniError.from(err).message;
 
@@ -63,10 +63,33 @@ export function setupPortVlans(nl: Rtnl, port: Link, req: Pick<PortRequest, "vla
 /** The reference gives up after sleeping 0+50+500+1000+1000 ms; so do we, but wake on events. */
 export const PORT_WAIT_MS = 2550;
 
-/** Resolves once the port forwards; otherwise the reference's `bridge port in error state`. */
-export async function waitForwarding(nl: Rtnl, port: Link, timeoutMs = PORT_WAIT_MS): Promise<void> {
-  const r = await nl.waitPortForwarding(port.index, timeoutMs);
-  if (r.met) return;
-  const state = nl.linkFind(port.index)?.operstate ?? "unknown";
-  throw internalError(`bridge port in error state: ${state}`);
+interface PortView {
+  operstate: string;
+  /** undefined: the kernel reports no STP state for it (not, or no longer, a bridge port). */
+  stp: PortState | undefined;
+}
+
+function portView(nl: Rtnl, index: number): PortView | undefined {
+  const link = nl.linkFind(index);
+  if (link === undefined) return undefined;
+  return { operstate: link.operstate, stp: nl.portGet(index)?.state };
+}
+
+/**
+ * Resolves once the host end is up (the reference's whole condition) and the bridge has taken it
+ * in: "forwarding" on a bridge without STP, which happens with the same carrier event. On a bridge
+ * running STP the port passes listening and learning for 2 x forward_delay (30 s by default) before
+ * it forwards: the reference does not wait for that, and waiting for it here failed the ADD at the
+ * bound, so any state but "disabled" counts. At the bound only the reference's condition decides:
+ * up succeeds, anything else is its `bridge port in error state`.
+ */
+export async function waitPortUp(nl: Rtnl, port: Link, timeoutMs = PORT_WAIT_MS): Promise<void> {
+  using watch = nl.watchLinks();
+  const r = await watch.waitFor(
+    () => portView(nl, port.index),
+    (v) => v.operstate === "up" && v.stp !== "disabled",
+    timeoutMs,
+  );
+  const operstate = r.met ? "up" : (nl.linkFind(port.index)?.operstate ?? "unknown");
+  if (operstate !== "up") throw internalError(`bridge port in error state: ${operstate}`);
 }
