@@ -16,7 +16,7 @@ import { xtRuleArgs } from "./xt-decode.ts";
 export const NFPROTO: Readonly<Record<NftFamily, number>> = { ip: NFPROTO_IPV4, ip6: NFPROTO_IPV6, inet: NFPROTO_INET, bridge: NFPROTO_BRIDGE };
 
 /** `chains`: read only these chains' rules (undefined: every chain's). */
-export function iptablesTable(family: Family, chains?: readonly string[]): TableRef {
+export function iptablesTable(family: Family, chains?: TableRef["chains"]): TableRef {
   return { family: family === 4 ? NFPROTO_IPV4 : NFPROTO_IPV6, name: "nat", ...(chains !== undefined ? { chains } : {}) };
 }
 

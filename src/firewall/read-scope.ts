@@ -7,23 +7,39 @@
 import type { Family, IptablesPlan, NftPlan, NftTableRef } from "./model.ts";
 import { nftTableKey } from "./model.ts";
 import { IPTABLES_ENTRY_CHAINS, SHARED } from "./names.ts";
+import { ruleJumpTarget } from "./rule.ts";
 
 /**
- * The chains of `family`'s nat table the plans read. Removing a chain first removes the rules
- * jumping to it, and the layouts (ours and the reference's) only jump to a per-attachment chain
- * from the entry chains; a jump from anywhere else makes the kernel refuse the batch (EBUSY), and
- * the caller then retries with every chain read.
+ * The chains of `family`'s nat table whose rules the plans read, given the chains the table has.
+ * A rule that jumps to a chain the table does not have yet cannot be there (the kernel refuses a
+ * jump to a missing chain), so adding it reads nothing: a new pod's ADD does not read the entry
+ * chains every other pod has a jump in. Removing a chain first removes the rules jumping to it,
+ * and the layouts (ours and the reference's) only jump to a per-attachment chain from the entry
+ * chains; a jump from anywhere else makes the kernel refuse the batch (EBUSY), and the caller
+ * then retries with every chain read.
  */
-export function iptablesReadScope(plans: readonly IptablesPlan[], family: Family): string[] {
-  const chains = new Set<string>();
-  for (const plan of plans) {
-    if (plan.family !== family) continue;
-    for (const op of plan.ops) {
-      chains.add(op.chain);
-      if (op.op === "remove-chain") for (const c of [...IPTABLES_ENTRY_CHAINS, SHARED.hostportLegacySnat]) chains.add(c);
+export function iptablesReadScope(plans: readonly IptablesPlan[], family: Family): (existing: ReadonlySet<string>) => string[] {
+  return (existing) => {
+    const chains = new Set<string>();
+    const read = (chain: string, target?: string): void => {
+      if (!existing.has(chain)) return; // a chain the table does not have holds no rules
+      if (target === undefined || existing.has(target) || !createdBy(plans, family, target)) chains.add(chain);
+    };
+    for (const plan of plans) {
+      if (plan.family !== family) continue;
+      for (const op of plan.ops) {
+        if (op.op === "append" || op.op === "insert-first") read(op.chain, ruleJumpTarget(op.rule));
+        else if (op.op === "sync-jumps") read(op.chain, op.target);
+        else if (op.op === "sync-chain") read(op.chain);
+        else if (op.op === "remove-chain" && existing.has(op.chain)) for (const c of [op.chain, ...IPTABLES_ENTRY_CHAINS, SHARED.hostportLegacySnat]) chains.add(c);
+      }
     }
-  }
-  return [...chains];
+    return [...chains];
+  };
+}
+
+function createdBy(plans: readonly IptablesPlan[], family: Family, chain: string): boolean {
+  return plans.some((p) => p.family === family && p.ops.some((op) => (op.op === "ensure-chain" || op.op === "sync-chain") && op.chain === chain));
 }
 
 /**

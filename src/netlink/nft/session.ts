@@ -43,8 +43,11 @@ export interface TableRef {
   /** NFPROTO_*. */
   readonly family: number;
   readonly name: string;
-  /** Read only these chains' rules (the kernel filters the dump); all chains are still listed. */
-  readonly chains?: readonly string[];
+  /**
+   * Read only these chains' rules (the kernel filters the dump); all chains are still listed.
+   * A function picks them knowing which chains the table has.
+   */
+  readonly chains?: readonly string[] | ((existing: ReadonlySet<string>) => readonly string[]);
 }
 
 /** What one read saw, all at one generation. */
@@ -108,7 +111,8 @@ export class NftSession implements Disposable {
         const c = decodeChain(m);
         if (c && c.table === t.name && c.family === t.family) chains.push(c);
       }
-      const scope = refs.find((r) => r.family === t.family && r.name === t.name)?.chains;
+      const wantChains = refs.find((r) => r.family === t.family && r.name === t.name)?.chains;
+      const scope = typeof wantChains === "function" ? wantChains(new Set(chains.filter((c) => c.table === t.name && c.family === t.family).map((c) => c.name))) : wantChains;
       for (const chain of scope ? new Set(scope) : [undefined]) {
         for (const m of this.#conn.dump("NFT_MSG_GETRULE", ruleDumpRequest(t.family, t.name, chain))) {
           const r = decodeRule(m);

@@ -7,34 +7,44 @@ import { iptablesReadScope, nftReadScope } from "../../../src/firewall/read-scop
 const CID = "0123456789abcdef";
 
 describe("read scope: the chains a call reads", () => {
-  test("bridge ipMasq ADD reads its own chain and POSTROUTING, per family", () => {
+  const SHARED_CHAINS = new Set(["PREROUTING", "OUTPUT", "POSTROUTING", "CNI-HOSTPORT-DNAT", "CNI-HOSTPORT-SETMARK", "CNI-HOSTPORT-MASQ"]);
+  const portmapReq = {
+    network: "net",
+    containerId: CID,
+    containerIp: "10.1.0.5/24",
+    mappings: [{ hostPort: 8080, containerPort: 80, protocol: "tcp" }],
+    snat: true,
+    masqAll: false,
+    markMasqBit: 13,
+  };
+
+  test("bridge ipMasq ADD of a new pod reads no entry chain (nothing can jump to its chain yet); a re-ADD reads POSTROUTING", () => {
     const plans = masqIptablesAdd({ network: "net", containerId: CID, ifname: "eth0", addresses: ["10.1.0.5/24", "fd00::5/64"] });
     const chain = masqChainName("net", CID);
-    expect(iptablesReadScope(plans, 4).sort()).toEqual([chain, "POSTROUTING"].sort());
-    expect(iptablesReadScope(plans, 6).sort()).toEqual([chain, "POSTROUTING"].sort());
-    expect(iptablesReadScope(plans.filter((p) => p.family === 4), 6)).toEqual([]);
+    expect(iptablesReadScope(plans, 4)(SHARED_CHAINS)).toEqual([]);
+    expect(iptablesReadScope(plans, 6)(new Set([...SHARED_CHAINS, chain])).sort()).toEqual([chain, "POSTROUTING"].sort());
+    expect(iptablesReadScope(plans.filter((p) => p.family === 4), 6)(new Set([chain]))).toEqual([]);
   });
 
-  test("portmap ADD reads its chain and the shared entry chains, nothing of other containers", () => {
-    const plan = portmapIptablesAdd({
-      network: "net",
-      containerId: CID,
-      containerIp: "10.1.0.5/24",
-      mappings: [{ hostPort: 8080, containerPort: 80, protocol: "tcp" }],
-      snat: true,
-      masqAll: false,
-      markMasqBit: 13,
-    });
-    const scope = iptablesReadScope([plan], 4);
-    expect(scope).toContain(portmapDnatChainName("net", CID));
-    expect(scope).toContain("CNI-HOSTPORT-DNAT");
-    expect(scope.filter((c) => c.startsWith("CNI-DN-"))).toEqual([portmapDnatChainName("net", CID)]);
+  test("portmap ADD of a new pod reads the small shared chains and POSTROUTING, not CNI-HOSTPORT-DNAT; a re-ADD reads it", () => {
+    const plan = portmapIptablesAdd(portmapReq);
+    const dn = portmapDnatChainName("net", CID);
+    const fresh = iptablesReadScope([plan], 4)(SHARED_CHAINS);
+    expect(fresh).not.toContain(dn);
+    expect(fresh).toContain("POSTROUTING");
+    expect(fresh).toContain("CNI-HOSTPORT-SETMARK");
+    expect(fresh).not.toContain("CNI-HOSTPORT-DNAT");
+    expect(iptablesReadScope([plan], 4)(new Set([...SHARED_CHAINS, dn]))).toEqual(expect.arrayContaining(["CNI-HOSTPORT-DNAT", dn]));
+    // On a fresh node the shared chains are created by the plan: nothing jumps to them yet.
+    expect(iptablesReadScope([plan], 4)(new Set())).not.toContain("POSTROUTING");
   });
 
-  test("DEL also reads every chain a per-container chain may be jumped to from", () => {
-    const scope = iptablesReadScope(masqIptablesDel({ network: "net", containerId: CID }), 4);
-    for (const c of ["PREROUTING", "OUTPUT", "POSTROUTING", "CNI-HOSTPORT-DNAT", "CNI-HOSTPORT-SNAT", "CNI-HOSTPORT-MASQ", "CNI-HOSTPORT-SETMARK"]) expect(scope).toContain(c);
-    expect(scope).toContain(masqChainName("net", CID));
+  test("DEL reads every chain a per-container chain may be jumped to from, and nothing for a chain that is not there", () => {
+    const plans = masqIptablesDel({ network: "net", containerId: CID });
+    const chain = masqChainName("net", CID);
+    const scope = iptablesReadScope(plans, 4)(new Set([...SHARED_CHAINS, chain]));
+    for (const c of ["PREROUTING", "OUTPUT", "POSTROUTING", "CNI-HOSTPORT-DNAT", "CNI-HOSTPORT-SNAT", "CNI-HOSTPORT-MASQ", "CNI-HOSTPORT-SETMARK", chain]) expect(scope).toContain(c);
+    expect(iptablesReadScope(plans, 4)(SHARED_CHAINS)).toEqual([]);
   });
 
   test("nft: unique adds and comment deletes scope the read; a chain removal reads the whole table", () => {
