@@ -13,7 +13,8 @@ import {
   newRuleRequest,
   newTableRequest,
 } from "../netlink/nft/messages.ts";
-import { NftSession, type TableRef, transact } from "../netlink/nft/session.ts";
+import { GenerationMoved, whileBusy } from "../netlink/nft/busy.ts";
+import { NftSession, transact } from "../netlink/nft/session.ts";
 import { NetlinkError } from "../netlink/errors.ts";
 import { Errno } from "../sys/index.ts";
 import type { Family, IptablesPlan, NftPlan, NftStep, NftTableRef } from "./model.ts";
@@ -67,22 +68,24 @@ export function readNftNetlink(refs: readonly NftTableRef[]): ReturnType<typeof 
  * the caller then runs iptables-restore.
  */
 export function applyIptablesNetlink(plans: readonly IptablesPlan[]): boolean {
+  const s = must();
   const families = [...new Set(plans.map((p) => p.family))];
-  try {
-    return applyXt(plans, families.map((f) => iptablesTable(f, iptablesReadScope(plans, f))));
-  } catch (err) {
-    // A chain to remove is still jumped to from a chain the scoped read left out: read them all.
-    if (!(err instanceof NetlinkError && err.errno === Errno.EBUSY)) throw err;
-    return applyXt(plans, families.map((f) => iptablesTable(f)));
-  }
-}
-
-function applyXt(plans: readonly IptablesPlan[], refs: readonly TableRef[]): boolean {
   let expressible = true;
-  transact(must(), refs, (rs) => {
+  let scoped = true;
+  whileBusy("nf_tables batch", () => {
+    const rs = s.readOnce(families.map((f) => iptablesTable(f, scoped ? iptablesReadScope(plans, f) : undefined)));
     const reqs = xtRequests(plans, rs);
-    if (reqs === undefined) expressible = false;
-    return reqs ?? [];
+    expressible = reqs !== undefined;
+    if (reqs === undefined || reqs.length === 0) return;
+    try {
+      if (s.commit(reqs, rs.genId)) return;
+    } catch (err) {
+      if (!(scoped && err instanceof NetlinkError && err.errno === Errno.EBUSY)) throw err;
+      // A chain to remove is still jumped to from a chain the scoped read left out: read them all.
+      scoped = false;
+      throw new GenerationMoved("a chain to remove is still jumped to from outside the chains read (EBUSY)");
+    }
+    throw new GenerationMoved(`generation ${rs.genId} passed before the batch went in (ERESTART)`);
   });
   return expressible;
 }

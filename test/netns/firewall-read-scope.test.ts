@@ -1,0 +1,84 @@
+/**
+ * A call reads only the chains its plan touches (rule dumps filtered by chain in the kernel), and
+ * still does what a read of the whole table would: a re-ADD among other pods changes nothing, a new
+ * pod adds exactly its own rules, and a DEL whose chain a rule outside the entry chains jumps to
+ * (the kernel refuses the scoped batch with EBUSY) still removes everything, on the second read.
+ */
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { applyIptables, applyIptablesEach } from "../../src/firewall/apply.ts";
+import { masqIptablesAdd, masqIptablesDel, portmapIptablesAdd, portmapIptablesDel } from "../../src/firewall/iptables-plans.ts";
+import { masqChainName } from "../../src/firewall/names.ts";
+import { iptablesTable } from "../../src/firewall/netlink-state.ts";
+import { NftSession } from "../../src/netlink/nft/session.ts";
+import { mustExec, requireIsolatedHost } from "../harness.ts";
+
+requireIsolatedHost();
+setDefaultTimeout(60_000);
+
+const lockPath = join(mkdtempSync(join(tmpdir(), "fw-scope-")), "fw.lock");
+const ENV = { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" };
+const cid = (i: number): string => `scope${i}`.padEnd(64, "0");
+const ip = (i: number): string => `10.77.0.${i + 2}/16`;
+
+async function addPod(i: number): Promise<void> {
+  await applyIptables(masqIptablesAdd({ network: "scope", containerId: cid(i), ifname: "eth0", addresses: [ip(i)] }), { lockPath });
+  const pm = portmapIptablesAdd({ network: "scope", containerId: cid(i), containerIp: ip(i), mappings: [{ hostPort: 31000 + i, containerPort: 80, protocol: "tcp" }], snat: true, masqAll: false, markMasqBit: 13 });
+  await applyIptables([pm], { lockPath });
+}
+
+async function delPod(i: number): Promise<void> {
+  for (const plans of [portmapIptablesDel({ network: "scope", containerId: cid(i) }), masqIptablesDel({ network: "scope", containerId: cid(i) })]) {
+    for (const o of await applyIptablesEach(plans, { lockPath })) expect(o.error).toBeUndefined();
+  }
+}
+
+async function save(): Promise<string[]> {
+  return (await mustExec(["iptables-save", "-t", "nat"], { env: ENV })).split("\n").filter((l) => l.startsWith("-A ") || l.startsWith(":"));
+}
+
+describe("chain-scoped reads", () => {
+  test("the kernel dumps one chain's rules when asked, and every chain is still listed", async () => {
+    for (let i = 0; i < 3; i++) await addPod(i);
+    using s = NftSession.open();
+    const all = s.read([iptablesTable(4)]);
+    const one = s.read([iptablesTable(4, ["POSTROUTING"])]);
+    expect(one.rules.length).toBeGreaterThan(0);
+    expect(one.rules.every((r) => r.chain === "POSTROUTING")).toBe(true);
+    expect(one.rules.map((r) => r.handle)).toEqual(all.rules.filter((r) => r.chain === "POSTROUTING").map((r) => r.handle));
+    expect(one.chains.map((c) => c.name).sort()).toEqual(all.chains.map((c) => c.name).sort());
+    expect(all.rules.length).toBeGreaterThan(one.rules.length);
+    for (let i = 0; i < 3; i++) await delPod(i);
+  });
+
+  test("among other pods: re-ADD changes nothing, a new pod adds only its rules, DEL takes them all", async () => {
+    for (let i = 0; i < 4; i++) await addPod(i);
+    const four = await save();
+    using s = NftSession.open();
+    const gen = s.genId();
+    await addPod(2);
+    expect(s.genId()).toBe(gen);
+    await addPod(4);
+    const five = await save();
+    const added = five.filter((l) => !four.includes(l));
+    expect(added.length).toBeGreaterThan(0);
+    expect(four.every((l) => five.includes(l))).toBe(true);
+    await delPod(4);
+    expect(await save()).toEqual(four);
+    for (let i = 0; i < 4; i++) await delPod(i);
+    expect((await save()).filter((l) => l.includes("scope"))).toEqual([]);
+  });
+
+  test("a jump from outside the entry chains: the scoped DEL is refused (EBUSY) and the full read removes it", async () => {
+    await addPod(7);
+    const chain = masqChainName("scope", cid(7));
+    const input = `*nat\n:FOREIGN-X - [0:0]\n-A FOREIGN-X -s 10.9.9.9/32 -j ${chain}\nCOMMIT\n`;
+    await mustExec(["iptables-restore", "--noflush"], { env: ENV, stdin: input });
+    await delPod(7);
+    const left = await save();
+    expect(left.filter((l) => l.includes(chain))).toEqual([]);
+    expect(left).toContain(":FOREIGN-X - [0:0]");
+  });
+});
