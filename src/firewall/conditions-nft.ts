@@ -27,7 +27,13 @@ interface ValueKind {
   readonly element: Check;
   /** ct state/status take a bare comma list (`established,related`). */
   readonly flags?: boolean;
+  /** `a-b` is a range of this kind (an interface name may carry a dash). */
+  readonly ranges?: boolean;
 }
+
+/** nft compares one value with these, never a prefix, range or set ("size mismatch" otherwise). */
+const ORDERING = new Set(["<", ">", "<=", ">="]);
+const ONE_VALUE = "one value after <, >, <= or >= (no prefix, range or set)";
 
 const RELOPS = new Set(["==", "!=", "<", ">", "<=", ">="]);
 
@@ -68,12 +74,12 @@ function ifNameWord(w: string): boolean {
 }
 
 const KINDS = {
-  port: { name: "a port, port range or set of ports", element: orRange(isPort) },
+  port: { name: "a port, port range or set of ports", element: orRange(isPort), ranges: true },
   protocol: { name: "an IP protocol name or number", element: isIpProtocol },
   ifname: { name: "an interface name", element: ifNameWord },
   // nft resolves iif/oif to one device's index when it reads the rule: no wildcard.
   device: { name: "an existing interface's name (no wildcard)", element: (w: string) => ifNameWord(w) && !w.replace(/"$/, "").endsWith("*") },
-  number: { name: "a number (decimal or 0x hex)", element: orRange((w) => isNumber(w)) },
+  number: { name: "a number (decimal or 0x hex)", element: orRange((w) => isNumber(w)), ranges: true },
   pkttype: { name: "host, unicast, broadcast, multicast or other", element: oneOf("host", "unicast", "broadcast", "multicast", "other") },
   ctState: { name: "a conntrack state", element: oneOf("new", "established", "related", "invalid", "untracked"), flags: true },
   ctStatus: { name: "a conntrack status", element: oneOf("expected", "seen-reply", "assured", "confirmed", "snat", "dnat", "dying"), flags: true },
@@ -87,15 +93,19 @@ const KINDS = {
 const address = (family: Family | undefined): ValueKind => ({
   name: `an IPv${family ?? "4/6"} address, prefix, range or set`,
   element: (w) => isAddress(w, family) || orRange((x) => isPlainAddress(x, family))(w),
+  ranges: true,
 });
 
 /** `[relop] element`, `[relop] { element, … }` or, for flags, `element,element…`. */
 function value(c: Cursor, kind: ValueKind): void {
+  const ordering = ORDERING.has(c.peek() ?? "");
   if (RELOPS.has(c.peek() ?? "")) c.next("an operator");
   const element = (): void => {
     const w = c.next(kind.name);
     if (!kind.element(w)) throw refuseToken(c.what, w, kind.name);
+    if (ordering && (w.includes("/") || (kind.ranges === true && w.indexOf("-", 1) > 0))) throw refuseToken(c.what, w, ONE_VALUE);
   };
+  if (ordering && c.peek() === "{") throw refuseToken(c.what, "{", ONE_VALUE);
   if (c.peek() === "{") {
     c.next("{");
     for (;;) {

@@ -78,6 +78,11 @@ describe("other refusals", () => {
     [["iifname", "rt"], 4, '"rt" is not allowed here'],
     [["oifname", "eq", "mark", "1"], 4, '"eq" is not allowed here'],
     [["iifname", "{", "eth0,", "bridge", "}"], 4, '"bridge" is not allowed here'],
+    // <, >, <=, >= compare one value: nft refuses a prefix, range or set after them.
+    [["ip", "saddr", "<", "10.0.0.0/8"], 4, '"10.0.0.0/8" is not allowed here (expected one value after <'],
+    [["ip", "saddr", ">=", "10.0.0.1-10.0.0.5"], 4, '"10.0.0.1-10.0.0.5" is not allowed here (expected one value after <'],
+    [["tcp", "dport", "<", "1000-2000"], 4, '"1000-2000" is not allowed here (expected one value after <'],
+    [["tcp", "dport", "<=", "{", "1,", "2", "}"], 4, '"{" is not allowed here (expected one value after <'],
     // iif/oif name one device (nft resolves it to its index): no wildcard.
     [["iif", "!=", "eth*"], 4, '"eth*" is not allowed here'],
     [["meta", "oif", '"eth*"'], 4, "is not allowed here"],
