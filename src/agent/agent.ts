@@ -10,6 +10,7 @@ import { writeConflist } from "./conflist.ts";
 import type { NodeEvents } from "./events.ts";
 import { type NodeInfo, rejectedReason } from "./kube-types.ts";
 import { canMasquerade, syncMasquerade } from "./masquerade.ts";
+import { AGENT_NFT_TABLE, NO_NFTABLES, syncMasqueradeNft } from "./masquerade-nft.ts";
 import type { AgentOptions } from "./options.ts";
 import { planPeerRoutes } from "./peers.ts";
 import { reachOf, Rtnl, syncRoutes } from "./routes.ts";
@@ -19,19 +20,19 @@ export class NodeReconciler {
   status: AgentStatus;
   #lastMessage = "";
   #lastMasq = "";
-  /** Masquerade by the agent (kubenet-style), or — without a firewall tool — by the bridge per pod. */
-  readonly #agentMasq: boolean;
+  /**
+   * Who masquerades: the agent through the iptables tool, the agent over nf_tables netlink (no
+   * tool: the DaemonSet's image), or — on a kernel without nf_tables and no tool — the bridge per
+   * pod. undefined: not known until the first nf_tables write says whether the kernel speaks it.
+   */
+  #masqBy: "iptables" | "nft" | "bridge" | "nobody" | undefined;
   #fallbackNote = "";
 
   constructor(
     private readonly o: AgentOptions,
     private readonly events: NodeEvents | undefined,
   ) {
-    this.#agentMasq = o.masquerade && canMasquerade();
-    if (o.masquerade && !this.#agentMasq) {
-      this.#fallbackNote = "no iptables-restore in the agent's PATH: the bridge masquerades per pod instead (pod traffic to other nodes' pods leaves with this node's address)";
-      o.log(this.#fallbackNote);
-    }
+    this.#masqBy = !o.masquerade ? "nobody" : canMasquerade() ? "iptables" : undefined;
     this.status = { time: new Date().toISOString(), node: o.node, phase: "starting", message: "starting", podCIDRs: [], routed: [], unreachable: [], problems: [] };
     this.save();
   }
@@ -73,7 +74,9 @@ export class NodeReconciler {
       );
       return;
     }
-    const conf = writeConflist({ confDir: this.o.confDir, podCIDRs: self.podCIDRs, dataDir: this.o.dataDir, bridgeMasq: this.o.masquerade && !this.#agentMasq, logCalls: this.o.logCalls });
+    // Before the conflist: whether the bridge must masquerade is known only once nf_tables answered.
+    if (this.#masqBy !== "nobody" && this.#masqBy !== "bridge") await this.#masquerade(nodes, self, problems);
+    const conf = writeConflist({ confDir: this.o.confDir, podCIDRs: self.podCIDRs, dataDir: this.o.dataDir, bridgeMasq: this.#masqBy === "bridge", logCalls: this.o.logCalls });
     if (conf.action === "refused") {
       this.say("refused", conf.why);
       return;
@@ -81,7 +84,6 @@ export class NodeReconciler {
     if (conf.action !== "keep") this.o.log(`${conf.action} ${conf.path} for ${self.podCIDRs.join(", ")}`);
     this.status.conflist = conf.path;
     this.#routes(nodes, problems);
-    if (this.#agentMasq) await this.#masquerade(nodes, self, problems);
     if (this.#fallbackNote !== "") problems.push(this.#fallbackNote);
     this.status.problems = problems;
     this.say("ready", `node ${self.name}: ${conf.path} serves ${self.podCIDRs.join(", ")}; ${this.status.routed.length} peer pod CIDRs routed, ${this.status.unreachable.length} not reachable directly`);
@@ -112,7 +114,20 @@ export class NodeReconciler {
     const cluster = this.o.clusterCIDRs.length > 0 ? this.o.clusterCIDRs : [...nodes.values()].flatMap((n) => n.podCIDRs);
     const want = { local: self.podCIDRs, cluster };
     const key = JSON.stringify(want);
-    const failed = await syncMasquerade(want).catch((e: unknown) => [`masquerade: ${(e as Error).message}`]);
+    const sync = this.#masqBy === "iptables" ? syncMasquerade : syncMasqueradeNft;
+    const failed = await sync(want).catch((e: unknown) => [`masquerade: ${(e as Error).message}`]);
+    if (this.#masqBy === undefined) {
+      if (failed.length > 0 && failed.every((f) => NO_NFTABLES.test(f))) {
+        this.#masqBy = "bridge";
+        this.#fallbackNote = "no iptables tool in the agent's PATH and no nf_tables in the kernel: the bridge masquerades per pod instead (pod traffic to other nodes' pods leaves with this node's address)";
+        this.o.log(this.#fallbackNote);
+        return;
+      }
+      if (failed.length === 0) {
+        this.#masqBy = "nft";
+        this.o.log(`no iptables tool in the agent's PATH: masquerading over nf_tables netlink (table inet ${AGENT_NFT_TABLE.table})`);
+      }
+    }
     if (failed.length === 0 && key !== this.#lastMasq) this.o.log(`masquerade from ${self.podCIDRs.join(", ")} to outside ${[...new Set(cluster)].join(", ")}`);
     this.#lastMasq = failed.length === 0 ? key : "";
     for (const f of failed) this.o.log(f);

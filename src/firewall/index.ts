@@ -11,7 +11,8 @@ export { parseIp } from "./validate.ts";
 
 export type { ApplyOptions } from "./apply.ts";
 // The agent's node-wide masquerade (src/agent/masquerade.ts) is not a plugin object: it writes its iptables plans directly.
-export { applyIptablesEach } from "./apply.ts";
+// Without the iptables tool (the DaemonSet's image) it writes its own nft table instead.
+export { applyIptablesEach, applyNft } from "./apply.ts";
 export { resolveIptables } from "./exec.ts";
 export type { IptablesPlan } from "./model.ts";
 export type { Rule } from "./rule.ts";

@@ -90,7 +90,9 @@ export type NftOp =
   /** Resolved from delete-rules or remove-chain: one listed rule, by its handle. */
   | { readonly op: "delete-rule"; readonly ref: NftTableRef; readonly chain: string; readonly handle: number }
   /** Resolved from remove-chain: the chain is known to exist and to be empty by then. */
-  | { readonly op: "delete-chain"; readonly ref: NftTableRef; readonly chain: string };
+  | { readonly op: "delete-chain"; readonly ref: NftTableRef; readonly chain: string }
+  /** The table with its chains and rules, when it exists (a table tscni alone writes, on uninstall). */
+  | { readonly op: "delete-table"; readonly ref: NftTableRef };
 
 /** An op resolved against the current ruleset: handles known, rules already present skipped. */
 export type NftStep = Exclude<NftOp, { readonly op: "delete-rules" | "remove-chain" }>;

@@ -8,6 +8,7 @@ import type { Request } from "../netlink/message.ts";
 import {
   delChainRequest,
   delRuleRequest,
+  delTableRequest,
   flushChainRequest,
   newChainRequest,
   newRuleRequest,
@@ -103,6 +104,8 @@ function stepRequest(step: NftStep): Request | undefined {
       return delRuleRequest(t.family, t.name, step.chain, BigInt(step.handle));
     case "delete-chain":
       return delChainRequest(t.family, t.name, step.chain);
+    case "delete-table":
+      return delTableRequest(t.family, t.name);
     case "add-rule": {
       const exprs = compileRule(NFPROTO[step.ref.family], step.expr);
       return exprs === undefined ? undefined : newRuleRequest(t.family, t.name, step.chain, exprs, step.comment);

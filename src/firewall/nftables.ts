@@ -93,6 +93,11 @@ class Simulation {
     return t;
   }
 
+  /** Forgets the table; false when it was neither read nor added by the plan. */
+  dropTable(ref: NftTableRef): boolean {
+    return this.tables.delete(nftTableKey(ref));
+  }
+
   deleteRule(ref: NftTableRef, rule: NftRuleState): void {
     this.steps.push({ op: "delete-rule", ref, chain: rule.chain, handle: rule.handle });
     const t = this.table(ref);
@@ -125,6 +130,8 @@ function stepText(step: NftStep): string {
       return `delete rule ${at} ${step.chain} handle ${step.handle}`;
     case "delete-chain":
       return `delete chain ${at} ${step.chain}`;
+    case "delete-table":
+      return `delete table ${at}`;
   }
 }
 
@@ -169,6 +176,9 @@ function renderOp(sim: Simulation, op: NftOp): void {
       if (rule) sim.deleteRule(op.ref, rule);
       return;
     }
+    case "delete-table":
+      if (sim.dropTable(op.ref)) sim.steps.push(op);
+      return;
     case "remove-chain":
     case "delete-chain": {
       const t = sim.table(op.ref);

@@ -6,7 +6,7 @@
  * removed, gc after a node reboot, /metrics, and an uninstall leaving the node's files as before.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { sourceSeen, probe, serveTag, stopServers, udpRoundTrip } from "../fixtures/traffic.ts";
 import { exec, requireIsolatedHost, SYSTEM_PATH, tempDir, tempNetns, type TempNetns } from "../harness.ts";
@@ -15,7 +15,7 @@ import { HUB_V4, must, SimCluster, type SimNode, TSCNI, until } from "./sim.ts";
 requireIsolatedHost();
 const tmp = tempDir("tscni-cluster-");
 let sim: SimCluster;
-let a: SimNode, b: SimNode, c: SimNode;
+let a: SimNode, b: SimNode, c: SimNode, d: SimNode;
 const pods: TempNetns[] = [];
 const podIps = new Map<string, string[]>();
 
@@ -67,10 +67,14 @@ beforeAll(async () => {
   });
   b = await sim.addNode("b", 2);
   c = await sim.addNode("c", 3);
+  // Node d's agent runs as in the shipped image: no iptables or nft binary on its PATH.
+  d = await sim.addNode("d", 4, { prepare: (n) => void (n.agentPath = join(n.dir, "no-tools")) });
+  mkdirSync(d.agentPath as string);
   sim.publish(a);
   sim.publish(b, false);
   sim.publish(c);
-  for (const n of [a, b, c]) sim.startAgent(n);
+  sim.publish(d);
+  for (const n of [a, b, c, d]) sim.startAgent(n);
 }, 120_000);
 
 afterAll(async () => {
@@ -112,6 +116,19 @@ describe("tscni agent in a simulated cluster", () => {
     expect(await sourceSeen(pa, pc, ipOf("pod-c1"), 7001)).toBe(ipOf("pod-a1"));
     const [seen] = await udpRoundTrip(pa, undefined, HUB_V4, 7002);
     expect(seen).toBe(a.ip4);
+  }, 60_000);
+
+  test("an agent without any firewall tool (the image) masquerades over nf_tables: pod-to-pod keeps its source, leaving the cluster is NATed", async () => {
+    await until("d ready", () => status(d).phase === "ready", 30_000, context(d));
+    const conf = JSON.parse(readFileSync(join(d.conf, "10-tscni.conflist"), "utf8")) as { plugins: { type: string; ipMasq?: boolean }[] };
+    expect(conf.plugins.find((p) => p.type === "bridge")?.ipMasq).toBe(false);
+    expect(d.agentLog.join("\n")).toContain("masquerading over nf_tables netlink");
+    const pd = await addPod(d, "pod-d1");
+    const pc = pods[1] as TempNetns;
+    await must(pd.run(["ping", "-c", "2", "-W", "3", ipOf("pod-c1")]), "ping v4 d -> c");
+    expect(await sourceSeen(pd, pc, ipOf("pod-c1"), 7003)).toBe(ipOf("pod-d1"));
+    const [seen] = await udpRoundTrip(pd, undefined, HUB_V4, 7004);
+    expect(seen).toBe(d.ip4);
   }, 60_000);
 
   test("portmap: node b's host reaches pod a1 through node a's hostPort", async () => {
@@ -191,6 +208,14 @@ describe("tscni agent in a simulated cluster", () => {
     expect(await ourRoutes(a)).toEqual([]);
     const nat = await must(a.ns.run(["iptables-save", "-t", "nat"]), "iptables-save");
     expect(nat).not.toContain("TSCNI-AGENT-MASQ");
+    // Node d's agent (no tools) deletes its own nft table.
+    expect((await d.ns.run(["nft", "list", "table", "inet", "tscni_agent"])).code).toBe(0);
+    writeFileSync(d.uninstallFile, "true");
+    await until("d's agent says uninstall is armed", () => d.agentLog.some((l) => l.includes("uninstall armed")), 15_000, context(d));
+    expect(await sim.stopAgent(d, "SIGTERM")).toBe(0);
+    const left = await d.ns.run(["nft", "list", "table", "inet", "tscni_agent"]);
+    expect(left.code).not.toBe(0);
+    expect(left.stderr).toContain("No such file or directory");
     // The other nodes' agents were told nothing: they keep routing.
     expect((await ourRoutes(b)).length).toBeGreaterThan(0);
   }, 60_000);

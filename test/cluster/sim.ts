@@ -34,6 +34,8 @@ export interface SimNode {
   uninstallFile: string;
   /** The DaemonSet's mount paths → this node's dirs. */
   mounts: Mounts;
+  /** The agent's PATH (default: the system's, which has iptables; the image's has no firewall tool). */
+  agentPath?: string;
   agent?: Bun.Subprocess<"ignore", "ignore", "pipe">;
   agentLog: string[];
 }
@@ -138,13 +140,13 @@ export class SimCluster {
   /** The DaemonSet's agent container on this node, pointed at the fake API server. */
   startAgent(n: SimNode, config: Record<string, string> = {}): void {
     const argv = [
-      "nsenter", `--net=${n.ns.path}`, "--", TSCNI, ...agentArgs(n.name, n.mounts, config),
+      Bun.which("nsenter", { PATH: SYSTEM_PATH }) ?? "nsenter", `--net=${n.ns.path}`, "--", TSCNI, ...agentArgs(n.name, n.mounts, config),
       "--server", this.api.url, "--token-file", this.#tokenFile, "--ca-file", this.#caFile,
       // Not the machine's /var/lib/cni/networks; no "log": true (TSCNI_LOG below names the log).
       "--data-dir", n.ipam, "--no-log-calls",
       "--gc-grace-period", "0", "--gc-interval", "3600", "--resync", "2",
     ];
-    const proc = Bun.spawn(argv, { env: { PATH: SYSTEM_PATH, TSCNI_LOG: n.callLog, NODE_NAME: n.name }, stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+    const proc = Bun.spawn(argv, { env: { PATH: n.agentPath ?? SYSTEM_PATH, TSCNI_LOG: n.callLog, NODE_NAME: n.name }, stdin: "ignore", stdout: "ignore", stderr: "pipe" });
     n.agent = proc;
     void (async () => {
       const decoder = new TextDecoder();

@@ -11,6 +11,7 @@ import {
   NFNETLINK_V0,
   NFNL_SUBSYS_NFTABLES,
   NFT_MSG_DELCHAIN,
+  NFT_MSG_DELTABLE,
   NFT_MSG_DELRULE,
   NFT_MSG_GETCHAIN,
   NFT_MSG_GETGEN,
@@ -238,6 +239,13 @@ export function flushChainRequest(family: number, table: string, chain: string):
   return request(NFT_MSG_DELRULE, family, NLM_F_ACK, (w) => {
     w.attrString(NFTA_RULE_TABLE, table);
     w.attrString(NFTA_RULE_CHAIN, chain);
+  });
+}
+
+/** The table and everything in it (the family is never NFPROTO_UNSPEC: that would be every table). */
+export function delTableRequest(family: number, name: string): Request {
+  return request(NFT_MSG_DELTABLE, family, NLM_F_ACK, (w) => {
+    w.attrString(NFTA_TABLE_NAME, name);
   });
 }
 

@@ -233,3 +233,16 @@ describe("macspoofchk", () => {
     expect(renderNft(del, NONE)).toBe("");
   });
 });
+
+describe("delete-table", () => {
+  const ref = { family: "inet", table: "tscni_agent" } as const;
+  const plan = { ops: [{ op: "delete-table", ref }] } as const;
+  test("deletes a table that exists, with nothing else sent (its chains and rules go with it)", () => {
+    expect(tablesToRead(plan)).toEqual([ref]);
+    const present = state({ "inet tscni_agent": { chains: new Set(["postrouting"]), rules: [{ chain: "postrouting", handle: 3, comment: undefined, expr: "masquerade", targets: [] }] } });
+    expect(renderNft(plan, present)).toBe("delete table inet tscni_agent\n");
+  });
+  test("a missing table is nothing to do (nft 1.0.6 would abort on deleting it)", () => {
+    expect(renderNft(plan, NONE)).toBe("");
+  });
+});
