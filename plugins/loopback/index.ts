@@ -3,7 +3,7 @@
  * CNI_IFNAME and CNI_ARGS are ignored, as in the reference (lo is the only interface it touches).
  */
 import { type CmdArgs, decodeConfig, internalError, labelOnly, parsePrevResult, type Result } from "../../src/cni/index.ts";
-import { AF_INET, AF_INET6, type Addr, Rtnl } from "../../src/netlink/index.ts";
+import { AF_INET, AF_INET6, type Addr, LinkRtnl } from "../../src/netlink/links.ts";
 import { NetNs, NetNsError } from "../../src/sys/index.ts";
 import { parseIPLiteral } from "../../src/ip/index.ts";
 import type { PluginEntry } from "../../src/container/index.ts";
@@ -16,10 +16,10 @@ function isLoopbackAddress(ip: string): boolean {
 }
 
 /** Opens the container netns and a netlink socket inside it; both closed by `using`. */
-function openContainer(path: string): { ns: NetNs; nl: Rtnl } & Disposable {
+function openContainer(path: string): { ns: NetNs; nl: LinkRtnl } & Disposable {
   const ns = NetNs.open(path);
   try {
-    const nl = Rtnl.open(ns);
+    const nl = LinkRtnl.open(ns);
     return { ns, nl, [Symbol.dispose]: () => (nl.close(), ns.close()) };
   } catch (err) {
     ns.close();

@@ -12,25 +12,15 @@
 import type { NetNs } from "../sys/index.ts";
 import { Errno } from "../sys/index.ts";
 import type { Addr, AddrOptions } from "./addr.ts";
-import { addrAddRequest, addrDelRequest, addrDumpRequest, decodeAddr } from "./addr.ts";
-import { NETLINK_ROUTE, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWROUTE } from "./constants.ts";
+import { NETLINK_ROUTE, RTM_NEWLINK, RTM_NEWROUTE } from "./constants.ts";
 import type { ConnOptions } from "./conn.ts";
 import { Conn } from "./conn.ts";
 import { isNetlinkErrno } from "./errors.ts";
 import type { WaitResult } from "./events.ts";
 import { LinkWatch } from "./events.ts";
 import type { BridgeSpec, Link, LinkAddOptions, LinkChanges, VethSpec, VlanSpec } from "./link.ts";
-import {
-  bridgeAddRequest,
-  decodeLink,
-  linkDelRequest,
-  linkDumpRequest,
-  linkGetByIndexRequest,
-  linkGetByNameRequest,
-  linkSetRequest,
-  vethAddRequest,
-  vlanAddRequest,
-} from "./link.ts";
+import { bridgeAddRequest, vethAddRequest, vlanAddRequest } from "./link.ts";
+import { LinkRtnl } from "./links.ts";
 import type { BridgePort, PortSettings, PortVlanSpec } from "./port.ts";
 import { decodePort, portDumpRequest, portSetRequest, portVlanRequest } from "./port.ts";
 import type { Route, RouteAddMode, RouteSpec } from "./route.ts";
@@ -39,6 +29,7 @@ import type { Transport } from "./socket.ts";
 import { NetlinkSocket } from "./socket.ts";
 
 export * from "./constants.ts";
+export { LinkRtnl, type AddrFilter } from "./links.ts";
 export { NetlinkError, isNetlinkErrno } from "./errors.ts";
 export { LinkWatch, type WaitResult } from "./events.ts";
 export { NetlinkSocket, type Transport } from "./socket.ts";
@@ -49,13 +40,6 @@ export type { Addr, AddrOptions, BridgePort, BridgeSpec, Link, LinkAddOptions, L
 export type { OperState } from "./link.ts";
 export type { PortState, PortVlan } from "./port.ts";
 
-export interface AddrFilter {
-  /** Only this interface (the kernel filters). */
-  index?: number;
-  /** AF_INET / AF_INET6; 0 or undefined for both. */
-  family?: number;
-}
-
 export interface RouteFilter {
   family: number;
   /** Default main; null for every table. */
@@ -63,20 +47,12 @@ export interface RouteFilter {
   oif?: number;
 }
 
-export class Rtnl implements Disposable {
-  readonly #conn: Conn;
-  readonly #ns: NetNs | undefined;
-
-  private constructor(conn: Conn, ns: NetNs | undefined) {
-    this.#conn = conn;
-    this.#ns = ns;
-  }
-
+export class Rtnl extends LinkRtnl {
   /**
    * Opens a NETLINK_ROUTE socket inside `ns` (default: the current netns). `ns` must stay open
    * while this handle opens watches; requests only need the socket.
    */
-  static open(ns?: NetNs, opts?: ConnOptions): Rtnl {
+  static override open(ns?: NetNs, opts?: ConnOptions): Rtnl {
     return new Rtnl(new Conn(NetlinkSocket.open(NETLINK_ROUTE, ns), opts), ns);
   }
 
@@ -85,60 +61,9 @@ export class Rtnl implements Disposable {
     return new Rtnl(new Conn(transport, opts), undefined);
   }
 
-  close(): void {
-    this.#conn.close();
-  }
-
-  [Symbol.dispose](): void {
-    this.close();
-  }
-
-  // ---- links ---------------------------------------------------------------------------
-
-  /** `ip link show dev <name|index>`. Throws NetlinkError ENODEV when it does not exist. */
-  linkGet(nameOrIndex: string | number): Link {
-    const req = typeof nameOrIndex === "string" ? linkGetByNameRequest(nameOrIndex) : linkGetByIndexRequest(nameOrIndex);
-    return decodeLink(this.#conn.get(`link get ${nameOrIndex}`, req));
-  }
-
-  /** Like linkGet, but undefined when there is no such link. */
-  linkFind(nameOrIndex: string | number): Link | undefined {
-    try {
-      return this.linkGet(nameOrIndex);
-    } catch (err) {
-      if (isNetlinkErrno(err, Errno.ENODEV)) return undefined;
-      throw err;
-    }
-  }
-
-  /** `ip link show`. */
-  linkList(): Link[] {
-    return this.#conn.dump("link dump", linkDumpRequest()).filter((m) => m.type === RTM_NEWLINK).map(decodeLink);
-  }
-
-  /** `ip link del dev <index>` (deleting one end of a veth removes both). */
-  linkDel(index: number): void {
-    this.#conn.ack(`link del ${index}`, linkDelRequest(index));
-  }
-
-  /** `ip link set dev <index> [up|down] [promisc on|off] [mtu] [address] [master|nomaster] [name] [netns]`. */
-  linkSet(index: number, changes: LinkChanges): void {
-    this.#conn.ack(`link set ${index}`, linkSetRequest(index, changes));
-  }
-
-  /** `ip link set dev <index> up`. */
-  linkSetUp(index: number): void {
-    this.linkSet(index, { up: true });
-  }
-
-  /** `ip link set dev <index> down`. */
-  linkSetDown(index: number): void {
-    this.linkSet(index, { up: false });
-  }
-
   /** `ip link add <name> [mtu] [address] type bridge [vlan_filtering] [vlan_default_pvid]`. EEXIST when taken (exclusive). */
   bridgeAdd(spec: BridgeSpec, opts?: LinkAddOptions): void {
-    this.#conn.ack(`link add ${spec.name} type bridge`, bridgeAddRequest(spec, opts));
+    this.conn.ack(`link add ${spec.name} type bridge`, bridgeAddRequest(spec, opts));
   }
 
   /**
@@ -146,24 +71,24 @@ export class Rtnl implements Disposable {
    * peer created directly in the netns behind `peer.netnsFd` when given.
    */
   vethAdd(spec: VethSpec, opts?: LinkAddOptions): void {
-    this.#conn.ack(`link add ${spec.name} type veth`, vethAddRequest(spec, opts));
+    this.conn.ack(`link add ${spec.name} type veth`, vethAddRequest(spec, opts));
   }
 
   /** `ip link add link <parent> name <name> type vlan id <vid>`. */
   vlanAdd(spec: VlanSpec, opts?: LinkAddOptions): void {
-    this.#conn.ack(`link add ${spec.name} type vlan`, vlanAddRequest(spec, opts));
+    this.conn.ack(`link add ${spec.name} type vlan`, vlanAddRequest(spec, opts));
   }
 
   // ---- bridge ports ----------------------------------------------------------------------
 
   /** `bridge link set dev <index> [hairpin on|off] [learning on|off] [isolated on|off]`. */
   portSet(index: number, settings: PortSettings): void {
-    this.#conn.ack(`bridge link set ${index}`, portSetRequest(index, settings));
+    this.conn.ack(`bridge link set ${index}`, portSetRequest(index, settings));
   }
 
   /** `bridge link show` (`bridge vlan show` with withVlans). */
   portList(withVlans = false): BridgePort[] {
-    return this.#conn
+    return this.conn
       .dump("bridge link dump", portDumpRequest(withVlans))
       .filter((m) => m.type === RTM_NEWLINK)
       .flatMap((m) => decodePort(m) ?? []);
@@ -176,50 +101,29 @@ export class Rtnl implements Disposable {
 
   /** `bridge vlan add dev <index> vid <vid> [pvid] [untagged] master`. */
   bridgeVlanAdd(index: number, vlan: PortVlanSpec): void {
-    this.#conn.ack(`bridge vlan add ${index} vid ${vlan.vid}`, portVlanRequest("add", index, vlan));
+    this.conn.ack(`bridge vlan add ${index} vid ${vlan.vid}`, portVlanRequest("add", index, vlan));
   }
 
   /** `bridge vlan del dev <index> vid <vid> master`. */
   bridgeVlanDel(index: number, vid: number): void {
-    this.#conn.ack(`bridge vlan del ${index} vid ${vid}`, portVlanRequest("del", index, { vid }));
-  }
-
-  // ---- addresses -------------------------------------------------------------------------
-
-  /** `ip addr add <cidr> [brd +] dev <index> [nodad]`. EEXIST when already present. */
-  addrAdd(index: number, cidr: string, opts?: AddrOptions): void {
-    this.#conn.ack(`addr add ${cidr} dev ${index}`, addrAddRequest(index, cidr, opts));
-  }
-
-  /** `ip addr del <cidr> dev <index>`. */
-  addrDel(index: number, cidr: string): void {
-    this.#conn.ack(`addr del ${cidr} dev ${index}`, addrDelRequest(index, cidr));
-  }
-
-  /** `ip [-4|-6] addr show [dev <index>]`. */
-  addrList(filter: AddrFilter = {}): Addr[] {
-    return this.#conn
-      .dump("addr dump", addrDumpRequest(filter.family ?? 0, filter.index ?? 0))
-      .filter((m) => m.type === RTM_NEWADDR)
-      .map(decodeAddr)
-      .filter((a) => (filter.index === undefined || a.index === filter.index) && (!filter.family || a.family === filter.family));
+    this.conn.ack(`bridge vlan del ${index} vid ${vid}`, portVlanRequest("del", index, { vid }));
   }
 
   // ---- routes ----------------------------------------------------------------------------
 
   /** `ip route add|append|replace …`. */
   routeAdd(spec: RouteSpec, mode: RouteAddMode = "create"): void {
-    this.#conn.ack(`route ${mode} ${spec.dst ?? "default"}`, routeAddRequest(spec, mode));
+    this.conn.ack(`route ${mode} ${spec.dst ?? "default"}`, routeAddRequest(spec, mode));
   }
 
   /** `ip route del …`. ESRCH when no such route. */
   routeDel(spec: RouteSpec): void {
-    this.#conn.ack(`route del ${spec.dst ?? "default"}`, routeDelRequest(spec));
+    this.conn.ack(`route del ${spec.dst ?? "default"}`, routeDelRequest(spec));
   }
 
   /** `ip route get <ip>`: the route the kernel would use. ENETUNREACH/EHOSTUNREACH when none. */
   routeGet(ip: string): Route {
-    return decodeRoute(this.#conn.get(`route get ${ip}`, routeGetRequest(ip)));
+    return decodeRoute(this.conn.get(`route get ${ip}`, routeGetRequest(ip)));
   }
 
   /** `ip [-4|-6] route show [table <t>] [dev <oif>]`. */
@@ -227,7 +131,7 @@ export class Rtnl implements Disposable {
     const table = filter.table === null ? undefined : filter.table ?? 254;
     let replies;
     try {
-      replies = this.#conn.dump("route dump", routeDumpRequest(filter.family, table));
+      replies = this.conn.dump("route dump", routeDumpRequest(filter.family, table));
     } catch (err) {
       // Strict dumps of a table that was never created (a fresh netns) fail with ENOENT.
       if (table !== undefined && isNetlinkErrno(err, Errno.ENOENT)) return [];
@@ -243,7 +147,7 @@ export class Rtnl implements Disposable {
 
   /** Subscribes to link events in this handle's netns (`ip monitor link`). */
   watchLinks(): LinkWatch {
-    return LinkWatch.open(this.#ns);
+    return LinkWatch.open(this.ns);
   }
 
   /**
