@@ -5,7 +5,7 @@
  * read as a program message ("tscni: …") whatever the network is called. How the real run went
  * goes to stderr.
  */
-import { describeEntry } from "../firewall/index.ts";
+import { describeEntry, type FirewallKind } from "../firewall/index.ts";
 import { jsonDocument } from "./json.ts";
 
 export interface GcAction {
@@ -16,7 +16,7 @@ export interface GcAction {
   ifname?: string;
   ip?: string;
   /** A firewall object (a chain, an nft masquerade instance, or a container's nft portmap rules), in its backend's terms. */
-  firewall?: { backend: string; kind: "masquerade" | "portmap"; where: string; name: string };
+  firewall?: { backend: string; kind: FirewallKind; where: string; name: string };
   /** Seconds since the youngest evidence of the attachment (cache entry, reservation, state dir). */
   ageSeconds?: number;
   /** keep-young: what the age was judged by. */

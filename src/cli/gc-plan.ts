@@ -10,7 +10,7 @@
  *    (see gc-evidence.ts).
  */
 import type { Attachment } from "../cni/index.ts";
-import type { FirewallSnapshot } from "../firewall/index.ts";
+import { type FirewallSnapshot, keyedByContainerOnly } from "../firewall/index.ts";
 import { type Reservation, type Store, staleReservations } from "../ipam/index.ts";
 import { type CachedAttachment, type NetworkList, resultsDir } from "../runtime/index.ts";
 import { type FirewallGcItem, type FirewallGcPlan, type Keep, planFirewallGc } from "./firewall-gc.ts";
@@ -112,7 +112,7 @@ function firewallAction(i: FirewallGcItem, kind: GcAction["kind"], extra: Partia
 
 /** Firewall objects whose attachment's age cannot be proven older than the grace are kept. */
 function planFirewall(p: PlanInput, snap: FirewallSnapshot, nets: readonly NetworkState[], plan: GcPlan): void {
-  const withPortmap = nets.filter((n) => p.descriptions.get(n.list.name)?.firewall.includes("portmap") === true);
+  const withPortmap = nets.filter((n) => p.descriptions.get(n.list.name)?.firewall.some(keyedByContainerOnly) === true);
   const portmapKeep = withPortmap.length > 0 ? new Set([...nets.flatMap((n) => n.keep.map((k) => k.containerId)), ...p.cached.map((a) => a.containerId)]) : undefined;
   const traceOf = (network: string): number | undefined =>
     lastChange(network === "*" ? [...new Set(withPortmap.flatMap((n) => n.traceDirs))] : (nets.find((n) => n.list.name === network)?.traceDirs ?? []));

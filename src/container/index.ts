@@ -16,7 +16,6 @@ export { addMasq, allocateIpam, gcMasqFor, ipamCall, masqBackend, type MasqRef, 
 export { checkHostLocalIpam, hostLocalSections, hostLocalStores } from "./host-local.ts";
 export {
   describeConfig,
-  type FirewallKind,
   type HostDevice,
   ipamType,
   type IpamStore,

@@ -4,6 +4,7 @@
  * only through this shape.
  */
 import { goField, type PluginDef, type ProblemList } from "../cni/index.ts";
+import type { FirewallKind } from "../firewall/index.ts";
 import type { Range } from "../ipam/index.ts";
 
 /** A host device the plugin attaches containers to, created by ADD when missing. */
@@ -26,7 +27,6 @@ export interface IpamStore {
 }
 
 /** Firewall objects a plugin owns per attachment, in the firewall seam's words. */
-export type FirewallKind = "masquerade" | "portmap";
 
 export interface PluginDescription {
   devices: HostDevice[];

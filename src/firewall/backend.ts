@@ -27,6 +27,11 @@ export type Stale =
 
 export type FirewallKind = "masquerade" | "portmap";
 
+/** Kinds whose objects name a container but no network (portmap's rules): GC keeps them for every network's live containers. */
+export function keyedByContainerOnly(kind: FirewallKind): boolean {
+  return kind === "portmap";
+}
+
 /** One attachment's objects of one kind in one backend (a chain, or the rules sharing a key). */
 export interface FirewallEntry {
   /** The backend's name, as configs spell it. */

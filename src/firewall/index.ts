@@ -16,7 +16,7 @@ export { applyIptablesEach, applyNft } from "./apply.ts";
 export { resolveIptables } from "./exec.ts";
 export type { IptablesPlan } from "./model.ts";
 export type { Rule } from "./rule.ts";
-export type { FirewallBackend, GcItem, GcTransaction, Keep, NetworkKeep } from "./backend.ts";
+export { type FirewallBackend, type FirewallKind, type GcItem, type GcTransaction, type Keep, keyedByContainerOnly, type NetworkKeep } from "./backend.ts";
 export { allBackends } from "./backends.ts";
 export { masqBackendReady, noProbe, type Probe, portmapBackend, systemProbe } from "./detect.ts";
 export { gcMasq, setupMasq, teardownMasq } from "./masq.ts";
