@@ -62,10 +62,9 @@ function toolsFor(family: Family): NonNullable<ReturnType<typeof resolveIptables
  * the caller looks at these chains' rules only (the netlink read then spells no others).
  */
 export async function readIptables(family: Family, opts: ApplyOptions = {}, onlyChains?: readonly string[]): Promise<IptablesState> {
-  const tools = toolsFor(family);
   const nl = await netlinkTransport(opts, [family]);
   if (nl) return nl.readIptablesNetlink(family, onlyChains);
-  const r = await runChecked(opts.run ?? spawnTool, saveArgv(tools));
+  const r = await runChecked(opts.run ?? spawnTool, saveArgv(toolsFor(family)));
   return parseIptablesSave(r.stdout);
 }
 

@@ -134,14 +134,15 @@ export const iptablesBackend: FirewallBackend = {
   },
 
   async removeOwned(owner: Owner, opts: ApplyOptions = {}): Promise<void> {
-    if (owner.kind === "masquerade") return throwUsableErrors(await applyIptablesEach(masqIptablesDel(owner.ref), opts), opts);
+    if (owner.kind === "masquerade") return throwUsableErrors(await applyIptablesEach(masqIptablesDel(owner.ref), { ...opts, removalWithoutTool: true }), opts);
     // A family whose tool is not installed holds no rules to remove.
     const plans = portmapIptablesDel(owner.ref).filter((p) => resolveIptables(p.family) !== null);
     throwIfAllFailed(await applyIptablesEach(plans, opts));
   },
 
   // Every chain's rules are read: a chain holding something foreign stays (doctor names it).
-  async removeStale(stale: Stale, opts: ApplyOptions = {}): Promise<void> {
+  async removeStale(stale: Stale, given: ApplyOptions = {}): Promise<void> {
+    const opts = { ...given, removalWithoutTool: true };
     const states = await readFamilies(undefined, opts);
     if (stale.kind === "masquerade") {
       const plans = withoutTainted(masqIptablesGc({ network: stale.network, valid: stale.valid }, states), states);

@@ -17,6 +17,12 @@ export interface TransportChoice {
   readonly run?: ToolRunner;
   /** A stand-in for nf_tables netlink (unit tests: an in-memory kernel): every netlink call goes to it. */
   readonly transport?: NetlinkTransport;
+  /**
+   * DEL and GC in a process without the iptables tool (the agent's image): a family with no tool
+   * counts as nf_tables, since only iptables-nft's rules can be found there (iptables-legacy's are
+   * not in nf_tables) and removing them needs no tool. ADD never sets it: it fails as v1.9.1 does.
+   */
+  readonly removalWithoutTool?: boolean;
 }
 
 /** `families`: the iptables families the call touches. */
@@ -24,7 +30,8 @@ export async function netlinkTransport(opts: TransportChoice = {}, families: rea
   if (opts.transport !== undefined) return opts.transport;
   const run = opts.run;
   if ((run !== undefined && run !== spawnTool) || process.env.TSCNI_FIREWALL_NETLINK === "0") return undefined;
-  if (families.some((f) => resolveIptables(f)?.flavour !== "nft")) return undefined;
+  const flavour = (f: Family) => resolveIptables(f)?.flavour ?? (opts.removalWithoutTool === true ? "nft" : undefined);
+  if (families.some((f) => flavour(f) !== "nft")) return undefined;
   const nl = await import("./netlink.ts");
   return nl.nftSession() === null ? undefined : nl;
 }
