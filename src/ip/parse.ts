@@ -102,7 +102,25 @@ export function cidrText(ip: Addr, prefix: number): string {
   return `${ipString(ip)}/${prefix}`;
 }
 
-/** `ipString` of 4 or 16 address bytes as the kernel gives them; IPv4 without loading ipaddr.js. */
+/**
+ * `ipString` of 4 or 16 address bytes as the kernel gives them, without loading ipaddr.js (its
+ * module body is most of a loopback ADD's memory over Bun's own): dotted IPv4; IPv6 in RFC 5952
+ * form, ipaddr.js's `toString` exactly (test/unit/ip/bytes-string.test.ts compares them).
+ */
 export function ipBytesString(b: Uint8Array): string {
-  return b.byteLength === 4 ? b.join(".") : ipaddr().fromByteArray(Array.from(b)).toString();
+  if (b.byteLength === 4) return b.join(".");
+  if (b.byteLength !== 16) throw new Error(`an IP address is 4 or 16 bytes, not ${b.byteLength}`);
+  const groups: number[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(((b[i] ?? 0) << 8) | (b[i + 1] ?? 0));
+  // RFC 5952 4.2: the longest run of two or more zero groups becomes "::", the leftmost on a tie.
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen) [best, bestLen] = [i, j - i];
+    i = j === i ? i + 1 : j;
+  }
+  const hex = (g: number[]): string => g.map((x) => x.toString(16)).join(":");
+  return best < 0 ? hex(groups) : `${hex(groups.slice(0, best))}::${hex(groups.slice(best + bestLen))}`;
 }
