@@ -5,7 +5,7 @@
 import { describe, expect, test } from "bun:test";
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ORACLE_PLUGINS, oracleProblems, parseSums, V111_DIR, V191_DIR } from "../../differential/oracle-identity.ts";
+import { ORACLE_PLUGINS, oracleProblems, parseSums, V111_DIR, V191_DIR, V191_PINNED } from "../../differential/oracle-identity.ts";
 import { tempDir } from "../../harness.ts";
 
 function copyOracle(to: string): void {
@@ -32,6 +32,16 @@ describe("oracle identity", () => {
     expect(problems[1]).toContain(`${join(dir, "portmap")} is altered`);
     rmSync(join(dir, "SHA256SUMS"));
     expect(oracleProblems(dir)).toEqual([expect.stringContaining("cannot read")]);
+  });
+
+  test("binaries swapped together with a regenerated SHA256SUMS: the pinned digests name them", () => {
+    using tmp = tempDir("tscni-oracle-");
+    const dir = join(tmp.path, "v1.9.1");
+    copyOracle(dir);
+    copyFileSync(join(V191_DIR, "loopback"), join(dir, "portmap"));
+    const sums = readFileSync(join(dir, "SHA256SUMS"), "utf8").replace(/^\S+(  portmap)$/m, `${V191_PINNED.get("loopback")}$1`);
+    writeFileSync(join(dir, "SHA256SUMS"), sums);
+    expect(oracleProblems(dir, V111_DIR)).toEqual([expect.stringContaining("portmap as 264e09b3")]);
   });
 
   test("v1.1.1 is checked against dpkg's list: another directory's binaries do not pass", () => {
