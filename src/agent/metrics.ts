@@ -10,6 +10,7 @@ import { cidrText, equalIP, parseIP, toBigInt } from "../ip/index.ts";
 import { DiskStore, loadHostLocalConfig, rangeContains } from "../ipam/index.ts";
 import { scanConfDir } from "../runtime/index.ts";
 import { hostLocalSections } from "../container/index.ts";
+import { previousCallLog } from "./call-log.ts";
 import type { AgentStatus } from "./status.ts";
 
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -23,14 +24,20 @@ export interface MetricsSources {
 const label = (v: string): string => JSON.stringify(v).slice(1, -1);
 const labels = (l: Record<string, string>): string => `{${Object.entries(l).map(([k, v]) => `${k}="${label(v)}"`).join(",")}}`;
 
+/** The calls of the log and of its previous file (call-log.ts rotates it). */
 function readCalls(file: string): CallLogLine[] {
+  const out: CallLogLine[] = [];
+  for (const f of [previousCallLog(file), file]) readCallsOf(f, out);
+  return out;
+}
+
+function readCallsOf(file: string, out: CallLogLine[]): void {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
   } catch {
-    return [];
+    return;
   }
-  const out: CallLogLine[] = [];
   for (const l of text.split("\n")) {
     if (l === "") continue;
     try {
@@ -41,7 +48,6 @@ function readCalls(file: string): CallLogLine[] {
       // a torn line: the rest still counts
     }
   }
-  return out;
 }
 
 function callMetrics(calls: readonly CallLogLine[]): string[] {

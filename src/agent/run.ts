@@ -13,6 +13,7 @@ import { inClusterConfig } from "./kube-config.ts";
 import type { NodeInfo } from "./kube-types.ts";
 import { canMasquerade, removeMasquerade } from "./masquerade.ts";
 import { removeMasqueradeNft } from "./masquerade-nft.ts";
+import { previousCallLog, rotateCallLog } from "./call-log.ts";
 import { renderMetrics } from "./metrics.ts";
 import { NodeInformer } from "./node-informer.ts";
 import type { AgentOptions } from "./options.ts";
@@ -112,7 +113,15 @@ export async function runAgent(o: AgentOptions): Promise<number> {
     o.log(armed ? "uninstall armed: stopping this agent (kubectl delete) removes tscni from this node" : "uninstall disarmed");
   };
   watchUninstall();
-  const timers = [setInterval(gc, o.gcIntervalSeconds * 1000), setInterval(schedule, o.resyncSeconds * 1000), setInterval(watchUninstall, 5000)];
+  const rotate = (): void => {
+    try {
+      if (rotateCallLog(o.callLog)) o.log(`call log ${o.callLog} rotated to ${previousCallLog(o.callLog)}`);
+    } catch (e) {
+      o.log(`call log: ${(e as Error).message}`);
+    }
+  };
+  rotate();
+  const timers = [setInterval(rotate, 60_000), setInterval(gc, o.gcIntervalSeconds * 1000), setInterval(schedule, o.resyncSeconds * 1000), setInterval(watchUninstall, 5000)];
   const server = o.listen === "" ? undefined : serve(o, () => reconciler);
   o.log(`tscni agent for node ${o.node}${server !== undefined ? `, /healthz and /metrics on ${o.listen}` : ""}`);
   const stopped = new Promise<void>((resolve) => {
