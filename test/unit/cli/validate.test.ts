@@ -3,93 +3,16 @@
  * (exit 0) although every ADD of it fails. The checks are the plugins' own loaders, the bin dir
  * lookup a runtime does, and what only shows across files and conf dirs.
  */
-import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { describe, expect, test } from "bun:test";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { PLUGIN_NAMES } from "../../../plugins/registry.ts";
-import { pluginEntry } from "../../../plugins/registry.ts";
+import { PLUGIN_NAMES, pluginEntry } from "../../../plugins/registry.ts";
 import { runCli } from "../../../src/cli/index.ts";
-import { validateCommand } from "../../../src/cli/validate.ts";
-import { repoRoot, tempDir } from "../../harness.ts";
+import { repoRoot } from "../../harness.ts";
+import { BIN, bridge, hostLocal, list, type Outcome, v191, validateFixture } from "./validate-fixture.ts";
 
-const BIN = join(repoRoot, "dist");
 const DEBIAN = "/usr/lib/cni";
-const tmp = tempDir("tscni-validate-");
-afterAll(() => tmp[Symbol.dispose]());
-let seq = 0;
-
-interface Problem {
-  path: string;
-  message: string;
-}
-interface Outcome {
-  code: number;
-  text: string;
-  json: {
-    schemaVersion: number;
-    ok: boolean;
-    files: { file: string; problems: Problem[] }[];
-    crossFile: { id: string; level: string; message: string }[];
-    errors: string[];
-  };
-}
-
-/** Writes `files` into a fresh conf dir. */
-function confDir(files: Record<string, unknown>): string {
-  const dir = join(tmp.path, `conf${++seq}`);
-  mkdirSync(dir);
-  for (const [name, body] of Object.entries(files)) writeFileSync(join(dir, name), typeof body === "string" ? body : JSON.stringify(body));
-  return dir;
-}
-
-async function validate(args: { confDirs?: string[]; files?: string[]; binDir?: string }): Promise<Outcome> {
-  const run = async (json: boolean): Promise<[number, string]> => {
-    let text = "";
-    const code = await validateCommand({
-      confDirs: args.confDirs ?? [],
-      files: args.files ?? [],
-      binDir: args.binDir ?? BIN,
-      json,
-      env: {},
-      registry: pluginEntry,
-      out: (t) => void (text += t),
-    });
-    return [code, text];
-  };
-  const [code, text] = await run(false);
-  const [jsonCode, jsonText] = await run(true);
-  expect(jsonCode).toBe(code);
-  const json = JSON.parse(jsonText) as Outcome["json"];
-  expect(json.ok).toBe(code === 0);
-  expect(json.schemaVersion).toBeNumber();
-  return { code, text, json };
-}
-
-const bridge = (extra: object = {}, ipam: object | undefined = { type: "host-local", ranges: [[{ subnet: "10.2.0.0/24" }]] }) => ({
-  type: "bridge",
-  bridge: "br-v",
-  ...(ipam === undefined ? {} : { ipam }),
-  ...extra,
-});
-const list = (name: string, ...plugins: object[]) => ({ cniVersion: "1.0.0", name, plugins });
-const hostLocal = (range: object) => ({ type: "host-local", ranges: [[range]] });
-
-const V191 = join(repoRoot, "..", "shared", "reference-bin", "v1.9.1");
-
-/** v1.9.1's `plugin` ADD on `stdin`: its error message (the config cases used here fail before any change). */
-function v191(plugin: string, stdin: string): string {
-  const env = { CNI_COMMAND: "ADD", CNI_CONTAINERID: "validate-oracle", CNI_NETNS: "/nonexistent/netns", CNI_IFNAME: "eth0", CNI_PATH: V191 };
-  const r = Bun.spawnSync([join(V191, plugin)], { env, stdin: new TextEncoder().encode(stdin), stdout: "pipe", stderr: "pipe" });
-  expect(r.exitCode).not.toBe(0);
-  return (JSON.parse(r.stdout.toString()) as { msg: string }).msg;
-}
-
-/** The problems of the only file, as "path: message". */
-async function problemsOf(conflist: object): Promise<string[]> {
-  const r = await validate({ confDirs: [confDir({ "10-net.conflist": conflist })] });
-  expect(r.code).toBe(1);
-  return r.json.files.flatMap((f) => f.problems.map((p) => `${p.path}: ${p.message}`));
-}
+const { tmp, confDir, validate, problemsOf } = validateFixture();
 
 describe("validate = what ADD would say (each of these ADDs fails)", () => {
   test.each([
@@ -304,62 +227,3 @@ describe("the command line", () => {
   });
 });
 
-describe("portmap's place in the chain: warnings, the list stays valid", () => {
-  const portmap = { type: "portmap", capabilities: { portMappings: true } };
-  const warningsOf = async (conflist: object): Promise<{ code: number; warnings: string[]; text: string }> => {
-    const r = await validate({ confDirs: [confDir({ "10-net.conflist": conflist })] });
-    const files = r.json.files as unknown as { warnings: string[] }[];
-    return { code: r.code, warnings: files.flatMap((f) => f.warnings), text: r.text };
-  };
-
-  test("after an L2 bridge (no gateway, no ipam routes): the host cannot reach the containers", async () => {
-    const r = await warningsOf(list("v", bridge(), portmap));
-    expect(r.code).toBe(0);
-    expect(r.warnings).toEqual([
-      'plugins[1] portmap: plugins[0] bridge is an L2 bridge (no gateway, no ipam routes): the host has no address on "br-v", so the ports portmap forwards cannot reach the containers; set "isGateway": true',
-    ]);
-    expect(r.text).toContain("    warning plugins[1] portmap: plugins[0] bridge is an L2 bridge");
-  });
-
-  test("after a bridge without ipam: no container address to forward to", async () => {
-    const r = await warningsOf(list("v", { type: "bridge", bridge: "br-v" }, portmap));
-    expect(r.warnings).toEqual(["plugins[1] portmap: plugins[0] bridge has no ipam, so its result holds no container address and portmap maps nothing"]);
-  });
-
-  test("after loopback only: says portmap must come after the interface-creating plugin", async () => {
-    const r = await warningsOf(list("v", { type: "loopback" }, portmap));
-    expect(r.code).toBe(0);
-    expect(r.warnings[0]).toContain("portmap follows only loopback, which creates no container interface");
-    expect(r.warnings[0]).toContain("portmap must come after the plugin that creates the container's interface");
-  });
-
-  test("after a gateway bridge, or a bridge with ipam routes: no warning", async () => {
-    expect((await warningsOf(list("v", bridge({ isGateway: true }), portmap))).warnings).toEqual([]);
-    const routed = bridge({}, { type: "host-local", ranges: [[{ subnet: "10.2.0.0/24" }]], routes: [{ dst: "0.0.0.0/0", gw: "10.2.0.254" }] });
-    expect((await warningsOf(list("v", routed, portmap))).warnings).toEqual([]);
-  });
-});
-
-describe("validate's own messages", () => {
-  test("a JSON syntax error says line and column", async () => {
-    const dir = confDir({ "10-net.conflist": '{\n  "cniVersion": "1.0.0",\n  "name": "v",\n  "plugins": [ {"type": "loopback",} ]\n}\n' });
-    const r = await validate({ confDirs: [dir] });
-    expect(r.code).toBe(1);
-    expect(r.text).toContain("at line 4, column 36");
-  });
-
-  test("a file given that does not exist: no raw ENOENT", async () => {
-    const r = await validate({ files: [join(tmp.path, "nonexistent.conflist")] });
-    expect(r.code).toBe(1);
-    expect(r.text).toContain("nonexistent.conflist: cannot be loaded: no such file");
-    expect(r.text).not.toContain("ENOENT");
-  });
-
-  test("one name in two files given: names the files, not an empty dir", async () => {
-    const dir = confDir({ "a.conflist": list("same", bridge({ isGateway: true })), "b.conflist": list("same", bridge({ isGateway: true })) });
-    const r = await validate({ files: [join(dir, "a.conflist"), join(dir, "b.conflist")] });
-    const dup = r.json.crossFile.find((c) => c.id === "duplicate-name");
-    expect(dup?.message).toStartWith('network "same" is defined in 2 of the files given (a.conflist, b.conflist)');
-    expect(r.text).not.toContain(" in :");
-  });
-});
