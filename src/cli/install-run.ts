@@ -48,7 +48,7 @@ export async function installCommand(o: InstallOptions): Promise<void> {
     return;
   }
   if (o.rollback) {
-    await rollback({ dir, dryRun, log });
+    await rollback({ dir, plugins, dryRun, log });
     if (!dryRun) for (const p of plugins) await verifyInstalled(dir, p);
     return;
   }

@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { backupIntact, saveBackup } from "./install-backup.ts";
-import { verifyBinary } from "./integrity.ts";
+import { anyPlugin, verifyBinary } from "./integrity.ts";
 import { BINARY_NAME, classify, layout, readManifest, writeFileAtomic, writeManifest } from "./install-state.ts";
 
 export interface UndoOptions {
@@ -73,11 +73,11 @@ export function uninstall(o: UndoOptions): void {
 }
 
 /** Returns to the binary before the last upgrade; the current one becomes the "previous". */
-export async function rollback(o: Omit<UndoOptions, "plugins" | "warn">): Promise<void> {
+export async function rollback(o: Omit<UndoOptions, "warn">): Promise<void> {
   const l = layout(o.dir);
   if (!existsSync(l.previous)) throw new Error(`${l.previous} does not exist: no earlier tscni to roll back to`);
   if (!existsSync(l.binary)) throw new Error(`${l.binary} does not exist: tscni is not installed in ${o.dir}`);
-  const check = await verifyBinary(l.previous);
+  const check = await verifyBinary(l.previous, anyPlugin(o.plugins));
   if (!check.ok) throw new Error(`refusing to roll back: ${check.detail}`);
   const would = o.dryRun ? "would " : "";
   o.log(`${would}roll back ${l.binary} to ${l.previous}; the current binary becomes the previous one`);

@@ -6,7 +6,7 @@
  */
 import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
-import { checkIntegrity, checksumLine, probeBinary, sha256File } from "./integrity.ts";
+import { anyPlugin, checkIntegrity, checksumLine, probeBinary, sha256File } from "./integrity.ts";
 import { backupEntry, sameInode, saveBackup } from "./install-backup.ts";
 import { type Caller, forceHint } from "./install-caller.ts";
 import { BINARY_NAME, classify, emptyManifest, layout, type Layout, type Manifest, readManifest, writeFileAtomic, writeManifest } from "./install-state.ts";
@@ -82,7 +82,7 @@ async function stageBinary(o: InstallOptions, plan: InstallPlan): Promise<string
     return new Error(`refusing to install: the staged copy ${detail}`);
   };
   if (sha256File(staged) !== plan.digest) throw failure(`${staged} differs from ${o.source} (disk full?)`);
-  const probe = await probeBinary(staged);
+  const probe = await probeBinary(staged, anyPlugin(o.plugins));
   if (!probe.ok) throw failure(`does not run from ${o.dir} (noexec mount?): ${probe.detail}`);
   return staged;
 }
@@ -127,7 +127,7 @@ export async function install(o: InstallOptions): Promise<InstallPlan> {
   const would = o.dryRun ? "would " : "";
   const { l } = plan;
   if (o.dryRun) {
-    const probe = await probeBinary(o.source);
+    const probe = await probeBinary(o.source, anyPlugin(o.plugins));
     if (!probe.ok) throw new Error(`refusing to install: ${probe.detail}`);
   }
   if (plan.manifest.createdDir && !existsSync(o.dir)) {
@@ -164,7 +164,7 @@ export async function install(o: InstallOptions): Promise<InstallPlan> {
 
 /** Runs the installed copy through a plugin link, as a runtime would, and checks its VERSION. */
 export async function verifyInstalled(dir: string, plugin: string): Promise<void> {
-  const probe = await probeBinary(join(dir, plugin));
+  const probe = await probeBinary(join(dir, plugin), plugin);
   if (!probe.ok) throw new Error(`installed ${join(dir, plugin)} did not answer VERSION: ${probe.detail}`);
 }
 

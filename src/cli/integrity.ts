@@ -88,13 +88,20 @@ async function run(binary: string, argv0: string, args: string[], env: Record<st
 }
 
 /**
- * Runs `binary` as a runtime would run a plugin link (argv0 "loopback", CNI_COMMAND=VERSION) and
+ * Runs `binary` as a runtime would run a plugin link (argv0 `asPlugin`, CNI_COMMAND=VERSION) and
  * as the CLI (`version --json`). A binary without its embedded program answers neither.
  */
-export async function probeBinary(binary: string): Promise<ProbeResult> {
+/** A plugin name to run the binary under: the registry's names come from the caller, so the CLI names none itself. */
+export function anyPlugin(plugins: readonly string[]): string {
+  const first = plugins[0];
+  if (first === undefined) throw new Error("no plugin name to run the binary under (empty plugin list)");
+  return first;
+}
+
+export async function probeBinary(binary: string, asPlugin: string): Promise<ProbeResult> {
   let plugin: { code: number; out: string };
   try {
-    plugin = await run(binary, "loopback", [], { CNI_COMMAND: "VERSION" });
+    plugin = await run(binary, asPlugin, [], { CNI_COMMAND: "VERSION" });
   } catch (e) {
     return { ok: false, detail: `${binary} cannot be executed: ${e instanceof Error ? e.message : String(e)}` };
   }
@@ -122,8 +129,8 @@ export async function probeBinary(binary: string): Promise<ProbeResult> {
 }
 
 /** Both checks, for `tscni install` (refuses) and `tscni doctor` (reports). */
-export async function verifyBinary(binary: string): Promise<ProbeResult> {
+export async function verifyBinary(binary: string, asPlugin: string): Promise<ProbeResult> {
   const integrity = checkIntegrity(binary);
   if (!integrity.ok) return { ok: false, detail: integrity.detail };
-  return await probeBinary(binary);
+  return await probeBinary(binary, asPlugin);
 }
