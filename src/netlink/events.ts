@@ -1,5 +1,5 @@
 import type { NetNs } from "../sys/index.ts";
-import { NETLINK_ROUTE, RTNLGRP_LINK } from "./constants.ts";
+import { NETLINK_ROUTE, RTNLGRP_IPV6_IFADDR, RTNLGRP_LINK } from "./constants.ts";
 import { NetlinkError } from "./errors.ts";
 import { NetlinkSocket } from "./socket.ts";
 
@@ -15,8 +15,8 @@ export interface WaitResult<T> {
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
- * A socket subscribed to RTNLGRP_LINK. Events are used only as a wake-up: after each batch the
- * caller's probe re-reads the real state with a request. Because the first probe runs after the
+ * A socket subscribed to RTNLGRP_LINK (or RTNLGRP_IPV6_IFADDR, for address waits). Events are
+ * used only as a wake-up: after each batch the caller's probe re-reads the real state with a request. Because the first probe runs after the
  * subscription, a change can never fall between "read" and "subscribe"; a lost event (ENOBUFS)
  * or a quiet kernel only delays the next probe to the end of the current slice.
  */
@@ -27,11 +27,11 @@ export class LinkWatch implements Disposable {
     this.#sock = sock;
   }
 
-  /** Subscribes now, in `ns` (or the current netns). */
-  static open(ns?: NetNs): LinkWatch {
+  /** Subscribes now to `group`, in `ns` (or the current netns). */
+  static open(ns?: NetNs, group: typeof RTNLGRP_LINK | typeof RTNLGRP_IPV6_IFADDR = RTNLGRP_LINK): LinkWatch {
     const sock = NetlinkSocket.open(NETLINK_ROUTE, ns);
     try {
-      sock.subscribe(RTNLGRP_LINK);
+      sock.subscribe(group);
     } catch (err) {
       sock.close();
       throw err;

@@ -12,7 +12,7 @@
 import type { NetNs } from "../sys/index.ts";
 import { Errno } from "../sys/index.ts";
 import type { Addr, AddrOptions } from "./addr.ts";
-import { NETLINK_ROUTE, RTM_NEWLINK, RTM_NEWROUTE } from "./constants.ts";
+import { NETLINK_ROUTE, RTM_NEWLINK, RTM_NEWROUTE, RTNLGRP_IPV6_IFADDR } from "./constants.ts";
 import type { ConnOptions } from "./conn.ts";
 import { Conn } from "./conn.ts";
 import { isNetlinkErrno } from "./errors.ts";
@@ -148,6 +148,11 @@ export class Rtnl extends LinkRtnl {
   /** Subscribes to link events in this handle's netns (`ip monitor link`). */
   watchLinks(): LinkWatch {
     return LinkWatch.open(this.ns);
+  }
+
+  /** Subscribes to IPv6 address events in this handle's netns (`ip -6 monitor address`). */
+  watchIpv6Addrs(): LinkWatch {
+    return LinkWatch.open(this.ns, RTNLGRP_IPV6_IFADDR);
   }
 
   /**
