@@ -57,14 +57,14 @@ export async function networksInstance(
   };
 }
 
-function bridgeScenario(id: string, code: string, masq: Masq, title: string, note?: string): CycleScenario {
+function bridgeScenario(id: string, code: string, masq: Masq, title: string, note?: string, addTarget = 1.0): CycleScenario {
   return {
     kind: "cycle",
     id,
     title,
     needs: ["bridge", "host-local"],
     ops: ["ADD", "CHECK", "DEL"],
-    targets: { ADD: 1.0 },
+    targets: { ADD: addTarget },
     note,
     create: (ctx) =>
       networksInstance(ctx, (dataDir) => [
@@ -87,6 +87,7 @@ function portmapScenario(id: string, mappings: number): CycleScenario {
     title: `portmap, ${mappings} mappings`,
     needs: ["portmap"],
     ops: ["ADD", "DEL"],
+    ...(mappings === 4 ? { targets: { ADD: 0.2 } } : {}),
     note: "standalone portmap with a synthetic bridge prevResult; iptables backend (the default)",
     create: async (ctx) => {
       const ns = await newNetns();
@@ -129,7 +130,7 @@ export const SCENARIOS: readonly Scenario[] = [
     title: "VERSION (loopback)",
     needs: ["loopback"],
     ops: ["VERSION"],
-    targets: { VERSION: 1.5 },
+    targets: { VERSION: 1.9 },
     roundsFactor: 5,
     note: "stdin {\"cniVersion\":\"1.0.0\"}, as libcni sends it",
     create: async () => ({
@@ -145,7 +146,7 @@ export const SCENARIOS: readonly Scenario[] = [
     title: "loopback",
     needs: ["loopback"],
     ops: ["ADD", "DEL"],
-    targets: { ADD: 2.0 },
+    targets: { ADD: 2.2 },
     roundsFactor: 5,
     create: (ctx) => networksInstance(ctx, () => [{ list: goCniLoopback, ifname: "lo" }]),
   },
@@ -155,7 +156,7 @@ export const SCENARIOS: readonly Scenario[] = [
     title: "host-local",
     needs: ["host-local"],
     ops: ["ADD", "DEL"],
-    targets: { ADD: 2.0 },
+    targets: { ADD: 2.2 },
     roundsFactor: 5,
     note: "invoked directly with a bridge network's config, as a runtime-side delegate would be",
     create: (ctx) =>
@@ -171,7 +172,7 @@ export const SCENARIOS: readonly Scenario[] = [
       ]),
   },
   bridgeScenario("bridge-nomasq", "bn", "none", "bridge+host-local, no masq"),
-  bridgeScenario("bridge-iptables", "bi", "iptables", "bridge+host-local, iptables masq"),
+  bridgeScenario("bridge-iptables", "bi", "iptables", "bridge+host-local, iptables masq", undefined, 0.6),
   bridgeScenario(
     "bridge-nft",
     "bf",
@@ -187,7 +188,7 @@ export const SCENARIOS: readonly Scenario[] = [
     title: "containerd default chain",
     needs: ["loopback", "bridge", "host-local", "portmap"],
     ops: ["ADD", "CHECK", "DEL"],
-    targets: { ADD: 0.7, CHECK: 1.0, DEL: 0.35 },
+    targets: { ADD: 0.6, CHECK: 1.0, DEL: 0.5 },
     note: "go-cni loopback network + containerd-net (bridge dual-stack, ipMasq, host-local, portmap with no ports)",
     create: (ctx) =>
       networksInstance(
