@@ -72,7 +72,8 @@ interface PortView {
 function portView(nl: Rtnl, index: number): PortView | undefined {
   const link = nl.linkFind(index);
   if (link === undefined) return undefined;
-  return { operstate: link.operstate, stp: nl.portGet(index)?.state };
+  // A bridge port's own link message carries its STP state: one round trip, no port dump.
+  return { operstate: link.operstate, stp: link.port !== undefined ? link.port.state : nl.portGet(index)?.state };
 }
 
 /**

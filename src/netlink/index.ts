@@ -22,7 +22,7 @@ import type { BridgeSpec, Link, LinkAddOptions, LinkChanges, VethSpec, VlanSpec 
 import { bridgeAddRequest, vethAddRequest, vlanAddRequest } from "./link.ts";
 import { LinkRtnl } from "./links.ts";
 import type { BridgePort, PortSettings, PortVlanSpec } from "./port.ts";
-import { decodePort, portDumpRequest, portSetRequest, portVlanRequest } from "./port.ts";
+import { decodePort, portDumpRequest, portOfLink, portSetRequest, portVlanRequest } from "./port.ts";
 import type { Route, RouteAddMode, RouteSpec } from "./route.ts";
 import { decodeRoute, routeAddRequest, routeDelRequest, routeDumpRequest, routeGetRequest } from "./route.ts";
 import type { Transport } from "./socket.ts";
@@ -94,8 +94,17 @@ export class Rtnl extends LinkRtnl {
       .flatMap((m) => decodePort(m) ?? []);
   }
 
-  /** One port's state and settings; undefined when the link is not a bridge port. */
+  /**
+   * One port's state and settings; undefined when the link is not a bridge port. A bridge port's
+   * own RTM_GETLINK carries them (no dump of every port, which grows with the pods on the node);
+   * VLANs, and any other link, still come from the AF_BRIDGE dump.
+   */
   portGet(index: number, withVlans = false): BridgePort | undefined {
+    if (!withVlans) {
+      const link = this.linkFind(index);
+      if (link === undefined) return undefined;
+      if (link.port !== undefined) return portOfLink({ ...link, port: link.port });
+    }
     return this.portList(withVlans).find((p) => p.index === index);
   }
 

@@ -15,6 +15,7 @@ import {
   IFLA_IFNAME,
   IFLA_INFO_DATA,
   IFLA_INFO_KIND,
+  IFLA_INFO_SLAVE_DATA,
   IFLA_INFO_SLAVE_KIND,
   IFLA_LINK,
   IFLA_LINK_NETNSID,
@@ -41,6 +42,7 @@ import { hasBridgeData, readBridgeData, writeBridgeData } from "./kinds/bridge.t
 import { readVlanData, type VlanData, writeVlanData } from "./kinds/vlan.ts";
 import { writeVethData } from "./kinds/veth.ts";
 import type { Message, Request } from "./message.ts";
+import { decodePortAttrs, type PortAttrs } from "./port.ts";
 import { body } from "./message.ts";
 import { formatMac, IFINFOMSG_LEN, parseMac, readIfInfo, writeIfInfo } from "./wire.ts";
 
@@ -73,6 +75,8 @@ export interface Link {
   kind?: string;
   /** IFLA_INFO_SLAVE_KIND, e.g. "bridge" for a bridge port. */
   slaveKind?: string;
+  /** A bridge port's state and settings (IFLA_INFO_SLAVE_DATA), read without an AF_BRIDGE dump. */
+  port?: PortAttrs;
   /** IFLA_LINK: the peer's ifindex for veth, the parent's for vlan (in linkNetnsId when set). */
   link?: number;
   /** IFLA_LINK_NETNSID: `link` lives in the netns with this id. */
@@ -112,6 +116,8 @@ export function decodeLink(m: Message): Link {
     link.kind = getString(im.get(IFLA_INFO_KIND));
     const slave = getString(im.get(IFLA_INFO_SLAVE_KIND));
     if (slave !== undefined) link.slaveKind = slave;
+    const slaveData = im.get(IFLA_INFO_SLAVE_DATA);
+    if (slaveData && slave === "bridge") link.port = decodePortAttrs(slaveData);
     const data = im.get(IFLA_INFO_DATA);
     if (data && link.kind === "bridge") link.bridge = readBridgeData(data);
     if (data && link.kind === "vlan") Object.assign(link, readVlanData(data));

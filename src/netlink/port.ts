@@ -29,6 +29,7 @@ import {
   RTM_GETLINK,
   RTM_SETLINK,
 } from "./constants.ts";
+import type { Link } from "./link.ts";
 import type { Message, Request } from "./message.ts";
 import { body } from "./message.ts";
 import { IFINFOMSG_LEN, readIfInfo, writeIfInfo } from "./wire.ts";
@@ -127,6 +128,24 @@ function flag(v: number | undefined): boolean | undefined {
   return v === undefined ? undefined : v !== 0;
 }
 
+/** A port's state and settings as nested IFLA_BRPORT_* attributes. */
+export type PortAttrs = PortSettings & { state?: PortState };
+
+/**
+ * IFLA_BRPORT_*: the same nest is the IFLA_PROTINFO of an AF_BRIDGE message and the
+ * IFLA_INFO_SLAVE_DATA of a bridge port's ordinary RTM_NEWLINK (the kernel fills both alike).
+ */
+export function decodePortAttrs(nest: Uint8Array): PortAttrs {
+  const p = attrMap(nest);
+  const out: PortAttrs = {};
+  const state = getU8(p.get(IFLA_BRPORT_STATE));
+  if (state !== undefined) out.state = PORT_STATES[state] ?? "disabled";
+  out.hairpin = flag(getU8(p.get(IFLA_BRPORT_MODE)));
+  out.learning = flag(getU8(p.get(IFLA_BRPORT_LEARNING)));
+  out.isolated = flag(getU8(p.get(IFLA_BRPORT_ISOLATED)));
+  return out;
+}
+
 /** Decodes an AF_BRIDGE RTM_NEWLINK (dump reply or RTNLGRP_LINK event). */
 export function decodePort(m: Message): BridgePort | undefined {
   const h = readIfInfo(m.payload);
@@ -136,14 +155,7 @@ export function decodePort(m: Message): BridgePort | undefined {
   const master = getU32(a.get(IFLA_MASTER));
   if (master !== undefined) port.master = master;
   const info = a.get(IFLA_PROTINFO);
-  if (info) {
-    const p = attrMap(info);
-    const state = getU8(p.get(IFLA_BRPORT_STATE));
-    if (state !== undefined) port.state = PORT_STATES[state] ?? "disabled";
-    port.hairpin = flag(getU8(p.get(IFLA_BRPORT_MODE)));
-    port.learning = flag(getU8(p.get(IFLA_BRPORT_LEARNING)));
-    port.isolated = flag(getU8(p.get(IFLA_BRPORT_ISOLATED)));
-  }
+  if (info) Object.assign(port, decodePortAttrs(info));
   const spec = a.get(IFLA_AF_SPEC);
   if (spec) {
     for (const attr of attrs(spec)) {
@@ -154,4 +166,11 @@ export function decodePort(m: Message): BridgePort | undefined {
     }
   }
   return port;
+}
+
+/** A bridge port as its own RTM_NEWLINK reports it (`link.port` set): what decodePort reads, minus VLANs. */
+export function portOfLink(link: Link & { port: PortAttrs }): BridgePort {
+  const port: BridgePort = { index: link.index, name: link.name, vlans: [] };
+  if (link.master !== undefined) port.master = link.master;
+  return Object.assign(port, link.port);
 }

@@ -7,7 +7,7 @@ import { requireIsolatedHost, tempNetns, ipJson, NETNS_TIMEOUT } from "../harnes
 requireIsolatedHost();
 
 import { describe, expect, test } from "bun:test";
-import { isNetlinkErrno, NetlinkError, Rtnl } from "../../src/netlink/index.ts";
+import { type BridgePort, isNetlinkErrno, NetlinkError, Rtnl } from "../../src/netlink/index.ts";
 import { Errno, NetNs } from "../../src/sys/index.ts";
 
 interface IpLink {
@@ -168,6 +168,15 @@ describe("links", () => {
       const [shown] = await ipJson<IpLink[]>(["-d", "link", "show", veth]);
       expect(shown?.master).toBe(br);
       expect(shown?.linkinfo?.info_slave_data).toMatchObject({ hairpin: true, isolated: true, learning: false, state: "forwarding" });
+      // portGet reads the port's own link message (IFLA_INFO_SLAVE_DATA), not the AF_BRIDGE dump:
+      // both must say the same, for this port and for one with the opposite settings.
+      const fromDump = (): BridgePort | undefined => nl.portList().find((p) => p.index === port.index);
+      expect(nl.linkGet(port.index).port).toMatchObject({ state: "forwarding", hairpin: true });
+      expect(nl.portGet(port.index)).toEqual(fromDump());
+      nl.portSet(port.index, { hairpin: false, isolated: false, learning: true });
+      expect(nl.portGet(port.index)).toMatchObject({ hairpin: false, isolated: false, learning: true });
+      expect(nl.portGet(port.index)).toEqual(fromDump());
+      expect(nl.portGet(bridge.index)).toEqual(nl.portList().find((p) => p.index === bridge.index));
 
       nl.linkSet(port.index, { master: null });
       expect(nl.linkGet(port.index).master).toBeUndefined();
