@@ -1,12 +1,14 @@
 /**
  * Churn: `workers` attachments at a time go through ADD → CHECK → DEL on the bridge + host-local
  * + portmap chain, alternating between the iptables and the nftables network, with a GC (valid =
- * every attachment started and not yet deleted) every `gcEvery` cycles. Some cycles delete the
+ * every attachment started and not yet deleted) every `gcEvery` cycles. As the spec asks of a
+ * runtime, a GC never overlaps an ADD, CHECK or DEL (gc-gate.ts). Some cycles delete the
  * container's netns before DEL, as a crashed runtime would. Afterwards every cached attachment
  * is deleted and both networks are GC'd, and the state must equal the baseline.
  */
 import { tempNetns } from "../harness.ts";
 import type { Runtime, RuntimeConf } from "../../src/runtime/index.ts";
+import { GcGate } from "./gc-gate.ts";
 import { diff, type Snapshot, snapshot } from "./invariants.ts";
 import { note, type Tally, tally } from "./tally.ts";
 import { attachment, type Impl, implDirs, type Net, resultIps } from "./world.ts";
@@ -22,10 +24,13 @@ export interface ChurnOptions {
   settled?: () => Promise<void>;
 }
 
-interface Live {
+export interface Live {
   ips: Map<string, string>;
   started: Map<string, { net: Net; rt: RuntimeConf }>;
+  gate: GcGate;
 }
+
+export const newLive = (): Live => ({ ips: new Map(), started: new Map(), gate: new GcGate() });
 
 async function call(t: Tally, what: string, fn: () => Promise<unknown>): Promise<unknown> {
   t.calls++;
@@ -38,17 +43,20 @@ async function call(t: Tally, what: string, fn: () => Promise<unknown>): Promise
   }
 }
 
-async function gc(t: Tally, runtime: Runtime, nets: Net[], live: Live): Promise<void> {
-  for (const net of nets) {
-    const valid = [...live.started.values()].filter((s) => s.net === net).map((s) => ({ containerID: s.rt.containerId, ifname: s.rt.ifname }));
-    await call(t, `GC ${net.name}`, async () => {
-      const errors = await runtime.gc(net.list, valid);
-      if (errors.length > 0) throw new Error(errors.map((e) => e.message).join("; "));
-    });
-  }
+/** One GC per network; each valid list is read once the GC holds the gate, so no ADD lands in between. */
+export async function gc(t: Tally, runtime: Runtime, nets: Net[], live: Live): Promise<void> {
+  await live.gate.gc(async () => {
+    for (const net of nets) {
+      const valid = [...live.started.values()].filter((s) => s.net === net).map((s) => ({ containerID: s.rt.containerId, ifname: s.rt.ifname }));
+      await call(t, `GC ${net.name}`, async () => {
+        const errors = await runtime.gc(net.list, valid);
+        if (errors.length > 0) throw new Error(errors.map((e) => e.message).join("; "));
+      });
+    }
+  });
 }
 
-async function cycle(t: Tally, runtime: Runtime, net: Net, id: string, port: number, live: Live, dropNetns: boolean): Promise<void> {
+export async function cycle(t: Tally, runtime: Runtime, net: Net, id: string, port: number, live: Live, dropNetns: boolean): Promise<void> {
   const ns = await tempNetns();
   let nsAlive = true;
   const dropNs = async (): Promise<void> => {
@@ -58,7 +66,7 @@ async function cycle(t: Tally, runtime: Runtime, net: Net, id: string, port: num
   const rt = attachment(id, ns.path, port);
   live.started.set(id, { net, rt });
   try {
-    const added = (await call(t, `ADD ${id}`, () => runtime.add(net.list, rt))) as { result: unknown } | undefined;
+    const added = (await call(t, `ADD ${id}`, () => live.gate.call(() => runtime.add(net.list, rt)))) as { result: unknown } | undefined;
     const ips = added === undefined ? [] : resultIps(added.result);
     for (const ip of ips) {
       const owner = live.ips.get(ip);
@@ -68,9 +76,9 @@ async function cycle(t: Tally, runtime: Runtime, net: Net, id: string, port: num
       }
       live.ips.set(ip, id);
     }
-    if (added !== undefined) await call(t, `CHECK ${id}`, () => runtime.check(net.list, rt));
+    if (added !== undefined) await call(t, `CHECK ${id}`, () => live.gate.call(() => runtime.check(net.list, rt)));
     if (dropNetns) await dropNs();
-    const deleted = await call(t, `DEL ${id}`, async () => (await runtime.del(net.list, rt), true));
+    const deleted = await call(t, `DEL ${id}`, () => live.gate.call(async () => (await runtime.del(net.list, rt), true)));
     if (deleted === true) {
       for (const ip of ips) if (live.ips.get(ip) === id) live.ips.delete(ip);
       live.started.delete(id);
@@ -82,7 +90,7 @@ async function cycle(t: Tally, runtime: Runtime, net: Net, id: string, port: num
 
 export async function churn(impl: Impl, runtime: Runtime, nets: Net[], baseline: Snapshot, o: ChurnOptions): Promise<Tally> {
   const t = tally();
-  const live: Live = { ips: new Map(), started: new Map() };
+  const live = newLive();
   let next = 0;
   const worker = async (w: number): Promise<void> => {
     for (;;) {
