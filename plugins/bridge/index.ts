@@ -55,16 +55,35 @@ async function setupBridge(host: Rtnl, conf: BridgeConf, a: CmdArgs): Promise<Li
   return ensureBridge(host, { name: conf.bridge, mtu: conf.raw.mtu, promisc: conf.raw.promiscMode, vlanFiltering: conf.vlanFiltering });
 }
 
-/** The container's link, the addresses, the spoof check and the masquerade, each even if another is gone. */
+/**
+ * The firewall rules, the container's link and the addresses, each even if another is gone.
+ * The firewall goes first although the reference removes it last: a commit that deletes rules
+ * leaves the kernel a grace period to wait before it frees them, and this process cannot exit
+ * before that wait ends (closing an nf_tables socket waits for it). Started before the link's
+ * deletion, which waits for a grace period of its own, both end together (docs/performance.md
+ * "Waits"). A masquerade failure is still reported last, after the link and the addresses.
+ */
 async function del(a: CmdArgs): Promise<void> {
   const conf = loadForArgs(a);
+  const masqFailure = await removeFirewall(a, conf);
   if (a.netns !== "") deleteContainerLink(a.netns, a.ifname, conf.bridge);
   if (conf.isLayer3) await ipam(a, conf, "DEL");
+  if (masqFailure !== undefined) throw masqFailure.error;
+}
+
+/** The spoof check (a failure is a warning) and the masquerade (a failure is returned). */
+async function removeFirewall(a: CmdArgs, conf: BridgeConf): Promise<{ error: unknown } | undefined> {
   if (conf.raw.macspoofchk) {
     await teardownSpoofCheck({ containerId: a.containerId, ifname: a.ifname }).catch((err: unknown) => warn(errText(err)));
   }
-  // By deterministic names: works when the link or the whole netns is already gone.
-  if (conf.isLayer3 && conf.raw.ipMasq) await removeMasq(masqRef(a, conf.network));
+  if (!conf.isLayer3 || !conf.raw.ipMasq) return undefined;
+  try {
+    // By deterministic names: works when the link or the whole netns is already gone.
+    await removeMasq(masqRef(a, conf.network));
+    return undefined;
+  } catch (error) {
+    return { error };
+  }
 }
 
 /** IPAM's own CHECK, then the prevResult's bridge, veth pair, addresses and routes as they are. */
