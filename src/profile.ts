@@ -15,8 +15,9 @@
  * far in MiB. What happens after the line (exit) is only visible from outside: the bench reports
  * it as wall time minus `total`.
  *
- * Off (the default) it must cost nothing: this module imports nothing, the env check runs once
- * at entry, and `mark` is one comparison.
+ * Off (the default) it must cost nothing: this module imports nothing, the entry loads it only
+ * when profiling (a VERSION exec then loads no module besides the entry), and `mark` is one
+ * comparison.
  */
 let marks: string[] | undefined;
 /** performance.now() of the start of `start`: 0 (Bun's clock origin) or the runner's spawn. */
@@ -24,16 +25,21 @@ let origin = 0;
 let last = 0;
 let lastCpu = 0;
 
-function cpuMs(): number {
-  const u = process.cpuUsage();
+function cpuMs(u = process.cpuUsage()): number {
   return (u.user + u.system) / 1000;
 }
 
 /**
- * Call once, at entry, before anything else is imported. `spawnedAt` (epoch ms, from
- * TSCNI_PROFILE_SPAWNED) moves the origin of `start` back to the runner's spawn.
+ * Call once, at entry. `spawnedAt` (epoch ms, from TSCNI_PROFILE_SPAWNED) moves the origin of
+ * `start` back to the runner's spawn; `entry` is when the entry began (performance.now() and
+ * process.cpuUsage(); default: now), so the import of this module, which the entry makes only
+ * when profiling, is not counted in `start`.
  */
-export function startProfile(enabled: boolean, spawnedAt = process.env.TSCNI_PROFILE_SPAWNED): void {
+export function startProfile(
+  enabled: boolean,
+  spawnedAt = process.env.TSCNI_PROFILE_SPAWNED,
+  entry: { wall: number; usage: NodeJS.CpuUsage } = { wall: performance.now(), usage: process.cpuUsage() },
+): void {
   if (!enabled) return;
   marks = [];
   // Only a spawn before Bun's clock origin, and not long before: anything else is a stale or
@@ -42,7 +48,7 @@ export function startProfile(enabled: boolean, spawnedAt = process.env.TSCNI_PRO
   origin = before <= 0 && before > -60_000 ? before : 0;
   last = origin;
   lastCpu = 0;
-  mark("start");
+  markAt("start", entry.wall, cpuMs(entry.usage));
 }
 
 export function profiling(): boolean {
@@ -51,11 +57,12 @@ export function profiling(): boolean {
 
 /** Ends the current phase, naming it: `mark("netns")` after entering the container's netns. */
 export function mark(phase: string): void {
-  if (marks === undefined) return;
-  const now = performance.now();
-  const cpu = cpuMs();
-  marks.push(`${phase}=${(now - last).toFixed(2)}/${(cpu - lastCpu).toFixed(2)}`);
-  last = now;
+  if (marks !== undefined) markAt(phase, performance.now(), cpuMs());
+}
+
+function markAt(phase: string, wall: number, cpu: number): void {
+  marks?.push(`${phase}=${(wall - last).toFixed(2)}/${(cpu - lastCpu).toFixed(2)}`);
+  last = wall;
   lastCpu = cpu;
 }
 

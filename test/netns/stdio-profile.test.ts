@@ -97,6 +97,6 @@ describe("TSCNI_PROFILE", () => {
   test("on: VERSION prints its line too", async () => {
     const r = await runCni(tscni("host-local"), { command: "VERSION", env: { TSCNI_PROFILE: "1" } });
     expect(r.code).toBe(0);
-    expect(parseProfileLines(r.stderr).map((p) => [...p.phases.keys()])).toEqual([["start", "output"]]);
+    expect(parseProfileLines(r.stderr).map((p) => [...p.phases.keys()])).toEqual([["start", "profile", "output"]]);
   });
 });

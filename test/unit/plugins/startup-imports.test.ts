@@ -51,6 +51,12 @@ test("the entry (VERSION) imports no node:* module and no FFI", () => {
   expect(external(staticClosure("main.js"))).toEqual([]);
 });
 
+test("the entry (VERSION) loads one chunk besides its own: the registry's", () => {
+  const chunks = [...staticClosure("main.js")].filter((f) => f !== "main.js");
+  expect(chunks.length).toBe(1);
+  expect(readFileSync(join(out, chunks[0] ?? ""), "utf8")).toContain('"tscni-chain"');
+});
+
 test("the plugin-call path and loopback import no node:* module, only bun:ffi", () => {
   expect(external(staticClosure("run-plugin.js"))).toEqual(["bun:ffi"]);
   expect(external(staticClosure("loopback/index.js"))).toEqual(["bun:ffi"]);
