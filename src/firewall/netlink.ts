@@ -22,7 +22,7 @@ import type { Family, IptablesPlan, NftPlan, NftStep, NftTableRef } from "./mode
 import { compileRule, hookSpec } from "./nft-compile.ts";
 import { iptablesTable, NFPROTO, nftStateOf, type NetlinkIptablesState, readIptablesOver, readNftOver, tableRef } from "./netlink-state.ts";
 import { planNftSteps } from "./nftables.ts";
-import { iptablesReadScope, nftReadScope } from "./read-scope.ts";
+import { iptablesChainNames, iptablesReadScope, nftReadScope } from "./read-scope.ts";
 import { xtRequests } from "./xt-write.ts";
 
 let session: NftSession | null | undefined;
@@ -74,7 +74,8 @@ export function applyIptablesNetlink(plans: readonly IptablesPlan[]): boolean {
   let expressible = true;
   let scoped = true;
   whileBusy("nf_tables batch", () => {
-    const rs = s.readOnce(families.map((f) => iptablesTable(f, scoped ? iptablesReadScope(plans, f) : undefined)));
+    // Scoped: only the chains the plans name are listed and read; else the whole table.
+    const rs = s.readOnce(families.map((f) => (scoped ? { ...iptablesTable(f, iptablesReadScope(plans, f)), chainNames: iptablesChainNames(plans, f) } : iptablesTable(f))));
     const reqs = xtRequests(plans, rs);
     expressible = reqs !== undefined;
     if (reqs === undefined || reqs.length === 0) return;

@@ -7,7 +7,8 @@
 import type { Family, IptablesPlan, NftPlan, NftTableRef } from "./model.ts";
 import { nftTableKey } from "./model.ts";
 import { IPTABLES_ENTRY_CHAINS, SHARED } from "./names.ts";
-import { ruleJumpTarget } from "./rule.ts";
+import { type Rule, ruleJumpTarget } from "./rule.ts";
+import { NAT_BUILTINS } from "../netlink/nft/xt-messages.ts";
 
 /**
  * The chains of `family`'s nat table whose rules the plans read, given the chains the table has.
@@ -36,6 +37,32 @@ export function iptablesReadScope(plans: readonly IptablesPlan[], family: Family
     }
     return [...chains];
   };
+}
+
+/**
+ * Every chain of `family`'s nat table the plans can ask about: the built-ins (created on first
+ * use), each op's chain, every jump target, and for a removal the chains a jump to it may sit in.
+ * Only these are looked up (by name), not the table's whole chain list, which grows with the pods.
+ */
+export function iptablesChainNames(plans: readonly IptablesPlan[], family: Family): string[] {
+  const names = new Set<string>(Object.keys(NAT_BUILTINS));
+  const target = (rule: Rule): void => {
+    const t = ruleJumpTarget(rule);
+    if (t !== undefined) names.add(t);
+  };
+  for (const plan of plans) {
+    if (plan.family !== family) continue;
+    for (const op of plan.ops) {
+      names.add(op.chain);
+      if (op.op === "append" || op.op === "insert-first") target(op.rule);
+      else if (op.op === "sync-chain") op.rules.forEach(target);
+      else if (op.op === "sync-jumps") {
+        names.add(op.target);
+        op.rules.forEach(target);
+      } else if (op.op === "remove-chain") for (const c of [...IPTABLES_ENTRY_CHAINS, SHARED.hostportLegacySnat]) names.add(c);
+    }
+  }
+  return [...names];
 }
 
 function createdBy(plans: readonly IptablesPlan[], family: Family, chain: string): boolean {

@@ -1,5 +1,6 @@
 /**
- * A call reads only the chains its plan touches (rule dumps filtered by chain in the kernel), and
+ * A call lists only the chains its plan names (each looked up by name) and reads only the rules of
+ * those it touches (rule dumps filtered by chain in the kernel), and
  * still does what a read of the whole table would: a re-ADD among other pods changes nothing, a new
  * pod adds exactly its own rules, and a DEL whose chain a rule outside the entry chains jumps to
  * (the kernel refuses the scoped batch with EBUSY) still removes everything, on the second read.
@@ -50,6 +51,12 @@ describe("chain-scoped reads", () => {
     expect(one.rules.map((r) => r.handle)).toEqual(all.rules.filter((r) => r.chain === "POSTROUTING").map((r) => r.handle));
     expect(one.chains.map((c) => c.name).sort()).toEqual(all.chains.map((c) => c.name).sort());
     expect(all.rules.length).toBeGreaterThan(one.rules.length);
+    // Chains asked for by name: exactly those of them the table has, as the full listing shows them.
+    const named = ["POSTROUTING", masqChainName("scope", cid(1)), "NO-SUCH-CHAIN", "POSTROUTING"];
+    const looked = s.read([{ ...iptablesTable(4), chainNames: named }]);
+    const byName = (a: { name: string }, b: { name: string }): number => a.name.localeCompare(b.name);
+    expect([...looked.chains].sort(byName)).toEqual(all.chains.filter((c) => named.includes(c.name)).sort(byName));
+    expect(looked.chains.map((c) => c.name).sort()).toEqual(["POSTROUTING", masqChainName("scope", cid(1))].sort());
     for (let i = 0; i < 3; i++) await delPod(i);
   });
 

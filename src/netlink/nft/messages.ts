@@ -61,6 +61,12 @@ export const getGenRequest = (): Request => request(NFT_MSG_GETGEN, 0, 0);
 export const tableDumpRequest = (family: number): Request => request(NFT_MSG_GETTABLE, family, 0);
 export const chainDumpRequest = (family: number, table: string): Request =>
   request(NFT_MSG_GETCHAIN, family, 0, (w) => w.attrString(NFTA_CHAIN_TABLE, table));
+/** One chain by name (no dump): ENOENT when the table has no such chain. */
+export const chainGetRequest = (family: number, table: string, chain: string): Request =>
+  request(NFT_MSG_GETCHAIN, family, 0, (w) => {
+    w.attrString(NFTA_CHAIN_TABLE, table);
+    w.attrString(NFTA_CHAIN_NAME, chain);
+  });
 /** With `chain`, the kernel dumps only that chain's rules (nothing when the chain is missing). */
 export const ruleDumpRequest = (family: number, table: string, chain?: string): Request =>
   request(NFT_MSG_GETRULE, family, 0, (w) => {

@@ -18,13 +18,14 @@ import { Writer } from "../attrs.ts";
 import { Conn, OWED_REPLY_MS } from "../conn.ts";
 import { NETLINK_NETFILTER, NLM_F_ACK, NLM_F_REQUEST, NLMSG_ERROR } from "../constants.ts";
 import { NetlinkError, NetlinkGaveUp } from "../errors.ts";
-import { encodeMessage, parseError, parseMessages, type Request } from "../message.ts";
+import { encodeMessage, type Message, parseError, parseMessages, type Request } from "../message.ts";
 import { NetlinkSocket, type Transport } from "../socket.ts";
 import { BUSY_BUDGET_MS, GenerationMoved, whileBusy } from "./busy.ts";
 import { ERESTART, NFNL_BATCH_GENID, NFNL_MSG_BATCH_BEGIN, NFNL_MSG_BATCH_END, NFNL_SUBSYS_NFTABLES, NFPROTO_IPV4, NFT_MSG_DELTABLE, NFTA_TABLE_NAME } from "./constants.ts";
 import { be32Bytes } from "./expr.ts";
 import {
   chainDumpRequest,
+  chainGetRequest,
   decodeChain,
   decodeGenId,
   decodeRule,
@@ -48,6 +49,11 @@ export interface TableRef {
    * A function picks them knowing which chains the table has.
    */
   readonly chains?: readonly string[] | ((existing: ReadonlySet<string>) => readonly string[]);
+  /**
+   * List only these chains, each asked for by name, instead of dumping every chain of the table
+   * (which grows with the pods on the node): for a call that knows every chain it can touch.
+   */
+  readonly chainNames?: readonly string[];
 }
 
 /** What one read saw, all at one generation. */
@@ -107,11 +113,12 @@ export class NftSession implements Disposable {
     const chains: NftChain[] = [];
     const rules: NftRule[] = [];
     for (const t of tables) {
-      for (const m of this.#conn.dump("NFT_MSG_GETCHAIN", chainDumpRequest(t.family, t.name))) {
+      const ref = refs.find((r) => r.family === t.family && r.name === t.name);
+      for (const m of this.#chainMessages(t, ref?.chainNames)) {
         const c = decodeChain(m);
         if (c && c.table === t.name && c.family === t.family) chains.push(c);
       }
-      const wantChains = refs.find((r) => r.family === t.family && r.name === t.name)?.chains;
+      const wantChains = ref?.chains;
       const scope = typeof wantChains === "function" ? wantChains(new Set(chains.filter((c) => c.table === t.name && c.family === t.family).map((c) => c.name))) : wantChains;
       for (const chain of scope ? new Set(scope) : [undefined]) {
         for (const m of this.#conn.dump("NFT_MSG_GETRULE", ruleDumpRequest(t.family, t.name, chain))) {
@@ -123,6 +130,20 @@ export class NftSession implements Disposable {
     const now = this.genId();
     if (now !== genId) throw new GenerationMoved(`generation ${genId} became ${now} during the read`);
     return { genId, tables, chains, rules };
+  }
+
+  /** The table's chains: every one (a dump), or only those `names` that exist (one GET each). */
+  #chainMessages(t: NftTable, names: readonly string[] | undefined): Message[] {
+    if (names === undefined) return this.#conn.dump("NFT_MSG_GETCHAIN", chainDumpRequest(t.family, t.name));
+    const out: Message[] = [];
+    for (const name of new Set(names)) {
+      try {
+        out.push(this.#conn.get("NFT_MSG_GETCHAIN", chainGetRequest(t.family, t.name, name)));
+      } catch (err) {
+        if (!(err instanceof NetlinkError && err.errno === Errno.ENOENT)) throw err;
+      }
+    }
+    return out;
   }
 
   /**
