@@ -78,8 +78,23 @@ export class Conntrack implements Disposable {
   }
 }
 
-/** One-shot form of Conntrack.deleteUdpByDstPort; `family` is 4 or 6. */
+/** The current namespace's handle, kept until the process exits (see conntrackDeleteUdpByDstPort). */
+let current: Conntrack | undefined;
+
+/**
+ * Conntrack.deleteUdpByDstPort for `family` 4 or 6. In the current namespace the socket is kept
+ * open for the process (both families share it, like the firewall's nf_tables session): closing
+ * a NETLINK_NETFILTER socket waits for the kernel to finish freeing what the last nf_tables commit
+ * deleted, a grace period (docs/performance.md "Waits"), and at exit that wait comes after the
+ * address space is gone instead of before the result is written. Another namespace: one-shot.
+ */
 export function conntrackDeleteUdpByDstPort(family: 4 | 6, ports: readonly number[], ns?: NetNs): void {
-  using ct = Conntrack.open(ns);
-  ct.deleteUdpByDstPort(family === 4 ? AF_INET : AF_INET6, ports);
+  const af = family === 4 ? AF_INET : AF_INET6;
+  if (ns !== undefined) {
+    using ct = Conntrack.open(ns);
+    ct.deleteUdpByDstPort(af, ports);
+    return;
+  }
+  current ??= Conntrack.open();
+  current.deleteUdpByDstPort(af, ports);
 }
