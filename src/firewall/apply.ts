@@ -71,22 +71,34 @@ export async function readIptables(family: Family, opts: ApplyOptions = {}, only
 /** A rule the netlink read could not spell as iptables-save would: only iptables-save can name it. */
 const UNSPELLABLE = / \?/;
 
+/**
+ * What a write left in place because another tool's rules need it: said on stderr (the plugin's
+ * diagnostics channel; stdout carries only the CNI result), once per call.
+ */
+function sayKept(kept: readonly string[]): void {
+  for (const line of new Set(kept)) process.stderr.write(`tscni: kept foreign firewall rules: ${line}\n`);
+}
+
 /** One `iptables-restore --noflush` for the plan: the legacy path, and the one for user conditions. */
-async function restoreOne(plan: IptablesPlan, opts: ApplyOptions, nl: NetlinkTransport | undefined): Promise<void> {
+async function restoreOne(plan: IptablesPlan, opts: ApplyOptions, nl: NetlinkTransport | undefined, kept: string[]): Promise<void> {
   const run = opts.run ?? spawnTool;
   const tools = toolsFor(plan.family);
   if (nl) {
     // Planned from the netlink read instead of an iptables-save exec, unless a deletion would
     // have to name a rule the read could not spell.
-    const batch = renderIptables(plan, nl.readIptablesNetlink(plan.family, plan.ops.map((op) => op.chain)));
+    const notes: string[] = [];
+    const batch = renderIptables(plan, nl.readIptablesNetlink(plan.family, plan.ops.map((op) => op.chain)), notes);
     if (!batch.split("\n").some((l) => l.startsWith("-D ") && UNSPELLABLE.test(l))) {
       if (batch !== "") await runChecked(run, restoreArgv(tools), batch);
+      kept.push(...notes);
       return;
     }
   }
   const state = parseIptablesSave((await runChecked(run, saveArgv(tools))).stdout);
-  const batch = renderIptables(plan, state);
+  const notes: string[] = [];
+  const batch = renderIptables(plan, state, notes);
   if (batch !== "") await runChecked(run, restoreArgv(tools), batch);
+  kept.push(...notes);
 }
 
 /**
@@ -96,11 +108,13 @@ async function restoreOne(plan: IptablesPlan, opts: ApplyOptions, nl: NetlinkTra
  */
 export async function applyIptables(plans: readonly IptablesPlan[], opts: ApplyOptions = {}): Promise<void> {
   if (plans.length === 0) return;
+  const kept: string[] = [];
   await locked(opts, async () => {
     const nl = await netlinkTransport(opts, plans.map((p) => p.family));
-    if (nl?.applyIptablesNetlink(plans)) return;
-    for (const plan of plans) await restoreOne(plan, opts, nl);
+    if (nl?.applyIptablesNetlink(plans, kept)) return;
+    for (const plan of plans) await restoreOne(plan, opts, nl, kept);
   });
+  sayKept(kept);
 }
 
 export interface FamilyOutcome {
@@ -125,26 +139,29 @@ async function outcome(family: Family, fn: () => Promise<void>): Promise<FamilyO
  */
 export async function applyIptablesEach(plans: readonly IptablesPlan[], opts: ApplyOptions = {}): Promise<FamilyOutcome[]> {
   if (plans.length === 0) return [];
-  return locked(opts, async () => {
+  const kept: string[] = [];
+  const out = await locked(opts, async () => {
     const nl = await netlinkTransport(opts, plans.map((p) => p.family));
     if (nl) {
       try {
-        if (nl.applyIptablesNetlink(plans)) return plans.map((p) => ({ family: p.family }));
+        if (nl.applyIptablesNetlink(plans, kept)) return plans.map((p) => ({ family: p.family }));
       } catch {
         // Retried family by family below, each with its own error.
       }
     }
-    const out: FamilyOutcome[] = [];
+    const each: FamilyOutcome[] = [];
     for (const plan of plans) {
-      out.push(
+      each.push(
         await outcome(plan.family, async () => {
-          if (nl?.applyIptablesNetlink([plan])) return;
-          await restoreOne(plan, opts, nl);
+          if (nl?.applyIptablesNetlink([plan], kept)) return;
+          await restoreOne(plan, opts, nl, kept);
         }),
       );
     }
-    return out;
+    return each;
   });
+  sayKept(kept);
+  return out;
 }
 
 function nftPath(): string {

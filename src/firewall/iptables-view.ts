@@ -7,8 +7,10 @@ import { applyIptablesEach } from "./apply.ts";
 import type { DuplicateRule, FirewallEntry, FirewallKind, FirewallView, GcItem, GcTransaction, NetworkKeep } from "./backend.ts";
 import { staleDnatChains } from "./gc.ts";
 import { ruleComment, ruleTarget } from "./iptables.ts";
+import { hasUnknownPart, ownedInChain, ownedJump } from "./iptables-owned.ts";
 import { staleMasqChains } from "./masq-gc.ts";
 import type { Family, IptablesOp, IptablesState } from "./model.ts";
+import { parseRuleArgs } from "./rule-parse.ts";
 import { CNI_CHAIN_PREFIX, DNAT_CHAIN_PREFIX, IPTABLES_ENTRY_CHAINS, MASQ_CHAIN, portmapDnatChainName, SHARED } from "./names.ts";
 
 const BACKEND = "iptables";
@@ -45,31 +47,37 @@ export function iptablesEntries(family: Family, state: IptablesState): FirewallE
 }
 
 const ruleText = (rule: readonly string[]): string => rule.map((t) => (/[\s"\\]/.test(t) ? JSON.stringify(t) : t)).join(" ");
-/** A rule with a match or target the decoder does not know (a `?` token): tscni cannot tell what it does. */
-const unreadable = (rule: readonly string[]): boolean => rule.some((t) => t.startsWith("?"));
 
 /**
- * What sits in or beside the plugins' chains without being the plugins': in a masquerade chain a
- * rule without the chain's own comment, in any of the per-attachment chains a rule tscni cannot
- * read, and chains named like the plugins' that no CNI jump reaches. `tainted`: the chains GC
- * must leave alone because of it.
+ * What sits in or beside the plugins' chains without being the plugins' (iptables-owned.ts, the
+ * line ADD and DEL draw too): in a per-attachment chain a rule the plugins do not write there
+ * (or one with a part tscni cannot read), a jump into one from elsewhere, and chains named like
+ * the plugins' that no CNI jump reaches. `tainted`: the chains GC must leave alone because of it.
  */
 function iptablesForeign(family: Family, state: IptablesState): { foreign: string[]; tainted: Set<string> } {
   const where = `${familyName(family)} nat`;
   const foreign: string[] = [];
   const tainted = new Set<string>();
   const entries = iptablesEntries(family, state);
+  const ours = new Set(entries.map((e) => e.key));
   for (const e of entries) {
     for (const rule of state.rules.get(e.key) ?? []) {
-      if (unreadable(rule)) foreign.push(`${where} ${e.key}: a rule tscni cannot read: ${ruleText(rule)}`);
-      else if (e.kind === "masquerade" && ruleComment(rule) !== e.comment) foreign.push(`${where} ${e.key}: a rule not written by the plugin: ${ruleText(rule)}`);
-      else continue;
+      const model = parseRuleArgs(rule);
+      if (ownedInChain(e.key, model)) continue;
+      foreign.push(`${where} ${e.key}: ${hasUnknownPart(model) ? "a rule tscni cannot read" : "a rule not written by the plugin"}: ${ruleText(rule)}`);
       tainted.add(e.key);
     }
   }
-  const reached = new Set(entries.map((e) => e.key));
+  for (const [from, rules] of state.rules) {
+    for (const rule of rules) {
+      const target = ruleTarget(rule);
+      if (target === undefined || !ours.has(target) || ownedJump(from, target, parseRuleArgs(rule))) continue;
+      foreign.push(`${where} ${from}: a rule not written by the plugin jumps to ${target}: ${ruleText(rule)}`);
+      tainted.add(target);
+    }
+  }
   for (const chain of state.chains) {
-    if ((MASQ_CHAIN.test(chain) || chain.startsWith(DNAT_CHAIN_PREFIX)) && !reached.has(chain)) {
+    if ((MASQ_CHAIN.test(chain) || chain.startsWith(DNAT_CHAIN_PREFIX)) && !ours.has(chain)) {
       foreign.push(`${where} chain ${chain}: named like the plugins' chains, but no CNI rule jumps to it`);
     }
   }

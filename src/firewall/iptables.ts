@@ -5,7 +5,9 @@
  * deletion aborts the whole batch), so applying it is all-or-nothing and never disturbs rules
  * other software keeps in the shared chains.
  */
-import type { Family, IptablesOp, IptablesPlan, IptablesState, RuleArgs } from "./model.ts";
+import { applyOp, type TableEdit } from "./iptables-ops.ts";
+import { ownedJump } from "./iptables-owned.ts";
+import type { Family, IptablesPlan, IptablesState, RuleArgs } from "./model.ts";
 import { type Rule, ruleArgs, sameRule as sameModel } from "./rule.ts";
 import { parseRuleArgs } from "./rule-parse.ts";
 import { iptablesToken, splitRestoreLine } from "./quote.ts";
@@ -78,29 +80,26 @@ function sameTokens(a: RuleArgs, b: RuleArgs): boolean {
 
 const parsed = new WeakMap<RuleArgs, Rule>();
 
+function modelOf(saved: RuleArgs): Rule {
+  let model = parsed.get(saved);
+  if (model === undefined) {
+    model = parseRuleArgs(saved);
+    parsed.set(saved, model);
+  }
+  return model;
+}
+
 /**
  * Whether a rule read as text is the planned one, compared as models. A rule carrying the user's
  * conditions (the one opaque node, tokens only) is compared by its tokens.
  */
 function isPlanned(family: Family, saved: RuleArgs, want: Rule): boolean {
   if (want.matches.some((m) => m.kind === "conditions")) return sameTokens(saved, ruleArgs(family, want));
-  let model = parsed.get(saved);
-  if (model === undefined) {
-    model = parseRuleArgs(saved);
-    parsed.set(saved, model);
-  }
-  return sameModel(model, want);
-}
-
-function sameRules(family: Family, saved: readonly RuleArgs[], want: readonly Rule[]): boolean {
-  return saved.length === want.length && saved.every((r, i) => {
-    const w = want[i];
-    return w !== undefined && isPlanned(family, r, w);
-  });
+  return sameModel(modelOf(saved), want);
 }
 
 /** A mutable copy of the state, updated as each op is rendered so later ops see earlier ones. */
-class Simulation {
+class Simulation implements TableEdit<RuleArgs> {
   readonly chains: Set<string>;
   readonly rules: Map<string, RuleArgs[]>;
   readonly declarations: string[] = [];
@@ -114,6 +113,14 @@ class Simulation {
     this.rules = new Map([...state.rules].map(([c, r]) => [c, [...r]]));
   }
 
+  listed(chain: string): boolean {
+    return this.chains.has(chain);
+  }
+
+  chainsRead(): Iterable<string> {
+    return [...this.rules.keys()];
+  }
+
   rulesOf(chain: string): RuleArgs[] {
     let list = this.rules.get(chain);
     if (!list) {
@@ -123,8 +130,24 @@ class Simulation {
     return list;
   }
 
-  /** Creates the chain, or empties it if it exists: that is what a declaration line does. */
-  declare(chain: string): void {
+  model(rule: RuleArgs): Rule {
+    return modelOf(rule);
+  }
+
+  target(rule: RuleArgs): string | undefined {
+    return ruleTarget(rule);
+  }
+
+  same(rule: RuleArgs, want: Rule): boolean {
+    return isPlanned(this.family, rule, want);
+  }
+
+  has(chain: string, want: Rule): boolean {
+    return this.rulesOf(chain).some((r) => isPlanned(this.family, r, want));
+  }
+
+  /** A declaration line creates the chain (it would empty an existing one: only for missing chains). */
+  create(chain: string): void {
     this.declarations.push(`:${chain} - [0:0]`);
     this.chains.add(chain);
     this.rules.set(chain, []);
@@ -134,9 +157,15 @@ class Simulation {
     this.lines.push([command, iptablesToken(chain), ...args.map(iptablesToken)].join(" "));
   }
 
-  append(chain: string, args: RuleArgs): void {
-    this.emit("-A", chain, args);
-    this.rulesOf(chain).push(args);
+  add(chain: string, want: Rule, first: boolean): void {
+    const args = ruleArgs(this.family, want);
+    if (first) {
+      this.lines.push(["-I", iptablesToken(chain), "1", ...args.map(iptablesToken)].join(" "));
+      this.rulesOf(chain).unshift(args);
+    } else {
+      this.emit("-A", chain, args);
+      this.rulesOf(chain).push(args);
+    }
   }
 
   /** Deletes by the rule's own tokens as read: iptables matches `-D` against exactly those. */
@@ -147,50 +176,15 @@ class Simulation {
     if (i >= 0) list.splice(i, 1);
   }
 
-  has(chain: string, want: Rule): boolean {
-    return this.rulesOf(chain).some((r) => isPlanned(this.family, r, want));
+  flush(chain: string): void {
+    this.lines.push(`-F ${iptablesToken(chain)}`);
+    this.rules.set(chain, []);
   }
-}
 
-/** Restore text is where the typed rules become tokens (ruleArgs, iptables-save's spelling). */
-function renderOp(sim: Simulation, op: IptablesOp): void {
-  const family = sim.family;
-  switch (op.op) {
-    case "ensure-chain":
-      if (!sim.chains.has(op.chain)) sim.declare(op.chain);
-      return;
-    case "append":
-      if (!sim.has(op.chain, op.rule)) sim.append(op.chain, ruleArgs(family, op.rule));
-      return;
-    case "insert-first":
-      if (!sim.has(op.chain, op.rule)) {
-        const args = ruleArgs(family, op.rule);
-        sim.lines.push(["-I", iptablesToken(op.chain), "1", ...args.map(iptablesToken)].join(" "));
-        sim.rulesOf(op.chain).unshift(args);
-      }
-      return;
-    case "sync-chain":
-      if (sim.chains.has(op.chain) && sameRules(family, sim.rulesOf(op.chain), op.rules)) return;
-      sim.declare(op.chain);
-      for (const r of op.rules) sim.append(op.chain, ruleArgs(family, r));
-      return;
-    case "sync-jumps": {
-      const current = sim.rulesOf(op.chain).filter((r) => ruleTarget(r) === op.target);
-      if (sameRules(family, current, op.rules)) return;
-      for (const r of current) sim.delete(op.chain, r);
-      for (const r of op.rules) sim.append(op.chain, ruleArgs(family, r));
-      return;
-    }
-    case "remove-chain": {
-      if (!sim.chains.has(op.chain)) return;
-      for (const chain of [...sim.chains]) {
-        for (const r of [...sim.rulesOf(chain)]) if (ruleTarget(r) === op.chain) sim.delete(chain, r);
-      }
-      sim.lines.push(`-F ${iptablesToken(op.chain)}`, `-X ${iptablesToken(op.chain)}`);
-      sim.chains.delete(op.chain);
-      sim.rules.delete(op.chain);
-      return;
-    }
+  drop(chain: string): void {
+    this.lines.push(`-X ${iptablesToken(chain)}`);
+    this.chains.delete(chain);
+    this.rules.delete(chain);
   }
 }
 
@@ -198,9 +192,9 @@ function renderOp(sim: Simulation, op: IptablesOp): void {
  * The restore input that brings `state` to what `plan` asks for, or "" when nothing is missing
  * (then no restore needs to run at all).
  */
-export function renderIptables(plan: IptablesPlan, state: IptablesState): string {
+export function renderIptables(plan: IptablesPlan, state: IptablesState, kept: string[] = []): string {
   const sim = new Simulation(plan.family, state);
-  for (const op of plan.ops) renderOp(sim, op);
+  for (const op of plan.ops) applyOp(sim, op, kept);
   if (sim.declarations.length === 0 && sim.lines.length === 0) return "";
   const body = [...sim.declarations, ...sim.lines];
   for (const line of body) checkByteLength("iptables rule", line, LIMITS.restoreLine);
@@ -222,7 +216,7 @@ export function findMissing(plan: IptablesPlan, state: IptablesState): string | 
     } else if (op.op === "sync-jumps") {
       // Extra match tokens (conditions) are printed back in iptables' own order, which tscni
       // cannot predict, so entry rules are checked by how many jump to the chain.
-      const have = (state.rules.get(op.chain) ?? []).filter((r) => ruleTarget(r) === op.target);
+      const have = (state.rules.get(op.chain) ?? []).filter((r) => ruleTarget(r) === op.target && ownedJump(op.chain, op.target, modelOf(r)));
       if (have.length < op.rules.length) {
         const first = op.rules.find((r) => !have.some((h) => isPlanned(plan.family, h, r))) ?? op.rules[0];
         return `rule [${first === undefined ? "" : ruleArgs(plan.family, first).join(" ")}] in chain ${op.chain} not found in table nat`;

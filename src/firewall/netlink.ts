@@ -63,24 +63,35 @@ export function readNftNetlink(refs: readonly NftTableRef[]): ReturnType<typeof 
   return readNftOver(must(), refs);
 }
 
+/** What the iptables writer needs of an nf_tables session (NftSession; an in-memory kernel in unit tests). */
+export type XtSession = Pick<NftSession, "readOnce" | "commit">;
+
 /**
  * Applies iptables plans (any families) as ONE batch, written the way iptables-nft writes them.
  * Returns false (having changed nothing) when a rule has no in-process form (user conditions):
- * the caller then runs iptables-restore.
+ * the caller then runs iptables-restore. `kept`: what the batch left in place for another tool
+ * (from the attempt that went in).
  */
-export function applyIptablesNetlink(plans: readonly IptablesPlan[]): boolean {
-  const s = must();
+export function applyIptablesNetlink(plans: readonly IptablesPlan[], kept: string[] = []): boolean {
+  return applyIptablesOver(must(), plans, kept);
+}
+
+export function applyIptablesOver(s: XtSession, plans: readonly IptablesPlan[], kept: string[] = []): boolean {
   const families = [...new Set(plans.map((p) => p.family))];
   let expressible = true;
   let scoped = true;
   whileBusy("nf_tables batch", () => {
     // Scoped: only the chains the plans name are listed and read; else the whole table.
     const rs = s.readOnce(families.map((f) => (scoped ? { ...iptablesTable(f, iptablesReadScope(plans, f)), chainNames: iptablesChainNames(plans, f) } : iptablesTable(f))));
-    const reqs = xtRequests(plans, rs);
+    const notes: string[] = [];
+    const reqs = xtRequests(plans, rs, notes);
     expressible = reqs !== undefined;
-    if (reqs === undefined || reqs.length === 0) return;
+    if (reqs === undefined) return;
     try {
-      if (s.commit(reqs, rs.genId)) return;
+      if (s.commit(reqs, rs.genId)) {
+        kept.push(...notes);
+        return;
+      }
     } catch (err) {
       if (!(scoped && err instanceof NetlinkError && err.errno === Errno.EBUSY)) throw err;
       // A chain to remove is still jumped to from a chain the scoped read left out: read them all.

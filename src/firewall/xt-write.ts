@@ -11,7 +11,8 @@ import type { NftRule } from "../netlink/nft/messages.ts";
 import { delChainRequest, delRuleRequest, flushChainRequest } from "../netlink/nft/messages.ts";
 import type { Ruleset } from "../netlink/nft/session.ts";
 import { NAT_BUILTINS, xtBaseChainRequest, xtRuleRequest, xtTableRequest, xtUserChainRequest } from "../netlink/nft/xt-messages.ts";
-import type { Family, IptablesOp, IptablesPlan } from "./model.ts";
+import { applyOp, type TableEdit } from "./iptables-ops.ts";
+import type { Family, IptablesPlan } from "./model.ts";
 import { iptablesTable } from "./netlink-state.ts";
 import { type Rule, ruleJumpTarget, sameRule } from "./rule.ts";
 import { decodeXtRule } from "./xt-decode.ts";
@@ -58,7 +59,7 @@ class NotExpressible extends Error {}
 
 
 /** One family's nat table as the batch changes it, op by op. */
-class TableSim {
+class TableSim implements TableEdit<HeldRule> {
   readonly out: Request[] = [];
   readonly #nfproto: number;
   #tableExists: boolean;
@@ -78,6 +79,22 @@ class TableSim {
       if (r.family !== t.family || r.table !== t.name) continue;
       this.rulesOf(r.chain).push(new HeldRule(t.family, r, r.handle));
     }
+  }
+
+  chainsRead(): Iterable<string> {
+    return [...this.#rules.keys()];
+  }
+
+  model(rule: HeldRule): Rule {
+    return rule.model;
+  }
+
+  target(rule: HeldRule): string | undefined {
+    return rule.target;
+  }
+
+  same(rule: HeldRule, want: Rule): boolean {
+    return sameRule(rule.model, want);
   }
 
   rulesOf(chain: string): HeldRule[] {
@@ -107,7 +124,7 @@ class TableSim {
     this.#rules.set(chain, []);
   }
 
-  add(chain: string, model: Rule, first = false): void {
+  add(chain: string, model: Rule, first: boolean): void {
     const rule = encodeXtRule(this.family, model);
     if (rule === undefined) throw new NotExpressible();
     if (!this.#chains.has(chain)) {
@@ -141,51 +158,10 @@ class TableSim {
     this.#rules.set(chain, []);
   }
 
-  remove(chain: string): void {
-    if (!this.#chains.has(chain)) return;
-    for (const [from, list] of this.#rules) {
-      if (from === chain) continue;
-      for (const r of list.filter((x) => x.target === chain)) this.delete(from, r);
-    }
-    this.flush(chain);
+  drop(chain: string): void {
     this.out.push(delChainRequest(this.#nfproto, "nat", chain));
     this.#chains.delete(chain);
     this.#rules.delete(chain);
-  }
-}
-
-function sameRules(held: readonly HeldRule[], want: readonly Rule[]): boolean {
-  return held.length === want.length && held.every((r, i) => {
-    const w = want[i];
-    return w !== undefined && sameRule(r.model, w);
-  });
-}
-
-function apply(sim: TableSim, op: IptablesOp): void {
-  switch (op.op) {
-    case "ensure-chain":
-      if (!sim.listed(op.chain)) sim.create(op.chain);
-      return;
-    case "append":
-    case "insert-first":
-      if (!sim.has(op.chain, op.rule)) sim.add(op.chain, op.rule, op.op === "insert-first");
-      return;
-    case "sync-chain":
-      if (sim.listed(op.chain) && sameRules(sim.rulesOf(op.chain), op.rules)) return;
-      if (sim.listed(op.chain)) sim.flush(op.chain);
-      else sim.create(op.chain);
-      for (const r of op.rules) sim.add(op.chain, r);
-      return;
-    case "sync-jumps": {
-      const current = sim.rulesOf(op.chain).filter((r) => r.target === op.target);
-      if (sameRules(current, op.rules)) return;
-      for (const r of current) sim.delete(op.chain, r);
-      for (const r of op.rules) sim.add(op.chain, r);
-      return;
-    }
-    case "remove-chain":
-      sim.remove(op.chain);
-      return;
   }
 }
 
@@ -193,7 +169,7 @@ function apply(sim: TableSim, op: IptablesOp): void {
  * The messages that bring the read ruleset to what the plans ask for (none: nothing to do), or
  * undefined when a rule has no in-process form.
  */
-export function xtRequests(plans: readonly IptablesPlan[], rs: Ruleset): Request[] | undefined {
+export function xtRequests(plans: readonly IptablesPlan[], rs: Ruleset, kept: string[] = []): Request[] | undefined {
   // One simulation per family, shared by that family's plans, so a later plan sees the chains
   // and rules an earlier one adds.
   const sims = new Map<Family, TableSim>();
@@ -204,7 +180,7 @@ export function xtRequests(plans: readonly IptablesPlan[], rs: Ruleset): Request
         sim = new TableSim(plan.family, rs);
         sims.set(plan.family, sim);
       }
-      for (const op of plan.ops) apply(sim, op);
+      for (const op of plan.ops) applyOp(sim, op, kept);
     }
   } catch (err) {
     if (err instanceof NotExpressible) return undefined;

@@ -161,12 +161,12 @@ describe("against existing state", () => {
     expect(text.split("\n")[1]).toMatch(/^:CNI-DN-/);
   });
 
-  test("changed mappings: the container chain is re-declared and its entry rules replaced", () => {
+  test("changed mappings: the container chain is flushed and refilled and its entry rules replaced", () => {
     const one = [{ hostPort: 7000, containerPort: 70, protocol: "tcp" }];
     const text = renderIptables(portmapIptablesAdd(req({ mappings: one })), parseIptablesSave(REFERENCE_SAVE_V4));
     expect(text).toBe(
       lines(
-        `:${DN} - [0:0]`,
+        `-F ${DN}`,
         `-A ${DN} -s 10.0.0.0/24 -p tcp -m tcp --dport 7000 -j CNI-HOSTPORT-SETMARK`,
         `-A ${DN} -s 127.0.0.1/32 -p tcp -m tcp --dport 7000 -j CNI-HOSTPORT-SETMARK`,
         `-A ${DN} -p tcp -m tcp --dport 7000 -j DNAT --to-destination 10.0.0.2:70`,
