@@ -5,7 +5,7 @@
  * CIDRs to anything outside the cluster's pod CIDRs (and not multicast) leaves with the node's
  * address; pod-to-pod traffic across nodes keeps its source.
  */
-import { applyNft } from "../firewall/index.ts";
+import { applyNft, type Rule } from "../firewall/index.ts";
 import type { MasqueradeWant } from "./masquerade.ts";
 
 type NftPlan = Parameters<typeof applyNft>[0];
@@ -13,21 +13,20 @@ type NftPlan = Parameters<typeof applyNft>[0];
 /** Only the agent writes this table, so uninstall deletes it whole. */
 export const AGENT_NFT_TABLE = { family: "inet", table: "tscni_agent" } as const;
 const CHAIN = "postrouting";
-const ipOf = (cidr: string): "ip" | "ip6" => (cidr.includes(":") ? "ip6" : "ip");
 const MULTICAST = ["224.0.0.0/4", "ff00::/8"];
 
 /** The table's whole content, replaced in one transaction (the chain is flushed and refilled). */
 export function masqueradeNftPlan(want: MasqueradeWant): NftPlan {
   const ref = AGENT_NFT_TABLE;
   const keep = [...new Set(want.cluster)].sort();
-  const rule = (expr: string[]) => ({ op: "add-rule", ref, chain: CHAIN, expr }) as const;
+  const rule = (r: Rule) => ({ op: "add-rule", ref, chain: CHAIN, rule: r }) as const;
   return {
     ops: [
       { op: "add-table", ref, comment: "tscni agent: masquerade of pod traffic leaving the cluster" },
       { op: "add-chain", ref, chain: CHAIN, base: { type: "nat", hook: "postrouting", priority: 100 } },
       { op: "flush-chain", ref, chain: CHAIN },
-      ...[...keep, ...MULTICAST].map((c) => rule([ipOf(c), "daddr", c, "return"])),
-      ...want.local.map((c) => rule([ipOf(c), "saddr", c, "masquerade"])),
+      ...[...keep, ...MULTICAST].map((cidr) => rule({ dst: { cidr }, matches: [], verdict: { kind: "return" } })),
+      ...want.local.map((cidr) => rule({ src: { cidr }, matches: [], verdict: { kind: "masquerade" } })),
     ],
   };
 }

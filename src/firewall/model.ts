@@ -54,8 +54,14 @@ export interface NftBaseChain {
 /** Selects existing rules by their comment; how tscni finds rules it owns without keeping state. */
 export type CommentMatch = { readonly equals: string } | { readonly prefix: string };
 
+/** One rule of the nft layout: typed statements, and the comment nft keeps as the rule's userdata. */
+export interface NftRuleSpec {
+  readonly rule: Rule;
+  readonly comment?: string;
+}
+
 /**
- * A step of an nft transaction. Plans are written with the first six; the planner (nftables.ts)
+ * A step of an nft transaction. Plans are written with the ops below; the planner (nftables.ts)
  * resolves them against the ruleset it read into NftSteps, which the writers (netlink batch,
  * `nft -f -` text) send as they are.
  */
@@ -74,19 +80,26 @@ export type NftOp =
       readonly op: "add-rule";
       readonly ref: NftTableRef;
       readonly chain: string;
-      /** Statement tokens, already validated; joined with single spaces. */
-      readonly expr: readonly string[];
+      readonly rule: Rule;
       readonly comment?: string;
-      /**
-       * Skip when the chain already lists the same statement with the same comment. The tokens
-       * must then be written the way `nft list` prints them back.
-       */
+      /** Skip when the chain already holds an equal rule (model equality) with the same comment. */
       readonly unique?: boolean;
     }
+  /**
+   * The chain's rules that are ours end up being exactly `rules`, in this order; rules that are
+   * not ours stay where they are (reported on stderr). Ours: equal to one of `rules`, carrying
+   * one of their comments, or jumping to `ownsJumpTo` (an entry rule with older conditions).
+   * Only valid after an add-chain of the same chain in the plan.
+   */
+  | { readonly op: "sync-rules"; readonly ref: NftTableRef; readonly chain: string; readonly rules: readonly NftRuleSpec[]; readonly ownsJumpTo?: string }
   /** Delete, by handle, the rules of these chains whose comment matches; nothing when absent. */
   | { readonly op: "delete-rules"; readonly ref: NftTableRef; readonly chains: readonly string[]; readonly match: CommentMatch }
-  /** Flush and delete the chain when it exists (after the rules jumping to it are gone). */
-  | { readonly op: "remove-chain"; readonly ref: NftTableRef; readonly chain: string }
+  /**
+   * Delete the chain when it exists, with the rules jumping to it. With `owner`, only rules with
+   * that comment are ours: a chain still holding another rule, or jumped to by one, keeps it
+   * (only our rules go, and stderr says so).
+   */
+  | { readonly op: "remove-chain"; readonly ref: NftTableRef; readonly chain: string; readonly owner?: string }
   /** Resolved from delete-rules or remove-chain: one listed rule, by its handle. */
   | { readonly op: "delete-rule"; readonly ref: NftTableRef; readonly chain: string; readonly handle: number }
   /** Resolved from remove-chain: the chain is known to exist and to be empty by then. */
@@ -95,7 +108,7 @@ export type NftOp =
   | { readonly op: "delete-table"; readonly ref: NftTableRef };
 
 /** An op resolved against the current ruleset: handles known, rules already present skipped. */
-export type NftStep = Exclude<NftOp, { readonly op: "delete-rules" | "remove-chain" }>;
+export type NftStep = Exclude<NftOp, { readonly op: "delete-rules" | "remove-chain" | "sync-rules" }>;
 
 export interface NftPlan {
   readonly ops: readonly NftOp[];
@@ -105,9 +118,9 @@ export interface NftRuleState {
   readonly chain: string;
   readonly handle: number;
   readonly comment: string | undefined;
-  /** The statements as `nft list` prints them, without comment and handle. */
-  readonly expr: string;
-  /** Chains this rule jumps or goes to. */
+  /** The statements as typed data; foreign when the decoder does not know a part of them. */
+  readonly rule: Rule;
+  /** Chains this rule jumps or goes to (read from its verdicts, even when it is foreign). */
   readonly targets: readonly string[];
 }
 

@@ -1,7 +1,7 @@
 /**
  * The firewall state read over NETLINK_NETFILTER, in the shapes the plans were written against:
  * an iptables-nft `nat` table as `iptables-save` tokens (with each rule's handle), and nft tables
- * as chains plus rules with handle, comment, statement text and jump targets. One consistent read
+ * as chains plus rules with handle, comment, typed rule (nft-decode.ts) and jump targets. One consistent read
  * (one generation) per call; no tool is exec'd.
  */
 import { NFPROTO_BRIDGE, NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6 } from "../netlink/nft/constants.ts";
@@ -10,7 +10,7 @@ import type { NftRule } from "../netlink/nft/messages.ts";
 import type { NftSession, Ruleset, TableRef } from "../netlink/nft/session.ts";
 import type { Family, IptablesState, NftFamily, NftRuleState, NftState, NftTableRef, NftTableState, RuleArgs } from "./model.ts";
 import { nftTableKey } from "./model.ts";
-import { nftRuleText } from "./nft-text.ts";
+import { decodeNftRule } from "./nft-decode.ts";
 import { xtRuleArgs } from "./xt-decode.ts";
 
 export const NFPROTO: Readonly<Record<NftFamily, number>> = { ip: NFPROTO_IPV4, ip6: NFPROTO_IPV6, inet: NFPROTO_INET, bridge: NFPROTO_BRIDGE };
@@ -72,7 +72,7 @@ function ruleState(r: NftRule): NftRuleState {
     chain: r.chain,
     handle: Number(r.handle),
     comment: r.comment,
-    expr: nftRuleText(r.family, r.exprs),
+    rule: decodeNftRule(r.family, r.exprs),
     targets: ruleTargets(r.exprs),
   };
 }

@@ -119,7 +119,7 @@ function stepRequest(step: NftStep): Request | undefined {
     case "delete-table":
       return delTableRequest(t.family, t.name);
     case "add-rule": {
-      const exprs = compileRule(NFPROTO[step.ref.family], step.expr);
+      const exprs = compileRule(NFPROTO[step.ref.family], step.rule);
       return exprs === undefined ? undefined : newRuleRequest(t.family, t.name, step.chain, exprs, step.comment);
     }
   }

@@ -1,179 +1,144 @@
 /**
- * Reads a native nf_tables rule (dumped over netlink) back as the statement text `nft list`
- * prints for it, for the statement shapes the CNI plugins write (address, port, interface, MAC
- * and fib matches; dnat, masquerade and verdicts). The text is what plans compare with to skip
- * a rule that is already there; anything unknown becomes a `?` token that equals nothing a plan
- * writes. Jump targets are read from the verdicts themselves, never from this text.
+ * The nft layout's typed rules as nft statement text, both ways: rendered the way `nft list`
+ * prints them (the `nft -f -` input of a call that carries user conditions, doctor, gc dry runs,
+ * logs), and read back from `nft -a list` output on nodes where tscni reads through the tool.
+ * A statement in another shape than the renderer writes is read as one foreign node.
  */
-import { ipBytesString } from "../ip/index.ts";
-import type { Expr } from "../netlink/nft/expr.ts";
-import { cString, get, getU32, maskPrefix, readCmp, readData, readFibDaddrType, readVerdict } from "../netlink/nft/expr.ts";
-import {
-  NFPROTO_BRIDGE,
-  NFPROTO_IPV4,
-  NFPROTO_IPV6,
-  NFT_CMP_NEQ,
-  NFT_META_IIFNAME,
-  NFT_META_L4PROTO,
-  NFT_META_NFPROTO,
-  NFT_META_OIFNAME,
-  NFT_NAT_DNAT,
-  NFT_PAYLOAD_LL_HEADER,
-  NFT_PAYLOAD_NETWORK_HEADER,
-  NFT_PAYLOAD_TRANSPORT_HEADER,
-  NFTA_BITWISE_MASK,
-  NFTA_IMMEDIATE_DATA,
-  NFTA_IMMEDIATE_DREG,
-  NFTA_META_KEY,
-  NFTA_NAT_FAMILY,
-  NFTA_NAT_REG_ADDR_MIN,
-  NFTA_NAT_REG_PROTO_MIN,
-  NFTA_NAT_TYPE,
-  NFTA_PAYLOAD_BASE,
-  NFTA_PAYLOAD_LEN,
-  NFTA_PAYLOAD_OFFSET,
-} from "../netlink/nft/constants.ts";
+import { parseCIDRLiteral, parseIPLiteral, ipString } from "../ip/index.ts";
+import type { NftFamily } from "./model.ts";
+import { nftString } from "./quote.ts";
+import type { Iface, Match, Prefix, Rule, Verdict } from "./rule.ts";
 
-const L4: Readonly<Record<number, string>> = { 6: "tcp", 17: "udp", 132: "sctp", 33: "dccp", 136: "udplite" };
+const hex = (n: number): string => `0x${n.toString(16)}`;
+const neq = (not: boolean | undefined): string[] => (not ? ["!="] : []);
 
-function cmp(e: Expr | undefined): { neq: boolean; value: Uint8Array } | undefined {
-  const c = readCmp(e);
-  return c && { neq: c.op === NFT_CMP_NEQ, value: c.value };
+function prefixText(p: Prefix, field: "saddr" | "daddr"): string[] {
+  const v6 = p.cidr.includes(":");
+  const full = p.cidr.endsWith(v6 ? "/128" : "/32");
+  return [v6 ? "ip6" : "ip", field, ...neq(p.not), full ? p.cidr.slice(0, p.cidr.lastIndexOf("/")) : p.cidr];
 }
 
-/** One statement's text, and how many expressions it consumed. */
-type Step = { text: string[]; used: number };
+const ifaceText = (i: Iface, word: string): string[] => [word, ...neq(i.not), nftString(i.name)];
 
-function payload(e: Expr, rest: readonly (Expr | undefined)[], proto: string): Step | undefined {
-  const base = getU32(e, NFTA_PAYLOAD_BASE);
-  const offset = getU32(e, NFTA_PAYLOAD_OFFSET) ?? -1;
-  const len = getU32(e, NFTA_PAYLOAD_LEN) ?? 0;
-  const masked = rest[0]?.name === "bitwise";
-  const c = cmp(rest[masked ? 1 : 0]);
-  if (!c) return undefined;
-  const used = masked ? 3 : 2;
-  const op = c.neq ? ["!="] : [];
-  if (base === NFT_PAYLOAD_NETWORK_HEADER) {
-    const fields: Record<string, [string, number]> = { "12": ["ip saddr", 4], "16": ["ip daddr", 4] };
-    const v6: Record<string, [string, number]> = { "8": ["ip6 saddr", 16], "24": ["ip6 daddr", 16] };
-    const f = (proto === "ip6" ? v6 : proto === "ip" ? fields : { ...fields, ...v6 })[String(offset)];
-    if (!f) return undefined;
-    const full = new Uint8Array(f[1]);
-    full.set(c.value.subarray(0, f[1]));
-    const mask = masked && rest[0] ? readData(get(rest[0], NFTA_BITWISE_MASK)).value : undefined;
-    const prefix = mask ? maskPrefix(mask) : len * 8;
-    const addr = prefix === f[1] * 8 ? ipBytesString(full) : `${ipBytesString(full)}/${prefix}`;
-    return { text: [...f[0].split(" "), ...op, addr], used };
+function matchText(m: Match, proto: string | undefined): string[] {
+  switch (m.kind) {
+    case "dport":
+      return [proto ?? "?", "dport", String(m.port)];
+    case "dports":
+      return [proto ?? "?", "dport", `{ ${m.ports.join(", ")} }`];
+    case "dst-local":
+      return ["fib", "daddr", "type", "local"];
+    case "mark":
+      return ["meta", "mark", "&", hex(m.mask), "==", hex(m.value)];
+    case "ether-saddr":
+      return ["ether", "saddr", m.mac];
+    case "comment":
+      return ["comment", nftString(m.text)];
+    case "conditions":
+    case "foreign":
+      return [...m.tokens];
   }
-  if (base === NFT_PAYLOAD_TRANSPORT_HEADER && len === 2 && !masked && (offset === 0 || offset === 2) && L4[Number(proto)]) {
-    const port = new DataView(c.value.buffer, c.value.byteOffset, 2).getUint16(0, false);
-    return { text: [L4[Number(proto)] ?? "", offset === 0 ? "sport" : "dport", ...op, String(port)], used };
-  }
-  if (base === NFT_PAYLOAD_LL_HEADER && len === 6 && (offset === 6 || offset === 0) && !masked) {
-    const mac = Array.from(c.value.subarray(0, 6), (b) => b.toString(16).padStart(2, "0")).join(":");
-    return { text: ["ether", offset === 6 ? "saddr" : "daddr", ...op, mac], used };
-  }
-  return undefined;
 }
 
-function verdict(e: Expr): string[] | undefined {
-  const v = readVerdict(e);
-  return v && (v.chain === undefined ? [v.word] : [v.word, v.chain]);
-}
-
-/** `dnat to <addr>[:port]` from the immediates that loaded its registers. */
-function nat(e: Expr, regs: ReadonlyMap<number, Uint8Array>, tableFamily: number): string[] | undefined {
-  if (getU32(e, NFTA_NAT_TYPE) !== NFT_NAT_DNAT) return undefined;
-  const fam = getU32(e, NFTA_NAT_FAMILY);
-  const addr = regs.get(getU32(e, NFTA_NAT_REG_ADDR_MIN) ?? -1);
-  const port = regs.get(getU32(e, NFTA_NAT_REG_PROTO_MIN) ?? -1);
-  if (!addr) return undefined;
-  const v6 = fam === NFPROTO_IPV6;
-  const a = ipBytesString(addr.subarray(0, v6 ? 16 : 4));
-  const p = port ? new DataView(port.buffer, port.byteOffset, 2).getUint16(0, false) : undefined;
-  const where = p === undefined ? a : v6 ? `[${a}]:${p}` : `${a}:${p}`;
-  const famWord = tableFamily === NFPROTO_IPV4 || tableFamily === NFPROTO_IPV6 ? [] : [v6 ? "ip6" : "ip"];
-  return ["dnat", ...famWord, "to", where];
-}
-
-/** The statements of one rule of a table of `tableFamily` (NFPROTO_*), as `nft list` prints them. */
-export function nftRuleText(tableFamily: number, exprs: readonly Expr[]): string {
-  const out: string[] = [];
-  const regs = new Map<number, Uint8Array>();
-  let proto = tableFamily === NFPROTO_IPV4 ? "ip" : tableFamily === NFPROTO_IPV6 ? "ip6" : "";
-  for (let i = 0; i < exprs.length; ) {
-    const e = exprs[i] as Expr;
-    const rest = [exprs[i + 1], exprs[i + 2]];
-    if (e.name === "meta") {
-      const key = getU32(e, NFTA_META_KEY);
-      const c = cmp(rest[0]);
-      if (c && key === NFT_META_NFPROTO && tableFamily !== NFPROTO_BRIDGE) {
-        // The dependency nft adds in inet tables before an ip/ip6 match; it prints nothing.
-        proto = c.value[0] === NFPROTO_IPV6 ? "ip6" : "ip";
-        i += 2;
-        continue;
-      }
-      if (c && key === NFT_META_L4PROTO) {
-        const next = exprs[i + 2];
-        proto = String(c.value[0] ?? 0);
-        const nextIsPort = next?.name === "payload" && getU32(next, NFTA_PAYLOAD_BASE) === NFT_PAYLOAD_TRANSPORT_HEADER;
-        if (!nextIsPort) out.push("meta", "l4proto", ...(c.neq ? ["!="] : []), L4[c.value[0] ?? 0] ?? String(c.value[0]));
-        i += 2;
-        continue;
-      }
-      if (c && (key === NFT_META_IIFNAME || key === NFT_META_OIFNAME)) {
-        const name = cString(c.value) ?? "";
-        const wildcard = c.value.indexOf(0) < 0 && c.value.byteLength < 16;
-        out.push(key === NFT_META_IIFNAME ? "iifname" : "oifname", ...(c.neq ? ["!="] : []), JSON.stringify(wildcard ? `${name}*` : name));
-        i += 2;
-        continue;
-      }
-    } else if (e.name === "payload") {
-      const s = payload(e, rest, proto);
-      if (s) {
-        out.push(...s.text);
-        i += s.used;
-        continue;
-      }
-    } else if (e.name === "fib") {
-      const f = readFibDaddrType(e, rest[0]);
-      if (f) {
-        out.push("fib", "daddr", "type", ...(f.op === NFT_CMP_NEQ ? ["!="] : []), f.type);
-        i += 2;
-        continue;
-      }
-    } else if (e.name === "immediate") {
-      const v = verdict(e);
-      if (v) {
-        out.push(...v);
-        i++;
-        continue;
-      }
-      const value = readData(get(e, NFTA_IMMEDIATE_DATA)).value;
-      const reg = getU32(e, NFTA_IMMEDIATE_DREG);
-      if (value && reg !== undefined) {
-        regs.set(reg, value);
-        i++;
-        continue;
-      }
-    } else if (e.name === "nat") {
-      const s = nat(e, regs, tableFamily);
-      if (s) {
-        out.push(...s);
-        i++;
-        continue;
-      }
-    } else if (e.name === "masq") {
-      out.push("masquerade");
-      i++;
-      continue;
-    } else if (e.name === "counter") {
-      out.push("counter");
-      i++;
-      continue;
+function verdictText(v: Verdict, family: NftFamily | undefined): string[] {
+  switch (v.kind) {
+    case "accept":
+    case "drop":
+    case "return":
+    case "masquerade":
+      return [v.kind];
+    case "jump":
+    case "goto":
+      return [v.kind, v.chain];
+    case "dnat": {
+      const v6 = v.addr.includes(":");
+      return ["dnat", ...(family === "inet" ? [v6 ? "ip6" : "ip"] : []), "to", v6 ? `[${v.addr}]:${v.port}` : `${v.addr}:${v.port}`];
     }
-    out.push(`?${e.name}`);
-    i++;
+    case "mark-set":
+      return ["meta", "mark", "set", `meta mark & ${hex(~v.mask >>> 0)} | ${hex(v.value)}`];
+    case "foreign":
+      return [...v.tokens];
   }
-  return out.join(" ");
+}
+
+/** The rule's statements as `nft list` prints them (without comment and handle). */
+export function nftRuleText(rule: Rule, family?: NftFamily): string {
+  const portMatched = rule.matches.some((m) => m.kind === "dport" || m.kind === "dports");
+  return [
+    ...(rule.src ? prefixText(rule.src, "saddr") : []),
+    ...(rule.dst ? prefixText(rule.dst, "daddr") : []),
+    ...(rule.iif ? ifaceText(rule.iif, "iifname") : []),
+    ...(rule.oif ? ifaceText(rule.oif, "oifname") : []),
+    ...(rule.proto !== undefined && !portMatched ? ["meta", "l4proto", rule.proto] : []),
+    ...rule.matches.flatMap((m) => matchText(m, rule.proto)),
+    ...verdictText(rule.verdict, family),
+  ].join(" ");
+}
+
+const PROTOS = new Set(["tcp", "udp", "sctp", "dccp"]);
+const CHAIN = /^[A-Za-z0-9_.-]+$/;
+const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
+
+/** `addr` or `addr/len` as the model's canonical `addr/len`. */
+function prefixOf(text: string, not: boolean): Prefix | undefined {
+  const c = text.includes("/") ? parseCIDRLiteral(text) : undefined;
+  const ip = c?.ip ?? parseIPLiteral(text);
+  if (ip === undefined) return undefined;
+  const len = c?.prefix ?? (ip.kind() === "ipv6" ? 128 : 32);
+  return not ? { cidr: `${ipString(ip)}/${len}`, not } : { cidr: `${ipString(ip)}/${len}` };
+}
+
+function verdictOf(t: readonly string[]): Verdict | undefined {
+  const [w, a, b, c] = t;
+  if (t.length === 1 && (w === "accept" || w === "drop" || w === "return" || w === "masquerade")) return { kind: w };
+  if (t.length === 2 && (w === "jump" || w === "goto") && a !== undefined && CHAIN.test(a)) return { kind: w, chain: a };
+  const to = w === "dnat" ? (a === "to" && t.length === 3 ? b : (a === "ip" || a === "ip6") && b === "to" && t.length === 4 ? c : undefined) : undefined;
+  const m = to === undefined ? null : /^(?:\[([0-9a-f:.]+)\]|([0-9.]+)):(\d{1,5})$/.exec(to);
+  const addr = m ? parseIPLiteral(m[1] ?? m[2] ?? "") : undefined;
+  return m && addr ? { kind: "dnat", addr: ipString(addr), port: Number(m[3]) } : undefined;
+}
+
+/**
+ * Statement text (as `nft list` prints it) read into the typed model, in the shapes nftRuleText
+ * writes; anything else is one foreign node holding the tokens.
+ */
+export function parseNftText(text: string): Rule {
+  const tokens = text.trim().split(/\s+/).filter((t) => t !== "");
+  const foreign: Rule = { matches: [{ kind: "foreign", tokens }], verdict: { kind: "foreign", tokens: [] } };
+  const r: { src?: Prefix; dst?: Prefix; iif?: Iface; oif?: Iface; proto?: string; matches: Match[] } = { matches: [] };
+  let i = 0;
+  for (;;) {
+    const [t, a, b, c] = tokens.slice(i, i + 4);
+    const not = b === "!=";
+    const value = not ? c : b;
+    if ((t === "ip" || t === "ip6") && (a === "saddr" || a === "daddr") && value !== undefined) {
+      const p = prefixOf(value, not);
+      const field = a === "saddr" ? "src" : "dst";
+      if (p === undefined || r[field] !== undefined || p.cidr.includes(":") !== (t === "ip6")) return foreign;
+      r[field] = p;
+      i += not ? 4 : 3;
+    } else if ((t === "iifname" || t === "oifname") && a !== undefined) {
+      const n = a === "!=" ? b : a;
+      const name = n !== undefined && /^"[^"]*"$/.test(n) ? n.slice(1, -1) : undefined;
+      const field = t === "iifname" ? "iif" : "oif";
+      if (name === undefined || r[field] !== undefined) return foreign;
+      r[field] = a === "!=" ? { name, not: true } : { name };
+      i += a === "!=" ? 3 : 2;
+    } else if (t !== undefined && PROTOS.has(t) && a === "dport" && b !== undefined && /^\d{1,5}$/.test(b) && r.proto === undefined) {
+      r.proto = t;
+      r.matches.push({ kind: "dport", port: Number(b) });
+      i += 3;
+    } else if (t === "meta" && a === "l4proto" && b !== undefined && PROTOS.has(b) && r.proto === undefined) {
+      r.proto = b;
+      i += 3;
+    } else if (t === "fib" && a === "daddr" && b === "type" && c === "local") {
+      r.matches.push({ kind: "dst-local" });
+      i += 4;
+    } else if (t === "ether" && a === "saddr" && b !== undefined && MAC.test(b)) {
+      r.matches.push({ kind: "ether-saddr", mac: b });
+      i += 3;
+    } else break;
+  }
+  const verdict = verdictOf(tokens.slice(i));
+  return verdict === undefined ? foreign : { ...r, verdict };
 }

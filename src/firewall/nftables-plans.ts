@@ -3,7 +3,7 @@
  * comment names are the reference's, so rules written by either implementation are found and
  * removed by the other.
  */
-import type { Family, NftOp, NftPlan } from "./model.ts";
+import type { Family, NftOp, NftPlan, NftRuleSpec } from "./model.ts";
 import {
   MASQ_NFT_TABLE as MASQ_TABLE,
   nftMasqComment,
@@ -15,7 +15,7 @@ import {
   spoofCheckNames,
 } from "./names.ts";
 import type { AttachmentRef, MasqRequest, PortMapping, PortmapRequest, SpoofCheckRequest } from "./plans-types.ts";
-import { nftString } from "./quote.ts";
+import { type Prefix, type Rule, jump, masquerade } from "./rule.ts";
 import {
   checkIfName,
   checkMac,
@@ -30,7 +30,10 @@ import {
   parseIp,
 } from "./validate.ts";
 
-const IP_KEYWORD: Readonly<Record<Family, "ip" | "ip6">> = { 4: "ip", 6: "ip6" };
+/** One address as the model's prefix (`10.0.0.2/32`, `fd00::2/128`). */
+const host = (ip: { readonly family: Family; readonly address: string }): Prefix => ({ cidr: `${ip.address}/${ip.family === 4 ? 32 : 128}` });
+const ret = { kind: "return" } as const;
+const plain = (rule: Rule, comment?: string): NftRuleSpec => (comment === undefined ? { rule } : { rule, comment });
 
 function checkAttachment(ref: AttachmentRef): void {
   checkText("network name", ref.network);
@@ -47,21 +50,21 @@ export function masqNftAdd(req: MasqRequest): NftPlan {
     { op: "add-table", ref: MASQ_TABLE, comment: SHARED.masqTableComment },
     { op: "add-chain", ref: MASQ_TABLE, chain: SHARED.masqChecks, comment: SHARED.masqChecksComment },
     { op: "add-chain", ref: MASQ_TABLE, chain: SHARED.masqPostrouting, base: { type: "nat", hook: "postrouting", priority: 100 } },
-    { op: "flush-chain", ref: MASQ_TABLE, chain: SHARED.masqPostrouting },
-    { op: "add-rule", ref: MASQ_TABLE, chain: SHARED.masqPostrouting, expr: ["ip", "daddr", "224.0.0.0/4", "return"] },
-    { op: "add-rule", ref: MASQ_TABLE, chain: SHARED.masqPostrouting, expr: ["ip6", "daddr", "ff00::/8", "return"] },
-    { op: "add-rule", ref: MASQ_TABLE, chain: SHARED.masqPostrouting, expr: ["goto", SHARED.masqChecks] },
+    {
+      op: "sync-rules",
+      ref: MASQ_TABLE,
+      chain: SHARED.masqPostrouting,
+      rules: [
+        plain({ dst: { cidr: "224.0.0.0/4" }, matches: [], verdict: ret }),
+        plain({ dst: { cidr: "ff00::/8" }, matches: [], verdict: ret }),
+        plain({ matches: [], verdict: { kind: "goto", chain: SHARED.masqChecks } }),
+      ],
+    },
     masqDelete(req),
   ];
   for (const c of cidrs) {
-    const ip = IP_KEYWORD[c.family];
-    ops.push({
-      op: "add-rule",
-      ref: MASQ_TABLE,
-      chain: SHARED.masqChecks,
-      expr: [ip, "saddr", c.address, ip, "daddr", "!=", c.network, "masquerade"],
-      comment,
-    });
+    const rule: Rule = { src: host(c), dst: { cidr: c.network, not: true }, matches: [], verdict: masquerade };
+    ops.push({ op: "add-rule", ref: MASQ_TABLE, chain: SHARED.masqChecks, rule, comment });
   }
   return { ops };
 }
@@ -85,8 +88,8 @@ function spoofDelete(containerId: string, ifname: string): NftOp[] {
   const names = spoofCheckNames(containerId, ifname);
   return [
     { op: "delete-rules", ref: SPOOF_TABLE, chains: [SHARED.spoofBaseChain], match: { equals: names.comment } },
-    { op: "remove-chain", ref: SPOOF_TABLE, chain: names.chain },
-    { op: "remove-chain", ref: SPOOF_TABLE, chain: names.macChain },
+    { op: "remove-chain", ref: SPOOF_TABLE, chain: names.chain, owner: names.comment },
+    { op: "remove-chain", ref: SPOOF_TABLE, chain: names.macChain, owner: names.comment },
   ];
 }
 
@@ -97,7 +100,7 @@ function spoofDelete(containerId: string, ifname: string): NftOp[] {
 export function spoofCheckAdd(req: SpoofCheckRequest): NftPlan {
   checkText("container ID", req.containerId);
   checkIfName(req.ifname);
-  const host = checkIfName(req.hostIfname);
+  const hostIf = checkIfName(req.hostIfname);
   const mac = checkMac(req.containerMac);
   const names = spoofCheckNames(req.containerId, req.ifname);
   checkNftIdentifier("chain name", names.macChain);
@@ -114,19 +117,14 @@ export function spoofCheckAdd(req: SpoofCheckRequest): NftPlan {
       },
       { op: "add-chain", ref: SPOOF_TABLE, chain: names.chain },
       { op: "add-chain", ref: SPOOF_TABLE, chain: names.macChain },
-      { op: "flush-chain", ref: SPOOF_TABLE, chain: names.chain },
-      { op: "flush-chain", ref: SPOOF_TABLE, chain: names.macChain },
-      { op: "delete-rules", ref: SPOOF_TABLE, chains: [SHARED.spoofBaseChain], match: { equals: comment } },
+      { op: "sync-rules", ref: SPOOF_TABLE, chain: SHARED.spoofBaseChain, rules: [plain({ iif: { name: hostIf }, matches: [], verdict: jump(names.chain) }, comment)] },
+      { op: "sync-rules", ref: SPOOF_TABLE, chain: names.chain, rules: [plain({ matches: [], verdict: jump(names.macChain) }, comment)] },
       {
-        op: "add-rule",
+        op: "sync-rules",
         ref: SPOOF_TABLE,
-        chain: SHARED.spoofBaseChain,
-        expr: ["iifname", nftString(host), "jump", names.chain],
-        comment,
+        chain: names.macChain,
+        rules: [plain({ matches: [{ kind: "ether-saddr", mac }], verdict: ret }, comment), plain({ matches: [], verdict: { kind: "drop" } }, comment)],
       },
-      { op: "add-rule", ref: SPOOF_TABLE, chain: names.chain, expr: ["jump", names.macChain], comment },
-      { op: "add-rule", ref: SPOOF_TABLE, chain: names.macChain, expr: ["ether", "saddr", mac, "return"], comment },
-      { op: "add-rule", ref: SPOOF_TABLE, chain: names.macChain, expr: ["drop"], comment },
     ],
   };
 }
@@ -138,16 +136,12 @@ export function spoofCheckDel(ref: Pick<AttachmentRef, "containerId" | "ifname">
   return { ops: spoofDelete(ref.containerId, ref.ifname) };
 }
 
-/** The hostIP match of a mapping for one family: skip the mapping, no match, or `daddr <ip>`. */
-function hostDest(m: PortMapping, family: Family): "skip" | string[] {
-  if (m.hostIP === undefined || m.hostIP === "") return [];
+/** The hostIP match of a mapping for one family: skip the mapping, no match, or its address. */
+function hostDest(m: PortMapping, family: Family): "skip" | { dst?: Prefix } {
+  if (m.hostIP === undefined || m.hostIP === "") return {};
   const ip = parseIp("host IP", m.hostIP);
   if (ip.family !== family) return "skip";
-  return ip.unspecified ? [] : [IP_KEYWORD[family], "daddr", ip.address];
-}
-
-function dnatTo(c: Cidr, port: number): string {
-  return c.family === 4 ? `${c.address}:${port}` : `[${c.address}]:${port}`;
+  return ip.unspecified ? {} : { dst: host(ip) };
 }
 
 /**
@@ -162,24 +156,22 @@ export function portmapNftAdd(req: PortmapRequest): NftPlan {
   const cid = checkNftComment(checkText("container ID", req.containerId));
   const c = parseCidr("container address", req.containerIp);
   const t = hostportTable(c.family);
-  const ip = IP_KEYWORD[c.family];
   const conditions = checkNftConditions("conditions", req.conditions ?? []);
   const { hostports, hostipHostports, hostportsAll, hostportPrerouting, hostportOutput, hostportMasquerading } = SHARED;
-  const entry = [...conditions, "fib", "daddr", "type", "local", "jump", hostportsAll];
+  // The user's conditions stay the one opaque node: a plan carrying them is written by `nft -f -`.
+  const entry = plain({ matches: [...(conditions.length > 0 ? [{ kind: "conditions", tokens: conditions } as const] : []), { kind: "dst-local" }], verdict: jump(hostportsAll) });
+  // The entry rule of an earlier ADD (maybe with other conditions) is ours too: it is replaced.
+  const entryChain = (chain: string): NftOp => ({ op: "sync-rules", ref: t, chain, rules: [entry], ownsJumpTo: hostportsAll });
   const ops: NftOp[] = [
     { op: "add-table", ref: t, comment: SHARED.hostportTableComment },
     { op: "add-chain", ref: t, chain: hostports },
     { op: "add-chain", ref: t, chain: hostipHostports },
     { op: "add-chain", ref: t, chain: hostportsAll },
-    { op: "flush-chain", ref: t, chain: hostportsAll },
-    { op: "add-rule", ref: t, chain: hostportsAll, expr: ["jump", hostipHostports] },
-    { op: "add-rule", ref: t, chain: hostportsAll, expr: ["jump", hostports] },
+    { op: "sync-rules", ref: t, chain: hostportsAll, rules: [plain({ matches: [], verdict: jump(hostipHostports) }), plain({ matches: [], verdict: jump(hostports) })] },
     { op: "add-chain", ref: t, chain: hostportPrerouting, base: { type: "nat", hook: "prerouting", priority: -100 } },
-    { op: "flush-chain", ref: t, chain: hostportPrerouting },
-    { op: "add-rule", ref: t, chain: hostportPrerouting, expr: entry },
+    entryChain(hostportPrerouting),
     { op: "add-chain", ref: t, chain: hostportOutput, base: { type: "nat", hook: "output", priority: -100 } },
-    { op: "flush-chain", ref: t, chain: hostportOutput },
-    { op: "add-rule", ref: t, chain: hostportOutput, expr: entry },
+    entryChain(hostportOutput),
   ];
   if (req.snat) {
     ops.push({ op: "add-chain", ref: t, chain: hostportMasquerading, base: { type: "nat", hook: "postrouting", priority: 100 } });
@@ -187,13 +179,18 @@ export function portmapNftAdd(req: PortmapRequest): NftPlan {
   for (const m of req.mappings) {
     const dest = hostDest(m, c.family);
     if (dest === "skip") continue;
-    const proto = checkProtocol(m.protocol);
-    const expr = [...dest, proto, "dport", String(checkPort("host port", m.hostPort)), "dnat", "to", dnatTo(c, checkPort("container port", m.containerPort))];
-    ops.push({ op: "add-rule", ref: t, chain: hostports, expr, comment: cid, unique: true });
+    const rule: Rule = {
+      ...dest,
+      proto: checkProtocol(m.protocol),
+      matches: [{ kind: "dport", port: checkPort("host port", m.hostPort) }],
+      verdict: { kind: "dnat", addr: c.address, port: checkPort("container port", m.containerPort) },
+    };
+    ops.push({ op: "add-rule", ref: t, chain: hostports, rule, comment: cid, unique: true });
   }
   if (req.snat) {
     for (const src of portmapMasqSources(c)) {
-      ops.push({ op: "add-rule", ref: t, chain: hostportMasquerading, expr: [ip, "saddr", src, ip, "daddr", c.address, "masquerade"], comment: cid, unique: true });
+      const rule: Rule = { src: host(parseIp("source", src)), dst: host(c), matches: [], verdict: masquerade };
+      ops.push({ op: "add-rule", ref: t, chain: hostportMasquerading, rule, comment: cid, unique: true });
     }
   }
   return { ops };

@@ -8,6 +8,8 @@ import { type DuplicateRule, errorText, type FirewallEntry, type FirewallView, t
 import { nftPortmapIds, stalePortmapNft } from "./gc.ts";
 import { deleteNftMasqInstance, nftMasqCommentId, nftMasqInstances, staleNftMasqInstances } from "./masq-gc.ts";
 import { type NftOp, type NftRuleState, type NftState, type NftTableState, nftTableKey } from "./model.ts";
+import { isForeign } from "./nft-decode.ts";
+import { nftRuleText } from "./nft-text.ts";
 import { MASQ_NFT_TABLE, NFT_MASQ_INSTANCE, PORTMAP_NFT_CHAINS, portmapNftTable, SHARED } from "./names.ts";
 
 const BACKEND = "nftables";
@@ -36,7 +38,7 @@ function duplicates(where: string, table: NftTableState | undefined, chains: rea
   const counts = new Map<string, { chain: string; rule: string; count: number }>();
   for (const r of table?.rules ?? []) {
     if (!chains.includes(r.chain)) continue;
-    const rule = r.comment === undefined ? r.expr : `${r.expr} comment "${r.comment}"`;
+    const rule = ruleText(r);
     const k = `${r.chain}\n${rule}`;
     const c = counts.get(k);
     if (c) c.count++;
@@ -46,9 +48,9 @@ function duplicates(where: string, table: NftTableState | undefined, chains: rea
   return [...counts.values()].filter((c) => c.count > 1).map((c) => ({ where, ...c, fix: fix(c.chain) }));
 }
 
-/** A rule with an expression the decoder does not know (a `?` token): tscni cannot tell what it does. */
-const unreadable = (r: NftRuleState): boolean => r.expr.split(" ").some((t) => t.startsWith("?"));
-const ruleText = (r: NftRuleState): string => (r.comment === undefined ? r.expr : `${r.expr} comment "${r.comment}"`);
+/** A rule with an expression the decoder does not know: tscni cannot tell what it does. */
+const unreadable = (r: NftRuleState): boolean => isForeign(r.rule);
+const ruleText = (r: NftRuleState): string => (r.comment === undefined ? nftRuleText(r.rule) : `${nftRuleText(r.rule)} comment "${r.comment}"`);
 
 /** Our tables: the chains the layout has, and those whose every rule carries an owner's comment. */
 const LAYOUT: readonly { where: string; chains: readonly string[]; commented: readonly string[] }[] = [

@@ -1,13 +1,13 @@
 /**
- * Renders an nft plan to one `nft -f -` transaction for nft 1.0.6, against the tables read with
- * `nft -a list table`. nft 1.0.6 has no `destroy`: deleting a missing rule or chain aborts the
- * transaction, and rules can only be deleted by handle, so every deletion is resolved here from
- * the listing. `add rule` always appends, so rules meant to be unique are skipped when an
- * identical one (same chain, statement text and comment) is listed.
+ * Resolves an nft plan against the tables read (netlink dump, or `nft -a list table`) into the
+ * steps of one transaction, and renders them as `nft -f -` input for nft 1.0.6. nft 1.0.6 has
+ * no `destroy`: deleting a missing rule or chain aborts the transaction, and rules can only be
+ * deleted by handle, so every deletion is resolved here from the listing. `add rule` always
+ * appends, so rules meant to be unique are skipped when an equal one (same chain, typed rule
+ * and comment) is listed. Rules that are not ours are never deleted: a chain we keep in shape
+ * is changed around them, and stderr names them (nft-resolve.ts).
  */
 import {
-  type CommentMatch,
-  type NftOp,
   type NftPlan,
   type NftRuleState,
   type NftState,
@@ -16,8 +16,10 @@ import {
   type NftTableState,
   nftTableKey,
 } from "./model.ts";
+import { resolveNftPlan } from "./nft-resolve.ts";
+import { nftRuleText, parseNftText } from "./nft-text.ts";
 import { nftString } from "./quote.ts";
-import { checkNftComment, checkNftIdentifier } from "./validate.ts";
+import { checkNftComment } from "./validate.ts";
 
 const RULE_LINE = /^\s*(.*?)(?: comment "([^"]*)")? # handle (\d+)$/;
 const CHAIN_OPEN = /^\s*chain (\S+) \{/;
@@ -51,7 +53,7 @@ export function parseNftList(text: string): NftTableState {
     const m = RULE_LINE.exec(line);
     if (!m) continue;
     const expr = m[1] ?? "";
-    rules.push({ chain, handle: Number(m[3]), comment: m[2], expr, targets: jumpTargets(expr) });
+    rules.push({ chain, handle: Number(m[3]), comment: m[2], rule: parseNftText(expr), targets: jumpTargets(expr) });
   }
   return { chains, rules };
 }
@@ -66,43 +68,8 @@ function jumpTargets(expr: string): string[] {
   return out;
 }
 
-function matches(comment: string | undefined, m: CommentMatch): boolean {
-  if (comment === undefined) return false;
-  return "equals" in m ? comment === m.equals : comment.startsWith(m.prefix);
-}
-
 function where(ref: NftTableRef): string {
   return `${ref.family} ${ref.table}`;
-}
-
-class Simulation {
-  readonly steps: NftStep[] = [];
-  private readonly tables = new Map<string, { chains: Set<string>; rules: NftRuleState[] }>();
-
-  constructor(state: NftState) {
-    for (const [key, t] of state) this.tables.set(key, { chains: new Set(t.chains), rules: [...t.rules] });
-  }
-
-  table(ref: NftTableRef): { chains: Set<string>; rules: NftRuleState[] } {
-    const key = nftTableKey(ref);
-    let t = this.tables.get(key);
-    if (!t) {
-      t = { chains: new Set(), rules: [] };
-      this.tables.set(key, t);
-    }
-    return t;
-  }
-
-  /** Forgets the table; false when it was neither read nor added by the plan. */
-  dropTable(ref: NftTableRef): boolean {
-    return this.tables.delete(nftTableKey(ref));
-  }
-
-  deleteRule(ref: NftTableRef, rule: NftRuleState): void {
-    this.steps.push({ op: "delete-rule", ref, chain: rule.chain, handle: rule.handle });
-    const t = this.table(ref);
-    t.rules = t.rules.filter((r) => r !== rule);
-  }
 }
 
 function baseSpec(step: Extract<NftStep, { op: "add-chain" }>): string {
@@ -125,7 +92,7 @@ function stepText(step: NftStep): string {
     case "flush-chain":
       return `flush chain ${at} ${step.chain}`;
     case "add-rule":
-      return `add rule ${at} ${step.chain} ${step.expr.join(" ")}${step.comment !== undefined ? ` comment ${nftString(checkNftComment(step.comment))}` : ""}`;
+      return `add rule ${at} ${step.chain} ${nftRuleText(step.rule, step.ref.family)}${step.comment !== undefined ? ` comment ${nftString(checkNftComment(step.comment))}` : ""}`;
     case "delete-rule":
       return `delete rule ${at} ${step.chain} handle ${step.handle}`;
     case "delete-chain":
@@ -135,69 +102,11 @@ function stepText(step: NftStep): string {
   }
 }
 
-function renderOp(sim: Simulation, op: NftOp): void {
-  checkNftIdentifier("table name", op.ref.table);
-  if ("chain" in op) checkNftIdentifier("chain name", op.chain);
-  if ("comment" in op && op.comment !== undefined) checkNftComment(op.comment);
-  switch (op.op) {
-    case "add-table":
-      sim.steps.push(op);
-      sim.table(op.ref);
-      return;
-    case "add-chain":
-      sim.steps.push(op);
-      sim.table(op.ref).chains.add(op.chain);
-      return;
-    case "flush-chain": {
-      sim.steps.push(op);
-      const t = sim.table(op.ref);
-      t.rules = t.rules.filter((r) => r.chain !== op.chain);
-      return;
-    }
-    case "add-rule": {
-      const expr = op.expr.join(" ");
-      const t = sim.table(op.ref);
-      if (op.unique && t.rules.some((r) => r.chain === op.chain && r.expr === expr && r.comment === op.comment)) return;
-      sim.steps.push(op);
-      // Handle -1: rules added in this transaction cannot be deleted by a later op of it.
-      t.rules.push({ chain: op.chain, handle: -1, comment: op.comment, expr, targets: jumpTargets(expr) });
-      return;
-    }
-    case "delete-rules": {
-      for (const c of op.chains) checkNftIdentifier("chain name", c);
-      const t = sim.table(op.ref);
-      for (const r of [...t.rules]) {
-        if (r.handle >= 0 && op.chains.includes(r.chain) && matches(r.comment, op.match)) sim.deleteRule(op.ref, r);
-      }
-      return;
-    }
-    case "delete-rule": {
-      const rule = sim.table(op.ref).rules.find((r) => r.chain === op.chain && r.handle === op.handle);
-      if (rule) sim.deleteRule(op.ref, rule);
-      return;
-    }
-    case "delete-table":
-      if (sim.dropTable(op.ref)) sim.steps.push(op);
-      return;
-    case "remove-chain":
-    case "delete-chain": {
-      const t = sim.table(op.ref);
-      if (!t.chains.has(op.chain)) return;
-      // The kernel refuses to delete a chain something still jumps to.
-      for (const r of [...t.rules]) if (r.handle >= 0 && r.targets.includes(op.chain) && r.chain !== op.chain) sim.deleteRule(op.ref, r);
-      sim.steps.push({ op: "flush-chain", ref: op.ref, chain: op.chain }, { op: "delete-chain", ref: op.ref, chain: op.chain });
-      t.chains.delete(op.chain);
-      t.rules = t.rules.filter((r) => r.chain !== op.chain);
-      return;
-    }
-  }
-}
-
 /** The steps that bring `state` to what `plan` asks for (none when nothing is needed). */
 export function planNftSteps(plan: NftPlan, state: NftState): NftStep[] {
-  const sim = new Simulation(state);
-  for (const op of plan.ops) renderOp(sim, op);
-  return sim.steps;
+  const { steps, notes } = resolveNftPlan(plan, state);
+  for (const n of notes) process.stderr.write(`tscni: ${n}\n`);
+  return steps;
 }
 
 /** The `nft -f -` input that brings `state` to what `plan` asks for, or "" when nothing is needed. */

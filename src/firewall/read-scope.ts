@@ -71,7 +71,7 @@ function createdBy(plans: readonly IptablesPlan[], family: Family, chain: string
 
 /**
  * The chains of one nft table whose rules the plan depends on: where it skips duplicates or
- * deletes by comment. A chain removal reads the whole table (any chain of it may jump there).
+ * deletes by comment, or keeps in shape around rules that are not ours. A chain removal reads the whole table (any chain of it may jump there).
  */
 export function nftReadScope(plan: NftPlan, ref: NftTableRef): string[] | undefined {
   const key = nftTableKey(ref);
@@ -80,7 +80,7 @@ export function nftReadScope(plan: NftPlan, ref: NftTableRef): string[] | undefi
     if (nftTableKey(op.ref) !== key) continue;
     if (op.op === "remove-chain" || op.op === "delete-chain" || op.op === "delete-rule") return undefined;
     if (op.op === "delete-rules") for (const c of op.chains) chains.add(c);
-    if (op.op === "add-rule" && op.unique === true) chains.add(op.chain);
+    if ((op.op === "add-rule" && op.unique === true) || op.op === "sync-rules") chains.add(op.chain);
   }
   return [...chains];
 }

@@ -33,11 +33,14 @@ export type Match =
   /** The destination is a local address (addrtype LOCAL, fib daddr type local). */
   | { readonly kind: "dst-local" }
   | { readonly kind: "mark"; readonly value: number; readonly mask: number }
+  /** The frame's source MAC, lower case (nft `ether saddr`, bridge-family spoof checks). */
+  | { readonly kind: "ether-saddr"; readonly mac: string }
   | { readonly kind: "conditions"; readonly tokens: readonly string[] }
   | { readonly kind: "foreign"; readonly tokens: readonly string[] };
 
 export type Verdict =
   | { readonly kind: "accept" }
+  | { readonly kind: "drop" }
   | { readonly kind: "return" }
   | { readonly kind: "jump"; readonly chain: string }
   | { readonly kind: "goto"; readonly chain: string }
@@ -86,6 +89,8 @@ function matchArgs(m: Match, proto: string | undefined): string[] {
       return ["-m", "addrtype", "--dst-type", "LOCAL"];
     case "mark":
       return ["-m", "mark", "--mark", m.mask === 0xffffffff ? hex(m.value) : `${hex(m.value)}/${hex(m.mask)}`];
+    case "ether-saddr":
+      return ["-m", "mac", "--mac-source", m.mac.toUpperCase()];
     case "conditions":
     case "foreign":
       return [...m.tokens];
@@ -96,6 +101,8 @@ function verdictArgs(v: Verdict, family: Family): string[] {
   switch (v.kind) {
     case "accept":
       return ["-j", "ACCEPT"];
+    case "drop":
+      return ["-j", "DROP"];
     case "return":
       return ["-j", "RETURN"];
     case "jump":
@@ -142,6 +149,8 @@ function sameMatch(a: Match, b: Match): boolean {
       return b.kind === "dst-local";
     case "mark":
       return b.kind === "mark" && a.value === b.value && a.mask === b.mask;
+    case "ether-saddr":
+      return b.kind === "ether-saddr" && a.mac === b.mac;
     case "conditions":
       return b.kind === "conditions" && sameTokens(a.tokens, b.tokens);
     case "foreign":

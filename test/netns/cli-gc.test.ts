@@ -109,7 +109,8 @@ async function leaveFirewallObjects(network: string, cid: string, ip: string): P
   }
   const comment = nftMasqComment(network, "eth0", cid);
   await mustExec(["nft", `add rule inet cni_plugins_masquerade masq_checks ip saddr ${ip} masquerade comment "${comment}"`]);
-  await mustExec(["nft", `add rule ip cni_hostport hostports tcp dport 8080 counter comment "${cid}"`]);
+  // The plugins' own shape: a counter (or any statement the typed model does not know) makes the rule foreign, and gc keeps it.
+  await mustExec(["nft", `add rule ip cni_hostport hostports tcp dport 8080 dnat to ${ip}:80 comment "${cid}"`]);
 }
 
 test(

@@ -8,6 +8,7 @@ import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { parseIptablesSave } from "../../src/firewall/iptables.ts";
 import { readIptablesOver, readNftOver } from "../../src/firewall/netlink-state.ts";
 import { parseNftList } from "../../src/firewall/nftables.ts";
+import { nftRuleText } from "../../src/firewall/nft-text.ts";
 import { NftSession } from "../../src/netlink/nft/session.ts";
 import { mustExec, requireIsolatedHost } from "../harness.ts";
 
@@ -120,7 +121,7 @@ describe("nft tables read over netlink", () => {
       for (const r of mine?.rules ?? []) {
         const line = text.split("\n").find((l) => l.endsWith(` # handle ${r.handle}`) && !/^\s*(table|chain) /.test(l))?.trim() ?? "";
         const comment = r.comment === undefined ? "" : ` comment ${JSON.stringify(r.comment)}`;
-        expect(`${r.expr}${comment} # handle ${r.handle}`).toBe(line);
+        expect(`${nftRuleText(r.rule, ref.family)}${comment} # handle ${r.handle}`).toBe(line);
       }
     }
     // The old text parser loses its place on these comments: the reason for reading structurally.

@@ -21,7 +21,7 @@ test("iptables: only this network's chains without a valid attachment go", () =>
 });
 
 test("nftables: stale instances of this network are deleted by their hash prefix", () => {
-  const rule = (net: string, id: string) => ({ chain: "masq_checks", handle: 1, comment: nftMasqComment(net, "eth0", id), expr: "", targets: [] });
+  const rule = (net: string, id: string) => ({ chain: "masq_checks", handle: 1, comment: nftMasqComment(net, "eth0", id), rule: { matches: [], verdict: { kind: "masquerade" } } as const, targets: [] });
   const table = { chains: new Set(["masq_checks"]), rules: [rule("mynet", "keep"), rule("mynet", "stale"), rule("other", "x")] };
   expect(staleNftMasqInstances(table, { network: "mynet", valid: [{ containerId: "keep", ifname: "eth0" }] })).toEqual([nftMasqInstanceHash("mynet", "eth0", "stale")]);
 });

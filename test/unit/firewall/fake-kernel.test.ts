@@ -15,6 +15,7 @@ import { type NftPlan, type NftStep, nftTableKey } from "../../../src/firewall/m
 import { MASQ_NFT_TABLE, nftMasqInstanceHash, portmapNftTable } from "../../../src/firewall/names.ts";
 import type { PortmapRequest } from "../../../src/firewall/plans-types.ts";
 import { countRulesWithComment, planNftSteps, tablesToRead } from "../../../src/firewall/nftables.ts";
+import { nftRuleText } from "../../../src/firewall/nft-text.ts";
 import { masqNftAdd, masqNftDel, portmapNftAdd, portmapNftDel, spoofCheckAdd, spoofCheckDel } from "../../../src/firewall/nftables-plans.ts";
 import { nftablesBackend } from "../../../src/firewall/nftables-backend.ts";
 import { FakeNfKernel, fakeTransport, KernelError } from "../../fixtures/firewall/fake-nf-kernel.ts";
@@ -54,16 +55,16 @@ describe("the fake kernel", () => {
       { op: "add-table", ref: T },
       { op: "add-chain", ref: T, chain: "a" },
       { op: "add-chain", ref: T, chain: "b" },
-      { op: "add-rule", ref: T, chain: "a", expr: ["jump", "b"] },
+      { op: "add-rule", ref: T, chain: "a", rule: { matches: [], verdict: { kind: "jump", chain: "b" } } },
     ];
     k.commit(setup, 1);
     expect(k.generation).toBe(2);
     const before = k.read([T]);
     expect(errno(() => k.commit([{ op: "delete-rule", ref: T, chain: "a", handle: 99 }], 2))).toBe("ENOENT");
-    expect(errno(() => k.commit([{ op: "add-rule", ref: T, chain: "a", expr: ["jump", "nowhere"] }], 2))).toBe("ENOENT");
+    expect(errno(() => k.commit([{ op: "add-rule", ref: T, chain: "a", rule: { matches: [], verdict: { kind: "jump", chain: "nowhere" } } }], 2))).toBe("ENOENT");
     expect(errno(() => k.commit([{ op: "flush-chain", ref: { family: "ip", table: "missing" }, chain: "a" }], 2))).toBe("ENOENT");
     // b is jumped to: the whole batch (its first step included) is refused.
-    expect(errno(() => k.commit([{ op: "add-rule", ref: T, chain: "b", expr: ["accept"] }, { op: "delete-chain", ref: T, chain: "b" }], 2))).toBe("EBUSY");
+    expect(errno(() => k.commit([{ op: "add-rule", ref: T, chain: "b", rule: { matches: [], verdict: { kind: "accept" } } }, { op: "delete-chain", ref: T, chain: "b" }], 2))).toBe("EBUSY");
     expect(errno(() => k.commit([{ op: "add-chain", ref: T, chain: "a", base: { type: "nat", hook: "postrouting", priority: 100 } }], 2))).toBe("EEXIST");
     expect(errno(() => k.commit([{ op: "add-table", ref: T }], 1))).toBe("ERESTART");
     expect(k.read([T])).toEqual(before);
@@ -72,9 +73,9 @@ describe("the fake kernel", () => {
 
   test("a writer committing between read and batch makes the transaction re-plan, not fail or half-apply", () => {
     const k = new FakeNfKernel();
-    k.commit([{ op: "add-table", ref: T }, { op: "add-chain", ref: T, chain: "a" }, { op: "add-rule", ref: T, chain: "a", expr: ["accept"], comment: "x" }], 1);
+    k.commit([{ op: "add-table", ref: T }, { op: "add-chain", ref: T, chain: "a" }, { op: "add-rule", ref: T, chain: "a", rule: { matches: [], verdict: { kind: "accept" } }, comment: "x" }], 1);
     let plans = 0;
-    k.meanwhile = () => k.commit([{ op: "add-rule", ref: T, chain: "a", expr: ["drop"], comment: "other" }], k.generation);
+    k.meanwhile = () => k.commit([{ op: "add-rule", ref: T, chain: "a", rule: { matches: [], verdict: { kind: "drop" } }, comment: "other" }], k.generation);
     k.transact([T], (state) => {
       plans++;
       return (state.get(nftTableKey(T))?.rules ?? []).filter((r) => r.comment === "x").map((r) => ({ op: "delete-rule", ref: T, chain: r.chain, handle: r.handle }));
@@ -96,7 +97,7 @@ describe("nft masquerade planner", () => {
     apply(k, masqNftAdd(b));
     const instances = (c: string) => masqRules(k).filter((r) => r.comment?.startsWith(nftMasqInstanceHash("net", "eth0", c))).length;
     expect([instances("a"), instances("b")]).toEqual([2, 1]);
-    expect(masqRules(k).filter((r) => r.chain === "postrouting").map((r) => r.expr)).toEqual(["ip daddr 224.0.0.0/4 return", "ip6 daddr ff00::/8 return", "goto masq_checks"]);
+    expect(masqRules(k).filter((r) => r.chain === "postrouting").map((r) => nftRuleText(r.rule))).toEqual(["ip daddr 224.0.0.0/4 return", "ip6 daddr ff00::/8 return", "goto masq_checks"]);
 
     apply(k, masqNftDel(a));
     expect([instances("a"), instances("b")]).toEqual([0, 1]);

@@ -32,14 +32,11 @@ const PORTMAP_HEAD = (f: string, cond = "") => [
   `add chain ${f} cni_hostport hostports`,
   `add chain ${f} cni_hostport hostip_hostports`,
   `add chain ${f} cni_hostport hostports_all`,
-  `flush chain ${f} cni_hostport hostports_all`,
   `add rule ${f} cni_hostport hostports_all jump hostip_hostports`,
   `add rule ${f} cni_hostport hostports_all jump hostports`,
   `add chain ${f} cni_hostport prerouting { type nat hook prerouting priority -100 ; }`,
-  `flush chain ${f} cni_hostport prerouting`,
   `add rule ${f} cni_hostport prerouting ${cond}fib daddr type local jump hostports_all`,
   `add chain ${f} cni_hostport output { type nat hook output priority -100 ; }`,
-  `flush chain ${f} cni_hostport output`,
   `add rule ${f} cni_hostport output ${cond}fib daddr type local jump hostports_all`,
 ];
 
@@ -146,7 +143,6 @@ describe("bridge ipMasq nftables", () => {
     'add table inet cni_plugins_masquerade { comment "Masquerading for plugins from github.com/containernetworking/plugins" ; }',
     'add chain inet cni_plugins_masquerade masq_checks { comment "Masquerade traffic from certain IPs to any (non-multicast) IP outside their subnet" ; }',
     "add chain inet cni_plugins_masquerade postrouting { type nat hook postrouting priority 100 ; }",
-    "flush chain inet cni_plugins_masquerade postrouting",
     "add rule inet cni_plugins_masquerade postrouting ip daddr 224.0.0.0/4 return",
     "add rule inet cni_plugins_masquerade postrouting ip6 daddr ff00::/8 return",
     "add rule inet cni_plugins_masquerade postrouting goto masq_checks",
@@ -192,8 +188,6 @@ describe("macspoofchk", () => {
         "add chain bridge nat PREROUTING { type filter hook prerouting priority -300 ; policy accept ; }",
         "add chain bridge nat cni-br-iface-dummy-0-eth0",
         "add chain bridge nat cni-br-iface-dummy-0-eth0-mac",
-        "flush chain bridge nat cni-br-iface-dummy-0-eth0",
-        "flush chain bridge nat cni-br-iface-dummy-0-eth0-mac",
         'add rule bridge nat PREROUTING iifname "veth1" jump cni-br-iface-dummy-0-eth0 comment "macspoofchk-dummy-0-eth0"',
         'add rule bridge nat cni-br-iface-dummy-0-eth0 jump cni-br-iface-dummy-0-eth0-mac comment "macspoofchk-dummy-0-eth0"',
         'add rule bridge nat cni-br-iface-dummy-0-eth0-mac ether saddr 0a:58:0a:f4:00:02 return comment "macspoofchk-dummy-0-eth0"',
@@ -239,7 +233,7 @@ describe("delete-table", () => {
   const plan = { ops: [{ op: "delete-table", ref }] } as const;
   test("deletes a table that exists, with nothing else sent (its chains and rules go with it)", () => {
     expect(tablesToRead(plan)).toEqual([ref]);
-    const present = state({ "inet tscni_agent": { chains: new Set(["postrouting"]), rules: [{ chain: "postrouting", handle: 3, comment: undefined, expr: "masquerade", targets: [] }] } });
+    const present = state({ "inet tscni_agent": { chains: new Set(["postrouting"]), rules: [{ chain: "postrouting", handle: 3, comment: undefined, rule: { matches: [], verdict: { kind: "masquerade" } }, targets: [] }] } });
     expect(renderNft(plan, present)).toBe("delete table inet tscni_agent\n");
   });
   test("a missing table is nothing to do (nft 1.0.6 would abort on deleting it)", () => {

@@ -53,8 +53,8 @@ describe("read scope: the chains a call reads", () => {
     const plan: NftPlan = {
       ops: [
         { op: "add-chain", ref: t, chain: "hostports" },
-        { op: "add-rule", ref: t, chain: "prerouting", expr: ["jump", "hostports"], unique: true },
-        { op: "add-rule", ref: t, chain: "hostports", expr: ["accept"] },
+        { op: "add-rule", ref: t, chain: "prerouting", rule: { matches: [], verdict: { kind: "jump", chain: "hostports" } }, unique: true },
+        { op: "add-rule", ref: t, chain: "hostports", rule: { matches: [], verdict: { kind: "accept" } } },
         { op: "delete-rules", ref: t, chains: ["hostports", "masquerading"], match: { prefix: "x" } },
         { op: "remove-chain", ref: other, chain: "gone" },
       ],

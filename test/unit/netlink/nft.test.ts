@@ -6,7 +6,8 @@
  */
 import { describe, expect, test } from "bun:test";
 import { xtRuleArgs } from "../../../src/firewall/xt-decode.ts";
-import { nftRuleText } from "../../../src/firewall/nft-text.ts";
+import { nftRuleText, parseNftText } from "../../../src/firewall/nft-text.ts";
+import { decodeNftRule } from "../../../src/firewall/nft-decode.ts";
 import { NLM_F_ACK, type Message } from "../../../src/netlink/index.ts";
 import { encodeMessage } from "../../../src/netlink/message.ts";
 import { NFPROTO_INET, NFPROTO_IPV4, NFT_MSG_DELCHAIN, NFT_MSG_DELRULE, NFT_MSG_NEWCHAIN, NFT_MSG_NEWRULE, NFT_MSG_NEWTABLE } from "../../../src/netlink/nft/constants.ts";
@@ -72,15 +73,18 @@ describe("dumps the kernel sent", () => {
 
   test("nft rules read back with comment, handle and the text nft list prints", () => {
     const [pm] = rules("list-hostport");
-    expect(pm && { comment: pm.comment, handle: pm.handle, text: nftRuleText(pm.family, pm.exprs) }).toEqual({
+    expect(pm && { comment: pm.comment, handle: pm.handle, text: nftRuleText(decodeNftRule(pm.family, pm.exprs)) }).toEqual({
       comment: "ctr{#1",
       handle: 2n,
       text: "tcp dport 8080 dnat to 10.0.0.2:80",
     });
-    expect(rules("list-masquerade").map((r) => [r.comment, nftRuleText(r.family, r.exprs)])).toEqual([
+    expect(rules("list-masquerade").map((r) => [r.comment, nftRuleText(decodeNftRule(r.family, r.exprs))])).toEqual([
       ["aaaa-bbbb, net: n, if: e{#x, id: c", "ip saddr 10.0.0.2 ip daddr != 10.0.0.0/24 masquerade"],
       ["aaaa-bbbb", "ip6 saddr fd00::2 ip6 daddr != fd00::/64 masquerade"],
     ]);
+    // As typed rules, not foreign ones: the kernel's dump (nat ranges completed) re-encodes to what tscni writes.
+    expect(pm && decodeNftRule(pm.family, pm.exprs)).toEqual({ proto: "tcp", matches: [{ kind: "dport", port: 8080 }], verdict: { kind: "dnat", addr: "10.0.0.2", port: 80 } });
+    expect(rules("list-masquerade").map((r) => decodeNftRule(r.family, r.exprs).verdict.kind)).toEqual(["masquerade", "masquerade"]);
   });
 
   test("decode → encode → decode gives the same rule (kernel dumps)", () => {
@@ -130,8 +134,13 @@ describe("what tscni writes equals what nft writes", () => {
     const m = /^nft add rule (\S+) (\S+) (\S+) (.*?)(?: comment '"(.*)"')?$/.exec(cmd);
     if (!m) throw new Error(`unexpected command ${cmd}`);
     const [, fam = "", table = "", chain = "", stmt = "", comment] = m;
-    const exprs = compileRule(FAMILIES[fam] ?? -1, stmt.split(" "));
+    const rule = parseNftText(stmt);
+    const exprs = compileRule(FAMILIES[fam] ?? -1, rule);
     expect(exprs).toBeDefined();
+    // nft's own message decodes to the same typed rule, and that renders back to nft's statement.
+    const theirRule = decodeRule(sentChange(name, NFT_MSG_NEWRULE) as Message);
+    expect(theirRule && decodeNftRule(theirRule.family, theirRule.exprs)).toEqual(rule);
+    expect(nftRuleText(rule, fam as "ip")).toBe(stmt);
     const mine = newRuleRequest(FAMILIES[fam] ?? -1, table, chain, exprs ?? [], comment);
     const theirs = sentChange(name, NFT_MSG_NEWRULE);
     expect(hex(mine.body)).toBe(hex(theirs?.payload ?? new Uint8Array()));
@@ -160,11 +169,13 @@ describe("what tscni writes equals what nft writes", () => {
     }
   });
 
-  test("statements nft would need its own parser for are not compiled", () => {
-    expect(compileRule(NFPROTO_IPV4, ["iifname", '"eth0"', "tcp", "dport", "80", "jump", "x"])).toBeUndefined();
-    expect(compileRule(7, ["drop"])).toBeUndefined();
-    expect(compileRule(NFPROTO_IPV4, ["ip6", "saddr", "fd00::1", "masquerade"])).toBeUndefined();
-    expect(compileRule(NFPROTO_INET, ["ip", "saddr", "10.0.0.1", "ip6", "daddr", "fd00::1", "masquerade"])).toBeUndefined();
-    expect(compileRule(NFPROTO_IPV4, ["tcp", "dport", "99999", "accept"])).toBeUndefined();
+  test("rules with no netlink form here (user conditions, a family that cannot carry them) are not compiled", () => {
+    const conditions = { matches: [{ kind: "conditions", tokens: ["meta", "mark", "0x1"] }, { kind: "dst-local" }], verdict: { kind: "jump", chain: "x" } } as const;
+    expect(compileRule(NFPROTO_IPV4, conditions)).toBeUndefined();
+    expect(compileRule(7, { matches: [], verdict: { kind: "masquerade" } })).toBeUndefined();
+    expect(compileRule(NFPROTO_IPV4, { src: { cidr: "fd00::1/128" }, matches: [], verdict: { kind: "masquerade" } })).toBeUndefined();
+    expect(compileRule(NFPROTO_INET, { src: { cidr: "10.0.0.1/32" }, dst: { cidr: "fd00::1/128" }, matches: [], verdict: { kind: "masquerade" } })).toBeUndefined();
+    expect(compileRule(NFPROTO_IPV4, { proto: "tcp", matches: [{ kind: "dport", port: 99999 }], verdict: { kind: "accept" } })).toBeUndefined();
+    expect(compileRule(NFPROTO_IPV4, { matches: [{ kind: "comment", text: "x" }], verdict: { kind: "accept" } })).toBeUndefined();
   });
 });
