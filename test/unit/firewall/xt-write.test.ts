@@ -1,6 +1,6 @@
 /**
- * The in-process writer's planning, against a ruleset built from its own first batch (each
- * NEWTABLE/NEWCHAIN/NEWRULE decoded as the kernel would list it): a repeated ADD sends nothing,
+ * The in-process writer's planning, against the ruleset an in-memory kernel holds after its own
+ * first batch (test/fixtures/firewall/fake-xt-kernel.ts): a repeated ADD sends nothing,
  * a changed one replaces only what changed, and DEL removes every rule that jumps to the chain,
  * then the chain. What a real kernel does with the batch is test/netns/firewall-xt.test.ts.
  */
@@ -10,27 +10,28 @@ import type { IptablesPlan } from "../../../src/firewall/model.ts";
 import { xtRequests } from "../../../src/firewall/xt-write.ts";
 import type { Request } from "../../../src/netlink/message.ts";
 import { NFT_MSG_DELCHAIN, NFT_MSG_DELRULE, NFT_MSG_NEWCHAIN, NFT_MSG_NEWRULE } from "../../../src/netlink/nft/constants.ts";
-import { decodeChain, decodeRule, decodeTable, type NftChain, type NftRule, type NftTable, nftType } from "../../../src/netlink/nft/messages.ts";
+import { newRuleRequest, nftType } from "../../../src/netlink/nft/messages.ts";
+import { NAT_BUILTINS, xtBaseChainRequest, xtTableRequest, xtUserChainRequest } from "../../../src/netlink/nft/xt-messages.ts";
 import type { Ruleset } from "../../../src/netlink/nft/session.ts";
+import { FakeXtKernel } from "../../fixtures/firewall/fake-xt-kernel.ts";
 
 const EMPTY: Ruleset = { genId: 1, tables: [], chains: [], rules: [] };
 
-/** The ruleset after `reqs` (only the adds: enough for these plans' ADD steps). */
+/** The ruleset a kernel holds after committing `reqs` on top of `rs` (the fake refuses what nf_tables refuses). */
 function after(rs: Ruleset, reqs: readonly Request[]): Ruleset {
-  const tables: NftTable[] = [...rs.tables];
-  const chains: NftChain[] = [...rs.chains];
-  const rules: NftRule[] = [...rs.rules];
-  let handle = 100n;
-  for (const r of reqs) {
-    const m = { type: r.type, flags: r.flags, seq: 0, pid: 0, payload: r.body };
-    const t = decodeTable(m);
-    if (t) tables.push(t);
-    const c = decodeChain(m);
-    if (c) chains.push(c);
-    const rule = decodeRule(m);
-    if (rule) rules.push({ ...rule, handle: handle++, exprs: rule.exprs });
-  }
-  return { genId: rs.genId + 1, tables, chains, rules };
+  const k = new FakeXtKernel();
+  expect(k.commit(xtRequestsFor(rs), k.generation)).toBe(true);
+  expect(k.commit(reqs, k.generation)).toBe(true);
+  return k.read();
+}
+
+/** Rebuilds `rs` in a fresh fake kernel: its tables, chains and rules as creation messages. */
+function xtRequestsFor(rs: Ruleset): Request[] {
+  return [
+    ...rs.tables.map((t) => xtTableRequest(t.family, t.name)),
+    ...rs.chains.map((c) => (c.name in NAT_BUILTINS ? xtBaseChainRequest(c.family, c.table, c.name) : xtUserChainRequest(c.family, c.table, c.name))),
+    ...rs.rules.map((r) => newRuleRequest(r.family, r.table, r.chain, r.exprs)),
+  ];
 }
 
 const count = (reqs: readonly Request[], msg: number): number => reqs.filter((r) => r.type === nftType(msg)).length;
