@@ -41,6 +41,19 @@ function checkAttachment(ref: AttachmentRef): void {
   checkIfName(ref.ifname);
 }
 
+/** The masquerade table's postrouting rules (the same for every attachment, uncommented). */
+export const MASQ_POSTROUTING_RULES: readonly NftRuleSpec[] = [
+  plain({ dst: { cidr: "224.0.0.0/4" }, matches: [], verdict: ret }),
+  plain({ dst: { cidr: "ff00::/8" }, matches: [], verdict: ret }),
+  plain({ matches: [], verdict: { kind: "goto", chain: SHARED.masqChecks } }),
+];
+
+/** portmap's hostports_all rules (the same for every container, uncommented). */
+export const HOSTPORTS_ALL_RULES: readonly NftRuleSpec[] = [
+  plain({ matches: [], verdict: jump(SHARED.hostipHostports) }),
+  plain({ matches: [], verdict: jump(SHARED.hostports) }),
+];
+
 /** bridge ipMasq ADD: one transaction replacing this attachment's masquerade rules. */
 export function masqNftAdd(req: MasqRequest): NftPlan {
   checkAttachment(req);
@@ -50,16 +63,7 @@ export function masqNftAdd(req: MasqRequest): NftPlan {
     { op: "add-table", ref: MASQ_TABLE, comment: SHARED.masqTableComment },
     { op: "add-chain", ref: MASQ_TABLE, chain: SHARED.masqChecks, comment: SHARED.masqChecksComment },
     { op: "add-chain", ref: MASQ_TABLE, chain: SHARED.masqPostrouting, base: { type: "nat", hook: "postrouting", priority: 100 } },
-    {
-      op: "sync-rules",
-      ref: MASQ_TABLE,
-      chain: SHARED.masqPostrouting,
-      rules: [
-        plain({ dst: { cidr: "224.0.0.0/4" }, matches: [], verdict: ret }),
-        plain({ dst: { cidr: "ff00::/8" }, matches: [], verdict: ret }),
-        plain({ matches: [], verdict: { kind: "goto", chain: SHARED.masqChecks } }),
-      ],
-    },
+    { op: "sync-rules", ref: MASQ_TABLE, chain: SHARED.masqPostrouting, rules: MASQ_POSTROUTING_RULES },
     masqDelete(req),
   ];
   for (const c of cidrs) {
@@ -167,7 +171,7 @@ export function portmapNftAdd(req: PortmapRequest): NftPlan {
     { op: "add-chain", ref: t, chain: hostports },
     { op: "add-chain", ref: t, chain: hostipHostports },
     { op: "add-chain", ref: t, chain: hostportsAll },
-    { op: "sync-rules", ref: t, chain: hostportsAll, rules: [plain({ matches: [], verdict: jump(hostipHostports) }), plain({ matches: [], verdict: jump(hostports) })] },
+    { op: "sync-rules", ref: t, chain: hostportsAll, rules: HOSTPORTS_ALL_RULES },
     { op: "add-chain", ref: t, chain: hostportPrerouting, base: { type: "nat", hook: "prerouting", priority: -100 } },
     entryChain(hostportPrerouting),
     { op: "add-chain", ref: t, chain: hostportOutput, base: { type: "nat", hook: "output", priority: -100 } },

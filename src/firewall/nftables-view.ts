@@ -7,8 +7,10 @@ import { applyNft } from "./apply.ts";
 import { type DuplicateRule, errorText, type FirewallEntry, type FirewallView, type GcItem, type GcTransaction, type NetworkKeep } from "./backend.ts";
 import { nftPortmapIds, stalePortmapNft } from "./gc.ts";
 import { deleteNftMasqInstance, nftMasqCommentId, nftMasqInstances, staleNftMasqInstances } from "./masq-gc.ts";
-import { type NftOp, type NftRuleState, type NftState, type NftTableState, nftTableKey } from "./model.ts";
+import { type NftOp, type NftRuleSpec, type NftRuleState, type NftState, type NftTableState, nftTableKey } from "./model.ts";
 import { isForeign } from "./nft-decode.ts";
+import { HOSTPORTS_ALL_RULES, MASQ_POSTROUTING_RULES } from "./nftables-plans.ts";
+import { sameRule } from "./rule.ts";
 import { nftRuleText } from "./nft-text.ts";
 import { MASQ_NFT_TABLE, NFT_MASQ_INSTANCE, PORTMAP_NFT_CHAINS, portmapNftTable, SHARED } from "./names.ts";
 
@@ -52,6 +54,25 @@ function duplicates(where: string, table: NftTableState | undefined, chains: rea
 const unreadable = (r: NftRuleState): boolean => isForeign(r.rule);
 const ruleText = (r: NftRuleState): string => (r.comment === undefined ? nftRuleText(r.rule) : `${nftRuleText(r.rule)} comment "${r.comment}"`);
 
+const fixedRule = (rules: readonly NftRuleSpec[]) => (r: NftRuleState): boolean => r.comment === undefined && rules.some((w) => sameRule(r.rule, w.rule));
+const entryRule = (r: NftRuleState): boolean => r.targets.includes(SHARED.hostportsAll);
+
+/**
+ * The plugins' uncommented rules, by chain ("<where> <chain>"): every other rule there is another
+ * tool's. An entry rule is anything jumping to hostports_all (its conditions are the user's).
+ */
+const FIXED: ReadonlyMap<string, (r: NftRuleState) => boolean> = new Map([
+  [`${MASQ_WHERE} ${SHARED.masqPostrouting}`, fixedRule(MASQ_POSTROUTING_RULES)],
+  ...([4, 6] as const).flatMap((family): [string, (r: NftRuleState) => boolean][] => {
+    const where = nftTableKey(portmapNftTable(family));
+    return [
+      [`${where} ${SHARED.hostportsAll}`, fixedRule(HOSTPORTS_ALL_RULES)],
+      [`${where} ${SHARED.hostportPrerouting}`, entryRule],
+      [`${where} ${SHARED.hostportOutput}`, entryRule],
+    ];
+  }),
+]);
+
 /** Our tables: the chains the layout has, and those whose every rule carries an owner's comment. */
 const LAYOUT: readonly { where: string; chains: readonly string[]; commented: readonly string[] }[] = [
   { where: MASQ_WHERE, chains: [SHARED.masqChecks, SHARED.masqPostrouting], commented: [SHARED.masqChecks] },
@@ -77,6 +98,9 @@ function nftForeign(state: NftState): { foreign: string[]; tainted: Set<string>;
     for (const chain of table?.chains ?? []) if (!chains.includes(chain)) foreign.push(`${where}: chain ${chain} is not the plugins'`);
     for (const r of table?.rules ?? []) {
       if (!chains.includes(r.chain)) continue;
+      const fixed = FIXED.get(`${where} ${r.chain}`);
+      // An entry rule carries the user's conditions, which the model keeps opaque: its jump makes it ours.
+      if (fixed === entryRule && entryRule(r)) continue;
       if (unreadable(r)) {
         foreign.push(`${where} ${r.chain}: a rule tscni cannot read (handle ${r.handle}): ${ruleText(r)}`);
         if (r.comment === undefined) continue;
@@ -84,6 +108,8 @@ function nftForeign(state: NftState): { foreign: string[]; tainted: Set<string>;
         const instance = where === MASQ_WHERE ? NFT_MASQ_INSTANCE.exec(r.comment)?.[0] : undefined;
         if (instance !== undefined) tainted.add(instance);
       } else if (commented.includes(r.chain) && (r.comment === undefined || (where === MASQ_WHERE && !NFT_MASQ_INSTANCE.test(r.comment)))) {
+        foreign.push(`${where} ${r.chain}: a rule not written by the plugins (handle ${r.handle}): ${ruleText(r)}`);
+      } else if (fixed !== undefined && !fixed(r)) {
         foreign.push(`${where} ${r.chain}: a rule not written by the plugins (handle ${r.handle}): ${ruleText(r)}`);
       }
     }

@@ -14,6 +14,9 @@ import type { NftPlan, NftRuleSpec } from "../../src/firewall/model.ts";
 import { NFPROTO, tableRef } from "../../src/firewall/netlink-state.ts";
 import { decodeNftRule } from "../../src/firewall/nft-decode.ts";
 import { renderNft } from "../../src/firewall/nftables.ts";
+import { nftablesBackend } from "../../src/firewall/nftables-backend.ts";
+import { masqNftAdd, masqNftDel, spoofCheckAdd, spoofCheckDel } from "../../src/firewall/nftables-plans.ts";
+import { nftMasqInstanceHash } from "../../src/firewall/names.ts";
 import { NftSession } from "../../src/netlink/nft/session.ts";
 import { V191_DIR } from "../differential/oracles.ts";
 import { mustExec, repoRoot, requireIsolatedHost, runCni, tscni } from "../harness.ts";
@@ -83,6 +86,8 @@ describe("model -> netlink -> kernel -> model, and the same ruleset as nft's own
     // The same ADD again over what nft wrote: nothing added twice, nothing taken for another's.
     await applyNft(plan, LOCK);
     expect(await ruleset()).toBe(mine);
+    // Nothing of what the plugins write reads as another tool's.
+    expect((await nftablesBackend.read(LOCK)).foreign).toEqual([]);
   });
 });
 
@@ -151,5 +156,44 @@ describe("another tool's rules inside the plugins' chains", () => {
     // The reference's DEL of its own pod works around them too.
     expect((await portmap(join(V191_DIR, "portmap"), "DEL", "other")).code).toBe(0);
     expect(await present()).toEqual(foreignLines);
+    // doctor's view (the same read) names each of them.
+    const view = await nftablesBackend.read(LOCK);
+    for (const [chain, rule] of FOREIGN) {
+      expect(view.foreign).toContainEqual(expect.stringMatching(new RegExp(`^${chain.replace(/ (\S+)$/, " $1:")} a rule not written by the plugins \\(handle \\d+\\): ${rule.replace(/[.[\]]/g, "\\$&")}$`)));
+    }
+  });
+
+  test("bridge masquerade and macspoofchk: re-ADD and DEL keep another tool's rules; a spoof chain holding one stays", async () => {
+    await flushRuleset();
+    const masq = { network: "brnet", containerId: "c1", ifname: "eth0", addresses: ["10.66.0.2/24", "fd66::2/64"] };
+    const spoof = { containerId: "c1", ifname: "eth0", hostIfname: "veth0", containerMac: "02:00:00:00:00:01" };
+    await applyNft(masqNftAdd(masq), LOCK);
+    await applyNft(spoofCheckAdd(spoof), LOCK);
+    const theirs = [
+      ["inet cni_plugins_masquerade postrouting", "ip saddr 192.0.2.7 accept"],
+      ["bridge nat PREROUTING", "ether saddr 02:00:00:00:00:09 accept"],
+      ["bridge nat cni-br-iface-c1-eth0-mac", "ether saddr 02:00:00:00:00:08 return"],
+    ];
+    for (const [chain, rule] of theirs) await mustExec(["nft", `add rule ${chain} ${rule}`]);
+    const present = async () => {
+      const rs = await ruleset();
+      return theirs.filter(([, l]) => rs.includes(`\t\t${l}\n`)).length;
+    };
+    const before = await ruleset();
+    await applyNft(masqNftAdd(masq), LOCK);
+    await applyNft(spoofCheckAdd(spoof), LOCK);
+    expect(await ruleset()).toBe(before);
+    expect((await nftablesBackend.read(LOCK)).foreign).toContainEqual(expect.stringContaining("postrouting: a rule not written by the plugins"));
+
+    await applyNft(masqNftDel(masq), LOCK);
+    await applyNft(spoofCheckDel(spoof), LOCK);
+    const after = await ruleset();
+    expect(await present()).toBe(theirs.length);
+    expect(after).not.toContain(nftMasqInstanceHash("brnet", "eth0", "c1"));
+    expect(after).not.toContain("macspoofchk-c1-eth0");
+    // The chain holding another's rule stays (with only that rule); the one without goes.
+    expect(after).toContain("chain cni-br-iface-c1-eth0-mac {");
+    expect(after).not.toContain("chain cni-br-iface-c1-eth0 {");
+    expect(after).toContain("goto masq_checks");
   });
 });
