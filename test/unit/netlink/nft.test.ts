@@ -125,9 +125,9 @@ function sentChange(name: string, msg: number): Message | undefined {
 const FAMILIES: Record<string, number> = { ip: NFPROTO_IPV4, ip6: 10, inet: NFPROTO_INET, bridge: 7 };
 
 describe("what tscni writes equals what nft writes", () => {
-  const adds = scenarios("nft").filter((s) => /^add-(masq|goto|jump|fib|dnat|portmap)/.test(s.name));
+  const adds = scenarios("nft").filter((s) => /^add-(masq|goto|jump|fib|dnat|portmap|spoof)/.test(s.name));
 
-  test("every recorded rule shape is covered", () => expect(adds.length).toBe(12));
+  test("every recorded rule shape is covered", () => expect(adds.length).toBe(15));
 
   test.each(adds.map((s) => [s.name, s.cmd] as const))("%s: %s", (name, cmd) => {
     // cmd: nft add rule <family> <table> <chain> <statement…> [comment '"…"']
