@@ -30,14 +30,17 @@ function openContainer(path: string): { ns: NetNs; nl: LinkRtnl } & Disposable {
   }
 }
 
+// Loops rather than find/filter/map here and in the netlink decoders: JSC compiles each of those
+// builtins from source on its first use in a process, ~0.1 M instructions apiece
+// (docs/performance.md), and a loopback exec would use each once.
 function firstOfFamily(addrs: Addr[], family: number): Addr | undefined {
-  return addrs.find((a) => a.family === family);
+  for (const a of addrs) if (a.family === family) return a;
+  return undefined;
 }
 
 function loopbackResult(args: CmdArgs, addrs: Addr[]): Result {
-  const ips = [firstOfFamily(addrs, AF_INET), firstOfFamily(addrs, AF_INET6)]
-    .filter((a): a is Addr => a !== undefined)
-    .map((a) => ({ address: a.cidr, interface: 0 }));
+  const ips: { address: string; interface: number }[] = [];
+  for (const a of [firstOfFamily(addrs, AF_INET), firstOfFamily(addrs, AF_INET6)]) if (a !== undefined) ips.push({ address: a.cidr, interface: 0 });
   return labelOnly({
     cniVersion: args.cniVersion,
     interfaces: [{ name: LO, mac: "00:00:00:00:00:00", sandbox: args.netns }],
@@ -52,8 +55,7 @@ async function add(args: CmdArgs): Promise<Result> {
   const lo = c.nl.linkGet(LO);
   c.nl.linkSetUp(lo.index);
   const addrs = c.nl.addrList({ index: lo.index });
-  const foreign = addrs.find((a) => !isLoopbackAddress(a));
-  if (foreign !== undefined) throw internalError(`loopback interface found with non-loopback address ${JSON.stringify(foreign.ip)}`);
+  for (const foreign of addrs) if (!isLoopbackAddress(foreign)) throw internalError(`loopback interface found with non-loopback address ${JSON.stringify(foreign.ip)}`);
   return prev ?? loopbackResult(args, addrs);
 }
 

@@ -41,8 +41,22 @@ function pick(fields: [string, unknown, boolean][]): Json {
   return out;
 }
 
+/**
+ * `xs.map(f)` as a loop: a plugin exec that converts one result would otherwise compile JSC's
+ * `map` builtin from source for it (docs/performance.md).
+ */
+function mapped<T>(xs: readonly T[] | undefined, f: (x: T) => Json): Json[] {
+  const out: Json[] = [];
+  for (const x of xs ?? []) out.push(f(x));
+  return out;
+}
+
 function sortKeys(o: Json): Json {
-  return Object.fromEntries(Object.keys(o).sort().map((k) => [k, o[k]]));
+  // A loop, not Object.fromEntries(…map): JSC compiles each such builtin from source on its
+  // first use in a process (docs/performance.md).
+  const out: Json = {};
+  for (const k of Object.keys(o).sort()) out[k] = o[k];
+  return out;
 }
 
 function routeFields(r: Route): [string, unknown, boolean][] {
@@ -89,9 +103,9 @@ function to100(r: Result, version: string): Json {
   return sortKeys(
     pick([
       ["cniVersion", version, true],
-      ["interfaces", (r.interfaces ?? []).map(iface), (r.interfaces ?? []).length > 0],
-      ["ips", (r.ips ?? []).map(ip), (r.ips ?? []).length > 0],
-      ["routes", (r.routes ?? []).map((x) => sortKeys(pick(routeFields(x)))), (r.routes ?? []).length > 0],
+      ["interfaces", mapped(r.interfaces, iface), (r.interfaces ?? []).length > 0],
+      ["ips", mapped(r.ips, ip), (r.ips ?? []).length > 0],
+      ["routes", mapped(r.routes, (x) => sortKeys(pick(routeFields(x)))), (r.routes ?? []).length > 0],
       ["dns", r.dns && sortKeys(pick(dnsFields(r.dns))), !dnsIsEmpty(r.dns)],
     ]),
   );
@@ -113,9 +127,9 @@ function to040(r: Result, version: string): Json {
     ]);
   return pick([
     ["cniVersion", version, true],
-    ["interfaces", (r.interfaces ?? []).map(iface), (r.interfaces ?? []).length > 0],
-    ["ips", (r.ips ?? []).map(ip), (r.ips ?? []).length > 0],
-    ["routes", (r.routes ?? []).map((x) => pick(routeFields(x))), (r.routes ?? []).length > 0],
+    ["interfaces", mapped(r.interfaces, iface), (r.interfaces ?? []).length > 0],
+    ["ips", mapped(r.ips, ip), (r.ips ?? []).length > 0],
+    ["routes", mapped(r.routes, (x) => pick(routeFields(x))), (r.routes ?? []).length > 0],
     ["dns", pick(dnsFields(r.dns ?? {})), true],
   ]);
 }

@@ -121,6 +121,11 @@ export function ipBytesString(b: Uint8Array): string {
     if (j - i > bestLen) [best, bestLen] = [i, j - i];
     i = j === i ? i + 1 : j;
   }
-  const hex = (g: number[]): string => g.map((x) => x.toString(16)).join(":");
-  return best < 0 ? hex(groups) : `${hex(groups.slice(0, best))}::${hex(groups.slice(best + bestLen))}`;
+  // Joined by a loop, not map: a loopback ADD would compile JSC's `map` builtin for it alone.
+  const hex = (from: number, to: number): string => {
+    let s = "";
+    for (let i = from; i < to; i++) s += `${i === from ? "" : ":"}${(groups[i] ?? 0).toString(16)}`;
+    return s;
+  };
+  return best < 0 ? hex(0, 8) : `${hex(0, best)}::${hex(best + bestLen, 8)}`;
 }

@@ -109,17 +109,23 @@ export interface Attr {
   data: Uint8Array;
 }
 
-/** Iterates the attributes in `buf`; stops quietly at a truncated tail (the kernel never sends one). */
-export function* attrs(buf: Uint8Array): Generator<Attr> {
+/**
+ * The attributes in `buf`; stops quietly at a truncated tail (the kernel never sends one). An
+ * array, not a generator: JSC compiles its generator machinery from source on the first generator
+ * a process runs (~0.2 M instructions per plugin exec; docs/performance.md).
+ */
+export function attrs(buf: Uint8Array): Attr[] {
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const out: Attr[] = [];
   let off = 0;
   while (off + NLA_HDRLEN <= buf.byteLength) {
     const len = view.getUint16(off, true);
     const rawType = view.getUint16(off + 2, true);
-    if (len < NLA_HDRLEN || off + len > buf.byteLength) return;
-    yield { type: rawType & NLA_TYPE_MASK, nested: (rawType & NLA_F_NESTED) !== 0, data: buf.subarray(off + NLA_HDRLEN, off + len) };
+    if (len < NLA_HDRLEN || off + len > buf.byteLength) break;
+    out.push({ type: rawType & NLA_TYPE_MASK, nested: (rawType & NLA_F_NESTED) !== 0, data: buf.subarray(off + NLA_HDRLEN, off + len) });
     off += align4(len);
   }
+  return out;
 }
 
 /** Attributes by type; a repeated type keeps the last one, like the kernel's nla_parse. */

@@ -98,7 +98,13 @@ export class Conn {
         return true;
       });
       if (failure) throw new NetlinkError(op, failure.errno, failure.extack, seq);
-      if (!interrupted) return replies.filter((m) => m.type !== NLMSG_DONE);
+      if (!interrupted) {
+        // A loop, not filter: JSC compiles each array builtin from source on its first use in a
+        // process, and a loopback exec would use this one once (docs/performance.md).
+        const data: Message[] = [];
+        for (const m of replies) if (m.type !== NLMSG_DONE) data.push(m);
+        return data;
+      }
       if (attempt >= this.dumpRetries) throw new NetlinkError(op, Errno.EINTR, "dump kept changing (NLM_F_DUMP_INTR)", seq);
     }
   }

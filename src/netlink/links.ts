@@ -105,10 +105,14 @@ export class LinkRtnl implements Disposable {
 
   /** `ip [-4|-6] addr show [dev <index>]`. */
   addrList(filter: AddrFilter = {}): Addr[] {
-    return this.conn
-      .dump("addr dump", addrDumpRequest(filter.family ?? 0, filter.index ?? 0))
-      .filter((m) => m.type === RTM_NEWADDR)
-      .map(decodeAddr)
-      .filter((a) => (filter.index === undefined || a.index === filter.index) && (!filter.family || a.family === filter.family));
+    // Loops, not filter/map: each of JSC's array builtins is compiled from source on its first
+    // use in a process, and loopback ADD runs nothing else that uses them (docs/performance.md).
+    const out: Addr[] = [];
+    for (const m of this.conn.dump("addr dump", addrDumpRequest(filter.family ?? 0, filter.index ?? 0))) {
+      if (m.type !== RTM_NEWADDR) continue;
+      const a = decodeAddr(m);
+      if ((filter.index === undefined || a.index === filter.index) && (!filter.family || a.family === filter.family)) out.push(a);
+    }
+    return out;
   }
 }
