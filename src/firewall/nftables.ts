@@ -45,7 +45,8 @@ export function parseNftList(text: string): NftTableState {
       depth++;
       continue;
     }
-    if (BLOCK_OPEN.test(trimmed)) {
+    // A comment may hold `{` and `#` (nft strings have no escapes, so none holds `"`): not a block.
+    if (BLOCK_OPEN.test(trimmed.replace(/"[^"]*"/g, '""'))) {
       depth++;
       continue;
     }
