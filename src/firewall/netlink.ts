@@ -15,7 +15,7 @@ import {
   newTableRequest,
 } from "../netlink/nft/messages.ts";
 import { GenerationMoved, whileBusy } from "../netlink/nft/busy.ts";
-import { NftSession, transact } from "../netlink/nft/session.ts";
+import { NftSession, type Ruleset, transact } from "../netlink/nft/session.ts";
 import { NetlinkError } from "../netlink/errors.ts";
 import { Errno } from "../sys/index.ts";
 import type { Family, IptablesPlan, NftPlan, NftStep, NftTableRef } from "./model.ts";
@@ -24,6 +24,7 @@ import { iptablesTable, NFPROTO, nftStateOf, type NetlinkIptablesState, readIpta
 import { planNftSteps } from "./nftables.ts";
 import { iptablesChainNames, iptablesReadScope, nftReadScope } from "./read-scope.ts";
 import { xtRequests } from "./xt-write.ts";
+import { hintable, hintedReads, hintPath, hintsHold, learnHints, readHints, writeHints } from "./rule-hints.ts";
 
 let session: NftSession | null | undefined;
 
@@ -73,16 +74,31 @@ export type XtSession = Pick<NftSession, "readOnce" | "commit">;
  * (from the attempt that went in).
  */
 export function applyIptablesNetlink(plans: readonly IptablesPlan[], kept: string[] = []): boolean {
-  return applyIptablesOver(must(), plans, kept);
+  return applyIptablesOver(must(), plans, kept, hintPath());
 }
 
-export function applyIptablesOver(s: XtSession, plans: readonly IptablesPlan[], kept: string[] = []): boolean {
+/** `hintFile`: where rule handles are remembered between calls (rule-hints.ts); none: no hints. */
+export function applyIptablesOver(s: XtSession, plans: readonly IptablesPlan[], kept: string[] = [], hintFile?: string): boolean {
   const families = [...new Set(plans.map((p) => p.family))];
   let expressible = true;
   let scoped = true;
+  const wanted = hintFile === undefined ? [] : hintable(plans);
+  const hints = hintFile !== undefined && wanted.length > 0 ? readHints(hintFile) : new Map<string, bigint>();
+  // Scoped: only the chains the plans name are listed and read; else the whole table. Hinted: a
+  // chain holding just a wanted rule is not dumped, that rule is fetched by its remembered handle.
+  const read = (hinted: boolean): Ruleset =>
+    s.readOnce(
+      families.map((f) => {
+        if (!scoped) return iptablesTable(f);
+        const h = hinted ? hintedReads(wanted, hints, f) : { chains: new Set<string>(), handles: [] };
+        const scope = iptablesReadScope(plans, f);
+        return { ...iptablesTable(f, (existing) => scope(existing).filter((c) => !h.chains.has(c))), chainNames: iptablesChainNames(plans, f), ruleHandles: h.handles };
+      }),
+    );
   whileBusy("nf_tables batch", () => {
-    // Scoped: only the chains the plans name are listed and read; else the whole table.
-    const rs = s.readOnce(families.map((f) => (scoped ? { ...iptablesTable(f, iptablesReadScope(plans, f)), chainNames: iptablesChainNames(plans, f) } : iptablesTable(f))));
+    let rs = read(true);
+    if (!hintsHold(wanted, hints, rs)) rs = read(false);
+    if (hintFile !== undefined && scoped && learnHints(wanted, hints, rs)) writeHints(hintFile, hints);
     const notes: string[] = [];
     const reqs = xtRequests(plans, rs, notes);
     expressible = reqs !== undefined;

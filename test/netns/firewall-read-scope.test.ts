@@ -13,6 +13,9 @@ import { applyIptables, applyIptablesEach } from "../../src/firewall/apply.ts";
 import { masqIptablesAdd, masqIptablesDel, portmapIptablesAdd, portmapIptablesDel } from "../../src/firewall/iptables-plans.ts";
 import { masqChainName } from "../../src/firewall/names.ts";
 import { iptablesTable } from "../../src/firewall/netlink-state.ts";
+import { hintPath, readHints, writeHints } from "../../src/firewall/rule-hints.ts";
+import { readVerdict } from "../../src/netlink/nft/expr.ts";
+import type { NftRule } from "../../src/netlink/nft/messages.ts";
 import { NftSession } from "../../src/netlink/nft/session.ts";
 import { mustExec, requireIsolatedHost } from "../harness.ts";
 
@@ -88,5 +91,43 @@ describe("chain-scoped reads", () => {
     // Another tool's jump is never deleted (#20): the chain stays for it, emptied of the plugin's rules.
     expect(left.filter((l) => l.includes(chain))).toEqual([`:${chain} - [0:0]`, `-A FOREIGN-X -s 10.9.9.9/32 -j ${chain}`]);
     expect(left).toContain(":FOREIGN-X - [0:0]");
+  });
+
+  test("the shared POSTROUTING jump: found by its remembered handle, and a stale or wrong handle still leaves exactly one", async () => {
+    const jump = '-A POSTROUTING -m comment --comment "CNI portfwd requiring masquerade" -j CNI-HOSTPORT-MASQ';
+    const jumps = async (): Promise<number> => (await save()).filter((l) => l === jump).length;
+    const key = "4 POSTROUTING CNI-HOSTPORT-MASQ";
+    for (let i = 10; i < 13; i++) await addPod(i);
+    // The second ADD read POSTROUTING whole and remembered where the jump is.
+    const learnt = readHints(hintPath()).get(key);
+    expect(learnt).toBeDefined();
+    using s = NftSession.open();
+    const post = s.read([iptablesTable(4, ["POSTROUTING"])]).rules;
+    const targetOf = (r: NftRule | undefined): string | undefined => readVerdict(r?.lastExpr)?.chain;
+    expect(targetOf(post.find((r) => r.handle === learnt))).toBe("CNI-HOSTPORT-MASQ");
+    const before = await save();
+    await addPod(11); // re-ADD through the hint: nothing changes
+    expect(await save()).toEqual(before);
+
+    // The jump deleted behind our back: the hint misses, the chain is read, the jump comes back.
+    await mustExec(["iptables", "-t", "nat", "-D", "POSTROUTING", "-m", "comment", "--comment", "CNI portfwd requiring masquerade", "-j", "CNI-HOSTPORT-MASQ"], { env: ENV });
+    expect(await jumps()).toBe(0);
+    await addPod(13);
+    expect(await jumps()).toBe(1);
+
+    // A hint naming another rule of POSTROUTING (a pod's masquerade jump): read whole, no duplicate.
+    const other = s.read([iptablesTable(4, ["POSTROUTING"])]).rules.find((r) => targetOf(r) !== "CNI-HOSTPORT-MASQ");
+    expect(other).toBeDefined();
+    writeHints(hintPath(), new Map([[key, other?.handle ?? 0n]]));
+    await addPod(14);
+    expect(await jumps()).toBe(1);
+    expect(readHints(hintPath()).get(key)).not.toBe(other?.handle);
+    // A file that is not a hint file at all: ignored.
+    writeHints(hintPath(), new Map());
+    await Bun.write(hintPath(), "garbage\n4 POSTROUTING CNI-HOSTPORT-MASQ notanumber\n");
+    await addPod(15);
+    expect(await jumps()).toBe(1);
+    for (let i = 10; i < 16; i++) await delPod(i);
+    expect((await save()).filter((l) => l.includes("scope"))).toEqual([]);
   });
 });

@@ -67,6 +67,13 @@ export const chainGetRequest = (family: number, table: string, chain: string): R
     w.attrString(NFTA_CHAIN_TABLE, table);
     w.attrString(NFTA_CHAIN_NAME, chain);
   });
+/** One rule by handle (no dump): ENOENT when the chain holds no rule with that handle. */
+export const ruleGetRequest = (family: number, table: string, chain: string, handle: bigint): Request =>
+  request(NFT_MSG_GETRULE, family, 0, (w) => {
+    w.attrString(NFTA_RULE_TABLE, table);
+    w.attrString(NFTA_RULE_CHAIN, chain);
+    w.attrBytes(NFTA_RULE_HANDLE, beU64(handle));
+  });
 /** With `chain`, the kernel dumps only that chain's rules (nothing when the chain is missing). */
 export const ruleDumpRequest = (family: number, table: string, chain?: string): Request =>
   request(NFT_MSG_GETRULE, family, 0, (w) => {

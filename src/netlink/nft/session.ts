@@ -37,6 +37,7 @@ import {
   type NftRule,
   type NftTable,
   ruleDumpRequest,
+  ruleGetRequest,
   tableDumpRequest,
 } from "./messages.ts";
 
@@ -54,6 +55,8 @@ export interface TableRef {
    * (which grows with the pods on the node): for a call that knows every chain it can touch.
    */
   readonly chainNames?: readonly string[];
+  /** Single rules, each asked for by chain and handle (absent when gone), besides the dumped chains' rules. */
+  readonly ruleHandles?: readonly { readonly chain: string; readonly handle: bigint }[];
 }
 
 /** What one read saw, all at one generation. */
@@ -120,11 +123,18 @@ export class NftSession implements Disposable {
       }
       const wantChains = ref?.chains;
       const scope = typeof wantChains === "function" ? wantChains(new Set(chains.filter((c) => c.table === t.name && c.family === t.family).map((c) => c.name))) : wantChains;
-      for (const chain of scope ? new Set(scope) : [undefined]) {
-        for (const m of this.#conn.dump("NFT_MSG_GETRULE", ruleDumpRequest(t.family, t.name, chain))) {
-          const r = decodeRule(m);
-          if (r && r.table === t.name && r.family === t.family) rules.push(r);
+      const messages: Message[] = [];
+      for (const chain of scope ? new Set(scope) : [undefined]) messages.push(...this.#conn.dump("NFT_MSG_GETRULE", ruleDumpRequest(t.family, t.name, chain)));
+      for (const h of ref?.ruleHandles ?? []) {
+        try {
+          messages.push(this.#conn.get("NFT_MSG_GETRULE", ruleGetRequest(t.family, t.name, h.chain, h.handle)));
+        } catch (err) {
+          if (!(err instanceof NetlinkError && err.errno === Errno.ENOENT)) throw err;
         }
+      }
+      for (const m of messages) {
+        const r = decodeRule(m);
+        if (r && r.table === t.name && r.family === t.family) rules.push(r);
       }
     }
     const now = this.genId();
