@@ -9,8 +9,7 @@ import { DEFAULT_CONFLIST } from "../cli/default-conflist.ts";
 import { writeConflist } from "./conflist.ts";
 import type { NodeEvents } from "./events.ts";
 import { type NodeInfo, rejectedReason } from "./kube-types.ts";
-import { canMasquerade, syncMasquerade } from "./masquerade.ts";
-import { AGENT_NFT_TABLE, NO_NFTABLES, syncMasqueradeNft } from "./masquerade-nft.ts";
+import { AGENT_NFT_TABLE, canMasquerade, NO_NFTABLES, syncMasquerade } from "./masquerade.ts";
 import type { AgentOptions } from "./options.ts";
 import { planPeerRoutes } from "./peers.ts";
 import { reachOf, Rtnl, syncRoutes } from "./routes.ts";
@@ -114,8 +113,7 @@ export class NodeReconciler {
     const cluster = this.o.clusterCIDRs.length > 0 ? this.o.clusterCIDRs : [...nodes.values()].flatMap((n) => n.podCIDRs);
     const want = { local: self.podCIDRs, cluster };
     const key = JSON.stringify(want);
-    const sync = this.#masqBy === "iptables" ? syncMasquerade : syncMasqueradeNft;
-    const failed = await sync(want).catch((e: unknown) => [`masquerade: ${(e as Error).message}`]);
+    const failed = await syncMasquerade(want, this.#masqBy === "iptables" ? "iptables" : "nftables").catch((e: unknown) => [`masquerade: ${(e as Error).message}`]);
     if (this.#masqBy === undefined) {
       if (failed.length > 0 && failed.every((f) => NO_NFTABLES.test(f))) {
         this.#masqBy = "bridge";

@@ -1,69 +1,50 @@
 /**
- * kubenet's outbound masquerade, the agent's one call into src/firewall: traffic from this node's
- * pod CIDRs to anything outside the cluster's pod CIDRs leaves with the node's address; traffic
- * between pods (any node) keeps its source. One chain per family, rewritten as a whole, and one
- * jump per local pod CIDR from nat POSTROUTING. Nothing but src/firewall/index.ts is used, so the
- * backend's own transaction and lock apply.
+ * kubenet's outbound masquerade, the agent's one call into src/firewall, through the backend seam
+ * like the plugins' (want "node-masquerade", planned in src/firewall/node-masq.ts): traffic from
+ * this node's pod CIDRs to anything outside the cluster's pod CIDRs leaves with the node's
+ * address; traffic between pods (any node) keeps its source. With the iptables tool the iptables
+ * backend writes it (one chain per family); without it (the DaemonSet's image ships none) the
+ * nftables backend writes the agent's own table over nf_tables netlink, no nft binary needed.
  */
-import { applyIptablesEach, type Family, type IptablesPlan, resolveIptables, type Rule } from "../firewall/index.ts";
+import { findBackend, NODE_MASQ_NFT_TABLE, type NodeMasquerade, resolveIptables } from "../firewall/index.ts";
 
-export const MASQ_CHAIN = "TSCNI-AGENT-MASQ";
-const MULTICAST: Readonly<Record<Family, string>> = { 4: "224.0.0.0/4", 6: "ff00::/8" };
-const familyOf = (cidr: string): Family => (cidr.includes(":") ? 6 : 4);
+export type MasqueradeWant = NodeMasquerade;
+/** The backend that writes it, by its config name. */
+export type MasqueradeBy = "iptables" | "nftables";
 
-export interface MasqueradeWant {
-  /** This node's pod CIDRs (sources). */
-  local: readonly string[];
-  /** Every pod CIDR of the cluster (destinations left alone). */
-  cluster: readonly string[];
-}
+export const AGENT_NFT_TABLE = NODE_MASQ_NFT_TABLE;
+
+/** nf_tables is not there to speak to (and no nft binary either): the caller falls back. */
+export const NO_NFTABLES = /failed to locate nft/;
 
 /**
- * Whether this process can write the rules (iptables-restore on its PATH). A scratch image has
- * none: the agent then leaves masquerading to the bridge on the host (ipMasq), which NATs
- * pod-to-pod traffic across nodes too, and says so.
+ * Whether this process can write the rules with the iptables tool (on its PATH). Without it the
+ * agent masquerades over nf_tables, or leaves it to the bridge (ipMasq) where there is none.
  */
 export function canMasquerade(): boolean {
   return resolveIptables(4) !== null;
 }
 
-export function masqueradePlans(want: MasqueradeWant): IptablesPlan[] {
-  return ([4, 6] as const).flatMap((family): IptablesPlan[] => {
-    const local = want.local.filter((c) => familyOf(c) === family);
-    if (local.length === 0) return [];
-    const cluster = [...new Set(want.cluster.filter((c) => familyOf(c) === family))].sort();
-    return [
-      {
-        family,
-        ops: [
-          {
-            op: "sync-chain",
-            chain: MASQ_CHAIN,
-            rules: [
-              ...cluster.map((c): Rule => ({ dst: { cidr: c }, matches: [], verdict: { kind: "return" } })),
-              { dst: { cidr: MULTICAST[family], not: true }, matches: [], verdict: { kind: "masquerade" } },
-            ],
-          },
-          {
-            op: "sync-jumps",
-            chain: "POSTROUTING",
-            target: MASQ_CHAIN,
-            rules: local.map((c): Rule => ({ src: { cidr: c }, matches: [], verdict: { kind: "jump", chain: MASQ_CHAIN } })),
-          },
-        ],
-      },
-    ];
-  });
+/** Runs one call of the backend; its failures as lines (the iptables backend says one per family). */
+async function failures(by: MasqueradeBy, what: string, fn: (b: NonNullable<Awaited<ReturnType<typeof findBackend>>>) => Promise<void>): Promise<string[]> {
+  try {
+    const b = await findBackend(by);
+    if (b === undefined) throw new Error(`no ${by} backend`);
+    await fn(b);
+    return [];
+  } catch (e) {
+    const msg = (e as Error).message;
+    return by === "iptables" ? msg.split("\n") : [`nft ${what}: ${msg}`];
+  }
 }
 
-/** Applies the masquerade; returns one message per family that failed (empty: all done). */
-export async function syncMasquerade(want: MasqueradeWant): Promise<string[]> {
-  const outcomes = await applyIptablesEach(masqueradePlans(want));
-  return outcomes.flatMap((o) => (o.error === undefined ? [] : [`IPv${o.family} masquerade: ${o.error.message}`]));
+/** Applies the masquerade; returns one message per failure (empty: all done). */
+export function syncMasquerade(want: MasqueradeWant, by: MasqueradeBy): Promise<string[]> {
+  return failures(by, "masquerade", (b) => b.apply({ kind: "node-masquerade", want }));
 }
 
-/** Removes the chain and its jumps from both families (uninstall). */
-export async function removeMasquerade(families: readonly Family[] = [4, 6]): Promise<string[]> {
-  const outcomes = await applyIptablesEach(families.map((family) => ({ family, ops: [{ op: "remove-chain", chain: MASQ_CHAIN }] })));
-  return outcomes.flatMap((o) => (o.error === undefined ? [] : [`IPv${o.family} masquerade removal: ${o.error.message}`]));
+/** Removes it (uninstall); a node without nf_tables has no table to remove. */
+export async function removeMasquerade(by: MasqueradeBy): Promise<string[]> {
+  const failed = await failures(by, "masquerade removal", (b) => b.removeOwned({ kind: "node-masquerade" }));
+  return failed.filter((f) => !(by === "nftables" && NO_NFTABLES.test(f)));
 }

@@ -12,7 +12,6 @@ import { KubeClient } from "./kube-client.ts";
 import { inClusterConfig } from "./kube-config.ts";
 import type { NodeInfo } from "./kube-types.ts";
 import { canMasquerade, removeMasquerade } from "./masquerade.ts";
-import { removeMasqueradeNft } from "./masquerade-nft.ts";
 import { previousCallLog, rotateCallLog } from "./call-log.ts";
 import { renderMetrics } from "./metrics.ts";
 import { NodeInformer } from "./node-informer.ts";
@@ -36,7 +35,7 @@ async function teardown(o: AgentOptions): Promise<void> {
   } catch (e) {
     o.log(`uninstall: routes: ${(e as Error).message}`);
   }
-  for (const f of [...(canMasquerade() ? await removeMasquerade() : []), ...(await removeMasqueradeNft())]) o.log(`uninstall: ${f}`);
+  for (const f of [...(canMasquerade() ? await removeMasquerade("iptables") : []), ...(await removeMasquerade("nftables"))]) o.log(`uninstall: ${f}`);
   const { installCommand } = await import("../cli/install-run.ts");
   await installCommand({
     dir: o.installDir,

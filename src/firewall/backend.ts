@@ -1,6 +1,6 @@
 /**
- * The one interface every firewall user goes through: bridge ipMasq (masq.ts), portmap, `tscni gc`
- * and `tscni doctor`. An implementation lays the rules out as the reference's backend of the same
+ * The one interface every firewall user goes through: bridge ipMasq (masq.ts), portmap, `tscni gc`,
+ * `tscni doctor` and the node agent's masquerade. An implementation lays the rules out as the reference's backend of the same
  * name does, plans them as data against what it reads, and writes each call as one transaction;
  * how it probes the node, which tool or transport carries the transaction (transport.ts decides
  * netlink once per process) and how its objects are named are its own business. What leaves a
@@ -8,17 +8,23 @@
  * A new backend is one file implementing this and one line in backends.ts.
  */
 import type { ApplyOptions } from "./apply.ts";
+import type { NodeMasquerade } from "./node-masq.ts";
 import type { AttachmentRef, MasqRequest, PortmapRequest } from "./plans-types.ts";
 
-/** What one attachment needs: bridge ipMasq, or portmap's forwarding (one request per family). */
+/**
+ * What one attachment needs: bridge ipMasq, or portmap's forwarding (one request per family); or
+ * what the node agent needs: its node-wide masquerade (node-masq.ts).
+ */
 export type Want =
   | { readonly kind: "masquerade"; readonly req: MasqRequest }
-  | { readonly kind: "portmap"; readonly reqs: readonly PortmapRequest[] };
+  | { readonly kind: "portmap"; readonly reqs: readonly PortmapRequest[] }
+  | { readonly kind: "node-masquerade"; readonly want: NodeMasquerade };
 
-/** Whose objects to delete, found by the names and comments the reference gives them. */
+/** Whose objects to delete, found by the names and comments the reference gives them (the agent's by its own). */
 export type Owner =
   | { readonly kind: "masquerade"; readonly ref: AttachmentRef }
-  | { readonly kind: "portmap"; readonly ref: Pick<AttachmentRef, "network" | "containerId"> };
+  | { readonly kind: "portmap"; readonly ref: Pick<AttachmentRef, "network" | "containerId"> }
+  | { readonly kind: "node-masquerade" };
 
 /** GC: the objects of `network` whose owner is not among the attachments still in use. */
 export type Stale =

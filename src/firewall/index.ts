@@ -10,14 +10,11 @@ export { checkConditions } from "./conditions-check.ts";
 export { parseIp } from "./validate.ts";
 
 export type { ApplyOptions } from "./apply.ts";
-// The agent's node-wide masquerade (src/agent/masquerade.ts) is not a plugin object: it writes its iptables plans directly.
-// Without the iptables tool (the DaemonSet's image) it writes its own nft table instead.
-export { applyIptablesEach, applyNft } from "./apply.ts";
+// The agent's node-wide masquerade goes through the same seam (want "node-masquerade").
 export { resolveIptables } from "./exec.ts";
-export type { IptablesPlan } from "./model.ts";
-export type { Rule } from "./rule.ts";
+export { NODE_MASQ_NFT_TABLE, type NodeMasquerade } from "./node-masq.ts";
 export { type FirewallBackend, type FirewallKind, type GcItem, type GcTransaction, type Keep, keyedByContainerOnly, type NetworkKeep } from "./backend.ts";
-export { allBackends } from "./backends.ts";
+export { allBackends, findBackend } from "./backends.ts";
 export { masqBackendReady, noProbe, type Probe, portmapBackend, systemProbe } from "./detect.ts";
 export { gcMasq, setupMasq, teardownMasq } from "./masq.ts";
 export { setupSpoofCheck, teardownSpoofCheck } from "./spoofcheck.ts";

@@ -13,6 +13,7 @@ import { masqIptablesAdd, masqIptablesDel, portmapIptablesAdd, portmapIptablesDe
 import { describeIptablesEntry, iptablesTainted, iptablesView } from "./iptables-view.ts";
 import { masqIptablesGc } from "./masq-gc.ts";
 import type { Family, IptablesPlan, IptablesState } from "./model.ts";
+import { nodeMasqIptablesAdd, nodeMasqIptablesDel } from "./node-masq.ts";
 import { netlinkTransport } from "./transport.ts";
 import { parseCidr } from "./validate.ts";
 
@@ -72,6 +73,12 @@ function throwIfAllFailed(outcomes: readonly FamilyOutcome[]): void {
   throw fail(`neither iptables nor ip6tables is usable, (iptables) ${v4?.error?.message}, (ip6tables) ${v6?.error?.message}`);
 }
 
+/** Every family's failure, one line each ("IPv6 masquerade: …"); all families were tried. */
+function throwPerFamily(outcomes: readonly FamilyOutcome[], what: string): void {
+  const lines = outcomes.flatMap((o) => (o.error === undefined ? [] : [`IPv${o.family} ${what}: ${o.error.message}`]));
+  if (lines.length > 0) throw fail(lines.join("\n"));
+}
+
 export const iptablesBackend: FirewallBackend = {
   name: "iptables",
   tool: "iptables",
@@ -115,6 +122,7 @@ export const iptablesBackend: FirewallBackend = {
 
   async apply(want: Want, opts: ApplyOptions = {}): Promise<void> {
     if (want.kind === "masquerade") return applyIptables(masqIptablesAdd(want.req), opts);
+    if (want.kind === "node-masquerade") return throwPerFamily(await applyIptablesEach(nodeMasqIptablesAdd(want.want), opts), "masquerade");
     try {
       await applyIptables(want.reqs.map(portmapIptablesAdd), opts);
     } catch (err) {
@@ -134,6 +142,7 @@ export const iptablesBackend: FirewallBackend = {
   },
 
   async removeOwned(owner: Owner, opts: ApplyOptions = {}): Promise<void> {
+    if (owner.kind === "node-masquerade") return throwPerFamily(await applyIptablesEach(nodeMasqIptablesDel(), opts), "masquerade removal");
     if (owner.kind === "masquerade") return throwUsableErrors(await applyIptablesEach(masqIptablesDel(owner.ref), { ...opts, removalWithoutTool: true }), opts);
     // A family whose tool is not installed holds no rules to remove.
     const plans = portmapIptablesDel(owner.ref).filter((p) => resolveIptables(p.family) !== null);

@@ -13,6 +13,7 @@ import { nftTableKey } from "./model.ts";
 import { MASQ_NFT_TABLE, portmapNftTable, SHARED } from "./names.ts";
 import { countRulesWithComment } from "./nftables.ts";
 import { masqNftAdd, masqNftDel, portmapMasqSources, portmapNftAdd, portmapNftDel } from "./nftables-plans.ts";
+import { nodeMasqNftAdd, nodeMasqNftDel } from "./node-masq.ts";
 import { describeNftEntry, nftablesView, nftTainted } from "./nftables-view.ts";
 import { netlinkTransport } from "./transport.ts";
 import { parseCidr, parseIp } from "./validate.ts";
@@ -87,6 +88,7 @@ export const nftablesBackend: FirewallBackend = {
 
   async apply(want: Want, opts: ApplyOptions = {}): Promise<void> {
     if (want.kind === "masquerade") return applyNft(masqNftAdd(want.req), opts);
+    if (want.kind === "node-masquerade") return applyNft(nodeMasqNftAdd(want.want), opts);
     // Both families in one transaction: all or nothing.
     const plan = { ops: want.reqs.flatMap((req) => portmapNftAdd(req).ops) };
     await reported(() => applyNft(plan, opts), (m) => `unable to set up nftables rules for port mappings: ${m}`, opts);
@@ -98,6 +100,7 @@ export const nftablesBackend: FirewallBackend = {
   },
 
   async removeOwned(owner: Owner, opts: ApplyOptions = {}): Promise<void> {
+    if (owner.kind === "node-masquerade") return applyNft(nodeMasqNftDel(), opts);
     if (owner.kind === "masquerade") {
       // An interface name nft strings cannot carry (`"`, `\\`) can never have had nft rules.
       if (/["\\]/.test(owner.ref.ifname)) return;

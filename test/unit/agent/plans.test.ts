@@ -8,7 +8,7 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { agentConflist, writeConflist } from "../../../src/agent/conflist.ts";
 import { nodeInfo } from "../../../src/agent/kube-types.ts";
-import { masqueradePlans } from "../../../src/agent/masquerade.ts";
+import { nodeMasqIptablesAdd } from "../../../src/firewall/node-masq.ts";
 import { planPeerRoutes, type Reach } from "../../../src/agent/peers.ts";
 import { tempDir } from "../../harness.ts";
 
@@ -74,7 +74,7 @@ describe("peer routes", () => {
 
 describe("masquerade plan", () => {
   test("per family: RETURN for every cluster pod CIDR, then MASQUERADE; jumps only from local pod CIDRs", () => {
-    const plans = masqueradePlans({ local: ["10.244.1.0/24", "fd00:1::/64"], cluster: ["10.244.2.0/24", "10.244.1.0/24", "fd00:1::/64", "10.244.2.0/24"] });
+    const plans = nodeMasqIptablesAdd({ local: ["10.244.1.0/24", "fd00:1::/64"], cluster: ["10.244.2.0/24", "10.244.1.0/24", "fd00:1::/64", "10.244.2.0/24"] });
     expect(plans.map((p) => p.family)).toEqual([4, 6]);
     expect(plans[0]?.ops).toEqual([
       {
@@ -88,7 +88,7 @@ describe("masquerade plan", () => {
       },
       { op: "sync-jumps", chain: "POSTROUTING", target: "TSCNI-AGENT-MASQ", rules: [{ src: { cidr: "10.244.1.0/24" }, matches: [], verdict: { kind: "jump", chain: "TSCNI-AGENT-MASQ" } }] },
     ]);
-    expect(masqueradePlans({ local: ["10.244.1.0/24"], cluster: [] }).map((p) => p.family)).toEqual([4]);
+    expect(nodeMasqIptablesAdd({ local: ["10.244.1.0/24"], cluster: [] }).map((p) => p.family)).toEqual([4]);
   });
 });
 

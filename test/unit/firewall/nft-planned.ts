@@ -1,5 +1,5 @@
 /** Every nft plan shape the planners write, for the round-trip tests (unit and netns). */
-import { masqueradeNftPlan } from "../../../src/agent/masquerade-nft.ts";
+import { nodeMasqNftAdd } from "../../../src/firewall/node-masq.ts";
 import type { NftPlan, NftRuleSpec, NftTableRef } from "../../../src/firewall/model.ts";
 import { masqNftAdd, portmapNftAdd, spoofCheckAdd } from "../../../src/firewall/nftables-plans.ts";
 import type { PortMapping, PortmapRequest } from "../../../src/firewall/plans-types.ts";
@@ -28,7 +28,7 @@ export const PLANS: [string, NftPlan][] = [
   ["bridge ipMasq v4+v6", masqNftAdd({ network: "brnet", containerId: "c1", ifname: "e{#x", addresses: ["10.66.0.2/24", "fd66::2/64"] })],
   ["bridge ipMasq /32 and /128", masqNftAdd({ network: "brnet", containerId: "c2", ifname: "eth0", addresses: ["10.66.0.3/32", "fd66::3/128"] })],
   ["macspoofchk", spoofCheckAdd({ containerId: "dummy-0", ifname: "eth0", hostIfname: "veth1234abcd", containerMac: "0A:58:0A:F4:00:02" })],
-  ["agent masquerade", masqueradeNftPlan({ cluster: ["10.244.0.0/16", "fd10::/48"], local: ["10.244.1.0/24", "fd10:0:0:1::/64"] })],
+  ["agent masquerade", nodeMasqNftAdd({ cluster: ["10.244.0.0/16", "fd10::/48"], local: ["10.244.1.0/24", "fd10:0:0:1::/64"] })],
 ];
 
 /** Every rule a plan writes, with the table it goes to. */

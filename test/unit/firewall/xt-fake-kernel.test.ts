@@ -12,6 +12,10 @@ import { join } from "node:path";
 import { iptablesBackend } from "../../../src/firewall/iptables-backend.ts";
 import { iptablesStateOf } from "../../../src/firewall/netlink-state.ts";
 import { applyIptablesOver } from "../../../src/firewall/netlink.ts";
+import { NODE_MASQ_CHAIN } from "../../../src/firewall/node-masq.ts";
+import { encodeXtRule } from "../../../src/firewall/xt-encode.ts";
+import { NFPROTO_IPV4 } from "../../../src/netlink/nft/constants.ts";
+import { xtRuleRequest } from "../../../src/netlink/nft/xt-messages.ts";
 import type { PortmapRequest } from "../../../src/firewall/plans-types.ts";
 import { FakeXtKernel, fakeXtTransport } from "../../fixtures/firewall/fake-xt-kernel.ts";
 
@@ -91,5 +95,28 @@ describe("the iptables backend over the fake xt kernel", () => {
     expect(saved(k).filter((l) => l.startsWith("4 -A CNI-DN-"))).toHaveLength(3);
     expect(saved(k).filter((l) => l.startsWith("4 -A CNI-HOSTPORT-SETMARK"))).toHaveLength(1);
     expect(k.batches).toHaveLength(4);
+  });
+
+  test("the agent's node masquerade through the seam: one batch, re-sync none, another tool's rule in its chain kept, removal", async () => {
+    const k = new FakeXtKernel();
+    const opts = { transport: fakeXtTransport(k), lockPath };
+    const want = { local: ["10.244.1.0/24"], cluster: ["10.244.0.0/16"] };
+    await iptablesBackend.apply({ kind: "node-masquerade", want }, opts);
+    await iptablesBackend.apply({ kind: "node-masquerade", want }, opts);
+    expect(k.batches).toHaveLength(1);
+    const chain = saved(k).filter((l) => l.startsWith(`4 -A ${NODE_MASQ_CHAIN} `));
+    expect(chain).toEqual([`4 -A ${NODE_MASQ_CHAIN} -d 10.244.0.0/16 -j RETURN`, `4 -A ${NODE_MASQ_CHAIN} ! -d 224.0.0.0/4 -j MASQUERADE`]);
+    // Another tool's rule in the agent's chain: a changed want rewrites the agent's rules around it.
+    const other = encodeXtRule(4, { proto: "tcp", matches: [{ kind: "dport", port: 9 }], verdict: { kind: "accept" } });
+    if (other === undefined) throw new Error("not encodable");
+    expect(k.commit([xtRuleRequest(NFPROTO_IPV4, "nat", NODE_MASQ_CHAIN, other)], k.generation)).toBe(true);
+    await iptablesBackend.apply({ kind: "node-masquerade", want: { ...want, cluster: ["10.244.0.0/15"] } }, opts);
+    expect(saved(k).filter((l) => l.startsWith(`4 -A ${NODE_MASQ_CHAIN} `))).toEqual([
+      `4 -A ${NODE_MASQ_CHAIN} -p tcp -m tcp --dport 9 -j ACCEPT`,
+      `4 -A ${NODE_MASQ_CHAIN} -d 10.244.0.0/15 -j RETURN`,
+      `4 -A ${NODE_MASQ_CHAIN} ! -d 224.0.0.0/4 -j MASQUERADE`,
+    ]);
+    await iptablesBackend.removeOwned({ kind: "node-masquerade" }, opts);
+    expect(saved(k).filter((l) => l.includes(NODE_MASQ_CHAIN))).toEqual([`4 -A POSTROUTING -s 10.244.1.0/24 -j ${NODE_MASQ_CHAIN}`, `4 -A ${NODE_MASQ_CHAIN} -p tcp -m tcp --dport 9 -j ACCEPT`]);
   });
 });
