@@ -197,3 +197,47 @@ describe("another tool's rules inside the plugins' chains", () => {
     expect(after).toContain("goto masq_checks");
   });
 });
+
+describe("macspoofchk written in-process equals v1.9.1's", () => {
+  interface Iface { name: string; mac?: string; sandbox?: string }
+  const conf = (dir: string) => ({
+    cniVersion: "1.0.0",
+    name: "spnet",
+    type: "bridge",
+    bridge: "brsp0",
+    macspoofchk: true,
+    ipam: { type: "host-local", dataDir: join(fx.work, dir), ranges: [[{ subnet: "10.67.0.0/24" }]] },
+  });
+  const call = (ref: boolean, command: string) =>
+    runCni(ref ? join(V191_DIR, "bridge") : tscni("bridge"), { command, containerId: "c1", netns: fx.netns(), ifname: "eth0", path: ref ? V191_DIR : join(repoRoot, "dist"), stdin: conf(ref ? "ref" : "mine"), env: fx.env });
+
+  /**
+   * The ruleset with the two values each ADD picks at random (the host veth's name, the container
+   * MAC) replaced by placeholders: each must appear exactly once, in its own rule, before.
+   */
+  async function added(ref: boolean): Promise<string> {
+    const r = await call(ref, "ADD");
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
+    const ifaces = (r.json as { interfaces: Iface[] }).interfaces;
+    const veth = ifaces.find((i) => i.sandbox === undefined && i.name !== "brsp0")?.name ?? "?";
+    const mac = ifaces.find((i) => i.sandbox !== undefined)?.mac ?? "?";
+    const rs = await ruleset();
+    expect(rs.split(`iifname "${veth}" jump cni-br-iface-c1-eth0 comment`).length).toBe(2);
+    expect(rs.split(`ether saddr ${mac} return comment`).length).toBe(2);
+    expect(rs.split(veth).length + rs.split(mac).length).toBe(4);
+    return rs.replace(veth, "HOSTVETH").replace(mac, "CONTAINERMAC");
+  }
+
+  test("same bridge-family table, chains and rules; each DEL removes the other's", async () => {
+    await flushRuleset();
+    const theirs = await added(true);
+    expect((await call(false, "DEL")).code).toBe(0);
+    const leftByMine = await ruleset();
+    expect(leftByMine).not.toContain("macspoofchk-c1-eth0");
+    await flushRuleset();
+    const mine = await added(false);
+    expect(mine).toBe(theirs);
+    expect((await call(true, "DEL")).code).toBe(0);
+    expect(await ruleset()).toBe(leftByMine);
+  });
+});
