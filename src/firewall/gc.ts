@@ -1,10 +1,10 @@
 /**
  * portmap GC, planned: the per-container objects of attachments the runtime no longer lists. Only
  * per-container chains and rules go; the shared CNI-HOSTPORT-* chains and the cni_hostport tables
- * stay. An object is removed only when it can be attributed to this network (iptables: the entry
- * rule's comment names it) or, for nftables, whose rules carry nothing but the container ID, when
- * its container ID is not among the valid ones. The one planner of each, for the plugin's GC verb
- * and for `tscni gc` alike.
+ * stay. An iptables object is removed only when it can be attributed to this network (the entry
+ * rule's comment names it); the plugin's GC verb and `tscni gc` share that planner. nftables rules
+ * carry nothing but the container ID, so only `tscni gc`, keeping the IDs live on any network,
+ * removes them (a plugin's GC of one network cannot prove a rule is its own).
  */
 import { staleJumpTargets } from "./iptables.ts";
 import { type Family, type IptablesPlan, type IptablesState, type NftOp, type NftState, type NftTableState, nftTableKey } from "./model.ts";

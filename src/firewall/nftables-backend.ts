@@ -7,7 +7,6 @@ import { CniError, ErrorCode } from "../cni/index.ts";
 import { type ApplyOptions, applyNft, readNft } from "./apply.ts";
 import { conditionsDialect, errorText, firstLineOf, type FirewallBackend, type FirewallView, type Owner, type PortmapOptions, type Stale, type Want } from "./backend.ts";
 import { resolveNft, spawnTool } from "./exec.ts";
-import { stalePortmapNft } from "./gc.ts";
 import { deleteNftMasqInstance, staleNftMasqInstances } from "./masq-gc.ts";
 import { nftTableKey } from "./model.ts";
 import { MASQ_NFT_TABLE, portmapNftTable, SHARED } from "./names.ts";
@@ -122,9 +121,9 @@ export const nftablesBackend: FirewallBackend = {
       };
       return reported(sweep, same, opts, true);
     }
-    const state = await readNft(([4, 6] as const).map((f) => portmapNftTable(f)), opts);
-    const tainted = nftTainted(state).ids;
-    const ops = stalePortmapNft(new Set(stale.validContainerIds), state).filter((s) => !tainted.has(s.id)).map((s) => s.op);
-    await reported(() => applyNft({ ops }, opts), (m) => `portmap GC: ${m}`, opts);
+    // portmap: this layout's rules name only their container, never its network, so one network's
+    // GC cannot tell another network's live pod from a stale one; it leaves them all (as v1.9.1's
+    // GC does). `tscni gc`, which sees every network's attachments and the cache, removes those
+    // of containers live on no network.
   },
 };

@@ -3,9 +3,12 @@
  * keep the port mappings of live pods on other networks (operator floor: no command frees what a
  * live pod uses). Found by `make soak`'s mixed phase (tscni and tscni-chain churning at once:
  * "CHECK churn-c-73: missing hostport rules in \"hostports\" chain"). The iptables layout scopes
- * its rules by network name; the nftables layout comments a rule with the container ID only, so
- * a GC there deletes every rule whose container is not in *its* network's list. v1.9.1 is not
- * affected because its GC does nothing. EXPECTED TO FAIL on main at 92a6ac7 (nftables rows).
+ * its rules by network name, so its GC removes only its own network's stale chains. The nftables
+ * layout comments a rule with the container ID only (as v1.9.1 does), so one network's GC cannot
+ * tell its stale rules from another network's live ones: it leaves nft portmap rules alone, as
+ * v1.9.1's GC does, and `tscni gc` (every network's attachments and cache in view) removes those
+ * of containers live on no network (test/netns/cli-gc.test.ts). Before that the nftables rows
+ * failed: the GC deleted every rule whose container was not in its own network's list.
  */
 import { beforeAll, expect, test } from "bun:test";
 import { CniError } from "../../src/cni/index.ts";

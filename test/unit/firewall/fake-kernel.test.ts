@@ -205,4 +205,27 @@ describe("the nftables backend over the fake kernel (ApplyOptions.transport)", (
     );
     expect(k.read([ref])).toEqual(before);
   });
+
+  // nft portmap rules carry only the container ID: one network's GC cannot prove a rule its own
+  // (a live pod of another network would lose its mappings), so it leaves them all, as v1.9.1's
+  // GC does; tscni gc's plan, keeping the IDs live on every network, removes the rest.
+  test("portmap: one network's GC leaves every rule; tscni gc's plan removes the ID live nowhere", async () => {
+    const k = new FakeNfKernel();
+    const opts = { transport: fakeTransport(k), lockPath };
+    await nftablesBackend.apply({ kind: "portmap", reqs: [pm("live-a", "10.0.0.2/24")] }, opts);
+    await nftablesBackend.apply({ kind: "portmap", reqs: [{ ...pm("live-b", "10.1.0.2/24"), network: "other" }] }, opts);
+    await nftablesBackend.apply({ kind: "portmap", reqs: [pm("gone", "10.0.0.3/24")] }, opts);
+    const ids = async (): Promise<string[]> => (await nftablesBackend.read(opts)).entries.map((e) => e.containerId ?? "?").sort();
+    expect(await ids()).toEqual(["gone", "live-a", "live-b"]);
+    const batches = k.batches.length;
+
+    await nftablesBackend.removeStale({ kind: "portmap", network: "net", validContainerIds: ["live-a"] }, opts);
+    expect(await ids()).toEqual(["gone", "live-a", "live-b"]);
+    expect(k.batches).toHaveLength(batches);
+
+    const gc = (await nftablesBackend.read(opts)).planGc([], new Set(["live-a", "live-b"]));
+    expect(gc.items.map((i) => `${i.network} ${i.containerId}`)).toEqual(["* gone"]);
+    expect([...(await gc.apply(opts)).values()]).toEqual([]);
+    expect(await ids()).toEqual(["live-a", "live-b"]);
+  });
 });
