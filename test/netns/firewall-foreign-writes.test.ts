@@ -5,14 +5,14 @@
  * iptables-restore per family). Another tool appends a rule to a pod's masquerade chain and to its
  * portmap DNAT chain, and a rule with a match tscni cannot read; CHECK passes, a re-ADD keeps them,
  * DEL exits 0, removes every rule of the plugins' own inside the chains, keeps the foreign ones
- * with their chains and jumps and says so on stderr. Once the operator removes them, DEL leaves
- * nothing of the pod.
+ * with their chains and jumps and says so on stderr, and `tscni doctor` names each. Once the operator
+ * removes them, DEL leaves nothing of the pod.
  */
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { mkdirSync, symlinkSync } from "node:fs";
+import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { masqChainName, masqComment, portmapDnatChainName } from "../../src/firewall/names.ts";
-import { distDir, mustExec, requireIsolatedHost, runCni, SYSTEM_PATH, tempDir, tempNetns, tscni } from "../harness.ts";
+import { distDir, exec, mustExec, requireIsolatedHost, runCni, SYSTEM_PATH, tempDir, tempNetns, tscni } from "../harness.ts";
 
 requireIsolatedHost();
 setDefaultTimeout(120_000);
@@ -45,7 +45,8 @@ describe.each(WRITERS)("$name", (w) => {
 
   test("ADD, foreign rules in our chains, CHECK, re-ADD, DEL keeps theirs and removes ours; then DEL cleans", async () => {
     await using ns = await tempNetns({ lo: true });
-    const env = { PATH: w.path(), TSCNI_FIREWALL_LOCK: join(work.path, `fw${w.seq}.lock`) };
+    const PATH = w.path();
+    const env = { PATH, TSCNI_FIREWALL_LOCK: join(work.path, `fw${w.seq}.lock`) };
     const call = { containerId: cid, ifname: "eth0", path: distDir, netns: ns.path, env };
     const bridgeConf = {
       cniVersion: "1.0.0",
@@ -94,6 +95,20 @@ describe.each(WRITERS)("$name", (w) => {
     expect(after.filter((l) => l.endsWith(`-j ${masq}`))).toHaveLength(1);
     expect(after.filter((l) => l.endsWith(`-j ${dn}`))).toHaveLength(1);
     expect(after.some((l) => l.includes("-j DNAT") || l.includes("-j MASQUERADE -") || l.includes(`-d 10.${w.seq}.0.0/24`))).toBe(false);
+
+    // doctor names each of them (read with the node's own tools on PATH, as the runtime's plugins were).
+    const confDir = join(work.path, `conf${w.seq}`);
+    mkdirSync(confDir);
+    writeFileSync(join(confDir, "10-ffw.conflist"), JSON.stringify({ cniVersion: "1.0.0", name: network, plugins: [bridgeConf, { type: "portmap", capabilities: { portMappings: true } }] }));
+    const doctor = await exec([tscni("tscni"), "doctor", "--json", "--conf-dir", confDir, "--bin-dir", distDir, "--cache-dir", join(work.path, `cache${w.seq}`)], { env: { PATH } });
+    const named = (JSON.parse(doctor.stdout) as { checks: { id: string; detail: string }[] }).checks.filter((c) => c.id === "firewall-foreign").map((c) => c.detail);
+    expect(named).toEqual(
+      expect.arrayContaining([
+        `ipv4 nat ${masq}: a rule not written by the plugin: -d 192.0.2.1/32 -j ACCEPT`,
+        expect.stringMatching(new RegExp(`^ipv4 nat ${masq}: a rule tscni cannot read: .*limit`)),
+        `ipv4 nat ${dn}: a rule not written by the plugin: -p tcp -m tcp --dport 9 -j ACCEPT`,
+      ]),
+    );
 
     // The operator takes theirs out; the next DEL removes what is left of the pod.
     for (const chain of [masq, dn]) await ipt("-F", chain);
