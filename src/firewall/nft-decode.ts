@@ -35,19 +35,12 @@ import {
 } from "../netlink/nft/constants.ts";
 import { compileRule, L4_NUMBER } from "./nft-compile.ts";
 import { describeNftExprs } from "./nft-describe.ts";
-import type { Match, Rule, Verdict } from "./rule.ts";
+import type { Rule, RuleDraft, Verdict } from "./rule.ts";
 
 const L4_NAME = new Map(Object.entries(L4_NUMBER).map(([name, n]) => [n, name]));
 
-interface Draft {
-  src?: Rule["src"];
-  dst?: Rule["dst"];
-  iif?: Rule["iif"];
-  oif?: Rule["oif"];
-  proto?: string;
-  matches: Match[];
-  verdict?: Verdict;
-}
+/** Without a verdict until the statement that ends the rule is read. */
+type Draft = Omit<RuleDraft, "verdict"> & { verdict?: Verdict };
 
 const u16be = (b: Uint8Array): number => ((b[0] ?? 0) << 8) | (b[1] ?? 0);
 

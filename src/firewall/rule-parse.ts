@@ -5,22 +5,13 @@
  * its typed node; anything else (including the user's conditions as printed back) is foreign.
  */
 import type { RuleArgs } from "./model.ts";
-import type { Match, Rule, Verdict } from "./rule.ts";
+import type { Match, Rule, RuleDraft, Verdict } from "./rule.ts";
 
 const CHAIN = /^[A-Za-z0-9_.-]{1,28}$/;
 const TARGETS = new Set(["ACCEPT", "DROP", "RETURN", "QUEUE", "MASQUERADE", "DNAT", "SNAT", "MARK", "REJECT", "LOG"]);
 const PORT = /^\d{1,5}$/;
 const U32 = /^0x[0-9a-f]{1,8}$/;
 
-interface Draft {
-  src?: Rule["src"];
-  dst?: Rule["dst"];
-  iif?: Rule["iif"];
-  oif?: Rule["oif"];
-  proto?: string;
-  matches: Match[];
-  verdict: Verdict;
-}
 
 function mark(text: string): { value: number; mask: number } | undefined {
   const [v, m, extra] = text.split("/");
@@ -64,7 +55,7 @@ function target(tokens: readonly string[]): Verdict {
 const HEADER = new Set(["-s", "-d", "-i", "-o", "-p"]);
 
 export function parseRuleArgs(args: RuleArgs): Rule {
-  const d: Draft = { matches: [], verdict: { kind: "foreign", tokens: [] } };
+  const d: RuleDraft = { matches: [], verdict: { kind: "foreign", tokens: [] } };
   let i = 0;
   while (i < args.length) {
     const not = args[i] === "!";

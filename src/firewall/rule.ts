@@ -63,6 +63,17 @@ export interface Rule {
   readonly verdict: Verdict;
 }
 
+/** A rule while a decoder builds it, part by part. */
+export interface RuleDraft {
+  src?: Prefix;
+  dst?: Prefix;
+  iif?: Iface;
+  oif?: Iface;
+  proto?: string;
+  matches: Match[];
+  verdict: Verdict;
+}
+
 export const accept: Verdict = { kind: "accept" };
 export const masquerade: Verdict = { kind: "masquerade" };
 export const jump = (chain: string): Verdict => ({ kind: "jump", chain });
