@@ -3,7 +3,7 @@
  * addresses, forwarding and masquerade. Each change is queued for undo before it is made.
  */
 import { type CmdArgs, CniError, internalError, type Result, type Verb } from "../../src/cni/index.ts";
-import { addMasq, allocateIpam, configureIface, enableForwarding, ipamCall, masqBackend, masqRef, type Rollback, setContainerSysctls } from "../../src/container/index.ts";
+import { addMasq, allocateIpam, configureIface, enableForwarding, ipamCall, masqRef, type Rollback, setContainerSysctls } from "../../src/container/index.ts";
 import type { FirewallBackend } from "../../src/firewall/index.ts";
 import type { IpFamily } from "../../src/ip/index.ts";
 import type { Link, Rtnl } from "../../src/netlink/index.ts";
@@ -41,7 +41,9 @@ export async function configureLayer3(a: CmdArgs, conf: BridgeConf, w: Wiring, r
   logStep("addresses");
   if (conf.raw.ipMasq) {
     const addresses = (result.ips ?? []).map((i) => i.address);
-    await addMasq(w.masq ?? (await masqBackend(conf.raw.ipMasqBackend)), masqRef(a, conf.network), addresses, w.undo);
+    // Resolved once, before the first change (index.ts); never a second time here.
+    if (w.masq === undefined) throw internalError("ipMasq: the masquerade backend was not resolved before the ADD");
+    await addMasq(w.masq, masqRef(a, conf.network), addresses, w.undo);
   }
 }
 
