@@ -195,7 +195,9 @@ export async function applyNft(plan: NftPlan, opts: ApplyOptions = {}): Promise<
     const nl = await netlinkTransport(opts);
     // One batch when every step has a netlink form; else one `nft -f -` of the steps that read planned.
     const refs = tablesToRead(plan);
-    const text = nl ? renderNftSteps(nl.applyNftNetlink(plan, refs) ?? []) : renderNft(plan, await readNft(refs, opts));
+    const kept: string[] = [];
+    const text = nl ? renderNftSteps(nl.applyNftNetlink(plan, refs, kept) ?? []) : renderNft(plan, await readNft(refs, opts), kept);
     if (text !== "") await runChecked(opts.run ?? spawnTool, nftApplyArgv(nftPath()), text);
+    sayKept(kept);
   });
 }

@@ -155,15 +155,19 @@ export function nftRequests(steps: readonly NftStep[]): Request[] | undefined {
 /**
  * Applies an nft plan as one netlink batch and returns undefined; or, when a step cannot be
  * expressed here, changes nothing and returns the steps it planned, for `nft -f -` (planned once,
- * from this read, under the caller's lock).
+ * from this read, under the caller's lock). `kept`: what those steps leave in place for another tool.
  */
-export function applyNftNetlink(plan: NftPlan, refs: readonly NftTableRef[]): readonly NftStep[] | undefined {
+export function applyNftNetlink(plan: NftPlan, refs: readonly NftTableRef[], kept: string[] = []): readonly NftStep[] | undefined {
   let unsent: NftStep[] | undefined;
+  let notes: string[] = [];
   transact(must(), refs.map((r) => tableRef(r, nftReadScope(plan, r))), (rs) => {
-    const steps = planNftSteps(plan, nftStateOf(refs, rs));
+    notes = [];
+    const steps = planNftSteps(plan, nftStateOf(refs, rs), notes);
     const reqs = nftRequests(steps);
     unsent = reqs === undefined ? steps : undefined;
     return reqs ?? [];
   });
+  // Only the attempt that went in (or was handed back for `nft -f -`) counts.
+  kept.push(...notes);
   return unsent;
 }

@@ -65,7 +65,7 @@ class Simulation {
   }
 
   keptForeign(ref: NftTableRef, why: string, rules: readonly NftRuleState[]): void {
-    for (const r of rules) this.notes.push(`${why}, left in place: ${describe(ref, r)}`);
+    for (const r of rules) this.notes.push(`${describe(ref, r)} (${why})`);
   }
 }
 
@@ -78,7 +78,7 @@ function syncRules(sim: Simulation, op: Extract<NftOp, { op: "sync-rules" }>): v
     op.rules.some((w) => sameSpec(r, w)) || (r.comment !== undefined && comments.has(r.comment)) || (op.ownsJumpTo !== undefined && r.targets.includes(op.ownsJumpTo));
   const owned = inChain.filter(ours);
   const foreign = inChain.filter((r) => !ours(r));
-  if (foreign.length > 0) sim.keptForeign(op.ref, "a rule tscni did not write in a chain it keeps", foreign);
+  if (foreign.length > 0) sim.keptForeign(op.ref, "another's rule in a chain tscni keeps in shape", foreign);
   const inShape = owned.length === op.rules.length && owned.every((r, i) => sameSpec(r, op.rules[i] as NftRuleSpec));
   if (inShape) return;
   for (const r of owned) if (r.handle >= 0) sim.deleteRule(op.ref, r);
@@ -95,7 +95,7 @@ function removeChain(sim: Simulation, op: Extract<NftOp, { op: "remove-chain" | 
   const foreign = [...inside, ...jumps].filter((r) => !ours(r));
   if (foreign.length > 0) {
     // Deleting the chain would take another's rule with it: only ours go.
-    sim.keptForeign(op.ref, `chain ${op.chain} kept for a rule tscni did not write`, foreign);
+    sim.keptForeign(op.ref, `another's rule: chain ${op.chain} stays`, foreign);
     for (const r of [...inside, ...jumps]) if (ours(r) && r.handle >= 0) sim.deleteRule(op.ref, r);
     return;
   }

@@ -5,7 +5,7 @@
  * deleted by handle, so every deletion is resolved here from the listing. `add rule` always
  * appends, so rules meant to be unique are skipped when an equal one (same chain, typed rule
  * and comment) is listed. Rules that are not ours are never deleted: a chain we keep in shape
- * is changed around them, and stderr names them (nft-resolve.ts).
+ * is changed around them, and the caller is told which (nft-resolve.ts).
  */
 import {
   type NftPlan,
@@ -103,16 +103,19 @@ function stepText(step: NftStep): string {
   }
 }
 
-/** The steps that bring `state` to what `plan` asks for (none when nothing is needed). */
-export function planNftSteps(plan: NftPlan, state: NftState): NftStep[] {
+/**
+ * The steps that bring `state` to what `plan` asks for (none when nothing is needed). `kept`
+ * receives what they leave in place for another tool (said on stderr once the write went in).
+ */
+export function planNftSteps(plan: NftPlan, state: NftState, kept: string[] = []): NftStep[] {
   const { steps, notes } = resolveNftPlan(plan, state);
-  for (const n of notes) process.stderr.write(`tscni: ${n}\n`);
+  kept.push(...notes);
   return steps;
 }
 
 /** The `nft -f -` input that brings `state` to what `plan` asks for, or "" when nothing is needed. */
-export function renderNft(plan: NftPlan, state: NftState): string {
-  return renderNftSteps(planNftSteps(plan, state));
+export function renderNft(plan: NftPlan, state: NftState, kept: string[] = []): string {
+  return renderNftSteps(planNftSteps(plan, state, kept));
 }
 
 /** `nft -f -` input for steps already resolved ("" for none). */

@@ -139,7 +139,9 @@ describe("another tool's rules inside the plugins' chains", () => {
 
     const add = await portmap(tscni("portmap"), "ADD", "pod1");
     expect(add.code).toBe(0);
-    expect(add.stderr).toContain("a rule tscni did not write in a chain it keeps, left in place: ip cni_hostport prerouting");
+    expect(add.stderr).toMatch(/^tscni: kept foreign firewall rules: ip cni_hostport prerouting: handle \d+: ip saddr 192\.0\.2\.1 accept \(another's rule in a chain tscni keeps in shape\)$/m);
+    // Said once per rule, however many times the transaction was planned.
+    expect(add.stderr.split("\n").filter((l) => l.includes("192.0.2.1 accept")).length).toBe(1);
     const once = await ruleset();
     expect(await present()).toEqual(foreignLines);
     // v4: one dnat, masquerade of the container and of localhost; v6: one dnat, one masquerade.
