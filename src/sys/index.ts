@@ -11,3 +11,26 @@ export {
   PROCFS_MAGIC,
 } from "./netns.ts";
 export { sysctlGet, sysctlSet, sysctlPath } from "./sysctl.ts";
+export { resolvePath, dirnamePath, childPath } from "./paths.ts";
+export {
+  closeFile,
+  fdInfo,
+  FileError,
+  type FileInfo,
+  linkPath,
+  listDir,
+  mkdirAll,
+  O_APPEND,
+  O_CREAT,
+  O_NOFOLLOW,
+  O_NONBLOCK,
+  O_RDONLY,
+  O_TRUNC,
+  O_WRONLY,
+  openPath,
+  pathInfo,
+  readText,
+  truncateFd,
+  unlinkPath,
+  writeText,
+} from "./files.ts";

@@ -28,7 +28,8 @@ const symbols = {
   },
   poll: { args: [FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i32 },
   read: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64_fast },
-  open: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
+  // open is variadic; the mode is read only with O_CREAT, and passing it always is safe on x86_64 and arm64.
+  open: { args: [FFIType.ptr, FFIType.i32, FFIType.u32], returns: FFIType.i32 },
   statfs: { args: [FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
   // statx (glibc 2.28+) rather than stat/fstat, which glibc exports as symbols only from 2.33.
   statx: { args: [FFIType.i32, FFIType.ptr, FFIType.i32, FFIType.u32, FFIType.ptr], returns: FFIType.i32 },
@@ -170,7 +171,12 @@ function cString(s: string): Uint8Array | undefined {
 /** open(2) read-only and close-on-exec; ret is the fd. */
 export function openReadOnly(path: string): SysResult {
   const p = cString(path);
-  return p === undefined ? { ret: -1, errno: EINVAL } : call((l) => l.open(p, O_CLOEXEC));
+  return p === undefined ? { ret: -1, errno: EINVAL } : call((l) => l.open(p, O_CLOEXEC, 0));
+}
+
+/** open(2) of a NUL-terminated path with `flags` (O_CLOEXEC added) and `mode`; ret is the fd. */
+export function openFile(path: Uint8Array, flags: number, mode: number): SysResult {
+  return call((l) => l.open(path, flags | O_CLOEXEC, mode));
 }
 
 /** statfs(2): ret is the filesystem's f_type (a long at offset 0 on x86_64 and arm64). */
@@ -201,6 +207,33 @@ function statxId(dirfd: number, path: Uint8Array, flags: number): FileId {
   const minor = BigInt(view.getUint32(140, true));
   const dev = ((major & 0xfffff000n) << 32n) | ((major & 0xfffn) << 8n) | ((minor & 0xffffff00n) << 12n) | (minor & 0xffn);
   return { ret: 0, errno: 0, dev, ino: view.getBigUint64(32, true) };
+}
+
+export interface StatxInfo {
+  /** st_mode: file type and permissions. */
+  mode: number;
+  mtimeSec: number;
+  mtimeNsec: number;
+}
+
+const AT_SYMLINK_NOFOLLOW = 0x100;
+const STATX_TYPE_MTIME = 0x1 | 0x40;
+
+// Reused: host-local stats every reservation file per call (a buffer each is garbage that a
+// short-lived exec never collects).
+const statxBuf = new Uint8Array(256);
+
+/** Type and modification time of `path` (never through a final symlink) or of the open `fd`. */
+export function statxOf(path: string | undefined, fd: number | undefined): { errno: number; info?: StatxInfo } {
+  const p = path === undefined ? new Uint8Array(1) : cString(path);
+  if (p === undefined) return { errno: EINVAL };
+  const buf = statxBuf;
+  const flags = path === undefined ? AT_EMPTY_PATH : AT_SYMLINK_NOFOLLOW;
+  const r = call((l) => l.statx(fd ?? AT_FDCWD, p, flags, STATX_TYPE_MTIME, buf));
+  if (r.ret < 0) return { errno: r.errno };
+  // struct statx: stx_mode (u16) at 28, stx_mtime { i64 tv_sec; u32 tv_nsec } at 112.
+  const view = new DataView(buf.buffer);
+  return { errno: 0, info: { mode: view.getUint16(28, true), mtimeSec: Number(view.getBigInt64(112, true)), mtimeNsec: view.getUint32(120, true) } };
 }
 
 /** (dev, inode) of a path, following symlinks: what identifies a namespace file. */

@@ -1,7 +1,8 @@
-import { nodeFs, nodePath } from "../lazy-node.ts";
 import { Errno, errnoName } from "./errno.ts";
 import { LockError } from "./errors.ts";
+import { closeFile, mkdirAll, O_APPEND, O_CREAT, O_WRONLY, openPath } from "./files.ts";
 import { flock, LOCK_EX, LOCK_NB, LOCK_UN } from "./libc.ts";
+import { dirnamePath } from "./paths.ts";
 
 export interface LockOptions {
   /** How long to keep retrying before giving up with a `timeout` LockError. */
@@ -21,20 +22,19 @@ export interface HeldLock extends Disposable {
  * Non-blocking attempts with a growing backoff keep the event loop free and the wait bounded.
  */
 export async function lockFile(path: string, opts: LockOptions): Promise<HeldLock> {
-  const { closeSync, mkdirSync, openSync } = nodeFs();
-  mkdirSync(nodePath().dirname(path), { recursive: true, mode: opts.dirMode ?? 0o755 });
-  const fd = openSync(path, "a", opts.fileMode ?? 0o600);
+  mkdirAll(dirnamePath(path), opts.dirMode ?? 0o755);
+  const fd = openPath(path, O_WRONLY | O_CREAT | O_APPEND, opts.fileMode ?? 0o600);
   const deadline = Date.now() + opts.timeoutMs;
   let pause = 1;
   for (;;) {
     const { ret, errno } = flock(fd, LOCK_EX | LOCK_NB);
     if (ret === 0) break;
     if (errno !== Errno.EWOULDBLOCK && errno !== Errno.EINTR) {
-      closeSync(fd);
+      closeFile(fd);
       throw new LockError("failed", path, `failed to lock ${path}: ${errnoName(errno)}`, errno);
     }
     if (Date.now() >= deadline) {
-      closeSync(fd);
+      closeFile(fd);
       throw new LockError("timeout", path, `timed out waiting for lock ${path}`);
     }
     await Bun.sleep(pause);
@@ -45,7 +45,7 @@ export async function lockFile(path: string, opts: LockOptions): Promise<HeldLoc
     if (!held) return;
     held = false;
     flock(fd, LOCK_UN);
-    closeSync(fd);
+    closeFile(fd);
   };
   return { release, [Symbol.dispose]: release };
 }

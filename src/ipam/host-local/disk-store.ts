@@ -2,23 +2,30 @@
  * The reference's on-disk store, byte for byte (format in disk-format.ts): reservation files 0600
  * created whole and atomically, `last_reserved_ip.<N>` 0600 without a newline, and an empty `lock`
  * (0750) held with flock(2), so tscni and the Go plugin can share a directory at the same time.
+ * Files through src/sys's libc helpers, not node:fs, whose import alone is about a fifth of a
+ * host-local ADD (docs/performance.md); their errors carry node's `code` and `syscall`.
  */
 import {
-  closeSync,
-  constants,
-  fstatSync,
-  ftruncateSync,
-  linkSync,
-  lstatSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  unlinkSync,
-  writeSync,
-} from "node:fs";
-import { join } from "node:path";
-import { lockFile } from "../../sys/index.ts";
+  childPath as join,
+  closeFile,
+  fdInfo,
+  linkPath,
+  listDir,
+  lockFile,
+  mkdirAll,
+  O_CREAT,
+  O_NOFOLLOW,
+  O_NONBLOCK,
+  O_RDONLY,
+  O_TRUNC,
+  O_WRONLY,
+  openPath,
+  pathInfo,
+  readText,
+  truncateFd,
+  unlinkPath,
+  writeText,
+} from "../../sys/index.ts";
 import { parseIP, ipString } from "../../ip/index.ts";
 import { networkDir } from "./paths.ts";
 import type { Reservation, Store } from "./store.ts";
@@ -61,12 +68,12 @@ export class DiskStore implements Store {
     this.lockPath = join(this.dir, LOCK_NAME);
     if (opts.create === false) return;
     try {
-      mkdirSync(this.dir, { recursive: true, mode: DIR_MODE });
+      mkdirAll(this.dir, DIR_MODE);
     } catch (err) {
       throw goPathError(err, this.dir);
     }
     try {
-      closeSync(openSync(this.lockPath, constants.O_RDONLY | constants.O_CREAT | constants.O_NOFOLLOW, LOCK_MODE));
+      closeFile(openPath(this.lockPath, O_RDONLY | O_CREAT | O_NOFOLLOW, LOCK_MODE));
     } catch (err) {
       throw goPathError(err, this.lockPath);
     }
@@ -82,13 +89,13 @@ export class DiskStore implements Store {
     // a process killed half way never leaves an empty reservation that no DEL can match.
     const scratch = join(this.dir, scratchName(ip));
     try {
-      const fd = openSync(scratch, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, FILE_MODE);
+      const fd = openPath(scratch, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, FILE_MODE);
       try {
-        writeAll(fd, reservationText(containerId, ifname));
+        writeText(fd, reservationText(containerId, ifname), scratch);
       } finally {
-        closeSync(fd);
+        closeFile(fd);
       }
-      linkSync(scratch, path);
+      linkPath(scratch, path);
     } catch (err) {
       safeUnlink(scratch);
       if (errnoCode(err) === "EEXIST") return false;
@@ -99,14 +106,14 @@ export class DiskStore implements Store {
     try {
       // Non-blocking and truncated only once known to be a regular file: a FIFO or device put
       // there would otherwise block the ADD forever while it holds the network's lock.
-      const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK;
-      const lf = openSync(last, flags, FILE_MODE);
+      const flags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK;
+      const lf = openPath(last, flags, FILE_MODE);
       try {
-        if (!fstatSync(lf).isFile()) throw notRegular(last);
-        ftruncateSync(lf, 0);
-        writeAll(lf, ip);
+        if (!fdInfo(lf, last).isFile) throw notRegular(last);
+        truncateFd(lf, last);
+        writeText(lf, ip, last);
       } finally {
-        closeSync(lf);
+        closeFile(lf);
       }
     } catch (err) {
       // The reference keeps the address file here; a failed ADD must not hold an address.
@@ -196,20 +203,16 @@ export class DiskStore implements Store {
     const visit = (dir: string, topLevel: boolean): void => {
       let names: string[];
       try {
-        names = readdirSync(dir).sort();
+        names = listDir(dir).sort();
       } catch {
         return;
       }
       for (const name of names) {
         const path = join(dir, name);
-        let st;
-        try {
-          st = lstatSync(path);
-        } catch {
-          continue;
-        }
-        if (st.isDirectory()) visit(path, false);
-        else if (st.isFile() && !(topLevel && isBookkeeping(name))) out.push({ name, path, topLevel, mtimeMs: st.mtimeMs });
+        const st = pathInfo(path);
+        if (st === undefined) continue;
+        if (st.isDirectory) visit(path, false);
+        else if (st.isFile && !(topLevel && isBookkeeping(name))) out.push({ name, path, topLevel, mtimeMs: st.mtimeMs });
       }
     };
     visit(this.dir, true);
@@ -226,13 +229,13 @@ function notRegular(path: string): Error {
  * there (a plain read would wait for a writer forever, holding the network's lock).
  */
 function readRegularFile(path: string): { text: string; mtimeMs: number } {
-  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  const fd = openPath(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
   try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) throw notRegular(path);
-    return { text: readFileSync(fd, "utf8"), mtimeMs: st.mtimeMs };
+    const st = fdInfo(fd, path);
+    if (!st.isFile) throw notRegular(path);
+    return { text: readText(fd, path), mtimeMs: st.mtimeMs };
   } finally {
-    closeSync(fd);
+    closeFile(fd);
   }
 }
 
@@ -254,15 +257,9 @@ function readOrUndefined(path: string): string | undefined {
 
 function safeUnlink(path: string): boolean {
   try {
-    unlinkSync(path);
+    unlinkPath(path);
     return true;
   } catch {
     return false;
   }
-}
-
-function writeAll(fd: number, text: string): void {
-  const bytes = Buffer.from(text, "utf8");
-  let off = 0;
-  while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
 }

@@ -3,8 +3,8 @@
  * inside `<dataDir>/<network>/`. The dispatcher already applies the skel rules; these checks repeat
  * them for the in-process path and for names that are safe for skel yet not as a path component.
  */
-import { resolve, sep } from "node:path";
 import { CniError, ErrorCode, isValidName, validateContainerId, validateIfName } from "../../cni/index.ts";
+import { resolvePath } from "../../sys/index.ts";
 
 /** NAME_MAX on Linux: a longer component cannot be created anyway. */
 const MAX_COMPONENT = 255;
@@ -14,9 +14,9 @@ export function networkDir(dataDir: string, network: string): string {
   if (!isValidName(network) || network === "." || network === ".." || network.length > MAX_COMPONENT) {
     throw new CniError(ErrorCode.InvalidNetworkConfig, "invalid characters found in network name", network);
   }
-  const base = resolve(dataDir);
-  const dir = resolve(base, network);
-  if (!dir.startsWith(base === sep ? base : base + sep)) {
+  const base = resolvePath(dataDir);
+  const dir = resolvePath(base, network);
+  if (!dir.startsWith(base === "/" ? base : `${base}/`)) {
     throw new CniError(ErrorCode.InvalidNetworkConfig, "invalid characters found in network name", network);
   }
   return dir;

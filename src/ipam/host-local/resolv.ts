@@ -3,8 +3,8 @@
  * result): trimmed lines, `#`/`;` comments, whitespace-separated fields, four case-sensitive
  * keywords.
  */
-import { readFileSync } from "node:fs";
 import type { Dns } from "../../cni/index.ts";
+import { nodeFs } from "../../lazy-node.ts";
 import { goPathError } from "./errors.ts";
 import { goFields, goTrim } from "./go-text.ts";
 
@@ -42,7 +42,8 @@ export function parseResolvConfText(text: string): Dns {
 export function parseResolvConf(path: string): Dns {
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    // node:fs loaded only here: a config without resolvConf never pays for its import.
+    text = nodeFs().readFileSync(path, "utf8");
   } catch (err) {
     throw goPathError(err, path);
   }

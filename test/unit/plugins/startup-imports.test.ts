@@ -14,7 +14,7 @@ const out = mkdtempSync(join(tmpdir(), "tscni-bundle-"));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 const built = await Bun.build({
-  entrypoints: ["plugins/main.ts", "plugins/run-plugin.ts", "plugins/loopback/index.ts"].map((p) => join(root, p)),
+  entrypoints: ["plugins/main.ts", "plugins/run-plugin.ts", "plugins/loopback/index.ts", "plugins/host-local/index.ts"].map((p) => join(root, p)),
   outdir: out,
   root: join(root, "plugins"),
   target: "bun",
@@ -57,7 +57,8 @@ test("the entry (VERSION) loads one chunk besides its own: the registry's", () =
   expect(readFileSync(join(out, chunks[0] ?? ""), "utf8")).toContain('"tscni-chain"');
 });
 
-test("the plugin-call path and loopback import no node:* module, only bun:ffi", () => {
+test("the plugin-call path, loopback and host-local import no node:* module, only bun:ffi", () => {
   expect(external(staticClosure("run-plugin.js"))).toEqual(["bun:ffi"]);
   expect(external(staticClosure("loopback/index.js"))).toEqual(["bun:ffi"]);
+  expect(external(staticClosure("host-local/index.js"))).toEqual(["bun:ffi"]);
 });

@@ -1,0 +1,193 @@
+import { CString, dlopen, FFIType, type Pointer, read } from "bun:ffi";
+import { errnoName } from "./errno.ts";
+import { errnoText } from "./errtext.ts";
+import { close, openFile, readFd, statxOf, type StatxInfo } from "./libc.ts";
+
+/**
+ * The few file operations host-local's store and the lock need, through libc instead of node:fs:
+ * importing node:fs compiles Bun's JS implementation of it from source in every exec that loads
+ * it (+2.8 M instructions, about a fifth of a host-local ADD; docs/performance.md). Errors carry
+ * node's `code`, `syscall` and message, which the callers already render the way Go prints them.
+ *
+ * Their symbols are a group of their own, opened on first use: in libc.ts's binding they cost a
+ * loopback exec, which never uses them, ~0.35 M instructions (docs/performance.md).
+ */
+const symbols = {
+  __errno_location: { args: [], returns: FFIType.ptr },
+  mkdir: { args: [FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
+  link: { args: [FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
+  unlink: { args: [FFIType.ptr], returns: FFIType.i32 },
+  ftruncate: { args: [FFIType.i32, FFIType.i64], returns: FFIType.i32 },
+  write: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64_fast },
+  opendir: { args: [FFIType.ptr], returns: FFIType.ptr },
+  readdir64: { args: [FFIType.ptr], returns: FFIType.ptr },
+  closedir: { args: [FFIType.ptr], returns: FFIType.i32 },
+} as const;
+
+type FileLibc = ReturnType<typeof dlopen<typeof symbols>>["symbols"];
+let opened: FileLibc | undefined;
+const lib = (): FileLibc => (opened ??= dlopen("libc.so.6", symbols).symbols);
+
+function errno(l: FileLibc): number {
+  const p = l.__errno_location();
+  return p === null ? 0 : read.i32(p, 0);
+}
+
+/** One call and the errno it left, read before any other libc call can change it. */
+function call(fn: (l: FileLibc) => number | bigint): { ret: number; errno: number } {
+  const l = lib();
+  const ret = Number(fn(l));
+  return { ret, errno: ret < 0 ? errno(l) : 0 };
+}
+
+/** A failed file operation, shaped like node's fs errors (`code`, `syscall`, `path`). */
+export class FileError extends Error {
+  readonly code: string;
+  constructor(
+    readonly errno: number,
+    readonly syscall: string,
+    readonly path: string,
+  ) {
+    const code = errnoName(errno);
+    super(`${code}: ${errnoText(errno)}, ${syscall} '${path}'`);
+    this.code = code;
+  }
+}
+
+const encoder = new TextEncoder();
+function cPath(path: string, syscall: string): Uint8Array {
+  if (path.includes("\0")) throw new FileError(22, syscall, path);
+  return encoder.encode(`${path}\0`);
+}
+
+function check(r: { ret: number; errno: number }, syscall: string, path: string): number {
+  if (r.ret < 0) throw new FileError(r.errno, syscall, path);
+  return r.ret;
+}
+
+export const O_RDONLY = 0;
+export const O_WRONLY = 1;
+export const O_CREAT = 0o100;
+export const O_TRUNC = 0o1000;
+export const O_APPEND = 0o2000;
+export const O_NONBLOCK = 0o4000;
+/** x86_64 and the generic (arm64) value. */
+export const O_NOFOLLOW = 0o400000;
+
+/** open(2), always close-on-exec (as node opens); throws a FileError. */
+export function openPath(path: string, flags: number, mode = 0o666): number {
+  const r = openFile(cPath(path, "open"), flags, mode);
+  if (r.ret < 0) throw new FileError(r.errno, "open", path);
+  return r.ret;
+}
+
+export function closeFile(fd: number): void {
+  close(fd);
+}
+
+/** `mkdir -p` with `mode` for every directory it creates; an existing directory is fine. */
+export function mkdirAll(path: string, mode: number): void {
+  const p = cPath(path, "mkdir");
+  const { ret, errno } = call((l) => l.mkdir(p, mode));
+  if (ret === 0) return;
+  if (errno === 17 && pathInfo(path)?.isDirectory) return; // EEXIST
+  const cut = path.lastIndexOf("/");
+  const parent = cut > 0 ? path.slice(0, cut) : "";
+  if (errno !== 2 || parent === "") throw new FileError(errno, "mkdir", path); // ENOENT: make the parent
+  mkdirAll(parent, mode);
+  const again = call((l) => l.mkdir(p, mode));
+  if (again.ret !== 0 && again.errno !== 17) throw new FileError(again.errno, "mkdir", path);
+}
+
+export interface FileInfo {
+  isFile: boolean;
+  isDirectory: boolean;
+  /** Modification time in ms, fractional, as node's `mtimeMs`. */
+  mtimeMs: number;
+}
+
+const S_IFMT = 0o170000;
+function info(s: StatxInfo): FileInfo {
+  const type = s.mode & S_IFMT;
+  return { isFile: type === 0o100000, isDirectory: type === 0o040000, mtimeMs: s.mtimeSec * 1000 + s.mtimeNsec / 1e6 };
+}
+
+/** lstat: the entry itself, never through a symlink; undefined when it cannot be read. */
+export function pathInfo(path: string): FileInfo | undefined {
+  const s = statxOf(path, undefined).info;
+  return s === undefined ? undefined : info(s);
+}
+
+/** fstat of an open file; throws a FileError. */
+export function fdInfo(fd: number, path: string): FileInfo {
+  const s = statxOf(undefined, fd);
+  if (s.info === undefined) throw new FileError(s.errno, "fstat", path);
+  return info(s.info);
+}
+
+export function truncateFd(fd: number, path: string): void {
+  check(call((l) => l.ftruncate(fd, 0)), "ftruncate", path);
+}
+
+export function linkPath(existing: string, created: string): void {
+  const from = cPath(existing, "link");
+  const to = cPath(created, "link");
+  check(call((l) => l.link(from, to)), "link", created);
+}
+
+export function unlinkPath(path: string): void {
+  const p = cPath(path, "unlink");
+  check(call((l) => l.unlink(p)), "unlink", path);
+}
+
+/** Writes all of `text` (UTF-8) at the fd's position. */
+export function writeText(fd: number, text: string, path: string): void {
+  const bytes = encoder.encode(text);
+  for (let off = 0; off < bytes.length; ) {
+    const chunk = bytes.subarray(off);
+    const r = call((l) => l.write(fd, chunk, chunk.byteLength));
+    if (r.ret < 0 && r.errno === 4) continue; // EINTR
+    off += check(r, "write", path);
+  }
+}
+
+// One buffer for every read: host-local reads every reservation file of a network per call, and
+// a fresh buffer per file is garbage a short-lived exec never collects (peak RSS).
+let readBuf = new Uint8Array(4096);
+const decoder = new TextDecoder();
+
+/** The rest of an open file, decoded as UTF-8. */
+export function readText(fd: number, path: string): string {
+  let len = 0;
+  for (;;) {
+    if (len === readBuf.byteLength) {
+      const bigger = new Uint8Array(readBuf.byteLength * 2);
+      bigger.set(readBuf);
+      readBuf = bigger;
+    }
+    const r = readFd(fd, readBuf.subarray(len));
+    if (r.ret < 0 && r.errno === 4) continue; // EINTR
+    if (r.ret < 0) throw new FileError(r.errno, "read", path);
+    if (r.ret === 0) break;
+    len += r.ret;
+  }
+  return decoder.decode(readBuf.subarray(0, len));
+}
+
+/** Names in a directory, without `.` and `..`, in the order the kernel gives them. */
+export function listDir(path: string): string[] {
+  const l = lib();
+  const dir = l.opendir(cPath(path, "scandir"));
+  if (dir === null) throw new FileError(errno(l), "scandir", path);
+  const names: string[] = [];
+  try {
+    for (let e = l.readdir64(dir); e !== null; e = l.readdir64(dir)) {
+      // struct dirent64: d_ino (8), d_off (8), d_reclen (2), d_type (1), then d_name.
+      const name = new CString(e as Pointer, 19).toString();
+      if (name !== "." && name !== "..") names.push(name);
+    }
+  } finally {
+    l.closedir(dir);
+  }
+  return names;
+}

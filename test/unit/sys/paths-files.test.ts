@@ -1,0 +1,104 @@
+/**
+ * The path text and file helpers that replaced node:path and node:fs on host-local's path must
+ * give what node gives: the same paths, the same file types and mtimes, the same error codes.
+ */
+import { expect, test } from "bun:test";
+import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import {
+  closeFile,
+  dirnamePath,
+  fdInfo,
+  FileError,
+  linkPath,
+  listDir,
+  mkdirAll,
+  O_CREAT,
+  O_NOFOLLOW,
+  O_RDONLY,
+  O_WRONLY,
+  openPath,
+  pathInfo,
+  readText,
+  resolvePath,
+  truncateFd,
+  unlinkPath,
+  writeText,
+} from "../../../src/sys/index.ts";
+import { tempDir } from "../../harness.ts";
+
+const PATHS = ["/", "/a", "/a/", "/a//b", "/a/b/", "a", "a/b", "", ".", "..", "../x", "/a/../..", "/a/./b/../c", "a//b/", "//x", "/x/.."];
+
+test.each(PATHS)("resolvePath(%p) and with a second segment equal node's resolve", (p) => {
+  expect(resolvePath(p)).toBe(resolve(p));
+  expect(resolvePath("/base/dir", p)).toBe(resolve("/base/dir", p));
+  expect(resolvePath(p, "net")).toBe(resolve(p, "net"));
+});
+
+test.each(PATHS)("dirnamePath(%p) equals node's dirname", (p) => {
+  expect(dirnamePath(p)).toBe(dirname(p));
+});
+
+test("mkdirAll makes every missing parent with the mode, accepts a directory, refuses a file", () => {
+  using dir = tempDir("tscni-files-");
+  const deep = join(dir.path, "a", "b", "c");
+  mkdirAll(deep, 0o750);
+  mkdirAll(deep, 0o750);
+  expect([statSync(deep).isDirectory(), statSync(join(dir.path, "a")).mode & 0o7777]).toEqual([true, 0o750 & ~process.umask()]);
+  writeFileSync(join(dir.path, "f"), "x");
+  expect(() => mkdirAll(join(dir.path, "f"), 0o755)).toThrow(expect.objectContaining({ code: "EEXIST", syscall: "mkdir" }));
+  expect(() => mkdirAll(join(dir.path, "f", "g"), 0o755)).toThrow(expect.objectContaining({ code: "ENOTDIR" }));
+});
+
+test("open, write, truncate, read, link, unlink and listing behave as node's", () => {
+  using dir = tempDir("tscni-files-");
+  const path = join(dir.path, "10.0.0.2");
+  const fd = openPath(path, O_WRONLY | O_CREAT, 0o600);
+  writeText(fd, "ctr\r\neth0", path);
+  expect(readFileSync(path, "utf8")).toBe("ctr\r\neth0");
+  truncateFd(fd, path);
+  expect(readFileSync(path, "utf8")).toBe("");
+  closeFile(fd);
+  const wfd = openPath(path, O_WRONLY, 0o600);
+  writeText(wfd, "c2\r\neth1 é", path);
+  closeFile(wfd);
+  const rfd = openPath(path, O_RDONLY | O_NOFOLLOW);
+  try {
+    expect(readText(rfd, path)).toBe("c2\r\neth1 é");
+    const info = fdInfo(rfd, path);
+    expect(info).toEqual({ isFile: true, isDirectory: false, mtimeMs: lstatSync(path).mtimeMs });
+  } finally {
+    closeFile(rfd);
+  }
+  linkPath(path, join(dir.path, "copy"));
+  expect(() => linkPath(path, join(dir.path, "copy"))).toThrow(expect.objectContaining({ code: "EEXIST", syscall: "link" }));
+  symlinkSync(path, join(dir.path, "sym"));
+  mkdirSync(join(dir.path, "sub"));
+  expect(listDir(dir.path).sort()).toEqual(readdirSync(dir.path).sort());
+  expect(pathInfo(join(dir.path, "sym"))).toMatchObject({ isFile: false, isDirectory: false });
+  expect(pathInfo(join(dir.path, "sub"))).toMatchObject({ isFile: false, isDirectory: true });
+  expect(pathInfo(join(dir.path, "missing"))).toBeUndefined();
+  expect(() => openPath(join(dir.path, "sym"), O_RDONLY | O_NOFOLLOW)).toThrow(expect.objectContaining({ code: "ELOOP", syscall: "open" }));
+  unlinkPath(join(dir.path, "copy"));
+  expect(() => unlinkPath(join(dir.path, "copy"))).toThrow(FileError);
+  expect(listDir(dir.path).sort()).toEqual(["10.0.0.2", "sub", "sym"]);
+});
+
+test("errors read like node's: code, syscall, path and message", () => {
+  using dir = tempDir("tscni-files-");
+  const missing = join(dir.path, "nope", "x");
+  let mine: unknown;
+  let node: unknown;
+  try {
+    openPath(missing, O_RDONLY);
+  } catch (e) {
+    mine = e;
+  }
+  try {
+    closeSync(openSync(missing, "r"));
+  } catch (e) {
+    node = e;
+  }
+  const shape = (e: unknown) => ({ code: (e as FileError).code, syscall: (e as FileError).syscall, path: (e as FileError).path, message: (e as Error).message });
+  expect(shape(mine)).toEqual(shape(node));
+});
