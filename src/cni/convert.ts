@@ -3,6 +3,7 @@
  * omission rules of the reference's Go types (runtimes cache these documents and hand them back
  * as prevResult, so they must be the bytes Go would write), and prevResult parsing.
  */
+import * as plain from "../plain-array.ts";
 import type * as v from "valibot";
 import { ipFamily } from "../ip/index.ts";
 import { CniError, ErrorCode, internalError } from "./errors.ts";
@@ -38,16 +39,6 @@ function dnsIsEmpty(d: Dns | undefined): boolean {
 function pick(fields: [string, unknown, boolean][]): Json {
   const out: Json = {};
   for (const [k, val, keep] of fields) if (keep) out[k] = val;
-  return out;
-}
-
-/**
- * `xs.map(f)` as a loop: a plugin exec that converts one result would otherwise compile JSC's
- * `map` builtin from source for it (docs/performance.md).
- */
-function mapped<T>(xs: readonly T[] | undefined, f: (x: T) => Json): Json[] {
-  const out: Json[] = [];
-  for (const x of xs ?? []) out.push(f(x));
   return out;
 }
 
@@ -103,9 +94,9 @@ function to100(r: Result, version: string): Json {
   return sortKeys(
     pick([
       ["cniVersion", version, true],
-      ["interfaces", mapped(r.interfaces, iface), (r.interfaces ?? []).length > 0],
-      ["ips", mapped(r.ips, ip), (r.ips ?? []).length > 0],
-      ["routes", mapped(r.routes, (x) => sortKeys(pick(routeFields(x)))), (r.routes ?? []).length > 0],
+      ["interfaces", plain.map(r.interfaces ?? [], iface), (r.interfaces ?? []).length > 0],
+      ["ips", plain.map(r.ips ?? [], ip), (r.ips ?? []).length > 0],
+      ["routes", plain.map(r.routes ?? [], (x) => sortKeys(pick(routeFields(x)))), (r.routes ?? []).length > 0],
       ["dns", r.dns && sortKeys(pick(dnsFields(r.dns))), !dnsIsEmpty(r.dns)],
     ]),
   );
@@ -127,9 +118,9 @@ function to040(r: Result, version: string): Json {
     ]);
   return pick([
     ["cniVersion", version, true],
-    ["interfaces", mapped(r.interfaces, iface), (r.interfaces ?? []).length > 0],
-    ["ips", mapped(r.ips, ip), (r.ips ?? []).length > 0],
-    ["routes", mapped(r.routes, (x) => pick(routeFields(x))), (r.routes ?? []).length > 0],
+    ["interfaces", plain.map(r.interfaces ?? [], iface), (r.interfaces ?? []).length > 0],
+    ["ips", plain.map(r.ips ?? [], ip), (r.ips ?? []).length > 0],
+    ["routes", plain.map(r.routes ?? [], (x) => pick(routeFields(x))), (r.routes ?? []).length > 0],
     ["dns", pick(dnsFields(r.dns ?? {})), true],
   ]);
 }

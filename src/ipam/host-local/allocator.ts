@@ -6,6 +6,7 @@
  */
 import type { IpConfig } from "../../cni/index.ts";
 import { type Addr, cidrText, equalIP, ipString, nextIP, parseIP } from "../../ip/index.ts";
+import * as plain from "../../plain-array.ts";
 import { type Range, rangeContains, rangeFor, type RangeSet, rangeSetContains, rangeSetString } from "./range.ts";
 import type { Store } from "./store.ts";
 
@@ -18,35 +19,42 @@ export interface Candidate {
 /**
  * The reference's iterator: starts after the last reserved IP when that lies in the set (else at
  * the first range's start), moves to the next range's start at each range end, cycles across the
- * set and stops once it is back at its first candidate. Gateways are skipped.
+ * set and stops once it is back at its first candidate. Gateways are skipped. An iterator object,
+ * not a generator: JSC compiles its generator machinery from source on a process's first
+ * generator (~0.2 M instructions per exec; docs/performance.md).
  */
-export function* candidates(set: RangeSet, lastReserved: Addr | undefined): Generator<Candidate> {
-  if (set.length === 0) return;
+export function candidates(set: RangeSet, lastReserved: Addr | undefined): IterableIterator<Candidate> {
   let idx = 0;
   let cur: Addr | undefined;
   if (lastReserved !== undefined && rangeSetContains(set, lastReserved)) {
-    idx = set.findIndex((r) => rangeContains(r, lastReserved));
+    idx = plain.findIndex(set, (r) => rangeContains(r, lastReserved));
     cur = lastReserved;
   }
   let start: Addr | undefined;
-  for (;;) {
-    let r = set[idx]!;
-    if (cur === undefined) {
-      cur = r.rangeStart;
-      start = cur;
-    } else {
-      if (equalIP(cur, r.rangeEnd)) {
-        idx = (idx + 1) % set.length;
-        r = set[idx]!;
+  let done = set.length === 0;
+  const next = (): IteratorResult<Candidate> => {
+    while (!done) {
+      let r = set[idx]!;
+      if (cur === undefined) {
         cur = r.rangeStart;
+        start = cur;
       } else {
-        cur = nextIP(cur);
+        if (equalIP(cur, r.rangeEnd)) {
+          idx = (idx + 1) % set.length;
+          r = set[idx]!;
+          cur = r.rangeStart;
+        } else {
+          cur = nextIP(cur);
+        }
+        if (start === undefined) start = cur;
+        else if (equalIP(cur, start)) break;
       }
-      if (start === undefined) start = cur;
-      else if (equalIP(cur, start)) return;
+      if (!equalIP(cur, r.gateway)) return { done: false, value: { ip: cur, range: r } };
     }
-    if (!equalIP(cur, r.gateway)) yield { ip: cur, range: r };
-  }
+    done = true;
+    return { done: true, value: undefined };
+  };
+  return { next, [Symbol.iterator]: function () { return this; } };
 }
 
 function toIpConfig(c: Candidate): IpConfig {
@@ -107,8 +115,9 @@ export function allocateAll(
   const undo = (): void => {
     for (const ip of ips) store.release({ ip: ip.address.slice(0, ip.address.lastIndexOf("/")), containerId, ifname });
   };
-  for (const [idx, set] of sets.entries()) {
-    const at = pending.findIndex((ip) => rangeSetContains(set, ip));
+  for (let idx = 0; idx < sets.length; idx++) {
+    const set = sets[idx]!;
+    const at = plain.findIndex(pending, (ip) => rangeSetContains(set, ip));
     const requested = at >= 0 ? pending.splice(at, 1)[0] : undefined;
     try {
       ips.push(allocateFromSet(store, set, idx, containerId, ifname, requested));
@@ -121,7 +130,7 @@ export function allocateAll(
   }
   if (pending.length > 0) {
     undo();
-    throw new Error(`failed to allocate all requested IPs: ${pending.map(ipString).join(" ")}`);
+    throw new Error(`failed to allocate all requested IPs: ${plain.map(pending, (ip) => ipString(ip)).join(" ")}`);
   }
   return ips;
 }

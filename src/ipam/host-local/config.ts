@@ -14,6 +14,7 @@ import {
 } from "../../cni/index.ts";
 import { type Addr, cidrText, ipString, parseCIDR, type ParsedCidr, parseIP } from "../../ip/index.ts";
 import { HostLocalNetConf, type RangeConfig, type RangeSetsConfig, type RouteConfig } from "./config-schema.ts";
+import * as plain from "../../plain-array.ts";
 import { canonicalizeRangeSet, isIPv4Set, type RangeInput, type RangeSet, rangeSetsOverlap } from "./range.ts";
 
 /** Everything the verbs need, validated and canonical. */
@@ -75,9 +76,9 @@ interface SetInput {
 }
 
 function rangeSetInputs(sets: RangeSetsConfig | undefined, p: ProblemList, at: string): SetInput[] {
-  return (sets ?? []).map((set, i) => {
+  return plain.map(sets ?? [], (set, i) => {
     const before = p.problems.length;
-    const inputs = (set ?? []).map((r, j) => rangeInput(r, p, `${at}[${i}][${j}]`));
+    const inputs = plain.map(set ?? [], (r, j) => rangeInput(r, p, `${at}[${i}][${j}]`));
     return { path: `${at}[${i}]`, set: inputs, broken: p.problems.length > before };
   });
 }
@@ -147,11 +148,16 @@ export function checkHostLocalConfig(raw: Record<string, unknown>, cniArgs: stri
     // Without a subnet the legacy range is ignored, but its addresses were still decoded.
     rangeInput({ rangeStart: ipam.rangeStart, rangeEnd: ipam.rangeEnd, gateway: ipam.gateway }, p, "ipam");
   }
-  const routes = (ipam?.routes ?? []).flatMap((r, i) => (r === null ? [] : [route(r, p, `ipam.routes[${i}]`)]));
+  const routes: Route[] = [];
+  const routeConfigs = ipam?.routes ?? [];
+  for (let i = 0; i < routeConfigs.length; i++) {
+    const r = routeConfigs[i];
+    if (r !== null && r !== undefined) routes.push(route(r, p, `ipam.routes[${i}]`));
+  }
   const configured = rangeSetInputs(ipam?.ranges, p, "ipam.ranges");
   const runtimeRanges = rangeSetInputs(conf.runtimeConfig?.ipRanges, p, "runtimeConfig.ipRanges");
-  const runtimeIps = (conf.runtimeConfig?.ips ?? []).map((s, i) => p.check(`runtimeConfig.ips[${i}]`, () => requestedFromJson(s)));
-  const argsIps = (conf.args?.cni?.ips ?? []).map((s, i) => p.check(`args.cni.ips[${i}]`, () => requestedFromJson(s)));
+  const runtimeIps = plain.map(conf.runtimeConfig?.ips ?? [], (s, i) => p.check(`runtimeConfig.ips[${i}]`, () => requestedFromJson(s)));
+  const argsIps = plain.map(conf.args?.cni?.ips ?? [], (s, i) => p.check(`args.cni.ips[${i}]`, () => requestedFromJson(s)));
 
   if (ipam === undefined) {
     p.check("ipam", () => {
@@ -167,7 +173,7 @@ export function checkHostLocalConfig(raw: Record<string, unknown>, cniArgs: stri
     if (env.IP !== undefined) requested.push(env.IP);
   });
   requested.push(...argsIps, ...runtimeIps);
-  if (requested.some((ip) => ip === null)) {
+  if (plain.some(requested, (ip) => ip === null)) {
     p.check("runtimeConfig.ips", () => {
       throw internalError("cannot understand ip: IP <nil> not v4 nor v6");
     });
@@ -187,13 +193,13 @@ export function checkHostLocalConfig(raw: Record<string, unknown>, cniArgs: stri
       throw internalError(`invalid range set ${i}: ${err instanceof Error ? err.message : String(err)}`);
     }
   };
-  const rangeSets = inputs.map(({ path, set, broken }, i) => (broken ? undefined : p.check(path, () => canonical(set, i))));
+  const rangeSets = plain.map(inputs, ({ path, set, broken }, i) => (broken ? undefined : p.check(path, () => canonical(set, i))));
 
   if (!p.ok) return undefined;
   const sets = rangeSets as RangeSet[];
 
   const cniVersion = conf.cniVersion ?? "";
-  const v4 = sets.filter(isIPv4Set).length;
+  const v4 = plain.filter(sets, isIPv4Set).length;
   const v6 = sets.length - v4;
   if ((v4 > 1 || v6 > 1) && !versionAtLeast(cniVersion, "0.3.0")) {
     p.check("cniVersion", () => {
@@ -213,7 +219,7 @@ export function checkHostLocalConfig(raw: Record<string, unknown>, cniArgs: stri
   if (!p.ok) return undefined;
 
   const seen = new Set<string>();
-  const requestedIPs = (requested as Addr[]).filter((ip) => {
+  const requestedIPs = plain.filter(requested as Addr[], (ip) => {
     const key = ipString(ip);
     if (seen.has(key)) return false;
     seen.add(key);

@@ -3,6 +3,7 @@
  * switch between it and tscni with the same configs), containment, overlap and the `start-end`
  * text used in errors.
  */
+import * as plain from "../../plain-array.ts";
 import { type Addr, bitLength, cidrText, compareIP, equalIP, fromBigInt, inSubnet, ipString, lastAddress, networkAddress, nextIP, type ParsedCidr, sameFamily, toBigInt } from "../../ip/index.ts";
 
 /** A range as configured, after IP parsing but before defaults. `subnet` undefined = absent. */
@@ -43,18 +44,18 @@ export function rangeOverlaps(a: Range, b: Range): boolean {
 }
 
 export const rangeString = (r: Range): string => `${ipString(r.rangeStart)}-${ipString(r.rangeEnd)}`;
-export const rangeSetString = (s: RangeSet): string => s.map(rangeString).join(",");
+export const rangeSetString = (s: RangeSet): string => plain.map(s, rangeString).join(",");
 
 export function rangeSetContains(s: RangeSet, ip: Addr): boolean {
-  return s.some((r) => rangeContains(r, ip));
+  return plain.some(s, (r) => rangeContains(r, ip));
 }
 
 export function rangeFor(s: RangeSet, ip: Addr): Range | undefined {
-  return s.find((r) => rangeContains(r, ip));
+  return plain.find(s, (r) => rangeContains(r, ip));
 }
 
 export function rangeSetsOverlap(a: RangeSet, b: RangeSet): boolean {
-  return a.some((r) => b.some((q) => rangeOverlaps(r, q)));
+  return plain.some(a, (r) => plain.some(b, (q) => rangeOverlaps(r, q)));
 }
 
 export const isIPv4Set = (s: RangeSet): boolean => s[0]?.rangeStart.kind() === "ipv4";
