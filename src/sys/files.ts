@@ -174,20 +174,37 @@ export function readText(fd: number, path: string): string {
   return decoder.decode(readBuf.subarray(0, len));
 }
 
+/** A directory entry: its name and its d_type (DT_REG 8, DT_DIR 4, DT_UNKNOWN 0 when the filesystem does not say). */
+export interface DirEntry {
+  name: string;
+  type: number;
+}
+
+export const DT_UNKNOWN = 0;
+export const DT_DIR = 4;
+export const DT_REG = 8;
+
 /** Names in a directory, without `.` and `..`, in the order the kernel gives them. */
 export function listDir(path: string): string[] {
+  const names: string[] = [];
+  for (const e of listDirTyped(path)) names.push(e.name);
+  return names;
+}
+
+/** listDir with each entry's type, so a caller walking many files need not stat each one. */
+export function listDirTyped(path: string): DirEntry[] {
   const l = lib();
   const dir = l.opendir(cPath(path, "scandir"));
   if (dir === null) throw new FileError(errno(l), "scandir", path);
-  const names: string[] = [];
+  const out: DirEntry[] = [];
   try {
     for (let e = l.readdir64(dir); e !== null; e = l.readdir64(dir)) {
       // struct dirent64: d_ino (8), d_off (8), d_reclen (2), d_type (1), then d_name.
       const name = new CString(e as Pointer, 19).toString();
-      if (name !== "." && name !== "..") names.push(name);
+      if (name !== "." && name !== "..") out.push({ name, type: read.u8(e as Pointer, 18) });
     }
   } finally {
     l.closedir(dir);
   }
-  return names;
+  return out;
 }

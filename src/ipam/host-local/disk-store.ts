@@ -10,7 +10,11 @@ import {
   closeFile,
   fdInfo,
   linkPath,
-  listDir,
+  DT_DIR,
+  DT_REG,
+  DT_UNKNOWN,
+  type DirEntry,
+  listDirTyped,
   lockFile,
   mkdirAll,
   O_CREAT,
@@ -46,7 +50,8 @@ interface Entry {
   path: string;
   /** Whether it sits directly in the network directory. */
   topLevel: boolean;
-  mtimeMs: number;
+  /** Only from walk(true). */
+  mtimeMs: number | undefined;
 }
 
 export interface DiskStoreOptions {
@@ -163,7 +168,7 @@ export class DiskStore implements Store {
 
   reservations(): Reservation[] {
     const out: Reservation[] = [];
-    for (const e of this.walk()) {
+    for (const e of this.walk(true)) {
       if (!e.topLevel || parseIP(e.name) === undefined) continue;
       const content = readOrUndefined(e.path);
       if (content !== undefined) out.push({ ...parseReservation(e.name, content), reservedAtMs: e.mtimeMs });
@@ -198,18 +203,20 @@ export class DiskStore implements Store {
    * Regular files under the network directory in lexical order, recursively like the reference's
    * filepath.Walk — but never the lock or last_reserved_ip files, and never through symlinks.
    */
-  private walk(): Entry[] {
+  private walk(withTimes = false): Entry[] {
     const out: Entry[] = [];
     const visit = (dir: string, topLevel: boolean): void => {
-      let names: string[];
+      let entries: DirEntry[];
       try {
-        names = listDir(dir).sort();
+        entries = listDirTyped(dir).sort(byName);
       } catch {
         return;
       }
-      for (const name of names) {
+      for (const { name, type } of entries) {
         const path = join(dir, name);
-        const st = pathInfo(path);
+        // The directory listing's type spares a stat per file (a network holds one file per pod);
+        // a filesystem that does not say, or a caller that needs the times, still stats.
+        const st = withTimes || type === DT_UNKNOWN ? pathInfo(path) : { isDirectory: type === DT_DIR, isFile: type === DT_REG, mtimeMs: undefined };
         if (st === undefined) continue;
         if (st.isDirectory) visit(path, false);
         else if (st.isFile && !(topLevel && isBookkeeping(name))) out.push({ name, path, topLevel, mtimeMs: st.mtimeMs });
@@ -218,6 +225,10 @@ export class DiskStore implements Store {
     visit(this.dir, true);
     return out;
   }
+}
+
+function byName(a: DirEntry, b: DirEntry): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
 function notRegular(path: string): Error {

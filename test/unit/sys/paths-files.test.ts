@@ -24,6 +24,10 @@ import {
   truncateFd,
   unlinkPath,
   writeText,
+  DT_DIR,
+  DT_REG,
+  DT_UNKNOWN,
+  listDirTyped,
 } from "../../../src/sys/index.ts";
 import { tempDir } from "../../harness.ts";
 
@@ -82,6 +86,14 @@ test("open, write, truncate, read, link, unlink and listing behave as node's", (
   unlinkPath(join(dir.path, "copy"));
   expect(() => unlinkPath(join(dir.path, "copy"))).toThrow(FileError);
   expect(listDir(dir.path).sort()).toEqual(["10.0.0.2", "sub", "sym"]);
+  // The listing's d_type says what lstat says (this filesystem fills it in; DT_UNKNOWN would be 0).
+  const kind = (name: string): number => {
+    const st = lstatSync(join(dir.path, name));
+    return st.isFile() ? DT_REG : st.isDirectory() ? DT_DIR : st.isSymbolicLink() ? 10 : -1;
+  };
+  const typed = listDirTyped(dir.path);
+  expect(typed.map((e) => e.name).sort()).toEqual(["10.0.0.2", "sub", "sym"]);
+  for (const e of typed) expect([e.name, e.type === DT_UNKNOWN ? kind(e.name) : e.type]).toEqual([e.name, kind(e.name)]);
 });
 
 test("errors read like node's: code, syscall, path and message", () => {
