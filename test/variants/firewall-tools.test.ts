@@ -2,7 +2,7 @@
  * Variants by firewall tooling on PATH, tscni and v1.9.1 on a node each:
  *  - nft-only (nft, no iptables binaries): bridge ipMasq and portmap pick nftables as the
  *    reference does: same tables, working masquerade and port forwarding, STATUS passes, doctor
- *    names the backend; DEL, and GC of a forgotten pod, leave no per-pod rule;
+ *    names the backend; DEL leaves no per-pod rule, GC of a forgotten pod none of bridge's;
  *  - no firewall tool at all: without ipMasq and mappings everything works (ADD, CHECK, DEL);
  *    with ipMasq an ADD fails with a CNI error naming what is missing and leaves nothing behind.
  */
@@ -116,20 +116,35 @@ describe("nft-only node (no iptables on PATH)", () => {
     expect(got).toEqual(["DEL 0, 0 per-pod rules left", "DEL 0, 0 per-pod rules left"]);
   });
 
-  test("GC of a pod the runtime forgot removes its nft rules", async () => {
+  // Plugin GC of one network: bridge removes the forgotten pod's masquerade rule; portmap's nft
+  // rules name only their container, so its GC leaves them, as v1.9.1's (which has no GC) does —
+  // removing them would also remove other networks' live pods (test/netns/portmap-nft-gc-scope).
+  test("GC of a pod the runtime forgot removes its masquerade rules, leaves portmap's as v1.9.1", async () => {
     const got: string[] = [];
     for (const r of runs) {
       const gone: Attachment = { ctr: await r.node.container(), id: "pod-gone", mappings: MAPPINGS };
       const a = await add(r.node, r.list, gone);
+      const before = perPodByTable((await nodeState(r.node, join(r.node.work, "ipam"))).nft, ["pod-gone", ipv4(gone)]);
       const g = await gc(r.node, r.list, []);
-      const s = await nodeState(r.node, join(r.node.work, "ipam"));
-      const perPod = s.nft.split("\n").filter((l) => l.includes("pod-gone") || l.includes(ipv4(gone)));
-      got.push(`ADD ${a.code} GC ${g.code}${g.error}, ${perPod.length} per-pod rules left`);
+      const after = perPodByTable((await nodeState(r.node, join(r.node.work, "ipam"))).nft, ["pod-gone", ipv4(gone)]);
+      got.push(`ADD ${a.code} GC ${g.code}${g.error}; per-pod rules before GC: ${before}; after: ${after}`);
     }
-    versus("nft-only: GC", got[0], got[1], "bridge: GC is implemented; portmap: GC removes stale rules");
-    expect(got[0]).toBe("ADD 0 GC 0, 0 per-pod rules left");
+    versus("nft-only: GC", got[0], got[1], "bridge: GC removes the masquerade rule (v1.9.1 keeps it); portmap's nft rules stay, as v1.9.1's");
+    const before = "per-pod rules before GC: table inet cni_plugins_masquerade: 1, table ip cni_hostport: 3";
+    expect(got).toEqual([`ADD 0 GC 0; ${before}; after: table ip cni_hostport: 3`, `ADD 0 GC 0; ${before}; after: table inet cni_plugins_masquerade: 1, table ip cni_hostport: 3`]);
   });
 });
+
+/** Per nft table, how many ruleset lines mention one of the needles ("none" when no table does). */
+function perPodByTable(nft: string, needles: readonly string[]): string {
+  const counts: string[] = [];
+  for (const t of nft.split(/\n(?=table )/)) {
+    const lines = t.split("\n");
+    const n = lines.filter((l) => needles.some((x) => l.includes(x))).length;
+    if (n > 0) counts.push(`${(lines[0] ?? "").replace(/ \{.*/, "")}: ${n}`);
+  }
+  return counts.length > 0 ? counts.sort().join(", ") : "none";
+}
 
 describe("no firewall tool at all", () => {
   test("ipMasq false, no port mappings: ADD, CHECK and DEL work", async () => {
