@@ -5,7 +5,7 @@
 import { readCniEnv } from "./env.ts";
 import { CniError, ErrorCode } from "./errors.ts";
 import { goField, goJsonKind, goJsonParse, goMarshalIndent } from "./go-json.ts";
-import { goJsonSyntaxError } from "./go-json-syntax.ts";
+import { goJsonSyntaxError, MAX_NESTING_DEPTH } from "./go-json-syntax.ts";
 import type { CmdArgs, Env, PluginDef, Verb } from "./plugin.ts";
 import { resultToWire } from "./convert.ts";
 import { isLabelOnly } from "./label.ts";
@@ -41,11 +41,32 @@ export function aboutText(entry: PluginEntry): string {
   return `CNI ${entry.name} plugin ${entry.buildVersion}\nCNI protocol versions supported: ${SUPPORTED_VERSIONS.join(", ")}\n`;
 }
 
-/** skel's pre-validation: decodes `{name}` from stdin (codes 6 and 7). */
-export function decodeNetworkConfig(bytes: Uint8Array): Record<string, unknown> {
+/**
+ * The document, or Go's syntax error (code 6). JSON.parse first: below Go's nesting limit in
+ * bytes and without a leading BOM (which TextDecoder would drop and Go refuses) it accepts exactly
+ * what Go's scanner accepts, and running that scanner (interpreted JS, per byte) on every
+ * well-formed config cost each exec more than the parse (docs/performance.md). It runs only to
+ * word a refusal, or for the documents JSON.parse cannot judge alone.
+ */
+export function parseConfigJson(bytes: Uint8Array): unknown {
+  const judgedByParse = bytes.length <= MAX_NESTING_DEPTH && bytes[0] !== 0xef;
+  if (judgedByParse) {
+    try {
+      return goJsonParse(new TextDecoder().decode(bytes));
+    } catch (err) {
+      const syntax = goJsonSyntaxError(bytes);
+      if (syntax !== undefined) throw new CniError(ErrorCode.DecodingFailure, `error unmarshall network config: ${syntax}`);
+      throw err;
+    }
+  }
   const syntax = goJsonSyntaxError(bytes);
   if (syntax !== undefined) throw new CniError(ErrorCode.DecodingFailure, `error unmarshall network config: ${syntax}`);
-  const parsed: unknown = goJsonParse(new TextDecoder().decode(bytes));
+  return goJsonParse(new TextDecoder().decode(bytes));
+}
+
+/** skel's pre-validation: decodes `{name}` from stdin (codes 6 and 7). */
+export function decodeNetworkConfig(bytes: Uint8Array): Record<string, unknown> {
+  const parsed: unknown = parseConfigJson(bytes);
   if (parsed === null) throw new CniError(ErrorCode.InvalidNetworkConfig, "missing network name");
   if (typeof parsed !== "object" || Array.isArray(parsed)) {
     throw new CniError(
