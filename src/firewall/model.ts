@@ -124,10 +124,29 @@ export interface NftRuleState {
   readonly targets: readonly string[];
 }
 
+/** A base chain as the kernel holds it (there every base chain has a policy). */
+export interface NftBaseChainRead {
+  readonly type: string;
+  readonly hook: string;
+  readonly priority: number;
+  readonly policy: string;
+}
+
+/** How the kernel holds a table: its flags, and each chain's hook (null: a regular chain). */
+export interface NftDeclared {
+  readonly flags: number;
+  readonly chains: ReadonlyMap<string, NftBaseChainRead | null>;
+}
+
 /** One nft table as read (netlink dump, or `nft -a list table`); absent tables have no entry. */
 export interface NftTableState {
   readonly chains: ReadonlySet<string>;
   readonly rules: readonly NftRuleState[];
+  /**
+   * From a netlink read only (a text listing leaves it out): lets a plan leave out an `add table`
+   * or `add chain` of what already exists exactly as declared (nft-declared.ts).
+   */
+  readonly declared?: NftDeclared;
 }
 
 export type NftState = ReadonlyMap<string, NftTableState>;

@@ -10,6 +10,7 @@ import type { NftRule } from "../netlink/nft/messages.ts";
 import type { NftSession, Ruleset, TableRef } from "../netlink/nft/session.ts";
 import type { Family, IptablesState, NftFamily, NftRuleState, NftState, NftTableRef, NftTableState, RuleArgs } from "./model.ts";
 import { nftTableKey } from "./model.ts";
+import { declaredFromKernel } from "./nft-declared.ts";
 import { decodeNftRule } from "./nft-decode.ts";
 import { xtRuleArgs } from "./xt-decode.ts";
 
@@ -81,10 +82,11 @@ export function nftStateOf(refs: readonly NftTableRef[], rs: Ruleset): NftState 
   const state = new Map<string, NftTableState>();
   for (const ref of refs) {
     const t = tableRef(ref);
-    if (!rs.tables.some((x) => x.family === t.family && x.name === t.name)) continue;
-    const chains = new Set(rs.chains.filter((c) => c.family === t.family && c.table === t.name).map((c) => c.name));
+    const table = rs.tables.find((x) => x.family === t.family && x.name === t.name);
+    if (table === undefined) continue;
+    const held = rs.chains.filter((c) => c.family === t.family && c.table === t.name);
     const rules = rs.rules.filter((r) => r.family === t.family && r.table === t.name).map(ruleState);
-    state.set(nftTableKey(ref), { chains, rules });
+    state.set(nftTableKey(ref), { chains: new Set(held.map((c) => c.name)), rules, declared: declaredFromKernel(table.flags, held) });
   }
   return state;
 }

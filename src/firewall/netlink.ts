@@ -18,7 +18,7 @@ import { GenerationMoved, whileBusy } from "../netlink/nft/busy.ts";
 import { NftSession, type Ruleset, transact } from "../netlink/nft/session.ts";
 import { NetlinkError } from "../netlink/errors.ts";
 import { Errno } from "../sys/index.ts";
-import type { Family, IptablesPlan, NftPlan, NftStep, NftTableRef } from "./model.ts";
+import type { Family, IptablesPlan, NftPlan, NftState, NftStep, NftTableRef } from "./model.ts";
 import { compileRule, hookSpec } from "./nft-compile.ts";
 import { iptablesTable, NFPROTO, nftStateOf, type NetlinkIptablesState, readIptablesOver, readNftOver, tableRef } from "./netlink-state.ts";
 import { planNftSteps } from "./nftables.ts";
@@ -152,6 +152,11 @@ export function nftRequests(steps: readonly NftStep[]): Request[] | undefined {
   return out;
 }
 
+/** The state without what lets a plan leave out declaring tables and chains again. */
+function undeclared(state: NftState): NftState {
+  return new Map([...state].map(([k, t]) => [k, { chains: t.chains, rules: t.rules }]));
+}
+
 /**
  * Applies an nft plan as one netlink batch and returns undefined; or, when a step cannot be
  * expressed here, changes nothing and returns the steps it planned, for `nft -f -` (planned once,
@@ -162,10 +167,16 @@ export function applyNftNetlink(plan: NftPlan, refs: readonly NftTableRef[], kep
   let notes: string[] = [];
   transact(must(), refs.map((r) => tableRef(r, nftReadScope(plan, r))), (rs) => {
     notes = [];
-    const steps = planNftSteps(plan, nftStateOf(refs, rs), notes);
-    const reqs = nftRequests(steps);
-    unsent = reqs === undefined ? steps : undefined;
-    return reqs ?? [];
+    const state = nftStateOf(refs, rs);
+    const reqs = nftRequests(planNftSteps(plan, state, notes));
+    if (reqs !== undefined) {
+      unsent = undefined;
+      return reqs;
+    }
+    // `nft -f -` is not tied to this read's generation: there every table and chain is declared.
+    notes = [];
+    unsent = planNftSteps(plan, undeclared(state), notes);
+    return [];
   });
   // Only the attempt that went in (or was handed back for `nft -f -`) counts.
   kept.push(...notes);

@@ -5,7 +5,8 @@
  * comment, or our entry jump); anything else found in a chain we keep in shape or remove stays
  * where it is, and the `notes` say so, for stderr.
  */
-import { type CommentMatch, type NftOp, type NftPlan, type NftRuleSpec, type NftRuleState, type NftState, type NftStep, type NftTableRef, nftTableKey } from "./model.ts";
+import { type CommentMatch, type NftDeclared, type NftOp, type NftPlan, type NftRuleSpec, type NftRuleState, type NftState, type NftStep, type NftTableRef, nftTableKey } from "./model.ts";
+import { alreadyDeclared } from "./nft-declared.ts";
 import { nftRuleText } from "./nft-text.ts";
 import { ruleJumpTarget, sameRule } from "./rule.ts";
 import { checkNftComment, checkNftIdentifier } from "./validate.ts";
@@ -13,6 +14,8 @@ import { checkNftComment, checkNftIdentifier } from "./validate.ts";
 interface SimTable {
   chains: Set<string>;
   rules: NftRuleState[];
+  /** As the kernel held it when read (netlink only); none for a table the plan adds. */
+  readonly declared?: NftDeclared;
 }
 
 function matches(comment: string | undefined, m: CommentMatch): boolean {
@@ -33,7 +36,7 @@ class Simulation {
   readonly #tables = new Map<string, SimTable>();
 
   constructor(state: NftState) {
-    for (const [key, t] of state) this.#tables.set(key, { chains: new Set(t.chains), rules: [...t.rules] });
+    for (const [key, t] of state) this.#tables.set(key, { chains: new Set(t.chains), rules: [...t.rules], ...(t.declared ? { declared: t.declared } : {}) });
   }
 
   table(ref: NftTableRef): SimTable {
@@ -111,14 +114,16 @@ function resolveOp(sim: Simulation, op: NftOp): void {
   if ("chain" in op) checkNftIdentifier("chain name", op.chain);
   if ("comment" in op && op.comment !== undefined) checkNftComment(op.comment);
   switch (op.op) {
+    // What already exists exactly as declared is not declared again (nft-declared.ts).
     case "add-table":
-      sim.steps.push(op);
-      sim.table(op.ref);
+      if (!alreadyDeclared(op, sim.table(op.ref).declared, new Set())) sim.steps.push(op);
       return;
-    case "add-chain":
-      sim.steps.push(op);
-      sim.table(op.ref).chains.add(op.chain);
+    case "add-chain": {
+      const t = sim.table(op.ref);
+      if (!alreadyDeclared(op, t.declared, t.chains)) sim.steps.push(op);
+      t.chains.add(op.chain);
       return;
+    }
     case "flush-chain": {
       sim.steps.push(op);
       const t = sim.table(op.ref);
