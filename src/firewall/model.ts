@@ -91,7 +91,15 @@ export type NftOp =
    * one of their comments, or jumping to `ownsJumpTo` (an entry rule with older conditions).
    * Only valid after an add-chain of the same chain in the plan.
    */
-  | { readonly op: "sync-rules"; readonly ref: NftTableRef; readonly chain: string; readonly rules: readonly NftRuleSpec[]; readonly ownsJumpTo?: string }
+  | {
+      readonly op: "sync-rules";
+      readonly ref: NftTableRef;
+      readonly chain: string;
+      readonly rules: readonly NftRuleSpec[];
+      readonly ownsJumpTo?: string;
+      /** The plugins' rules for other attachments (by comment): left alone, and not named as another tool's. */
+      readonly siblings?: CommentMatch;
+    }
   /** Delete, by handle, the rules of these chains whose comment matches; nothing when absent. */
   | { readonly op: "delete-rules"; readonly ref: NftTableRef; readonly chains: readonly string[]; readonly match: CommentMatch }
   /**

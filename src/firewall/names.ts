@@ -76,11 +76,14 @@ export interface SpoofCheckNames {
   readonly comment: string;
 }
 
+/** What every macspoofchk rule's comment starts with (then `<containerID>-<ifname>`). */
+export const SPOOF_COMMENT_PREFIX = "macspoofchk-";
+
 /** macspoofchk: chains and comment derived from `<containerID>-<ifname>`. */
 export function spoofCheckNames(containerId: string, ifname: string): SpoofCheckNames {
   const refId = `${containerId}-${ifname}`;
   const chain = `cni-br-iface-${refId}`;
-  return { chain, macChain: `${chain}-mac`, comment: `macspoofchk-${refId}` };
+  return { chain, macChain: `${chain}-mac`, comment: `${SPOOF_COMMENT_PREFIX}${refId}` };
 }
 
 /** Shared object names, kept identical to the reference's. */

@@ -80,7 +80,7 @@ function syncRules(sim: Simulation, op: Extract<NftOp, { op: "sync-rules" }>): v
   const ours = (r: NftRuleState): boolean =>
     op.rules.some((w) => sameSpec(r, w)) || (r.comment !== undefined && comments.has(r.comment)) || (op.ownsJumpTo !== undefined && r.targets.includes(op.ownsJumpTo));
   const owned = inChain.filter(ours);
-  const foreign = inChain.filter((r) => !ours(r));
+  const foreign = inChain.filter((r) => !ours(r) && !(op.siblings !== undefined && matches(r.comment, op.siblings)));
   if (foreign.length > 0) sim.keptForeign(op.ref, "another's rule in a chain tscni keeps in shape", foreign);
   const inShape = owned.length === op.rules.length && owned.every((r, i) => sameSpec(r, op.rules[i] as NftRuleSpec));
   if (inShape) return;

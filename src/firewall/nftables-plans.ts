@@ -11,6 +11,7 @@ import {
   PORTMAP_NFT_CHAINS,
   portmapNftTable as hostportTable,
   SHARED,
+  SPOOF_COMMENT_PREFIX,
   SPOOF_NFT_TABLE as SPOOF_TABLE,
   spoofCheckNames,
 } from "./names.ts";
@@ -121,7 +122,13 @@ export function spoofCheckAdd(req: SpoofCheckRequest): NftPlan {
       },
       { op: "add-chain", ref: SPOOF_TABLE, chain: names.chain },
       { op: "add-chain", ref: SPOOF_TABLE, chain: names.macChain },
-      { op: "sync-rules", ref: SPOOF_TABLE, chain: SHARED.spoofBaseChain, rules: [plain({ iif: { name: hostIf }, matches: [], verdict: jump(names.chain) }, comment)] },
+      {
+        op: "sync-rules",
+        ref: SPOOF_TABLE,
+        chain: SHARED.spoofBaseChain,
+        rules: [plain({ iif: { name: hostIf }, matches: [], verdict: jump(names.chain) }, comment)],
+        siblings: { prefix: SPOOF_COMMENT_PREFIX },
+      },
       { op: "sync-rules", ref: SPOOF_TABLE, chain: names.chain, rules: [plain({ matches: [], verdict: jump(names.macChain) }, comment)] },
       {
         op: "sync-rules",

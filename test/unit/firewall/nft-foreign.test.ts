@@ -6,10 +6,10 @@
 import { describe, expect, test } from "bun:test";
 import type { NftPlan, NftTableRef } from "../../../src/firewall/model.ts";
 import { nftTableKey } from "../../../src/firewall/model.ts";
-import { portmapNftTable } from "../../../src/firewall/names.ts";
+import { portmapNftTable, SPOOF_NFT_TABLE } from "../../../src/firewall/names.ts";
 import { resolveNftPlan } from "../../../src/firewall/nft-resolve.ts";
 import { tablesToRead } from "../../../src/firewall/nftables.ts";
-import { masqNftAdd, masqNftDel, portmapNftAdd, portmapNftDel } from "../../../src/firewall/nftables-plans.ts";
+import { masqNftAdd, masqNftDel, portmapNftAdd, portmapNftDel, spoofCheckAdd } from "../../../src/firewall/nftables-plans.ts";
 import type { Rule } from "../../../src/firewall/rule.ts";
 import { FakeNfKernel } from "../../fixtures/firewall/fake-nf-kernel.ts";
 
@@ -80,5 +80,16 @@ describe("another tool's rules in the plugins' nft chains", () => {
       ["postrouting", "goto"],
       ["postrouting", "accept"],
     ]);
+  });
+
+  test("macspoofchk: the other attachments' jumps in PREROUTING are the plugins' (kept, not named); another tool's rule is named", () => {
+    const k = new FakeNfKernel();
+    const spoof = (id: string, mac: string) => spoofCheckAdd({ containerId: id, ifname: "eth0", hostIfname: `veth${id}`, containerMac: mac });
+    apply(k, spoof("a", "02:00:00:00:00:01"));
+    theirs(k, SPOOF_NFT_TABLE, "PREROUTING", { matches: [], verdict: { kind: "accept" } });
+    notes.length = 0;
+    apply(k, spoof("b", "02:00:00:00:00:02"));
+    expect(notes.map((n) => n.replace(/handle \d+/, "handle N"))).toEqual(["bridge nat PREROUTING: handle N: accept (another's rule in a chain tscni keeps in shape)"]);
+    expect(rulesOf(k, SPOOF_NFT_TABLE).filter((r) => r.chain === "PREROUTING").map((r) => r.comment)).toEqual(["macspoofchk-a-eth0", undefined, "macspoofchk-b-eth0"]);
   });
 });
