@@ -1,7 +1,7 @@
 /**
  * POSIX path text as node:path computes it, for the plugin-call paths that must not load node:path
  * (importing it compiles Bun's JS implementation from source: +1.1 M instructions per exec;
- * docs/performance.md). test/unit/sys/paths.test.ts compares them with node:path.
+ * docs/performance.md). test/unit/sys/paths-files.test.ts compares them with node:path.
  */
 
 /** `path.resolve(...segments)`: absolute, normalised, no trailing slash; relative to the cwd. */
