@@ -129,6 +129,8 @@ describe("another tool's rules inside the plugins' chains", () => {
     await flushRuleset();
     // The reference lays the chains out; someone adds rules of their own in each.
     expect((await portmap(join(V191_DIR, "portmap"), "ADD", "other")).code).toBe(0);
+    // The reference's own rules read as the plugins', so no ADD below keeps or names them.
+    expect((await nftablesBackend.read(LOCK)).foreign).toEqual([]);
     for (const [chain, rule] of FOREIGN) await mustExec(["nft", `add rule ${chain} ${rule}`]);
     const foreignLines = FOREIGN.map(([, rule]) => rule);
     const present = async () => {
@@ -233,6 +235,7 @@ describe("macspoofchk written in-process equals v1.9.1's", () => {
   test("same bridge-family table, chains and rules; each DEL removes the other's", async () => {
     await flushRuleset();
     const theirs = await added(true);
+    expect((await nftablesBackend.read(LOCK)).foreign).toEqual([]);
     expect((await call(false, "DEL")).code).toBe(0);
     const leftByMine = await ruleset();
     expect(leftByMine).not.toContain("macspoofchk-c1-eth0");
