@@ -31,7 +31,7 @@ import {
   NFTA_TARGET_NAME,
 } from "../netlink/nft/constants.ts";
 import type { RuleArgs } from "./model.ts";
-import { type Iface, type Match, type Prefix, type Rule, ruleArgs, type Verdict } from "./rule.ts";
+import { type Iface, type Match, type Prefix, type Rule, ruleArgs, type RuleDraft, type Verdict } from "./rule.ts";
 import { be16, hex, le32, xtMatchOf, xtTargetOf } from "./xt-decode-info.ts";
 
 const PROTO_NAMES: Readonly<Record<number, string>> = { 1: "icmp", 6: "tcp", 17: "udp", 58: "ipv6-icmp", 132: "sctp", 136: "udplite", 33: "dccp" };
@@ -62,18 +62,8 @@ function verdictOf(e: Expr): Verdict | undefined {
   return { kind: v.word === "goto" ? "goto" : "jump", chain: v.chain };
 }
 
-interface Draft {
-  src?: Prefix;
-  dst?: Prefix;
-  iif?: Iface;
-  oif?: Iface;
-  proto?: string;
-  matches: Match[];
-  verdict: Verdict;
-}
-
 /** Decodes the expression at `i` into the draft; returns how many expressions it used. */
-function decodeAt(d: Draft, exprs: readonly Expr[], i: number, v6: boolean): number {
+function decodeAt(d: RuleDraft, exprs: readonly Expr[], i: number, v6: boolean): number {
   const e = exprs[i] as Expr;
   const next = exprs[i + 1];
   if (e.name === "counter") return 1;
@@ -149,7 +139,7 @@ function decodeAt(d: Draft, exprs: readonly Expr[], i: number, v6: boolean): num
 
 /** One rule of table `family` (NFPROTO_IPV4 / NFPROTO_IPV6) as the typed model. */
 export function decodeXtRule(family: number, exprs: readonly Expr[]): Rule {
-  const d: Draft = { matches: [], verdict: { kind: "foreign", tokens: [] } };
+  const d: RuleDraft = { matches: [], verdict: { kind: "foreign", tokens: [] } };
   const v6 = family === NFPROTO_IPV6;
   for (let i = 0; i < exprs.length; ) i += decodeAt(d, exprs, i, v6);
   return d;
