@@ -1,5 +1,4 @@
-import type { Writer } from "./attrs.ts";
-import { attrMap, getI32, getString, getU32, getU8 } from "./attrs.ts";
+import { attrMap, getI32, getString, getU32, getU8, type Writer } from "./attrs.ts";
 import {
   AF_PACKET,
   IF_OPER_DORMANT,
@@ -41,9 +40,8 @@ import type { BridgeData } from "./kinds/bridge.ts";
 import { hasBridgeData, readBridgeData, writeBridgeData } from "./kinds/bridge.ts";
 import { readVlanData, type VlanData, writeVlanData } from "./kinds/vlan.ts";
 import { writeVethData } from "./kinds/veth.ts";
-import type { Message, Request } from "./message.ts";
+import { body, type Message, type Request } from "./message.ts";
 import { decodePortAttrs, type PortAttrs } from "./port.ts";
-import { body } from "./message.ts";
 import { formatMac, IFINFOMSG_LEN, parseMac, readIfInfo, writeIfInfo } from "./wire.ts";
 
 export type OperState = "unknown" | "notpresent" | "down" | "lowerlayerdown" | "testing" | "dormant" | "up";
