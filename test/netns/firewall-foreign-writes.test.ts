@@ -101,7 +101,11 @@ describe.each(WRITERS)("$name", (w) => {
     mkdirSync(confDir);
     writeFileSync(join(confDir, "10-ffw.conflist"), JSON.stringify({ cniVersion: "1.0.0", name: network, plugins: [bridgeConf, { type: "portmap", capabilities: { portMappings: true } }] }));
     const doctor = await exec([tscni("tscni"), "doctor", "--json", "--conf-dir", confDir, "--bin-dir", distDir, "--cache-dir", join(work.path, `cache${w.seq}`)], { env: { PATH } });
-    const named = (JSON.parse(doctor.stdout) as { checks: { id: string; detail: string }[] }).checks.filter((c) => c.id === "firewall-foreign").map((c) => c.detail);
+    const checks = (JSON.parse(doctor.stdout) as { checks: { id: string; severity: string; detail: string }[] }).checks;
+    // A foreign rule is a warning, never an error; the exit code is doctor's own verdict (1 only on an error).
+    expect(doctor.code).toBe(checks.some((c) => c.severity === "error") ? 1 : 0);
+    expect(checks.filter((c) => c.id === "firewall-foreign" && c.severity !== "warning")).toEqual([]);
+    const named = checks.filter((c) => c.id === "firewall-foreign").map((c) => c.detail);
     expect(named).toEqual(
       expect.arrayContaining([
         `ipv4 nat ${masq}: a rule not written by the plugin: -d 192.0.2.1/32 -j ACCEPT`,
