@@ -2,7 +2,8 @@
  * ADD batches that declare only what is missing, against the kernel: with the shared tables and
  * chains in place, a second attachment's masquerade, portmap and macspoofchk ADD make the kernel
  * announce (`nft monitor`) their own rules alone — no table or chain declared again, nothing
- * deleted — and the ruleset ends as the full declaration leaves it. A shared base chain that
+ * deleted — and the ruleset ends as the full declaration leaves it; a portmap or macspoofchk ADD
+ * repeated writes nothing at all. A shared base chain that
  * another tool holds with another priority is still declared, so the kernel refuses the ADD as
  * before.
  */
@@ -80,6 +81,12 @@ describe("a second attachment's ADD declares nothing that exists", () => {
     expect(changes.filter((l) => !l.startsWith("add rule"))).toEqual(spoofChains);
     expect(spoofChains).toHaveLength(_name === "macspoofchk" ? 2 : 0);
     const written = await ruleset();
+    // The same ADD again: everything is already right, nothing is written. (Bridge masquerade
+    // replaces its own rule: its re-ADD fails earlier, at the existing veth, as v1.9.1's does.)
+    if (_name !== "bridge masquerade") {
+      expect(await announced(() => applyNft(second, LOCK))).toEqual([]);
+      expect(await ruleset()).toBe(written);
+    }
 
     // The second ADD planned as before (every table and chain declared again), through nft: the same ruleset.
     await flushRuleset();
