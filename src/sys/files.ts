@@ -104,12 +104,14 @@ export interface FileInfo {
   isDirectory: boolean;
   /** Modification time in ms, fractional, as node's `mtimeMs`. */
   mtimeMs: number;
+  /** Length in bytes (a regular file's; 0 for what has none, e.g. procfs). */
+  size: number;
 }
 
 const S_IFMT = 0o170000;
 function info(s: StatxInfo): FileInfo {
   const type = s.mode & S_IFMT;
-  return { isFile: type === 0o100000, isDirectory: type === 0o040000, mtimeMs: s.mtimeSec * 1000 + s.mtimeNsec / 1e6 };
+  return { isFile: type === 0o100000, isDirectory: type === 0o040000, mtimeMs: s.mtimeSec * 1000 + s.mtimeNsec / 1e6, size: s.size };
 }
 
 /** lstat: the entry itself, never through a symlink; undefined when it cannot be read. */
@@ -157,15 +159,20 @@ let readBuf = new Uint8Array(4096);
 const decoder = new TextDecoder();
 
 /** The rest of an open file, decoded as UTF-8. */
-export function readText(fd: number, path: string): string {
+/**
+ * The file's text up to EOF; with `size` (its fstat length, > 0) up to that many bytes, as node's
+ * readFileSync reads a regular file: no extra read to see the EOF, which for a directory walk
+ * over hundreds of small files is a quarter of the calls.
+ */
+export function readText(fd: number, path: string, size = 0): string {
   let len = 0;
-  for (;;) {
+  while (size <= 0 || len < size) {
     if (len === readBuf.byteLength) {
       const bigger = new Uint8Array(readBuf.byteLength * 2);
       bigger.set(readBuf);
       readBuf = bigger;
     }
-    const r = readFd(fd, readBuf.subarray(len));
+    const r = readFd(fd, readBuf.subarray(len, size > 0 ? Math.min(size, readBuf.byteLength) : readBuf.byteLength));
     if (r.ret < 0 && r.errno === 4) continue; // EINTR
     if (r.ret < 0) throw new FileError(r.errno, "read", path);
     if (r.ret === 0) break;

@@ -214,10 +214,12 @@ export interface StatxInfo {
   mode: number;
   mtimeSec: number;
   mtimeNsec: number;
+  /** stx_size: a regular file's length in bytes. */
+  size: number;
 }
 
 const AT_SYMLINK_NOFOLLOW = 0x100;
-const STATX_TYPE_MTIME = 0x1 | 0x40;
+const STATX_TYPE_MTIME_SIZE = 0x1 | 0x40 | 0x200;
 
 // Reused: host-local stats every reservation file per call (a buffer each is garbage that a
 // short-lived exec never collects).
@@ -229,11 +231,14 @@ export function statxOf(path: string | undefined, fd: number | undefined): { err
   if (p === undefined) return { errno: EINVAL };
   const buf = statxBuf;
   const flags = path === undefined ? AT_EMPTY_PATH : AT_SYMLINK_NOFOLLOW;
-  const r = call((l) => l.statx(fd ?? AT_FDCWD, p, flags, STATX_TYPE_MTIME, buf));
+  const r = call((l) => l.statx(fd ?? AT_FDCWD, p, flags, STATX_TYPE_MTIME_SIZE, buf));
   if (r.ret < 0) return { errno: r.errno };
-  // struct statx: stx_mode (u16) at 28, stx_mtime { i64 tv_sec; u32 tv_nsec } at 112.
+  // struct statx: stx_mode (u16) at 28, stx_size (u64) at 40, stx_mtime { i64 tv_sec; u32 tv_nsec } at 112.
   const view = new DataView(buf.buffer);
-  return { errno: 0, info: { mode: view.getUint16(28, true), mtimeSec: Number(view.getBigInt64(112, true)), mtimeNsec: view.getUint32(120, true) } };
+  return {
+    errno: 0,
+    info: { mode: view.getUint16(28, true), mtimeSec: Number(view.getBigInt64(112, true)), mtimeNsec: view.getUint32(120, true), size: Number(view.getBigUint64(40, true)) },
+  };
 }
 
 /** (dev, inode) of a path, following symlinks: what identifies a namespace file. */

@@ -244,7 +244,7 @@ function readRegularFile(path: string): { text: string; mtimeMs: number } {
   try {
     const st = fdInfo(fd, path);
     if (!st.isFile) throw notRegular(path);
-    return { text: readText(fd, path), mtimeMs: st.mtimeMs };
+    return { text: readText(fd, path, st.size), mtimeMs: st.mtimeMs };
   } finally {
     closeFile(fd);
   }

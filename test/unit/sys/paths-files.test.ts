@@ -25,6 +25,7 @@ import {
   unlinkPath,
   writeText,
   DT_DIR,
+  O_APPEND,
   DT_REG,
   listDirTyped,
 } from "../../../src/sys/index.ts";
@@ -72,9 +73,21 @@ test("open, write, truncate, read, link, unlink and listing behave as node's", (
   try {
     expect(readText(rfd, path)).toBe("c2\r\neth1 é");
     const info = fdInfo(rfd, path);
-    expect(info).toEqual({ isFile: true, isDirectory: false, mtimeMs: lstatSync(path).mtimeMs });
+    expect(info).toEqual({ isFile: true, isDirectory: false, mtimeMs: lstatSync(path).mtimeMs, size: lstatSync(path).size });
   } finally {
     closeFile(rfd);
+  }
+  // With the fstat length, as node's readFileSync: that many bytes, even if the file has grown since.
+  const sized = openPath(path, O_RDONLY | O_NOFOLLOW);
+  try {
+    const { size } = fdInfo(sized, path);
+    expect(size).toBe(Buffer.byteLength("c2\r\neth1 é"));
+    const more = openPath(path, O_WRONLY | O_APPEND, 0o600);
+    writeText(more, " grown", path);
+    closeFile(more);
+    expect(readText(sized, path, size)).toBe("c2\r\neth1 é");
+  } finally {
+    closeFile(sized);
   }
   linkPath(path, join(dir.path, "copy"));
   expect(() => linkPath(path, join(dir.path, "copy"))).toThrow(expect.objectContaining({ code: "EEXIST", syscall: "link" }));
