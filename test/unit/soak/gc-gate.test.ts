@@ -68,4 +68,17 @@ test("two GCs run one after the other, and a failing call or GC still hands the 
   await Promise.all([first, second]);
   await expect(failing).rejects.toThrow("call failed");
   await expect(gate.gc(async () => "after")).resolves.toBe("after");
+
+  // A GC that fails: the call parked behind it still runs.
+  const failingGc = gate.gc(async () => {
+    await ticks();
+    throw new Error("gc failed");
+  });
+  const parked = gate.call(async () => "call after a failed GC");
+  await expect(failingGc).rejects.toThrow("gc failed");
+  // A hang bound, not a timing: a gate left held by the failed GC would park the call forever.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const stuck = new Promise<string>((r) => (timer = setTimeout(() => r("still parked"), 2000)));
+  expect(await Promise.race([parked, stuck])).toBe("call after a failed GC");
+  clearTimeout(timer);
 });
