@@ -71,8 +71,8 @@ export const O_CREAT = 0o100;
 export const O_TRUNC = 0o1000;
 export const O_APPEND = 0o2000;
 export const O_NONBLOCK = 0o4000;
-/** x86_64 and the generic (arm64) value. */
-export const O_NOFOLLOW = 0o400000;
+/** Not generic: arm64 (like arm) has its own, where x86_64's 0o400000 is O_LARGEFILE and follows links. */
+export const O_NOFOLLOW = process.arch === "arm64" ? 0o100000 : 0o400000;
 
 /** open(2), always close-on-exec (as node opens); throws a FileError. */
 export function openPath(path: string, flags: number, mode = 0o666): number {
@@ -90,13 +90,26 @@ export function mkdirAll(path: string, mode: number): void {
   const p = cPath(path, "mkdir");
   const { ret, errno } = call((l) => l.mkdir(p, mode));
   if (ret === 0) return;
-  if (errno === 17 && pathInfo(path)?.isDirectory) return; // EEXIST
+  if (errno === 17 && isDirectoryFollowing(path)) return; // EEXIST
   const cut = path.lastIndexOf("/");
   const parent = cut > 0 ? path.slice(0, cut) : "";
   if (errno !== 2 || parent === "") throw new FileError(errno, "mkdir", path); // ENOENT: make the parent
   mkdirAll(parent, mode);
   const again = call((l) => l.mkdir(p, mode));
   if (again.ret !== 0 && again.errno !== 17) throw new FileError(again.errno, "mkdir", path);
+}
+
+/**
+ * Whether `path` is a directory or a symlink to one: what an existing path must be for mkdirAll,
+ * as for Go's os.MkdirAll (the reference's store) and node's recursive mkdir, which both stat
+ * through a final symlink (a network directory linked elsewhere).
+ */
+function isDirectoryFollowing(path: string): boolean {
+  const l = lib();
+  const dir = l.opendir(cPath(path, "mkdir"));
+  if (dir === null) return false;
+  l.closedir(dir);
+  return true;
 }
 
 export interface FileInfo {

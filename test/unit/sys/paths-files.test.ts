@@ -3,7 +3,7 @@
  * give what node gives: the same paths, the same file types and mtimes, the same error codes.
  */
 import { expect, test } from "bun:test";
-import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { closeSync, constants as fsConstants, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import {
   closeFile,
@@ -13,9 +13,12 @@ import {
   linkPath,
   listDir,
   mkdirAll,
+  O_APPEND,
   O_CREAT,
+  O_NONBLOCK,
   O_NOFOLLOW,
   O_RDONLY,
+  O_TRUNC,
   O_WRONLY,
   openPath,
   pathInfo,
@@ -25,7 +28,6 @@ import {
   unlinkPath,
   writeText,
   DT_DIR,
-  O_APPEND,
   DT_REG,
   listDirTyped,
 } from "../../../src/sys/index.ts";
@@ -55,6 +57,34 @@ test("mkdirAll makes every missing parent with the mode, accepts a directory, re
   writeFileSync(join(dir.path, "f"), "x");
   expect(() => mkdirAll(join(dir.path, "f"), 0o755)).toThrow(expect.objectContaining({ code: "EEXIST", syscall: "mkdir" }));
   expect(() => mkdirAll(join(dir.path, "f", "g"), 0o755)).toThrow(expect.objectContaining({ code: "ENOTDIR" }));
+});
+
+test("mkdirAll through a symlink to a directory succeeds as node's and Go's MkdirAll do; to a file it is EEXIST as node's", () => {
+  using dir = tempDir("tscni-files-");
+  mkdirSync(join(dir.path, "target"));
+  writeFileSync(join(dir.path, "file"), "x");
+  symlinkSync(join(dir.path, "target"), join(dir.path, "net"));
+  symlinkSync(join(dir.path, "file"), join(dir.path, "tofile"));
+  const outcome = (f: () => unknown): string => {
+    try {
+      f();
+      return "ok";
+    } catch (e) {
+      return (e as FileError).code;
+    }
+  };
+  for (const name of ["net", "tofile"]) {
+    const path = join(dir.path, name);
+    expect({ name, mine: outcome(() => mkdirAll(path, 0o750)) }).toEqual({ name, mine: outcome(() => mkdirSync(path, { recursive: true, mode: 0o750 })) });
+  }
+  expect(outcome(() => mkdirAll(join(dir.path, "net"), 0o750))).toBe("ok");
+  expect(outcome(() => mkdirAll(join(dir.path, "tofile"), 0o750))).toBe("EEXIST");
+});
+
+test("the open flags are the platform's (node:fs constants): O_NOFOLLOW differs between x86_64 and arm64", () => {
+  const mine = { O_RDONLY, O_WRONLY, O_CREAT, O_TRUNC, O_APPEND, O_NONBLOCK, O_NOFOLLOW };
+  const node = { O_RDONLY: fsConstants.O_RDONLY, O_WRONLY: fsConstants.O_WRONLY, O_CREAT: fsConstants.O_CREAT, O_TRUNC: fsConstants.O_TRUNC, O_APPEND: fsConstants.O_APPEND, O_NONBLOCK: fsConstants.O_NONBLOCK, O_NOFOLLOW: fsConstants.O_NOFOLLOW };
+  expect(mine).toEqual(node);
 });
 
 test("open, write, truncate, read, link, unlink and listing behave as node's", () => {
