@@ -172,11 +172,15 @@ describe("links", () => {
       // both must say the same, for this port and for one with the opposite settings.
       const fromDump = (): BridgePort | undefined => nl.portList().find((p) => p.index === port.index);
       expect(nl.linkGet(port.index).port).toMatchObject({ state: "forwarding", hairpin: true });
+      expect(fromDump()).toMatchObject({ index: port.index, hairpin: true });
       expect(nl.portGet(port.index)).toEqual(fromDump());
       nl.portSet(port.index, { hairpin: false, isolated: false, learning: true });
       expect(nl.portGet(port.index)).toMatchObject({ hairpin: false, isolated: false, learning: true });
+      expect(fromDump()).toMatchObject({ index: port.index, hairpin: false });
       expect(nl.portGet(port.index)).toEqual(fromDump());
-      expect(nl.portGet(bridge.index)).toEqual(nl.portList().find((p) => p.index === bridge.index));
+      // Not a port (the bridge itself): portGet falls back to the dump, so comparing the two would
+      // compare the dump with itself; the contract is undefined.
+      expect(nl.portGet(bridge.index)).toBeUndefined();
 
       nl.linkSet(port.index, { master: null });
       expect(nl.linkGet(port.index).master).toBeUndefined();
