@@ -22,6 +22,7 @@ import {
 } from "./configs.ts";
 import { chainPerfScenarios } from "./chain-mode-scenarios.ts";
 import { concurrency, density } from "./load.ts";
+import { floor } from "./floor.ts";
 import type { CycleInstance, CycleScenario, InstanceCtx, Scenario } from "./model.ts";
 import { killNetns, newNetns } from "./netns.ts";
 import type { Runner } from "./proc.ts";
@@ -124,6 +125,14 @@ function portmapScenario(id: string, mappings: number): CycleScenario {
 }
 
 export const SCENARIOS: readonly Scenario[] = [
+  {
+    kind: "custom",
+    id: "floor",
+    title: "empty compiled Bun program (floor)",
+    needs: [],
+    note: "an empty program compiled with tscni's flags vs each reference's loopback VERSION: the per-exec ratio no tscni change goes below",
+    run: floor,
+  },
   {
     kind: "cycle",
     id: "version",

@@ -15,7 +15,7 @@
  * TSCNI_STORM_GROUPS=loopback,… runs only the groups whose op starts with one of the names
  * (A/B runs of one group; the floor is measured with the first group run).
  */
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmdirSync } from "node:fs";
 import { join } from "node:path";
 import { toChainMode } from "../../src/cli/chain-mode-convert.ts";
 import { type NetworkList, parseConfList, type PluginExec, Runtime } from "../../src/runtime/index.ts";
@@ -26,6 +26,7 @@ import type { BenchEnv, Check, ImplFigures, InstanceCtx, Row, ScenarioOutcome } 
 import { killNetns, type Netns, newNetnsMany } from "./netns.ts";
 import { IMPL_LABEL, type Impl, SLOT } from "./proc.ts";
 import { stats } from "./stats.ts";
+import { emptyBun } from "./empty-bun.ts";
 
 const MiB = 1024 * 1024;
 const ID = "storm-memory";
@@ -144,17 +145,6 @@ function parse(list: ConfList): NetworkList {
     parsedLists.set(list, l);
   }
   return l;
-}
-
-/** An empty program compiled with tscni's compile flags: Bun's own start-up and memory, nothing else. */
-function emptyBun(tmp: string): string {
-  const src = join(tmp, "storm-empty.ts");
-  const out = join(tmp, "storm-empty");
-  writeFileSync(src, 'await Bun.write(Bun.stdout, "{}");\n');
-  const flags = ["--compile", "--minify", "--bytecode", "--format=esm", "--compile-jit-policy=10", "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig"];
-  const r = Bun.spawnSync([process.execPath, "build", ...flags, "--outfile", out, src], { stdout: "ignore", stderr: "pipe" });
-  if (r.exitCode !== 0) throw new Error(`compiling the empty Bun program: ${r.stderr.toString()}`);
-  return out;
 }
 
 async function floorBatch(binary: string, n: number, name: string): Promise<Batch> {
