@@ -1,4 +1,4 @@
-import { CString, dlopen, FFIType, type Pointer, read } from "bun:ffi";
+import { CString, dlopen, FFIType, type Pointer, ptr, read } from "bun:ffi";
 import { errnoName } from "./errno.ts";
 import { errnoText } from "./errtext.ts";
 import { close, openFile, readFd, statxOf, type StatxInfo } from "./libc.ts";
@@ -22,6 +22,12 @@ const symbols = {
   opendir: { args: [FFIType.ptr], returns: FFIType.ptr },
   readdir64: { args: [FFIType.ptr], returns: FFIType.ptr },
   closedir: { args: [FFIType.ptr], returns: FFIType.i32 },
+  // The per-file calls of readRegularText, bound here too so that a walk over hundreds of files
+  // calls them without libc.ts's wrappers (a closure and a result object per call).
+  open: { args: [FFIType.ptr, FFIType.i32, FFIType.u32], returns: FFIType.i32 },
+  statx: { args: [FFIType.i32, FFIType.ptr, FFIType.i32, FFIType.u32, FFIType.ptr], returns: FFIType.i32 },
+  read: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64_fast },
+  close: { args: [FFIType.i32], returns: FFIType.i32 },
 } as const;
 
 type FileLibc = ReturnType<typeof dlopen<typeof symbols>>["symbols"];
@@ -122,9 +128,10 @@ export interface FileInfo {
 }
 
 const S_IFMT = 0o170000;
+const S_IFREG = 0o100000;
 function info(s: StatxInfo): FileInfo {
   const type = s.mode & S_IFMT;
-  return { isFile: type === 0o100000, isDirectory: type === 0o040000, mtimeMs: s.mtimeSec * 1000 + s.mtimeNsec / 1e6, size: s.size };
+  return { isFile: type === S_IFREG, isDirectory: type === 0o040000, mtimeMs: s.mtimeSec * 1000 + s.mtimeNsec / 1e6, size: s.size };
 }
 
 /** lstat: the entry itself, never through a symlink; undefined when it cannot be read. */
@@ -171,7 +178,12 @@ export function writeText(fd: number, text: string, path: string): void {
 let readBuf = new Uint8Array(4096);
 const decoder = new TextDecoder();
 
-/** The rest of an open file, decoded as UTF-8. */
+function growReadBuf(): void {
+  const bigger = new Uint8Array(readBuf.byteLength * 2);
+  bigger.set(readBuf);
+  readBuf = bigger;
+}
+
 /**
  * The file's text up to EOF; with `size` (its fstat length, > 0) up to that many bytes, as node's
  * readFileSync reads a regular file: no extra read to see the EOF, which for a directory walk
@@ -180,11 +192,7 @@ const decoder = new TextDecoder();
 export function readText(fd: number, path: string, size = 0): string {
   let len = 0;
   while (size <= 0 || len < size) {
-    if (len === readBuf.byteLength) {
-      const bigger = new Uint8Array(readBuf.byteLength * 2);
-      bigger.set(readBuf);
-      readBuf = bigger;
-    }
+    if (len === readBuf.byteLength) growReadBuf();
     const r = readFd(fd, readBuf.subarray(len, size > 0 ? Math.min(size, readBuf.byteLength) : readBuf.byteLength));
     if (r.ret < 0 && r.errno === 4) continue; // EINTR
     if (r.ret < 0) throw new FileError(r.errno, "read", path);
@@ -192,6 +200,53 @@ export function readText(fd: number, path: string, size = 0): string {
     len += r.ret;
   }
   return decoder.decode(readBuf.subarray(0, len));
+}
+
+// readRegularText's reused buffers: the path as a C string, and statx's output.
+let pathBuf = new Uint8Array(256);
+// Its ArrayBuffer made first: reading `.buffer` of a small typed array can move its storage,
+// which would leave a pointer taken before it dangling.
+const scanStatxView = new DataView(new ArrayBuffer(256));
+const scanStatxPtr = ptr(scanStatxView);
+const emptyPath = new Uint8Array(1);
+const O_CLOEXEC = 0o2000000;
+const AT_EMPTY_PATH = 0x1000;
+const STATX_TYPE_SIZE = 0x1 | 0x200;
+
+/**
+ * A regular file's text, as readText reads it (up to its fstat length), or undefined when it
+ * cannot be opened, stat'ed or read, or is not a regular file. Opened O_NOFOLLOW | O_NONBLOCK: never
+ * through a final symlink, never blocking on a FIFO planted there (the fstat then refuses it).
+ * For walks over many small files: no buffer, closure, result or error object per file, since a
+ * walk skips what it cannot read (docs/performance.md).
+ */
+export function readRegularText(path: string): string | undefined {
+  if (path.includes("\0")) return undefined;
+  while (pathBuf.byteLength < path.length * 3 + 1) pathBuf = new Uint8Array(pathBuf.byteLength * 2);
+  const n = encoder.encodeInto(path, pathBuf).written;
+  pathBuf[n] = 0;
+  const l = lib();
+  const fd = l.open(pathBuf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0);
+  if (fd < 0) return undefined;
+  try {
+    if (l.statx(fd, emptyPath, AT_EMPTY_PATH, STATX_TYPE_SIZE, scanStatxPtr) < 0) return undefined;
+    // struct statx: stx_mode (u16) at 28, stx_size (u64) at 40.
+    if ((scanStatxView.getUint16(28, true) & S_IFMT) !== S_IFREG) return undefined;
+    const size = scanStatxView.getUint32(40, true) + scanStatxView.getUint32(44, true) * 2 ** 32;
+    let len = 0;
+    while (size <= 0 || len < size) {
+      if (len === readBuf.byteLength) growReadBuf();
+      const end = size > 0 ? Math.min(size, readBuf.byteLength) : readBuf.byteLength;
+      const r = Number(l.read(fd, ptr(readBuf, len), end - len));
+      if (r < 0 && errno(l) === 4) continue; // EINTR
+      if (r < 0) return undefined;
+      if (r === 0) break;
+      len += r;
+    }
+    return decoder.decode(readBuf.subarray(0, len));
+  } finally {
+    l.close(fd);
+  }
 }
 
 /** A directory entry: its name and its d_type (DT_REG 8, DT_DIR 4, DT_UNKNOWN 0 when the filesystem does not say). */

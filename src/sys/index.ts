@@ -34,6 +34,7 @@ export {
   O_WRONLY,
   openPath,
   pathInfo,
+  readRegularText,
   readText,
   truncateFd,
   unlinkPath,

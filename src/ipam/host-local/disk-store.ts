@@ -25,6 +25,7 @@ import {
   O_WRONLY,
   openPath,
   pathInfo,
+  readRegularText,
   readText,
   truncateFd,
   unlinkPath,
@@ -262,8 +263,9 @@ function fileOrUndefined(path: string): { text: string; mtimeMs: number } | unde
   }
 }
 
+/** readRegularFile's text without its time and errors: what the walks over every reservation read, through libc directly. */
 function readOrUndefined(path: string): string | undefined {
-  return fileOrUndefined(path)?.text;
+  return readRegularText(path);
 }
 
 function safeUnlink(path: string): boolean {
