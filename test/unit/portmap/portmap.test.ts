@@ -7,95 +7,14 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { CmdArgs, Result } from "../../../src/cni/index.ts";
-import { type ToolResult } from "../../../src/firewall/exec.ts";
+import type { Result } from "../../../src/cni/index.ts";
 import { portmapDnatChainName } from "../../../src/firewall/names.ts";
 import { portmapProblems } from "../../../plugins/portmap/config.ts";
-import { goPrevResult } from "../../../plugins/portmap/prev-result.ts";
-import { makePortmap, type PortmapDeps } from "../../../plugins/portmap/index.ts";
+import { makePortmap } from "../../../plugins/portmap/index.ts";
+import { args, errorOf, fake, mappings, prevResult, withMappings } from "./portmap-fixtures.ts";
 
 const lockDir = mkdtempSync(join(tmpdir(), "tscni-pm-unit-"));
 afterAll(() => rmSync(lockDir, { recursive: true, force: true }));
-
-interface Fake {
-  deps: PortmapDeps;
-  calls: { argv: string[]; stdin?: string }[];
-  kernel: string[];
-  logs: string[];
-  probed: string[];
-}
-
-function fake(opts: { save?: (argv: string[]) => string; conntrackFails?: boolean } = {}): Fake {
-  const f: Fake = { calls: [], kernel: [], logs: [], probed: [], deps: undefined as unknown as PortmapDeps };
-  f.deps = {
-    probe: async (b) => (f.probed.push(b.name), true),
-    firewall: {
-      lockPath: join(lockDir, "fw.lock"),
-      run: async (argv, stdin): Promise<ToolResult> => {
-        f.calls.push({ argv: [...argv], ...(stdin !== undefined && { stdin }) });
-        const isSave = argv.some((a) => a.endsWith("-save"));
-        return { code: 0, stdout: isSave ? (opts.save?.([...argv]) ?? "") : "", stderr: "" };
-      },
-    },
-    kernel: {
-      deleteUdpConntrack: async (family, ports) => {
-        f.kernel.push(`conntrack ${family} ${ports.join(",")}`);
-        if (opts.conntrackFails) throw new Error("EPERM");
-      },
-      routeInterface: async (ip) => (f.kernel.push(`route ${ip}`), "cni0"),
-      enableRouteLocalnet: async (ifname) => void f.kernel.push(`route_localnet ${ifname}`),
-    },
-    log: (line) => void f.logs.push(line),
-  };
-  return f;
-}
-
-const prevResult = {
-  cniVersion: "1.0.0",
-  interfaces: [{ name: "host" }, { name: "eth0", sandbox: "/var/run/netns/x" }],
-  ips: [
-    { address: "10.0.0.1/24", interface: 0 },
-    { address: "10.0.0.2/24", interface: 1 },
-    { address: "2001:db8:1::2/64", interface: 1 },
-  ],
-};
-
-const mappings = [
-  { hostPort: 8080, containerPort: 80, protocol: "tcp" },
-  { hostPort: 8053, containerPort: 53, protocol: "udp" },
-];
-
-function args(command: CmdArgs["command"], config: Record<string, unknown>, ifname = "eth0"): CmdArgs {
-  const full = { cniVersion: "1.0.0", name: "test", type: "portmap", ...config };
-  return {
-    command,
-    containerId: "ctr1",
-    netns: "/var/run/netns/x",
-    ifname,
-    args: "",
-    path: "/opt/cni/bin",
-    stdin: new TextEncoder().encode(JSON.stringify(full)),
-    config: full,
-    cniVersion: String(full.cniVersion),
-    env: {},
-  };
-}
-
-const withMappings = (extra: Record<string, unknown> = {}, pm: unknown = mappings): Record<string, unknown> => ({
-  prevResult,
-  runtimeConfig: { portMappings: pm },
-  ...extra,
-});
-
-async function errorOf(p: Promise<unknown>): Promise<{ code: number; msg: string }> {
-  try {
-    await p;
-  } catch (err) {
-    const e = err as { code: number; message: string };
-    return { code: e.code, msg: e.message };
-  }
-  throw new Error("expected a failure");
-}
 
 describe("config validation order and messages", () => {
   const cases: [string, Record<string, unknown>, string][] = [
@@ -127,7 +46,7 @@ describe("config validation order and messages", () => {
   ];
 
   test.each(cases)("ADD: %s", async (_name, config, msg) => {
-    const f = fake();
+    const f = fake(lockDir);
     const e = await errorOf(makePortmap(f.deps).add(args("ADD", config)));
     expect(e.code).toBe(999);
     expect(e.msg.startsWith(msg)).toBe(true);
@@ -136,14 +55,14 @@ describe("config validation order and messages", () => {
   });
 
   test.each(cases)("DEL carries the same prefix, CHECK none: %s", async (_name, config, msg) => {
-    const del = await errorOf(makePortmap(fake().deps).del(args("DEL", config)));
+    const del = await errorOf(makePortmap(fake(lockDir).deps).del(args("DEL", config)));
     expect(del.msg.startsWith(msg)).toBe(true);
-    const check = await errorOf(makePortmap(fake().deps).check(args("CHECK", config)));
+    const check = await errorOf(makePortmap(fake(lockDir).deps).check(args("CHECK", config)));
     expect(check.msg.startsWith(msg.slice("failed to parse config: ".length))).toBe(true);
   });
 
   test("nft-style conditions without a backend select nftables (tscni)", async () => {
-    const f = fake();
+    const f = fake(lockDir);
     await makePortmap(f.deps).add(args("ADD", withMappings({ conditionsV4: ["ip", "saddr", "10.1.0.0/16"] })));
     expect(f.probed).toEqual([]);
     expect(f.calls.filter((c) => c.argv.includes("-f")).length).toBe(1);
@@ -155,12 +74,12 @@ describe("config validation order and messages", () => {
       const token = what === "conditionsV4" ? "drop" : "-j";
       const expected = { code: 7, msg: `${what}: ${JSON.stringify(token)} is not allowed: conditions may only match packets (no verdict, target or statement)` };
       for (const command of ["ADD", "CHECK"] as const) {
-        const f = fake();
+        const f = fake(lockDir);
         const plugin = makePortmap(f.deps);
         const call = command === "ADD" ? plugin.add(args(command, withMappings(extra))) : plugin.check(args(command, withMappings(extra)));
         expect({ extra, command, ...(await errorOf(call)), calls: f.calls }).toEqual({ extra, command, ...expected, calls: [] });
       }
-      const f = fake();
+      const f = fake(lockDir);
       await makePortmap(f.deps).del(args("DEL", withMappings(extra)));
       expect(f.calls.length).toBeGreaterThan(0);
       expect(await portmapProblems({ cniVersion: "1.0.0", name: "test", type: "portmap", ...withMappings(extra) }, "1.0.0")).toEqual([{ path: what, message: expected.msg }]);
@@ -168,13 +87,13 @@ describe("config validation order and messages", () => {
   });
 
   test("conditions are not read by an ADD without mappings (nothing is written; v1.9.1 succeeds too)", async () => {
-    const f = fake();
+    const f = fake(lockDir);
     await makePortmap(f.deps).add(args("ADD", { backend: "nftables", conditionsV4: ["drop"], prevResult }));
     expect(f.calls).toEqual([]);
   });
 
   test("keys match case-insensitively, as Go does", async () => {
-    const f = fake();
+    const f = fake(lockDir);
     await makePortmap(f.deps).add(args("ADD", { PrevResult: prevResult, RuntimeConfig: { PortMappings: mappings }, SNAT: false }));
     const batch = f.calls.find((c) => c.argv.some((a) => a.endsWith("-restore")))?.stdin ?? "";
     expect(batch).toContain("--to-destination 10.0.0.2:80");
@@ -184,12 +103,12 @@ describe("config validation order and messages", () => {
 
 describe("ADD", () => {
   test("without prevResult: must be called as chained plugin", async () => {
-    const e = await errorOf(makePortmap(fake().deps).add(args("ADD", { runtimeConfig: { portMappings: mappings } })));
+    const e = await errorOf(makePortmap(fake(lockDir).deps).add(args("ADD", { runtimeConfig: { portMappings: mappings } })));
     expect(e).toEqual({ code: 999, msg: "must be called as chained plugin" });
   });
 
   test("no mappings: prevResult back, no exec and no probe at all", async () => {
-    const f = fake();
+    const f = fake(lockDir);
     const r = await makePortmap(f.deps).add(args("ADD", { prevResult }));
     expect(r.ips?.map((i) => i.address)).toEqual(["10.0.0.1/24", "10.0.0.2/24", "2001:db8:1::2/64"]);
     expect(f.calls).toEqual([]);
@@ -198,13 +117,13 @@ describe("ADD", () => {
   });
 
   test("ifname that matches nothing: success, no rules", async () => {
-    const f = fake();
+    const f = fake(lockDir);
     await makePortmap(f.deps).add(args("ADD", withMappings({ backend: "iptables" }), "eth9"));
     expect(f.calls).toEqual([]);
   });
 
   test("iptables: one save and one restore per family; conntrack for UDP ports; route_localnet", async () => {
-    const f = fake();
+    const f = fake(lockDir);
     const r: Result = await makePortmap(f.deps).add(args("ADD", withMappings()));
     expect(r.cniVersion).toBe("1.0.0");
     const tools = f.calls.map((c) => c.argv.find((a) => /tables-(save|restore)$/.test(a)));
@@ -213,7 +132,7 @@ describe("ADD", () => {
   });
 
   test("nftables: one transaction for both families", async () => {
-    const f = fake();
+    const f = fake(lockDir);
     await makePortmap(f.deps).add(args("ADD", withMappings({ backend: "nftables" })));
     const applies = f.calls.filter((c) => c.argv.includes("-f"));
     expect(applies.length).toBe(1);
@@ -222,7 +141,7 @@ describe("ADD", () => {
   });
 
   test("snat false: no route_localnet; conntrack failure is only logged", async () => {
-    const f = fake({ conntrackFails: true });
+    const f = fake(lockDir, { conntrackFails: true });
     await makePortmap(f.deps).add(args("ADD", withMappings({ snat: false })));
     expect(f.kernel.some((k) => k.startsWith("route"))).toBe(false);
     expect(f.logs.length).toBe(2);
@@ -232,33 +151,33 @@ describe("ADD", () => {
 
 describe("DEL, CHECK, GC, STATUS", () => {
   test("DEL without mappings still removes the container's objects by name", async () => {
-    const f = fake();
+    const f = fake(lockDir);
     await makePortmap(f.deps).del(args("DEL", { backend: "iptables" }));
     expect(f.calls.map((c) => c.argv.find((a) => a.endsWith("-save")))).toEqual(["iptables-save", "ip6tables-save"]);
     expect(f.kernel).toEqual([]);
   });
 
   test("DEL flushes UDP conntrack for both families", async () => {
-    const f = fake();
+    const f = fake(lockDir);
     await makePortmap(f.deps).del(args("DEL", { backend: "nftables", runtimeConfig: { portMappings: mappings } }));
     expect(f.kernel).toEqual(["conntrack 4 8053", "conntrack 6 8053"]);
   });
 
   test("CHECK: Required prevResult missing; no mappings is fine", async () => {
-    expect(await errorOf(makePortmap(fake().deps).check(args("CHECK", {})))).toEqual({ code: 999, msg: "Required prevResult missing" });
-    const f = fake();
+    expect(await errorOf(makePortmap(fake(lockDir).deps).check(args("CHECK", {})))).toEqual({ code: 999, msg: "Required prevResult missing" });
+    const f = fake(lockDir);
     await makePortmap(f.deps).check(args("CHECK", { prevResult }));
     expect(f.calls).toEqual([]);
     expect(f.probed).toEqual([]);
   });
 
   test("CHECK: a missing chain is reported per family", async () => {
-    const e = await errorOf(makePortmap(fake().deps).check(args("CHECK", withMappings({ backend: "iptables" }))));
+    const e = await errorOf(makePortmap(fake(lockDir).deps).check(args("CHECK", withMappings({ backend: "iptables" }))));
     expect(e.msg).toBe(`could not check ipv4 dnat: chain ${portmapDnatChainName("test", "ctr1")} not found in iptables table nat`);
   });
 
   test("STATUS succeeds without probing anything, even on a config ADD would refuse (as v1.9.1)", async () => {
-    const f = fake();
+    const f = fake(lockDir);
     await makePortmap(f.deps).status?.(args("STATUS", { cniVersion: "1.1.0", backend: "bogus" }));
     expect(f.calls).toEqual([]);
     expect(f.probed).toEqual([]);
@@ -278,7 +197,7 @@ describe("DEL, CHECK, GC, STATUS", () => {
       "COMMIT",
       "",
     ].join("\n");
-    const f = fake({ save: (argv) => (argv.some((a) => a.startsWith("iptables")) ? save : "") });
+    const f = fake(lockDir, { save: (argv) => (argv.some((a) => a.startsWith("iptables")) ? save : "") });
     const a = args("GC", { cniVersion: "1.1.0", backend: "iptables", "cni.dev/valid-attachments": [{ containerID: "keep", ifname: "eth0" }] });
     await makePortmap(f.deps).gc?.(a);
     const batches = f.calls.filter((c) => c.stdin !== undefined).map((c) => c.stdin ?? "");
@@ -286,26 +205,5 @@ describe("DEL, CHECK, GC, STATUS", () => {
     expect(batches[0]).toContain(`-X ${dn("test", "gone")}`);
     expect(batches[0]).not.toContain(dn("test", "keep"));
     expect(batches[0]).not.toContain(dn("other", "gone"));
-  });
-});
-
-describe("prevResult as v1.9.1 reads it", () => {
-  test("the cniVersion Go ends up with: a missing or empty CNIVersion gets the config's, the last key in sorted order wins", () => {
-    expect(goPrevResult({ ips: [] }, "1.0.0")).toEqual({ ips: [], cniVersion: "1.0.0" });
-    expect(goPrevResult({ cniVersion: "" }, "1.0.0")).toEqual({ cniVersion: "" });
-    expect(goPrevResult({ CNIVersion: "" }, "1.0.0")).toEqual({ cniVersion: "1.0.0" });
-    expect(goPrevResult({ CniVersion: "0.4.0" }, "1.0.0")).toEqual({ cniVersion: "0.4.0" });
-    // "CNIVERSION" sorts before the injected "CNIVersion", which then wins.
-    expect(goPrevResult({ CNIVERSION: "0.4.0" }, "1.0.0")).toEqual({ cniVersion: "1.0.0" });
-  });
-
-  test("an explicit empty cniVersion is refused with the library's text; a missing one passes", async () => {
-    const empty = await errorOf(makePortmap(fake().deps).add(args("ADD", withMappings({ prevResult: { ...prevResult, cniVersion: "" } }))));
-    expect(empty).toEqual({
-      code: 999,
-      msg: 'failed to parse config: could not parse prevResult: could not parse prevResult: result type supports [1.0.0 1.1.0] but unmarshalled CNIVersion is ""',
-    });
-    const { cniVersion: _, ...noVersion } = prevResult;
-    await makePortmap(fake().deps).add(args("ADD", withMappings({ prevResult: noVersion })));
   });
 });
