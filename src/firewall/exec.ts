@@ -3,12 +3,11 @@
  * binaries are taken from the same install as the `iptables` found on PATH, so an nft-flavoured
  * iptables is never paired with a legacy restore (they see different rule sets).
  */
-import { existsSync, realpathSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
 import { CniError, ErrorCode } from "../cni/index.ts";
 import type { Family } from "./model.ts";
 import { markExecEnd, markExecStart } from "../profile.ts";
 import { spawnCollect } from "../spawn.ts";
+import { childPath, dirnamePath, realPath } from "../sys/index.ts";
 
 export interface ToolResult {
   readonly code: number;
@@ -75,6 +74,11 @@ export interface IptablesTools {
 const MULTI_BINARIES = new Set(["xtables-nft-multi", "xtables-legacy-multi", "xtables-multi"]);
 const cache = new Map<string, IptablesTools | null>();
 
+/** The last component of a path without a trailing slash (Bun.which's and realpath's answers). */
+function basename(path: string): string {
+  return path.slice(path.lastIndexOf("/") + 1);
+}
+
 function which(name: string): string | null {
   return Bun.which(name, { PATH: process.env.PATH ?? "" });
 }
@@ -92,19 +96,16 @@ export function resolveIptables(family: Family): IptablesTools | null {
   let tools: IptablesTools | null = null;
   const found = which(name);
   if (found !== null) {
-    let real = found;
-    try {
-      real = realpathSync(found);
-    } catch {
-      // A dangling link: the sibling lookup below decides.
-    }
+    // A dangling link keeps its own name: the sibling lookup below decides. (libc's realpath, not
+    // node:fs's: loading node:fs costs a firewall call ~2.8 M instructions, docs/performance.md.)
+    const real = realPath(found).path ?? found;
     const flavour = flavourOf(basename(found), basename(real));
     if (MULTI_BINARIES.has(basename(real))) {
       tools = { family, flavour, iptables: [real, name], save: [real, `${name}-save`], restore: [real, `${name}-restore`] };
     } else {
       const sibling = (suffix: string): string => {
-        const next = join(dirname(found), `${name}${suffix}`);
-        return existsSync(next) ? next : (which(`${name}${suffix}`) ?? next);
+        const next = childPath(dirnamePath(found), `${name}${suffix}`);
+        return realPath(next).path !== undefined ? next : (which(`${name}${suffix}`) ?? next);
       };
       tools = { family, flavour, iptables: [found], save: [sibling("-save")], restore: [sibling("-restore")] };
     }

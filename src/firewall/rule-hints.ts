@@ -7,8 +7,22 @@
  * whole chain as before (and remembers the new handle). Kept under tscni's firewall lock, next to
  * it in /run: a reboot or a stale file only costs one full read.
  */
-import { closeSync, constants, openSync, readFileSync, renameSync, writeSync } from "node:fs";
-import { dirname, join } from "node:path";
+import {
+  childPath,
+  closeFile,
+  dirnamePath,
+  O_CREAT,
+  O_NOFOLLOW,
+  O_NONBLOCK,
+  O_RDONLY,
+  O_TRUNC,
+  O_WRONLY,
+  openPath,
+  readText,
+  renamePath,
+  unlinkPath,
+  writeText,
+} from "../sys/index.ts";
 import { readVerdict } from "../netlink/nft/expr.ts";
 import type { NftRule } from "../netlink/nft/messages.ts";
 import type { Ruleset, TableRef } from "../netlink/nft/session.ts";
@@ -31,7 +45,7 @@ export type HintFile = Map<string, bigint>;
 const FILE_NAME = "nat-jump-handles";
 
 export function hintPath(): string {
-  return join(dirname(firewallLockPath()), FILE_NAME);
+  return childPath(dirnamePath(firewallLockPath()), FILE_NAME);
 }
 
 /**
@@ -56,11 +70,11 @@ export function readHints(path: string): HintFile {
   const out: HintFile = new Map();
   let text: string;
   try {
-    const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    const fd = openPath(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
     try {
-      text = readFileSync(fd, "utf8");
+      text = readText(fd, path);
     } finally {
-      closeSync(fd);
+      closeFile(fd);
     }
   } catch {
     return out;
@@ -76,13 +90,15 @@ export function readHints(path: string): HintFile {
 export function writeHints(path: string, hints: HintFile): void {
   const scratch = `${path}.${process.pid}`;
   try {
-    const fd = openSync(scratch, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o600);
+    const fd = openPath(scratch, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0o600);
     try {
-      writeSync(fd, [...hints].map(([k, h]) => `${k} ${h}\n`).join(""));
+      let text = "";
+      for (const [k, h] of hints) text += `${k} ${h}\n`;
+      writeText(fd, text, scratch);
     } finally {
-      closeSync(fd);
+      closeFile(fd);
     }
-    renameSync(scratch, path);
+    if (renamePath(scratch, path).ret < 0) unlinkPath(scratch);
   } catch {
     // ignored (read-only /run, …)
   }

@@ -12,6 +12,7 @@ export {
 } from "./netns.ts";
 export { sysctlGet, sysctlSet, sysctlPath } from "./sysctl.ts";
 export { resolvePath, dirnamePath, childPath } from "./paths.ts";
+export { realPath, renamePath } from "./libc.ts";
 export {
   closeFile,
   fdInfo,
