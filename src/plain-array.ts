@@ -29,6 +29,11 @@ export function find<T>(xs: readonly T[], test: (x: T) => boolean): T | undefine
   return undefined;
 }
 
+export function every<T>(xs: readonly T[], test: (x: T, i: number) => boolean): boolean {
+  for (let i = 0; i < xs.length; i++) if (!test(xs[i] as T, i)) return false;
+  return true;
+}
+
 export function findIndex<T>(xs: readonly T[], test: (x: T) => boolean): number {
   for (let i = 0; i < xs.length; i++) if (test(xs[i] as T)) return i;
   return -1;

@@ -143,10 +143,12 @@ interface ConditionLists {
 
 /** One check per list; `tscni validate` names a bad token even next to a backend conflict. */
 function conditionChecks(backend: FirewallBackend | undefined, lists: ConditionLists): { what: string; run: () => void }[] {
-  return ([["conditionsV4", 4], ["conditionsV6", 6]] as const).flatMap(([what, family]) => {
+  const out: { what: string; run: () => void }[] = [];
+  for (const [what, family] of [["conditionsV4", 4], ["conditionsV6", 6]] as const) {
     const tokens = lists[what];
-    return tokens === undefined ? [] : [{ what, run: () => void checkConditions(backend?.name, what, tokens, family) }];
-  });
+    if (tokens !== undefined) out.push({ what, run: () => void checkConditions(backend?.name, what, tokens, family) });
+  }
+  return out;
 }
 
 /**

@@ -9,6 +9,7 @@ import { CniError, ErrorCode } from "../cni/index.ts";
 import { goQuote } from "../gofmt/index.ts";
 import type { FirewallBackend, PortmapOptions } from "./backend.ts";
 import { allBackends, findBackend } from "./backends.ts";
+import { find } from "../plain-array.ts";
 
 /** A backend's name, as configs spell it. */
 export type Backend = string;
@@ -80,7 +81,7 @@ export async function portmapBackend(conf: PortmapBackendConfig, probe: Probe = 
   const backend = await findBackend(name);
   // As the reference: a registered backend conflicts with options of any other, an unknown name
   // with the first (default) backend's options; the conflict is reported before the unknown name.
-  const wrong = backend === undefined ? claims.find((c) => c.b === fallback) : claims.find((c) => c.b !== backend);
+  const wrong = find(claims, (c) => (backend === undefined ? c.b === fallback : c.b !== backend));
   if (wrong !== undefined) {
     throw internal(`${name} backend was requested but configuration contains ${wrong.b.name}-specific options [${wrong.options.join(" ")}]`);
   }

@@ -6,6 +6,7 @@
  * chains keeps that chain, and the jumps reaching it, and the step says so in `kept`.
  */
 import { ownedInChain, ownedJump } from "./iptables-owned.ts";
+import { every, some } from "../plain-array.ts";
 import type { Family, IptablesOp } from "./model.ts";
 import { type Rule, ruleArgs } from "./rule.ts";
 
@@ -32,7 +33,7 @@ export interface TableEdit<R> {
 }
 
 function sameRules<R>(t: TableEdit<R>, held: readonly R[], want: readonly Rule[]): boolean {
-  return held.length === want.length && held.every((r, i) => {
+  return held.length === want.length && every(held, (r, i) => {
     const w = want[i];
     return w !== undefined && t.same(r, w);
   });
@@ -108,7 +109,7 @@ function removeChain<R>(t: TableEdit<R>, chain: string, kept: string[]): void {
   if (foreignInside.length > 0) {
     kept.push(keptLine(t, chain, "holds rules the plugins did not write (the chain and its jumps stay for them)", foreignInside.map((r) => [chain, r] as const)));
   } else {
-    for (const [from, r] of jumps) if (!foreignJumps.some(([, x]) => x === r)) t.delete(from, r);
+    for (const [from, r] of jumps) if (!some(foreignJumps, ([, x]) => x === r)) t.delete(from, r);
     kept.push(keptLine(t, chain, "jumped to by rules the plugins did not write (the emptied chain stays for them)", foreignJumps));
   }
 }

@@ -5,6 +5,7 @@
  * nothing.
  */
 import type { Family, IptablesOp, IptablesPlan } from "./model.ts";
+import { findIndex } from "../plain-array.ts";
 import {
   masqChainName,
   masqComment,
@@ -103,7 +104,12 @@ function dnatChainRules(req: PortmapRequest, c: Cidr): Rule[] {
     rules.push({ ...port, verdict: { kind: "dnat", addr: c.address, port: containerPort } });
   }
   // The reference appends a rule only when an identical one is not there yet (`-C`, then `-A`).
-  return rules.filter((r, i) => rules.findIndex((x) => sameRule(x, r)) === i);
+  const unique: Rule[] = [];
+  for (let i = 0; i < rules.length; i++) {
+    const r = rules[i] as Rule;
+    if (findIndex(rules, (x) => sameRule(x, r)) === i) unique.push(r);
+  }
+  return unique;
 }
 
 function l4(protocol: string): L4Proto {

@@ -5,6 +5,7 @@
  * (one generation) per call; no tool is exec'd.
  */
 import { NFPROTO_BRIDGE, NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6 } from "../netlink/nft/constants.ts";
+import { find, some } from "../plain-array.ts";
 import { type Expr, readVerdict } from "../netlink/nft/expr.ts";
 import type { NftRule } from "../netlink/nft/messages.ts";
 import type { NftSession, Ruleset, TableRef } from "../netlink/nft/session.ts";
@@ -54,7 +55,7 @@ export function iptablesStateOf(family: Family, rs: Ruleset, onlyChains?: readon
     h.push(r.handle);
     handles.set(r.chain, h);
   }
-  const tableExists = rs.tables.some((t) => t.family === ref.family && t.name === ref.name);
+  const tableExists = some(rs.tables, (t) => t.family === ref.family && t.name === ref.name);
   return { chains, rules, handles, tableExists };
 }
 
@@ -82,7 +83,7 @@ export function nftStateOf(refs: readonly NftTableRef[], rs: Ruleset): NftState 
   const state = new Map<string, NftTableState>();
   for (const ref of refs) {
     const t = tableRef(ref);
-    const table = rs.tables.find((x) => x.family === t.family && x.name === t.name);
+    const table = find(rs.tables, (x) => x.family === t.family && x.name === t.name);
     if (table === undefined) continue;
     const held = rs.chains.filter((c) => c.family === t.family && c.table === t.name);
     const rules = rs.rules.filter((r) => r.family === t.family && r.table === t.name).map(ruleState);

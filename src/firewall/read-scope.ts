@@ -55,10 +55,10 @@ export function iptablesChainNames(plans: readonly IptablesPlan[], family: Famil
     for (const op of plan.ops) {
       names.add(op.chain);
       if (op.op === "append" || op.op === "insert-first") target(op.rule);
-      else if (op.op === "sync-chain") op.rules.forEach(target);
+      else if (op.op === "sync-chain") for (const r of op.rules) target(r);
       else if (op.op === "sync-jumps") {
         names.add(op.target);
-        op.rules.forEach(target);
+        for (const r of op.rules) target(r);
       } else if (op.op === "remove-chain") for (const c of [...IPTABLES_ENTRY_CHAINS, SHARED.hostportLegacySnat]) names.add(c);
     }
   }
@@ -66,7 +66,11 @@ export function iptablesChainNames(plans: readonly IptablesPlan[], family: Famil
 }
 
 function createdBy(plans: readonly IptablesPlan[], family: Family, chain: string): boolean {
-  return plans.some((p) => p.family === family && p.ops.some((op) => (op.op === "ensure-chain" || op.op === "sync-chain") && op.chain === chain));
+  for (const p of plans) {
+    if (p.family !== family) continue;
+    for (const op of p.ops) if ((op.op === "ensure-chain" || op.op === "sync-chain") && op.chain === chain) return true;
+  }
+  return false;
 }
 
 /**

@@ -23,6 +23,7 @@ import {
   unlinkPath,
   writeText,
 } from "../sys/index.ts";
+import { every, filter, find, some } from "../plain-array.ts";
 import { readVerdict } from "../netlink/nft/expr.ts";
 import type { NftRule } from "../netlink/nft/messages.ts";
 import type { Ruleset, TableRef } from "../netlink/nft/session.ts";
@@ -54,12 +55,15 @@ export function hintPath(): string {
  */
 export function hintable(plans: readonly IptablesPlan[]): Wanted[] {
   const out: Wanted[] = [];
-  for (const family of new Set(plans.map((p) => p.family))) {
-    const ops = plans.filter((p) => p.family === family).flatMap((p) => p.ops);
+  const families = new Set<Family>();
+  for (const p of plans) families.add(p.family);
+  for (const family of families) {
+    const ops: IptablesPlan["ops"][number][] = [];
+    for (const p of plans) if (p.family === family) ops.push(...p.ops);
     for (const op of ops) {
       if (op.op !== "insert-first") continue;
       const target = ruleJumpTarget(op.rule);
-      if (target === undefined || ops.filter((o) => o.chain === op.chain).length !== 1) continue;
+      if (target === undefined || filter(ops, (o) => o.chain === op.chain).length !== 1) continue;
       out.push({ family, chain: op.chain, rule: op.rule, key: `${family} ${op.chain} ${target}` });
     }
   }
@@ -124,9 +128,9 @@ function matches(w: Wanted, r: NftRule): boolean {
 
 /** Whether every hinted rule was fetched and is the rule its op wants (then the chain need not be read). */
 export function hintsHold(wanted: readonly Wanted[], hints: HintFile, rs: Ruleset): boolean {
-  return wanted.every((w) => {
+  return every(wanted, (w) => {
     const handle = hints.get(w.key);
-    return handle === undefined || rs.rules.some((r) => r.handle === handle && matches(w, r));
+    return handle === undefined || some(rs.rules, (r) => r.handle === handle && matches(w, r));
   });
 }
 
@@ -134,7 +138,7 @@ export function hintsHold(wanted: readonly Wanted[], hints: HintFile, rs: Rulese
 export function learnHints(wanted: readonly Wanted[], hints: HintFile, rs: Ruleset): boolean {
   let changed = false;
   for (const w of wanted) {
-    const found = rs.rules.find((r) => matches(w, r));
+    const found = find(rs.rules, (r) => matches(w, r));
     if (found === undefined || hints.get(w.key) === found.handle) continue;
     hints.set(w.key, found.handle);
     changed = true;

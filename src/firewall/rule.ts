@@ -7,6 +7,8 @@
  * print, never equal to anything a planner asks for).
  */
 
+import { every } from "../plain-array.ts";
+
 /** IPv4 or IPv6 (model.ts's Family; spelled here so the model imports this file, not the reverse). */
 type Family = 4 | 6;
 
@@ -145,7 +147,7 @@ export function ruleArgs(family: Family, r: Rule): string[] {
 }
 
 function sameTokens(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((t, i) => t === b[i]);
+  return a.length === b.length && every(a, (t, i) => t === b[i]);
 }
 
 function sameMatch(a: Match, b: Match): boolean {
@@ -155,7 +157,7 @@ function sameMatch(a: Match, b: Match): boolean {
     case "dport":
       return b.kind === "dport" && a.port === b.port;
     case "dports":
-      return b.kind === "dports" && a.ports.length === b.ports.length && a.ports.every((p, i) => p === b.ports[i]);
+      return b.kind === "dports" && a.ports.length === b.ports.length && every(a.ports, (p, i) => p === b.ports[i]);
     case "dst-local":
       return b.kind === "dst-local";
     case "mark":
@@ -199,7 +201,7 @@ export function sameRule(a: Rule, b: Rule): boolean {
     sameIface(a.oif, b.oif) &&
     a.proto === b.proto &&
     a.matches.length === b.matches.length &&
-    a.matches.every((m, i) => sameMatch(m, b.matches[i] as Match)) &&
+    every(a.matches, (m, i) => sameMatch(m, b.matches[i] as Match)) &&
     sameVerdict(a.verdict, b.verdict)
   );
 }

@@ -31,7 +31,7 @@ export async function netlinkTransport(opts: TransportChoice = {}, families: rea
   const run = opts.run;
   if ((run !== undefined && run !== spawnTool) || process.env.TSCNI_FIREWALL_NETLINK === "0") return undefined;
   const flavour = (f: Family) => resolveIptables(f)?.flavour ?? (opts.removalWithoutTool === true ? "nft" : undefined);
-  if (families.some((f) => flavour(f) !== "nft")) return undefined;
+  for (const f of families) if (flavour(f) !== "nft") return undefined;
   const nl = await import("./netlink.ts");
   return nl.nftSession() === null ? undefined : nl;
 }

@@ -38,6 +38,7 @@ import {
   xtMatch,
   xtTarget,
 } from "../netlink/nft/xt.ts";
+import { every } from "../plain-array.ts";
 import type { Family } from "./model.ts";
 import type { Match, Prefix, Rule, Verdict } from "./rule.ts";
 
@@ -57,7 +58,7 @@ const isU32 = (n: number): boolean => Number.isInteger(n) && n >= 0 && n <= 0xff
 function addrBytes(family: Family, cidr: string): { bytes: Uint8Array; prefix: number } | undefined {
   const c = parseCIDRLiteral(cidr);
   if (c === undefined || (c.ip.kind() === "ipv6") !== (family === 6) || c.prefix === 0) return undefined;
-  return { bytes: Uint8Array.from(c.ip.toByteArray()), prefix: c.prefix };
+  return { bytes: new Uint8Array(c.ip.toByteArray()), prefix: c.prefix };
 }
 
 function prefix(family: Family, p: Prefix, at: "src" | "dst"): Expr[] | undefined {
@@ -78,7 +79,7 @@ function target(family: Family, v: Verdict): Expr | undefined {
     case "dnat": {
       const a = parseIPLiteral(v.addr);
       if (a === undefined || (a.kind() === "ipv6") !== (family === 6) || !isPort(v.port)) return undefined;
-      return xtTarget("DNAT", 2, dnatInfo(Uint8Array.from(a.toByteArray()), v.port));
+      return xtTarget("DNAT", 2, dnatInfo(new Uint8Array(a.toByteArray()), v.port));
     }
     case "mark-set":
       return isU32(v.value) && isU32(v.mask) ? xtTarget("MARK", 2, markTargetInfo(v.value, v.mask)) : undefined;
@@ -99,7 +100,7 @@ function match(m: Match, proto: string | undefined): Expr[] | undefined {
     case "dst-local":
       return [xtMatch("addrtype", 1, addrtypeDstLocalInfo())];
     case "dports": {
-      if (proto === undefined || !m.ports.every(isPort)) return undefined;
+      if (proto === undefined || !every(m.ports, isPort)) return undefined;
       const info = multiportDportsInfo([...m.ports]);
       return info && [xtMatch("multiport", 1, info)];
     }

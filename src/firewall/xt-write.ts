@@ -11,6 +11,7 @@ import type { NftRule } from "../netlink/nft/messages.ts";
 import { delChainRequest, delRuleRequest, flushChainRequest } from "../netlink/nft/messages.ts";
 import type { Ruleset } from "../netlink/nft/session.ts";
 import { NAT_BUILTINS, xtBaseChainRequest, xtRuleRequest, xtTableRequest, xtUserChainRequest } from "../netlink/nft/xt-messages.ts";
+import { some } from "../plain-array.ts";
 import { applyOp, type TableEdit } from "./iptables-ops.ts";
 import type { Family, IptablesPlan } from "./model.ts";
 import { iptablesTable } from "./netlink-state.ts";
@@ -73,7 +74,7 @@ class TableSim implements TableEdit<HeldRule> {
   ) {
     const t = iptablesTable(family);
     this.#nfproto = t.family;
-    this.#tableExists = rs.tables.some((x) => x.family === t.family && x.name === t.name);
+    this.#tableExists = some(rs.tables, (x) => x.family === t.family && x.name === t.name);
     for (const c of rs.chains) if (c.family === t.family && c.table === t.name) this.#chains.add(c.name);
     for (const r of rs.rules) {
       if (r.family !== t.family || r.table !== t.name) continue;
@@ -143,7 +144,7 @@ class TableSim implements TableEdit<HeldRule> {
    */
   has(chain: string, model: Rule): boolean {
     const target = ruleJumpTarget(model);
-    return this.rulesOf(chain).some((r) => r.target === target && sameRule(r.model, model));
+    return some(this.rulesOf(chain), (r) => r.target === target && sameRule(r.model, model));
   }
 
   delete(chain: string, rule: HeldRule): void {
@@ -186,5 +187,7 @@ export function xtRequests(plans: readonly IptablesPlan[], rs: Ruleset, kept: st
     if (err instanceof NotExpressible) return undefined;
     throw err;
   }
-  return [...sims.values()].flatMap((sim) => sim.out);
+  const out: Request[] = [];
+  for (const sim of sims.values()) out.push(...sim.out);
+  return out;
 }

@@ -30,7 +30,7 @@ export const IFINFOMSG_LEN = 16;
 export function parseMac(mac: string): Uint8Array {
   const parts = mac.split(/[:-]/);
   if (parts.length < 6 || parts.some((p) => !/^[0-9a-fA-F]{1,2}$/.test(p))) throw new Error(`invalid MAC address ${JSON.stringify(mac)}`);
-  return Uint8Array.from(parts.map((p) => Number.parseInt(p, 16)));
+  return new Uint8Array(parts.map((p) => Number.parseInt(p, 16)));
 }
 
 const HEX = "0123456789abcdef";
@@ -57,7 +57,7 @@ export function addressFamily(text: string): typeof AF_INET | typeof AF_INET6 {
 }
 
 export function ipBytes(a: Addr): IpBytes {
-  return { family: a.kind() === "ipv4" ? AF_INET : AF_INET6, bytes: Uint8Array.from(a.toByteArray()) };
+  return { family: a.kind() === "ipv4" ? AF_INET : AF_INET6, bytes: new Uint8Array(a.toByteArray()) };
 }
 
 /** An IP literal (no prefix) as Go parses it; IPv4-mapped IPv6 stays IPv6, as on the wire. */

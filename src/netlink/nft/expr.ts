@@ -136,7 +136,8 @@ export function writeExprs(w: Writer, list: readonly Expr[]): void {
 }
 
 export function get(e: Expr, type: number): Uint8Array | undefined {
-  return e.attrs.find((a) => a.type === type)?.data;
+  for (const a of e.attrs) if (a.type === type) return a.data;
+  return undefined;
 }
 
 export function getU32(e: Expr, type: number): number | undefined {
@@ -259,7 +260,9 @@ function tlv(type: number, payload: Uint8Array): Uint8Array {
 }
 
 function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let size = 0;
+  for (const p of parts) size += p.byteLength;
+  const out = new Uint8Array(size);
   let off = 0;
   for (const p of parts) {
     out.set(p, off);

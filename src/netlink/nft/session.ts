@@ -14,6 +14,7 @@
  * breaks that rule, and hitting it is an error with a message.
  */
 import { Errno } from "../../sys/index.ts";
+import { find } from "../../plain-array.ts";
 import { Writer } from "../attrs.ts";
 import { Conn, OWED_REPLY_MS } from "../conn.ts";
 import { NETLINK_NETFILTER, NLM_F_ACK, NLM_F_REQUEST, NLMSG_ERROR } from "../constants.ts";
@@ -116,7 +117,7 @@ export class NftSession implements Disposable {
     const chains: NftChain[] = [];
     const rules: NftRule[] = [];
     for (const t of tables) {
-      const ref = refs.find((r) => r.family === t.family && r.name === t.name);
+      const ref = find(refs, (r) => r.family === t.family && r.name === t.name);
       for (const m of this.#chainMessages(t, ref?.chainNames)) {
         const c = decodeChain(m);
         if (c && c.table === t.name && c.family === t.family) chains.push(c);

@@ -133,7 +133,7 @@ const XT_MULTIPORT_DESTINATION = 1;
 export function multiportDportsInfo(ports: readonly number[]): Uint8Array | undefined {
   if (ports.length === 0 || ports.length > MULTIPORT_MAX) return undefined;
   const b = new Blob(48).u8(0, XT_MULTIPORT_DESTINATION).u8(1, ports.length);
-  ports.forEach((p, i) => b.u16(2 + 2 * i, p));
+  for (let i = 0; i < ports.length; i++) b.u16(2 + 2 * i, ports[i] as number);
   return b.bytes;
 }
 
