@@ -79,7 +79,8 @@ export function applyIptablesNetlink(plans: readonly IptablesPlan[], kept: strin
 
 /** `hintFile`: where rule handles are remembered between calls (rule-hints.ts); none: no hints. */
 export function applyIptablesOver(s: XtSession, plans: readonly IptablesPlan[], kept: string[] = [], hintFile?: string): boolean {
-  const families = [...new Set(plans.map((p) => p.family))];
+  const families: Family[] = [];
+  for (const p of plans) if (!families.includes(p.family)) families.push(p.family);
   let expressible = true;
   let scoped = true;
   const wanted = hintFile === undefined ? [] : hintable(plans);

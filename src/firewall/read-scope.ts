@@ -62,7 +62,9 @@ export function iptablesChainNames(plans: readonly IptablesPlan[], family: Famil
       } else if (op.op === "remove-chain") for (const c of [...IPTABLES_ENTRY_CHAINS, SHARED.hostportLegacySnat]) names.add(c);
     }
   }
-  return [...names];
+  const out: string[] = [];
+  for (const n of names) out.push(n);
+  return out;
 }
 
 function createdBy(plans: readonly IptablesPlan[], family: Family, chain: string): boolean {

@@ -83,7 +83,9 @@ class TableSim implements TableEdit<HeldRule> {
   }
 
   chainsRead(): Iterable<string> {
-    return [...this.#rules.keys()];
+    const out: string[] = [];
+    for (const c of this.#rules.keys()) out.push(c);
+    return out;
   }
 
   model(rule: HeldRule): Rule {

@@ -117,8 +117,12 @@ export function decodeExprs(list: Uint8Array): Expr[] {
 
 /** Only the last expression of NFTA_RULE_EXPRESSIONS (where an iptables rule keeps its verdict). */
 export function decodeLastExpr(list: Uint8Array): Expr | undefined {
-  const last = attrList(list).findLast((e) => e.type === NFTA_LIST_ELEM);
-  return last && decodeElem(last);
+  const all = attrList(list);
+  for (let i = all.length - 1; i >= 0; i--) {
+    const e = all[i];
+    if (e !== undefined && e.type === NFTA_LIST_ELEM) return decodeElem(e);
+  }
+  return undefined;
 }
 
 /** Writes one expression as an NFTA_LIST_ELEM. */
