@@ -21,6 +21,11 @@ export async function findBackend(name: string): Promise<FirewallBackend | undef
   return b;
 }
 
+/** Their names, in registry order (the default's), without loading any. */
+export function backendNames(): string[] {
+  return Object.keys(REGISTRY);
+}
+
 /** All of them, in registry order, for what must look everywhere (teardown, GC, the operator tools). */
 export async function allBackends(): Promise<FirewallBackend[]> {
   const all: FirewallBackend[] = [];

@@ -7,8 +7,8 @@
  */
 import { CniError, ErrorCode } from "../cni/index.ts";
 import { goQuote } from "../gofmt/index.ts";
-import type { FirewallBackend, PortmapOptions } from "./backend.ts";
-import { allBackends, findBackend } from "./backends.ts";
+import { conditionsDialect, type FirewallBackend, type PortmapOptions } from "./backend.ts";
+import { allBackends, backendNames, findBackend } from "./backends.ts";
 import { find } from "../plain-array.ts";
 
 /** A backend's name, as configs spell it. */
@@ -29,14 +29,19 @@ export const noProbe: Probe = async () => false;
 const internal = (msg: string): CniError => new CniError(ErrorCode.Internal, msg);
 
 async function first(): Promise<FirewallBackend> {
-  const b = (await allBackends())[0];
+  const name = backendNames()[0];
+  const b = name === undefined ? undefined : await findBackend(name);
   if (b === undefined) throw internal("no firewall backend is registered");
   return b;
 }
 
 /** Default when nothing in the config decides: the first usable backend, else the first. */
 export async function defaultBackend(probe: Probe = systemProbe): Promise<FirewallBackend> {
-  for (const b of await allBackends()) if (await probe(b)) return b;
+  // One at a time: a backend after the first usable one is never loaded (its chunk costs an exec).
+  for (const name of backendNames()) {
+    const b = await findBackend(name);
+    if (b !== undefined && (await probe(b))) return b;
+  }
   return first();
 }
 
@@ -60,6 +65,14 @@ export async function masqBackendReady(configured: string | undefined, probe: Pr
   throw internal(`${missing}${hint}`);
 }
 
+/**
+ * A config with none of the options a backend may claim (every backend's `portmapOptions` looks
+ * only at these): no backend needs loading to ask.
+ */
+function claimsNothing(conf: PortmapOptions): boolean {
+  return conf.externalSetMarkChain === undefined && conditionsDialect(conf.conditionsV4) === undefined && conditionsDialect(conf.conditionsV6) === undefined;
+}
+
 export interface PortmapBackendConfig extends PortmapOptions {
   readonly backend?: string;
 }
@@ -70,7 +83,7 @@ export interface PortmapBackendConfig extends PortmapOptions {
  * choice open.
  */
 export async function portmapBackend(conf: PortmapBackendConfig, probe: Probe = systemProbe): Promise<FirewallBackend> {
-  const claims = (await allBackends()).map((b) => ({ b, options: b.portmapOptions(conf) })).filter((c) => c.options.length > 0);
+  const claims = claimsNothing(conf) ? [] : (await allBackends()).map((b) => ({ b, options: b.portmapOptions(conf) })).filter((c) => c.options.length > 0);
   const fallback = await first();
   let name = conf.backend;
   if (name === undefined) {

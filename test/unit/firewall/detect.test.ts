@@ -13,6 +13,27 @@ function probes(iptables: boolean, nftables: boolean): Probe & { calls: string[]
 const name = async (b: Promise<{ name: string }>): Promise<string> => (await b).name;
 
 describe("backend selection", () => {
+  // portmapBackend skips loading the backends to ask them when a config holds none of these three
+  // keys (or empty condition lists); this fails if a backend starts claiming anything else.
+  test("no backend claims an option from a config without externalSetMarkChain and conditions", async () => {
+    const conf = {
+      backend: "nftables",
+      snat: true,
+      markMasqBit: 13,
+      masqAll: true,
+      conditionsV4: [],
+      conditionsV6: [""],
+      runtimeConfig: { portMappings: [{ hostPort: 80, containerPort: 80, protocol: "tcp" }] },
+    };
+    for (const b of await allBackends()) expect({ [b.name]: b.portmapOptions(conf) }).toEqual({ [b.name]: [] });
+    const iptablesOnly = probes(true, true);
+    expect(await name(portmapBackend({}, iptablesOnly))).toBe("iptables");
+    expect(iptablesOnly.calls).toEqual(["iptables"]);
+    const nftOnly = probes(false, true);
+    expect(await name(portmapBackend({}, nftOnly))).toBe("nftables");
+    expect(nftOnly.calls).toEqual(["iptables", "nftables"]);
+  });
+
   test("conditions dialect by first token; each backend claims its own", async () => {
     expect(conditionsDialect(undefined)).toBeUndefined();
     expect(conditionsDialect([])).toBeUndefined();
