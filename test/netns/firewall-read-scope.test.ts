@@ -11,12 +11,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { applyIptables, applyIptablesEach } from "../../src/firewall/apply.ts";
 import { masqIptablesAdd, masqIptablesDel, portmapIptablesAdd, portmapIptablesDel } from "../../src/firewall/iptables-plans.ts";
-import { masqChainName } from "../../src/firewall/names.ts";
+import { masqChainName, portmapDnatChainName } from "../../src/firewall/names.ts";
 import { iptablesTable } from "../../src/firewall/netlink-state.ts";
+import { applyIptablesOver, type XtSession } from "../../src/firewall/netlink.ts";
 import { hintPath, readHints, writeHints } from "../../src/firewall/rule-hints.ts";
 import { readVerdict } from "../../src/netlink/nft/expr.ts";
 import type { NftRule } from "../../src/netlink/nft/messages.ts";
-import { NftSession } from "../../src/netlink/nft/session.ts";
+import { NftSession, type Ruleset, type TableRef } from "../../src/netlink/nft/session.ts";
 import { mustExec, requireIsolatedHost } from "../harness.ts";
 
 requireIsolatedHost();
@@ -78,6 +79,42 @@ describe("chain-scoped reads", () => {
     await delPod(4);
     expect(await save()).toEqual(four);
     for (let i = 0; i < 4; i++) await delPod(i);
+    expect((await save()).filter((l) => l.includes("scope"))).toEqual([]);
+  });
+
+  test("a new pod's ADD reads no rule of the chains holding one jump per pod; a re-ADD reads them and adds nothing", async () => {
+    for (let i = 20; i < 24; i++) await addPod(i);
+    using s = NftSession.open();
+    /** The chains whose rules each read of the writer handed back. */
+    const reads: string[][] = [];
+    const rec: XtSession = {
+      readOnce: (refs: readonly TableRef[]): Ruleset => {
+        const rs = s.readOnce(refs);
+        reads.push([...new Set(rs.rules.map((r) => r.chain))]);
+        return rs;
+      },
+      commit: (reqs, gen) => s.commit(reqs, gen),
+    };
+    const masq = masqIptablesAdd({ network: "scope", containerId: cid(24), ifname: "eth0", addresses: [ip(24)] });
+    const pm = portmapIptablesAdd({ network: "scope", containerId: cid(24), containerIp: ip(24), mappings: [{ hostPort: 31024, containerPort: 80, protocol: "tcp" }], snat: true, masqAll: false, markMasqBit: 13 });
+    expect(applyIptablesOver(rec, masq)).toBe(true);
+    expect(applyIptablesOver(rec, [pm])).toBe(true);
+    expect(reads).toHaveLength(2);
+    expect(reads[0]).toEqual([]);
+    expect(reads[1]).not.toContain("CNI-HOSTPORT-DNAT");
+    const after = await save();
+    expect(after.filter((l) => l.startsWith("-A POSTROUTING") && l.endsWith(`-j ${masqChainName("scope", cid(24))}`))).toHaveLength(1);
+    expect(after.filter((l) => l.startsWith("-A CNI-HOSTPORT-DNAT") && l.endsWith(`-j ${portmapDnatChainName("scope", cid(24))}`))).toHaveLength(1);
+    // Re-ADD: the chains are there, so the shared chains are read, and nothing is added twice.
+    reads.length = 0;
+    const gen = s.genId();
+    expect(applyIptablesOver(rec, masq)).toBe(true);
+    expect(applyIptablesOver(rec, [pm])).toBe(true);
+    expect(reads[0]).toContain("POSTROUTING");
+    expect(reads[1]).toContain("CNI-HOSTPORT-DNAT");
+    expect(s.genId()).toBe(gen);
+    expect(await save()).toEqual(after);
+    for (let i = 20; i < 25; i++) await delPod(i);
     expect((await save()).filter((l) => l.includes("scope"))).toEqual([]);
   });
 
