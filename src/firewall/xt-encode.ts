@@ -61,11 +61,52 @@ function addrBytes(family: Family, cidr: string): { bytes: Uint8Array; prefix: n
   return { bytes: new Uint8Array(c.ip.toByteArray()), prefix: c.prefix };
 }
 
-function prefix(family: Family, p: Prefix, at: "src" | "dst"): Expr[] | undefined {
-  const a = addrBytes(family, p.cidr);
-  if (a === undefined) return undefined;
-  const offset = family === 6 ? (at === "src" ? 8 : 24) : at === "src" ? 12 : 16;
-  return prefixMatch(NFT_PAYLOAD_NETWORK_HEADER, offset, family === 6 ? 16 : 4, p.not ? NFT_CMP_NEQ : NFT_CMP_EQ, a.bytes, a.prefix);
+// Rules of one call repeat their addresses, protocols, ports and comments: their expressions are
+// built (and their bytes encoded, exprWire) once per process; expressions are immutable.
+const prefixes = new Map<string, readonly Expr[] | null>();
+const protoCmps = new Map<number, Expr>();
+const portCmps = new Map<number, Expr>();
+const comments = new Map<string, Expr | null>();
+let dstLocal: Expr | undefined;
+
+function prefix(family: Family, p: Prefix, at: "src" | "dst"): readonly Expr[] | undefined {
+  const key = `${family}${at}${p.not ? "!" : ""}${p.cidr}`;
+  let out = prefixes.get(key);
+  if (out === undefined) {
+    const a = addrBytes(family, p.cidr);
+    const offset = family === 6 ? (at === "src" ? 8 : 24) : at === "src" ? 12 : 16;
+    out = a === undefined ? null : prefixMatch(NFT_PAYLOAD_NETWORK_HEADER, offset, family === 6 ? 16 : 4, p.not ? NFT_CMP_NEQ : NFT_CMP_EQ, a.bytes, a.prefix);
+    prefixes.set(key, out);
+  }
+  return out ?? undefined;
+}
+
+function protoCmp(proto: number): Expr {
+  let e = protoCmps.get(proto);
+  if (e === undefined) {
+    e = cmp(NFT_CMP_EQ, Uint8Array.of(proto));
+    protoCmps.set(proto, e);
+  }
+  return e;
+}
+
+function portCmp(port: number): Expr {
+  let e = portCmps.get(port);
+  if (e === undefined) {
+    e = cmp(NFT_CMP_EQ, be16(port));
+    portCmps.set(port, e);
+  }
+  return e;
+}
+
+function comment(text: string): Expr | undefined {
+  let e = comments.get(text);
+  if (e === undefined) {
+    const info = commentInfo(text);
+    e = info === undefined ? null : xtMatch("comment", 0, info);
+    comments.set(text, e);
+  }
+  return e ?? undefined;
 }
 
 function target(family: Family, v: Verdict): Expr | undefined {
@@ -94,14 +135,15 @@ function target(family: Family, v: Verdict): Expr | undefined {
 function match(m: Match, proto: string | undefined): Expr[] | undefined {
   switch (m.kind) {
     case "comment": {
-      const info = commentInfo(m.text);
-      return info && [xtMatch("comment", 0, info)];
+      const e = comment(m.text);
+      return e && [e];
     }
     case "dst-local":
-      return [xtMatch("addrtype", 1, addrtypeDstLocalInfo())];
+      dstLocal ??= xtMatch("addrtype", 1, addrtypeDstLocalInfo());
+      return [dstLocal];
     case "dports": {
       if (proto === undefined || !every(m.ports, isPort)) return undefined;
-      const info = multiportDportsInfo([...m.ports]);
+      const info = multiportDportsInfo(m.ports);
       return info && [xtMatch("multiport", 1, info)];
     }
     case "mark":
@@ -110,7 +152,7 @@ function match(m: Match, proto: string | undefined): Expr[] | undefined {
       return [metaLoad(NFT_META_MARK), bitwiseMask(u32le(m.mask)), cmp(NFT_CMP_EQ, u32le(m.value))];
     case "dport":
       if (proto === undefined || !isPort(m.port)) return undefined;
-      if (proto === "tcp" || proto === "udp") return [payloadLoad(NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2), cmp(NFT_CMP_EQ, be16(m.port))];
+      if (proto === "tcp" || proto === "udp") return [payloadLoad(NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2), portCmp(m.port)];
       if (proto === "sctp") return [xtMatch("sctp", 0, sctpDportInfo(m.port))];
       return proto === "dccp" ? [xtMatch("dccp", 0, dccpDportInfo(m.port))] : undefined;
     case "conditions":
@@ -125,22 +167,18 @@ export function encodeXtRule(family: Family, rule: Rule): XtRule | undefined {
   const proto = rule.proto === undefined ? undefined : L4[rule.proto];
   if (rule.proto !== undefined && proto === undefined) return undefined;
   const exprs: Expr[] = [];
-  if (proto !== undefined) exprs.push(metaLoad(NFT_META_L4PROTO), cmp(NFT_CMP_EQ, Uint8Array.of(proto)));
-  for (const [p, at] of [
-    [rule.src, "src"],
-    [rule.dst, "dst"],
-  ] as const) {
-    if (p === undefined) continue;
-    const e = prefix(family, p, at);
-    if (e === undefined) return undefined;
-    exprs.push(...e);
-  }
-  for (const m of rule.matches) {
-    const e = match(m, rule.proto);
-    if (e === undefined) return undefined;
-    exprs.push(...e);
-  }
+  if (proto !== undefined) exprs.push(metaLoad(NFT_META_L4PROTO), protoCmp(proto));
+  if (rule.src !== undefined && !pushAll(exprs, prefix(family, rule.src, "src"))) return undefined;
+  if (rule.dst !== undefined && !pushAll(exprs, prefix(family, rule.dst, "dst"))) return undefined;
+  for (const m of rule.matches) if (!pushAll(exprs, match(m, rule.proto))) return undefined;
   const v = target(family, rule.verdict);
   if (v === undefined) return undefined;
-  return { exprs: [...exprs, counter(), v], proto: proto ?? 0 };
+  exprs.push(counter(), v);
+  return { exprs, proto: proto ?? 0 };
+}
+
+function pushAll(out: Expr[], part: readonly Expr[] | undefined): boolean {
+  if (part === undefined) return false;
+  for (let i = 0; i < part.length; i++) out.push(part[i] as Expr);
+  return true;
 }

@@ -135,7 +135,8 @@ class TableSim implements TableEdit<HeldRule> {
       this.create(chain);
     }
     this.out.push(xtRuleRequest(this.#nfproto, "nat", chain, rule, first));
-    const held = HeldRule.added(model, readVerdict(rule.exprs.at(-1))?.chain);
+    // What the encoded verdict jumps to (the encoder has no in-process form for a goto).
+    const held = HeldRule.added(model, ruleJumpTarget(model));
     if (first) this.rulesOf(chain).unshift(held);
     else this.rulesOf(chain).push(held);
   }

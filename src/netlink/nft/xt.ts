@@ -40,12 +40,29 @@ import { type Expr, ExprBuilder } from "./expr.ts";
 export const u32le = (v: number): Uint8Array => Uint8Array.of(v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, (v >>> 24) & 0xff);
 export const be16 = (v: number): Uint8Array => Uint8Array.of((v >> 8) & 0xff, v & 0xff);
 
+// Expressions are immutable, and the ones below repeat from rule to rule: each is built once per
+// process, so its wire bytes are encoded once too (exprWire caches by object).
+const metaLoads = new Map<number, Expr>();
+const payloadLoads = new Map<number, Expr>();
+const verdicts = new Map<string, Expr>();
+
 export function metaLoad(key: number): Expr {
-  return new ExprBuilder("meta").u32(NFTA_META_KEY, key).u32(NFTA_META_DREG, NFT_REG_1).build();
+  let e = metaLoads.get(key);
+  if (e === undefined) {
+    e = new ExprBuilder("meta").u32(NFTA_META_KEY, key).u32(NFTA_META_DREG, NFT_REG_1).build();
+    metaLoads.set(key, e);
+  }
+  return e;
 }
 
 export function payloadLoad(base: number, offset: number, len: number): Expr {
-  return new ExprBuilder("payload").u32(NFTA_PAYLOAD_DREG, NFT_REG_1).u32(NFTA_PAYLOAD_BASE, base).u32(NFTA_PAYLOAD_OFFSET, offset).u32(NFTA_PAYLOAD_LEN, len).build();
+  const key = base * 0x1000000 + offset * 0x100 + len;
+  let e = payloadLoads.get(key);
+  if (e === undefined) {
+    e = new ExprBuilder("payload").u32(NFTA_PAYLOAD_DREG, NFT_REG_1).u32(NFTA_PAYLOAD_BASE, base).u32(NFTA_PAYLOAD_OFFSET, offset).u32(NFTA_PAYLOAD_LEN, len).build();
+    payloadLoads.set(key, e);
+  }
+  return e;
 }
 
 export function cmp(op: number, data: Uint8Array): Expr {
@@ -64,12 +81,21 @@ export function bitwiseMask(mask: Uint8Array): Expr {
 }
 
 /** iptables-nft puts a zeroed counter on every rule, before the target. */
+let zeroCounter: Expr | undefined;
+
 export function counter(): Expr {
-  return new ExprBuilder("counter").u64(NFTA_COUNTER_BYTES, 0n).u64(NFTA_COUNTER_PACKETS, 0n).build();
+  zeroCounter ??= new ExprBuilder("counter").u64(NFTA_COUNTER_BYTES, 0n).u64(NFTA_COUNTER_PACKETS, 0n).build();
+  return zeroCounter;
 }
 
 export function verdict(code: number, chain?: string): Expr {
-  return new ExprBuilder("immediate").u32(NFTA_IMMEDIATE_DREG, NFT_REG_VERDICT).verdict(NFTA_IMMEDIATE_DATA, code, chain).build();
+  const key = chain === undefined ? `${code}` : `${code} ${chain}`;
+  let e = verdicts.get(key);
+  if (e === undefined) {
+    e = new ExprBuilder("immediate").u32(NFTA_IMMEDIATE_DREG, NFT_REG_VERDICT).verdict(NFTA_IMMEDIATE_DATA, code, chain).build();
+    verdicts.set(key, e);
+  }
+  return e;
 }
 
 export function xtMatch(name: string, rev: number, info: Uint8Array): Expr {
