@@ -28,7 +28,8 @@ import {
   NFTA_RULE_TABLE,
   NFTA_TABLE_NAME,
 } from "./constants.ts";
-import { be32Bytes, type Expr, exprWire } from "./expr.ts";
+import { be32Bytes, type Expr } from "./expr.ts";
+import { exprWire } from "./expr-wire.ts";
 import { nftType, request } from "./messages.ts";
 
 /** The built-in chains of iptables' nat table: hook number and priority. */
