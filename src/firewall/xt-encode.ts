@@ -70,7 +70,8 @@ const comments = new Map<string, Expr | null>();
 let dstLocal: Expr | undefined;
 
 function prefix(family: Family, p: Prefix, at: "src" | "dst"): readonly Expr[] | undefined {
-  const key = `${family}${at}${p.not ? "!" : ""}${p.cidr}`;
+  // Fixed-width fields before the text: no two prefixes share a key.
+  const key = `${family}${at}${p.not ? 1 : 0}${p.cidr}`;
   let out = prefixes.get(key);
   if (out === undefined) {
     const a = addrBytes(family, p.cidr);
