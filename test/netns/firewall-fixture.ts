@@ -42,3 +42,13 @@ export async function ruleset(): Promise<string> {
 export async function flushRuleset(): Promise<void> {
   await mustExec(["nft", "flush", "ruleset"]);
 }
+
+/** A container with one IPv4 and one IPv6 address on eth0: the prevResult the nft portmap tests pass. */
+export const DUAL_STACK_PREV_RESULT = {
+  cniVersion: "1.0.0",
+  interfaces: [{ name: "eth0", sandbox: "/x" }],
+  ips: [
+    { address: "10.0.0.2/24", interface: 0 },
+    { address: "fd00::2/64", interface: 0 },
+  ],
+};

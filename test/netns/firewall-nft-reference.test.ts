@@ -9,7 +9,7 @@ import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
 import { repoRoot, requireIsolatedHost, runCni, tscni } from "../harness.ts";
 import { V191_DIR } from "../differential/oracles.ts";
-import { firewallFixture, flushRuleset, ruleset } from "./firewall-fixture.ts";
+import { DUAL_STACK_PREV_RESULT as prevResult, firewallFixture, flushRuleset, ruleset } from "./firewall-fixture.ts";
 
 requireIsolatedHost();
 setDefaultTimeout(60_000);
@@ -22,14 +22,6 @@ const work = fx.work;
 
 const flush = flushRuleset;
 
-const prevResult = {
-  cniVersion: "1.0.0",
-  interfaces: [{ name: "eth0", sandbox: "/x" }],
-  ips: [
-    { address: "10.0.0.2/24", interface: 0 },
-    { address: "fd00::2/64", interface: 0 },
-  ],
-};
 
 const portmapConf = (over: object = {}) => ({
   cniVersion: "1.0.0",

@@ -21,7 +21,7 @@ import { NftSession } from "../../src/netlink/nft/session.ts";
 import { V191_DIR } from "../differential/oracles.ts";
 import { mustExec, repoRoot, requireIsolatedHost, runCni, tscni } from "../harness.ts";
 import { PLANS, rulesOf } from "../unit/firewall/nft-planned.ts";
-import { firewallFixture, flushRuleset, ruleset } from "./firewall-fixture.ts";
+import { DUAL_STACK_PREV_RESULT as prevResult, firewallFixture, flushRuleset, ruleset } from "./firewall-fixture.ts";
 
 requireIsolatedHost();
 setDefaultTimeout(60_000);
@@ -91,14 +91,6 @@ describe("model -> netlink -> kernel -> model, and the same ruleset as nft's own
   });
 });
 
-const prevResult = {
-  cniVersion: "1.0.0",
-  interfaces: [{ name: "eth0", sandbox: "/x" }],
-  ips: [
-    { address: "10.0.0.2/24", interface: 0 },
-    { address: "fd00::2/64", interface: 0 },
-  ],
-};
 const portmapConf = {
   cniVersion: "1.0.0",
   name: "pmnet",

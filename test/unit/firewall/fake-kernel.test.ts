@@ -13,25 +13,15 @@ import { deleteNftMasqInstance, staleNftMasqInstances } from "../../../src/firew
 import { stalePortmapNft } from "../../../src/firewall/gc.ts";
 import { type NftPlan, type NftStep, nftTableKey } from "../../../src/firewall/model.ts";
 import { MASQ_NFT_TABLE, nftMasqInstanceHash, portmapNftTable } from "../../../src/firewall/names.ts";
-import type { PortmapRequest } from "../../../src/firewall/plans-types.ts";
 import { countRulesWithComment, planNftSteps, tablesToRead } from "../../../src/firewall/nftables.ts";
 import { nftRuleText } from "../../../src/firewall/nft-text.ts";
 import { masqNftAdd, masqNftDel, portmapNftAdd, portmapNftDel, spoofCheckAdd, spoofCheckDel } from "../../../src/firewall/nftables-plans.ts";
 import { nftablesBackend } from "../../../src/firewall/nftables-backend.ts";
 import { FakeNfKernel, fakeTransport, KernelError } from "../../fixtures/firewall/fake-nf-kernel.ts";
+import { portmapRequest as pm } from "../../fixtures/firewall/requests.ts";
 
 const T = { family: "ip", table: "t" } as const;
 
-/** One family's forwarding of host port 8080 to port 80 of the container, with SNAT. */
-const pm = (containerId: string, containerIp: string): PortmapRequest => ({
-  network: "net",
-  containerId,
-  containerIp,
-  mappings: [{ hostPort: 8080, containerPort: 80, protocol: "tcp" }],
-  snat: true,
-  masqAll: false,
-  markMasqBit: 13,
-});
 
 /** Applies a plan the way the transports do: planned from one read, one batch, retried on a race. */
 function apply(k: FakeNfKernel, plan: NftPlan): void {

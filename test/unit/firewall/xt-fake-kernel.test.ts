@@ -16,20 +16,11 @@ import { NODE_MASQ_CHAIN } from "../../../src/firewall/node-masq.ts";
 import { encodeXtRule } from "../../../src/firewall/xt-encode.ts";
 import { NFPROTO_IPV4 } from "../../../src/netlink/nft/constants.ts";
 import { xtRuleRequest } from "../../../src/netlink/nft/xt-messages.ts";
-import type { PortmapRequest } from "../../../src/firewall/plans-types.ts";
 import { FakeXtKernel, fakeXtTransport } from "../../fixtures/firewall/fake-xt-kernel.ts";
+import { portmapRequest as pm } from "../../fixtures/firewall/requests.ts";
 
 const lockPath = join(mkdtempSync(join(tmpdir(), "tscni-xt-fake-")), "fw.lock");
 
-const pm = (containerId: string, containerIp: string): PortmapRequest => ({
-  network: "net",
-  containerId,
-  containerIp,
-  mappings: [{ hostPort: 8080, containerPort: 80, protocol: "tcp" }],
-  snat: true,
-  masqAll: false,
-  markMasqBit: 13,
-});
 const masq = (containerId: string, address: string) => ({ network: "net", containerId, ifname: "eth0", addresses: [address] });
 
 /** Every rule of both nat tables as iptables-save spells it, "<family> -A <chain> <rule>". */
