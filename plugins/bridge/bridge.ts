@@ -3,9 +3,8 @@
  * across concurrent ADDs: runtimes start many pods of one network at once.
  */
 import { hexDigest } from "../../src/hash.ts";
-import { join } from "node:path";
 import { CniError, type Env, internalError } from "../../src/cni/index.ts";
-import { Errno, type HeldLock, lockFile, sysctlSet } from "../../src/sys/index.ts";
+import { Errno, type HeldLock, joinPath, lockFile, sysctlSet } from "../../src/sys/index.ts";
 import { isNetlinkErrno, type Link, type Rtnl } from "../../src/netlink/index.ts";
 import { goQuote } from "../../src/gofmt/index.ts";
 
@@ -18,7 +17,8 @@ export function bridgeLockPath(bridge: string, env: Env): string {
   const dir = env.TSCNI_LOCK_DIR !== undefined && env.TSCNI_LOCK_DIR !== "" ? env.TSCNI_LOCK_DIR : DEFAULT_LOCK_DIR;
   const plain = /^[A-Za-z0-9_.-]+$/.test(bridge) && bridge !== "." && bridge !== "..";
   const key = plain ? bridge : hexDigest("sha256", bridge).slice(0, 16);
-  return join(dir, `bridge-${key}.lock`);
+  // Not node:path: importing it compiles Bun's JS implementation in every bridge exec.
+  return joinPath(dir, `bridge-${key}.lock`);
 }
 
 export function lockBridge(bridge: string, env: Env): Promise<HeldLock> {

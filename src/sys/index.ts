@@ -11,8 +11,8 @@ export {
   PROCFS_MAGIC,
 } from "./netns.ts";
 export { sysctlGet, sysctlSet, sysctlPath } from "./sysctl.ts";
-export { resolvePath, dirnamePath, childPath } from "./paths.ts";
-export { realPath, renamePath } from "./libc.ts";
+export { resolvePath, dirnamePath, childPath, joinPath } from "./paths.ts";
+export { realPath, renamePath, statId } from "./libc.ts";
 export {
   closeFile,
   fdInfo,

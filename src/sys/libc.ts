@@ -218,21 +218,23 @@ export interface FileId extends SysResult {
   /** st_dev as glibc encodes it (makedev), so it equals what `stat` would report. */
   dev: bigint;
   ino: bigint;
+  /** st_mode: file type and permissions (0 on failure). */
+  mode: number;
 }
 
 const AT_FDCWD = -100;
 const AT_EMPTY_PATH = 0x1000;
-const STATX_INO = 0x100;
+const STATX_TYPE_INO = 0x1 | 0x100;
 
 function statxId(dirfd: number, path: Uint8Array, flags: number): FileId {
   const buf = new Uint8Array(256);
-  const r = call((l) => l.statx(dirfd, path, flags, STATX_INO, buf));
-  if (r.ret < 0) return { ...r, dev: 0n, ino: 0n };
+  const r = call((l) => l.statx(dirfd, path, flags, STATX_TYPE_INO, buf));
+  if (r.ret < 0) return { ...r, dev: 0n, ino: 0n, mode: 0 };
   const view = new DataView(buf.buffer);
   const major = BigInt(view.getUint32(136, true));
   const minor = BigInt(view.getUint32(140, true));
   const dev = ((major & 0xfffff000n) << 32n) | ((major & 0xfffn) << 8n) | ((minor & 0xffffff00n) << 12n) | (minor & 0xffn);
-  return { ret: 0, errno: 0, dev, ino: view.getBigUint64(32, true) };
+  return { ret: 0, errno: 0, dev, ino: view.getBigUint64(32, true), mode: view.getUint16(28, true) };
 }
 
 export interface StatxInfo {
@@ -270,7 +272,7 @@ export function statxOf(path: string | undefined, fd: number | undefined): { err
 /** (dev, inode) of a path, following symlinks: what identifies a namespace file. */
 export function statId(path: string): FileId {
   const p = cString(path);
-  return p === undefined ? { ret: -1, errno: EINVAL, dev: 0n, ino: 0n } : statxId(AT_FDCWD, p, 0);
+  return p === undefined ? { ret: -1, errno: EINVAL, dev: 0n, ino: 0n, mode: 0 } : statxId(AT_FDCWD, p, 0);
 }
 
 /** (dev, inode) of an open fd. */

@@ -38,6 +38,22 @@ export function dirnamePath(path: string): string {
   return rooted && end === 1 ? "//" : path.slice(0, end);
 }
 
+/**
+ * `path.join(dir, name)` for any `dir` (relative, `..`, doubled slashes: normalised as node does)
+ * and one plain file name (no slash).
+ */
+export function joinPath(dir: string, name: string): string {
+  const absolute = dir.startsWith("/");
+  const parts: string[] = [];
+  for (const p of `${dir}/${name}`.split("/")) {
+    if (p === "" || p === ".") continue;
+    if (p === ".." && parts.length > 0 && parts[parts.length - 1] !== "..") parts.pop();
+    else if (p !== ".." || !absolute) parts.push(p);
+  }
+  const body = parts.join("/");
+  return absolute ? `/${body}` : body === "" ? "." : body;
+}
+
 /** `path.join(dir, name)` for a normalised absolute `dir` and one plain file name. */
 export function childPath(dir: string, name: string): string {
   return dir.endsWith("/") ? `${dir}${name}` : `${dir}/${name}`;

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CniError, delegate, findPlugin, pathDirs } from "../../../src/cni/index.ts";
 import { tempDir } from "../../harness.ts";
@@ -27,6 +27,20 @@ describe("findPlugin", () => {
     mkdirSync(join(a.path, "p"));
     fakePlugin(b.path, "p", "exit 0");
     expect(findPlugin("p", [a.path, b.path])).toBe(join(b.path, "p"));
+  });
+
+  test("a link is followed (a dangling one or one to a directory is skipped); the path is joined as node joins it", () => {
+    using a = tempDir();
+    using b = tempDir();
+    mkdirSync(join(a.path, "d"));
+    symlinkSync(join(a.path, "d"), join(a.path, "p"));
+    symlinkSync(join(a.path, "gone"), join(a.path, "q"));
+    fakePlugin(b.path, "real", "exit 0");
+    symlinkSync(join(b.path, "real"), join(b.path, "p"));
+    symlinkSync("real", join(b.path, "q"));
+    const messy = `${b.path}//./x/../`;
+    expect(findPlugin("p", [a.path, messy])).toBe(join(messy, "p"));
+    expect(findPlugin("q", [a.path, b.path])).toBe(join(b.path, "q"));
   });
 });
 

@@ -10,6 +10,7 @@ import {
   dirnamePath,
   fdInfo,
   FileError,
+  joinPath,
   linkPath,
   listDir,
   mkdirAll,
@@ -46,6 +47,11 @@ test.each(PATHS)("resolvePath(%p) and with a second segment equal node's resolve
 
 test.each(PATHS)("dirnamePath(%p) equals node's dirname", (p) => {
   expect(dirnamePath(p)).toBe(dirname(p));
+});
+
+test.each([...PATHS, "../..", "a/../..", "./a", "/opt/cni/bin", "opt/../../bin/"])("joinPath(%p, name) equals node's join", (p) => {
+  expect(joinPath(p, "host-local")).toBe(join(p, "host-local"));
+  expect(joinPath(p, "bridge-cni0.lock")).toBe(join(p, "bridge-cni0.lock"));
 });
 
 test("mkdirAll makes every missing parent with the mode, accepts a directory, refuses a file", () => {
