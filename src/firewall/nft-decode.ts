@@ -7,34 +7,11 @@
  * a set lookup) is never taken for one of ours: it keeps nft's text as a foreign node.
  */
 import { ipBytesString } from "../ip/index.ts";
-import { be32, be32Bytes, cString, type Expr, type ExprAttr, ExprBuilder, get, getU32, maskPrefix, readCmp, readData, readFibDaddrType, readVerdict } from "../netlink/nft/expr.ts";
-import {
-  NFT_CMP_EQ,
-  NFT_CMP_NEQ,
-  NFT_META_IIFNAME,
-  NFT_META_L4PROTO,
-  NFT_META_NFPROTO,
-  NFT_META_OIFNAME,
-  NFT_NAT_DNAT,
-  NFT_PAYLOAD_LL_HEADER,
-  NFT_PAYLOAD_NETWORK_HEADER,
-  NFT_PAYLOAD_TRANSPORT_HEADER,
-  NFTA_BITWISE_MASK,
-  NFTA_IMMEDIATE_DATA,
-  NFTA_IMMEDIATE_DREG,
-  NFTA_META_KEY,
-  NFTA_NAT_FLAGS,
-  NFTA_NAT_REG_ADDR_MAX,
-  NFTA_NAT_REG_ADDR_MIN,
-  NFTA_NAT_REG_PROTO_MAX,
-  NFTA_NAT_REG_PROTO_MIN,
-  NFTA_NAT_TYPE,
-  NFTA_PAYLOAD_BASE,
-  NFTA_PAYLOAD_LEN,
-  NFTA_PAYLOAD_OFFSET,
-} from "../netlink/nft/constants.ts";
+import { be32, be32Bytes, type Expr, type ExprAttr, ExprBuilder, get, readData } from "../netlink/nft/expr.ts";
+import { NFT_CMP_EQ, NFT_CMP_NEQ, NFTA_IMMEDIATE_DATA, NFTA_NAT_FLAGS, NFTA_NAT_REG_ADDR_MAX, NFTA_NAT_REG_ADDR_MIN, NFTA_NAT_REG_PROTO_MAX, NFTA_NAT_REG_PROTO_MIN } from "../netlink/nft/constants.ts";
 import { compileRule, L4_NUMBER } from "./nft-compile.ts";
 import { describeNftExprs } from "./nft-describe.ts";
+import { NftExprReader, type NftStatement } from "./nft-expr-reader.ts";
 import type { Rule, RuleDraft, Verdict } from "./rule.ts";
 
 const L4_NAME = new Map(Object.entries(L4_NUMBER).map(([name, n]) => [n, name]));
@@ -42,93 +19,56 @@ const L4_NAME = new Map(Object.entries(L4_NUMBER).map(([name, n]) => [n, name]))
 /** Without a verdict until the statement that ends the rule is read. */
 type Draft = Omit<RuleDraft, "verdict"> & { verdict?: Verdict };
 
-const u16be = (b: Uint8Array): number => ((b[0] ?? 0) << 8) | (b[1] ?? 0);
-
-/** An address match (payload [bitwise] cmp) at `i`; how many expressions it used, or 0. */
-function address(d: Draft, exprs: readonly Expr[], i: number): number {
-  const e = exprs[i] as Expr;
-  const offset = getU32(e, NFTA_PAYLOAD_OFFSET);
-  const len = getU32(e, NFTA_PAYLOAD_LEN) ?? 0;
-  const masked = exprs[i + 1]?.name === "bitwise";
-  const c = readCmp(exprs[i + (masked ? 2 : 1)]);
-  const field = offset === 12 || offset === 8 ? "src" : offset === 16 || offset === 24 ? "dst" : undefined;
-  if (!c || field === undefined || d[field] !== undefined) return 0;
-  const full = offset === 12 || offset === 16 ? 4 : 16;
-  const bytes = new Uint8Array(full);
-  bytes.set(c.value.subarray(0, full));
-  const mask = masked ? readData(get(exprs[i + 1] as Expr, NFTA_BITWISE_MASK)).value : undefined;
-  const prefix = mask ? maskPrefix(mask) : len * 8;
-  d[field] = { cidr: `${ipBytesString(bytes)}/${prefix}`, ...(c.op === NFT_CMP_NEQ ? { not: true } : {}) };
-  return masked ? 3 : 2;
-}
-
-function meta(d: Draft, exprs: readonly Expr[], i: number): number {
-  const key = getU32(exprs[i] as Expr, NFTA_META_KEY);
-  const c = readCmp(exprs[i + 1]);
-  if (!c) return 0;
-  if (key === NFT_META_NFPROTO) return 2; // nft's dependency before an inet address match; compiled again below
-  if (key === NFT_META_IIFNAME || key === NFT_META_OIFNAME) {
-    const name = cString(c.value) ?? "";
-    const which = key === NFT_META_IIFNAME ? "iif" : "oif";
-    if (d[which] !== undefined) return 0;
-    d[which] = c.op === NFT_CMP_NEQ ? { name, not: true } : { name };
-    return 2;
-  }
-  if (key !== NFT_META_L4PROTO || c.op !== NFT_CMP_EQ || d.proto !== undefined) return 0;
-  d.proto = L4_NAME.get(c.value[0] ?? 0);
-  if (d.proto === undefined) return 0;
-  const p = exprs[i + 2];
-  const port = readCmp(exprs[i + 3]);
-  if (p?.name === "payload" && getU32(p, NFTA_PAYLOAD_BASE) === NFT_PAYLOAD_TRANSPORT_HEADER && getU32(p, NFTA_PAYLOAD_OFFSET) === 2 && port) {
-    d.matches.push({ kind: "dport", port: u16be(port.value) });
-    return 4;
-  }
-  return 2;
-}
-
-/** One statement at `i` into the draft; how many expressions it used, 0 for one the model does not know. */
-function statement(d: Draft, exprs: readonly Expr[], i: number, regs: Map<number, Uint8Array>): number {
-  const e = exprs[i] as Expr;
-  if (d.verdict !== undefined) return 0;
-  switch (e.name) {
-    case "meta":
-      return meta(d, exprs, i);
-    case "payload": {
-      const base = getU32(e, NFTA_PAYLOAD_BASE);
-      if (base === NFT_PAYLOAD_NETWORK_HEADER) return address(d, exprs, i);
-      const c = readCmp(exprs[i + 1]);
-      if (base !== NFT_PAYLOAD_LL_HEADER || getU32(e, NFTA_PAYLOAD_OFFSET) !== 6 || !c) return 0;
-      d.matches.push({ kind: "ether-saddr", mac: Array.from(c.value.subarray(0, 6), (b) => b.toString(16).padStart(2, "0")).join(":") });
-      return 2;
+/**
+ * One statement into the draft; false for one the model does not know. `prev` is the statement
+ * before it: a port match is the model's only right after the l4proto it stands on (nft's `tcp dport N`).
+ */
+function take(d: Draft, s: NftStatement, prev: NftStatement | undefined): boolean {
+  if (d.verdict !== undefined) return false;
+  switch (s.kind) {
+    case "nfproto":
+      return true; // nft's dependency before an inet address match; compiled again below
+    case "iface":
+      if (d[s.dir] !== undefined) return false;
+      d[s.dir] = s.op === NFT_CMP_NEQ ? { name: s.name, not: true } : { name: s.name };
+      return true;
+    case "address": {
+      const field = s.field === "saddr" ? "src" : "dst";
+      if (d[field] !== undefined) return false;
+      const cidr = `${ipBytesString(s.addr)}/${s.prefix}`;
+      d[field] = s.op === NFT_CMP_NEQ ? { cidr, not: true } : { cidr };
+      return true;
     }
-    case "fib":
-      if (readFibDaddrType(e, exprs[i + 1])?.type !== "local") return 0;
+    case "l4proto":
+      if (s.op !== NFT_CMP_EQ || d.proto !== undefined) return false;
+      d.proto = L4_NAME.get(s.proto);
+      return d.proto !== undefined;
+    case "port":
+      if (prev?.kind !== "l4proto" || s.field !== "dport" || s.op !== NFT_CMP_EQ) return false;
+      d.matches.push({ kind: "dport", port: s.port });
+      return true;
+    case "ether":
+      if (s.field !== "saddr" || s.op !== NFT_CMP_EQ) return false;
+      d.matches.push({ kind: "ether-saddr", mac: s.mac });
+      return true;
+    case "fib-daddr-type":
+      if (s.type !== "local" || s.op !== NFT_CMP_EQ) return false;
       d.matches.push({ kind: "dst-local" });
-      return 2;
-    case "immediate": {
-      const v = readVerdict(e);
-      if (v) {
-        d.verdict = v.chain === undefined ? { kind: v.word as "accept" | "drop" | "return" } : { kind: v.word as "jump" | "goto", chain: v.chain };
-        return 1;
-      }
-      const value = readData(get(e, NFTA_IMMEDIATE_DATA)).value;
-      const reg = getU32(e, NFTA_IMMEDIATE_DREG);
-      if (value === undefined || reg === undefined) return 0;
-      regs.set(reg, value);
-      return 1;
-    }
-    case "nat": {
-      const addr = regs.get(getU32(e, NFTA_NAT_REG_ADDR_MIN) ?? -1);
-      const port = regs.get(getU32(e, NFTA_NAT_REG_PROTO_MIN) ?? -1);
-      if (getU32(e, NFTA_NAT_TYPE) !== NFT_NAT_DNAT || addr === undefined || port === undefined) return 0;
-      d.verdict = { kind: "dnat", addr: ipBytesString(addr), port: u16be(port) };
-      return 1;
-    }
-    case "masq":
+      return true;
+    case "verdict":
+      d.verdict = s.chain === undefined ? { kind: s.word as "accept" | "drop" | "return" } : { kind: s.word as "jump" | "goto", chain: s.chain };
+      return true;
+    case "load":
+      return true; // the nat after it reads the register
+    case "dnat":
+      if (s.port === undefined) return false;
+      d.verdict = { kind: "dnat", addr: ipBytesString(s.addr), port: s.port };
+      return true;
+    case "masquerade":
       d.verdict = { kind: "masquerade" };
-      return 1;
-    default:
-      return 0;
+      return true;
+    case "counter":
+      return false;
   }
 }
 
@@ -177,11 +117,13 @@ export function foreignRule(tableFamily: number, exprs: readonly Expr[]): Rule {
 /** The rule of a table of `tableFamily` (NFPROTO_*) as typed data; foreign unless it re-encodes to `exprs`. */
 export function decodeNftRule(tableFamily: number, exprs: readonly Expr[]): Rule {
   const d: Draft = { matches: [] };
-  const regs = new Map<number, Uint8Array>();
+  const reader = new NftExprReader(exprs);
+  let prev: NftStatement | undefined;
   for (let i = 0; i < exprs.length; ) {
-    const used = statement(d, exprs, i, regs);
-    if (used === 0) return foreignRule(tableFamily, exprs);
-    i += used;
+    const s = reader.at(i);
+    if (s === undefined || !take(d, s, prev)) return foreignRule(tableFamily, exprs);
+    prev = s;
+    i += s.used;
   }
   if (d.verdict === undefined) return foreignRule(tableFamily, exprs);
   const rule: Rule = { ...d, matches: d.matches, verdict: d.verdict };
