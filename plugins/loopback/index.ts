@@ -2,9 +2,16 @@
  * loopback: brings `lo` up in the container (ADD), down again (DEL), and checks it (CHECK).
  * CNI_IFNAME and CNI_ARGS are ignored, as in the reference (lo is the only interface it touches).
  */
-import { type CmdArgs, decodeConfig, internalError, labelOnly, parsePrevResult, type Result } from "../../src/cni/index.ts";
+// src/cni's files, not its index.ts: an exec evaluates every module it imports, and the barrel
+// would bring the schemas, converters and delegation code loopback never runs (docs/performance.md).
+import { decodeConfig } from "../../src/cni/decode.ts";
+import { internalError } from "../../src/cni/errors.ts";
+import { labelOnly } from "../../src/cni/label.ts";
+import type { CmdArgs } from "../../src/cni/plugin.ts";
+import type { Result } from "../../src/cni/result.ts";
 import { AF_INET, AF_INET6, type Addr, LinkRtnl } from "../../src/netlink/links.ts";
-import { NetNs, NetNsError } from "../../src/sys/index.ts";
+import { NetNsError } from "../../src/sys/errors.ts";
+import { NetNs } from "../../src/sys/netns.ts";
 import type { PluginEntry } from "../../src/container/index.ts";
 import { LoopbackConfig } from "./config.ts";
 
@@ -50,7 +57,8 @@ function loopbackResult(args: CmdArgs, addrs: Addr[]): Result {
 
 async function add(args: CmdArgs): Promise<Result> {
   const conf = decodeConfig(LoopbackConfig, args.config, "failed to parse network config: ");
-  const prev = conf.prevResult === undefined ? undefined : parsePrevResult(conf.prevResult, args.cniVersion, "failed to parse prevResult: ");
+  // Only a chained loopback gets a prevResult: the result schemas load then, not on every ADD.
+  const prev = conf.prevResult === undefined ? undefined : (await import("../../src/cni/convert.ts")).parsePrevResult(conf.prevResult, args.cniVersion, "failed to parse prevResult: ");
   using c = openContainer(args.netns);
   const lo = c.nl.linkGet(LO);
   c.nl.linkSetUp(lo.index);

@@ -7,7 +7,7 @@ import { CniError, ErrorCode } from "./errors.ts";
 import { goField, goJsonKind, goJsonParse, goMarshalIndent } from "./go-json.ts";
 import { goJsonSyntaxError, MAX_NESTING_DEPTH } from "./go-json-syntax.ts";
 import type { CmdArgs, Env, PluginDef, Verb } from "./plugin.ts";
-import { resultToWire } from "./convert.ts";
+import { resultToWire } from "./wire.ts";
 import { isLabelOnly } from "./label.ts";
 import { passedThrough } from "./pass-through.ts";
 import { isValidName } from "./names.ts";

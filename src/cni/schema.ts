@@ -1,23 +1,16 @@
 /**
- * valibot fragments shared by the plugins, and the one decode function that applies Go's JSON
- * rules before validating. Schema and inferred type share one name.
+ * valibot fragments shared by the plugins (addresses, CIDRs, routes, DNS) and the problem list
+ * behind `tscni validate`; libcni's NetConf (netconf.ts) and the Go-rules decode (decode.ts) are
+ * re-exported from their own files, which a plugin needing only them imports directly. Schema and
+ * inferred type share one name.
  */
 import * as v from "valibot";
 import { parseCIDR, parseIP } from "../ip/index.ts";
-import { CniError, ErrorCode } from "./errors.ts";
-import { foldKeys } from "./go-json.ts";
-import {
-  goBool,
-  goIssueText,
-  goMap,
-  goNullableSlice,
-  goObjectMap,
-  goSlice,
-  goString,
-  goStruct,
-  inDocumentOrder,
-  jsonPath,
-} from "./go-json-types.ts";
+import { CniError } from "./errors.ts";
+import { type ConfigProblem, decodeConfig, tryDecode } from "./decode.ts";
+
+export { type ConfigProblem, configProblems, decodeConfig, tryDecode } from "./decode.ts";
+export { GoDns, NetConf, NetConfEntries } from "./netconf.ts";
 
 /** Whole-number JSON field (Go rejects 1500.5 for an int). */
 export const Int = v.pipe(v.number(), v.integer("must be an integer"));
@@ -58,89 +51,6 @@ export const DnsSchema = v.object({
   options: v.optional(v.array(v.string())),
 });
 export type DnsSchema = v.InferOutput<typeof DnsSchema>;
-
-/** The DNS section, as types.DNS decodes it. */
-export const GoDns = goStruct("DNS", "types.DNS", {
-  nameservers: v.optional(goSlice("[]string", goString(), "")),
-  domain: v.optional(goString()),
-  search: v.optional(goSlice("[]string", goString(), "")),
-  options: v.optional(goSlice("[]string", goString(), "")),
-});
-
-const GcAttachment = goStruct("GCAttachment", "types.GCAttachment", {
-  containerID: v.optional(goString()),
-  ifname: v.optional(goString()),
-});
-
-/**
- * The keys of libcni's types.NetConf that every plugin embeds; plugins extend them with
- * `goStruct`. Go names the embedding struct in errors, so the entries carry no struct of their own.
- * `args` and `runtimeConfig` are not among them: Go ignores them unless a plugin declares them.
- */
-export const NetConfEntries = {
-  cniVersion: v.optional(goString(), ""),
-  name: v.optional(goString(), ""),
-  type: v.optional(goString(), ""),
-  // A null value in a Go map[string]bool is the entry's zero value, false (v1.9.1 accepts it).
-  capabilities: v.optional(goMap("map[string]bool", v.pipe(v.nullable(goBool()), v.transform((b) => b ?? false)))),
-  ipam: v.optional(goStruct("IPAM", "types.IPAM", { type: v.optional(goString(), "") })),
-  dns: v.optional(GoDns),
-  prevResult: v.optional(goObjectMap()),
-  "cni.dev/valid-attachments": v.optional(goNullableSlice("[]types.GCAttachment", GcAttachment)),
-};
-export const NetConf = goStruct("PluginConf", "types.PluginConf", NetConfEntries);
-export type NetConf = v.InferOutput<typeof NetConf>;
-
-/** One problem of a config: where it is and what the plugin would say about it. */
-export interface ConfigProblem {
-  /** JSON path from the config's root, e.g. `ipam.ranges[0][0].subnet` ("" for the root). */
-  path: string;
-  message: string;
-}
-
-/**
- * Every issue of a parse under `schema`, in document order, each with Go's text where Go has one
- * (a wrong JSON type) and else "path: reason".
- */
-export function configProblems(schema: v.GenericSchema, issues: readonly v.BaseIssue<unknown>[]): ConfigProblem[] {
-  return inDocumentOrder(issues).map((i) => {
-    const path = jsonPath(i);
-    const go = goIssueText(schema, i);
-    return { path, message: go ?? (path === "" ? i.message : `${dotted(i)}: ${i.message}`) };
-  });
-}
-
-/** "routes.0.dst": the path as the verbs have always worded it. */
-function dotted(issue: v.BaseIssue<unknown>): string {
-  return (issue.path ?? []).map((p) => String(p.key)).join(".");
-}
-
-/** Go's decode of `raw` into `schema`: the output, or every problem in document order. */
-export function tryDecode<S extends v.GenericSchema>(
-  schema: S,
-  raw: unknown,
-): { ok: true; value: v.InferOutput<S> } | { ok: false; problems: ConfigProblem[] } {
-  const res = v.safeParse(schema, foldKeys(schema, raw));
-  return res.success ? { ok: true, value: res.output } : { ok: false, problems: configProblems(schema, res.issues) };
-}
-
-/**
- * Decodes `raw` (parsed JSON) with Go's matching rules, then validates it. Failures are plugin
- * level errors (code 999, as the reference reports its own config errors), prefixed by `context`;
- * the message is the first problem in document order, as Go reports the first.
- */
-export function decodeConfig<S extends v.GenericSchema>(
-  schema: S,
-  raw: unknown,
-  context = "",
-  code: number = ErrorCode.Internal,
-): v.InferOutput<S> {
-  const r = tryDecode(schema, raw);
-  if (r.ok) return r.value;
-  // Go's decoder reports the first type error only, with no details (v1.9.1 prints none either).
-  const [first] = r.problems;
-  throw new CniError(code, `${context}${first?.message ?? "invalid configuration"}`);
-}
 
 /**
  * Runs a config's checks. The verbs stop at the first failure (it is thrown, as the reference's
