@@ -61,7 +61,10 @@ function toIpConfig(c: Candidate): IpConfig {
   return { address: cidrText(c.ip, c.range.subnet.prefix), gateway: ipString(c.range.gateway) };
 }
 
-/** Reserves one address of range set `index` for (containerId, ifname). */
+/**
+ * Reserves one address of range set `index` for (containerId, ifname). `held` gives what the
+ * attachment already holds (the duplicate check); by default the store is asked.
+ */
 export function allocateFromSet(
   store: Store,
   set: RangeSet,
@@ -69,6 +72,7 @@ export function allocateFromSet(
   containerId: string,
   ifname: string,
   requested: Addr | undefined,
+  held: () => readonly string[] = () => store.getByID(containerId, ifname),
 ): IpConfig {
   const rangeId = String(index);
   if (requested !== undefined) {
@@ -83,10 +87,10 @@ export function allocateFromSet(
     return toIpConfig({ ip: requested, range: r });
   }
 
-  for (const held of store.getByID(containerId, ifname)) {
-    const ip = parseIP(held);
+  for (const text of held()) {
+    const ip = parseIP(text);
     if (ip !== undefined && rangeSetContains(set, ip)) {
-      throw new Error(`${held} has been allocated to ${containerId}, duplicate allocation is not allowed`);
+      throw new Error(`${text} has been allocated to ${containerId}, duplicate allocation is not allowed`);
     }
   }
 
@@ -112,6 +116,11 @@ export function allocateAll(
 ): IpConfig[] {
   const pending = [...requestedIPs];
   const ips: IpConfig[] = [];
+  // The reference asks the store once per range set; once is enough: what this call reserves in
+  // one set cannot lie in another (configs with overlapping sets are refused), and nothing else
+  // writes while the lock is held. One walk of the directory however many sets (dual stack).
+  let heldBefore: readonly string[] | undefined;
+  const held = (): readonly string[] => (heldBefore ??= store.getByID(containerId, ifname));
   const undo = (): void => {
     for (const ip of ips) store.release({ ip: ip.address.slice(0, ip.address.lastIndexOf("/")), containerId, ifname });
   };
@@ -120,7 +129,7 @@ export function allocateAll(
     const at = plain.findIndex(pending, (ip) => rangeSetContains(set, ip));
     const requested = at >= 0 ? pending.splice(at, 1)[0] : undefined;
     try {
-      ips.push(allocateFromSet(store, set, idx, containerId, ifname, requested));
+      ips.push(allocateFromSet(store, set, idx, containerId, ifname, requested, held));
     } catch (err) {
       undo();
       throw new Error(`failed to allocate for range ${idx}: ${err instanceof Error ? err.message : String(err)}`, {

@@ -10,9 +10,6 @@ import {
   closeFile,
   fdInfo,
   linkPath,
-  DT_DIR,
-  DT_REG,
-  DT_UNKNOWN,
   type DirEntry,
   listDirTyped,
   lockFile,
@@ -24,7 +21,6 @@ import {
   O_TRUNC,
   O_WRONLY,
   openPath,
-  pathInfo,
   readRegularText,
   readText,
   truncateFd,
@@ -34,7 +30,8 @@ import {
 import { parseIP, ipString } from "../../ip/index.ts";
 import { networkDir } from "./paths.ts";
 import type { Reservation, Store } from "./store.ts";
-import { isBookkeeping, isScratchName, LAST_RESERVED_PREFIX, LOCK_NAME, ownerText, parseReservation, reservationText, scratchName } from "./disk-format.ts";
+import { LAST_RESERVED_PREFIX, LOCK_NAME, ownerText, parseReservation, reservationText, scratchName } from "./disk-format.ts";
+import { type Entry, type Owned, ownedBy, walkTree } from "./disk-walk.ts";
 import { errnoCode, goPathError } from "./errors.ts";
 import { goTrim } from "./go-text.ts";
 
@@ -44,16 +41,6 @@ export const LOCK_TIMEOUT_MS = 60_000;
 const DIR_MODE = 0o755;
 const FILE_MODE = 0o600;
 const LOCK_MODE = 0o750;
-
-interface Entry {
-  /** File name (the IP text for reservations). */
-  name: string;
-  path: string;
-  /** Whether it sits directly in the network directory. */
-  topLevel: boolean;
-  /** Only from walk(true). */
-  mtimeMs: number | undefined;
-}
 
 export interface DiskStoreOptions {
   /**
@@ -142,14 +129,8 @@ export class DiskStore implements Store {
   }
 
   getByID(containerId: string, ifname: string): string[] {
-    const match = ownerText(containerId, ifname);
-    const legacy = ownerText(containerId, undefined);
     const ips: string[] = [];
-    for (const e of this.walk()) {
-      const content = readOrUndefined(e.path);
-      if (content === undefined) continue;
-      const text = goTrim(content);
-      if (text !== match && text !== legacy) continue;
+    for (const e of this.owned(containerId, ifname).either) {
       const ip = parseIP(e.name);
       if (ip !== undefined) ips.push(ipString(ip));
     }
@@ -157,21 +138,22 @@ export class DiskStore implements Store {
   }
 
   findByID(containerId: string, ifname: string): boolean {
-    return this.matching(ownerText(containerId, ifname)).length > 0 || this.matching(ownerText(containerId, undefined)).length > 0;
+    return this.owned(containerId, ifname).either.length > 0;
   }
 
   releaseByID(containerId: string, ifname: string): void {
-    if (!this.removeAll(this.matching(ownerText(containerId, ifname)))) this.removeAll(this.matching(ownerText(containerId, undefined)));
+    const owned = this.owned(containerId, ifname);
+    if (!removeAll(owned.exact)) removeAll(owned.legacy);
     // A writer killed between creating its scratch file and writing its owner left it empty: no
     // owner matches it, and under the lock no writer is half way, so any DEL removes it.
-    this.removeAll(this.walk().filter((e) => e.topLevel && isScratchName(e.name) && readOrUndefined(e.path) === ""));
+    removeAll(owned.emptyScratch);
   }
 
   reservations(): Reservation[] {
     const out: Reservation[] = [];
     for (const e of this.walk(true)) {
       if (!e.topLevel || parseIP(e.name) === undefined) continue;
-      const content = readOrUndefined(e.path);
+      const content = readRegularText(e.path);
       if (content !== undefined) out.push({ ...parseReservation(e.name, content), reservedAtMs: e.mtimeMs });
     }
     return out;
@@ -187,49 +169,25 @@ export class DiskStore implements Store {
     return safeUnlink(path);
   }
 
-  private matching(key: string): Entry[] {
-    return this.walk().filter((e) => {
-      const content = readOrUndefined(e.path);
-      return content !== undefined && goTrim(content) === key;
-    });
+  /** Lists one directory of the walk: the seam through which tests count listings. */
+  protected listEntries(dir: string): DirEntry[] {
+    return listDirTyped(dir);
   }
 
-  private removeAll(entries: Entry[]): boolean {
-    let any = false;
-    for (const e of entries) if (safeUnlink(e.path)) any = true;
-    return any;
+  /** One walk, each file read once: everything a by-owner verb asks of the directory. */
+  private owned(containerId: string, ifname: string): Owned {
+    return ownedBy(this.walk(), containerId, ifname);
   }
 
-  /**
-   * Regular files under the network directory in lexical order, recursively like the reference's
-   * filepath.Walk — but never the lock or last_reserved_ip files, and never through symlinks.
-   */
   private walk(withTimes = false): Entry[] {
-    const out: Entry[] = [];
-    const visit = (dir: string, topLevel: boolean): void => {
-      let entries: DirEntry[];
-      try {
-        entries = listDirTyped(dir).sort(byName);
-      } catch {
-        return;
-      }
-      for (const { name, type } of entries) {
-        const path = join(dir, name);
-        // The directory listing's type spares a stat per file (a network holds one file per pod);
-        // a filesystem that does not say, or a caller that needs the times, still stats.
-        const st = withTimes || type === DT_UNKNOWN ? pathInfo(path) : { isDirectory: type === DT_DIR, isFile: type === DT_REG, mtimeMs: undefined };
-        if (st === undefined) continue;
-        if (st.isDirectory) visit(path, false);
-        else if (st.isFile && !(topLevel && isBookkeeping(name))) out.push({ name, path, topLevel, mtimeMs: st.mtimeMs });
-      }
-    };
-    visit(this.dir, true);
-    return out;
+    return walkTree(this.dir, (dir) => this.listEntries(dir), withTimes);
   }
 }
 
-function byName(a: DirEntry, b: DirEntry): number {
-  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+function removeAll(entries: readonly Entry[]): boolean {
+  let any = false;
+  for (const e of entries) if (safeUnlink(e.path)) any = true;
+  return any;
 }
 
 function notRegular(path: string): Error {
@@ -261,11 +219,6 @@ function fileOrUndefined(path: string): { text: string; mtimeMs: number } | unde
   } catch {
     return undefined;
   }
-}
-
-/** readRegularFile's text without its time and errors: what the walks over every reservation read, through libc directly. */
-function readOrUndefined(path: string): string | undefined {
-  return readRegularText(path);
 }
 
 function safeUnlink(path: string): boolean {
