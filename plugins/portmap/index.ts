@@ -41,7 +41,9 @@ async function loadSettings(a: CmdArgs, prefix: string, probe: Probe, idleProbe 
 }
 
 function udpPorts(mappings: readonly PortMapping[]): number[] {
-  return [...new Set(mappings.filter((m) => m.protocol === "udp").map((m) => m.hostPort))];
+  const ports: number[] = [];
+  for (const m of mappings) if (m.protocol === "udp" && !ports.includes(m.hostPort)) ports.push(m.hostPort);
+  return ports;
 }
 
 /**
@@ -89,7 +91,9 @@ async function forwardPorts(deps: PortmapDeps, s: PortmapSettings, reqs: readonl
 }
 
 function familiesOf(reqs: readonly PortmapRequest[]): (4 | 6)[] {
-  return reqs.map((r) => ipFamily(r.containerIp));
+  const out: (4 | 6)[] = [];
+  for (const r of reqs) out.push(ipFamily(r.containerIp));
+  return out;
 }
 
 export function makePortmap(deps: PortmapDeps): PluginEntry {

@@ -152,6 +152,9 @@ function takeValues(t: Cursor, option: string, o: Option, family: Family | undef
  * given); returns them unchanged, one argv element each, as they are written.
  */
 export function checkIptablesMatches(what: string, tokens: readonly string[], family?: Family): readonly string[] {
+  // No conditions (every portmap ADD without them) pass as they are: nothing below would run but
+  // the refusal texts' set-up and a JS-written `find`, compiled on first use (docs/performance.md).
+  if (tokens.length === 0) return tokens;
   checkTokenList(what, tokens);
   const t = new Cursor(tokens, what);
   const loaded: Loaded[] = [];

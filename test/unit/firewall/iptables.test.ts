@@ -145,6 +145,29 @@ describe("portmap iptables rendering (fresh node)", () => {
       `-A CNI-HOSTPORT-DNAT -p tcp -m comment --comment ${COMMENT} -m multiport --dports 9015,9016,9000 -j ${DN}`,
     ]);
   });
+
+  test("a rule planned twice for the container chain is written once, the first time it comes", () => {
+    const mappings = [
+      { hostPort: 8080, containerPort: 80, protocol: "tcp" },
+      { hostPort: 8080, containerPort: 80, protocol: "tcp" },
+      { hostPort: 8080, containerPort: 81, protocol: "tcp" },
+      { hostPort: 8081, containerPort: 80, protocol: "udp" },
+      { hostPort: 8080, containerPort: 80, protocol: "udp" },
+    ];
+    const text = renderIptables(portmapIptablesAdd(req({ mappings })), EMPTY);
+    expect(text.split("\n").filter((l) => l.startsWith(`-A ${DN} `))).toEqual([
+      `-A ${DN} -s 10.0.0.0/24 -p tcp -m tcp --dport 8080 -j CNI-HOSTPORT-SETMARK`,
+      `-A ${DN} -s 127.0.0.1/32 -p tcp -m tcp --dport 8080 -j CNI-HOSTPORT-SETMARK`,
+      `-A ${DN} -p tcp -m tcp --dport 8080 -j DNAT --to-destination 10.0.0.2:80`,
+      `-A ${DN} -p tcp -m tcp --dport 8080 -j DNAT --to-destination 10.0.0.2:81`,
+      `-A ${DN} -s 10.0.0.0/24 -p udp -m udp --dport 8081 -j CNI-HOSTPORT-SETMARK`,
+      `-A ${DN} -s 127.0.0.1/32 -p udp -m udp --dport 8081 -j CNI-HOSTPORT-SETMARK`,
+      `-A ${DN} -p udp -m udp --dport 8081 -j DNAT --to-destination 10.0.0.2:80`,
+      `-A ${DN} -s 10.0.0.0/24 -p udp -m udp --dport 8080 -j CNI-HOSTPORT-SETMARK`,
+      `-A ${DN} -s 127.0.0.1/32 -p udp -m udp --dport 8080 -j CNI-HOSTPORT-SETMARK`,
+      `-A ${DN} -p udp -m udp --dport 8080 -j DNAT --to-destination 10.0.0.2:80`,
+    ]);
+  });
 });
 
 describe("against existing state", () => {
