@@ -1,4 +1,4 @@
-import { Errno } from "../sys/index.ts";
+import { Errno } from "../sys/errno.ts";
 import { NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN } from "./constants.ts";
 import { NetlinkError, NetlinkGaveUp } from "./errors.ts";
 import type { Message, Request } from "./message.ts";

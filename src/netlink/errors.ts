@@ -1,4 +1,5 @@
-import { errnoName, errnoText } from "../sys/index.ts";
+import { errnoName } from "../sys/errno.ts";
+import { errnoText } from "../sys/errtext.ts";
 
 /**
  * A request the kernel refused (or that got no answer). `message` is the errno's text the way

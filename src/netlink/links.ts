@@ -4,8 +4,8 @@
  * its exec never loads the route, bridge-port, watch and conntrack code (`Rtnl` in index.ts
  * extends this class with those); docs/performance.md has the A/B.
  */
-import type { NetNs } from "../sys/index.ts";
-import { Errno } from "../sys/index.ts";
+import type { NetNs } from "../sys/netns.ts";
+import { Errno } from "../sys/errno.ts";
 import type { Addr, AddrOptions } from "./addr.ts";
 import { addrAddRequest, addrDelRequest, addrDumpRequest, decodeAddr } from "./addr.ts";
 import { NETLINK_ROUTE, RTM_NEWADDR, RTM_NEWLINK } from "./constants.ts";

@@ -1,5 +1,6 @@
-import type { NetNs } from "../sys/index.ts";
-import { closeFd, Errno, socketIn } from "../sys/index.ts";
+import type { NetNs } from "../sys/netns.ts";
+import { Errno } from "../sys/errno.ts";
+import { closeFd, socketIn } from "../sys/netns.ts";
 import { bind, getsockname, MSG_DONTWAIT, MSG_TRUNC, pollIn, recv, sendto, setsockoptInt, SO_RCVBUF, SOL_SOCKET } from "../sys/libc.ts";
 import { NETLINK_ADD_MEMBERSHIP, NETLINK_CAP_ACK, NETLINK_EXT_ACK, NETLINK_GET_STRICT_CHK, SOL_NETLINK } from "./constants.ts";
 import { NetlinkError } from "./errors.ts";
