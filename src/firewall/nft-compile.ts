@@ -50,6 +50,8 @@ import type { Iface, Match, Prefix, Rule, Verdict } from "./rule.ts";
 const HOOKS: Readonly<Record<NftBaseChain["hook"], number>> = { prerouting: 0, input: 1, forward: 2, output: 3, postrouting: 4 };
 /** IP protocol numbers of the protocols a port match is written for. */
 export const L4_NUMBER: Readonly<Record<string, number>> = { tcp: 6, udp: 17, sctp: 132, dccp: 33 };
+/** A jump or goto target the layout writes (and reads back from `nft list`). */
+export const JUMP_TARGET = /^[A-Za-z0-9_.-]+$/;
 const RTN_LOCAL = 2;
 const NF_NAT_RANGE_PROTO_SPECIFIED = 2;
 const IFNAMSIZ = 16;
@@ -157,7 +159,7 @@ class Compiler {
         return true;
       case "jump":
       case "goto":
-        if (!/^[A-Za-z0-9_.-]+$/.test(v.chain)) return false;
+        if (!JUMP_TARGET.test(v.chain)) return false;
         this.out.push(verdict(v.kind === "jump" ? NFT_JUMP : NFT_GOTO, v.chain));
         return true;
       case "masquerade":

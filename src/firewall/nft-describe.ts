@@ -9,6 +9,7 @@ import type { Expr } from "../netlink/nft/expr.ts";
 import { NFPROTO_BRIDGE, NFPROTO_IPV4, NFPROTO_IPV6, NFT_CMP_NEQ } from "../netlink/nft/constants.ts";
 import { loadsTransportHeader, NftExprReader, type NftStatement } from "./nft-expr-reader.ts";
 
+// Not nft-compile's L4_NUMBER: these are the names nft prints, wider than the protocols the model writes ports for.
 const L4: Readonly<Record<number, string>> = { 6: "tcp", 17: "udp", 132: "sctp", 33: "dccp", 136: "udplite" };
 
 const neq = (op: number): string[] => (op === NFT_CMP_NEQ ? ["!="] : []);

@@ -7,7 +7,7 @@
  */
 import { type CommentMatch, type NftDeclared, type NftOp, type NftPlan, type NftRuleSpec, type NftRuleState, type NftState, type NftStep, type NftTableRef, nftTableKey } from "./model.ts";
 import { alreadyDeclared } from "./nft-declared.ts";
-import { nftRuleText } from "./nft-text.ts";
+import { nftListedRuleText } from "./nft-text.ts";
 import { ruleJumpTarget, sameRule } from "./rule.ts";
 import { checkNftComment, checkNftIdentifier } from "./validate.ts";
 
@@ -26,8 +26,7 @@ function matches(comment: string | undefined, m: CommentMatch): boolean {
 const sameSpec = (r: NftRuleState, w: NftRuleSpec): boolean => r.comment === w.comment && sameRule(r.rule, w.rule);
 
 function describe(ref: NftTableRef, r: NftRuleState): string {
-  const comment = r.comment === undefined ? "" : ` comment "${r.comment}"`;
-  return `${ref.family} ${ref.table} ${r.chain}: handle ${r.handle}: ${nftRuleText(r.rule, ref.family)}${comment}`;
+  return `${ref.family} ${ref.table} ${r.chain}: handle ${r.handle}: ${nftListedRuleText(r, ref.family)}`;
 }
 
 class Simulation {

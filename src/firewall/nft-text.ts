@@ -5,7 +5,8 @@
  * A statement in another shape than the renderer writes is read as one foreign node.
  */
 import { parseCIDRLiteral, parseIPLiteral, ipString } from "../ip/index.ts";
-import type { NftFamily } from "./model.ts";
+import type { NftFamily, NftRuleState } from "./model.ts";
+import { JUMP_TARGET, L4_NUMBER, macBytes } from "./nft-compile.ts";
 import { nftString } from "./quote.ts";
 import type { Iface, Match, Prefix, Rule, Verdict } from "./rule.ts";
 
@@ -75,9 +76,14 @@ export function nftRuleText(rule: Rule, family?: NftFamily): string {
   ].join(" ");
 }
 
-const PROTOS = new Set(["tcp", "udp", "sctp", "dccp"]);
-const CHAIN = /^[A-Za-z0-9_.-]+$/;
-const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
+/** A rule as read, with its comment, as `nft list` shows it: for people (doctor, notes), never nft's input. */
+export function nftListedRuleText(r: Pick<NftRuleState, "rule" | "comment">, family?: NftFamily): string {
+  const text = nftRuleText(r.rule, family);
+  return r.comment === undefined ? text : `${text} comment "${r.comment}"`;
+}
+
+/** The protocols a port match is written for: the only ones read back. */
+const PROTOS = new Set(Object.keys(L4_NUMBER));
 
 /** `addr` or `addr/len` as the model's canonical `addr/len`. */
 function prefixOf(text: string, not: boolean): Prefix | undefined {
@@ -91,7 +97,7 @@ function prefixOf(text: string, not: boolean): Prefix | undefined {
 function verdictOf(t: readonly string[]): Verdict | undefined {
   const [w, a, b, c] = t;
   if (t.length === 1 && (w === "accept" || w === "drop" || w === "return" || w === "masquerade")) return { kind: w };
-  if (t.length === 2 && (w === "jump" || w === "goto") && a !== undefined && CHAIN.test(a)) return { kind: w, chain: a };
+  if (t.length === 2 && (w === "jump" || w === "goto") && a !== undefined && JUMP_TARGET.test(a)) return { kind: w, chain: a };
   const to = w === "dnat" ? (a === "to" && t.length === 3 ? b : (a === "ip" || a === "ip6") && b === "to" && t.length === 4 ? c : undefined) : undefined;
   const m = to === undefined ? null : /^(?:\[([0-9a-f:.]+)\]|([0-9.]+)):(\d{1,5})$/.exec(to);
   const addr = m ? parseIPLiteral(m[1] ?? m[2] ?? "") : undefined;
@@ -134,7 +140,7 @@ export function parseNftText(text: string): Rule {
     } else if (t === "fib" && a === "daddr" && b === "type" && c === "local") {
       r.matches.push({ kind: "dst-local" });
       i += 4;
-    } else if (t === "ether" && a === "saddr" && b !== undefined && MAC.test(b)) {
+    } else if (t === "ether" && a === "saddr" && b !== undefined && macBytes(b) !== undefined) {
       r.matches.push({ kind: "ether-saddr", mac: b });
       i += 3;
     } else break;

@@ -7,13 +7,13 @@ import { CniError, ErrorCode } from "../cni/index.ts";
 import { type ApplyOptions, applyNft, readNft } from "./apply.ts";
 import { conditionsDialect, errorText, firstLineOf, type FirewallBackend, type FirewallView, type Owner, type PortmapOptions, type Stale, type Want } from "./backend.ts";
 import { resolveNft, spawnTool } from "./exec.ts";
-import { deleteNftMasqInstance, staleNftMasqInstances } from "./masq-gc.ts";
+import { deleteNftMasqInstance } from "./masq-gc.ts";
 import { nftTableKey } from "./model.ts";
 import { MASQ_NFT_TABLE, portmapNftTable, SHARED } from "./names.ts";
 import { countRulesWithComment } from "./nftables.ts";
 import { masqNftAdd, masqNftDel, portmapMasqSources, portmapNftAdd, portmapNftDel } from "./nftables-plans.ts";
 import { nodeMasqNftAdd, nodeMasqNftDel } from "./node-masq.ts";
-import { describeNftEntry, nftablesView, nftTainted } from "./nftables-view.ts";
+import { deletableNftMasqInstances, describeNftEntry, nftablesView } from "./nftables-view.ts";
 import { netlinkTransport } from "./transport.ts";
 import { parseCidr, parseIp } from "./validate.ts";
 
@@ -30,6 +30,11 @@ export async function nftablesUsable(opts: ApplyOptions = {}): Promise<boolean> 
   } catch {
     return false;
   }
+}
+
+/** Without nft and without in-process nf_tables, nothing on this node could have written rules of this layout. */
+async function nothingWritesNft(opts: ApplyOptions): Promise<boolean> {
+  return resolveNft() === null && (await netlinkTransport(opts)) === undefined;
 }
 
 /** Runs `fn`; its error is reported as `wrap(message)`, or (with `onlyIfUsable`) dropped where nft is not usable. */
@@ -75,7 +80,7 @@ export const nftablesBackend: FirewallBackend = {
 
   async read(opts: ApplyOptions = {}): Promise<FirewallView> {
     // ADD writes over netlink without the nft binary, so only a node with neither holds nothing of ours.
-    if (resolveNft() === null && (await netlinkTransport(opts)) === undefined) return nftablesView(new Map());
+    if (await nothingWritesNft(opts)) return nftablesView(new Map());
     try {
       return nftablesView(await readNft([MASQ_NFT_TABLE, portmapNftTable(4), portmapNftTable(6)], opts));
     } catch (err) {
@@ -105,9 +110,8 @@ export const nftablesBackend: FirewallBackend = {
       if (/["\\]/.test(owner.ref.ifname)) return;
       return reported(() => applyNft(masqNftDel(owner.ref), opts), same, opts, true);
     }
-    // No nft and no in-process nf_tables either: nothing here could have written rules. Without nft
-    // but with netlink, ADD wrote them in-process, so DEL removes them the same way.
-    if (resolveNft() === null && (await netlinkTransport(opts)) === undefined) return;
+    // Without nft but with netlink, ADD wrote them in-process, so DEL removes them the same way.
+    if (await nothingWritesNft(opts)) return;
     await reported(() => applyNft(portmapNftDel(owner.ref), opts), (m) => `error deleting nftables rules: ${m}`, opts);
   },
 
@@ -115,9 +119,7 @@ export const nftablesBackend: FirewallBackend = {
     if (stale.kind === "masquerade") {
       const sweep = async (): Promise<void> => {
         const state = await readNft([MASQ_NFT_TABLE], opts);
-        const tainted = nftTainted(state).instances;
-        const prefixes = staleNftMasqInstances(state.get(nftTableKey(MASQ_NFT_TABLE)), stale).filter((p) => !tainted.has(p));
-        await applyNft({ ops: prefixes.map(deleteNftMasqInstance) }, opts);
+        await applyNft({ ops: deletableNftMasqInstances(state, stale).map(deleteNftMasqInstance) }, opts);
       };
       return reported(sweep, same, opts, true);
     }

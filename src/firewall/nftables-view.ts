@@ -6,16 +6,18 @@
 import { applyNft } from "./apply.ts";
 import { type DuplicateRule, errorText, type FirewallEntry, type FirewallView, type GcItem, type GcTransaction, type NetworkKeep } from "./backend.ts";
 import { nftPortmapIds, stalePortmapNft } from "./gc.ts";
-import { deleteNftMasqInstance, nftMasqCommentId, nftMasqInstances, staleNftMasqInstances } from "./masq-gc.ts";
+import { deleteNftMasqInstance, type MasqGcRequest, nftMasqCommentId, nftMasqInstances, staleNftMasqInstances } from "./masq-gc.ts";
 import { type NftOp, type NftRuleSpec, type NftRuleState, type NftState, type NftTableState, nftTableKey } from "./model.ts";
 import { isForeign } from "./nft-decode.ts";
 import { HOSTPORTS_ALL_RULES, MASQ_POSTROUTING_RULES } from "./nftables-plans.ts";
 import { sameRule } from "./rule.ts";
-import { nftRuleText } from "./nft-text.ts";
+import { nftListedRuleText } from "./nft-text.ts";
 import { MASQ_NFT_TABLE, NFT_MASQ_INSTANCE, PORTMAP_NFT_CHAINS, portmapNftTable, SHARED } from "./names.ts";
 
 const BACKEND = "nftables";
 const MASQ_WHERE = nftTableKey(MASQ_NFT_TABLE);
+/** The portmap tables, one a family, as state keys. */
+const PORTMAP_TABLES = ([4, 6] as const).map((family) => ({ family, where: nftTableKey(portmapNftTable(family)) }));
 
 function masqEntries(table: NftTableState | undefined): FirewallEntry[] {
   return [...nftMasqInstances(table)].map(([key, comment]) => ({
@@ -29,10 +31,9 @@ function masqEntries(table: NftTableState | undefined): FirewallEntry[] {
 }
 
 function portmapEntries(state: NftState): FirewallEntry[] {
-  return ([4, 6] as const).flatMap((family) => {
-    const where = nftTableKey(portmapNftTable(family));
-    return [...nftPortmapIds(state.get(where))].map((key) => ({ backend: BACKEND, kind: "portmap" as const, where, key, comment: key, containerId: key }));
-  });
+  return PORTMAP_TABLES.flatMap(({ where }) =>
+    [...nftPortmapIds(state.get(where))].map((key) => ({ backend: BACKEND, kind: "portmap" as const, where, key, comment: key, containerId: key })),
+  );
 }
 
 /** Rules listed more than once with the same statement and comment. */
@@ -40,7 +41,7 @@ function duplicates(where: string, table: NftTableState | undefined, chains: rea
   const counts = new Map<string, { chain: string; rule: string; count: number }>();
   for (const r of table?.rules ?? []) {
     if (!chains.includes(r.chain)) continue;
-    const rule = ruleText(r);
+    const rule = nftListedRuleText(r);
     const k = `${r.chain}\n${rule}`;
     const c = counts.get(k);
     if (c) c.count++;
@@ -52,7 +53,6 @@ function duplicates(where: string, table: NftTableState | undefined, chains: rea
 
 /** A rule with an expression the decoder does not know: tscni cannot tell what it does. */
 const unreadable = (r: NftRuleState): boolean => isForeign(r.rule);
-const ruleText = (r: NftRuleState): string => (r.comment === undefined ? nftRuleText(r.rule) : `${nftRuleText(r.rule)} comment "${r.comment}"`);
 
 const fixedRule = (rules: readonly NftRuleSpec[]) => (r: NftRuleState): boolean => r.comment === undefined && rules.some((w) => sameRule(r.rule, w.rule));
 const entryRule = (r: NftRuleState): boolean => r.targets.includes(SHARED.hostportsAll);
@@ -63,21 +63,18 @@ const entryRule = (r: NftRuleState): boolean => r.targets.includes(SHARED.hostpo
  */
 const FIXED: ReadonlyMap<string, (r: NftRuleState) => boolean> = new Map([
   [`${MASQ_WHERE} ${SHARED.masqPostrouting}`, fixedRule(MASQ_POSTROUTING_RULES)],
-  ...([4, 6] as const).flatMap((family): [string, (r: NftRuleState) => boolean][] => {
-    const where = nftTableKey(portmapNftTable(family));
-    return [
-      [`${where} ${SHARED.hostportsAll}`, fixedRule(HOSTPORTS_ALL_RULES)],
-      [`${where} ${SHARED.hostportPrerouting}`, entryRule],
-      [`${where} ${SHARED.hostportOutput}`, entryRule],
-    ];
-  }),
+  ...PORTMAP_TABLES.flatMap(({ where }): [string, (r: NftRuleState) => boolean][] => [
+    [`${where} ${SHARED.hostportsAll}`, fixedRule(HOSTPORTS_ALL_RULES)],
+    [`${where} ${SHARED.hostportPrerouting}`, entryRule],
+    [`${where} ${SHARED.hostportOutput}`, entryRule],
+  ]),
 ]);
 
 /** Our tables: the chains the layout has, and those whose every rule carries an owner's comment. */
 const LAYOUT: readonly { where: string; chains: readonly string[]; commented: readonly string[] }[] = [
   { where: MASQ_WHERE, chains: [SHARED.masqChecks, SHARED.masqPostrouting], commented: [SHARED.masqChecks] },
-  ...([4, 6] as const).map((family) => ({
-    where: nftTableKey(portmapNftTable(family)),
+  ...PORTMAP_TABLES.map(({ where }) => ({
+    where,
     chains: [...PORTMAP_NFT_CHAINS, SHARED.hostportsAll, SHARED.hostportPrerouting, SHARED.hostportOutput],
     commented: PORTMAP_NFT_CHAINS,
   })),
@@ -102,25 +99,29 @@ function nftForeign(state: NftState): { foreign: string[]; tainted: Set<string>;
       // An entry rule carries the user's conditions, which the model keeps opaque: its jump makes it ours.
       if (fixed === entryRule && entryRule(r)) continue;
       if (unreadable(r)) {
-        foreign.push(`${where} ${r.chain}: a rule tscni cannot read (handle ${r.handle}): ${ruleText(r)}`);
+        foreign.push(`${where} ${r.chain}: a rule tscni cannot read (handle ${r.handle}): ${nftListedRuleText(r)}`);
         if (r.comment === undefined) continue;
         if (where !== MASQ_WHERE) taintedIds.add(r.comment);
         const instance = where === MASQ_WHERE ? NFT_MASQ_INSTANCE.exec(r.comment)?.[0] : undefined;
         if (instance !== undefined) tainted.add(instance);
-      } else if (commented.includes(r.chain) && (r.comment === undefined || (where === MASQ_WHERE && !NFT_MASQ_INSTANCE.test(r.comment)))) {
-        foreign.push(`${where} ${r.chain}: a rule not written by the plugins (handle ${r.handle}): ${ruleText(r)}`);
-      } else if (fixed !== undefined && !fixed(r)) {
-        foreign.push(`${where} ${r.chain}: a rule not written by the plugins (handle ${r.handle}): ${ruleText(r)}`);
+      } else if (
+        (commented.includes(r.chain) && (r.comment === undefined || (where === MASQ_WHERE && !NFT_MASQ_INSTANCE.test(r.comment)))) ||
+        (fixed !== undefined && !fixed(r))
+      ) {
+        foreign.push(`${where} ${r.chain}: a rule not written by the plugins (handle ${r.handle}): ${nftListedRuleText(r)}`);
       }
     }
   }
   return { foreign, tainted, taintedIds };
 }
 
-/** What GC must not touch in `state`: masquerade instances and portmap container IDs holding something foreign. */
-export function nftTainted(state: NftState): { instances: ReadonlySet<string>; ids: ReadonlySet<string> } {
-  const f = nftForeign(state);
-  return { instances: f.tainted, ids: f.taintedIds };
+/**
+ * The masquerade instances of `req.network` GC deletes: those no kept attachment owns, but for
+ * one holding a rule tscni cannot read (doctor names it, the operator decides). `tainted`: from
+ * nftForeign, when the caller has it already.
+ */
+export function deletableNftMasqInstances(state: NftState, req: MasqGcRequest, tainted: ReadonlySet<string> = nftForeign(state).tainted): string[] {
+  return staleNftMasqInstances(state.get(MASQ_WHERE), req).filter((prefix) => !tainted.has(prefix));
 }
 
 /** GC: stale masquerade instances of the networks and, with `keepIds`, portmap rules of IDs kept nowhere; one transaction. */
@@ -131,10 +132,9 @@ function planGc(state: NftState, networks: readonly NetworkKeep[], keepIds?: Rea
   const byKey = new Map(masqEntries(masq).map((e) => [e.key, e]));
   const { tainted, taintedIds } = nftForeign(state);
   for (const { network, keep } of networks) {
-    for (const prefix of staleNftMasqInstances(masq, { network, valid: keep })) {
+    for (const prefix of deletableNftMasqInstances(state, { network, valid: keep }, tainted)) {
       const entry = byKey.get(prefix);
-      // An instance with a rule tscni cannot read stays: doctor names it, the operator decides.
-      if (entry === undefined || tainted.has(prefix)) continue;
+      if (entry === undefined) continue;
       items.push({ network, entry, containerId: entry.containerId ?? "?" });
       ops.push(deleteNftMasqInstance(prefix));
     }
@@ -166,10 +166,7 @@ function planGc(state: NftState, networks: readonly NetworkKeep[], keepIds?: Rea
 
 export function nftablesView(state: NftState, problems: readonly string[] = []): FirewallView {
   const masq = state.get(MASQ_WHERE);
-  const portmapDuplicates = ([4, 6] as const).flatMap((family) => {
-    const where = nftTableKey(portmapNftTable(family));
-    return duplicates(where, state.get(where), [...PORTMAP_NFT_CHAINS, SHARED.hostportsAll]);
-  });
+  const portmapDuplicates = PORTMAP_TABLES.flatMap(({ where }) => duplicates(where, state.get(where), [...PORTMAP_NFT_CHAINS, SHARED.hostportsAll]));
   return {
     backend: BACKEND,
     entries: [...masqEntries(masq), ...portmapEntries(state)],
