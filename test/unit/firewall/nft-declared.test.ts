@@ -10,16 +10,13 @@ import type { NftPlan, NftState, NftStep, NftTableRef } from "../../../src/firew
 import { nftTableKey } from "../../../src/firewall/model.ts";
 import { MASQ_NFT_TABLE, portmapNftTable, SHARED } from "../../../src/firewall/names.ts";
 import { alreadyDeclared } from "../../../src/firewall/nft-declared.ts";
-import { planNftSteps, tablesToRead } from "../../../src/firewall/nftables.ts";
+import { planNftSteps } from "../../../src/firewall/nftables.ts";
 import { masqNftAdd, portmapNftAdd, spoofCheckAdd } from "../../../src/firewall/nftables-plans.ts";
 import { FakeNfKernel, KernelError } from "../../fixtures/firewall/fake-nf-kernel.ts";
-
-function refsOf(plan: NftPlan): NftTableRef[] {
-  return [...new Map([...plan.ops.map((o) => o.ref), ...tablesToRead(plan)].map((r) => [nftTableKey(r), r])).values()];
-}
+import { tablesOf } from "./nft-planned.ts";
 
 function apply(k: FakeNfKernel, plan: NftPlan): void {
-  k.transact(refsOf(plan), (state) => planNftSteps(plan, state));
+  k.transact(tablesOf(plan), (state) => planNftSteps(plan, state));
 }
 
 const ops = (steps: readonly NftStep[] | undefined): string[] => (steps ?? []).map((s) => s.op);
@@ -67,7 +64,7 @@ describe("ADD declares only what is missing", () => {
     const k = new FakeNfKernel();
     apply(k, masq("c1", "10.0.0.2"));
     const plan = masq("c2", "10.0.0.3");
-    const read = k.read(refsOf(plan));
+    const read = k.read(tablesOf(plan));
     const post = { type: "nat", hook: "postrouting", priority: 100, policy: "accept" };
     for (const held of [{ ...post, priority: 50 }, { ...post, type: "filter" }, { ...post, hook: "output" }, null]) {
       const steps = planNftSteps(plan, withChain(read, MASQ_NFT_TABLE, SHARED.masqPostrouting, held));
@@ -77,7 +74,7 @@ describe("ADD declares only what is missing", () => {
     expect(planNftSteps(plan, withChain(read, MASQ_NFT_TABLE, SHARED.masqPostrouting, { ...post, policy: "drop" })).filter((s) => s.op === "add-chain")).toEqual([]);
     const spoofPlan = spoof("b", "02:00:00:00:00:02");
     apply(k, spoof("a", "02:00:00:00:00:01"));
-    const spoofRead = k.read(refsOf(spoofPlan));
+    const spoofRead = k.read(tablesOf(spoofPlan));
     const dropped = withChain(spoofRead, spoofPlan.ops[0]?.ref as NftTableRef, SHARED.spoofBaseChain, { type: "filter", hook: "prerouting", priority: -300, policy: "drop" });
     expect(planNftSteps(spoofPlan, dropped).filter((s) => s.op === "add-chain").map((s) => s.op === "add-chain" && s.chain)).toContain(SHARED.spoofBaseChain);
 
@@ -91,7 +88,7 @@ describe("ADD declares only what is missing", () => {
     const k = new FakeNfKernel();
     apply(k, masq("c1", "10.0.0.2"));
     const plan = masq("c2", "10.0.0.3");
-    const read = k.read(refsOf(plan));
+    const read = k.read(tablesOf(plan));
     const t = read.get(nftTableKey(MASQ_NFT_TABLE));
     if (t?.declared === undefined) throw new Error("no declared state read");
     const dormant = new Map(read).set(nftTableKey(MASQ_NFT_TABLE), { ...t, declared: { ...t.declared, flags: 1 } });
@@ -102,7 +99,7 @@ describe("ADD declares only what is missing", () => {
     const k = new FakeNfKernel();
     apply(k, masq("c1", "10.0.0.2"));
     const plan = masq("c2", "10.0.0.3");
-    const text = new Map([...k.read(refsOf(plan))].map(([key, t]) => [key, { chains: t.chains, rules: t.rules }]));
+    const text = new Map([...k.read(tablesOf(plan))].map(([key, t]) => [key, { chains: t.chains, rules: t.rules }]));
     expect(ops(planNftSteps(plan, text))).toEqual(["add-table", "add-chain", "add-chain", "add-rule"]);
   });
 

@@ -8,16 +8,15 @@ import type { NftPlan, NftTableRef } from "../../../src/firewall/model.ts";
 import { nftTableKey } from "../../../src/firewall/model.ts";
 import { portmapNftTable, SPOOF_NFT_TABLE } from "../../../src/firewall/names.ts";
 import { resolveNftPlan } from "../../../src/firewall/nft-resolve.ts";
-import { tablesToRead } from "../../../src/firewall/nftables.ts";
 import { masqNftAdd, masqNftDel, portmapNftAdd, portmapNftDel, spoofCheckAdd } from "../../../src/firewall/nftables-plans.ts";
 import type { Rule } from "../../../src/firewall/rule.ts";
 import { FakeNfKernel } from "../../fixtures/firewall/fake-nf-kernel.ts";
+import { tablesOf } from "./nft-planned.ts";
 
 const notes: string[] = [];
 
 function apply(k: FakeNfKernel, plan: NftPlan): void {
-  const refs = [...new Map([...plan.ops.map((o) => o.ref), ...tablesToRead(plan)].map((r) => [nftTableKey(r), r])).values()];
-  k.transact(refs, (state) => {
+  k.transact(tablesOf(plan), (state) => {
     const r = resolveNftPlan(plan, state);
     notes.push(...r.notes);
     return r.steps;

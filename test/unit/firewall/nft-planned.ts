@@ -1,6 +1,7 @@
 /** Every nft plan shape the planners write, for the round-trip tests (unit and netns). */
 import { nodeMasqNftAdd } from "../../../src/firewall/node-masq.ts";
-import type { NftPlan, NftRuleSpec, NftTableRef } from "../../../src/firewall/model.ts";
+import { type NftPlan, type NftRuleSpec, type NftTableRef, nftTableKey } from "../../../src/firewall/model.ts";
+import { tablesToRead } from "../../../src/firewall/nftables.ts";
 import { masqNftAdd, portmapNftAdd, spoofCheckAdd } from "../../../src/firewall/nftables-plans.ts";
 import type { PortMapping, PortmapRequest } from "../../../src/firewall/plans-types.ts";
 
@@ -40,3 +41,8 @@ export function rulesOf(plan: NftPlan): { ref: NftTableRef; chain: string; spec:
   });
 }
 
+
+/** The tables a plan writes or reads, each once: what a call over the fake kernel locks and reads. */
+export function tablesOf(plan: NftPlan): NftTableRef[] {
+  return [...new Map([...plan.ops.map((o) => o.ref), ...tablesToRead(plan)].map((r) => [nftTableKey(r), r])).values()];
+}
