@@ -6,25 +6,21 @@
  * process; any other type is exec'd from CNI_PATH. The result, or the failing member's error, is
  * the member's own, so the runtime receives what the plain conflist would have given it.
  */
-import { type Attachment, type CmdArgs, CniError, decodeConfig, ErrorCode, goMarshal, passThrough, pathDirs, type Result } from "../../src/cni/index.ts";
-import {
-  ConfError,
-  type ChainedResult,
-  inProcessOrSpawn,
-  MemberFailure,
-  type NetworkList,
-  parsePluginConf,
-  type PluginConf,
-  Runtime,
-  type RuntimeConf,
-} from "../../src/runtime/index.ts";
+import { type Attachment, type CmdArgs, CniError, decodeConfig, ErrorCode, passThrough, pathDirs, type Result } from "../../src/cni/index.ts";
+import * as plain from "../../src/plain-array.ts";
+// The executor's files, not src/runtime's index: that also brings the result cache and the
+// config-dir reader, whose node:fs and node:path a chain exec would load for nothing.
+import { ConfError, type NetworkList, pluginConfFrom, type PluginConf } from "../../src/runtime/conf.ts";
+import { inProcessOrSpawn } from "../../src/runtime/exec.ts";
+import { MemberFailure } from "../../src/runtime/member.ts";
+import { type ChainedResult, Members, type RuntimeConf } from "../../src/runtime/members.ts";
 import type { PluginEntry } from "../../src/container/index.ts";
 import { ChainConfig } from "./config.ts";
 
 type Json = Record<string, unknown>;
 
 interface Chain {
-  runtime: Runtime;
+  runtime: Members;
   list: NetworkList;
   rt: RuntimeConf;
   /** The config as Go's runtime decoded it (plain JSON numbers), for values handed on. */
@@ -32,9 +28,9 @@ interface Chain {
 }
 
 function members(plugins: unknown[]): PluginConf[] {
-  return plugins.map((p, i) => {
+  return plain.map(plugins, (p, i) => {
     try {
-      return parsePluginConf(new TextEncoder().encode(goMarshal(p)));
+      return pluginConfFrom(p);
     } catch (err) {
       if (err instanceof ConfError) throw new CniError(ErrorCode.InvalidNetworkConfig, `failed to parse plugin config ${i}: ${err.message}`);
       throw err;
@@ -45,7 +41,7 @@ function members(plugins: unknown[]): PluginConf[] {
 /** CNI_ARGS back into the pairs libcni joined with ";" and "=". */
 function argPairs(text: string): [string, string][] {
   if (text === "") return [];
-  return text.split(";").map((pair) => {
+  return plain.map(text.split(";"), (pair): [string, string] => {
     const eq = pair.indexOf("=");
     return eq < 0 ? [pair, ""] : [pair.slice(0, eq), pair.slice(eq + 1)];
   });
@@ -66,7 +62,7 @@ function chainOf(args: CmdArgs): Chain {
   };
   const runtimeConfig = raw.runtimeConfig as Json | undefined;
   const rt: RuntimeConf = { containerId: args.containerId, netns: args.netns, ifname: args.ifname, args: argPairs(args.args), capabilityArgs: runtimeConfig };
-  const runtime = new Runtime({ binDirs: pathDirs(args.path), env: args.env, exec: inProcessOrSpawn });
+  const runtime = new Members({ binDirs: pathDirs(args.path), env: args.env, exec: inProcessOrSpawn });
   return { runtime, list, rt, raw };
 }
 
@@ -85,7 +81,7 @@ function prevResult(c: Chain, version?: string): ChainedResult | undefined {
   if (prev === undefined || prev === null) return undefined;
   const own = typeof prev.cniVersion === "string" && prev.cniVersion !== "" ? prev.cniVersion : c.list.cniVersion;
   const at = version ?? own;
-  return { version: at, result: Runtime.convertResult(prev, at) };
+  return { version: at, result: Members.convertResult(prev, at) };
 }
 
 async function add(args: CmdArgs): Promise<Result> {

@@ -8,19 +8,10 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "nod
 import { join } from "node:path";
 import { goMarshal } from "../cni/index.ts";
 import { isObject, sortDeep, type Json } from "./json.ts";
+import type { RuntimeConf } from "./members.ts";
 
 export const DEFAULT_CACHE_DIR = "/var/lib/cni";
 export const CACHE_KIND = "cniCacheV1";
-
-/** The per-call parameters a runtime passes besides the config (libcni's RuntimeConf). */
-export interface RuntimeConf {
-  containerId: string;
-  netns: string;
-  ifname: string;
-  /** CNI_ARGS as ordered pairs. */
-  args: [string, string][];
-  capabilityArgs?: Json;
-}
 
 export interface CachedAttachment extends RuntimeConf {
   network: string;

@@ -8,23 +8,20 @@ export {
   encodeCacheEntry,
   readCachedResult,
   resultsDir,
-  type RuntimeConf,
 } from "./cache.ts";
 export {
   ConfError,
-  confFiles,
   confListFromConf,
-  loadConfListFile,
-  loadNetwork,
   type NetworkList,
   NotFoundError,
   parseConfList,
   parsePluginConf,
+  pluginConfFrom,
   type PluginConf,
-  scanConfDir,
-  type ScannedFile,
 } from "./conf.ts";
+export { confFiles, loadConfListFile, loadNetwork, scanConfDir, type ScannedFile } from "./conf-files.ts";
 export { errorText, type ExecReply, type ExecRequest, findInPath, inProcessOrSpawn, type PluginExec, spawnPlugin } from "./exec.ts";
 export { goCompact, sortDeep } from "./json.ts";
 export { MemberFailure } from "./member.ts";
-export { type AddOutcome, type CallRecord, type ChainedResult, Runtime, type RuntimeOptions } from "./runtime.ts";
+export { type CallRecord, type ChainedResult, type MemberOptions, Members, type RuntimeConf } from "./members.ts";
+export { type AddOutcome, Runtime, type RuntimeOptions } from "./runtime.ts";

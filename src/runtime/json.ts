@@ -4,6 +4,7 @@
  * type's own MarshalJSON (a prevResult) keep their order: wrap them in `Verbatim`.
  */
 import { goMarshal } from "../cni/index.ts";
+import * as plain from "../plain-array.ts";
 
 export type Json = Record<string, unknown>;
 
@@ -19,7 +20,7 @@ export function isObject(v: unknown): v is Json {
 /** Keys sorted recursively, as Go marshals a map[string]interface{}. */
 export function sortDeep(v: unknown): unknown {
   if (v instanceof Verbatim) return v.value;
-  if (Array.isArray(v)) return v.map(sortDeep);
+  if (Array.isArray(v)) return plain.map(v, (x) => sortDeep(x));
   if (!isObject(v)) return v;
   const out: Json = {};
   for (const k of Object.keys(v).sort()) out[k] = sortDeep(v[k]);

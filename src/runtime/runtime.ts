@@ -1,36 +1,20 @@
 /**
- * A libcni-equivalent executor (SPEC.md "Execution of Network Configurations"): ADD runs the
- * plugins in order, each getting the previous result; CHECK and DEL get the cached result
- * converted to the list's version, DEL in reverse order; GC first deletes stale cached
- * attachments, then (spec ≥ 1.1.0) sends GC with the valid attachments; STATUS asks each plugin.
- * Only capabilities a plugin declares reach its `runtimeConfig`.
+ * A libcni-equivalent executor: members.ts's list execution plus the result cache, as libcni's
+ * *NetworkList functions do it. ADD caches the final result; CHECK and DEL get the cached result
+ * converted to the list's version; GC first deletes stale cached attachments, then (spec ≥ 1.1.0)
+ * sends GC with the valid attachments.
  */
-import {
-  atLeast,
-  type Attachment,
-  CniError,
-  isValidName,
-  parseResult,
-  pluginFailure,
-  resultToWire,
-  validateContainerId,
-  validateIfName,
-} from "../cni/index.ts";
-import { cachedAttachments, DEFAULT_CACHE_DIR, deleteCache, readCachedResult, type RuntimeConf, writeCache } from "./cache.ts";
-import type { NetworkList, PluginConf } from "./conf.ts";
-import { errorText, type ExecReply, findInPath, type PluginExec, spawnPlugin } from "./exec.ts";
-import { member, MemberFailure, wrapped } from "./member.ts";
-import { goCompact, isObject, type Json, Verbatim } from "./json.ts";
+import { atLeast, type Attachment, CniError } from "../cni/index.ts";
+import { cachedAttachments, DEFAULT_CACHE_DIR, deleteCache, readCachedResult, writeCache } from "./cache.ts";
+import type { NetworkList } from "./conf.ts";
+import { errorText } from "./exec.ts";
+import { MemberFailure, wrapped } from "./member.ts";
+import { type ChainedResult, type MemberOptions, Members, type RuntimeConf } from "./members.ts";
+import type { Json } from "./json.ts";
 
-export interface RuntimeOptions {
-  binDirs: readonly string[];
+export interface RuntimeOptions extends MemberOptions {
   /** libcni's cache dir; results live in `<cacheDir>/results`. */
   cacheDir?: string;
-  /** Base environment for plugins (default: this process's). */
-  env?: Readonly<Record<string, string | undefined>>;
-  exec?: PluginExec;
-  /** Where plugins' stderr goes on success (default: our stderr). */
-  stderr?: (text: string) => void;
 }
 
 /** What ADD returns: the final result as the last plugin printed it (re-marshalled, like libcni). */
@@ -42,87 +26,12 @@ export interface AddOutcome {
   cacheFile: string;
 }
 
-/** One plugin call as it was made: useful for tests and `--verbose`. */
-export interface CallRecord {
-  command: string;
-  plugin: string;
-  path: string;
-  stdin: string;
-  env: Record<string, string>;
-}
-
-/** A result as it travels on: parsed at its own version and re-marshalled (Go struct order). */
-export interface ChainedResult {
-  version: string;
-  result: Json;
-}
-
-export class Runtime {
-  readonly binDirs: readonly string[];
+export class Runtime extends Members {
   readonly cacheDir: string;
-  private readonly env: Readonly<Record<string, string | undefined>>;
-  private readonly exec: PluginExec;
-  private readonly stderr: (text: string) => void;
-  readonly calls: CallRecord[] = [];
 
   constructor(o: RuntimeOptions) {
-    this.binDirs = o.binDirs;
+    super(o);
     this.cacheDir = o.cacheDir ?? DEFAULT_CACHE_DIR;
-    this.env = o.env ?? process.env;
-    this.exec = o.exec ?? spawnPlugin;
-    this.stderr = o.stderr ?? ((t) => void process.stderr.write(t));
-  }
-
-  /** The stdin libcni builds for one plugin of a list. */
-  static pluginStdin(list: NetworkList, p: PluginConf, prev: Json | undefined, rt: RuntimeConf | undefined): string {
-    const conf: Json = { ...p.raw, name: list.name, cniVersion: list.cniVersion };
-    if (prev !== undefined) conf.prevResult = new Verbatim(prev);
-    const rc: Json = {};
-    if (rt?.capabilityArgs !== undefined) {
-      for (const c of p.capabilities) if (c in rt.capabilityArgs) rc[c] = rt.capabilityArgs[c];
-    }
-    // A second injection round trip (runtimeConfig) re-marshals prevResult as a plain map.
-    if (Object.keys(rc).length === 0) return goCompact(conf);
-    return goCompact({ ...JSON.parse(goCompact(conf)), runtimeConfig: rc });
-  }
-
-  private cniEnv(command: string, rt: RuntimeConf | undefined): Record<string, string> {
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(this.env)) if (v !== undefined) env[k] = v;
-    Object.assign(env, {
-      CNI_COMMAND: command,
-      CNI_CONTAINERID: rt?.containerId ?? "",
-      CNI_NETNS: rt?.netns ?? "",
-      CNI_ARGS: (rt?.args ?? []).map(([k, v]) => `${k}=${v}`).join(";"),
-      CNI_IFNAME: rt?.ifname ?? "",
-      CNI_PATH: this.binDirs.join(":"),
-    });
-    return env;
-  }
-
-  private async run(command: string, p: PluginConf, stdin: string, rt: RuntimeConf | undefined): Promise<ExecReply> {
-    const path = findInPath(p.type, this.binDirs);
-    const env = this.cniEnv(command, rt);
-    this.calls.push({ command, plugin: p.type, path, stdin, env });
-    const reply = await this.exec({ path, stdin, env });
-    if (reply.code !== 0 || reply.spawnError !== undefined) throw pluginFailure(reply);
-    if (reply.stderr !== "") this.stderr(reply.stderr);
-    return reply;
-  }
-
-  /** A plugin's ADD output, with libcni's fix-up: a result without cniVersion has the config's. */
-  private static decodeResult(stdout: string, configVersion: string): { version: string; result: Json } {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(stdout);
-    } catch (err) {
-      throw new Error(`failed to unmarshal raw result: ${(err as Error).message}`);
-    }
-    const obj: Json = isObject(raw) ? { ...raw } : {};
-    const own = obj.cniVersion;
-    const version = typeof own === "string" && own !== "" ? own : configVersion === "" ? "0.1.0" : configVersion;
-    obj.cniVersion = version;
-    return { version, result: resultToWire(parseResult(obj, version), version) };
   }
 
   /** A cached result converted to the list's version (what CHECK and DEL hand on). */
@@ -133,43 +42,6 @@ export class Runtime {
       return Runtime.convertResult(raw, list.cniVersion);
     } catch (err) {
       throw new Error(`failed to convert cached result to config version ${JSON.stringify(list.cniVersion)}: ${(err as Error).message}`);
-    }
-  }
-
-  /** A result document parsed at its own version and re-marshalled at `version`, as libcni's types do. */
-  static convertResult(raw: Json, version: string): Json {
-    const own = typeof raw.cniVersion === "string" && raw.cniVersion !== "" ? raw.cniVersion : "0.1.0";
-    return resultToWire(parseResult(raw, own), version);
-  }
-
-  /** ADD through every member in order, each given the previous result; no cache involved. */
-  async addMembers(list: NetworkList, rt: RuntimeConf, first?: ChainedResult): Promise<ChainedResult> {
-    let prev = first;
-    for (const p of list.plugins) {
-      prev = await member(p, "add", async () => {
-        findInPath(p.type, this.binDirs);
-        validateContainerId(rt.containerId);
-        if (!isValidName(list.name)) throw new CniError(7, "invalid characters found in network name", list.name);
-        validateIfName(rt.ifname);
-        const reply = await this.run("ADD", p, Runtime.pluginStdin(list, p, prev?.result, rt), rt);
-        return Runtime.decodeResult(reply.stdout, list.cniVersion);
-      });
-    }
-    if (prev === undefined) throw new Error(`network ${JSON.stringify(list.name)} has no plugins`);
-    return prev;
-  }
-
-  /** CHECK through every member in order with `cached` as prevResult; the first failure stops it. */
-  async checkMembers(list: NetworkList, rt: RuntimeConf, cached: Json | undefined): Promise<void> {
-    for (const p of list.plugins) {
-      await member(p, "check", () => this.run("CHECK", p, Runtime.pluginStdin(list, p, cached, rt), rt));
-    }
-  }
-
-  /** DEL through every member in reverse order with `cached` as prevResult; the first failure stops it. */
-  async delMembers(list: NetworkList, rt: RuntimeConf, cached: Json | undefined): Promise<void> {
-    for (const p of [...list.plugins].reverse()) {
-      await member(p, "delete", () => this.run("DEL", p, Runtime.pluginStdin(list, p, cached, rt), rt));
     }
   }
 
@@ -249,36 +121,5 @@ export class Runtime {
       }
     }
     return errors;
-  }
-
-  /** GC sent to every member with the valid attachments (both keys, libcni #1101); each failure kept. */
-  async gcMembers(list: NetworkList, valid: Attachment[] | undefined): Promise<MemberFailure[]> {
-    const failures: MemberFailure[] = [];
-    for (const p of list.plugins) {
-      const conf: Json = { ...p.raw, name: list.name, cniVersion: list.cniVersion };
-      if (valid !== undefined) {
-        conf["cni.dev/valid-attachments"] = valid;
-        conf["cni.dev/attachments"] = valid;
-      }
-      try {
-        await member(p, "gc", () => this.run("GC", p, goCompact(conf), undefined));
-      } catch (err) {
-        if (!(err instanceof MemberFailure)) throw err;
-        failures.push(err);
-      }
-    }
-    return failures;
-  }
-
-  /** STATUS below 1.1.0 is not asked and counts as ready; the first failure is returned as is. */
-  async status(list: NetworkList): Promise<void> {
-    if (!atLeast(list.cniVersion, "1.1.0")) return;
-    for (const p of list.plugins) {
-      await member(p, "status", () => this.run("STATUS", p, goCompact({ ...p.raw, name: list.name, cniVersion: list.cniVersion }), undefined)).catch(
-        (err: unknown) => {
-          throw err instanceof MemberFailure ? err.error : err;
-        },
-      );
-    }
   }
 }

@@ -14,7 +14,9 @@ const out = mkdtempSync(join(tmpdir(), "tscni-bundle-"));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 const built = await Bun.build({
-  entrypoints: ["plugins/main.ts", "plugins/run-plugin.ts", "plugins/loopback/index.ts", "plugins/host-local/index.ts"].map((p) => join(root, p)),
+  entrypoints: ["plugins/main.ts", "plugins/run-plugin.ts", "plugins/loopback/index.ts", "plugins/host-local/index.ts", "plugins/tscni-chain/index.ts"].map(
+    (p) => join(root, p),
+  ),
   outdir: out,
   root: join(root, "plugins"),
   target: "bun",
@@ -61,4 +63,8 @@ test("the plugin-call path, loopback and host-local import no node:* module, onl
   expect(external(staticClosure("run-plugin.js"))).toEqual(["bun:ffi"]);
   expect(external(staticClosure("loopback/index.js"))).toEqual(["bun:ffi"]);
   expect(external(staticClosure("host-local/index.js"))).toEqual(["bun:ffi"]);
+});
+
+test("tscni-chain (chain mode) imports no node:* module: src/runtime's executor without its result cache and config-dir reader", () => {
+  expect(external(staticClosure("tscni-chain/index.js"))).toEqual(["bun:ffi"]);
 });
