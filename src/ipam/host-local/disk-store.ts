@@ -176,7 +176,7 @@ export class DiskStore implements Store {
 
   /** One walk, each file read once: everything a by-owner verb asks of the directory. */
   private owned(containerId: string, ifname: string): Owned {
-    return ownedBy(this.walk(), containerId, ifname);
+    return ownedBy(this.dir, (dir) => this.listEntries(dir), containerId, ifname);
   }
 
   private walk(withTimes = false): Entry[] {

@@ -1,8 +1,9 @@
 import { describe, expect, test } from "bun:test";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { DirEntry } from "../../../src/sys/index.ts";
 import { DiskStore } from "../../../src/ipam/host-local/disk-store.ts";
+import { walkOrder } from "../../../src/ipam/host-local/disk-walk.ts";
 import { hostLocalAdd, hostLocalCheck, hostLocalDel } from "../../../src/ipam/host-local/plugin.ts";
 import { tempDir } from "../../harness.ts";
 import { cmdArgs } from "./helpers.ts";
@@ -80,5 +81,28 @@ describe("host-local lists its network directory once per call", () => {
     await hostLocalCheck(cmdArgs("CHECK", n.conf, { containerId: "c1" }), n.open);
     expect(n.listings() - before).toBe(1);
     expect(readFileSync(join(n.dir, "10.1.2.7"), "utf8")).toBe("c1");
+  });
+});
+
+describe("the by-owner walk skips the sort yet keeps the reference's order", () => {
+  test("walkOrder compares directory by directory, not whole paths", () => {
+    const root = "/d/net";
+    const at = root.length + 1;
+    // As whole strings "/d/net/a.b" < "/d/net/a/x" ('.' < '/'); filepath.Walk visits a/x first.
+    expect(walkOrder("/d/net/a/x", "/d/net/a.b", at)).toBeLessThan(0);
+    expect(walkOrder("/d/net/a.b", "/d/net/a/x", at)).toBeGreaterThan(0);
+    expect(walkOrder("/d/net/10.0.0.10", "/d/net/10.0.0.9", at)).toBeLessThan(0);
+    expect(walkOrder("/d/net/b", "/d/net/b", at)).toBe(0);
+  });
+
+  test("getByID answers in lexical walk order whatever order the files were written in", () => {
+    using tmp = tempDir();
+    const s = new DiskStore(tmp.path, "n");
+    mkdirSync(join(s.dir, "a"));
+    const owned = ["10.0.0.9", "a/10.0.0.5", "10.0.0.10", "a.b", "2001:db8::1"];
+    for (const name of owned) writeFileSync(join(s.dir, name), "c\r\neth0");
+    writeFileSync(join(s.dir, "10.0.0.3"), "other\r\neth0");
+    // "a.b" is no address, so getByID leaves it out; a/10.0.0.5 is walked before it.
+    expect(s.getByID("c", "eth0")).toEqual(["10.0.0.10", "10.0.0.9", "2001:db8::1", "10.0.0.5"]);
   });
 });
