@@ -10,8 +10,10 @@ import { Errno, type NetNs, sysctlSet } from "../sys/index.ts";
 
 const NAME_ATTEMPTS = 10;
 
+/** `veth` and 8 random hex digits (not through Buffer: its JS code is compiled on first use). */
 export function randomVethName(): string {
-  return `veth${Buffer.from(crypto.getRandomValues(new Uint8Array(4))).toString("hex")}`;
+  const n = crypto.getRandomValues(new Uint32Array(1))[0] ?? 0;
+  return `veth${n.toString(16).padStart(8, "0")}`;
 }
 
 export interface VethRequest {
