@@ -37,8 +37,14 @@ export function setupPort(nl: Rtnl, port: Link, bridge: Link, req: PortRequest):
   if (port.master !== bridge.index) {
     step(`failed to connect ${goQuote(name)} to bridge ${bridge.name}`, () => nl.linkSet(port.index, { master: bridge.index }));
   }
-  step(`failed to setup hairpin mode for ${name}`, () => nl.portSet(port.index, { hairpin: req.hairpin }));
-  step(`failed to set isolated on for ${name}`, () => nl.portSet(port.index, { isolated: req.isolated }));
+  // A setting the port's own link message already shows as wanted (a new port: both off) is not
+  // written again: the same kernel state, a round trip less each.
+  if (port.port?.hairpin !== req.hairpin) {
+    step(`failed to setup hairpin mode for ${name}`, () => nl.portSet(port.index, { hairpin: req.hairpin }));
+  }
+  if (port.port?.isolated !== req.isolated) {
+    step(`failed to set isolated on for ${name}`, () => nl.portSet(port.index, { isolated: req.isolated }));
+  }
   setupPortVlans(nl, port, req);
 }
 
@@ -64,7 +70,7 @@ export function setupPortVlans(nl: Rtnl, port: Link, req: Pick<PortRequest, "vla
 export const PORT_WAIT_MS = 2550;
 
 interface PortView {
-  operstate: string;
+  link: Link;
   /** undefined: the kernel reports no STP state for it (not, or no longer, a bridge port). */
   stp: PortState | undefined;
 }
@@ -73,7 +79,7 @@ function portView(nl: Rtnl, index: number): PortView | undefined {
   const link = nl.linkFind(index);
   if (link === undefined) return undefined;
   // A bridge port's own link message carries its STP state: one round trip, no port dump.
-  return { operstate: link.operstate, stp: link.port !== undefined ? link.port.state : nl.portGet(index)?.state };
+  return { link, stp: link.port !== undefined ? link.port.state : nl.portGet(index)?.state };
 }
 
 /**
@@ -82,15 +88,17 @@ function portView(nl: Rtnl, index: number): PortView | undefined {
  * running STP the port passes listening and learning for 2 x forward_delay (30 s by default) before
  * it forwards: the reference does not wait for that, and waiting for it here failed the ADD at the
  * bound, so any state but "disabled" counts. At the bound only the reference's condition decides:
- * up succeeds, anything else is its `bridge port in error state`.
+ * up succeeds, anything else is its `bridge port in error state`. Returns the port's link as last
+ * read (the result's MAC comes from it).
  */
-export async function waitPortUp(nl: Rtnl, port: Link, timeoutMs = PORT_WAIT_MS): Promise<void> {
+export async function waitPortUp(nl: Rtnl, port: Link, timeoutMs = PORT_WAIT_MS): Promise<Link> {
   using watch = nl.watchLinks();
   const r = await watch.waitFor(
     () => portView(nl, port.index),
-    (v) => v.operstate === "up" && v.stp !== "disabled",
+    (v) => v.link.operstate === "up" && v.stp !== "disabled",
     timeoutMs,
   );
-  const operstate = r.met ? "up" : (nl.linkFind(port.index)?.operstate ?? "unknown");
-  if (operstate !== "up") throw internalError(`bridge port in error state: ${operstate}`);
+  const link = r.met ? r.last?.link : nl.linkFind(port.index);
+  if (link?.operstate !== "up") throw internalError(`bridge port in error state: ${link?.operstate ?? "unknown"}`);
+  return link;
 }
