@@ -5,7 +5,7 @@
 import { hexDigest } from "../../src/hash.ts";
 import { CniError, type Env, internalError } from "../../src/cni/index.ts";
 import { Errno, type HeldLock, joinPath, lockFile, sysctlSet } from "../../src/sys/index.ts";
-import { isNetlinkErrno, type Link, type Rtnl } from "../../src/netlink/index.ts";
+import { IFF_PROMISC, isNetlinkErrno, type Link, type Rtnl } from "../../src/netlink/index.ts";
 import { goQuote } from "../../src/gofmt/index.ts";
 
 export const DEFAULT_LOCK_DIR = "/run/tscni";
@@ -27,6 +27,14 @@ export function lockBridge(bridge: string, env: Env): Promise<HeldLock> {
 
 const errText = (err: unknown): string => CniError.from(err).message;
 
+function findLink(nl: Rtnl, name: string): Link | undefined {
+  try {
+    return nl.linkFind(name);
+  } catch (err) {
+    throw internalError(`could not lookup ${goQuote(name)}: ${errText(err)}`, err);
+  }
+}
+
 export interface BridgeRequest {
   name: string;
   mtu: number;
@@ -46,7 +54,7 @@ export function bridgeByName(nl: Rtnl, name: string): Link {
   return link;
 }
 
-function createOrReuse(nl: Rtnl, req: BridgeRequest): Link {
+function add(nl: Rtnl, req: BridgeRequest): void {
   try {
     nl.bridgeAdd({
       name: req.name,
@@ -54,18 +62,30 @@ function createOrReuse(nl: Rtnl, req: BridgeRequest): Link {
       vlanFiltering: req.vlanFiltering ? true : undefined,
     });
   } catch (err) {
-    // An existing bridge keeps its MTU and VLAN filtering, as with the reference.
+    // Made meanwhile (by another network's ADD, not under our lock): reused like any existing one.
     if (!isNetlinkErrno(err, Errno.EEXIST)) throw internalError(`could not add ${goQuote(req.name)}: ${errText(err)}`, err);
   }
-  if (req.promisc) {
-    const index = nl.linkFind(req.name)?.index;
+}
+
+/**
+ * As the reference: add (an existing link keeps its MTU and VLAN filtering), promiscuous mode,
+ * then the link must be a bridge. The link is looked up first, so that reusing the bridge (every
+ * ADD but a node's first) costs one round trip instead of an EEXIST and a lookup, and mode that is
+ * already on is not set again (the kernel would change nothing).
+ */
+function createOrReuse(nl: Rtnl, req: BridgeRequest): Link {
+  let found = findLink(nl, req.name);
+  if (found === undefined) add(nl, req);
+  if (req.promisc && (found === undefined || (found.flags & IFF_PROMISC) === 0)) {
+    const index = found?.index ?? nl.linkFind(req.name)?.index;
     try {
       if (index !== undefined) nl.linkSet(index, { promisc: true });
     } catch (err) {
       throw internalError(`could not set promiscuous mode on ${goQuote(req.name)}: ${errText(err)}`, err);
     }
+    found = undefined;
   }
-  const br = bridgeByName(nl, req.name);
+  const br = found !== undefined && found.kind === "bridge" ? found : bridgeByName(nl, req.name);
   try {
     // The bridge's routes are ours: no router advertisements.
     sysctlSet(`net/ipv6/conf/${req.name}/accept_ra`, "0");
