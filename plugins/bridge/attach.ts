@@ -43,10 +43,11 @@ export async function attach(a: CmdArgs, conf: BridgeConf, w: Wiring): Promise<R
   if (conf.isLayer3) await configureLayer3(a, conf, w, result);
   else if (!conf.raw.disableContainerInterface) containerLinkUp(w.cont, a.ifname);
 
-  if (!conf.raw.disableContainerInterface) await waitPortUp(w.host, veth.host);
+  // The host end as the wait last read it, else read again: its MAC in the result is the kernel's now.
+  const hostNow = !conf.raw.disableContainerInterface ? await waitPortUp(w.host, veth.host) : undefined;
   logStep("wait");
   const [brIf, hostIf] = result.interfaces ?? [];
-  if (hostIf) hostIf.mac = w.host.linkGet(veth.host.index).mac;
+  if (hostIf) hostIf.mac = (hostNow ?? w.host.linkGet(veth.host.index)).mac;
   if (brIf) brIf.mac = bridgeByName(w.host, conf.bridge).mac;
   if (dnsConfigured(conf)) result.dns = conf.raw.dns;
   // A result the runtime's version cannot express (L2 at 0.1.0/0.2.0) fails here, still undoable.
