@@ -7,6 +7,7 @@ import { goQuote } from "../../src/gofmt/index.ts";
 import { type Addr, cidrText, inSubnet, type IpFamily, ipString, networkAddress, nextIP, parseCIDR, parseIP } from "../../src/ip/index.ts";
 import { AF_INET, AF_INET6, isNetlinkErrno, type Link, type Rtnl } from "../../src/netlink/index.ts";
 import { Errno } from "../../src/sys/index.ts";
+import { every, some } from "../../src/plain-array.ts";
 
 export interface GatewayPlan {
   /** `gateway/prefix` per family, in result order, for the bridge (isGateway only). */
@@ -21,7 +22,7 @@ function familyOf(ip: Addr): IpFamily {
 
 function isDefaultDst(dst: string, family: IpFamily): boolean {
   const c = parseCIDR(dst);
-  return c !== undefined && c.prefix === 0 && familyOf(c.ip) === family && c.ip.toByteArray().every((b) => b === 0);
+  return c !== undefined && c.prefix === 0 && familyOf(c.ip) === family && every(c.ip.toByteArray(), (b) => b === 0);
 }
 
 /** The first address of the subnet plus one: the gateway when IPAM gives none. */
@@ -51,7 +52,7 @@ export function calcGateways(result: Result, opts: { isGateway: boolean; isDefau
       if (!defaultFound[family]) {
         // The reference counts only a default route with a gw and then adds a second one, which
         // the kernel refuses (EEXIST). A gw-less one is installed via the gateway anyway: it counts.
-        defaultFound[family] = result.routes.some((r) => isDefaultDst(r.dst, family));
+        defaultFound[family] = some(result.routes, (r) => isDefaultDst(r.dst, family));
       }
       if (!defaultFound[family]) {
         const route: Route = { dst: family === 4 ? "0.0.0.0/0" : "::/0", gw: ipc.gateway };

@@ -9,6 +9,7 @@ import type { IpFamily } from "../../src/ip/index.ts";
 import type { Link, Rtnl } from "../../src/netlink/index.ts";
 import type { NetNs } from "../../src/sys/index.ts";
 import { logStep } from "../../src/log.ts";
+import { map } from "../../src/plain-array.ts";
 import { bridgeByName, lockBridge } from "./bridge.ts";
 import type { BridgeConf } from "./config.ts";
 import { calcGateways, ensureAddr, type GatewayPlan } from "./gateway.ts";
@@ -40,7 +41,7 @@ export async function configureLayer3(a: CmdArgs, conf: BridgeConf, w: Wiring, r
   if (conf.isGateway) await setGateways(a, conf, w, result, plan);
   logStep("addresses");
   if (conf.raw.ipMasq) {
-    const addresses = (result.ips ?? []).map((i) => i.address);
+    const addresses = map(result.ips ?? [], (i) => i.address);
     // Resolved once, before the first change (index.ts); never a second time here.
     if (w.masq === undefined) throw internalError("ipMasq: the masquerade backend was not resolved before the ADD");
     await addMasq(w.masq, masqRef(a, conf.network), addresses, w.undo);

@@ -9,6 +9,7 @@ import { ipFamily } from "../ip/index.ts";
 import { addressFamily, type Link, type Rtnl } from "../netlink/index.ts";
 import type { NetNs } from "../sys/index.ts";
 import { enableIpv6 } from "./sysctls.ts";
+import { find, some } from "../plain-array.ts";
 
 const errText = (err: unknown): string => CniError.from(err).message;
 
@@ -24,10 +25,10 @@ async function settleAddresses(nl: Rtnl, link: Link): Promise<void> {
   using watch = nl.watchIpv6Addrs();
   const settled = await watch.waitFor(
     () => nl.addrList({ index: link.index }),
-    (addrs) => addrs.some((a) => a.dadFailed) || !addrs.some((a) => a.tentative),
+    (addrs) => some(addrs, (a) => a.dadFailed) || !some(addrs, (a) => a.tentative),
     SETTLE_TIMEOUT_S * 1000,
   );
-  const failed = settled.last?.find((a) => a.dadFailed);
+  const failed = find(settled.last ?? [], (a) => a.dadFailed);
   if (failed) throw new Error(`link ${link.name} has address ${failed.cidr} in DADFAILED state`);
   if (settled.met) return;
   if (nl.linkFind(link.index)?.operstate !== "up") return;

@@ -18,13 +18,14 @@ export function checkHostLocalIpam(config: Record<string, unknown>, cniArgs: str
   checkHostLocalConfig(config, cniArgs, p);
   const routes = goField(goField(config, "ipam") as Record<string, unknown>, "routes");
   if (!Array.isArray(routes)) return;
-  routes.forEach((r: unknown, i) => {
-    if (r === null || typeof r !== "object") return;
+  for (let i = 0; i < routes.length; i++) {
+    const r: unknown = routes[i];
+    if (r === null || typeof r !== "object") continue;
     const dst = goField(r as Record<string, unknown>, "dst");
     p.check(`ipam.routes[${i}].dst`, () => {
       if (dst === undefined || dst === null) throw internalError("invalid CIDR address: <nil>");
     });
-  });
+  }
 }
 
 /** The store host-local would use for this stdin (its `ipam` section), with the ranges when they load. */

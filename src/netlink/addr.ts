@@ -61,7 +61,7 @@ export interface AddrOptions {
 }
 
 function broadcastOf(bytes: Uint8Array, prefixLen: number): Uint8Array {
-  const out = Uint8Array.from(bytes);
+  const out = new Uint8Array(bytes);
   for (let bit = prefixLen; bit < 32; bit++) out[bit >> 3] = (out[bit >> 3] ?? 0) | (0x80 >> (bit & 7));
   return out;
 }
