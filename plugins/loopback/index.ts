@@ -60,7 +60,7 @@ async function add(args: CmdArgs): Promise<Result> {
   // Only a chained loopback gets a prevResult: the result schemas load then, not on every ADD.
   const prev = conf.prevResult === undefined ? undefined : (await import("../../src/cni/convert.ts")).parsePrevResult(conf.prevResult, args.cniVersion, "failed to parse prevResult: ");
   using c = openContainer(args.netns);
-  const lo = c.nl.linkGet(LO);
+  const lo = c.nl.linkState(LO);
   c.nl.linkSetUp(lo.index);
   const addrs = c.nl.addrList({ index: lo.index });
   for (const foreign of addrs) if (!isLoopbackAddress(foreign)) throw internalError(`loopback interface found with non-loopback address ${JSON.stringify(foreign.ip)}`);
@@ -78,12 +78,12 @@ async function del(args: CmdArgs): Promise<void> {
     throw err;
   }
   using _ = c;
-  c.nl.linkSetDown(c.nl.linkGet(LO).index);
+  c.nl.linkSetDown(c.nl.linkState(LO).index);
 }
 
 async function check(args: CmdArgs): Promise<void> {
   using c = openContainer(args.netns);
-  if (!c.nl.linkGet(LO).up) throw internalError("loopback interface is down");
+  if (!c.nl.linkState(LO).up) throw internalError("loopback interface is down");
 }
 
 export const loopback: PluginEntry = {

@@ -8,13 +8,14 @@ import type { NetNs } from "../sys/netns.ts";
 import { Errno } from "../sys/errno.ts";
 import type { Addr, AddrOptions } from "./addr.ts";
 import { addrAddRequest, addrDelRequest, addrDumpRequest, decodeAddr } from "./addr.ts";
-import { NETLINK_ROUTE, RTM_NEWADDR, RTM_NEWLINK } from "./constants.ts";
+import { IFF_UP, NETLINK_ROUTE, RTM_NEWADDR, RTM_NEWLINK } from "./constants.ts";
 import type { ConnOptions } from "./conn.ts";
 import { Conn } from "./conn.ts";
 import { isNetlinkErrno } from "./errors.ts";
 import type { Link, LinkChanges } from "./link.ts";
 import { decodeLink, linkDelRequest, linkDumpRequest, linkGetByIndexRequest, linkGetByNameRequest, linkSetRequest } from "./link.ts";
 import { NetlinkSocket } from "./socket.ts";
+import { readIfInfo } from "./wire.ts";
 
 export { AF_INET, AF_INET6 } from "./constants.ts";
 export type { Addr, Link };
@@ -54,6 +55,16 @@ export class LinkRtnl implements Disposable {
   linkGet(nameOrIndex: string | number): Link {
     const req = typeof nameOrIndex === "string" ? linkGetByNameRequest(nameOrIndex) : linkGetByIndexRequest(nameOrIndex);
     return decodeLink(this.conn.get(`link get ${nameOrIndex}`, req));
+  }
+
+  /**
+   * linkGet's index and up flag, read from the reply's ifinfomsg header alone: no attribute is
+   * decoded, which for a caller needing no more (loopback) is the largest part of its first
+   * round trip's first-run code and heap (docs/performance.md, "Storm memory").
+   */
+  linkState(name: string): { index: number; up: boolean } {
+    const h = readIfInfo(this.conn.get(`link get ${name}`, linkGetByNameRequest(name)).payload);
+    return { index: h.index, up: (h.flags & IFF_UP) !== 0 };
   }
 
   /** Like linkGet, but undefined when there is no such link. */
