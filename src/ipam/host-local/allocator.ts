@@ -4,7 +4,7 @@
  * `last_reserved_ip.<N>`, skipping each range's gateway.
  * The caller holds the store's lock.
  */
-import type { IpConfig } from "../../cni/index.ts";
+import type { IpConfig } from "../../cni/result.ts";
 import { type Addr, cidrText, equalIP, ipString, nextIP, parseIP } from "../../ip/index.ts";
 import * as plain from "../../plain-array.ts";
 import { type Range, rangeContains, rangeFor, type RangeSet, rangeSetContains, rangeSetString } from "./range.ts";

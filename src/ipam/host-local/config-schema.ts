@@ -3,7 +3,7 @@
  * JSON type fails with Go's own text. Addresses stay text here; config.ts parses them.
  */
 import * as v from "valibot";
-import { goInt, goNullableSlice, goString, goStruct } from "../../cni/index.ts";
+import { goInt, goNullableSlice, goString, goStruct } from "../../cni/go-json-types.ts";
 
 /** One range as written: addresses stay text here and are parsed with Go's rules afterwards. */
 export const RangeConfig = goStruct("Range", "allocator.Range", {

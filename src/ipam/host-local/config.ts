@@ -4,14 +4,11 @@
  * limit below 0.3.0, overlap between sets. Messages are the reference's, word for word.
  */
 export { HostLocalNetConf, IpamConfig, RangeConfig, RangeSetsConfig, RouteConfig } from "./config-schema.ts";
-import {
-  argBool,
-  atLeast,
-  internalError,
-  parseCniArgs,
-  ProblemList,
-  type Route,
-} from "../../cni/index.ts";
+import { argBool, parseCniArgs } from "../../cni/args.ts";
+import { internalError } from "../../cni/errors.ts";
+import type { Route } from "../../cni/result.ts";
+import { ProblemList } from "../../cni/schema.ts";
+import { atLeast } from "../../cni/version.ts";
 import { type Addr, cidrText, ipString, parseCIDR, type ParsedCidr, parseIP } from "../../ip/index.ts";
 import { HostLocalNetConf, type RangeConfig, type RangeSetsConfig, type RouteConfig } from "./config-schema.ts";
 import * as plain from "../../plain-array.ts";

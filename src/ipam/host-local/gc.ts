@@ -1,5 +1,5 @@
 /** Pure selection logic for GC and STATUS, kept apart from the store so it is unit-testable. */
-import type { Attachment } from "../../cni/index.ts";
+import type { Attachment } from "../../cni/gc.ts";
 import { goTrim } from "./go-text.ts";
 import { equalIP, parseIP, toBigInt } from "../../ip/index.ts";
 import { rangeContains, type RangeSet } from "./range.ts";

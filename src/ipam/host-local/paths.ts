@@ -3,7 +3,9 @@
  * inside `<dataDir>/<network>/`. The dispatcher already applies the skel rules; these checks repeat
  * them for the in-process path and for names that are safe for skel yet not as a path component.
  */
-import { CniError, ErrorCode, isValidName, validateContainerId, validateIfName } from "../../cni/index.ts";
+import { validateContainerId, validateIfName } from "../../cni/env.ts";
+import { CniError, ErrorCode } from "../../cni/errors.ts";
+import { isValidName } from "../../cni/names.ts";
 import { resolvePath } from "../../sys/index.ts";
 
 /** NAME_MAX on Linux: a longer component cannot be created anyway. */

@@ -2,16 +2,13 @@
  * The host-local verbs as a function of (env, stdin): what the `host-local` binary runs, and what
  * the bridge calls in-process. Parity notes live in docs/compatibility.md.
  */
-import {
-  type CmdArgs,
-  CniError,
-  ErrorCode,
-  gcAttachments,
-  internalError,
-  type PluginDef,
-  type Result,
-  CURRENT_VERSION,
-} from "../../cni/index.ts";
+// src/cni's files, not its index: an exec of host-local then loads none of the delegation and
+// result-parsing code the index also exports (docs/performance.md).
+import { CniError, ErrorCode, internalError } from "../../cni/errors.ts";
+import { gcAttachments } from "../../cni/gc.ts";
+import type { CmdArgs, PluginDef } from "../../cni/plugin.ts";
+import type { Result } from "../../cni/result.ts";
+import { CURRENT_VERSION } from "../../cni/spec-versions.ts";
 import { allocateAll } from "./allocator.ts";
 import { type HostLocalConfig, loadHostLocalConfig } from "./config.ts";
 import { DiskStore } from "./disk-store.ts";

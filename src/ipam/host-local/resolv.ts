@@ -3,7 +3,7 @@
  * result): trimmed lines, `#`/`;` comments, whitespace-separated fields, four case-sensitive
  * keywords.
  */
-import type { Dns } from "../../cni/index.ts";
+import type { Dns } from "../../cni/result.ts";
 import { nodeFs } from "../../lazy-node.ts";
 import { goPathError } from "./errors.ts";
 import { goFields, goTrim } from "./go-text.ts";
