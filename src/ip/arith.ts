@@ -25,23 +25,44 @@ export function fromBigInt(n: bigint, bits: 32 | 128): Addr {
   return ipaddr().fromByteArray(bytes);
 }
 
-/** Negative, zero or positive, like Go's ip.Cmp; only meaningful within one family. */
+/**
+ * Negative, zero or positive, like Go's ip.Cmp; only meaningful within one family. Byte by byte
+ * (big-endian bytes of one length compare as their numbers do), without a BigInt per address:
+ * host-local's range checks and candidate walk compare on every step.
+ */
 export function compareIP(a: Addr, b: Addr): number {
-  const x = toBigInt(a);
-  const y = toBigInt(b);
-  return x < y ? -1 : x > y ? 1 : 0;
+  const x = a.toByteArray();
+  const y = b.toByteArray();
+  if (x.length !== y.length) {
+    // Across families (a config error being worded): the numbers, as before.
+    const m = toBigInt(a);
+    const n = toBigInt(b);
+    return m < n ? -1 : m > n ? 1 : 0;
+  }
+  for (let i = 0; i < x.length; i++) {
+    const p = x[i] ?? 0;
+    const q = y[i] ?? 0;
+    if (p !== q) return p < q ? -1 : 1;
+  }
+  return 0;
 }
 
 export function equalIP(a: Addr, b: Addr): boolean {
   return sameFamily(a, b) && compareIP(a, b) === 0;
 }
 
-/** The next address, wrapping at the end of the family like pkg/ip NextIP. */
+/** The next address, wrapping at the end of the family like pkg/ip NextIP: +1 with carry over the bytes. */
 export function nextIP(ip: Addr): Addr {
-  const bits = bitLength(ip);
-  const max = (1n << BigInt(bits)) - 1n;
-  const n = toBigInt(ip);
-  return fromBigInt(n === max ? 0n : n + 1n, bits);
+  const bytes = ip.toByteArray();
+  for (let i = bytes.length - 1; i >= 0; i--) {
+    const b = bytes[i] ?? 0;
+    if (b < 255) {
+      bytes[i] = b + 1;
+      break;
+    }
+    bytes[i] = 0;
+  }
+  return ipaddr().fromByteArray(bytes);
 }
 
 function hostMask(prefix: number, bits: 32 | 128): bigint {
