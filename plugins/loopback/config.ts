@@ -1,5 +1,5 @@
 import type * as v from "valibot";
-import { NetConf } from "../../src/cni/netconf.ts";
+import { NetConf } from "../../src/cni/core.ts";
 
 /** loopback reads only libcni's types.NetConf (and passes prevResult through). */
 export const LoopbackConfig = NetConf;

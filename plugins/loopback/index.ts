@@ -4,14 +4,9 @@
  */
 // src/cni's files, not its index.ts: an exec evaluates every module it imports, and the barrel
 // would bring the schemas, converters and delegation code loopback never runs (docs/performance.md).
-import { decodeConfig } from "../../src/cni/decode.ts";
-import { internalError } from "../../src/cni/errors.ts";
-import { labelOnly } from "../../src/cni/label.ts";
-import type { CmdArgs } from "../../src/cni/plugin.ts";
-import type { Result } from "../../src/cni/result.ts";
+import { type CmdArgs, decodeConfig, internalError, labelOnly, type Result } from "../../src/cni/core.ts";
 import { AF_INET, AF_INET6, type Addr, LinkRtnl } from "../../src/netlink/links.ts";
-import { NetNsError } from "../../src/sys/errors.ts";
-import { NetNs } from "../../src/sys/netns.ts";
+import { NetNs, NetNsError } from "../../src/sys/netns.ts";
 import type { PluginEntry } from "../../src/container/index.ts";
 import { LoopbackConfig } from "./config.ts";
 

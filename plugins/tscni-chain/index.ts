@@ -10,10 +10,7 @@ import { type Attachment, type CmdArgs, CniError, decodeConfig, ErrorCode, passT
 import * as plain from "../../src/plain-array.ts";
 // The executor's files, not src/runtime's index: that also brings the result cache and the
 // config-dir reader, whose node:fs and node:path a chain exec would load for nothing.
-import { ConfError, type NetworkList, pluginConfFrom, type PluginConf } from "../../src/runtime/conf.ts";
-import { inProcessOrSpawn } from "../../src/runtime/exec.ts";
-import { MemberFailure } from "../../src/runtime/member.ts";
-import { type ChainedResult, Members, type RuntimeConf } from "../../src/runtime/members.ts";
+import { type ChainedResult, ConfError, inProcessOrSpawn, MemberFailure, Members, type NetworkList, pluginConfFrom, type PluginConf, type RuntimeConf } from "../../src/runtime/chain.ts";
 import type { PluginEntry } from "../../src/container/index.ts";
 import { ChainConfig } from "./config.ts";
 

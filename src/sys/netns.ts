@@ -4,6 +4,10 @@ import { errnoText } from "./errtext.ts";
 import { NetNsError } from "./errors.ts";
 import { close, CLONE_NEWNET, fstatId, openReadOnly, setns, socket, SOCK_CLOEXEC, SOCK_RAW, AF_NETLINK, statfsType } from "./libc.ts";
 
+// A second public surface of src/sys, beside index.ts: the namespace handle and its error, all a
+// plugin that never touches files, locks or sysctls needs (loopback), without index.ts's graph.
+export { NetNsError };
+
 /** statfs f_type of nsfs (namespace files) and of procfs (older kernels' /proc/<pid>/ns/net). */
 export const NSFS_MAGIC = 0x6e736673;
 export const PROCFS_MAGIC = 0x9fa0;

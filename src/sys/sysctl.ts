@@ -1,4 +1,3 @@
-import { some } from "../plain-array.ts";
 import { closeFile, O_CREAT, O_RDONLY, O_TRUNC, O_WRONLY, openPath, readText, writeText } from "./files.ts";
 import type { NetNs } from "./netns.ts";
 import { withNetnsSync } from "./netns.ts";
@@ -14,7 +13,8 @@ export function sysctlPath(name: string): string {
   const firstSlash = rel.indexOf("/");
   const dotted = firstDot >= 0 && (firstSlash < 0 || firstDot < firstSlash);
   if (dotted) rel = rel.replace(/[./]/g, (c) => (c === "." ? "/" : "."));
-  if (some(rel.split("/"), (part) => part === ".." || part === "")) throw new Error(`invalid sysctl name ${JSON.stringify(name)}`);
+  const parts = rel.split("/");
+  if (parts.includes("..") || parts.includes("")) throw new Error(`invalid sysctl name ${JSON.stringify(name)}`);
   return `/proc/sys/${rel}`;
 }
 
