@@ -42,6 +42,7 @@ import {
   NFTA_TABLE_USERDATA,
 } from "./constants.ts";
 import { attrList, be32, be32s, be64, cString, decodeExprs, decodeLastExpr, type Expr, writeExprs } from "./expr.ts";
+import { flatRequest, nameAttr, u64Attr } from "./flat-request.ts";
 import { readComment, writeComment } from "./udata.ts";
 
 export const nftType = (msg: number): number => (NFNL_SUBSYS_NFTABLES << 8) | msg;
@@ -57,29 +58,19 @@ export function request(msg: number, family: number, flags: number, fill?: (w: W
   return { type: nftType(msg), flags: NLM_F_REQUEST | flags, body: w.finish() };
 }
 
-export const getGenRequest = (): Request => request(NFT_MSG_GETGEN, 0, 0);
-export const tableDumpRequest = (family: number): Request => request(NFT_MSG_GETTABLE, family, 0);
-export const chainDumpRequest = (family: number, table: string): Request =>
-  request(NFT_MSG_GETCHAIN, family, 0, (w) => w.attrString(NFTA_CHAIN_TABLE, table));
+// The reads and the deletes carry flat attributes only: flat-request.ts writes them.
+export const getGenRequest = (): Request => flatRequest(NFT_MSG_GETGEN, 0, 0);
+export const tableDumpRequest = (family: number): Request => flatRequest(NFT_MSG_GETTABLE, family, 0);
+export const chainDumpRequest = (family: number, table: string): Request => flatRequest(NFT_MSG_GETCHAIN, family, 0, [nameAttr(NFTA_CHAIN_TABLE, table)]);
 /** One chain by name (no dump): ENOENT when the table has no such chain. */
 export const chainGetRequest = (family: number, table: string, chain: string): Request =>
-  request(NFT_MSG_GETCHAIN, family, 0, (w) => {
-    w.attrString(NFTA_CHAIN_TABLE, table);
-    w.attrString(NFTA_CHAIN_NAME, chain);
-  });
+  flatRequest(NFT_MSG_GETCHAIN, family, 0, [nameAttr(NFTA_CHAIN_TABLE, table), nameAttr(NFTA_CHAIN_NAME, chain)]);
 /** One rule by handle (no dump): ENOENT when the chain holds no rule with that handle. */
 export const ruleGetRequest = (family: number, table: string, chain: string, handle: bigint): Request =>
-  request(NFT_MSG_GETRULE, family, 0, (w) => {
-    w.attrString(NFTA_RULE_TABLE, table);
-    w.attrString(NFTA_RULE_CHAIN, chain);
-    w.attrBytes(NFTA_RULE_HANDLE, beU64(handle));
-  });
+  flatRequest(NFT_MSG_GETRULE, family, 0, [nameAttr(NFTA_RULE_TABLE, table), nameAttr(NFTA_RULE_CHAIN, chain), u64Attr(NFTA_RULE_HANDLE, handle)]);
 /** With `chain`, the kernel dumps only that chain's rules (nothing when the chain is missing). */
 export const ruleDumpRequest = (family: number, table: string, chain?: string): Request =>
-  request(NFT_MSG_GETRULE, family, 0, (w) => {
-    w.attrString(NFTA_RULE_TABLE, table);
-    if (chain !== undefined) w.attrString(NFTA_RULE_CHAIN, chain);
-  });
+  flatRequest(NFT_MSG_GETRULE, family, 0, chain === undefined ? [nameAttr(NFTA_RULE_TABLE, table)] : [nameAttr(NFTA_RULE_TABLE, table), nameAttr(NFTA_RULE_CHAIN, chain)]);
 
 export function decodeGenId(m: Message): number | undefined {
   if (m.type !== nftType(NFT_MSG_NEWGEN)) return undefined;
@@ -240,43 +231,25 @@ export function newRuleRequest(family: number, table: string, chain: string, exp
 
 /** One rule by handle. */
 export function delRuleRequest(family: number, table: string, chain: string, handle: bigint): Request {
-  return request(NFT_MSG_DELRULE, family, NLM_F_ACK, (w) => {
-    w.attrString(NFTA_RULE_TABLE, table);
-    w.attrString(NFTA_RULE_CHAIN, chain);
-    w.attrBytes(NFTA_RULE_HANDLE, beU64(handle));
-  });
+  return flatRequest(NFT_MSG_DELRULE, family, NLM_F_ACK, [nameAttr(NFTA_RULE_TABLE, table), nameAttr(NFTA_RULE_CHAIN, chain), u64Attr(NFTA_RULE_HANDLE, handle)]);
 }
 
 /** Every rule of a chain (`nft flush chain`, `iptables -F`). */
 export function flushChainRequest(family: number, table: string, chain: string): Request {
-  return request(NFT_MSG_DELRULE, family, NLM_F_ACK, (w) => {
-    w.attrString(NFTA_RULE_TABLE, table);
-    w.attrString(NFTA_RULE_CHAIN, chain);
-  });
+  return flatRequest(NFT_MSG_DELRULE, family, NLM_F_ACK, [nameAttr(NFTA_RULE_TABLE, table), nameAttr(NFTA_RULE_CHAIN, chain)]);
 }
 
 /** The table and everything in it (the family is never NFPROTO_UNSPEC: that would be every table). */
 export function delTableRequest(family: number, name: string): Request {
-  return request(NFT_MSG_DELTABLE, family, NLM_F_ACK, (w) => {
-    w.attrString(NFTA_TABLE_NAME, name);
-  });
+  return flatRequest(NFT_MSG_DELTABLE, family, NLM_F_ACK, [nameAttr(NFTA_TABLE_NAME, name)]);
 }
 
 export function delChainRequest(family: number, table: string, chain: string): Request {
-  return request(NFT_MSG_DELCHAIN, family, NLM_F_ACK, (w) => {
-    w.attrString(NFTA_CHAIN_TABLE, table);
-    w.attrString(NFTA_CHAIN_NAME, chain);
-  });
+  return flatRequest(NFT_MSG_DELCHAIN, family, NLM_F_ACK, [nameAttr(NFTA_CHAIN_TABLE, table), nameAttr(NFTA_CHAIN_NAME, chain)]);
 }
 
 function beU32(v: number): Uint8Array {
   const b = new Uint8Array(4);
   new DataView(b.buffer).setUint32(0, v >>> 0, false);
-  return b;
-}
-
-function beU64(v: bigint): Uint8Array {
-  const b = new Uint8Array(8);
-  new DataView(b.buffer).setBigUint64(0, v, false);
   return b;
 }

@@ -30,6 +30,7 @@ import {
 } from "./constants.ts";
 import { be32Bytes, type Expr } from "./expr.ts";
 import { exprWire } from "./expr-wire.ts";
+import { flatRequest, nameAttr } from "./flat-request.ts";
 import { nftType, request } from "./messages.ts";
 
 /** The built-in chains of iptables' nat table: hook number and priority. */
@@ -41,14 +42,11 @@ export const NAT_BUILTINS: Readonly<Record<string, { readonly hooknum: number; r
 };
 
 export function xtTableRequest(family: number, table: string): Request {
-  return request(NFT_MSG_NEWTABLE, family, NLM_F_CREATE | NLM_F_ACK, (w) => w.attrString(NFTA_TABLE_NAME, table));
+  return flatRequest(NFT_MSG_NEWTABLE, family, NLM_F_CREATE | NLM_F_ACK, [nameAttr(NFTA_TABLE_NAME, table)]);
 }
 
 export function xtUserChainRequest(family: number, table: string, chain: string): Request {
-  return request(NFT_MSG_NEWCHAIN, family, NLM_F_EXCL | NLM_F_ACK, (w) => {
-    w.attrString(NFTA_CHAIN_TABLE, table);
-    w.attrString(NFTA_CHAIN_NAME, chain);
-  });
+  return flatRequest(NFT_MSG_NEWCHAIN, family, NLM_F_EXCL | NLM_F_ACK, [nameAttr(NFTA_CHAIN_TABLE, table), nameAttr(NFTA_CHAIN_NAME, chain)]);
 }
 
 /** A built-in chain of the nat table (`chain` must be one of NAT_BUILTINS). */

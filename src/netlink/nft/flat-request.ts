@@ -1,0 +1,58 @@
+/**
+ * nf_tables requests whose attributes are flat (names and fixed-size values), written straight
+ * into one buffer of their size: the bytes `request()` and the netlink Writer produce (nfgenmsg,
+ * then each attribute's header, payload and zero padding), without a Writer per message. A plugin
+ * exec runs this in JSC's interpreter, where the Writer's buffer, view and closing copy, and a
+ * TextEncoder per name, cost several times the bytes written (docs/performance.md); a call asks
+ * for the same table and chain names again and again, so names are encoded once per process.
+ */
+import { NLM_F_REQUEST } from "../constants.ts";
+import type { Request } from "../message.ts";
+import { NFNETLINK_V0, NFNL_SUBSYS_NFTABLES } from "./constants.ts";
+
+export interface FlatAttr {
+  readonly type: number;
+  readonly value: Uint8Array;
+}
+
+const enc = new TextEncoder();
+const names = new Map<string, Uint8Array>();
+
+/** A string attribute as the kernel's NLA_STRING policy takes it: UTF-8 and a NUL. */
+export function nameAttr(type: number, name: string): FlatAttr {
+  let value = names.get(name);
+  if (value === undefined) {
+    const text = enc.encode(name);
+    value = new Uint8Array(text.byteLength + 1);
+    value.set(text);
+    names.set(name, value);
+  }
+  return { type, value };
+}
+
+/** A 64-bit big-endian value (rule handles). */
+export function u64Attr(type: number, v: bigint): FlatAttr {
+  const value = new Uint8Array(8);
+  new DataView(value.buffer).setBigUint64(0, v, false);
+  return { type, value };
+}
+
+export function flatRequest(msg: number, family: number, flags: number, attrs: readonly FlatAttr[] = []): Request {
+  let len = 4;
+  for (let i = 0; i < attrs.length; i++) len += (4 + (attrs[i] as FlatAttr).value.byteLength + 3) & ~3;
+  const body = new Uint8Array(len);
+  body[0] = family;
+  body[1] = NFNETLINK_V0;
+  let off = 4;
+  for (let i = 0; i < attrs.length; i++) {
+    const a = attrs[i] as FlatAttr;
+    const n = 4 + a.value.byteLength;
+    body[off] = n & 0xff;
+    body[off + 1] = n >>> 8;
+    body[off + 2] = a.type & 0xff;
+    body[off + 3] = a.type >>> 8;
+    body.set(a.value, off + 4);
+    off += (n + 3) & ~3;
+  }
+  return { type: (NFNL_SUBSYS_NFTABLES << 8) | msg, flags: NLM_F_REQUEST | flags, body };
+}
