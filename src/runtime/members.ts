@@ -10,6 +10,7 @@ import {
   atLeast,
   type Attachment,
   CniError,
+  goMarshalIndent,
   isValidName,
   parseResult,
   pluginFailure,
@@ -21,7 +22,7 @@ import * as plain from "../plain-array.ts";
 import type { NetworkList, PluginConf } from "./conf.ts";
 import { type ExecReply, findInPath, type PluginExec, spawnPlugin } from "./exec.ts";
 import { member, MemberFailure } from "./member.ts";
-import { goCompact, isObject, type Json, Verbatim } from "./json.ts";
+import { goCompact, isObject, type Json, sortDeep, Verbatim } from "./json.ts";
 
 /** The per-call parameters a runtime passes besides the config (libcni's RuntimeConf). */
 export interface RuntimeConf {
@@ -55,6 +56,14 @@ export interface CallRecord {
 export interface ChainedResult {
   version: string;
   result: Json;
+}
+
+/** Whether `stdout` is `result` as a plugin prints it (Go's MarshalIndent), in its own key order or sorted. */
+function printedBack(stdout: string, result: Json): boolean {
+  const own = goMarshalIndent(result);
+  // The same keys and values in another order print to the same length: one cheap test first.
+  if (stdout.length !== own.length) return false;
+  return stdout === own || stdout === goMarshalIndent(sortDeep(result));
 }
 
 export class Members {
@@ -108,8 +117,16 @@ export class Members {
     return reply;
   }
 
-  /** A plugin's ADD output, with libcni's fix-up: a result without cniVersion has the config's. */
-  private static decodeResult(stdout: string, configVersion: string): ChainedResult {
+  /**
+   * A plugin's ADD output, with libcni's fix-up: a result without cniVersion has the config's.
+   * A member that handed its prevResult on unchanged (portmap, tuning, firewall…) printed it back
+   * in its struct or map key order: those exact bytes decode to the result it was given (parsing
+   * and re-marshalling a result it produced changes nothing, test/unit/runtime), so that result is
+   * kept instead of parsed again (~0.9 M instructions a member in chain mode).
+   */
+  static decodeResult(stdout: string, configVersion: string, given?: ChainedResult): ChainedResult {
+    // resultToWire always labels a result, so its own cniVersion is what the full decode would pick.
+    if (given !== undefined && printedBack(stdout, given.result)) return { version: String(given.result.cniVersion), result: given.result };
     let raw: unknown;
     try {
       raw = JSON.parse(stdout);
@@ -139,7 +156,7 @@ export class Members {
         if (!isValidName(list.name)) throw new CniError(7, "invalid characters found in network name", list.name);
         validateIfName(rt.ifname);
         const reply = await this.run("ADD", p, Members.pluginStdin(list, p, prev?.result, rt), rt);
-        return Members.decodeResult(reply.stdout, list.cniVersion);
+        return Members.decodeResult(reply.stdout, list.cniVersion, prev);
       });
     }
     if (prev === undefined) throw new Error(`network ${JSON.stringify(list.name)} has no plugins`);
