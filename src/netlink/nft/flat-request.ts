@@ -56,3 +56,41 @@ export function flatRequest(msg: number, family: number, flags: number, attrs: r
   }
   return { type: (NFNL_SUBSYS_NFTABLES << 8) | msg, flags: NLM_F_REQUEST | flags, body };
 }
+
+/** One message of a datagram: the request, the flags it goes with and its sequence number. */
+export interface Outgoing {
+  readonly req: Request;
+  readonly flags: number;
+  readonly seq: number;
+}
+
+/**
+ * Messages one after another in one buffer, each as `encodeMessage` writes it (nlmsghdr with pid
+ * 0, the body, zero padding to 4 bytes): a batch without a Writer and a copy per message.
+ */
+export function encodeMessages(msgs: readonly Outgoing[]): Uint8Array {
+  let len = 0;
+  for (let i = 0; i < msgs.length; i++) len += (16 + (msgs[i] as Outgoing).req.body.byteLength + 3) & ~3;
+  const out = new Uint8Array(len);
+  let off = 0;
+  for (let i = 0; i < msgs.length; i++) {
+    const m = msgs[i] as Outgoing;
+    const n = 16 + m.req.body.byteLength;
+    le32At(out, off, n);
+    out[off + 4] = m.req.type & 0xff;
+    out[off + 5] = (m.req.type >>> 8) & 0xff;
+    out[off + 6] = m.flags & 0xff;
+    out[off + 7] = (m.flags >>> 8) & 0xff;
+    le32At(out, off + 8, m.seq);
+    out.set(m.req.body, off + 16);
+    off += (n + 3) & ~3;
+  }
+  return out;
+}
+
+function le32At(b: Uint8Array, off: number, v: number): void {
+  b[off] = v & 0xff;
+  b[off + 1] = (v >>> 8) & 0xff;
+  b[off + 2] = (v >>> 16) & 0xff;
+  b[off + 3] = (v >>> 24) & 0xff;
+}

@@ -19,11 +19,12 @@ import { Writer } from "../attrs.ts";
 import { Conn, OWED_REPLY_MS } from "../conn.ts";
 import { NETLINK_NETFILTER, NLM_F_ACK, NLM_F_REQUEST, NLMSG_ERROR } from "../constants.ts";
 import { NetlinkError, NetlinkGaveUp } from "../errors.ts";
-import { encodeMessage, type Message, parseError, parseMessages, type Request } from "../message.ts";
+import { type Message, parseError, parseMessages, type Request } from "../message.ts";
 import { NetlinkSocket, type Transport } from "../socket.ts";
 import { BUSY_BUDGET_MS, GenerationMoved, whileBusy } from "./busy.ts";
 import { ERESTART, NFNL_BATCH_GENID, NFNL_MSG_BATCH_BEGIN, NFNL_MSG_BATCH_END, NFNL_SUBSYS_NFTABLES, NFPROTO_IPV4, NFT_MSG_DELTABLE, NFTA_TABLE_NAME } from "./constants.ts";
 import { be32Bytes } from "./expr.ts";
+import { encodeMessages, type Outgoing } from "./flat-request.ts";
 import {
   chainDumpRequest,
   chainGetRequest,
@@ -196,17 +197,18 @@ export class NftSession implements Disposable {
 
   /** Sends BEGIN, `requests` (each with NLM_F_ACK), END; collects exactly the replies owed. */
   #batch(op: string, requests: readonly Request[], genId: number): BatchOutcome {
-    const w = new Writer();
     const beginSeq = this.#conn.nextSeq();
-    w.bytes(encodeMessage(batchBegin(genId), beginSeq));
+    const begin = batchBegin(genId);
+    const msgs: Outgoing[] = [{ req: begin, flags: begin.flags, seq: beginSeq }];
     const owed = new Set<number>();
     for (const r of requests) {
       const seq = this.#conn.nextSeq();
       owed.add(seq);
-      w.bytes(encodeMessage({ ...r, flags: r.flags | NLM_F_ACK }, seq));
+      msgs.push({ req: r, flags: r.flags | NLM_F_ACK, seq });
     }
-    w.bytes(encodeMessage(batchEnd(), this.#conn.nextSeq()));
-    this.transport.send(w.finish());
+    const end = batchEnd();
+    msgs.push({ req: end, flags: end.flags, seq: this.#conn.nextSeq() });
+    this.transport.send(encodeMessages(msgs));
     return this.#collect(op, beginSeq, owed);
   }
 

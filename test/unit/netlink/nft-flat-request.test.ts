@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL } from "../../../src/netlink/constants.ts";
-import type { Request } from "../../../src/netlink/message.ts";
+import { encodeMessage, type Request } from "../../../src/netlink/message.ts";
 import {
   NFT_MSG_DELCHAIN,
   NFT_MSG_DELRULE,
@@ -37,6 +37,7 @@ import {
   ruleGetRequest,
   tableDumpRequest,
 } from "../../../src/netlink/nft/messages.ts";
+import { encodeMessages } from "../../../src/netlink/nft/flat-request.ts";
 import { xtTableRequest, xtUserChainRequest } from "../../../src/netlink/nft/xt-messages.ts";
 
 const NAMES = ["nat", "OUTPUT", "CNI-HOSTPORT-DNAT", "CNI-DN-518b65ca6c87d4b7da513", "a", "ab", "abc", "abcd", "é-chain", "x".repeat(300)];
@@ -89,5 +90,16 @@ describe("flat nf_tables requests", () => {
         }
       }
     }
+  });
+
+  test("a batch's messages: the bytes encodeMessage writes for each, one after another", () => {
+    const reqs = [getGenRequest(), chainGetRequest(2, "nat", "abc"), delRuleRequest(10, "nat", "é-chain", 40n), { type: 0x10, flags: 1, body: new Uint8Array(0) }, { type: 0xa03, flags: 0x405, body: Uint8Array.from([1, 2, 3, 4, 5]) }];
+    for (const seq0 of [0, 1, 0x7fffffff, 0xfffffff0]) {
+      const msgs = reqs.map((req, i) => ({ req, flags: req.flags | (i % 2 === 0 ? NLM_F_ACK : 0), seq: (seq0 + i) >>> 0 }));
+      const want: number[] = [];
+      for (const m of msgs) want.push(...encodeMessage({ ...m.req, flags: m.flags }, m.seq));
+      expect([...encodeMessages(msgs)]).toEqual(want);
+    }
+    expect(encodeMessages([]).byteLength).toBe(0);
   });
 });
