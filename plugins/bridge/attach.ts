@@ -5,7 +5,6 @@
  */
 import { type CmdArgs, type Result, resultToWire } from "../../src/cni/index.ts";
 import { containerLinkUp, containerMac, createVeth } from "../../src/container/index.ts";
-import { setupSpoofCheck, teardownSpoofCheck } from "../../src/firewall/index.ts";
 import { logStep } from "../../src/log.ts";
 import { bridgeByName } from "./bridge.ts";
 import { type BridgeConf, dnsConfigured } from "./config.ts";
@@ -36,6 +35,7 @@ export async function attach(a: CmdArgs, conf: BridgeConf, w: Wiring): Promise<R
     ],
   };
   if (conf.raw.macspoofchk) {
+    const { setupSpoofCheck, teardownSpoofCheck } = await import("../../src/firewall/index.ts");
     const ref = { containerId: a.containerId, ifname: a.ifname };
     w.undo.push("spoof-check teardown", () => teardownSpoofCheck(ref));
     await setupSpoofCheck({ ...ref, hostIfname: veth.host.name, containerMac: veth.container.mac });

@@ -16,7 +16,6 @@ import {
   type Result,
 } from "../../src/cni/index.ts";
 import { gcMasqFor, masqBackend, masqRef, openContainerNetns, type PluginEntry, removeMasq, Rollback } from "../../src/container/index.ts";
-import { teardownSpoofCheck } from "../../src/firewall/index.ts";
 import { logStep } from "../../src/log.ts";
 import { type Link, Rtnl } from "../../src/netlink/index.ts";
 import { attach } from "./attach.ts";
@@ -74,6 +73,7 @@ async function del(a: CmdArgs): Promise<void> {
 /** The spoof check (a failure is a warning) and the masquerade (a failure is returned). */
 async function removeFirewall(a: CmdArgs, conf: BridgeConf): Promise<{ error: unknown } | undefined> {
   if (conf.raw.macspoofchk) {
+    const { teardownSpoofCheck } = await import("../../src/firewall/index.ts");
     await teardownSpoofCheck({ containerId: a.containerId, ifname: a.ifname }).catch((err: unknown) => warn(errText(err)));
   }
   if (!conf.isLayer3 || !conf.raw.ipMasq) return undefined;

@@ -5,9 +5,15 @@
  * network, container ID and interface so DEL and GC find it by name.
  */
 import { type CmdArgs, delegate, internalError, type Result, UnusableResultError, type Verb } from "../cni/index.ts";
-import { type FirewallBackend, gcMasq, masqBackendReady, setupMasq, teardownMasq } from "../firewall/index.ts";
+import type { FirewallBackend } from "../firewall/index.ts";
 import { logStep } from "../log.ts";
 import type { Rollback } from "./rollback.ts";
+
+/**
+ * The firewall area loaded when masquerading is asked for, not with the plugin: a bridge without
+ * ipMasq (and CHECK) then never evaluates its ~100 KB chunk (-1.3 M instructions of `load`).
+ */
+const firewall = (): Promise<typeof import("../firewall/index.ts")> => import("../firewall/index.ts");
 
 /** The configured IPAM plugin, in process or exec'd, with this call's stdin and env. */
 export function ipamCall(a: CmdArgs, ipamType: string, command: Verb): Promise<Result | undefined> {
@@ -48,23 +54,24 @@ export const masqRef = (a: CmdArgs, network: string): MasqRef => ({ network, con
  * tool is installed", asked without exec'ing it: an ADD then costs no process beyond the
  * firewall batch itself (the reference runs `iptables -L` first).
  */
-export function masqBackend(configured: string | undefined): Promise<FirewallBackend> {
-  return masqBackendReady(configured);
+export async function masqBackend(configured: string | undefined): Promise<FirewallBackend> {
+  return (await firewall()).masqBackendReady(configured);
 }
 
 /** Masquerade for the attachment's addresses; its teardown is queued on `undo` first. */
 export async function addMasq(backend: FirewallBackend, ref: MasqRef, addresses: string[], undo: Rollback): Promise<void> {
+  const { setupMasq, teardownMasq } = await firewall();
   undo.push("masquerade teardown", () => teardownMasq(ref));
   await setupMasq({ ...ref, addresses }, backend);
   logStep("firewall");
 }
 
 /** DEL: from every backend (another configuration may have set it up), by name, link or netns gone or not. */
-export function removeMasq(ref: MasqRef): Promise<void> {
-  return teardownMasq(ref);
+export async function removeMasq(ref: MasqRef): Promise<void> {
+  return (await firewall()).teardownMasq(ref);
 }
 
 /** GC: the network's masquerade rules of attachments not in `valid`. */
-export function gcMasqFor(network: string, valid: readonly { containerId: string; ifname: string }[]): Promise<void> {
-  return gcMasq({ network, valid: [...valid] });
+export async function gcMasqFor(network: string, valid: readonly { containerId: string; ifname: string }[]): Promise<void> {
+  return (await firewall()).gcMasq({ network, valid: [...valid] });
 }

@@ -14,7 +14,7 @@ const out = mkdtempSync(join(tmpdir(), "tscni-bundle-"));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 const built = await Bun.build({
-  entrypoints: ["plugins/main.ts", "plugins/run-plugin.ts", "plugins/loopback/index.ts", "plugins/host-local/index.ts", "plugins/tscni-chain/index.ts"].map(
+  entrypoints: ["plugins/main.ts", "plugins/run-plugin.ts", "plugins/loopback/index.ts", "plugins/host-local/index.ts", "plugins/bridge/index.ts", "plugins/tscni-chain/index.ts"].map(
     (p) => join(root, p),
   ),
   outdir: out,
@@ -67,4 +67,11 @@ test("the plugin-call path, loopback and host-local import no node:* module, onl
 
 test("tscni-chain (chain mode) imports no node:* module: src/runtime's executor without its result cache and config-dir reader", () => {
   expect(external(staticClosure("tscni-chain/index.js"))).toEqual(["bun:ffi"]);
+});
+
+test("bridge imports no node:* module, and the firewall code only when it masquerades or checks spoofing", () => {
+  const closure = staticClosure("bridge/index.js");
+  expect(external(closure)).toEqual(["bun:ffi"]);
+  const firewallCode = [...closure].filter((f) => f.endsWith(".js") && readFileSync(join(out, f), "utf8").includes("CNI-HOSTPORT-DNAT"));
+  expect(firewallCode).toEqual([]);
 });
