@@ -92,12 +92,13 @@ function portView(nl: Rtnl, index: number): PortView | undefined {
  * read (the result's MAC comes from it).
  */
 export async function waitPortUp(nl: Rtnl, port: Link, timeoutMs = PORT_WAIT_MS): Promise<Link> {
+  const ready = (v: PortView): boolean => v.link.operstate === "up" && v.stp !== "disabled";
+  // Usually up already (the container end came up with its addresses): then no event socket.
+  // Otherwise the watch is opened and the port read again, so no event between is missed.
+  const now = portView(nl, port.index);
+  if (now !== undefined && ready(now)) return now.link;
   using watch = nl.watchLinks();
-  const r = await watch.waitFor(
-    () => portView(nl, port.index),
-    (v) => v.link.operstate === "up" && v.stp !== "disabled",
-    timeoutMs,
-  );
+  const r = await watch.waitFor(() => portView(nl, port.index), ready, timeoutMs);
   const link = r.met ? r.last?.link : nl.linkFind(port.index);
   if (link?.operstate !== "up") throw internalError(`bridge port in error state: ${link?.operstate ?? "unknown"}`);
   return link;
