@@ -40,7 +40,7 @@ export async function attach(a: CmdArgs, conf: BridgeConf, w: Wiring): Promise<R
     w.undo.push("spoof-check teardown", () => teardownSpoofCheck(ref));
     await setupSpoofCheck({ ...ref, hostIfname: veth.host.name, containerMac: veth.container.mac });
   }
-  if (conf.isLayer3) await configureLayer3(a, conf, w, result);
+  if (conf.isLayer3) await configureLayer3(a, conf, w, result, veth.container);
   else if (!conf.raw.disableContainerInterface) containerLinkUp(w.cont, a.ifname);
 
   // The host end as the wait last read it, else read again: its MAC in the result is the kernel's now.

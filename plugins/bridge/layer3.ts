@@ -33,11 +33,12 @@ export function ipam(a: CmdArgs, conf: BridgeConf, command: Verb): Promise<Resul
   return ipamCall(a, conf.ipamType, command);
 }
 
-export async function configureLayer3(a: CmdArgs, conf: BridgeConf, w: Wiring, result: Result): Promise<void> {
+/** `container`: the container end as createVeth read it. */
+export async function configureLayer3(a: CmdArgs, conf: BridgeConf, w: Wiring, result: Result, container: Link): Promise<void> {
   await allocateIpam(a, conf.ipamType, w.undo, result);
   const plan = calcGateways(result, conf);
   setContainerSysctls(w.ns, a.ifname, conf.raw.enabledad);
-  await configureIface(w.cont, w.ns, a.ifname, result, { appended: plan.appended });
+  await configureIface(w.cont, w.ns, a.ifname, result, { appended: plan.appended, link: container });
   if (conf.isGateway) await setGateways(a, conf, w, result, plan);
   logStep("addresses");
   if (conf.raw.ipMasq) {

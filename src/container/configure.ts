@@ -44,6 +44,8 @@ export interface ConfigureOptions {
   /** Routes appended by calcGateways (only their message formatting differs). */
   appended?: ReadonlySet<Route>;
   log?: (line: string) => void;
+  /** CNI_IFNAME's link as the caller has just read it (a veth it created): no lookup. */
+  link?: Link;
 }
 
 /** ConfigureIface: the result's addresses and routes on CNI_IFNAME, which is set up. */
@@ -53,7 +55,7 @@ export async function configureIface(nl: Rtnl, ns: NetNs, ifname: string, res: R
   if (interfaces.length === 0) throw internalError("no interfaces to configure");
   let link: Link;
   try {
-    link = nl.linkGet(ifname);
+    link = opts.link ?? nl.linkGet(ifname);
   } catch (err) {
     throw internalError(`failed to lookup ${goQuote(ifname)}: ${errText(err)}`, err);
   }
