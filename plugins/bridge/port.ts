@@ -49,6 +49,7 @@ export function setupPort(nl: Rtnl, port: Link, bridge: Link, req: PortRequest):
 }
 
 export function setupPortVlans(nl: Rtnl, port: Link, req: Pick<PortRequest, "vlan" | "trunk" | "preserveDefaultVlan">): void {
+  if (req.vlan === 0 && req.trunk.length === 0) return; // nothing to do, not even the name to quote
   const q = goQuote(port.name);
   if ((req.vlan !== 0 || req.trunk.length > 0) && !req.preserveDefaultVlan) {
     step(`failed to remove default vlan on interface ${q}`, () => removeVlans(nl, port.index));
