@@ -27,11 +27,15 @@ export function lockBridge(bridge: string, env: Env): Promise<HeldLock> {
 
 const errText = (err: unknown): string => CniError.from(err).message;
 
+/**
+ * The link if the kernel has it. A lookup the kernel refuses (a name over IFNAMSIZ: ERANGE) is
+ * "not found": the add then meets the same refusal and words it as the reference, which adds first.
+ */
 function findLink(nl: Rtnl, name: string): Link | undefined {
   try {
     return nl.linkFind(name);
-  } catch (err) {
-    throw internalError(`could not lookup ${goQuote(name)}: ${errText(err)}`, err);
+  } catch {
+    return undefined;
   }
 }
 

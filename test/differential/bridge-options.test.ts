@@ -53,6 +53,10 @@ const OPTION_SCENARIOS: Scenario[] = [
     },
     steps: [add(), del()],
   },
+  // The kernel refuses a name over IFNAMSIZ-1 bytes (ERANGE): the reference meets that at its
+  // first request, the add, and words the error after it; a lookup made first must not change it.
+  { name: "bridge name too long for the kernel: refused at the add", conf: base({ bridge: "br0123456789abcdef", ipam: V4 }), steps: [add()] },
+  { name: "bridge name too long, promiscMode", conf: base({ bridge: "br0123456789abcdef", promiscMode: true, ipam: V4 }), steps: [add()] },
   { name: "D.43 mtu on a new bridge and both veth ends", conf: base({ mtu: 1280, ipam: V4 }), steps: [add()] },
   { name: "D.43 hairpinMode", conf: base({ hairpinMode: true, ipam: V4 }), steps: [add()] },
   {
