@@ -19,10 +19,33 @@ export interface Message {
 
 /** Frames a request: nlmsghdr { len, type, flags, seq, pid } + body. */
 export function encodeMessage(req: Request, seq: number, pid = 0): Uint8Array {
-  const w = new Writer();
-  w.u32(0).u16(req.type).u16(req.flags).u32(seq).u32(pid).bytes(req.body).pad();
-  w.patchU32(0, NLMSG_HDRLEN + req.body.byteLength);
-  return w.finish();
+  // Written straight into a buffer of its size (a Writer's buffer, view and closing copy cost
+  // more than the 16 header bytes in JSC's interpreter; docs/performance.md, portmap rows).
+  const len = NLMSG_HDRLEN + req.body.byteLength;
+  const out = new Uint8Array((len + 3) & ~3);
+  le32At(out, 0, len);
+  le16At(out, 4, req.type);
+  le16At(out, 6, req.flags);
+  le32At(out, 8, seq);
+  le32At(out, 12, pid);
+  out.set(req.body, NLMSG_HDRLEN);
+  return out;
+}
+
+// Header fields read with byte arithmetic (in bounds: the callers check lengths first).
+const le16Of = (b: Uint8Array, off: number): number => (b[off] ?? 0) | ((b[off + 1] ?? 0) << 8);
+const le32Of = (b: Uint8Array, off: number): number => ((b[off] ?? 0) | ((b[off + 1] ?? 0) << 8) | ((b[off + 2] ?? 0) << 16) | ((b[off + 3] ?? 0) << 24)) >>> 0;
+
+function le16At(b: Uint8Array, off: number, v: number): void {
+  b[off] = v & 0xff;
+  b[off + 1] = (v >>> 8) & 0xff;
+}
+
+function le32At(b: Uint8Array, off: number, v: number): void {
+  b[off] = v & 0xff;
+  b[off + 1] = (v >>> 8) & 0xff;
+  b[off + 2] = (v >>> 16) & 0xff;
+  b[off + 3] = (v >>> 24) & 0xff;
 }
 
 /** Builds a request body from a fixed header and attributes written by `fill`. */
@@ -37,17 +60,16 @@ export function body(fill: (w: Writer) => void): Uint8Array {
  * truncated or corrupt: that is an error, never silently dropped data.
  */
 export function parseMessages(buf: Uint8Array): Message[] {
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const out: Message[] = [];
   let off = 0;
   while (off + NLMSG_HDRLEN <= buf.byteLength) {
-    const len = view.getUint32(off, true);
+    const len = le32Of(buf, off);
     if (len < NLMSG_HDRLEN || off + len > buf.byteLength) throw new Error(`malformed netlink message at offset ${off} (len ${len})`);
     out.push({
-      type: view.getUint16(off + 4, true),
-      flags: view.getUint16(off + 6, true),
-      seq: view.getUint32(off + 8, true),
-      pid: view.getUint32(off + 12, true),
+      type: le16Of(buf, off + 4),
+      flags: le16Of(buf, off + 6),
+      seq: le32Of(buf, off + 8),
+      pid: le32Of(buf, off + 12),
       payload: buf.subarray(off + NLMSG_HDRLEN, off + len),
     });
     off += (len + 3) & ~3;
@@ -76,13 +98,12 @@ export interface ErrorPayload {
 export function parseError(msg: Message): ErrorPayload {
   const p = msg.payload;
   if (p.byteLength < 4) throw new Error("short NLMSG_ERROR");
-  const view = new DataView(p.buffer, p.byteOffset, p.byteLength);
-  const error = view.getInt32(0, true);
+  const error = le32Of(p, 0) | 0;
   const out: ErrorPayload = { errno: error === 0 ? 0 : -error, requestType: 0, requestSeq: 0 };
   if (p.byteLength < 4 + NLMSG_HDRLEN) return out;
-  const echoedLen = view.getUint32(4, true);
-  out.requestType = view.getUint16(8, true);
-  out.requestSeq = view.getUint32(12, true);
+  const echoedLen = le32Of(p, 4);
+  out.requestType = le16Of(p, 8);
+  out.requestSeq = le32Of(p, 12);
   if ((msg.flags & NLM_F_ACK_TLVS) === 0) return out;
   const capped = error === 0 || (msg.flags & NLM_F_CAPPED) !== 0;
   const tlvStart = 4 + (capped ? NLMSG_HDRLEN : (echoedLen + 3) & ~3);
@@ -97,7 +118,7 @@ export function parseError(msg: Message): ErrorPayload {
 export function parseDone(msg: Message): ErrorPayload {
   const p = msg.payload;
   if (p.byteLength < 4) return { errno: 0, requestType: 0, requestSeq: msg.seq };
-  const error = new DataView(p.buffer, p.byteOffset, p.byteLength).getInt32(0, true);
+  const error = le32Of(p, 0) | 0;
   const out: ErrorPayload = { errno: error === 0 ? 0 : -error, requestType: 0, requestSeq: msg.seq };
   if ((msg.flags & NLM_F_ACK_TLVS) !== 0) {
     for (const a of attrs(p.subarray(4))) if (a.type === NLMSGERR_ATTR_MSG) out.extack = getString(a.data);

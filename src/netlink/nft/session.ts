@@ -92,8 +92,12 @@ export class NftSession implements Disposable {
   genId(): number {
     const id = decodeGenId(this.#conn.get("NFT_MSG_GETGEN", getGenRequest()));
     if (id === undefined) throw new NetlinkError("NFT_MSG_GETGEN", Errno.EPROTO, "no generation id in reply", 0);
+    this.#seenGen = id;
     return id;
   }
+
+  /** The last generation this session read: never the current one again once another passed. */
+  #seenGen: number | undefined;
 
   /**
    * Tables, chains and rules of `refs` (missing tables are simply absent), at one generation;
@@ -181,7 +185,9 @@ export class NftSession implements Disposable {
    * generation were somehow current — the request's own error, which aborts the batch.
    */
   writable(): boolean {
-    const stale = (this.genId() - 1) >>> 0 || 0xffffffff;
+    // Any generation read earlier, minus one, has passed: the session's first read (nftSession
+    // opens with one) saves a round trip here.
+    const stale = ((this.#seenGen ?? this.genId()) - 1) >>> 0 || 0xffffffff;
     const outcome = this.#batch("nf_tables probe", [impossibleDelete()], stale);
     switch (outcome.kind) {
       case "restart":
