@@ -6,7 +6,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { NETNS_TIMEOUT, requireIsolatedHost, tempDir } from "../harness.ts";
 import { call, snapshot, type Step, TSCNI_HOST_LOCAL } from "../fixtures/host-local/support.ts";
 import { errorMismatch, type ErrorJson, normalisedError } from "./normalize.ts";
@@ -89,6 +89,10 @@ const scenarios: Scenario[] = [
   { name: "last_reserved_ip with a newline is ignored", conf: net(ranges(["10.0.0.0/29"])), prep: { "last_reserved_ip.0": "10.0.0.4\n" }, steps: [add("a")] },
   { name: "duplicate ADD refused; other ifname gets a new IP", conf: net(ranges(["10.1.2.0/24"])), steps: [add("a"), add("a"), add("b"), add("a"), add("a", { ifname: "net1" }), del("a"), check("a", { ifname: "net1" })] },
   { name: "legacy bare-id files: DEL, CHECK, duplicate", conf: net(ranges(["10.1.2.0/24"])), prep: { "10.1.2.50": "old", "10.1.2.51": "other\r\neth0", "10.1.2.52": "  old \n" }, steps: [check("old"), add("old"), del("old"), check("old"), check("other")] },
+  // The duplicate check names the first held address in the reference's walk order (lexical per
+  // directory, into subdirectories): "0/…" before "10.…", "10.1.2.10" before "10.1.2.9".
+  { name: "duplicate check names the first held file walked", conf: net(ranges(["10.1.2.0/24"])), prep: { "10.1.2.9": "a\r\neth0", "10.1.2.10": "a\r\neth0" }, steps: [add("a"), del("a"), check("a")] },
+  { name: "duplicate check walks into a subdirectory first", conf: net(ranges(["10.1.2.0/24"])), prep: { "10.1.2.8": "a\r\neth0", "0/10.1.2.7": "a\r\neth0" }, steps: [add("a"), del("a"), add("a")] },
   { name: "case-insensitive keys", conf: { CNIVERSION: "1.0.0", Name: "mynet", IPAM: { DataDir: "@DATADIR@", Ranges: [[{ Subnet: "10.1.2.0/24", RangeStart: "10.1.2.20" }]], Routes: [{ Dst: "0.0.0.0/0", GW: "10.1.2.1" }] } }, steps: [add("a")] },
   { name: "IPv6 wrap from the end of a /64", conf: net(ranges([{ subnet: "2001:db8:1::/64", rangeStart: "2001:db8:1::ffff:ffff:ffff:fffe" }])), steps: [add("a"), add("b"), add("c")] },
   { name: "1.1.0 dual stack: ADD, CHECK, STATUS, DEL", conf: net({ ...ranges(["10.1.2.0/24"], ["2001:db8:1::/64"]), routes: [{ dst: "0.0.0.0/0" }] }, "1.1.0"), steps: [add("a"), check("a"), status, del("a"), check("a"), del("a")] },
@@ -109,7 +113,10 @@ async function runBoth(s: Scenario): Promise<void> {
   if (s.prep !== undefined) {
     for (const d of [refDir.path, ourDir.path]) {
       mkdirSync(join(d, "mynet"), { recursive: true });
-      for (const [f, c] of Object.entries(s.prep)) writeFileSync(join(d, "mynet", f), c, { mode: 0o600 });
+      for (const [f, c] of Object.entries(s.prep)) {
+        mkdirSync(dirname(join(d, "mynet", f)), { recursive: true });
+        writeFileSync(join(d, "mynet", f), c, { mode: 0o600 });
+      }
     }
   }
   for (const [i, step] of s.steps.entries()) {
