@@ -1,4 +1,4 @@
-import { attrMap, getI32, getString, getU32, getU8, type Writer } from "./attrs.ts";
+import { AttrTable, getI32, getString, getU32, getU8, type Writer } from "./attrs.ts";
 import {
   AF_PACKET,
   IF_OPER_DORMANT,
@@ -90,7 +90,7 @@ export interface Link {
 
 export function decodeLink(m: Message): Link {
   const h = readIfInfo(m.payload);
-  const a = attrMap(m.payload.subarray(IFINFOMSG_LEN));
+  const a = new AttrTable(m.payload.subarray(IFINFOMSG_LEN));
   const link: Link = {
     index: h.index,
     name: getString(a.get(IFLA_IFNAME)) ?? "",
@@ -110,7 +110,7 @@ export function decodeLink(m: Message): Link {
   if (nsid !== undefined) link.linkNetnsId = nsid;
   const info = a.get(IFLA_LINKINFO);
   if (info) {
-    const im = attrMap(info);
+    const im = new AttrTable(info);
     link.kind = getString(im.get(IFLA_INFO_KIND));
     const slave = getString(im.get(IFLA_INFO_SLAVE_KIND));
     if (slave !== undefined) link.slaveKind = slave;

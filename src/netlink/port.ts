@@ -1,4 +1,4 @@
-import { attrMap, attrs, getString, getU16, getU32, getU8 } from "./attrs.ts";
+import { AttrTable, attrs, getString, getU16, getU32, getU8 } from "./attrs.ts";
 import {
   AF_BRIDGE,
   BR_STATE_BLOCKING,
@@ -136,7 +136,7 @@ export type PortAttrs = PortSettings & { state?: PortState };
  * IFLA_INFO_SLAVE_DATA of a bridge port's ordinary RTM_NEWLINK (the kernel fills both alike).
  */
 export function decodePortAttrs(nest: Uint8Array): PortAttrs {
-  const p = attrMap(nest);
+  const p = new AttrTable(nest);
   const out: PortAttrs = {};
   const state = getU8(p.get(IFLA_BRPORT_STATE));
   if (state !== undefined) out.state = PORT_STATES[state] ?? "disabled";
@@ -150,7 +150,7 @@ export function decodePortAttrs(nest: Uint8Array): PortAttrs {
 export function decodePort(m: Message): BridgePort | undefined {
   const h = readIfInfo(m.payload);
   if (h.family !== AF_BRIDGE) return undefined;
-  const a = attrMap(m.payload.subarray(IFINFOMSG_LEN));
+  const a = new AttrTable(m.payload.subarray(IFINFOMSG_LEN));
   const port: BridgePort = { index: h.index, name: getString(a.get(IFLA_IFNAME)) ?? "", vlans: [] };
   const master = getU32(a.get(IFLA_MASTER));
   if (master !== undefined) port.master = master;

@@ -1,5 +1,5 @@
 import type { Writer } from "../attrs.ts";
-import { attrMap, getU16, getU32, getU8 } from "../attrs.ts";
+import { AttrTable, getU16, getU32, getU8 } from "../attrs.ts";
 import { IFLA_BR_STP_STATE, IFLA_BR_VLAN_DEFAULT_PVID, IFLA_BR_VLAN_FILTERING } from "../constants.ts";
 
 /**
@@ -24,7 +24,7 @@ export function hasBridgeData(o: BridgeData): boolean {
 }
 
 export function readBridgeData(data: Uint8Array): BridgeData {
-  const m = attrMap(data);
+  const m = new AttrTable(data);
   const out: BridgeData = {};
   const vf = getU8(m.get(IFLA_BR_VLAN_FILTERING));
   if (vf !== undefined) out.vlanFiltering = vf !== 0;

@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { attrs, getString, getU16, getU32, Writer } from "../../../src/netlink/attrs.ts";
+import { attrMap, AttrTable, attrs, getString, getU16, getU32, Writer } from "../../../src/netlink/attrs.ts";
 
 test("nested attributes get back-patched lengths and 4-byte padding", () => {
   const w = new Writer();
@@ -26,4 +26,30 @@ test("reader masks NLA_F_NESTED and stops at a truncated tail", () => {
   expect(got).toHaveLength(1);
   expect(got[0]).toMatchObject({ type: 12, nested: true });
   expect(getU32(got[0]?.data)).toBe(1);
+});
+
+test("AttrTable answers has/get as attrMap does: repeated types (last wins), nested flag masked, empty payloads, a truncated tail, every type 0-127", () => {
+  let seed = 7;
+  const next = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed % n;
+  };
+  for (let round = 0; round < 200; round++) {
+    const w = new Writer();
+    const count = next(40);
+    for (let i = 0; i < count; i++) {
+      const type = next(4) === 0 ? next(8) : next(128);
+      const bytes = new Uint8Array(next(9)).map(() => next(256));
+      if (next(5) === 0) w.attr(type, (n) => n.attrBytes(1, bytes));
+      else w.attrBytes(type, bytes);
+    }
+    const whole = w.finish();
+    const buf = next(3) === 0 && whole.byteLength > 0 ? whole.subarray(0, whole.byteLength - 1 - next(Math.min(6, whole.byteLength))) : whole;
+    const table = new AttrTable(buf);
+    const map = attrMap(buf);
+    for (let type = 0; type < 128; type++) {
+      expect(table.has(type)).toBe(map.has(type));
+      expect(table.get(type)).toEqual(map.get(type));
+    }
+  }
 });
