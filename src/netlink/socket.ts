@@ -92,21 +92,33 @@ export class NetlinkSocket implements Transport, Disposable {
    * overflowed) is thrown as a NetlinkError so a waiter can re-read the state it cares about.
    */
   receive(timeoutMs: number): Uint8Array | undefined {
+    // A request's reply is usually queued before sendto returns (the kernel answers netlink
+    // requests in the sender's context): read first and poll only when nothing is there, which
+    // saves a poll(2) and its pollfd per reply (docs/performance.md, portmap rows).
+    const first = this.#take();
+    if (first !== undefined) return first;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const p = pollIn(this.fd, Math.max(0, deadline - Date.now()));
       if (p.ret < 0 && p.errno !== Errno.EINTR) throw new NetlinkError("poll", p.errno, undefined, 0);
       if (p.ret > 0) {
-        const buf = new Uint8Array(RECV_BUFFER);
-        const r = recv(this.fd, buf, MSG_DONTWAIT | MSG_TRUNC);
-        if (r.ret >= 0) {
-          if (r.ret > buf.byteLength) throw new NetlinkError("recv (datagram truncated)", Errno.EMSGSIZE, undefined, 0);
-          return buf.subarray(0, r.ret);
-        }
-        if (r.errno !== Errno.EAGAIN && r.errno !== Errno.EINTR) throw new NetlinkError("recv", r.errno, undefined, 0);
+        const got = this.#take();
+        if (got !== undefined) return got;
       }
       if (Date.now() >= deadline) return undefined;
     }
+  }
+
+  /** One queued datagram, or undefined when none is (EAGAIN, EINTR). */
+  #take(): Uint8Array | undefined {
+    const buf = new Uint8Array(RECV_BUFFER);
+    const r = recv(this.fd, buf, MSG_DONTWAIT | MSG_TRUNC);
+    if (r.ret >= 0) {
+      if (r.ret > buf.byteLength) throw new NetlinkError("recv (datagram truncated)", Errno.EMSGSIZE, undefined, 0);
+      return buf.subarray(0, r.ret);
+    }
+    if (r.errno !== Errno.EAGAIN && r.errno !== Errno.EINTR) throw new NetlinkError("recv", r.errno, undefined, 0);
+    return undefined;
   }
 
   close(): void {
