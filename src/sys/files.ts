@@ -237,7 +237,9 @@ export function readRegularText(path: string): string | undefined {
     while (size <= 0 || len < size) {
       if (len === readBuf.byteLength) growReadBuf();
       const end = size > 0 ? Math.min(size, readBuf.byteLength) : readBuf.byteLength;
-      const r = Number(l.read(fd, ptr(readBuf, len), end - len));
+      // The buffer itself for the first read (bun:ffi passes its address natively): ptr() with an
+      // offset is a call of its own, once per file of a walk (docs/performance.md).
+      const r = Number(l.read(fd, len === 0 ? readBuf : ptr(readBuf, len), end - len));
       if (r < 0 && errno(l) === 4) continue; // EINTR
       if (r < 0) return undefined;
       if (r === 0) break;
