@@ -5,6 +5,7 @@
  * (the uninstall file says "true") — what `tscni install` put on the node.
  */
 import { readFileSync } from "node:fs";
+import { installCommand } from "../cli/install-run.ts";
 import { NodeReconciler } from "./agent.ts";
 import { NodeEvents } from "./events.ts";
 import { runGc } from "./gc-runner.ts";
@@ -36,7 +37,6 @@ async function teardown(o: AgentOptions): Promise<void> {
     o.log(`uninstall: routes: ${(e as Error).message}`);
   }
   for (const f of [...(canMasquerade() ? await removeMasquerade("iptables") : []), ...(await removeMasquerade("nftables"))]) o.log(`uninstall: ${f}`);
-  const { installCommand } = await import("../cli/install-run.ts");
   await installCommand({
     dir: o.installDir,
     confDir: o.confDir,

@@ -47,8 +47,7 @@ export default (cli: Cli) =>
       if (args.listen !== "" && (listen === null || Number(listen[1]) < 1 || Number(listen[1]) > 65535)) {
         throw new UsageError(`--listen ${JSON.stringify(args.listen)}: give HOST:PORT ([::]:9740 for IPv6, "" to serve nothing)`);
       }
-      const { runAgent } = await import("../agent/run.ts");
-      const { canonicalCidr } = await import("../agent/kube-types.ts");
+      const { runAgent, canonicalCidr } = await import("./actions.ts");
       // Both reach the conflist and the masquerade rules: a typo is refused, not half-applied.
       const cidrs = (flag: string, list: readonly string[]): string[] =>
         list.map((c) => {

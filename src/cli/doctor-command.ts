@@ -10,7 +10,7 @@ export default (cli: Cli) =>
       json: { type: "boolean", description: "machine-readable output" },
     },
     async run(args) {
-      const { doctorCommand } = await import("./doctor.ts");
+      const { doctorCommand } = await import("./actions.ts");
       return await doctorCommand({
         confDir: args["conf-dir"],
         binDir: args["bin-dir"],

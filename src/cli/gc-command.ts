@@ -16,8 +16,7 @@ export default (cli: Cli) =>
     async run(args, line) {
       const grace = Number(args["grace-period"]);
       if (!/^\d+$/.test(args["grace-period"]) || !Number.isSafeInteger(grace)) throw new UsageError("--grace-period must be a whole number of seconds");
-      const { gcCommand } = await import("./gc.ts");
-      const { progressOn } = await import("./progress.ts");
+      const { gcCommand, progressOn } = await import("./actions.ts");
       return await gcCommand({
         confDir: args["conf-dir"],
         binDir: args["bin-dir"],

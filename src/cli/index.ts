@@ -2,9 +2,10 @@
  * The suite's own CLI (when the binary runs as `tscni`). citty never handles the plugin path:
  * there stdout must hold exactly one CNI JSON document.
  *
- * Each command lives in its own `<name>-command.ts` with its arguments and is loaded only when
- * it runs (or when help lists it). Exit status: 0 done, 1 failed, 2 the command line itself is
- * wrong (unknown command or flag, missing argument) — then nothing was done.
+ * Each command lives in its own `<name>-command.ts` with its arguments (small, loaded with this
+ * file) and loads what it runs from `actions.ts`, the CLI's one lazily loaded module. Exit
+ * status: 0 done, 1 failed, 2 the command line itself is wrong (unknown command or flag, missing
+ * argument) — then nothing was done.
  */
 import { type CommandDef, runCommand } from "citty";
 import { buildVersion } from "../build-info.ts";
@@ -12,11 +13,21 @@ import { type Cli, type CliDeps, groupCommand } from "./command.ts";
 import { UsageError } from "./command-line.ts";
 import { commandAt, plain, usage } from "./help.ts";
 import { printErr, printOut } from "./terminal.ts";
+import agentCmd from "./agent-command.ts";
+import doctorCmd from "./doctor-command.ts";
+import gcCmd from "./gc-command.ts";
+import helpCmd from "./help-command.ts";
+import installCmd from "./install-command.ts";
+import logCmd from "./log-command.ts";
+import metricsCmd from "./metrics-command.ts";
+import pluginCmd from "./plugin-command.ts";
+import runCmd from "./run-command.ts";
+import validateCmd from "./validate-command.ts";
+import versionCmd from "./version-command.ts";
 
 export type { CliDeps } from "./command.ts";
 
 export type Io = Omit<Cli, "deps" | "setExit">;
-type CommandModule = { default: (cli: Cli) => CommandDef };
 
 function processIo(): Io {
   return {
@@ -31,23 +42,23 @@ function processIo(): Io {
 
 /** The command tree (exported for the tests that walk every command). */
 export function rootCommand(cli: Cli): CommandDef {
-  const lazy = (load: () => Promise<CommandModule>) => async () => (await load()).default(cli);
+  const lazy = (make: (cli: Cli) => CommandDef) => () => make(cli);
   const names = cli.deps.pluginNames;
   const plugins = names.length > 1 ? `${names.slice(0, -1).join(", ")} and ${names.at(-1)}` : names.join("");
   const root: CommandDef = groupCommand({
     meta: { name: "tscni", version: buildVersion, description: `CNI plugins ${plugins} in one binary` },
     subCommands: {
-      version: lazy(() => import("./version-command.ts")),
-      plugin: lazy(() => import("./plugin-command.ts")),
-      install: lazy(() => import("./install-command.ts")),
-      run: lazy(() => import("./run-command.ts")),
-      validate: lazy(() => import("./validate-command.ts")),
-      doctor: lazy(() => import("./doctor-command.ts")),
-      gc: lazy(() => import("./gc-command.ts")),
-      log: lazy(() => import("./log-command.ts")),
-      agent: lazy(() => import("./agent-command.ts")),
-      metrics: lazy(() => import("./metrics-command.ts")),
-      help: async () => (await import("./help-command.ts")).default(cli, root),
+      version: lazy(versionCmd),
+      plugin: lazy(pluginCmd),
+      install: lazy(installCmd),
+      run: lazy(runCmd),
+      validate: lazy(validateCmd),
+      doctor: lazy(doctorCmd),
+      gc: lazy(gcCmd),
+      log: lazy(logCmd),
+      agent: lazy(agentCmd),
+      metrics: lazy(metricsCmd),
+      help: () => helpCmd(cli, root),
     },
   });
   return root;
@@ -55,9 +66,8 @@ export function rootCommand(cli: Cli): CommandDef {
 
 /** One readable line, plus the CNI code when there is one. */
 async function describeError(e: unknown): Promise<string> {
-  const { CniError } = await import("../cni/index.ts");
+  const { CniError, errorText } = await import("./actions.ts");
   if (!(e instanceof CniError)) return `tscni: ${e instanceof Error ? e.message : String(e)}`;
-  const { errorText } = await import("../runtime/index.ts");
   return `tscni: ${errorText(e)}${e.code !== 0 ? ` (CNI error code ${e.code})` : ""}`;
 }
 

@@ -28,13 +28,13 @@ export default (cli: Cli) =>
     },
     async run(args, line) {
       if (line.given("chain-mode")) {
-        const { chainModeCommand } = await import("./chain-mode.ts");
+        const { chainModeCommand } = await import("./actions.ts");
         const suffix = new Date().toISOString().replace(/[-:]/g, "").replace(/\..*/, "");
         const network = line.given("network-name") ? args["network-name"] : "";
         const common = { confDir: args["conf-dir"] ?? "/etc/cni/net.d", binDir: args.dir, network, apply: args.apply === true, plugins: cli.deps.pluginNames, suffix, out: cli.out };
         return await chainModeCommand({ ...common, on: args["chain-mode"] === true });
       }
-      const { installCommand } = await import("./install-run.ts");
+      const { installCommand } = await import("./actions.ts");
       await installCommand({
         dir: args.dir,
         confDir: args["conf-dir"] ?? "",

@@ -14,7 +14,7 @@ export default (cli: Cli) =>
     async run(args) {
       if (!/^[1-9]\d*$/.test(args.limit)) throw new UsageError("--limit must be a positive whole number");
       const file = args.file ?? logTarget(cli.env, undefined) ?? DEFAULT_LOG_FILE;
-      const { logCommand } = await import("./log-view.ts");
+      const { logCommand } = await import("./actions.ts");
       return logCommand({ file, pod: args.pod, namespace: args.namespace, limit: Number(args.limit), out: cli.out });
     },
   });

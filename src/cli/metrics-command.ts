@@ -12,8 +12,7 @@ export default (cli: Cli) =>
       "status-file": { type: "string", default: "/run/tscni/agent-status.json", valueHint: "PATH", description: "the agent's status, when it runs" },
     },
     async run(args) {
-      const { renderMetrics } = await import("../agent/metrics.ts");
-      const { readStatus } = await import("../agent/status.ts");
+      const { renderMetrics, readStatus } = await import("./actions.ts");
       cli.out(
         renderMetrics({
           callLog: args["call-log"] ?? logTarget(cli.env, undefined) ?? DEFAULT_LOG_FILE,

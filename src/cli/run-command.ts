@@ -27,7 +27,7 @@ const DESCRIPTIONS: Record<Exclude<RunVerb, "gc" | "status">, string> = {
 type Dirs = { "conf-dir"?: string; "bin-dir"?: string; "cache-dir"?: string };
 
 async function runVerb(cli: Cli, a: Dirs & { network: string }, o: Partial<RunOptions> & { verb: RunVerb }): Promise<number> {
-  const { runCommand } = await import("./run.ts");
+  const { runCommand } = await import("./actions.ts");
   return await runCommand({
     netns: "",
     ...o,

@@ -14,7 +14,7 @@ export default (cli: Cli) =>
     },
     rest: true,
     async run(args, line) {
-      const { validateCommand } = await import("./validate.ts");
+      const { validateCommand } = await import("./actions.ts");
       return await validateCommand({
         confDirs: line.list("conf-dir"),
         binDir: args["bin-dir"],
