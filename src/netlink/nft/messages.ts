@@ -41,7 +41,7 @@ import {
   NFTA_TABLE_NAME,
   NFTA_TABLE_USERDATA,
 } from "./constants.ts";
-import { attrList, be32, be32s, be64, cString, decodeExprs, decodeLastExpr, type Expr, writeExprs } from "./expr.ts";
+import { be32, be32s, be64, cString, decodeExprs, decodeLastExpr, type Expr, writeExprs } from "./expr.ts";
 import { flatRequest, nameAttr, u64Attr } from "./flat-request.ts";
 import { readComment, writeComment } from "./udata.ts";
 
@@ -114,22 +114,34 @@ export interface NftRule {
   readonly comment?: string;
 }
 
-function top(m: Message, msg: number): Map<number, Uint8Array> | undefined {
+/**
+ * The message's top-level attributes by type (a repeated type keeps the last, as nla_parse does):
+ * an array indexed by type, walked without an attribute object each, since dumps decode many.
+ */
+function top(m: Message, msg: number): (Uint8Array | undefined)[] | undefined {
   if (m.type !== nftType(msg) || m.payload.byteLength < 4) return undefined;
-  const out = new Map<number, Uint8Array>();
-  for (const a of attrList(m.payload.subarray(4))) out.set(a.type, a.data);
+  const out: (Uint8Array | undefined)[] = [];
+  const buf = m.payload;
+  const n = buf.byteLength;
+  let off = 4;
+  while (off + 4 <= n) {
+    const len = (buf[off] ?? 0) | ((buf[off + 1] ?? 0) << 8);
+    if (len < 4 || off + len > n) break;
+    out[((buf[off + 2] ?? 0) | ((buf[off + 3] ?? 0) << 8)) & 0x3fff] = buf.subarray(off + 4, off + len);
+    off += (len + 3) & ~3;
+  }
   return out;
 }
 
 export function decodeTable(m: Message): NftTable | undefined {
   const t = top(m, NFT_MSG_NEWTABLE);
   if (!t) return undefined;
-  const comment = readComment(t.get(NFTA_TABLE_USERDATA));
+  const comment = readComment(t[NFTA_TABLE_USERDATA]);
   return {
     family: m.payload[0] ?? 0,
-    name: cString(t.get(NFTA_TABLE_NAME)) ?? "",
-    handle: be64(t.get(NFTA_TABLE_HANDLE)) ?? 0n,
-    flags: be32(t.get(NFTA_TABLE_FLAGS)) ?? 0,
+    name: cString(t[NFTA_TABLE_NAME]) ?? "",
+    handle: be64(t[NFTA_TABLE_HANDLE]) ?? 0n,
+    flags: be32(t[NFTA_TABLE_FLAGS]) ?? 0,
     ...(comment !== undefined ? { comment } : {}),
   };
 }
@@ -137,20 +149,20 @@ export function decodeTable(m: Message): NftTable | undefined {
 export function decodeChain(m: Message): NftChain | undefined {
   const t = top(m, NFT_MSG_NEWCHAIN);
   if (!t) return undefined;
-  const hookAttr = t.get(NFTA_CHAIN_HOOK);
+  const hookAttr = t[NFTA_CHAIN_HOOK];
   let hook: NftHook | undefined;
   if (hookAttr !== undefined) {
     const h = attrMap(hookAttr);
     hook = { hooknum: be32(h.get(NFTA_HOOK_HOOKNUM)) ?? 0, priority: be32s(h.get(NFTA_HOOK_PRIORITY)) ?? 0 };
   }
-  const type = cString(t.get(NFTA_CHAIN_TYPE));
-  const policy = be32(t.get(NFTA_CHAIN_POLICY));
-  const comment = readComment(t.get(NFTA_CHAIN_USERDATA));
+  const type = cString(t[NFTA_CHAIN_TYPE]);
+  const policy = be32(t[NFTA_CHAIN_POLICY]);
+  const comment = readComment(t[NFTA_CHAIN_USERDATA]);
   return {
     family: m.payload[0] ?? 0,
-    table: cString(t.get(NFTA_CHAIN_TABLE)) ?? "",
-    name: cString(t.get(NFTA_CHAIN_NAME)) ?? "",
-    handle: be64(t.get(NFTA_CHAIN_HANDLE)) ?? 0n,
+    table: cString(t[NFTA_CHAIN_TABLE]) ?? "",
+    name: cString(t[NFTA_CHAIN_NAME]) ?? "",
+    handle: be64(t[NFTA_CHAIN_HANDLE]) ?? 0n,
     ...(hook ? { hook } : {}),
     ...(type !== undefined ? { type } : {}),
     ...(policy !== undefined ? { policy } : {}),
@@ -161,16 +173,16 @@ export function decodeChain(m: Message): NftChain | undefined {
 export function decodeRule(m: Message): NftRule | undefined {
   const t = top(m, NFT_MSG_NEWRULE);
   if (!t) return undefined;
-  const list = t.get(NFTA_RULE_EXPRESSIONS);
-  const comment = readComment(t.get(NFTA_RULE_USERDATA));
+  const list = t[NFTA_RULE_EXPRESSIONS];
+  const comment = readComment(t[NFTA_RULE_USERDATA]);
   // Expressions are decoded on first use: a dump of a big table (kube-proxy, hundreds of pods)
   // holds thousands of rules, and a call looks at the expressions of only a few.
   let exprs: readonly Expr[] | undefined;
   return {
     family: m.payload[0] ?? 0,
-    table: cString(t.get(NFTA_RULE_TABLE)) ?? "",
-    chain: cString(t.get(NFTA_RULE_CHAIN)) ?? "",
-    handle: be64(t.get(NFTA_RULE_HANDLE)) ?? 0n,
+    table: cString(t[NFTA_RULE_TABLE]) ?? "",
+    chain: cString(t[NFTA_RULE_CHAIN]) ?? "",
+    handle: be64(t[NFTA_RULE_HANDLE]) ?? 0n,
     get exprs(): readonly Expr[] {
       exprs ??= list ? decodeExprs(list) : [];
       return exprs;
