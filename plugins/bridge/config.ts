@@ -21,7 +21,6 @@ import {
   argString,
 } from "../../src/cni/index.ts";
 import { checkHostLocalIpam, ipamType, type PluginDescription } from "../../src/container/index.ts";
-import { shareHostLocalDecode } from "../../src/ipam/index.ts";
 
 /** One `vlanTrunk` entry; absent fields stay undefined (Go nil pointers). */
 export const VlanTrunkEntry = goStruct("VlanTrunk", "main.VlanTrunk", {
@@ -150,13 +149,11 @@ function checkBridgeConf(config: Record<string, unknown>, cniArgs: string, p: Pr
 
 /**
  * ADD's own rules, checked before anything is created: the key combinations the reference
- * refuses, then the IPAM plugin's own checks in the same list. Given the call's stdin, a passing
- * host-local decode is offered to the in-process host-local ADD of the same bytes.
+ * refuses, then the IPAM plugin's own checks in the same list.
  */
-export function checkAddRules(conf: BridgeConf, p: ProblemList = ProblemList.strict(), stdin?: Uint8Array): void {
+export function checkAddRules(conf: BridgeConf, p: ProblemList = ProblemList.strict()): void {
   bridgeRules(conf, p);
-  const ipam = checkHostLocalIpam(conf.config, conf.cniArgs, p);
-  if (stdin !== undefined && ipam !== undefined && p.ok) shareHostLocalDecode(stdin, conf.cniArgs, ipam);
+  checkHostLocalIpam(conf.config, conf.cniArgs, p);
 }
 
 function bridgeRules(conf: BridgeConf, p: ProblemList): void {
@@ -178,13 +175,13 @@ function bridgeRules(conf: BridgeConf, p: ProblemList): void {
  * recorded (collecting: validate). IPAM's own checks run even when the bridge's keys do not
  * decode: they read an independent section.
  */
-export function checkBridgeAdd(config: Record<string, unknown>, cniArgs: string, p: ProblemList, stdin?: Uint8Array): BridgeConf | undefined {
+export function checkBridgeAdd(config: Record<string, unknown>, cniArgs: string, p: ProblemList): BridgeConf | undefined {
   const conf = checkBridgeConf(config, cniArgs, p);
   if (conf === undefined) {
     checkHostLocalIpam(config, cniArgs, p);
     return undefined;
   }
-  checkAddRules(conf, p, stdin);
+  checkAddRules(conf, p);
   return conf;
 }
 

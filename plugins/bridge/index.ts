@@ -30,8 +30,7 @@ const errText = (err: unknown): string => CniError.from(err).message;
 
 /** Every check first; then the bridge, the attachment, and on failure every step undone. */
 async function add(a: CmdArgs): Promise<Result> {
-  // a.config is the decode of a.stdin, the bytes host-local is then given: its decode is shared.
-  const conf = checkBridgeAdd(a.config, a.args, ProblemList.strict(), a.stdin);
+  const conf = checkBridgeAdd(a.config, a.args, ProblemList.strict());
   if (conf === undefined) throw internalError("invalid configuration");
   const masq = conf.isLayer3 && conf.raw.ipMasq ? await masqBackend(conf.raw.ipMasqBackend) : undefined;
   using host = Rtnl.open();

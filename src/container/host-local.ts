@@ -3,7 +3,7 @@
  * anything, and the state a config uses.
  */
 import { goField, internalError, type ProblemList } from "../cni/index.ts";
-import { checkHostLocalConfig, type HostLocalConfig, loadHostLocalConfig, type Range } from "../ipam/index.ts";
+import { checkHostLocalConfig, loadHostLocalConfig, type Range } from "../ipam/index.ts";
 import { ipamType, type IpamStore } from "./plugin-entry.ts";
 
 const HOST_LOCAL = "host-local";
@@ -12,13 +12,12 @@ const HOST_LOCAL = "host-local";
  * host-local's whole config (ranges, routes, CNI_ARGS), in the caller's list, which the reference
  * only finds out about after creating the host's devices. A route without `dst` passes host-local
  * but fails the attaching plugin after allocation (v1.9.1 keeps the address): refused here first.
- * Returns host-local's decode when every check passed (undefined for another IPAM type).
  */
-export function checkHostLocalIpam(config: Record<string, unknown>, cniArgs: string, p: ProblemList): HostLocalConfig | undefined {
-  if (ipamType(config) !== HOST_LOCAL) return undefined;
-  const decoded = checkHostLocalConfig(config, cniArgs, p);
+export function checkHostLocalIpam(config: Record<string, unknown>, cniArgs: string, p: ProblemList): void {
+  if (ipamType(config) !== HOST_LOCAL) return;
+  checkHostLocalConfig(config, cniArgs, p);
   const routes = goField(goField(config, "ipam") as Record<string, unknown>, "routes");
-  if (!Array.isArray(routes)) return decoded;
+  if (!Array.isArray(routes)) return;
   for (let i = 0; i < routes.length; i++) {
     const r: unknown = routes[i];
     if (r === null || typeof r !== "object") continue;
@@ -27,7 +26,6 @@ export function checkHostLocalIpam(config: Record<string, unknown>, cniArgs: str
       if (dst === undefined || dst === null) throw internalError("invalid CIDR address: <nil>");
     });
   }
-  return p.ok ? decoded : undefined;
 }
 
 /** The store host-local would use for this stdin (its `ipam` section), with the ranges when they load. */

@@ -18,7 +18,6 @@ export {
   RouteConfig,
   type HostLocalConfig,
 } from "./config.ts";
-export { shareHostLocalDecode } from "./shared-decode.ts";
 export { allocateAll, allocateFromSet, candidates, type Candidate } from "./allocator.ts";
 export {
   canonicalizeRange,

@@ -11,7 +11,6 @@ import type { Result } from "../../cni/result.ts";
 import { CURRENT_VERSION } from "../../cni/spec-versions.ts";
 import { allocateAll } from "./allocator.ts";
 import { type HostLocalConfig, loadHostLocalConfig } from "./config.ts";
-import { takeSharedDecode } from "./shared-decode.ts";
 import { DiskStore } from "./disk-store.ts";
 import { checkAttachment } from "./paths.ts";
 import { parseResolvConf } from "./resolv.ts";
@@ -35,7 +34,7 @@ async function guarded<T>(fn: () => Promise<T>): Promise<T> {
 
 export async function hostLocalAdd(a: CmdArgs, openStore: StoreFactory = diskStore): Promise<Result> {
   return guarded(async () => {
-    const config = takeSharedDecode(a.stdin, a.args) ?? loadHostLocalConfig(a.config, a.args);
+    const config = loadHostLocalConfig(a.config, a.args);
     checkAttachment(a.containerId, a.ifname);
     const result: Result = { cniVersion: CURRENT_VERSION };
     if (config.resolvConf !== "") result.dns = parseResolvConf(config.resolvConf);
