@@ -12,8 +12,12 @@
  * performance.now() in a Bun runner, right before the spawn). Without it `start` counts from
  * Bun's clock origin and misses that set-up.
  * A phase may repeat (one `exec:<prog>` per exec); `total` is the sum and `rss` the peak RSS so
- * far in MiB. What happens after the line (exit) is only visible from outside: the bench reports
- * it as wall time minus `total`.
+ * far in MiB. A phase is charged to the plugin that ran it: the exec'd plugin's phases carry no
+ * prefix, an in-process delegate's (chain → bridge → host-local) carry the delegate's own name,
+ * `bridge:verb`, `host-local:stdin`, at any depth; the work a caller does around a delegate
+ * stays under the caller's name (an exec inside bridge is `bridge:exec:<prog>`). What happens
+ * after the line (exit) is only visible from outside: the bench reports it as wall time minus
+ * `total`.
  *
  * Off (the default) it must cost nothing: this module imports nothing, the entry loads it only
  * when profiling (a VERSION exec then loads no module besides the entry), and `mark` is one
@@ -24,6 +28,8 @@ let marks: string[] | undefined;
 let origin = 0;
 let last = 0;
 let lastCpu = 0;
+/** The running plugin's phase prefix: "" for the exec'd plugin, `<name>:` in a delegate. */
+let prefix = "";
 
 function cpuMs(u = process.cpuUsage()): number {
   return (u.user + u.system) / 1000;
@@ -48,6 +54,7 @@ export function startProfile(
   origin = before <= 0 && before > -60_000 ? before : 0;
   last = origin;
   lastCpu = 0;
+  prefix = "";
   markAt("start", entry.wall, cpuMs(entry.usage));
 }
 
@@ -57,7 +64,24 @@ export function profiling(): boolean {
 
 /** Ends the current phase, naming it: `mark("netns")` after entering the container's netns. */
 export function mark(phase: string): void {
-  if (marks !== undefined) markAt(phase, performance.now(), cpuMs());
+  if (marks !== undefined) markAt(prefix + phase, performance.now(), cpuMs());
+}
+
+/**
+ * An in-process delegate `name` starts: its caller's work so far is the caller's `verb`, and the
+ * phases until `leaveDelegate` are `name`'s. Returns the caller's prefix for `leaveDelegate`.
+ */
+export function enterDelegate(name: string): string {
+  if (marks === undefined) return "";
+  mark("verb");
+  const caller = prefix;
+  prefix = `${name}:`;
+  return caller;
+}
+
+/** The delegate returned: what follows is its caller's again. */
+export function leaveDelegate(caller: string): void {
+  if (marks !== undefined) prefix = caller;
 }
 
 function markAt(phase: string, wall: number, cpu: number): void {

@@ -12,7 +12,7 @@ import { isLabelOnly } from "./label.ts";
 import { passedThrough } from "./pass-through.ts";
 import { isValidName } from "./names.ts";
 import { CURRENT_VERSION, gateVersion, SUPPORTED_VERSIONS, versionDocument } from "./version.ts";
-import { mark } from "../profile.ts";
+import { enterDelegate, leaveDelegate, mark } from "../profile.ts";
 
 export interface DispatchIo {
   env: Env;
@@ -111,23 +111,23 @@ async function readStdin(io: DispatchIo): Promise<Uint8Array> {
   }
 }
 
-// In-process delegates (bridge → host-local) re-enter dispatch; their profile phases get the
-// delegate's name as a prefix so they are not summed into the caller's.
+// In-process delegates (chain → bridge → host-local) re-enter dispatch; the profile charges
+// their phases to them, under their own name, and the caller's work around them to the caller.
 let depth = 0;
 
 /** Runs one plugin call end to end and returns the process exit status. */
 export async function dispatch(entry: PluginEntry, io: DispatchIo): Promise<number> {
+  const caller = depth > 0 ? enterDelegate(entry.name) : undefined;
   depth++;
-  // A nested call: what the caller did up to here is its own verb time.
-  if (depth > 1) mark("verb");
   try {
-    return await dispatchCall(entry, io, depth > 1 ? `${entry.name}:` : "");
+    return await dispatchCall(entry, io);
   } finally {
     depth--;
+    if (caller !== undefined) leaveDelegate(caller);
   }
 }
 
-async function dispatchCall(entry: PluginEntry, io: DispatchIo, phase: string): Promise<number> {
+async function dispatchCall(entry: PluginEntry, io: DispatchIo): Promise<number> {
   const command = io.env.CNI_COMMAND ?? "";
   if (command === "") {
     await io.writeStderr(aboutText(entry));
@@ -138,11 +138,11 @@ async function dispatchCall(entry: PluginEntry, io: DispatchIo, phase: string): 
     const env = readCniEnv(io.env, command);
     if (command === "VERSION") {
       await io.writeStdout(versionDocument());
-      mark(`${phase}output`);
+      mark("output");
       return 0;
     }
     const stdin = await readStdin(io);
-    mark(`${phase}stdin`);
+    mark("stdin");
     const config = decodeNetworkConfig(stdin);
     if (!VERBS.includes(command)) throw new CniError(ErrorCode.InvalidEnvironment, `unknown CNI_COMMAND: ${command}`);
     const cniVersion = configVersion(config);
@@ -154,19 +154,19 @@ async function dispatchCall(entry: PluginEntry, io: DispatchIo, phase: string): 
         throw new CniError(ErrorCode.InvalidNetns, "plugin's netns and netns from CNI_NETNS should not be the same");
       }
     }
-    mark(`${phase}decode`);
+    mark("decode");
     const plugin = await entry.load();
-    mark(`${phase}load`);
+    mark("load");
     const output = await runVerb(plugin, args);
-    mark(`${phase}verb`);
+    mark("verb");
     if (output !== undefined) await io.writeStdout(output);
-    mark(`${phase}output`);
+    mark("output");
     await io.onFinish?.({ command, args, output });
     return 0;
   } catch (err) {
     const error = CniError.from(err);
     await io.writeStdout(goMarshalIndent(error.toJSON()));
-    mark(`${phase}output`);
+    mark("output");
     await io.onFinish?.({ command, args, error });
     return 1;
   }

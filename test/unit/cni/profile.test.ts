@@ -2,7 +2,7 @@
  * The TSCNI_PROFILE line: what the bench parses back must be exactly what a call writes.
  */
 import { expect, test } from "bun:test";
-import { mark, markExecEnd, markExecStart, parseProfileLines, profileLine, startProfile } from "../../../src/profile.ts";
+import { enterDelegate, leaveDelegate, mark, markExecEnd, markExecStart, parseProfileLines, profileLine, startProfile } from "../../../src/profile.ts";
 
 test("one line per call: phases as wall/cpu ms, repeated phases summed, total and peak RSS", async () => {
   startProfile(true);
@@ -31,6 +31,23 @@ test("an exec is its own phase, named after the program; the work before it is v
   markExecEnd("/usr/sbin/iptables-restore");
   const [rec] = parseProfileLines(profileLine("portmap DEL") ?? "");
   expect([...(rec?.phases.keys() ?? [])]).toEqual(["start", "verb", "exec:iptables-restore"]);
+});
+
+test("nested delegates: each phase is charged to the plugin that ran it, the caller's work around a delegate to the caller", () => {
+  startProfile(true);
+  mark("load");
+  const chain = enterDelegate("bridge");
+  mark("load");
+  const bridge = enterDelegate("host-local");
+  mark("verb");
+  leaveDelegate(bridge);
+  markExecStart();
+  markExecEnd("/usr/sbin/iptables-restore");
+  leaveDelegate(chain);
+  mark("verb");
+  const line = profileLine("tscni-chain ADD") ?? "";
+  const names = /^tscni-profile tscni-chain ADD (.*) total=/.exec(line)?.[1]?.split(" ").map((kv) => kv.slice(0, kv.lastIndexOf("=")));
+  expect(names).toEqual(["start", "load", "verb", "bridge:load", "bridge:verb", "host-local:verb", "bridge:verb", "bridge:exec:iptables-restore", "verb"]);
 });
 
 test("start counts from the runner's spawn when told, else from Bun's clock origin", async () => {
