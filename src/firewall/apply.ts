@@ -117,6 +117,15 @@ export async function applyIptables(plans: readonly IptablesPlan[], opts: ApplyO
   sayKept(kept);
 }
 
+/** A lookup that fails says nothing: the removal then goes on as without it, reporting per family. */
+function chainsGone(nl: NetlinkTransport, plans: readonly IptablesPlan[]): boolean {
+  try {
+    return nl.removedChainsGone(plans);
+  } catch {
+    return false;
+  }
+}
+
 export interface FamilyOutcome {
   readonly family: Family;
   readonly error?: CniError;
@@ -135,13 +144,15 @@ async function outcome(family: Family, fn: () => Promise<void>): Promise<FamilyO
  * Like applyIptables, but every plan is tried and each family's error is returned, not thrown.
  * In-process, all families go in one batch (a kill mid-call leaves all as they were, or all
  * done); when that batch is refused, each family is retried alone so one family's failure does
- * not hold back the others.
+ * not hold back the others. `skipWhenChainsGone` (plans that only remove chains): when none of
+ * those chains exists, the call ends after that lookup, under the same lock.
  */
-export async function applyIptablesEach(plans: readonly IptablesPlan[], opts: ApplyOptions = {}): Promise<FamilyOutcome[]> {
+export async function applyIptablesEach(plans: readonly IptablesPlan[], opts: ApplyOptions = {}, skipWhenChainsGone = false): Promise<FamilyOutcome[]> {
   if (plans.length === 0) return [];
   const kept: string[] = [];
   const out = await locked(opts, async () => {
     const nl = await netlinkTransport(opts, plans.map((p) => p.family));
+    if (nl && skipWhenChainsGone && chainsGone(nl, plans)) return plans.map((p) => ({ family: p.family }));
     if (nl) {
       try {
         if (nl.applyIptablesNetlink(plans, kept)) return plans.map((p) => ({ family: p.family }));

@@ -144,9 +144,10 @@ export const iptablesBackend: FirewallBackend = {
   async removeOwned(owner: Owner, opts: ApplyOptions = {}): Promise<void> {
     if (owner.kind === "node-masquerade") return throwPerFamily(await applyIptablesEach(nodeMasqIptablesDel(), opts), "masquerade removal");
     if (owner.kind === "masquerade") return throwUsableErrors(await applyIptablesEach(masqIptablesDel(owner.ref), { ...opts, removalWithoutTool: true }), opts);
-    // A family whose tool is not installed holds no rules to remove.
+    // A family whose tool is not installed holds no rules to remove. Most pods have no mappings:
+    // their DEL finds neither of the container's chains and ends after that lookup.
     const plans = portmapIptablesDel(owner.ref).filter((p) => resolveIptables(p.family) !== null);
-    throwIfAllFailed(await applyIptablesEach(plans, opts));
+    throwIfAllFailed(await applyIptablesEach(plans, opts, true));
   },
 
   // Every chain's rules are read: a chain holding something foreign stays (doctor names it).

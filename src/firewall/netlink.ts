@@ -15,7 +15,7 @@ import {
   newTableRequest,
 } from "../netlink/nft/messages.ts";
 import { GenerationMoved, whileBusy } from "../netlink/nft/busy.ts";
-import { NftSession, type Ruleset, transact } from "../netlink/nft/session.ts";
+import { NftSession, type Ruleset, type TableRef, transact } from "../netlink/nft/session.ts";
 import { NetlinkError } from "../netlink/errors.ts";
 import { Errno } from "../sys/index.ts";
 import type { Family, IptablesPlan, NftPlan, NftState, NftStep, NftTableRef } from "./model.ts";
@@ -62,6 +62,24 @@ export function readIptablesNetlink(family: Family, onlyChains?: readonly string
 
 export function readNftNetlink(refs: readonly NftTableRef[]): ReturnType<typeof readNftOver> {
   return readNftOver(must(), refs);
+}
+
+/**
+ * Whether none of the chains the plans remove exists, each looked up by name (no rule is read):
+ * the kernel refuses a jump to a missing chain, so removing chains that are all gone has nothing
+ * to do. False for a plan that does more than remove chains. `s`: an in-memory kernel in unit tests.
+ */
+export function removedChainsGone(plans: readonly IptablesPlan[], s: Pick<XtSession, "readOnce"> = must()): boolean {
+  const refs: TableRef[] = [];
+  for (const p of plans) {
+    const names: string[] = [];
+    for (const op of p.ops) {
+      if (op.op !== "remove-chain") return false;
+      names.push(op.chain);
+    }
+    refs.push({ ...iptablesTable(p.family, []), chainNames: names });
+  }
+  return whileBusy("nf_tables read", () => s.readOnce(refs)).chains.length === 0;
 }
 
 /** What the iptables writer needs of an nf_tables session (NftSession; an in-memory kernel in unit tests). */

@@ -4,6 +4,7 @@
  * still does what a read of the whole table would: a re-ADD among other pods changes nothing, a new
  * pod adds exactly its own rules, and a DEL whose chain a rule outside the entry chains jumps to
  * (the kernel refuses the scoped batch with EBUSY) still removes everything, on the second read.
+ * A portmap DEL whose container has no chain of its own looks up those chains alone and stops.
  */
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
@@ -11,9 +12,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { applyIptables, applyIptablesEach } from "../../src/firewall/apply.ts";
 import { masqIptablesAdd, masqIptablesDel, portmapIptablesAdd, portmapIptablesDel } from "../../src/firewall/iptables-plans.ts";
-import { masqChainName, portmapDnatChainName } from "../../src/firewall/names.ts";
+import { masqChainName, portmapDnatChainName, portmapLegacySnatChainName } from "../../src/firewall/names.ts";
 import { iptablesTable } from "../../src/firewall/netlink-state.ts";
-import { applyIptablesOver, type XtSession } from "../../src/firewall/netlink.ts";
+import { applyIptablesOver, removedChainsGone, type XtSession } from "../../src/firewall/netlink.ts";
 import { hintPath, readHints, writeHints } from "../../src/firewall/rule-hints.ts";
 import { readVerdict } from "../../src/netlink/nft/expr.ts";
 import type { NftRule } from "../../src/netlink/nft/messages.ts";
@@ -165,6 +166,41 @@ describe("chain-scoped reads", () => {
     await addPod(15);
     expect(await jumps()).toBe(1);
     for (let i = 10; i < 16; i++) await delPod(i);
+    expect((await save()).filter((l) => l.includes("scope"))).toEqual([]);
+  });
+
+  test("portmap DEL: a container without chains is looked up by its own chains only and nothing is written; one with chains loses them in both families", async () => {
+    for (let i = 30; i < 32; i++) await addPod(i);
+    const dual = (i: number, containerIp: string) =>
+      portmapIptablesAdd({ network: "scope", containerId: cid(i), containerIp, mappings: [{ hostPort: 32000 + i, containerPort: 80, protocol: "tcp" }], snat: true, masqAll: false, markMasqBit: 13 });
+    await applyIptables([dual(40, "10.77.0.40/16"), dual(40, "fd77::40/64")], { lockPath });
+    const save6 = async (): Promise<string[]> => (await mustExec(["ip6tables-save", "-t", "nat"], { env: ENV })).split("\n").filter((l) => l.startsWith("-A ") || l.startsWith(":"));
+    using s = NftSession.open();
+    const asked: TableRef[][] = [];
+    const rec: Pick<XtSession, "readOnce"> = {
+      readOnce: (refs: readonly TableRef[]): Ruleset => {
+        asked.push([...refs]);
+        const rs = s.readOnce(refs);
+        expect(rs.rules).toEqual([]);
+        return rs;
+      },
+    };
+    const own = (i: number): string[] => [portmapDnatChainName("scope", cid(i)), portmapLegacySnatChainName("scope", cid(i))];
+    const before = [await save(), await save6()];
+    const gen = s.genId();
+    expect(removedChainsGone(portmapIptablesDel({ network: "scope", containerId: cid(41) }), rec)).toBe(true);
+    expect(asked).toHaveLength(1);
+    for (const ref of asked[0] ?? []) expect({ names: ref.chainNames, rules: ref.chains }).toEqual({ names: own(41), rules: [] });
+    expect(asked[0]?.map((r) => r.family)).toEqual([2, 10]);
+    for (const o of await applyIptablesEach(portmapIptablesDel({ network: "scope", containerId: cid(41) }), { lockPath }, true)) expect(o.error).toBeUndefined();
+    expect(s.genId()).toBe(gen);
+    expect([await save(), await save6()]).toEqual(before);
+
+    expect(removedChainsGone(portmapIptablesDel({ network: "scope", containerId: cid(40) }), rec)).toBe(false);
+    expect(before[1]?.some((l) => l.includes(own(40)[0] ?? "?"))).toBe(true);
+    for (const o of await applyIptablesEach(portmapIptablesDel({ network: "scope", containerId: cid(40) }), { lockPath }, true)) expect(o.error).toBeUndefined();
+    for (const lines of [await save(), await save6()]) expect(lines.filter((l) => l.includes(own(40)[0] ?? "?"))).toEqual([]);
+    for (let i = 30; i < 32; i++) await delPod(i);
     expect((await save()).filter((l) => l.includes("scope"))).toEqual([]);
   });
 });

@@ -120,6 +120,15 @@ describe.each(["iptables", "nftables"] as const)("portmap %s", (backend) => {
     expect(await probe(client, "udp", "192.168.88.2", 8053)).toBe("far");
   });
 
+  test("DEL without the mappings (the runtime omitted them) removes the forwarding; ADD brings it back", async () => {
+    const del = await runCni(tscni("portmap"), { ...base, command: "DEL", netns: ctr.path, stdin: { ...pmConf(), runtimeConfig: {} } });
+    expect(del.code).toBe(0);
+    expect(await probe(undefined, "tcp", gateway, 8080)).toStartWith("ERR");
+    const add = await runCni(tscni("portmap"), { ...base, netns: ctr.path, stdin: pmConf() });
+    expect(add.code).toBe(0);
+    expect(await probe(undefined, "tcp", gateway, 8080)).toBe(`ctr-${backend}`);
+  });
+
   test("DEL removes the forwarding; repeated DEL and DEL without mappings succeed", async () => {
     const del = await runCni(tscni("portmap"), { ...base, command: "DEL", netns: ctr.path, stdin: pmConf() });
     expect(del.stdout).toBe("");
