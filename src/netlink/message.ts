@@ -21,15 +21,25 @@ export interface Message {
 export function encodeMessage(req: Request, seq: number, pid = 0): Uint8Array {
   // Written straight into a buffer of its size (a Writer's buffer, view and closing copy cost
   // more than the 16 header bytes in JSC's interpreter; docs/performance.md, portmap rows).
-  const len = NLMSG_HDRLEN + req.body.byteLength;
-  const out = new Uint8Array((len + 3) & ~3);
-  le32At(out, 0, len);
-  le16At(out, 4, req.type);
-  le16At(out, 6, req.flags);
-  le32At(out, 8, seq);
-  le32At(out, 12, pid);
-  out.set(req.body, NLMSG_HDRLEN);
+  const out = new Uint8Array((NLMSG_HDRLEN + req.body.byteLength + 3) & ~3);
+  writeMessageAt(out, 0, req, req.flags, seq, pid);
   return out;
+}
+
+/**
+ * One framed message (nlmsghdr, the body; the padding is the caller's zeroed buffer) written at
+ * `off` of `out`, with `flags` in place of the request's own (a batch sets its members' flags).
+ * Returns the offset after it, padded to 4 bytes.
+ */
+export function writeMessageAt(out: Uint8Array, off: number, req: Request, flags: number, seq: number, pid = 0): number {
+  const len = NLMSG_HDRLEN + req.body.byteLength;
+  le32At(out, off, len);
+  le16At(out, off + 4, req.type);
+  le16At(out, off + 6, flags);
+  le32At(out, off + 8, seq);
+  le32At(out, off + 12, pid);
+  out.set(req.body, off + NLMSG_HDRLEN);
+  return off + ((len + 3) & ~3);
 }
 
 // Header fields read with byte arithmetic (in bounds: the callers check lengths first).

@@ -6,8 +6,8 @@
  * TextEncoder per name, cost several times the bytes written (docs/performance.md); a call asks
  * for the same table and chain names again and again, so names are encoded once per process.
  */
-import { NLM_F_REQUEST } from "../constants.ts";
-import type { Request } from "../message.ts";
+import { NLM_F_REQUEST, NLMSG_HDRLEN } from "../constants.ts";
+import { type Request, writeMessageAt } from "../message.ts";
 import { NFNETLINK_V0, NFNL_SUBSYS_NFTABLES } from "./constants.ts";
 
 export interface FlatAttr {
@@ -70,27 +70,12 @@ export interface Outgoing {
  */
 export function encodeMessages(msgs: readonly Outgoing[]): Uint8Array {
   let len = 0;
-  for (let i = 0; i < msgs.length; i++) len += (16 + (msgs[i] as Outgoing).req.body.byteLength + 3) & ~3;
+  for (let i = 0; i < msgs.length; i++) len += (NLMSG_HDRLEN + (msgs[i] as Outgoing).req.body.byteLength + 3) & ~3;
   const out = new Uint8Array(len);
   let off = 0;
   for (let i = 0; i < msgs.length; i++) {
     const m = msgs[i] as Outgoing;
-    const n = 16 + m.req.body.byteLength;
-    le32At(out, off, n);
-    out[off + 4] = m.req.type & 0xff;
-    out[off + 5] = (m.req.type >>> 8) & 0xff;
-    out[off + 6] = m.flags & 0xff;
-    out[off + 7] = (m.flags >>> 8) & 0xff;
-    le32At(out, off + 8, m.seq);
-    out.set(m.req.body, off + 16);
-    off += (n + 3) & ~3;
+    off = writeMessageAt(out, off, m.req, m.flags, m.seq);
   }
   return out;
-}
-
-function le32At(b: Uint8Array, off: number, v: number): void {
-  b[off] = v & 0xff;
-  b[off + 1] = (v >>> 8) & 0xff;
-  b[off + 2] = (v >>> 16) & 0xff;
-  b[off + 3] = (v >>> 24) & 0xff;
 }
