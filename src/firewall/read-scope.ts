@@ -8,7 +8,6 @@ import type { Family, IptablesPlan, NftPlan, NftTableRef } from "./model.ts";
 import { nftTableKey } from "./model.ts";
 import { IPTABLES_ENTRY_CHAINS, SHARED } from "./names.ts";
 import { type Rule, ruleJumpTarget } from "./rule.ts";
-import { NAT_BUILTINS } from "../netlink/nft/xt-messages.ts";
 
 /**
  * The chains of `family`'s nat table whose rules the plans read, given the chains the table has.
@@ -40,12 +39,14 @@ export function iptablesReadScope(plans: readonly IptablesPlan[], family: Family
 }
 
 /**
- * Every chain of `family`'s nat table the plans can ask about: the built-ins (created on first
- * use), each op's chain, every jump target, and for a removal the chains a jump to it may sit in.
- * Only these are looked up (by name), not the table's whole chain list, which grows with the pods.
+ * Every chain of `family`'s nat table the plans can ask about: each op's chain, every jump target,
+ * and for a removal the chains a jump to it may sit in. Only these are looked up (by name), not the
+ * table's whole chain list, which grows with the pods. A built-in no op names is not looked up:
+ * the writers consult only the chains the ops name (a missing built-in is created when a rule goes
+ * in), so a masquerade ADD asks for POSTROUTING and its own chain, not PREROUTING, INPUT and OUTPUT.
  */
 export function iptablesChainNames(plans: readonly IptablesPlan[], family: Family): string[] {
-  const names = new Set<string>(Object.keys(NAT_BUILTINS));
+  const names = new Set<string>();
   const target = (rule: Rule): void => {
     const t = ruleJumpTarget(rule);
     if (t !== undefined) names.add(t);

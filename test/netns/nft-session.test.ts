@@ -9,7 +9,7 @@ import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { NetNs } from "../../src/sys/index.ts";
 import { NETLINK_NETFILTER } from "../../src/netlink/constants.ts";
 import { NetlinkError } from "../../src/netlink/errors.ts";
-import { NFPROTO_INET } from "../../src/netlink/nft/constants.ts";
+import { NFPROTO_INET, NFPROTO_IPV4 } from "../../src/netlink/nft/constants.ts";
 import { delChainRequest, newTableRequest } from "../../src/netlink/nft/messages.ts";
 import { NftSession, transact } from "../../src/netlink/nft/session.ts";
 import { NetlinkSocket } from "../../src/netlink/socket.ts";
@@ -104,5 +104,28 @@ describe("nf_tables session waits", () => {
     expect(message).toMatch(/^nf_tables batch: the nf_tables ruleset stayed busy for 0\.\d s \(\d+ attempts; .*ERESTART.*\(resource temporarily unavailable\)$/);
     expect(plans).toBeGreaterThan(1);
     expect(performance.now() - start).toBeLessThan(HANG_BOUND_MS);
+  });
+
+  test("a read by name is one datagram (generation, table, chains, rules by handle, generation); a rule dump adds its own and a last generation", async () => {
+    await mustExec(["iptables", "-t", "nat", "-N", "SESS-READ"]);
+    await mustExec(["iptables", "-t", "nat", "-A", "POSTROUTING", "-s", "10.9.0.1/32", "-j", "SESS-READ"]);
+    const sock = NetlinkSocket.open(NETLINK_NETFILTER);
+    const sent: number[] = [];
+    using s = new NftSession({ portId: sock.portId, send: (d) => (sent.push(d.byteLength), sock.send(d)), receive: (ms) => sock.receive(ms), close: () => sock.close() });
+    const gen = s.genId();
+    sent.length = 0;
+    const named = s.readOnce([{ family: NFPROTO_IPV4, name: "nat", chainNames: ["POSTROUTING", "SESS-READ", "SESS-ABSENT", "POSTROUTING"], chains: [] }, { family: NFPROTO_IPV4, name: "absent_t", chainNames: ["x"] }]);
+    expect(sent).toHaveLength(1);
+    expect(named.genId).toBe(gen);
+    expect(named.tables.map((t) => t.name)).toEqual(["nat"]);
+    expect(named.chains.map((c) => c.name)).toEqual(["POSTROUTING", "SESS-READ"]);
+    expect(named.rules).toEqual([]);
+    // The chain's one rule, dumped by name and fetched by its handle: the same rule twice.
+    const handle = s.readOnce([{ family: NFPROTO_IPV4, name: "nat", chainNames: ["POSTROUTING"], chains: ["POSTROUTING"] }]).rules[0]?.handle ?? 0n;
+    sent.length = 0;
+    const both = s.readOnce([{ family: NFPROTO_IPV4, name: "nat", chainNames: ["POSTROUTING"], chains: ["POSTROUTING"], ruleHandles: [{ chain: "POSTROUTING", handle }, { chain: "POSTROUTING", handle: handle + 1000n }] }]);
+    expect(sent).toHaveLength(3);
+    expect(both.rules.map((r) => r.handle)).toEqual([handle, handle]);
+    expect(both.genId).toBe(gen);
   });
 });

@@ -60,7 +60,8 @@ export function request(msg: number, family: number, flags: number, fill?: (w: W
 
 // The reads and the deletes carry flat attributes only: flat-request.ts writes them.
 export const getGenRequest = (): Request => flatRequest(NFT_MSG_GETGEN, 0, 0);
-export const tableDumpRequest = (family: number): Request => flatRequest(NFT_MSG_GETTABLE, family, 0);
+/** One table by name (no dump): ENOENT when the family has no such table. */
+export const tableGetRequest = (family: number, name: string): Request => flatRequest(NFT_MSG_GETTABLE, family, 0, [nameAttr(NFTA_TABLE_NAME, name)]);
 export const chainDumpRequest = (family: number, table: string): Request => flatRequest(NFT_MSG_GETCHAIN, family, 0, [nameAttr(NFTA_CHAIN_TABLE, table)]);
 /** One chain by name (no dump): ENOENT when the table has no such chain. */
 export const chainGetRequest = (family: number, table: string, chain: string): Request =>

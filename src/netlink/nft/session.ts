@@ -14,34 +14,18 @@
  * breaks that rule, and hitting it is an error with a message.
  */
 import { Errno } from "../../sys/index.ts";
-import { find } from "../../plain-array.ts";
 import { Writer } from "../attrs.ts";
 import { Conn, OWED_REPLY_MS } from "../conn.ts";
 import { NETLINK_NETFILTER, NLM_F_ACK, NLM_F_REQUEST, NLMSG_ERROR } from "../constants.ts";
 import { NetlinkError, NetlinkGaveUp } from "../errors.ts";
-import { type Message, parseError, parseMessages, type Request } from "../message.ts";
+import { parseError, parseMessages, type Request } from "../message.ts";
 import { NetlinkSocket, type Transport } from "../socket.ts";
 import { BUSY_BUDGET_MS, GenerationMoved, whileBusy } from "./busy.ts";
 import { ERESTART, NFNL_BATCH_GENID, NFNL_MSG_BATCH_BEGIN, NFNL_MSG_BATCH_END, NFNL_SUBSYS_NFTABLES, NFPROTO_IPV4, NFT_MSG_DELTABLE, NFTA_TABLE_NAME } from "./constants.ts";
 import { be32Bytes } from "./expr.ts";
 import { encodeMessages, type Outgoing } from "./flat-request.ts";
-import {
-  chainDumpRequest,
-  chainGetRequest,
-  decodeChain,
-  decodeGenId,
-  decodeRule,
-  decodeTable,
-  getGenRequest,
-  nfgenmsg,
-  nftType,
-  type NftChain,
-  type NftRule,
-  type NftTable,
-  ruleDumpRequest,
-  ruleGetRequest,
-  tableDumpRequest,
-} from "./messages.ts";
+import { decodeGenId, getGenRequest, nfgenmsg, nftType, type NftChain, type NftRule, type NftTable } from "./messages.ts";
+import { readRulesetOnce } from "./read.ts";
 
 export interface TableRef {
   /** NFPROTO_*. */
@@ -109,57 +93,10 @@ export class NftSession implements Disposable {
 
   /** One attempt at `read`: throws GenerationMoved when another writer committed meanwhile. */
   readOnce(refs: readonly TableRef[]): Ruleset {
-    const genId = this.genId();
-    const wanted = new Set(refs.map((r) => `${r.family}:${r.name}`));
-    const families = [...new Set(refs.map((r) => r.family))];
-    const tables: NftTable[] = [];
-    for (const family of families) {
-      for (const m of this.#conn.dump("NFT_MSG_GETTABLE", tableDumpRequest(family))) {
-        const t = decodeTable(m);
-        if (t && wanted.has(`${t.family}:${t.name}`)) tables.push(t);
-      }
-    }
-    const chains: NftChain[] = [];
-    const rules: NftRule[] = [];
-    for (const t of tables) {
-      const ref = find(refs, (r) => r.family === t.family && r.name === t.name);
-      for (const m of this.#chainMessages(t, ref?.chainNames)) {
-        const c = decodeChain(m);
-        if (c && c.table === t.name && c.family === t.family) chains.push(c);
-      }
-      const wantChains = ref?.chains;
-      const scope = typeof wantChains === "function" ? wantChains(new Set(chains.filter((c) => c.table === t.name && c.family === t.family).map((c) => c.name))) : wantChains;
-      const messages: Message[] = [];
-      for (const chain of scope ? new Set(scope) : [undefined]) messages.push(...this.#conn.dump("NFT_MSG_GETRULE", ruleDumpRequest(t.family, t.name, chain)));
-      for (const h of ref?.ruleHandles ?? []) {
-        try {
-          messages.push(this.#conn.get("NFT_MSG_GETRULE", ruleGetRequest(t.family, t.name, h.chain, h.handle)));
-        } catch (err) {
-          if (!(err instanceof NetlinkError && err.errno === Errno.ENOENT)) throw err;
-        }
-      }
-      for (const m of messages) {
-        const r = decodeRule(m);
-        if (r && r.table === t.name && r.family === t.family) rules.push(r);
-      }
-    }
-    const now = this.genId();
-    if (now !== genId) throw new GenerationMoved(`generation ${genId} became ${now} during the read`);
-    return { genId, tables, chains, rules };
-  }
-
-  /** The table's chains: every one (a dump), or only those `names` that exist (one GET each). */
-  #chainMessages(t: NftTable, names: readonly string[] | undefined): Message[] {
-    if (names === undefined) return this.#conn.dump("NFT_MSG_GETCHAIN", chainDumpRequest(t.family, t.name));
-    const out: Message[] = [];
-    for (const name of new Set(names)) {
-      try {
-        out.push(this.#conn.get("NFT_MSG_GETCHAIN", chainGetRequest(t.family, t.name, name)));
-      } catch (err) {
-        if (!(err instanceof NetlinkError && err.errno === Errno.ENOENT)) throw err;
-      }
-    }
-    return out;
+    const conn = this.#conn;
+    const rs = readRulesetOnce({ transport: this.transport, nextSeq: () => conn.nextSeq(), dump: (op, req) => conn.dump(op, req), genId: () => this.genId() }, refs);
+    this.#seenGen = rs.genId;
+    return rs;
   }
 
   /**

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { masqIptablesAdd, masqIptablesDel, portmapIptablesAdd } from "../../../src/firewall/iptables-plans.ts";
 import type { NftPlan, NftTableRef } from "../../../src/firewall/model.ts";
 import { masqChainName, portmapDnatChainName } from "../../../src/firewall/names.ts";
-import { iptablesReadScope, nftReadScope } from "../../../src/firewall/read-scope.ts";
+import { iptablesChainNames, iptablesReadScope, nftReadScope } from "../../../src/firewall/read-scope.ts";
 
 const CID = "0123456789abcdef";
 
@@ -24,6 +24,20 @@ describe("read scope: the chains a call reads", () => {
     expect(iptablesReadScope(plans, 4)(SHARED_CHAINS)).toEqual([]);
     expect(iptablesReadScope(plans, 6)(new Set([...SHARED_CHAINS, chain])).sort()).toEqual([chain, "POSTROUTING"].sort());
     expect(iptablesReadScope(plans.filter((p) => p.family === 4), 6)(new Set([chain]))).toEqual([]);
+  });
+
+  test("the chains looked up by name are the ones the plans name: a masquerade ADD asks for its chain and POSTROUTING, no other built-in", () => {
+    const plans = masqIptablesAdd({ network: "net", containerId: CID, ifname: "eth0", addresses: ["10.1.0.5/24", "fd00::5/64"] });
+    const chain = masqChainName("net", CID);
+    expect(iptablesChainNames(plans, 4).sort()).toEqual([chain, "POSTROUTING"].sort());
+    expect(iptablesChainNames(plans, 6).sort()).toEqual([chain, "POSTROUTING"].sort());
+    expect(iptablesChainNames(plans.filter((p) => p.family === 4), 6)).toEqual([]);
+    // A removal still asks for every chain a jump to the removed one may sit in.
+    const del = iptablesChainNames(masqIptablesDel({ network: "net", containerId: CID }), 4);
+    for (const c of ["PREROUTING", "OUTPUT", "POSTROUTING", "CNI-HOSTPORT-DNAT", "CNI-HOSTPORT-SNAT", "CNI-HOSTPORT-MASQ", chain]) expect(del).toContain(c);
+    expect(del).not.toContain("INPUT");
+    // portmap's entry jumps name PREROUTING and OUTPUT themselves.
+    expect(iptablesChainNames([portmapIptablesAdd(portmapReq)], 4)).toEqual(expect.arrayContaining(["PREROUTING", "OUTPUT", "POSTROUTING", "CNI-HOSTPORT-DNAT", portmapDnatChainName("net", CID)]));
   });
 
   test("portmap ADD of a new pod reads the small shared chains and POSTROUTING, not CNI-HOSTPORT-DNAT; a re-ADD reads it", () => {

@@ -11,6 +11,7 @@ import { type IptablesPlan } from "../../../src/firewall/model.ts";
 import { renderNft } from "../../../src/firewall/nftables.ts";
 import { masqNftAdd, portmapNftAdd, spoofCheckAdd } from "../../../src/firewall/nftables-plans.ts";
 import { iptablesToken, splitRestoreLine } from "../../../src/firewall/quote.ts";
+import { truncateBytes } from "../../../src/firewall/validate.ts";
 
 const EMPTY_IPT = parseIptablesSave("");
 
@@ -175,5 +176,37 @@ describe.skipIf(!haveTools)("rendered text is accepted by the real tools (in a t
     const r = inThrowawayNetns(["nft", "-c", "-f", "-"], text);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
+  });
+});
+
+describe("truncateBytes", () => {
+  // What it returned before its short-text shortcut: always through the UTF-8 bytes.
+  function throughBytes(s: string, max: number): string {
+    const bytes = Buffer.from(s, "utf8");
+    if (bytes.length <= max) return s;
+    let end = max;
+    while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--;
+    return bytes.subarray(0, end).toString("utf8");
+  }
+  // Every length around the shortcut's bound (max / 3 code units), in 1-, 2-, 3- and 4-byte
+  // characters and lone surrogates (3 bytes each once encoded, as U+FFFD).
+  const units = ["a", "é", "€", "😀", "\ud800", "\udc00"];
+  const cases: { s: string; max: number }[] = [];
+  for (const max of [0, 1, 2, 3, 8, 9, 10, 253, 255]) {
+    for (const u of units) for (let n = 0; n <= max + 2 && n <= 90; n++) cases.push({ s: u.repeat(n), max });
+    cases.push({ s: `a${"😀".repeat(max)}`, max }, { s: `${"\ud800".repeat(max)}é`, max });
+  }
+
+  test("equals the cut through the UTF-8 bytes on every length around its shortcut", () => {
+    const wrong = cases.filter(({ s, max }) => truncateBytes(s, max) !== throughBytes(s, max)).map(({ s, max }) => `${JSON.stringify(s)}@${max}`);
+    expect(cases.length).toBeGreaterThan(1000);
+    expect(wrong).toEqual([]);
+  });
+
+  test("cuts what does not fit, at a character boundary", () => {
+    expect(truncateBytes("abcd", 3)).toBe("abc");
+    expect(truncateBytes("a€", 3)).toBe("a");
+    expect(truncateBytes("€€", 6)).toBe("€€");
+    expect(truncateBytes("€€€", 7)).toBe("€€");
   });
 });

@@ -35,7 +35,7 @@ import {
   request,
   ruleDumpRequest,
   ruleGetRequest,
-  tableDumpRequest,
+  tableGetRequest,
 } from "../../../src/netlink/nft/messages.ts";
 import { encodeMessages } from "../../../src/netlink/nft/flat-request.ts";
 import { xtTableRequest, xtUserChainRequest } from "../../../src/netlink/nft/xt-messages.ts";
@@ -53,8 +53,8 @@ describe("flat nf_tables requests", () => {
   test("reads: the bytes request() and Writer write", () => {
     same(getGenRequest(), request(NFT_MSG_GETGEN, 0, 0));
     for (const family of [2, 10]) {
-      same(tableDumpRequest(family), request(NFT_MSG_GETTABLE, family, 0));
       for (const table of NAMES) {
+        same(tableGetRequest(family, table), request(NFT_MSG_GETTABLE, family, 0, (w) => w.attrString(NFTA_TABLE_NAME, table)));
         same(chainDumpRequest(family, table), request(NFT_MSG_GETCHAIN, family, 0, (w) => w.attrString(NFTA_CHAIN_TABLE, table)));
         same(ruleDumpRequest(family, table), request(NFT_MSG_GETRULE, family, 0, (w) => w.attrString(NFTA_RULE_TABLE, table)));
         for (const chain of NAMES) {
