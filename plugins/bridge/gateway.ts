@@ -4,8 +4,8 @@
  */
 import { CniError, internalError, type Result, type Route } from "../../src/cni/index.ts";
 import { goQuote } from "../../src/gofmt/index.ts";
-import { type Addr, cidrText, inSubnet, type IpFamily, ipString, networkAddress, nextIP, parseCIDR, parseIP } from "../../src/ip/index.ts";
-import { AF_INET, AF_INET6, isNetlinkErrno, type Link, type Rtnl } from "../../src/netlink/index.ts";
+import { type Addr, cidrText, inSubnet, type IpFamily, ipString, networkAddress, nextIP, type ParsedCidr, parseCIDR, parseIP } from "../../src/ip/index.ts";
+import { AF_INET, AF_INET6, type Addr as KernelAddr, isNetlinkErrno, type Link, type Rtnl } from "../../src/netlink/index.ts";
 import { Errno } from "../../src/sys/index.ts";
 import { every, some } from "../../src/plain-array.ts";
 
@@ -69,6 +69,34 @@ export function calcGateways(result: Result, opts: { isGateway: boolean; isDefau
 
 const errText = (err: unknown): string => CniError.from(err).message;
 
+/** One of the device's addresses against the wanted one: ensureAddr's verdict on it. */
+function compare(a: KernelAddr, family: IpFamily, want: ParsedCidr, wantText: string): "same" | "conflict" | "other" {
+  const have = parseIP(a.ip);
+  if (have === undefined) return "other";
+  if (`${ipString(have)}/${a.prefixLen}` === wantText) return "same";
+  const conflict = family === 4 || inSubnet(want.ip, have, a.prefixLen) || inSubnet(have, want.ip, want.prefix);
+  return conflict ? "conflict" : "other";
+}
+
+function listAddrs(nl: Rtnl, dev: Link, family: IpFamily): KernelAddr[] {
+  return nl.addrList({ index: dev.index, family: family === 4 ? AF_INET : AF_INET6 });
+}
+
+/**
+ * Whether ensureAddr would change nothing and succeed: in the kernel's order, the wanted address
+ * comes before any address it would replace or refuse.
+ */
+export function addrInPlace(nl: Rtnl, dev: Link, family: IpFamily, cidr: string): boolean {
+  const want = parseCIDR(cidr);
+  if (want === undefined) return false;
+  const wantText = cidrText(want.ip, want.prefix);
+  for (const a of listAddrs(nl, dev, family)) {
+    const verdict = compare(a, family, want, wantText);
+    if (verdict !== "other") return verdict === "same";
+  }
+  return false;
+}
+
 /**
  * ensureAddr: an identical address is success; a conflicting one (any other IPv4, an overlapping
  * IPv6) is replaced with forceAddress or refused. The device MAC is then pinned to `mac` so a
@@ -77,14 +105,12 @@ const errText = (err: unknown): string => CniError.from(err).message;
 export function ensureAddr(nl: Rtnl, dev: Link, family: IpFamily, cidr: string, force: boolean, mac: string): void {
   const want = parseCIDR(cidr);
   if (want === undefined) throw internalError(`invalid CIDR address: ${cidr}`);
-  const addrs = nl.addrList({ index: dev.index, family: family === 4 ? AF_INET : AF_INET6 });
+  const addrs = listAddrs(nl, dev, family);
   const wantText = cidrText(want.ip, want.prefix);
   for (const a of addrs) {
-    const have = parseIP(a.ip);
-    if (have === undefined) continue;
-    if (`${ipString(have)}/${a.prefixLen}` === wantText) return;
-    const conflict = family === 4 || inSubnet(want.ip, have, a.prefixLen) || inSubnet(have, want.ip, want.prefix);
-    if (!conflict) continue;
+    const verdict = compare(a, family, want, wantText);
+    if (verdict === "same") return;
+    if (verdict === "other") continue;
     if (!force) throw internalError(`${goQuote(dev.name)} already has an IP address different from ${wantText}`);
     try {
       nl.addrDel(dev.index, a.cidr);

@@ -3,7 +3,7 @@
  * addresses, forwarding and masquerade. Each change is queued for undo before it is made.
  */
 import { type CmdArgs, CniError, internalError, type Result, type Verb } from "../../src/cni/index.ts";
-import { addMasq, allocateIpam, configureIface, enableForwarding, ipamCall, masqRef, type Rollback, setContainerSysctls } from "../../src/container/index.ts";
+import { addMasq, allocateIpam, configureIface, enableForwarding, forwardingOn, ipamCall, masqRef, type Rollback, setContainerSysctls } from "../../src/container/index.ts";
 import type { FirewallBackend } from "../../src/firewall/index.ts";
 import type { IpFamily } from "../../src/ip/index.ts";
 import type { Link, Rtnl } from "../../src/netlink/index.ts";
@@ -12,7 +12,7 @@ import { logStep } from "../../src/log.ts";
 import { map } from "../../src/plain-array.ts";
 import { bridgeByName, lockBridge } from "./bridge.ts";
 import type { BridgeConf } from "./config.ts";
-import { calcGateways, ensureAddr, type GatewayPlan } from "./gateway.ts";
+import { addrInPlace, calcGateways, ensureAddr, type GatewayPlan } from "./gateway.ts";
 import { ensureVlanGateway } from "./vlan-gateway.ts";
 
 /** Handles on what ADD has made so far. */
@@ -51,14 +51,35 @@ export async function configureLayer3(a: CmdArgs, conf: BridgeConf, w: Wiring, r
 
 const ZERO_MAC = "00:00:00:00:00:00";
 
-/** Under the bridge lock: gateway addresses (or the VLAN gateway), then forwarding. */
+const FAMILIES: readonly IpFamily[] = [4, 6];
+
+/**
+ * Whether setGateways would change nothing and succeed: every gateway address on the bridge and
+ * forwarding on for each family that has one. Only reads, so no lock: every ADD after a
+ * network's first finds this, and a read error or anything missing leaves the step to the lock.
+ */
+function gatewaysInPlace(w: Wiring, plan: GatewayPlan): boolean {
+  try {
+    for (const family of FAMILIES) {
+      const gws = plan.gateways[family];
+      for (const gw of gws) if (!addrInPlace(w.host, w.bridge, family, gw)) return false;
+      if (gws.length > 0 && !forwardingOn(family)) return false;
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Under the bridge lock unless already in place: gateway addresses (or the VLAN gateway), then forwarding. */
 async function setGateways(a: CmdArgs, conf: BridgeConf, w: Wiring, result: Result, plan: GatewayPlan): Promise<void> {
+  if (conf.raw.vlan === 0 && gatewaysInPlace(w, plan)) return;
   using _lock = await lockBridge(conf.bridge, a.env);
   // The MAC the bridge had before our port joined is pinned, as by the reference. A bridge whose
   // last port went (a failed ADD's rollback) had an all-zero one, which the kernel refuses to
   // pin: it has taken our port's MAC by now.
   const mac = w.bridge.mac !== ZERO_MAC ? w.bridge.mac : bridgeByName(w.host, conf.bridge).mac;
-  for (const family of [4, 6] as IpFamily[]) {
+  for (const family of FAMILIES) {
     const gws = plan.gateways[family];
     for (const gw of gws) {
       if (conf.raw.vlan !== 0) setVlanGateway(conf, w, result, family, gw);

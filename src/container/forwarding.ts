@@ -7,6 +7,15 @@ const FORWARDING: Record<IpFamily, string> = {
   6: "net/ipv6/conf/all/forwarding",
 };
 
+/** Whether the host forwards `family` already; a sysctl it cannot read counts as no. */
+export function forwardingOn(family: IpFamily): boolean {
+  try {
+    return sysctlGet(FORWARDING[family]).trim() === "1";
+  } catch {
+    return false;
+  }
+}
+
 /**
  * The host forwards the family a container's gateway serves. Writes 1 only when the value is not
  * already 1, so a node whose /proc/sys is read-only but already forwarding is fine.

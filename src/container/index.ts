@@ -5,7 +5,7 @@
  * steps of a failed ADD.
  */
 export { configureIface, containerLinkUp, type ConfigureOptions } from "./configure.ts";
-export { enableForwarding } from "./forwarding.ts";
+export { enableForwarding, forwardingOn } from "./forwarding.ts";
 export { containerMac, parseGoMac } from "./mac.ts";
 export { openContainerNetns } from "./netns.ts";
 export { Rollback } from "./rollback.ts";

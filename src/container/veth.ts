@@ -35,7 +35,8 @@ export interface Veth {
 }
 
 /**
- * Creates the pair; the host end is set up (with accept_ra=0), the container end stays down.
+ * Creates the pair; the host end is created up (with accept_ra=0 written after, as the reference
+ * does after its `ip link set up`), the container end stays down.
  * `host` and `cont` are netlink handles in the host and container netns.
  */
 export function createVeth(host: Rtnl, cont: Rtnl, ns: NetNs, req: VethRequest, makeName: () => string = randomVethName): Veth {
@@ -44,7 +45,7 @@ export function createVeth(host: Rtnl, cont: Rtnl, ns: NetNs, req: VethRequest, 
     const name = makeName();
     try {
       // txqlen 0 on the host end, 1000 (kernel default) in the container: as v1.9.1 leaves them.
-      host.vethAdd({ name, mtu, txqlen: 0, master: req.master, peer: { name: req.ifname, mtu, mac: req.mac, netnsFd: ns.fd } });
+      host.vethAdd({ name, mtu, txqlen: 0, master: req.master, up: true, peer: { name: req.ifname, mtu, mac: req.mac, netnsFd: ns.fd } });
     } catch (err) {
       if (!isNetlinkErrno(err, Errno.EEXIST)) {
         throw internalError(`failed to make veth pair: ${CniError.from(err).message}`, err);
@@ -65,11 +66,6 @@ export function createVeth(host: Rtnl, cont: Rtnl, ns: NetNs, req: VethRequest, 
 
 function finish(host: Rtnl, cont: Rtnl, name: string, ifname: string): Veth {
   const hostLink = host.linkGet(name);
-  try {
-    host.linkSetUp(hostLink.index);
-  } catch (err) {
-    throw internalError(`failed to set ${goQuote(name)} up: ${CniError.from(err).message}`, err);
-  }
   try {
     sysctlSet(`net/ipv6/conf/${name}/accept_ra`, "0");
   } catch {

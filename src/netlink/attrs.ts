@@ -135,7 +135,9 @@ const TABLE_MAX_TYPE = 127;
  * attrMap's `get`/`has` without an object, a view and a map entry per attribute: each type's
  * payload span in one typed array, its view made only when asked for. A link message carries
  * ~40 attributes of which a decoder reads ~10 (decoding a link cost 0.3-0.7 M instructions).
- * A repeated type keeps the last one; types above 127 are not recorded.
+ * A repeated type keeps the last one; types above 127 are not recorded. Lengths, types and the
+ * integer readers use byte arithmetic: in JSC's interpreter a DataView read (a native call) or a
+ * `subarray` costs more than the rest of an attribute's step (docs/performance.md).
  */
 export class AttrTable {
   readonly #buf: Uint8Array;
@@ -144,15 +146,16 @@ export class AttrTable {
 
   constructor(buf: Uint8Array) {
     this.#buf = buf;
-    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    const spans = this.#spans;
+    const end = buf.byteLength;
     let off = 0;
-    while (off + NLA_HDRLEN <= buf.byteLength) {
-      const len = view.getUint16(off, true);
-      const type = view.getUint16(off + 2, true) & NLA_TYPE_MASK;
-      if (len < NLA_HDRLEN || off + len > buf.byteLength) break;
+    while (off + NLA_HDRLEN <= end) {
+      const len = (buf[off] ?? 0) | ((buf[off + 1] ?? 0) << 8);
+      const type = ((buf[off + 2] ?? 0) | ((buf[off + 3] ?? 0) << 8)) & NLA_TYPE_MASK;
+      if (len < NLA_HDRLEN || off + len > end) break;
       if (type <= TABLE_MAX_TYPE) {
-        this.#spans[2 * type] = off + NLA_HDRLEN + 1;
-        this.#spans[2 * type + 1] = len - NLA_HDRLEN;
+        spans[2 * type] = off + NLA_HDRLEN + 1;
+        spans[2 * type + 1] = len - NLA_HDRLEN;
       }
       off += align4(len);
     }
@@ -166,6 +169,38 @@ export class AttrTable {
     if (!this.has(type)) return undefined;
     const start = (this.#spans[2 * type] ?? 1) - 1;
     return this.#buf.subarray(start, start + (this.#spans[2 * type + 1] ?? 0));
+  }
+
+  /** Where `type`'s payload starts when it is there with at least `size` bytes, else -1. */
+  #at(type: number, size: number): number {
+    if (!this.has(type) || (this.#spans[2 * type + 1] ?? 0) < size) return -1;
+    return (this.#spans[2 * type] ?? 1) - 1;
+  }
+
+  /** getU8(get(type)) without the view. */
+  u8(type: number): number | undefined {
+    const at = this.#at(type, 1);
+    return at < 0 ? undefined : this.#buf[at];
+  }
+
+  /** getU16(get(type)) without the views. */
+  u16(type: number): number | undefined {
+    const at = this.#at(type, 2);
+    const b = this.#buf;
+    return at < 0 ? undefined : (b[at] ?? 0) | ((b[at + 1] ?? 0) << 8);
+  }
+
+  /** getI32(get(type)) without the views. */
+  i32(type: number): number | undefined {
+    const at = this.#at(type, 4);
+    const b = this.#buf;
+    return at < 0 ? undefined : (b[at] ?? 0) | ((b[at + 1] ?? 0) << 8) | ((b[at + 2] ?? 0) << 16) | ((b[at + 3] ?? 0) << 24);
+  }
+
+  /** getU32(get(type)) without the views. */
+  u32(type: number): number | undefined {
+    const v = this.i32(type);
+    return v === undefined ? undefined : v >>> 0;
   }
 }
 

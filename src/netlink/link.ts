@@ -1,4 +1,4 @@
-import { AttrTable, getI32, getString, getU32, getU8, type Writer } from "./attrs.ts";
+import { AttrTable, getString, type Writer } from "./attrs.ts";
 import {
   AF_PACKET,
   IF_OPER_DORMANT,
@@ -96,17 +96,17 @@ export function decodeLink(m: Message): Link {
     name: getString(a.get(IFLA_IFNAME)) ?? "",
     flags: h.flags,
     up: (h.flags & IFF_UP) !== 0,
-    mtu: getU32(a.get(IFLA_MTU)) ?? 0,
+    mtu: a.u32(IFLA_MTU) ?? 0,
     mac: a.has(IFLA_ADDRESS) ? formatMac(a.get(IFLA_ADDRESS) ?? new Uint8Array()) : "",
-    operstate: OPER_STATES[getU8(a.get(IFLA_OPERSTATE)) ?? 0] ?? "unknown",
-    promiscuity: getU32(a.get(IFLA_PROMISCUITY)) ?? 0,
+    operstate: OPER_STATES[a.u8(IFLA_OPERSTATE) ?? 0] ?? "unknown",
+    promiscuity: a.u32(IFLA_PROMISCUITY) ?? 0,
     type: h.type,
   };
-  const master = getU32(a.get(IFLA_MASTER));
+  const master = a.u32(IFLA_MASTER);
   if (master !== undefined && master !== 0) link.master = master;
-  const peer = getU32(a.get(IFLA_LINK));
+  const peer = a.u32(IFLA_LINK);
   if (peer !== undefined) link.link = peer;
-  const nsid = getI32(a.get(IFLA_LINK_NETNSID));
+  const nsid = a.i32(IFLA_LINK_NETNSID);
   if (nsid !== undefined) link.linkNetnsId = nsid;
   const info = a.get(IFLA_LINKINFO);
   if (info) {
@@ -199,13 +199,14 @@ export interface LinkAddOptions {
   exclusive?: boolean;
 }
 
-function newLink(opts: LinkAddOptions | undefined, fill: (w: Writer) => void): Request {
+/** `up`: created administratively up (`ip link add … up`: IFF_UP in ifi_flags and ifi_change). */
+function newLink(opts: LinkAddOptions | undefined, fill: (w: Writer) => void, up = false): Request {
   const excl = opts?.exclusive ?? true ? NLM_F_EXCL : 0;
   return {
     type: RTM_NEWLINK,
     flags: NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | excl,
     body: body((w) => {
-      writeIfInfo(w);
+      writeIfInfo(w, up ? { flags: IFF_UP, change: IFF_UP } : {});
       fill(w);
     }),
   };
@@ -232,15 +233,24 @@ export interface VethSpec {
   txqlen?: number;
   /** Created already enslaved to this bridge (IFLA_MASTER in the same request). */
   master?: number;
+  /**
+   * This end created up (the peer stays down): the kernel brings it up right after registering
+   * it and before enslaving it, in the same request, which saves `ip link set up` a round trip.
+   */
+  up?: boolean;
   peer: { name: string; mtu?: number; mac?: string; netnsFd?: number };
 }
 
-/** `ip link add <name> [mtu] [address] type veth peer name <p> [mtu] [address] [netns <fd>]`. */
+/** `ip link add <name> [mtu] [address] [up] type veth peer name <p> [mtu] [address] [netns <fd>]`. */
 export function vethAddRequest(spec: VethSpec, opts?: LinkAddOptions): Request {
-  return newLink(opts, (w) => {
-    writeLinkAttrs(w, { mtu: spec.mtu, mac: spec.mac, txqlen: spec.txqlen, master: spec.master, name: spec.name });
-    writeLinkInfo(w, "veth", (d) => writeVethData(d, (p) => writeLinkAttrs(p, spec.peer)));
-  });
+  return newLink(
+    opts,
+    (w) => {
+      writeLinkAttrs(w, { mtu: spec.mtu, mac: spec.mac, txqlen: spec.txqlen, master: spec.master, name: spec.name });
+      writeLinkInfo(w, "veth", (d) => writeVethData(d, (p) => writeLinkAttrs(p, spec.peer)));
+    },
+    spec.up === true,
+  );
 }
 
 export interface VlanSpec extends Required<VlanData> {

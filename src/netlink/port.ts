@@ -1,4 +1,4 @@
-import { AttrTable, attrs, getString, getU16, getU32, getU8 } from "./attrs.ts";
+import { AttrTable, attrs, getString, getU16 } from "./attrs.ts";
 import {
   AF_BRIDGE,
   BR_STATE_BLOCKING,
@@ -138,11 +138,11 @@ export type PortAttrs = PortSettings & { state?: PortState };
 export function decodePortAttrs(nest: Uint8Array): PortAttrs {
   const p = new AttrTable(nest);
   const out: PortAttrs = {};
-  const state = getU8(p.get(IFLA_BRPORT_STATE));
+  const state = p.u8(IFLA_BRPORT_STATE);
   if (state !== undefined) out.state = PORT_STATES[state] ?? "disabled";
-  out.hairpin = flag(getU8(p.get(IFLA_BRPORT_MODE)));
-  out.learning = flag(getU8(p.get(IFLA_BRPORT_LEARNING)));
-  out.isolated = flag(getU8(p.get(IFLA_BRPORT_ISOLATED)));
+  out.hairpin = flag(p.u8(IFLA_BRPORT_MODE));
+  out.learning = flag(p.u8(IFLA_BRPORT_LEARNING));
+  out.isolated = flag(p.u8(IFLA_BRPORT_ISOLATED));
   return out;
 }
 
@@ -152,7 +152,7 @@ export function decodePort(m: Message): BridgePort | undefined {
   if (h.family !== AF_BRIDGE) return undefined;
   const a = new AttrTable(m.payload.subarray(IFINFOMSG_LEN));
   const port: BridgePort = { index: h.index, name: getString(a.get(IFLA_IFNAME)) ?? "", vlans: [] };
-  const master = getU32(a.get(IFLA_MASTER));
+  const master = a.u32(IFLA_MASTER);
   if (master !== undefined) port.master = master;
   const info = a.get(IFLA_PROTINFO);
   if (info) Object.assign(port, decodePortAttrs(info));

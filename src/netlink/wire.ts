@@ -18,10 +18,13 @@ export function writeIfInfo(w: Writer, h: IfInfo = {}): void {
   w.u8(h.family ?? 0).u8(0).u16(h.type ?? 0).i32(h.index ?? 0).u32(h.flags ?? 0).u32(h.change ?? 0);
 }
 
+// Byte arithmetic, not a DataView: in JSC's interpreter each DataView read is a native call.
+const le16 = (p: Uint8Array, at: number): number => (p[at] ?? 0) | ((p[at + 1] ?? 0) << 8);
+const le32s = (p: Uint8Array, at: number): number => le16(p, at) | ((p[at + 2] ?? 0) << 16) | ((p[at + 3] ?? 0) << 24);
+
 export function readIfInfo(p: Uint8Array): Required<IfInfo> {
   if (p.byteLength < 16) throw new Error("short ifinfomsg");
-  const v = new DataView(p.buffer, p.byteOffset, p.byteLength);
-  return { family: v.getUint8(0), type: v.getUint16(2, true), index: v.getInt32(4, true), flags: v.getUint32(8, true), change: v.getUint32(12, true) };
+  return { family: p[0] ?? 0, type: le16(p, 2), index: le32s(p, 4), flags: le32s(p, 8) >>> 0, change: le32s(p, 12) >>> 0 };
 }
 
 export const IFINFOMSG_LEN = 16;

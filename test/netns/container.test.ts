@@ -38,7 +38,9 @@ describe("src/container without a bridge", () => {
       const veth = createVeth(hostNl, ctrNl, ctrNs, { ifname: "eth0", mtu: 1400, mac: containerMac("0A-58-0A-01-00-05") });
       undo.push("delete veth", () => hostNl.linkDel(veth.host.index));
       expect(veth.container).toMatchObject({ name: "eth0", mtu: 1400, mac: "0a:58:0a:01:00:05", kind: "veth" });
-      expect(veth.host).toMatchObject({ mtu: 1400, kind: "veth", link: veth.container.index });
+      // The host end is created up (IFF_UP in the creating request), master-less here.
+      expect(veth.host).toMatchObject({ mtu: 1400, kind: "veth", link: veth.container.index, up: true });
+      expect(veth.container.up).toBe(false);
 
       const result: Result = {
         cniVersion: "1.1.0",

@@ -1,5 +1,5 @@
 import type { Writer } from "../attrs.ts";
-import { AttrTable, getU16, getU32, getU8 } from "../attrs.ts";
+import { AttrTable } from "../attrs.ts";
 import { IFLA_BR_STP_STATE, IFLA_BR_VLAN_DEFAULT_PVID, IFLA_BR_VLAN_FILTERING } from "../constants.ts";
 
 /**
@@ -26,11 +26,11 @@ export function hasBridgeData(o: BridgeData): boolean {
 export function readBridgeData(data: Uint8Array): BridgeData {
   const m = new AttrTable(data);
   const out: BridgeData = {};
-  const vf = getU8(m.get(IFLA_BR_VLAN_FILTERING));
+  const vf = m.u8(IFLA_BR_VLAN_FILTERING);
   if (vf !== undefined) out.vlanFiltering = vf !== 0;
-  const pvid = getU16(m.get(IFLA_BR_VLAN_DEFAULT_PVID));
+  const pvid = m.u16(IFLA_BR_VLAN_DEFAULT_PVID);
   if (pvid !== undefined) out.vlanDefaultPvid = pvid;
-  const stp = getU32(m.get(IFLA_BR_STP_STATE));
+  const stp = m.u32(IFLA_BR_STP_STATE);
   if (stp !== undefined) out.stpState = stp;
   return out;
 }

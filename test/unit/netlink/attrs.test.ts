@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { attrMap, AttrTable, attrs, getString, getU16, getU32, Writer } from "../../../src/netlink/attrs.ts";
+import { attrMap, AttrTable, attrs, getI32, getString, getU16, getU32, getU8, Writer } from "../../../src/netlink/attrs.ts";
 
 test("nested attributes get back-patched lengths and 4-byte padding", () => {
   const w = new Writer();
@@ -28,7 +28,7 @@ test("reader masks NLA_F_NESTED and stops at a truncated tail", () => {
   expect(getU32(got[0]?.data)).toBe(1);
 });
 
-test("AttrTable answers has/get as attrMap does: repeated types (last wins), nested flag masked, empty payloads, a truncated tail, every type 0-127", () => {
+test("AttrTable answers has/get/u8/u16/u32/i32 as attrMap and the DataView readers do: repeated types (last wins), nested flag masked, empty payloads, a truncated tail, every type 0-127", () => {
   let seed = 7;
   const next = (n: number): number => {
     seed = (seed * 1103515245 + 12345) % 2147483648;
@@ -50,6 +50,12 @@ test("AttrTable answers has/get as attrMap does: repeated types (last wins), nes
     for (let type = 0; type < 128; type++) {
       expect(table.has(type)).toBe(map.has(type));
       expect(table.get(type)).toEqual(map.get(type));
+      // The byte-arithmetic readers against the DataView ones (payloads of 0-8 bytes, so
+      // every "too short" case and sign bit 31 set or not).
+      expect(table.u8(type)).toBe(getU8(map.get(type)));
+      expect(table.u16(type)).toBe(getU16(map.get(type)));
+      expect(table.u32(type)).toBe(getU32(map.get(type)));
+      expect(table.i32(type)).toBe(getI32(map.get(type)));
     }
   }
 });

@@ -5,6 +5,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { encodeMessage, parseError, parseMessages } from "../../../src/netlink/message.ts";
+import { readIfInfo } from "../../../src/netlink/wire.ts";
 
 function viewFramed(type: number, flags: number, seq: number, pid: number, body: Uint8Array): Uint8Array {
   const len = 16 + body.byteLength;
@@ -69,4 +70,19 @@ describe("nlmsghdr bytes", () => {
     v.setInt32(0, -2147483648, true);
     expect(parseError({ type: 2, flags: 0, seq: 1, pid: 0, payload: p }).errno).toBe(2147483648);
   });
+});
+
+test("readIfInfo (byte arithmetic) reads what DataView reads: negative index, flags and change with bit 31 set", () => {
+  let seed = 11;
+  const next = (): number => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed % 256;
+  };
+  const cases = [new Uint8Array(16).fill(0xff), new Uint8Array(16), new Uint8Array(20).fill(0x80)];
+  for (let i = 0; i < 200; i++) cases.push(new Uint8Array(16 + (i % 5)).map(() => next()));
+  for (const p of cases) {
+    const v = new DataView(p.buffer);
+    expect(readIfInfo(p)).toEqual({ family: v.getUint8(0), type: v.getUint16(2, true), index: v.getInt32(4, true), flags: v.getUint32(8, true), change: v.getUint32(12, true) });
+  }
+  expect(() => readIfInfo(new Uint8Array(15))).toThrow("short ifinfomsg");
 });
