@@ -24,7 +24,7 @@ import {
   resultFamily,
 } from "../../src/cni/index.ts";
 import { checkPrevResultTypes, goPrevResult } from "./prev-result.ts";
-import { checkConditions, type FirewallBackend, noProbe, parseIp, type PortMapping, type Probe, portmapBackend } from "../../src/firewall/index.ts";
+import { checkConditions, noProbe, parseIp, type PortMapping, type Probe, portmapBackendName } from "../../src/firewall/choice.ts";
 
 /** One `runtimeConfig.portMappings` entry; Go zero values for missing fields. */
 export const PortMappingEntry = goStruct("PortMapEntry", "main.PortMapEntry", {
@@ -61,7 +61,8 @@ export interface PortmapSettings {
   readonly cniVersion: string;
   readonly prevResult: Result | undefined;
   readonly mappings: readonly PortMapping[];
-  readonly backend: FirewallBackend;
+  /** The firewall backend's name; loaded (findBackend) only by the calls that touch the firewall. */
+  readonly backend: string;
   readonly snat: boolean;
   readonly masqAll: boolean;
   readonly markMasqBit: number;
@@ -142,11 +143,11 @@ interface ConditionLists {
 }
 
 /** One check per list; `tscni validate` names a bad token even next to a backend conflict. */
-function conditionChecks(backend: FirewallBackend | undefined, lists: ConditionLists): { what: string; run: () => void }[] {
+function conditionChecks(backend: string | undefined, lists: ConditionLists): { what: string; run: () => void }[] {
   const out: { what: string; run: () => void }[] = [];
   for (const [what, family] of [["conditionsV4", 4], ["conditionsV6", 6]] as const) {
     const tokens = lists[what];
-    if (tokens !== undefined) out.push({ what, run: () => void checkConditions(backend?.name, what, tokens, family) });
+    if (tokens !== undefined) out.push({ what, run: () => void checkConditions(backend, what, tokens, family) });
   }
   return out;
 }
@@ -170,9 +171,9 @@ export async function checkPortmap(
   if (conf === undefined) return undefined;
   const prevResult = p.check("prevResult", () => parsePrevResult(conf, cniVersion));
   p.check(conf.markMasqBit === undefined ? "externalSetMarkChain" : "markMasqBit", () => checkMark(conf));
-  let backend: FirewallBackend | undefined;
+  let backend: string | undefined;
   try {
-    backend = await portmapBackend(conf, rawMappings(conf).length === 0 ? idleProbe : probe);
+    backend = await portmapBackendName(conf, rawMappings(conf).length === 0 ? idleProbe : probe);
   } catch (err) {
     p.check("backend", () => {
       throw CniError.from(err);

@@ -2,7 +2,7 @@
  * Which prevResult addresses portmap forwards to, and the per-family requests for src/firewall.
  */
 import type { Result } from "../../src/cni/index.ts";
-import type { Family, PortmapRequest } from "../../src/firewall/index.ts";
+import type { Family, PortmapRequest } from "../../src/firewall/choice.ts";
 import { ipFamily } from "../../src/ip/index.ts";
 import { checkPortmapConditions, type PortmapSettings } from "./config.ts";
 

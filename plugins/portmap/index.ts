@@ -11,7 +11,16 @@ import {
   ProblemList,
   type Result,
 } from "../../src/cni/index.ts";
-import { type ApplyOptions, noProbe, type PortMapping, type PortmapRequest, type Probe, systemProbe } from "../../src/firewall/index.ts";
+import {
+  type ApplyOptions,
+  type FirewallBackend,
+  findBackend,
+  noProbe,
+  type PortMapping,
+  type PortmapRequest,
+  type Probe,
+  systemProbe,
+} from "../../src/firewall/choice.ts";
 import type { PluginEntry } from "../../src/container/index.ts";
 import { ipFamily } from "../../src/ip/index.ts";
 import { checkPortmap, type PortmapSettings, withPrefix } from "./config.ts";
@@ -28,8 +37,6 @@ export interface PortmapDeps {
 }
 
 const PARSE_PREFIX = "failed to parse config: ";
-
-
 
 /** `idleProbe` serves calls without mappings (they will not touch the firewall). */
 async function loadSettings(a: CmdArgs, prefix: string, probe: Probe, idleProbe = probe): Promise<PortmapSettings> {
@@ -79,8 +86,15 @@ async function enableRouteLocalnet(deps: PortmapDeps, containerIp: string): Prom
   }
 }
 
+/** The settings' backend, loaded: only calls that touch the firewall pay for its code. */
+async function backendOf(s: PortmapSettings): Promise<FirewallBackend> {
+  const backend = await findBackend(s.backend);
+  if (backend === undefined) throw internalError(`unrecognized backend ${JSON.stringify(s.backend)}`);
+  return backend;
+}
+
 async function forwardPorts(deps: PortmapDeps, s: PortmapSettings, reqs: readonly PortmapRequest[], containerId: string): Promise<void> {
-  const fw = s.backend;
+  const fw = await backendOf(s);
   try {
     await fw.apply({ kind: "portmap", reqs }, deps.firewall);
   } catch (err) {
@@ -117,7 +131,7 @@ export function makePortmap(deps: PortmapDeps): PluginEntry {
       const s = await loadSettings(a, PARSE_PREFIX, deps.probe);
       // Removed by name, whether or not this DEL still carries the mappings (the reference then
       // does nothing and leaks the rules).
-      await s.backend.removeOwned({ kind: "portmap", ref: { network: s.network, containerId: a.containerId } }, deps.firewall);
+      await (await backendOf(s)).removeOwned({ kind: "portmap", ref: { network: s.network, containerId: a.containerId } }, deps.firewall);
       await flushUdpConntrack(deps, s.mappings, [4, 6]);
     },
 
@@ -127,14 +141,14 @@ export function makePortmap(deps: PortmapDeps): PluginEntry {
       if (s.prevResult === undefined) throw internalError("Required prevResult missing");
       if (s.mappings.length === 0) return;
       const reqs = portmapRequests(s, a.containerId, containerIps(s.prevResult, a.ifname));
-      await s.backend.check({ kind: "portmap", reqs }, deps.firewall);
+      await (await backendOf(s)).check({ kind: "portmap", reqs }, deps.firewall);
     },
 
     async gc(a: CmdArgs): Promise<void> {
       const s = await loadSettings(a, "", deps.probe);
       const valid = gcAttachments(a.config).map((x) => x.containerID);
       // Only per-container chains and rules go; the shared chains and tables stay.
-      await s.backend.removeStale({ kind: "portmap", network: s.network, validContainerIds: valid }, deps.firewall);
+      await (await backendOf(s)).removeStale({ kind: "portmap", network: s.network, validContainerIds: valid }, deps.firewall);
     },
 
     // Success, as v1.9.1 answers: with an unusable firewall tool only ADDs that map ports fail,

@@ -77,27 +77,42 @@ export interface PortmapBackendConfig extends PortmapOptions {
   readonly backend?: string;
 }
 
+/** The registry's first backend's name (the default when no probe says otherwise), without loading it. */
+function firstName(): string {
+  const name = backendNames()[0];
+  if (name === undefined) throw internal("no firewall backend is registered");
+  return name;
+}
+
 /**
- * portmap's backend, or the reference's error for a conflicting or unknown backend (without the
- * `failed to parse config: ` prefix the plugin adds). Probes run only when the config leaves the
- * choice open.
+ * portmap's backend name, or the reference's error for a conflicting or unknown backend (without
+ * the `failed to parse config: ` prefix the plugin adds). Backends are loaded only to be asked:
+ * for the options they claim when the config holds any, and by a probe when the config leaves the
+ * choice open (noProbe asks none: the first), so a call that touches no firewall loads none.
  */
-export async function portmapBackend(conf: PortmapBackendConfig, probe: Probe = systemProbe): Promise<FirewallBackend> {
+export async function portmapBackendName(conf: PortmapBackendConfig, probe: Probe = systemProbe): Promise<string> {
   const claims = claimsNothing(conf) ? [] : (await allBackends()).map((b) => ({ b, options: b.portmapOptions(conf) })).filter((c) => c.options.length > 0);
-  const fallback = await first();
+  const fallback = firstName();
   let name = conf.backend;
   if (name === undefined) {
     // tscni deviation: options only a backend other than the default supports pick it instead of failing.
     const only = claims.length === 1 ? claims[0]?.b : undefined;
-    name = only !== undefined && only !== fallback ? only.name : (await defaultBackend(probe)).name;
+    name = only !== undefined && only.name !== fallback ? only.name : probe === noProbe ? fallback : (await defaultBackend(probe)).name;
   }
-  const backend = await findBackend(name);
+  const known = backendNames().includes(name);
   // As the reference: a registered backend conflicts with options of any other, an unknown name
   // with the first (default) backend's options; the conflict is reported before the unknown name.
-  const wrong = find(claims, (c) => (backend === undefined ? c.b === fallback : c.b !== backend));
+  const wrong = find(claims, (c) => (known ? c.b.name !== name : c.b.name === fallback));
   if (wrong !== undefined) {
     throw internal(`${name} backend was requested but configuration contains ${wrong.b.name}-specific options [${wrong.options.join(" ")}]`);
   }
-  if (backend === undefined) throw internal(`unrecognized backend ${goQuote(name)}`);
+  if (!known) throw internal(`unrecognized backend ${goQuote(name)}`);
+  return name;
+}
+
+/** portmap's backend (portmapBackendName's choice and errors), loaded. */
+export async function portmapBackend(conf: PortmapBackendConfig, probe: Probe = systemProbe): Promise<FirewallBackend> {
+  const backend = await findBackend(await portmapBackendName(conf, probe));
+  if (backend === undefined) throw internal("no firewall backend is registered");
   return backend;
 }

@@ -15,7 +15,7 @@ export { resolveIptables } from "./exec.ts";
 export { NODE_MASQ_NFT_TABLE, type NodeMasquerade } from "./node-masq.ts";
 export { type FirewallBackend, type FirewallKind, type GcItem, type GcTransaction, type Keep, keyedByContainerOnly, type NetworkKeep } from "./backend.ts";
 export { allBackends, findBackend } from "./backends.ts";
-export { masqBackendReady, noProbe, type Probe, portmapBackend, systemProbe } from "./detect.ts";
+export { masqBackendReady } from "./detect.ts";
 export { gcMasq, setupMasq, teardownMasq } from "./masq.ts";
 export { setupSpoofCheck, teardownSpoofCheck } from "./spoofcheck.ts";
 export {
