@@ -10,10 +10,11 @@ import { logStep } from "../log.ts";
 import type { Rollback } from "./rollback.ts";
 
 /**
- * The firewall area loaded when masquerading is asked for, not with the plugin: a bridge without
- * ipMasq (and CHECK) then never evaluates its ~100 KB chunk (-1.3 M instructions of `load`).
+ * The firewall's masquerade surface loaded when masquerading is asked for, not with the plugin: a
+ * bridge without ipMasq (and CHECK) then never evaluates it (-1.3 M instructions of `load`), and a
+ * masquerading one only what masquerading runs.
  */
-const firewall = (): Promise<typeof import("../firewall/index.ts")> => import("../firewall/index.ts");
+const firewall = (): Promise<typeof import("../firewall/masq-surface.ts")> => import("../firewall/masq-surface.ts");
 
 /** The configured IPAM plugin, in process or exec'd, with this call's stdin and env. */
 export function ipamCall(a: CmdArgs, ipamType: string, command: Verb): Promise<Result | undefined> {

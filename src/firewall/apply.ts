@@ -17,7 +17,6 @@ import {
   saveArgv,
   spawnTool,
 } from "./exec.ts";
-import { parseIptablesSave, renderIptables } from "./iptables.ts";
 import { type NetlinkTransport, netlinkTransport, type TransportChoice } from "./transport.ts";
 import {
   type Family,
@@ -29,7 +28,14 @@ import {
   type NftTableState,
   nftTableKey,
 } from "./model.ts";
-import { parseNftList, renderNft, renderNftSteps, tablesToRead } from "./nftables.ts";
+
+/**
+ * The restore-text half (iptables.ts: iptables-legacy nodes, user conditions) and the nft-text
+ * half (nftables.ts: the nft layout), loaded by the paths that use them: an in-process iptables
+ * write (a masquerading ADD on an iptables-nft node) loads neither (docs/performance.md).
+ */
+const restoreText = (): Promise<typeof import("./iptables.ts")> => import("./iptables.ts");
+const nftText = (): Promise<typeof import("./nftables.ts")> => import("./nftables.ts");
 
 /** `run` / `transport`: stand-ins for the tools or for netlink (unit tests), see transport.ts. */
 export interface ApplyOptions extends TransportChoice {
@@ -65,7 +71,7 @@ export async function readIptables(family: Family, opts: ApplyOptions = {}, only
   const nl = await netlinkTransport(opts, [family]);
   if (nl) return nl.readIptablesNetlink(family, onlyChains);
   const r = await runChecked(opts.run ?? spawnTool, saveArgv(toolsFor(family)));
-  return parseIptablesSave(r.stdout);
+  return (await restoreText()).parseIptablesSave(r.stdout);
 }
 
 /** A rule the netlink read could not spell as iptables-save would: only iptables-save can name it. */
@@ -83,6 +89,7 @@ function sayKept(kept: readonly string[]): void {
 async function restoreOne(plan: IptablesPlan, opts: ApplyOptions, nl: NetlinkTransport | undefined, kept: string[]): Promise<void> {
   const run = opts.run ?? spawnTool;
   const tools = toolsFor(plan.family);
+  const { parseIptablesSave, renderIptables } = await restoreText();
   if (nl) {
     // Planned from the netlink read instead of an iptables-save exec, unless a deletion would
     // have to name a rule the read could not spell.
@@ -194,7 +201,7 @@ export async function readNft(refs: readonly NftTableRef[], opts: ApplyOptions =
     const r = await run(argv);
     if (isNftNotFound(r)) continue;
     if (r.code !== 0) await runChecked(async () => r, argv);
-    state.set(nftTableKey(ref), parseNftList(r.stdout));
+    state.set(nftTableKey(ref), (await nftText()).parseNftList(r.stdout));
   }
   return state;
 }
@@ -204,10 +211,11 @@ export async function applyNft(plan: NftPlan, opts: ApplyOptions = {}): Promise<
   if (plan.ops.length === 0) return;
   await locked(opts, async () => {
     const nl = await netlinkTransport(opts);
+    const { renderNft, renderNftSteps, tablesToRead } = await nftText();
     // One batch when every step has a netlink form; else one `nft -f -` of the steps that read planned.
     const refs = tablesToRead(plan);
     const kept: string[] = [];
-    const text = nl ? renderNftSteps(nl.applyNftNetlink(plan, refs, kept) ?? []) : renderNft(plan, await readNft(refs, opts), kept);
+    const text = nl ? renderNftSteps((await nl.applyNftNetlink(plan, refs, kept)) ?? []) : renderNft(plan, await readNft(refs, opts), kept);
     if (text !== "") await runChecked(opts.run ?? spawnTool, nftApplyArgv(nftPath()), text);
     sayKept(kept);
   });

@@ -7,15 +7,19 @@ import { CniError, ErrorCode } from "../cni/index.ts";
 import { type ApplyOptions, applyIptables, applyIptablesEach, type FamilyOutcome, readIptables } from "./apply.ts";
 import { conditionsDialect, errorText, firstLineOf, type FirewallBackend, type FirewallView, type Owner, type PortmapOptions, type Stale, type Want } from "./backend.ts";
 import { resolveIptables, spawnTool } from "./exec.ts";
-import { portmapIptablesGc } from "./gc.ts";
-import { findMissing } from "./iptables.ts";
-import { masqIptablesAdd, masqIptablesDel, portmapIptablesAdd, portmapIptablesDel } from "./iptables-plans.ts";
-import { describeIptablesEntry, iptablesTainted, iptablesView } from "./iptables-view.ts";
-import { masqIptablesGc } from "./masq-gc.ts";
+import { masqIptablesAdd, masqIptablesDel } from "./iptables-masq-plans.ts";
 import type { Family, IptablesPlan, IptablesState } from "./model.ts";
-import { nodeMasqIptablesAdd, nodeMasqIptablesDel } from "./node-masq.ts";
 import { netlinkTransport } from "./transport.ts";
 import { parseCidr } from "./validate.ts";
+
+/**
+ * What only some calls need, loaded by them: portmap's plans (and their conditions checker), the
+ * operator views and GC, the agent's node masquerade, the restore-text reader for CHECK. A
+ * masquerading bridge ADD, the most common call, loads none of it (docs/performance.md).
+ */
+const portmapPlans = (): Promise<typeof import("./iptables-plans.ts")> => import("./iptables-plans.ts");
+const views = (): Promise<typeof import("./iptables-view.ts")> => import("./iptables-view.ts");
+const nodeMasq = (): Promise<typeof import("./node-masq.ts")> => import("./node-masq.ts");
 
 const fail = (msg: string): CniError => new CniError(ErrorCode.Internal, msg);
 const familyTool = (family: Family | undefined): string => (family === 6 ? "ip6tables" : "iptables");
@@ -50,8 +54,8 @@ async function readFamilies(chains: readonly string[] | undefined, opts: ApplyOp
 }
 
 /** GC plans without the chains that hold something foreign (their removals only: GC plans remove chains). */
-function withoutTainted(plans: readonly IptablesPlan[], states: ReadonlyMap<Family, IptablesState>): IptablesPlan[] {
-  const tainted = iptablesTainted(states);
+async function withoutTainted(plans: readonly IptablesPlan[], states: ReadonlyMap<Family, IptablesState>): Promise<IptablesPlan[]> {
+  const tainted = (await views()).iptablesTainted(states);
   return plans
     .map((p) => ({ ...p, ops: p.ops.filter((op) => !tainted.get(p.family)?.has(op.chain)) }))
     .filter((p) => p.ops.length > 0);
@@ -115,14 +119,15 @@ export const iptablesBackend: FirewallBackend = {
         problems.push(errorText(err));
       }
     }
-    return iptablesView(states, problems);
+    return (await views()).iptablesView(states, problems);
   },
 
-  describe: describeIptablesEntry,
+  describe: (e, containerId) => `iptables ${e.kind} chain ${e.key} (${e.where}) of ${containerId}`,
 
   async apply(want: Want, opts: ApplyOptions = {}): Promise<void> {
     if (want.kind === "masquerade") return applyIptables(masqIptablesAdd(want.req), opts);
-    if (want.kind === "node-masquerade") return throwPerFamily(await applyIptablesEach(nodeMasqIptablesAdd(want.want), opts), "masquerade");
+    if (want.kind === "node-masquerade") return throwPerFamily(await applyIptablesEach((await nodeMasq()).nodeMasqIptablesAdd(want.want), opts), "masquerade");
+    const { portmapIptablesAdd } = await portmapPlans();
     try {
       await applyIptables(want.reqs.map(portmapIptablesAdd), opts);
     } catch (err) {
@@ -133,6 +138,8 @@ export const iptablesBackend: FirewallBackend = {
   // The reference's bridge CHECK does not look at masquerading.
   async check(want: Want, opts: ApplyOptions = {}): Promise<void> {
     if (want.kind !== "portmap") return;
+    const { portmapIptablesAdd } = await portmapPlans();
+    const { findMissing } = await import("./iptables.ts");
     for (const req of want.reqs) {
       const family = parseCidr("container address", req.containerIp).family;
       const plan = portmapIptablesAdd(req);
@@ -142,11 +149,11 @@ export const iptablesBackend: FirewallBackend = {
   },
 
   async removeOwned(owner: Owner, opts: ApplyOptions = {}): Promise<void> {
-    if (owner.kind === "node-masquerade") return throwPerFamily(await applyIptablesEach(nodeMasqIptablesDel(), opts), "masquerade removal");
+    if (owner.kind === "node-masquerade") return throwPerFamily(await applyIptablesEach((await nodeMasq()).nodeMasqIptablesDel(), opts), "masquerade removal");
     if (owner.kind === "masquerade") return throwUsableErrors(await applyIptablesEach(masqIptablesDel(owner.ref), { ...opts, removalWithoutTool: true }), opts);
     // A family whose tool is not installed holds no rules to remove. Most pods have no mappings:
     // their DEL finds neither of the container's chains and ends after that lookup.
-    const plans = portmapIptablesDel(owner.ref).filter((p) => resolveIptables(p.family) !== null);
+    const plans = (await portmapPlans()).portmapIptablesDel(owner.ref).filter((p) => resolveIptables(p.family) !== null);
     throwIfAllFailed(await applyIptablesEach(plans, opts, true));
   },
 
@@ -155,10 +162,12 @@ export const iptablesBackend: FirewallBackend = {
     const opts = { ...given, removalWithoutTool: true };
     const states = await readFamilies(undefined, opts);
     if (stale.kind === "masquerade") {
-      const plans = withoutTainted(masqIptablesGc({ network: stale.network, valid: stale.valid }, states), states);
+      const { masqIptablesGc } = await import("./masq-gc.ts");
+      const plans = await withoutTainted(masqIptablesGc({ network: stale.network, valid: stale.valid }, states), states);
       return throwUsableErrors(await applyIptablesEach(plans, opts), opts);
     }
-    const plans = withoutTainted(portmapIptablesGc(stale, states), states);
+    const { portmapIptablesGc } = await import("./gc.ts");
+    const plans = await withoutTainted(portmapIptablesGc(stale, states), states);
     const failed = (await applyIptablesEach(plans, opts)).find((o) => o.error !== undefined);
     if (failed?.error) throw fail(`portmap GC (ipv${failed.family}): ${failed.error.message}`);
   },

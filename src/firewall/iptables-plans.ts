@@ -1,77 +1,18 @@
 /**
- * What bridge (ipMasq) and portmap need from iptables, as plans of typed rules (rule.ts). Values
- * are written in the form `iptables-save` prints them (prefixes as network/len, lower-case
- * protocols), so a rule read back from the kernel equals the planned one and a repeated ADD adds
- * nothing.
+ * What portmap needs from iptables, as plans of typed rules (rule.ts), and bridge's (ipMasq,
+ * iptables-masq-plans.ts, re-exported). Values are written in the form `iptables-save` prints them
+ * (prefixes as network/len, lower-case protocols), so a rule read back from the kernel equals the
+ * planned one and a repeated ADD adds nothing.
  */
+import { checkIptablesMatches as checkIptablesConditions } from "./conditions-iptables.ts";
+import { checkIds, HOST_PREFIX, note } from "./iptables-masq-plans.ts";
 import type { Family, IptablesOp, IptablesPlan } from "./model.ts";
-import {
-  masqChainName,
-  masqComment,
-  portmapDnatChainName,
-  portmapDnatComment,
-  portmapLegacySnatChainName,
-  SHARED,
-} from "./names.ts";
-import type { AttachmentRef, MasqRequest, PortMapping, PortmapRequest } from "./plans-types.ts";
-import { accept, comment, jump, type L4Proto, masquerade, type Match, type Prefix, type Rule, sameRule } from "./rule.ts";
-import {
-  checkChainName,
-  checkIptablesComment,
-  checkIptablesConditions,
-  checkPort,
-  checkProtocol,
-  checkText,
-  type Cidr,
-  invalid,
-  parseCidr,
-  parseIp,
-} from "./validate.ts";
+import { portmapDnatChainName, portmapDnatComment, portmapLegacySnatChainName, SHARED } from "./names.ts";
+import type { AttachmentRef, PortMapping, PortmapRequest } from "./plans-types.ts";
+import { jump, type L4Proto, masquerade, type Match, type Prefix, type Rule, sameRule } from "./rule.ts";
+import { checkChainName, checkPort, checkProtocol, type Cidr, invalid, parseCidr, parseIp } from "./validate.ts";
 
-const MULTICAST: Readonly<Record<Family, string>> = { 4: "224.0.0.0/4", 6: "ff00::/8" };
-const HOST_PREFIX: Readonly<Record<Family, number>> = { 4: 32, 6: 128 };
-
-function note(text: string): Match {
-  return comment(checkIptablesComment(text));
-}
-
-function checkIds(network: string, containerId: string): void {
-  checkText("network name", network);
-  checkText("container ID", containerId);
-}
-
-/** bridge ipMasq ADD: one plan per family that has addresses. */
-export function masqIptablesAdd(req: MasqRequest): IptablesPlan[] {
-  checkIds(req.network, req.containerId);
-  const chain = masqChainName(req.network, req.containerId);
-  const owned = note(masqComment(req.network, req.containerId));
-  const cidrs = req.addresses.map((a) => parseCidr("container address", a));
-  const plans: IptablesPlan[] = [];
-  for (const family of [4, 6] as const) {
-    const mine = cidrs.filter((c) => c.family === family);
-    if (mine.length === 0) continue;
-    const ops: IptablesOp[] = [{ op: "ensure-chain", chain }];
-    for (const c of mine) {
-      ops.push(
-        { op: "append", chain, rule: { dst: { cidr: c.network }, matches: [owned], verdict: accept } },
-        { op: "append", chain, rule: { dst: { cidr: MULTICAST[family], not: true }, matches: [owned], verdict: masquerade } },
-        { op: "append", chain: "POSTROUTING", rule: { src: { cidr: `${c.address}/${HOST_PREFIX[family]}` }, matches: [owned], verdict: jump(chain) } },
-      );
-    }
-    plans.push({ family, ops });
-  }
-  return plans;
-}
-
-/**
- * bridge ipMasq DEL for both families. Every rule jumping to the attachment's chain goes, not only
- * the ones for addresses still known, so a DEL after the link vanished does not leak rules.
- */
-export function masqIptablesDel(ref: Pick<AttachmentRef, "network" | "containerId">): IptablesPlan[] {
-  checkIds(ref.network, ref.containerId);
-  const chain = masqChainName(ref.network, ref.containerId);
-  return ([4, 6] as const).map((family) => ({ family, ops: [{ op: "remove-chain", chain }] }));
-}
+export { masqIptablesAdd, masqIptablesDel } from "./iptables-masq-plans.ts";
 
 function markBit(bit: number): number {
   if (!Number.isInteger(bit) || bit < 0 || bit > 31) throw invalid("MasqMarkBit must be between 0 and 31");

@@ -155,6 +155,3 @@ export function iptablesView(states: ReadonlyMap<Family, IptablesState>, problem
   };
 }
 
-export function describeIptablesEntry(e: Pick<FirewallEntry, "kind" | "where" | "key">, containerId: string): string {
-  return `iptables ${e.kind} chain ${e.key} (${e.where}) of ${containerId}`;
-}

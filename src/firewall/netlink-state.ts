@@ -5,14 +5,10 @@
  * (one generation) per call; no tool is exec'd.
  */
 import { NFPROTO_BRIDGE, NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6 } from "../netlink/nft/constants.ts";
-import { find, some } from "../plain-array.ts";
+import { some } from "../plain-array.ts";
 import { type Expr, readVerdict } from "../netlink/nft/expr.ts";
-import type { NftRule } from "../netlink/nft/messages.ts";
 import type { NftSession, Ruleset, TableRef } from "../netlink/nft/session.ts";
-import type { Family, IptablesState, NftFamily, NftRuleState, NftState, NftTableRef, NftTableState, RuleArgs } from "./model.ts";
-import { nftTableKey } from "./model.ts";
-import { declaredFromKernel } from "./nft-declared.ts";
-import { decodeNftRule } from "./nft-decode.ts";
+import type { Family, IptablesState, NftFamily, NftTableRef, RuleArgs } from "./model.ts";
 import { xtRuleArgs } from "./xt-decode.ts";
 
 export const NFPROTO: Readonly<Record<NftFamily, number>> = { ip: NFPROTO_IPV4, ip6: NFPROTO_IPV6, inet: NFPROTO_INET, bridge: NFPROTO_BRIDGE };
@@ -69,33 +65,6 @@ export function ruleTargets(exprs: readonly Expr[]): string[] {
   return out;
 }
 
-function ruleState(r: NftRule): NftRuleState {
-  return {
-    chain: r.chain,
-    handle: Number(r.handle),
-    comment: r.comment,
-    rule: decodeNftRule(r.family, r.exprs),
-    targets: ruleTargets(r.exprs),
-  };
-}
-
-export function nftStateOf(refs: readonly NftTableRef[], rs: Ruleset): NftState {
-  const state = new Map<string, NftTableState>();
-  for (const ref of refs) {
-    const t = tableRef(ref);
-    const table = find(rs.tables, (x) => x.family === t.family && x.name === t.name);
-    if (table === undefined) continue;
-    const held = rs.chains.filter((c) => c.family === t.family && c.table === t.name);
-    const rules = rs.rules.filter((r) => r.family === t.family && r.table === t.name).map(ruleState);
-    state.set(nftTableKey(ref), { chains: new Set(held.map((c) => c.name)), rules, declared: declaredFromKernel(table.flags, held) });
-  }
-  return state;
-}
-
 export function readIptablesOver(s: NftSession, family: Family, onlyChains?: readonly string[]): NetlinkIptablesState {
   return iptablesStateOf(family, s.read([iptablesTable(family, onlyChains)]), onlyChains);
-}
-
-export function readNftOver(s: NftSession, refs: readonly NftTableRef[]): NftState {
-  return nftStateOf(refs, s.read(refs.map((r) => tableRef(r))));
 }

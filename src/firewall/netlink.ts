@@ -4,25 +4,13 @@
  * planned from. Loaded lazily by apply.ts, only on nodes whose firewall is nf_tables.
  */
 import { CniError, ErrorCode } from "../cni/index.ts";
-import type { Request } from "../netlink/message.ts";
-import {
-  delChainRequest,
-  delRuleRequest,
-  delTableRequest,
-  flushChainRequest,
-  newChainRequest,
-  newRuleRequest,
-  newTableRequest,
-} from "../netlink/nft/messages.ts";
 import { GenerationMoved, whileBusy } from "../netlink/nft/busy.ts";
-import { NftSession, type Ruleset, type TableRef, transact } from "../netlink/nft/session.ts";
+import { NftSession, type Ruleset, type TableRef } from "../netlink/nft/session.ts";
 import { NetlinkError } from "../netlink/errors.ts";
 import { Errno } from "../sys/index.ts";
 import type { Family, IptablesPlan, NftPlan, NftState, NftStep, NftTableRef } from "./model.ts";
-import { compileRule, hookSpec } from "./nft-compile.ts";
-import { iptablesTable, NFPROTO, nftStateOf, type NetlinkIptablesState, readIptablesOver, readNftOver, tableRef } from "./netlink-state.ts";
-import { planNftSteps } from "./nftables.ts";
-import { iptablesChainNames, iptablesReadScope, nftReadScope } from "./read-scope.ts";
+import { iptablesTable, type NetlinkIptablesState, readIptablesOver } from "./netlink-state.ts";
+import { iptablesChainNames, iptablesReadScope } from "./read-scope.ts";
 import { xtRequests } from "./xt-write.ts";
 import { hintable, hintedReads, hintPath, hintsHold, learnHints, readHints, writeHints } from "./rule-hints.ts";
 
@@ -60,8 +48,11 @@ export function readIptablesNetlink(family: Family, onlyChains?: readonly string
   return readIptablesOver(must(), family, onlyChains);
 }
 
-export function readNftNetlink(refs: readonly NftTableRef[]): ReturnType<typeof readNftOver> {
-  return readNftOver(must(), refs);
+/** The nft layout's half (netlink-nft.ts), loaded only by the calls that read or write nft tables. */
+const nftHalf = (): Promise<typeof import("./netlink-nft.ts")> => import("./netlink-nft.ts");
+
+export async function readNftNetlink(refs: readonly NftTableRef[]): Promise<NftState> {
+  return (await nftHalf()).readNftOver(must(), refs);
 }
 
 /**
@@ -138,66 +129,10 @@ export function applyIptablesOver(s: XtSession, plans: readonly IptablesPlan[], 
   return expressible;
 }
 
-function stepRequest(step: NftStep): Request | undefined {
-  const t = tableRef(step.ref);
-  switch (step.op) {
-    case "add-table":
-      return newTableRequest(t.family, t.name, step.comment);
-    case "add-chain":
-      return newChainRequest({ family: t.family, table: t.name, name: step.chain, ...(step.base ? hookSpec(step.base) : {}), ...(step.comment !== undefined ? { comment: step.comment } : {}) });
-    case "flush-chain":
-      return flushChainRequest(t.family, t.name, step.chain);
-    case "delete-rule":
-      return delRuleRequest(t.family, t.name, step.chain, BigInt(step.handle));
-    case "delete-chain":
-      return delChainRequest(t.family, t.name, step.chain);
-    case "delete-table":
-      return delTableRequest(t.family, t.name);
-    case "add-rule": {
-      const exprs = compileRule(NFPROTO[step.ref.family], step.rule);
-      return exprs === undefined ? undefined : newRuleRequest(t.family, t.name, step.chain, exprs, step.comment);
-    }
-  }
-}
-
-/** The plan's steps as netlink messages, or undefined when one of them needs nft's own parser. */
-export function nftRequests(steps: readonly NftStep[]): Request[] | undefined {
-  const out: Request[] = [];
-  for (const s of steps) {
-    const r = stepRequest(s);
-    if (r === undefined) return undefined;
-    out.push(r);
-  }
-  return out;
-}
-
-/** The state without what lets a plan leave out declaring tables and chains again. */
-function undeclared(state: NftState): NftState {
-  return new Map([...state].map(([k, t]) => [k, { chains: t.chains, rules: t.rules }]));
-}
-
 /**
  * Applies an nft plan as one netlink batch and returns undefined; or, when a step cannot be
- * expressed here, changes nothing and returns the steps it planned, for `nft -f -` (planned once,
- * from this read, under the caller's lock). `kept`: what those steps leave in place for another tool.
+ * expressed here, changes nothing and returns the steps it planned, for `nft -f -` (netlink-nft.ts).
  */
-export function applyNftNetlink(plan: NftPlan, refs: readonly NftTableRef[], kept: string[] = []): readonly NftStep[] | undefined {
-  let unsent: NftStep[] | undefined;
-  let notes: string[] = [];
-  transact(must(), refs.map((r) => tableRef(r, nftReadScope(plan, r))), (rs) => {
-    notes = [];
-    const state = nftStateOf(refs, rs);
-    const reqs = nftRequests(planNftSteps(plan, state, notes));
-    if (reqs !== undefined) {
-      unsent = undefined;
-      return reqs;
-    }
-    // `nft -f -` is not tied to this read's generation: there every table and chain is declared.
-    notes = [];
-    unsent = planNftSteps(plan, undeclared(state), notes);
-    return [];
-  });
-  // Only the attempt that went in (or was handed back for `nft -f -`) counts.
-  kept.push(...notes);
-  return unsent;
+export async function applyNftNetlink(plan: NftPlan, refs: readonly NftTableRef[], kept: string[] = []): Promise<readonly NftStep[] | undefined> {
+  return (await nftHalf()).applyNftOver(must(), plan, refs, kept);
 }

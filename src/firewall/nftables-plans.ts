@@ -3,6 +3,7 @@
  * comment names are the reference's, so rules written by either implementation are found and
  * removed by the other.
  */
+import { checkNftMatches as checkNftConditions } from "./conditions-nft.ts";
 import type { Family, NftOp, NftPlan, NftRuleSpec } from "./model.ts";
 import {
   MASQ_NFT_TABLE as MASQ_TABLE,
@@ -21,7 +22,6 @@ import {
   checkIfName,
   checkMac,
   checkNftComment,
-  checkNftConditions,
   checkNftIdentifier,
   checkPort,
   checkProtocol,

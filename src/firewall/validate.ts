@@ -7,10 +7,6 @@
 import { type Addr, cidrText, ipString, networkAddress, parseCIDRLiteral, parseIPLiteral } from "../ip/index.ts";
 import { CniError, ErrorCode } from "../cni/index.ts";
 import type { Family } from "./model.ts";
-import { checkIptablesMatches } from "./conditions-iptables.ts";
-import { checkNftMatches } from "./conditions-nft.ts";
-
-export { checkIptablesMatches as checkIptablesConditions, checkNftMatches as checkNftConditions };
 
 export const LIMITS = {
   /** iptables' xt_comment keeps at most 255 bytes. */

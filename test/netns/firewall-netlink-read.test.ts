@@ -6,7 +6,8 @@
  */
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { parseIptablesSave } from "../../src/firewall/iptables.ts";
-import { readIptablesOver, readNftOver } from "../../src/firewall/netlink-state.ts";
+import { readIptablesOver } from "../../src/firewall/netlink-state.ts";
+import { readNftOver } from "../../src/firewall/netlink-nft.ts";
 import { parseNftList } from "../../src/firewall/nftables.ts";
 import { nftRuleText } from "../../src/firewall/nft-text.ts";
 import { isForeign } from "../../src/firewall/nft-decode.ts";
