@@ -144,20 +144,26 @@ export class AttrTable {
   /** Per type: payload start + 1 (0: absent), payload length. */
   readonly #spans = new Int32Array(2 * (TABLE_MAX_TYPE + 1));
 
-  constructor(buf: Uint8Array) {
+  constructor(bytes: Uint8Array) {
+    // Attribute headers are host-order u16 pairs on 4-byte boundaries of the payload: read them
+    // through a Uint16Array (a payload at an odd offset, which no kernel message has, is copied).
+    // The loop has no calls and no module-scope constants (4 = NLA_HDRLEN, 0x3fff =
+    // NLA_TYPE_MASK, 127 = TABLE_MAX_TYPE): each costs in the interpreter.
+    const buf = (bytes.byteOffset & 1) === 0 ? bytes : bytes.slice();
     this.#buf = buf;
     const spans = this.#spans;
     const end = buf.byteLength;
+    const half = new Uint16Array(buf.buffer, buf.byteOffset, end >> 1);
     let off = 0;
-    while (off + NLA_HDRLEN <= end) {
-      const len = (buf[off] ?? 0) | ((buf[off + 1] ?? 0) << 8);
-      const type = ((buf[off + 2] ?? 0) | ((buf[off + 3] ?? 0) << 8)) & NLA_TYPE_MASK;
-      if (len < NLA_HDRLEN || off + len > end) break;
-      if (type <= TABLE_MAX_TYPE) {
-        spans[2 * type] = off + NLA_HDRLEN + 1;
-        spans[2 * type + 1] = len - NLA_HDRLEN;
+    while (off + 4 <= end) {
+      const len = half[off >> 1] ?? 0;
+      const type = (half[(off >> 1) + 1] ?? 0) & 0x3fff;
+      if (len < 4 || off + len > end) break;
+      if (type <= 127) {
+        spans[2 * type] = off + 5;
+        spans[2 * type + 1] = len - 4;
       }
-      off += align4(len);
+      off += (len + 3) & ~3;
     }
   }
 

@@ -88,6 +88,29 @@ export interface Link {
   vlanId?: number;
 }
 
+/**
+ * `link.bridge`, decoded from a bridge's ~45 IFLA_BR_* attributes when first read: no ADD path
+ * reads it, and walking them cost ~50 k instructions per bridge lookup in the interpreter
+ * (docs/performance.md). An enumerable, assignable property like the others.
+ */
+function defineBridgeData(link: Link, data: Uint8Array): void {
+  let value: BridgeData | undefined;
+  let decoded = false;
+  Object.defineProperty(link, "bridge", {
+    enumerable: true,
+    configurable: true,
+    get: () => {
+      if (!decoded) value = readBridgeData(data);
+      decoded = true;
+      return value;
+    },
+    set: (v: BridgeData | undefined) => {
+      value = v;
+      decoded = true;
+    },
+  });
+}
+
 export function decodeLink(m: Message): Link {
   const h = readIfInfo(m.payload);
   const a = new AttrTable(m.payload.subarray(IFINFOMSG_LEN));
@@ -117,7 +140,7 @@ export function decodeLink(m: Message): Link {
     const slaveData = im.get(IFLA_INFO_SLAVE_DATA);
     if (slaveData && slave === "bridge") link.port = decodePortAttrs(slaveData);
     const data = im.get(IFLA_INFO_DATA);
-    if (data && link.kind === "bridge") link.bridge = readBridgeData(data);
+    if (data && link.kind === "bridge") defineBridgeData(link, data);
     if (data && link.kind === "vlan") Object.assign(link, readVlanData(data));
     if (link.kind === undefined) delete link.kind;
   }

@@ -40,6 +40,19 @@ describe("link requests equal iproute2's bytes, and decode back", () => {
     });
   });
 
+  test("a bridge's data, decoded on first read, is an ordinary property: listed, serialised, assignable", () => {
+    const link = decodeLink(sentMessage("link", "add-bridge-full", RTM_NEWLINK));
+    expect(Object.keys(link)).toContain("bridge");
+    expect(JSON.parse(JSON.stringify(link)).bridge).toEqual({ vlanFiltering: true, vlanDefaultPvid: 1 });
+    expect({ ...link }.bridge).toEqual({ vlanFiltering: true, vlanDefaultPvid: 1 });
+    link.bridge = { stpState: 1 };
+    expect(link.bridge).toEqual({ stpState: 1 });
+    link.bridge = undefined;
+    expect(link.bridge).toBeUndefined();
+    // A link of another kind has none.
+    expect(Object.keys(decodeLink(sentMessage("link", "add-vlan", RTM_NEWLINK)))).not.toContain("bridge");
+  });
+
   test("veth with the peer created in another netns by fd (one RTM_NEWLINK)", () => {
     // iproute2 opened /run/netns/c1 as fd 4 in that recording.
     const spec = {
