@@ -8,7 +8,7 @@ import type { Family, IptablesOp, IptablesPlan } from "./model.ts";
 import { masqChainName, masqComment } from "./names.ts";
 import type { AttachmentRef, MasqRequest } from "./plans-types.ts";
 import { accept, comment, jump, masquerade, type Match } from "./rule.ts";
-import { checkIptablesComment, checkText, parseCidr } from "./validate.ts";
+import { type Cidr, checkIptablesComment, checkText, parseCidr } from "./validate.ts";
 
 const MULTICAST: Readonly<Record<Family, string>> = { 4: "224.0.0.0/4", 6: "ff00::/8" };
 export const HOST_PREFIX: Readonly<Record<Family, number>> = { 4: 32, 6: 128 };
@@ -27,20 +27,22 @@ export function masqIptablesAdd(req: MasqRequest): IptablesPlan[] {
   checkIds(req.network, req.containerId);
   const chain = masqChainName(req.network, req.containerId);
   const owned = note(masqComment(req.network, req.containerId));
-  const cidrs = req.addresses.map((a) => parseCidr("container address", a));
+  // Loops, not map/filter: JSC compiles each array builtin from source on its first use in a
+  // process, and a masquerading ADD would use `filter` only here (docs/performance.md).
+  const cidrs: Cidr[] = [];
+  for (const a of req.addresses) cidrs.push(parseCidr("container address", a));
   const plans: IptablesPlan[] = [];
   for (const family of [4, 6] as const) {
-    const mine = cidrs.filter((c) => c.family === family);
-    if (mine.length === 0) continue;
     const ops: IptablesOp[] = [{ op: "ensure-chain", chain }];
-    for (const c of mine) {
+    for (const c of cidrs) {
+      if (c.family !== family) continue;
       ops.push(
         { op: "append", chain, rule: { dst: { cidr: c.network }, matches: [owned], verdict: accept } },
         { op: "append", chain, rule: { dst: { cidr: MULTICAST[family], not: true }, matches: [owned], verdict: masquerade } },
         { op: "append", chain: "POSTROUTING", rule: { src: { cidr: `${c.address}/${HOST_PREFIX[family]}` }, matches: [owned], verdict: jump(chain) } },
       );
     }
-    plans.push({ family, ops });
+    if (ops.length > 1) plans.push({ family, ops });
   }
   return plans;
 }
