@@ -5,7 +5,7 @@
  * inferred type share one name.
  */
 import * as v from "valibot";
-import { parseCIDR, parseIP } from "../ip/index.ts";
+import { isCIDR, isIP } from "../ip/index.ts";
 import { CniError } from "./errors.ts";
 import { type ConfigProblem, decodeConfig, tryDecode } from "./decode.ts";
 
@@ -18,7 +18,7 @@ export const Int = v.pipe(v.number(), v.integer("must be an integer"));
 /** An IP address in text form, validated the way Go's net.ParseIP accepts it. */
 export const IpAddr = v.pipe(
   v.string(),
-  v.check((s) => parseIP(s) !== undefined, (i) => `invalid IP address: ${String(i.input)}`),
+  v.check(isIP, (i) => `invalid IP address: ${String(i.input)}`),
 );
 export type IpAddr = v.InferOutput<typeof IpAddr>;
 
@@ -30,7 +30,7 @@ export const Cidr = v.pipe(
 export type Cidr = v.InferOutput<typeof Cidr>;
 
 export function isCidr(s: string): boolean {
-  return parseCIDR(s) !== undefined;
+  return isCIDR(s);
 }
 
 export const RouteSchema = v.object({

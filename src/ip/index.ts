@@ -1,2 +1,3 @@
 export { type Addr, cidrText, ipBytesString, ipFamily, type IpFamily, ipString, parseCIDR, parseCIDRLiteral, parseIP, parseIPLiteral, type ParsedCidr } from "./parse.ts";
+export { isCIDR, isIP } from "./valid.ts";
 export { bitLength, compareIP, equalIP, fromBigInt, inSubnet, lastAddress, networkAddress, nextIP, sameFamily, toBigInt } from "./arith.ts";
