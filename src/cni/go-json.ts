@@ -112,14 +112,21 @@ export function unwrap(schema: unknown): SchemaShape {
 export function foldKeys(schema: GenericSchema | unknown, value: unknown): unknown {
   if (value instanceof JsonNumber) return value;
   const s = unwrap(schema);
+  // Loops, not map/Object.fromEntries: JSC compiles each such builtin from source on its first
+  // use in a process, and every plugin exec decodes its config here (docs/performance.md).
   if (Array.isArray(value)) {
-    return s.item === undefined ? value : value.map((v) => foldKeys(s.item, v));
+    if (s.item === undefined) return value;
+    const items: unknown[] = [];
+    for (const v of value) items.push(foldKeys(s.item, v));
+    return items;
   }
   if (value === null || typeof value !== "object") return value;
   const input = value as Record<string, unknown>;
   if (s.entries === undefined) {
     if (s.value === undefined) return value;
-    return Object.fromEntries(Object.entries(input).map(([k, v]) => [k, foldKeys(s.value, v)]));
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(input)) out[k] = foldKeys(s.value, input[k]);
+    return out;
   }
   const byLower = new Map<string, string>();
   for (const name of Object.keys(s.entries)) byLower.set(name.toLowerCase(), name);
