@@ -76,11 +76,11 @@ interface PortView {
   stp: PortState | undefined;
 }
 
-function portView(nl: Rtnl, index: number): PortView | undefined {
-  const link = nl.linkFind(index);
+function portView(nl: Rtnl, port: number | string): PortView | undefined {
+  const link = nl.linkFind(port);
   if (link === undefined) return undefined;
   // A bridge port's own link message carries its STP state: one round trip, no port dump.
-  return { link, stp: link.port !== undefined ? link.port.state : nl.portGet(index)?.state };
+  return { link, stp: link.port !== undefined ? link.port.state : nl.portGet(link.index)?.state };
 }
 
 /**
@@ -90,17 +90,19 @@ function portView(nl: Rtnl, index: number): PortView | undefined {
  * it forwards: the reference does not wait for that, and waiting for it here failed the ADD at the
  * bound, so any state but "disabled" counts. At the bound only the reference's condition decides:
  * up succeeds, anything else is its `bridge port in error state`. Returns the port's link as last
- * read (the result's MAC comes from it).
+ * read (the result's MAC comes from it). `port`: its ifindex, or its name when that is unknown.
+ * `firstRead` sees the port's first read (bridge ADD checks a default port's settings there).
  */
-export async function waitPortUp(nl: Rtnl, port: Link, timeoutMs = PORT_WAIT_MS): Promise<Link> {
+export async function waitPortUp(nl: Rtnl, port: number | string, firstRead?: (link: Link) => void, timeoutMs = PORT_WAIT_MS): Promise<Link> {
   const ready = (v: PortView): boolean => v.link.operstate === "up" && v.stp !== "disabled";
   // Usually up already (the container end came up with its addresses): then no event socket.
   // Otherwise the watch is opened and the port read again, so no event between is missed.
-  const now = portView(nl, port.index);
+  const now = portView(nl, port);
+  if (now !== undefined) firstRead?.(now.link);
   if (now !== undefined && ready(now)) return now.link;
   using watch = nl.watchLinks();
-  const r = await watch.waitFor(() => portView(nl, port.index), ready, timeoutMs);
-  const link = r.met ? r.last?.link : nl.linkFind(port.index);
+  const r = await watch.waitFor(() => portView(nl, port), ready, timeoutMs);
+  const link = r.met ? r.last?.link : nl.linkFind(port);
   if (link?.operstate !== "up") throw internalError(`bridge port in error state: ${link?.operstate ?? "unknown"}`);
   return link;
 }

@@ -11,7 +11,7 @@ export { openContainerNetns } from "./netns.ts";
 export { Rollback } from "./rollback.ts";
 export { setContainerSysctls } from "./sysctls.ts";
 export { validateExpectedIps, validateExpectedRoutes } from "./validate.ts";
-export { createVeth, randomVethName, type Veth, type VethRequest } from "./veth.ts";
+export { createVeth, createVethPair, randomVethName, type Veth, type VethPair, type VethRequest } from "./veth.ts";
 export { addMasq, allocateIpam, gcMasqFor, ipamCall, masqBackend, type MasqRef, masqRef, removeMasq } from "./attachment.ts";
 export { checkHostLocalIpam, hostLocalSections, hostLocalStores } from "./host-local.ts";
 export {

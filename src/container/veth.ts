@@ -34,12 +34,34 @@ export interface Veth {
   container: Link;
 }
 
+/** A pair as createVethPair leaves it: the host end by name and index, not read back. */
+export interface VethPair {
+  hostName: string;
+  /** The host end's ifindex, from the container end's IFLA_LINK (its peer); undefined if not reported. */
+  hostIndex: number | undefined;
+  container: Link;
+}
+
 /**
  * Creates the pair; the host end is created up (with accept_ra=0 written after, as the reference
  * does after its `ip link set up`), the container end stays down.
  * `host` and `cont` are netlink handles in the host and container netns.
  */
 export function createVeth(host: Rtnl, cont: Rtnl, ns: NetNs, req: VethRequest, makeName: () => string = randomVethName): Veth {
+  const pair = createVethPair(host, cont, ns, req, makeName);
+  try {
+    return { host: host.linkGet(pair.hostName), container: pair.container };
+  } catch (err) {
+    deleteHostEnd(host, pair.hostName);
+    throw err;
+  }
+}
+
+/**
+ * createVeth without reading the host end back, for a caller that reads it later anyway (bridge
+ * ADD's port wait): one link lookup and decode less.
+ */
+export function createVethPair(host: Rtnl, cont: Rtnl, ns: NetNs, req: VethRequest, makeName: () => string = randomVethName): VethPair {
   const mtu = req.mtu > 0 ? req.mtu : undefined;
   for (let attempt = 0; attempt < NAME_ATTEMPTS; attempt++) {
     const name = makeName();
@@ -54,22 +76,26 @@ export function createVeth(host: Rtnl, cont: Rtnl, ns: NetNs, req: VethRequest, 
       throw internalError(`container veth name (${goQuote(req.ifname)}) peer provided (${goQuote(name)}) already exists`, err);
     }
     try {
-      return finish(host, cont, name, req.ifname);
+      return finish(cont, name, req.ifname);
     } catch (err) {
-      const created = host.linkFind(name);
-      if (created !== undefined) host.linkDel(created.index);
+      deleteHostEnd(host, name);
       throw err;
     }
   }
   throw internalError("failed to find a unique veth name");
 }
 
-function finish(host: Rtnl, cont: Rtnl, name: string, ifname: string): Veth {
-  const hostLink = host.linkGet(name);
+function deleteHostEnd(host: Rtnl, name: string): void {
+  const created = host.linkFind(name);
+  if (created !== undefined) host.linkDel(created.index);
+}
+
+function finish(cont: Rtnl, name: string, ifname: string): VethPair {
   try {
     sysctlSet(`net/ipv6/conf/${name}/accept_ra`, "0");
   } catch {
     // ignored, as by the reference
   }
-  return { host: hostLink, container: cont.linkGet(ifname) };
+  const container = cont.linkGet(ifname);
+  return { hostName: name, hostIndex: container.link, container };
 }

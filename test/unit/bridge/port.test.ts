@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import type { Link, Rtnl } from "../../../src/netlink/index.ts";
-import { setupPort } from "../../../plugins/bridge/port.ts";
+import { setupPort, waitPortUp } from "../../../plugins/bridge/port.ts";
 
 /** Records the link changes setupPort asks for; it reads nothing back for these requests. */
 function recorder(): { nl: Rtnl; calls: string[] } {
@@ -35,5 +35,33 @@ describe("setupPort", () => {
       expect(calls[0]).toBe(`linkSet 7 {"master":3}`);
       expect(calls).toHaveLength(3);
     }
+  });
+});
+
+describe("waitPortUp's first read", () => {
+  const up = { index: 7, name: "veth1", master: 3, operstate: "up", port: { state: "forwarding", hairpin: true, isolated: false } } as Link;
+
+  test("is handed to firstRead (bridge ADD checks a default port's settings there) and, ready, ends the wait without a watch", async () => {
+    const asked: (number | string)[] = [];
+    const nl = {
+      linkFind: (key: number | string) => {
+        asked.push(key);
+        return up;
+      },
+      watchLinks: () => {
+        throw new Error("no watch when the first read is ready");
+      },
+    } as unknown as Rtnl;
+    const seen: Link[] = [];
+    expect(await waitPortUp(nl, 7, (link) => seen.push(link))).toBe(up);
+    expect(seen).toEqual([up]);
+    expect(asked).toEqual([7]);
+  });
+
+  test("with a default port request, firstRead's setupPort writes only what the kernel shows on", async () => {
+    const { nl, calls } = recorder();
+    const reads = { ...nl, linkFind: () => up } as unknown as Rtnl;
+    await waitPortUp(reads, "veth1", (link) => setupPort(nl, link, bridge, req));
+    expect(calls).toEqual([`portSet 7 {"hairpin":false}`]);
   });
 });
