@@ -2,6 +2,7 @@
  * The CNI_* environment, read and validated the way the reference skel does, because runtimes
  * see the resulting codes and messages: one ordered table, all missing variables reported together, the first invalid one alone.
  */
+import { isJsSpace } from "./chars.ts";
 import { CniError, ErrorCode } from "./errors.ts";
 import { isValidName } from "./names.ts";
 import type { CmdArgs, Env } from "./plugin.ts";
@@ -29,9 +30,18 @@ export function validateIfName(name: string): void {
     );
   }
   if (name === "." || name === "..") throw new CniError(ErrorCode.InvalidEnvironment, "interface name is . or ..");
-  if (/[/:\s\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/u.test(name)) {
+  if (hasSlashColonOrSpace(name)) {
     throw new CniError(ErrorCode.InvalidEnvironment, "interface name contains / or : or whitespace characters");
   }
+}
+
+/** `/[/:\s\u0085…]/u.test(name)` by hand (chars.ts says why; no class member is astral). */
+function hasSlashColonOrSpace(name: string): boolean {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c === 0x2f || c === 0x3a || isJsSpace(c) || c === 0x85) return true;
+  }
+  return false;
 }
 
 const TABLE: readonly EnvVar[] = [

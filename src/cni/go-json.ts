@@ -4,6 +4,7 @@
  *  - input: keys matched case-insensitively to a schema's fields, `null` meaning "absent".
  */
 import type { GenericSchema } from "valibot";
+import { isJsSpace } from "./chars.ts";
 
 const GO_ESCAPES: Record<string, string> = {
   "<": "\\u003c",
@@ -15,7 +16,11 @@ const GO_ESCAPES: Record<string, string> = {
 
 /** JSON.stringify, then the escapes Go's encoder adds (`<nil>` prints as `\u003cnil\u003e`). */
 export function goMarshal(value: unknown, indent?: number): string {
-  return JSON.stringify(value, null, indent).replace(/[<>&\u2028\u2029]/g, (c) => GO_ESCAPES[c] ?? c);
+  const text = JSON.stringify(value, null, indent);
+  // Results rarely hold one of these: the regex (and with it the process's first regex, chars.ts)
+  // runs only when one is there.
+  if (!text.includes("<") && !text.includes(">") && !text.includes("&") && !text.includes("\u2028") && !text.includes("\u2029")) return text;
+  return text.replace(/[<>&\u2028\u2029]/g, (c) => GO_ESCAPES[c] ?? c);
 }
 
 /** `json.MarshalIndent(v, "", "    ")`: what results and errors look like on stdout. */
@@ -60,8 +65,43 @@ function keepNumberText(_key: string, value: unknown, context?: { source?: strin
   return source === undefined || source === String(value) ? value : new JsonNumber(value, source);
 }
 
-/** A number token that JS could print differently: a fraction, an exponent, -0 or 16+ digits. */
-const LOSSY_NUMBER = /[:,[]\s*(?:-0|-?[1-9][0-9]{15,}|-?[0-9]+[.eE])/;
+/**
+ * Whether the text may hold a number token that JS could print differently: a fraction, an
+ * exponent, -0 or 16+ digits. `/[:,[]\s*(?:-0|-?[1-9][0-9]{15,}|-?[0-9]+[.eE])/.test(text)` by hand
+ * (chars.ts says why; unit-tested against that regex): after `:`, `,` or `[` and any white space,
+ * an optional `-` and a run of digits that is `0` after a `-`, 16+ digits not starting with `0`,
+ * or followed by `.`, `e` or `E`.
+ */
+export function mayHoldLossyNumber(text: string): boolean {
+  // Jumps from separator to separator with indexOf (native) and reads a character or two after
+  // each: a call per character would cost more than the regex in JSC's interpreter.
+  let colon = text.indexOf(":");
+  let comma = text.indexOf(",");
+  let bracket = text.indexOf("[");
+  for (;;) {
+    let i = colon;
+    if (i < 0 || (comma >= 0 && comma < i)) i = comma;
+    if (i < 0 || (bracket >= 0 && bracket < i)) i = bracket;
+    if (i < 0) return false;
+    if (i === colon) colon = text.indexOf(":", i + 1);
+    else if (i === comma) comma = text.indexOf(",", i + 1);
+    else bracket = text.indexOf("[", i + 1);
+    let j = i + 1;
+    let c = text.charCodeAt(j);
+    // Most separators are followed by a string: one comparison.
+    if (c === 0x22) continue;
+    while (c === 0x20 || (c >= 0x09 && c <= 0x0d) || (c >= 0xa0 && isJsSpace(c))) c = text.charCodeAt(++j);
+    const minus = c === 0x2d;
+    if (minus) c = text.charCodeAt(++j);
+    if (!(c >= 0x30 && c <= 0x39)) continue;
+    if (minus && c === 0x30) return true;
+    const start = j;
+    do c = text.charCodeAt(++j);
+    while (c >= 0x30 && c <= 0x39);
+    if (c === 0x2e || c === 0x65 || c === 0x45) return true;
+    if (j - start >= 16 && text.charCodeAt(start) !== 0x30) return true;
+  }
+}
 
 /**
  * JSON.parse for configs decoded Go's way: numbers keep their text where JS would lose it. The
@@ -69,7 +109,7 @@ const LOSSY_NUMBER = /[:,[]\s*(?:-0|-?[1-9][0-9]{15,}|-?[0-9]+[.eE])/;
  * too deeply for it (Go allows 10,000 levels) is read without it.
  */
 export function goJsonParse(text: string): unknown {
-  if (!LOSSY_NUMBER.test(text)) return JSON.parse(text);
+  if (!mayHoldLossyNumber(text)) return JSON.parse(text);
   try {
     return JSON.parse(text, keepNumberText as (this: unknown, key: string, value: unknown) => unknown);
   } catch (err) {

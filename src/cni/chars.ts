@@ -1,0 +1,22 @@
+/**
+ * Character classes tested by hand on every plugin exec's path (names, CNI_IFNAME, config numbers)
+ * instead of with regexes: the first regex a process runs costs JSC's regex set-up, ~10 heap pages
+ * and ~25 k instructions before it matches anything (docs/performance.md, per-exec floor). Each is
+ * unit-tested against the regex it replaces (test/unit/cni/chars.test.ts).
+ */
+
+/** `[a-zA-Z0-9]` */
+export function isAsciiAlnum(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+}
+
+/** `[0-9]` */
+export function isAsciiDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
+/** What a JS regex's `\s` matches: white space and line terminators (none astral). */
+export function isJsSpace(c: number): boolean {
+  if (c <= 0x20) return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+  return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+}
