@@ -4,11 +4,10 @@
  */
 // src/cni's files, not its index.ts: an exec evaluates every module it imports, and the barrel
 // would bring the schemas, converters and delegation code loopback never runs (docs/performance.md).
-import { type CmdArgs, decodeConfig, internalError, labelOnly, type Result } from "../../src/cni/core.ts";
+import { type CmdArgs, internalError, labelOnly, type Result } from "../../src/cni/core.ts";
 import { AF_INET, AF_INET6, type Addr, LinkRtnl } from "../../src/netlink/links.ts";
 import { NetNs, NetNsError } from "../../src/sys/netns.ts";
 import type { PluginEntry } from "../../src/container/index.ts";
-import { LoopbackConfig } from "./config.ts";
 
 const LO = "lo";
 
@@ -51,6 +50,8 @@ function loopbackResult(args: CmdArgs, addrs: Addr[]): Result {
 }
 
 async function add(args: CmdArgs): Promise<Result> {
+  // The config module (valibot, the NetConf schema) loads here: DEL and CHECK never need it.
+  const { decodeConfig, LoopbackConfig } = await import("./config.ts");
   const conf = decodeConfig(LoopbackConfig, args.config, "failed to parse network config: ");
   // Only a chained loopback gets a prevResult: the result schemas load then, not on every ADD.
   // Through the barrel, which the CLI already imports dynamically: a module of its own as the
@@ -88,6 +89,6 @@ export const loopback: PluginEntry = {
   add,
   del,
   check,
-  checkConfig: async (config, problems) => void problems.decode(LoopbackConfig, config, "failed to parse network config: "),
+  checkConfig: async (config, problems) => void problems.decode((await import("./config.ts")).LoopbackConfig, config, "failed to parse network config: "),
   describe: async () => ({ devices: [], ipam: [], firewall: [], createsInterface: false }),
 };

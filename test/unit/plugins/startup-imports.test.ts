@@ -75,3 +75,12 @@ test("bridge imports no node:* module, and the firewall code only when it masque
   const firewallCode = [...closure].filter((f) => f.endsWith(".js") && readFileSync(join(out, f), "utf8").includes("CNI-HOSTPORT-DNAT"));
   expect(firewallCode).toEqual([]);
 });
+
+test("loopback's DEL and CHECK load no schema: valibot and the NetConf schema are outside its static graph (ADD imports them)", () => {
+  const holds = (marker: string) => [...staticClosure("loopback/index.js")].filter((f) => f.endsWith(".js") && readFileSync(join(out, f), "utf8").includes(marker));
+  // "~standard" is valibot's Standard Schema property on every schema; "types.PluginConf" names the NetConf schema.
+  expect(holds("~standard")).toEqual([]);
+  expect(holds("types.PluginConf")).toEqual([]);
+  const all = built.outputs.map((o) => readFileSync(o.path, "utf8"));
+  expect(all.some((t) => t.includes("~standard") && t.includes("types.PluginConf"))).toBe(true);
+});
