@@ -77,7 +77,10 @@ export function readRulesetOnce(io: ReadIo, refs: readonly TableRef[]): Ruleset 
     for (const name of a.chainNames ?? []) reqs.push(chainGetRequest(a.ref.family, a.ref.name, name));
     for (const h of a.ref.ruleHandles ?? []) reqs.push(ruleGetRequest(a.ref.family, a.ref.name, h.chain, h.handle));
   }
-  reqs.push(getGenRequest());
+  // The closing generation, unless a chain list is certainly dumped (a table listed whole).
+  let dumped = false;
+  for (const a of asked) if (a.chainNames === undefined) dumped = true;
+  if (!dumped) reqs.push(getGenRequest());
   const answers = getMany(io.transport, io.nextSeq, "nf_tables read", reqs);
   let k = 0;
   const next = (): GetAnswer => answers[k++] as GetAnswer;
@@ -94,7 +97,6 @@ export function readRulesetOnce(io: ReadIo, refs: readonly TableRef[]): Ruleset 
   const tables: NftTable[] = [];
   const chains: NftChain[] = [];
   const rules: NftRule[] = [];
-  let dumped = false;
   for (const { ref, chainNames } of asked) {
     const tm = present("NFT_MSG_GETTABLE", 1)[0];
     const named = present("NFT_MSG_GETCHAIN", chainNames?.length ?? 0);
@@ -102,7 +104,6 @@ export function readRulesetOnce(io: ReadIo, refs: readonly TableRef[]): Ruleset 
     const t = tm === undefined ? undefined : decodeTable(tm);
     if (t === undefined || t.family !== ref.family || t.name !== ref.name) continue;
     tables.push(t);
-    if (chainNames === undefined) dumped = true;
     const existing = new Set<string>();
     for (const m of chainNames === undefined ? io.dump("NFT_MSG_GETCHAIN", chainDumpRequest(t.family, t.name)) : named) {
       const c = decodeChain(m);
