@@ -1,8 +1,8 @@
 /**
  * The firewall state read over NETLINK_NETFILTER, in the shapes the plans were written against:
- * an iptables-nft `nat` table as `iptables-save` tokens (with each rule's handle), and nft tables
- * as chains plus rules with handle, comment, typed rule (nft-decode.ts) and jump targets. One consistent read
- * (one generation) per call; no tool is exec'd.
+ * an iptables-nft `nat` table as `iptables-save` tokens (with each rule's handle), and the table
+ * references both layouts read through (nft tables in the plans' shape: netlink-nft.ts). One
+ * consistent read (one generation) per call; no tool is exec'd.
  */
 import { NFPROTO_BRIDGE, NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6 } from "../netlink/nft/constants.ts";
 import { some } from "../plain-array.ts";
