@@ -24,7 +24,7 @@ import {
   resultFamily,
 } from "../../src/cni/index.ts";
 import { checkPrevResultTypes, goPrevResult } from "./prev-result.ts";
-import { checkConditions, noProbe, parseIp, type PortMapping, type Probe, portmapBackendName } from "../../src/firewall/choice.ts";
+import { noProbe, type PortMapping, type PortmapChecks, portmapChecks, type Probe, portmapBackendName } from "../../src/firewall/choice.ts";
 
 /** One `runtimeConfig.portMappings` entry; Go zero values for missing fields. */
 export const PortMappingEntry = goStruct("PortMapEntry", "main.PortMapEntry", {
@@ -78,9 +78,10 @@ export function decodePortmapConfig(raw: unknown): PortmapConfig {
 
 /** The mappings as written (zero entries for nulls), before any validation. */
 export function rawMappings(conf: PortmapConfig): PortMappingEntry[] {
-  return (conf.runtimeConfig?.portMappings ?? []).map(
-    (m) => m ?? { hostPort: 0, containerPort: 0, protocol: "", hostIP: "" },
-  );
+  // A loop, not map: JSC compiles that builtin on its first use, even over no mappings.
+  const out: PortMappingEntry[] = [];
+  for (const m of conf.runtimeConfig?.portMappings ?? []) out.push(m ?? { hostPort: 0, containerPort: 0, protocol: "", hostIP: "" });
+  return out;
 }
 
 function parsePrevResult(conf: PortmapConfig, cniVersion: string): Result | undefined {
@@ -111,20 +112,22 @@ const PROTOCOLS: ReadonlySet<string> = new Set(["tcp", "udp", "sctp", "dccp"]);
  * The reference's port checks (container port first, only `<= 0`), then tscni's: the upper bound,
  * the protocol and the host IP, so a bad entry is refused before any rule is written.
  */
-function checkMappings(entries: readonly PortMappingEntry[]): PortMapping[] {
+function checkMappings(entries: readonly PortMappingEntry[], checks: PortmapChecks | undefined): PortMapping[] {
   for (const m of entries) {
     if (m.containerPort <= 0) throw internalError(`Invalid container port number: ${m.containerPort}`);
     if (m.hostPort <= 0) throw internalError(`Invalid host port number: ${m.hostPort}`);
   }
-  return entries.map((m) => {
+  const out: PortMapping[] = [];
+  for (const m of entries) {
     if (m.containerPort > 65535) throw internalError(`Invalid container port number: ${m.containerPort}`);
     if (m.hostPort > 65535) throw internalError(`Invalid host port number: ${m.hostPort}`);
     const protocol = m.protocol.toLowerCase();
     if (!PROTOCOLS.has(protocol)) throw internalError(`unknown protocol ${JSON.stringify(m.protocol)} specified`);
-    if (m.hostIP !== "") parseIp("host IP", m.hostIP);
-    const out: PortMapping = { hostPort: m.hostPort, containerPort: m.containerPort, protocol };
-    return m.hostIP === "" ? out : { ...out, hostIP: m.hostIP };
-  });
+    if (m.hostIP !== "") checks?.parseIp("host IP", m.hostIP);
+    const mapping: PortMapping = { hostPort: m.hostPort, containerPort: m.containerPort, protocol };
+    out.push(m.hostIP === "" ? mapping : { ...mapping, hostIP: m.hostIP });
+  }
+  return out;
 }
 
 /**
@@ -133,8 +136,9 @@ function checkMappings(entries: readonly PortMappingEntry[]): PortMapping[] {
  * compare rules (ADD and CHECK with mappings) and by `tscni validate`; DEL and GC never use them,
  * so a config carrying bad ones can still be torn down.
  */
-export function checkPortmapConditions(s: Pick<PortmapSettings, "backend" | "conditionsV4" | "conditionsV6">): void {
-  for (const check of conditionChecks(s.backend, s)) check.run();
+export async function checkPortmapConditions(s: Pick<PortmapSettings, "backend" | "conditionsV4" | "conditionsV6">): Promise<void> {
+  const checks = await portmapChecks();
+  for (const check of conditionChecks(checks, s.backend, s)) check.run();
 }
 
 interface ConditionLists {
@@ -143,11 +147,11 @@ interface ConditionLists {
 }
 
 /** One check per list; `tscni validate` names a bad token even next to a backend conflict. */
-function conditionChecks(backend: string | undefined, lists: ConditionLists): { what: string; run: () => void }[] {
+function conditionChecks(checks: PortmapChecks, backend: string | undefined, lists: ConditionLists): { what: string; run: () => void }[] {
   const out: { what: string; run: () => void }[] = [];
   for (const [what, family] of [["conditionsV4", 4], ["conditionsV6", 6]] as const) {
     const tokens = lists[what];
-    if (tokens !== undefined) out.push({ what, run: () => void checkConditions(backend, what, tokens, family) });
+    if (tokens !== undefined) out.push({ what, run: () => void checks.checkConditions(backend, what, tokens, family) });
   }
   return out;
 }
@@ -171,16 +175,19 @@ export async function checkPortmap(
   if (conf === undefined) return undefined;
   const prevResult = p.check("prevResult", () => parsePrevResult(conf, cniVersion));
   p.check(conf.markMasqBit === undefined ? "externalSetMarkChain" : "markMasqBit", () => checkMark(conf));
+  const entries = rawMappings(conf);
+  // The host IP and condition checks are loaded only by a call that has something for them.
+  const checks = entries.length > 0 || conditions ? await portmapChecks() : undefined;
   let backend: string | undefined;
   try {
-    backend = await portmapBackendName(conf, rawMappings(conf).length === 0 ? idleProbe : probe);
+    backend = await portmapBackendName(conf, entries.length === 0 ? idleProbe : probe);
   } catch (err) {
     p.check("backend", () => {
       throw CniError.from(err);
     });
   }
-  const mappings = p.check("runtimeConfig.portMappings", () => checkMappings(rawMappings(conf)));
-  if (conditions) for (const c of conditionChecks(backend, conf)) p.check(c.what, c.run);
+  const mappings = p.check("runtimeConfig.portMappings", () => checkMappings(entries, checks));
+  if (checks !== undefined && conditions) for (const c of conditionChecks(checks, backend, conf)) p.check(c.what, c.run);
   if (!p.ok || backend === undefined || mappings === undefined) return undefined;
   return {
     network: conf.name,

@@ -32,8 +32,8 @@ export function containerIps(result: Result, ifname: string): ContainerIps {
 }
 
 /** One request per family that has a container address, IPv4 first; both condition lists checked. */
-export function portmapRequests(s: PortmapSettings, containerId: string, ips: ContainerIps): PortmapRequest[] {
-  checkPortmapConditions(s);
+export async function portmapRequests(s: PortmapSettings, containerId: string, ips: ContainerIps): Promise<PortmapRequest[]> {
+  await checkPortmapConditions(s);
   const reqs: PortmapRequest[] = [];
   const families: [Family, string | undefined, readonly string[] | undefined][] = [
     [4, ips.v4, s.conditionsV4],

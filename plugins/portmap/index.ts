@@ -119,7 +119,7 @@ export function makePortmap(deps: PortmapDeps): PluginEntry {
       if (s.prevResult === undefined) throw internalError("must be called as chained plugin");
       if (s.mappings.length === 0) return s.prevResult;
       const ips = containerIps(s.prevResult, a.ifname);
-      const reqs = portmapRequests(s, a.containerId, ips);
+      const reqs = await portmapRequests(s, a.containerId, ips);
       if (reqs.length === 0) return s.prevResult;
       await forwardPorts(deps, s, reqs, a.containerId);
       await flushUdpConntrack(deps, s.mappings, familiesOf(reqs));
@@ -140,7 +140,7 @@ export function makePortmap(deps: PortmapDeps): PluginEntry {
       const s = await loadSettings(a, "", deps.probe, noProbe);
       if (s.prevResult === undefined) throw internalError("Required prevResult missing");
       if (s.mappings.length === 0) return;
-      const reqs = portmapRequests(s, a.containerId, containerIps(s.prevResult, a.ifname));
+      const reqs = await portmapRequests(s, a.containerId, containerIps(s.prevResult, a.ifname));
       await (await backendOf(s)).check({ kind: "portmap", reqs }, deps.firewall);
     },
 
