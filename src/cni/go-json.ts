@@ -144,6 +144,15 @@ export function unwrap(schema: unknown): SchemaShape {
 }
 
 /**
+ * `out[key] = value` as an own member even for `__proto__`, which Go decodes as any other unknown
+ * key: an assignment would make `value` the prototype, and its members would read as fields.
+ */
+function put(out: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === "__proto__") Object.defineProperty(out, key, { value, writable: true, enumerable: true, configurable: true });
+  else out[key] = value;
+}
+
+/**
  * Renames the keys of `value` to the field names `schema` declares, the way Go matches JSON keys
  * to struct fields (case-insensitive; the last duplicate wins), and drops `null` members, which
  * Go treats as "leave the field alone" (unless the field's schema is nullable). Unknown keys are
@@ -165,19 +174,21 @@ export function foldKeys(schema: GenericSchema | unknown, value: unknown): unkno
   if (s.entries === undefined) {
     if (s.value === undefined) return value;
     const out: Record<string, unknown> = {};
-    for (const k of Object.keys(input)) out[k] = foldKeys(s.value, input[k]);
+    for (const k of Object.keys(input)) put(out, k, foldKeys(s.value, input[k]));
     return out;
   }
+  const entries: Record<string, unknown> = s.entries;
   const byLower = new Map<string, string>();
-  for (const name of Object.keys(s.entries)) byLower.set(name.toLowerCase(), name);
+  for (const name of Object.keys(entries)) byLower.set(name.toLowerCase(), name);
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(input)) {
-    const name = key in s.entries ? key : byLower.get(key.toLowerCase()) ?? key;
-    if (v === null && !keepsNull(s.entries[name])) {
+    const name = Object.hasOwn(entries, key) ? key : byLower.get(key.toLowerCase()) ?? key;
+    const declared = Object.hasOwn(entries, name);
+    if (v === null && !(declared && keepsNull(entries[name]))) {
       delete out[name];
       continue;
     }
-    out[name] = name in s.entries ? foldKeys(s.entries[name], v) : v;
+    put(out, name, declared ? foldKeys(entries[name], v) : v);
   }
   return out;
 }
