@@ -47,10 +47,14 @@ const GoResult100 = goStruct("Result", "types100.Result", {
 export function goPrevResult(raw: Record<string, unknown>, configVersion: string): Record<string, unknown> {
   const withVersion: Record<string, unknown> = { ...raw };
   if (!("CNIVersion" in withVersion) || withVersion.CNIVersion === "") withVersion.CNIVersion = configVersion;
-  const versionKeys = Object.keys(withVersion).filter((k) => k.toLowerCase() === "cniversion").sort();
+  // Loops, not filter/sort/at: JSC compiles those builtins on first use (every ADD with a prevResult).
+  let last: string | undefined;
   const out: Record<string, unknown> = {};
-  for (const [k, value] of Object.entries(withVersion)) if (!versionKeys.includes(k)) out[k] = value;
-  out.cniVersion = withVersion[versionKeys.at(-1) ?? "CNIVersion"];
+  for (const k of Object.keys(withVersion)) {
+    if (k.toLowerCase() !== "cniversion") out[k] = withVersion[k];
+    else if (last === undefined || k > last) last = k;
+  }
+  out.cniVersion = withVersion[last ?? "CNIVersion"];
   return out;
 }
 
