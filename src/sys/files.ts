@@ -1,4 +1,5 @@
-import { CString, dlopen, FFIType, type Pointer, ptr, read } from "bun:ffi";
+import type { Pointer } from "bun:ffi";
+import { CString, dlopen, ptr, read, T } from "./ffi.ts";
 import { errnoName } from "./errno.ts";
 import { errnoText } from "./errtext.ts";
 import { close, openFile, readFd, statxOf, type StatxInfo } from "./libc.ts";
@@ -13,21 +14,21 @@ import { close, openFile, readFd, statxOf, type StatxInfo } from "./libc.ts";
  * loopback exec, which never uses them, ~0.35 M instructions (docs/performance.md).
  */
 const symbols = {
-  __errno_location: { args: [], returns: FFIType.ptr },
-  mkdir: { args: [FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
-  link: { args: [FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
-  unlink: { args: [FFIType.ptr], returns: FFIType.i32 },
-  ftruncate: { args: [FFIType.i32, FFIType.i64], returns: FFIType.i32 },
-  write: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64_fast },
-  opendir: { args: [FFIType.ptr], returns: FFIType.ptr },
-  readdir64: { args: [FFIType.ptr], returns: FFIType.ptr },
-  closedir: { args: [FFIType.ptr], returns: FFIType.i32 },
+  __errno_location: { args: [], returns: T.ptr },
+  mkdir: { args: [T.ptr, T.u32], returns: T.i32 },
+  link: { args: [T.ptr, T.ptr], returns: T.i32 },
+  unlink: { args: [T.ptr], returns: T.i32 },
+  ftruncate: { args: [T.i32, T.i64], returns: T.i32 },
+  write: { args: [T.i32, T.ptr, T.u64], returns: T.i64Fast },
+  opendir: { args: [T.ptr], returns: T.ptr },
+  readdir64: { args: [T.ptr], returns: T.ptr },
+  closedir: { args: [T.ptr], returns: T.i32 },
   // The per-file calls of readRegularText, bound here too so that a walk over hundreds of files
   // calls them without libc.ts's wrappers (a closure and a result object per call).
-  open: { args: [FFIType.ptr, FFIType.i32, FFIType.u32], returns: FFIType.i32 },
-  statx: { args: [FFIType.i32, FFIType.ptr, FFIType.i32, FFIType.u32, FFIType.ptr], returns: FFIType.i32 },
-  read: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64_fast },
-  close: { args: [FFIType.i32], returns: FFIType.i32 },
+  open: { args: [T.ptr, T.i32, T.u32], returns: T.i32 },
+  statx: { args: [T.i32, T.ptr, T.i32, T.u32, T.ptr], returns: T.i32 },
+  read: { args: [T.i32, T.ptr, T.u64], returns: T.i64Fast },
+  close: { args: [T.i32], returns: T.i32 },
 } as const;
 
 type FileLibc = ReturnType<typeof dlopen<typeof symbols>>["symbols"];

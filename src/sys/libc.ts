@@ -1,4 +1,4 @@
-import { CString, dlopen, FFIType, read } from "bun:ffi";
+import { CString, dlopen, read, T } from "./ffi.ts";
 
 /**
  * The one bun:ffi binding to libc. Every wrapper returns `{ ret, errno }` with errno read
@@ -9,32 +9,32 @@ import { CString, dlopen, FFIType, read } from "bun:ffi";
  * declared 64-bit so the callee never sees garbage in the upper half of the register.
  */
 const symbols = {
-  __errno_location: { args: [], returns: FFIType.ptr },
-  strerror: { args: [FFIType.i32], returns: FFIType.ptr },
-  flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
-  close: { args: [FFIType.i32], returns: FFIType.i32 },
-  setns: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
-  socket: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
-  bind: { args: [FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
-  getsockname: { args: [FFIType.i32, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
-  setsockopt: { args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
+  __errno_location: { args: [], returns: T.ptr },
+  strerror: { args: [T.i32], returns: T.ptr },
+  flock: { args: [T.i32, T.i32], returns: T.i32 },
+  close: { args: [T.i32], returns: T.i32 },
+  setns: { args: [T.i32, T.i32], returns: T.i32 },
+  socket: { args: [T.i32, T.i32, T.i32], returns: T.i32 },
+  bind: { args: [T.i32, T.ptr, T.u32], returns: T.i32 },
+  getsockname: { args: [T.i32, T.ptr, T.ptr], returns: T.i32 },
+  setsockopt: { args: [T.i32, T.i32, T.i32, T.ptr, T.u32], returns: T.i32 },
   sendto: {
-    args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32, FFIType.ptr, FFIType.u32],
-    returns: FFIType.i64_fast,
+    args: [T.i32, T.ptr, T.u64, T.i32, T.ptr, T.u32],
+    returns: T.i64Fast,
   },
   recvfrom: {
-    args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32, FFIType.ptr, FFIType.ptr],
-    returns: FFIType.i64_fast,
+    args: [T.i32, T.ptr, T.u64, T.i32, T.ptr, T.ptr],
+    returns: T.i64Fast,
   },
-  poll: { args: [FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i32 },
-  read: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64_fast },
+  poll: { args: [T.ptr, T.u64, T.i32], returns: T.i32 },
+  read: { args: [T.i32, T.ptr, T.u64], returns: T.i64Fast },
   // open is variadic; the mode is read only with O_CREAT, and passing it always is safe on x86_64 and arm64.
-  open: { args: [FFIType.ptr, FFIType.i32, FFIType.u32], returns: FFIType.i32 },
-  statfs: { args: [FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
+  open: { args: [T.ptr, T.i32, T.u32], returns: T.i32 },
+  statfs: { args: [T.ptr, T.ptr], returns: T.i32 },
   // statx (glibc 2.28+) rather than stat/fstat, which glibc exports as symbols only from 2.33.
-  statx: { args: [FFIType.i32, FFIType.ptr, FFIType.i32, FFIType.u32, FFIType.ptr], returns: FFIType.i32 },
-  realpath: { args: [FFIType.ptr, FFIType.ptr], returns: FFIType.ptr },
-  rename: { args: [FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
+  statx: { args: [T.i32, T.ptr, T.i32, T.u32, T.ptr], returns: T.i32 },
+  realpath: { args: [T.ptr, T.ptr], returns: T.ptr },
+  rename: { args: [T.ptr, T.ptr], returns: T.i32 },
 } as const;
 
 type Libc = ReturnType<typeof dlopen<typeof symbols>>["symbols"];

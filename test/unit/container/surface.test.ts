@@ -47,11 +47,11 @@ describe("public surfaces", () => {
     expect(deep).toEqual([]);
   });
 
-  test("bun:ffi, setns and errno only in src/sys", () => {
+  test("bun:ffi (and Bun.FFI), setns and errno only in src/sys", () => {
     const outside = [...sources("src"), ...sources("plugins")].filter((f) => !f.startsWith("src/sys/"));
     const unsafe = outside.filter((f) => {
       const text = readFileSync(join(repoRoot, f), "utf8");
-      return specifiers(f).includes("bun:ffi") || /\bsetns\s*\(|__errno_location/.test(text);
+      return specifiers(f).includes("bun:ffi") || /\bsetns\s*\(|__errno_location|\bBun\.FFI\b/.test(text);
     });
     expect(unsafe).toEqual([]);
   });
