@@ -90,14 +90,32 @@ function createOrReuse(nl: Rtnl, req: BridgeRequest): Link {
     found = undefined;
   }
   const br = found !== undefined && found.kind === "bridge" ? found : bridgeByName(nl, req.name);
+  noRouterAdvertisements(req.name);
+  if (!br.up) nl.linkSetUp(br.index);
+  return br;
+}
+
+function noRouterAdvertisements(bridge: string): void {
   try {
     // The bridge's routes are ours: no router advertisements.
-    sysctlSet(`net/ipv6/conf/${req.name}/accept_ra`, "0");
+    sysctlSet(`net/ipv6/conf/${bridge}/accept_ra`, "0");
   } catch {
     // ignored, as by the reference (IPv6 may be off)
   }
-  if (!br.up) nl.linkSetUp(br.index);
-  return br;
+}
+
+/**
+ * The bridge when it is ready as it is (a bridge, up, promiscuous if asked): what createOrReuse
+ * would return, after its one write (accept_ra=0, the same value whoever writes it). Every ADD
+ * but a network's first finds this, so it needs no lock; anything else (or a failed lookup) is
+ * undefined and left to ensureBridge under the lock.
+ */
+export function readyBridge(nl: Rtnl, req: BridgeRequest): Link | undefined {
+  const found = findLink(nl, req.name);
+  if (found === undefined || found.kind !== "bridge" || !found.up) return undefined;
+  if (req.promisc && (found.flags & IFF_PROMISC) === 0) return undefined;
+  noRouterAdvertisements(req.name);
+  return found;
 }
 
 /** Creates the bridge or reuses it; errors wrapped `failed to create bridge "<br>": …`. */

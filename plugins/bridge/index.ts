@@ -19,7 +19,7 @@ import { gcMasqFor, masqBackend, masqRef, openContainerNetns, type PluginEntry, 
 import { logStep } from "../../src/log.ts";
 import { type Link, Rtnl } from "../../src/netlink/index.ts";
 import { attach } from "./attach.ts";
-import { ensureBridge, lockBridge } from "./bridge.ts";
+import { ensureBridge, lockBridge, readyBridge } from "./bridge.ts";
 import { checkAttachment } from "./check.ts";
 import { type BridgeConf, checkBridgeAdd, decodeBridgeConfig, describeBridge, loadForArgs } from "./config.ts";
 import { deleteContainerLink } from "./detach.ts";
@@ -48,10 +48,13 @@ async function add(a: CmdArgs): Promise<Result> {
   }
 }
 
-/** The bridge is created or reused under its lock, so concurrent ADDs agree on it. */
+/** The bridge is reused as it is when ready, else created or fixed under its lock, so concurrent ADDs agree on it. */
 async function setupBridge(host: Rtnl, conf: BridgeConf, a: CmdArgs): Promise<Link> {
+  const req = { name: conf.bridge, mtu: conf.raw.mtu, promisc: conf.raw.promiscMode, vlanFiltering: conf.vlanFiltering };
+  const ready = readyBridge(host, req);
+  if (ready !== undefined) return ready;
   using _lock = await lockBridge(conf.bridge, a.env);
-  return ensureBridge(host, { name: conf.bridge, mtu: conf.raw.mtu, promisc: conf.raw.promiscMode, vlanFiltering: conf.vlanFiltering });
+  return ensureBridge(host, req);
 }
 
 /**
