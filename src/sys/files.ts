@@ -29,13 +29,17 @@ const symbols = {
   statx: { args: [T.i32, T.ptr, T.i32, T.u32, T.ptr], returns: T.i32 },
   read: { args: [T.i32, T.ptr, T.u64], returns: T.i64Fast },
   close: { args: [T.i32], returns: T.i32 },
+  // A directory scan opens each file by the listing's own name bytes, relative to the directory.
+  dirfd: { args: [T.ptr], returns: T.i32 },
+  openat: { args: [T.i32, T.ptr, T.i32, T.u32], returns: T.i32 },
 } as const;
 
-type FileLibc = ReturnType<typeof dlopen<typeof symbols>>["symbols"];
+export type FileLibc = ReturnType<typeof dlopen<typeof symbols>>["symbols"];
 let opened: FileLibc | undefined;
-const lib = (): FileLibc => (opened ??= dlopen("libc.so.6", symbols).symbols);
+/** The files group, opened on first use (dir-texts.ts calls it too). */
+export const lib = (): FileLibc => (opened ??= dlopen("libc.so.6", symbols).symbols);
 
-function errno(l: FileLibc): number {
+export function errno(l: FileLibc): number {
   const p = l.__errno_location();
   return p === null ? 0 : read.i32(p, 0);
 }
@@ -62,7 +66,7 @@ export class FileError extends Error {
 }
 
 const encoder = new TextEncoder();
-function cPath(path: string, syscall: string): Uint8Array {
+export function cPath(path: string, syscall: string): Uint8Array {
   if (path.includes("\0")) throw new FileError(22, syscall, path);
   return encoder.encode(`${path}\0`);
 }
@@ -206,11 +210,14 @@ export function readText(fd: number, path: string, size = 0): string {
 // readRegularText's reused buffers: the path as a C string, and statx's output.
 let pathBuf = new Uint8Array(256);
 // Its ArrayBuffer made first: reading `.buffer` of a small typed array can move its storage,
-// which would leave a pointer taken before it dangling.
-const scanStatxView = new DataView(new ArrayBuffer(256));
-const scanStatxPtr = ptr(scanStatxView);
+// which would leave a pointer taken before it dangling. Read through typed arrays (both targets
+// are little-endian): a DataView getter is a call of its own in the interpreter, per file.
+const scanStatx = new ArrayBuffer(256);
+const statxU16 = new Uint16Array(scanStatx);
+const statxU32 = new Uint32Array(scanStatx);
+const scanStatxPtr = ptr(statxU32);
 const emptyPath = new Uint8Array(1);
-const O_CLOEXEC = 0o2000000;
+export const O_CLOEXEC = 0o2000000;
 const AT_EMPTY_PATH = 0x1000;
 const STATX_TYPE_SIZE = 0x1 | 0x200;
 
@@ -228,12 +235,16 @@ export function readRegularText(path: string): string | undefined {
   pathBuf[n] = 0;
   const l = lib();
   const fd = l.open(pathBuf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0);
-  if (fd < 0) return undefined;
+  return fd < 0 ? undefined : readOpenedRegular(l, fd);
+}
+
+/** readRegularText after its open: the fstat guard, the read, and the close of `fd`, whatever happens. */
+export function readOpenedRegular(l: FileLibc, fd: number): string | undefined {
   try {
     if (l.statx(fd, emptyPath, AT_EMPTY_PATH, STATX_TYPE_SIZE, scanStatxPtr) < 0) return undefined;
-    // struct statx: stx_mode (u16) at 28, stx_size (u64) at 40.
-    if ((scanStatxView.getUint16(28, true) & S_IFMT) !== S_IFREG) return undefined;
-    const size = scanStatxView.getUint32(40, true) + scanStatxView.getUint32(44, true) * 2 ** 32;
+    // struct statx: stx_mode (u16) at byte 28, stx_size (u64) at byte 40.
+    if ((statxU16[14]! & S_IFMT) !== S_IFREG) return undefined;
+    const size = statxU32[10]! + statxU32[11]! * 2 ** 32;
     let len = 0;
     while (size <= 0 || len < size) {
       if (len === readBuf.byteLength) growReadBuf();

@@ -23,6 +23,7 @@ import {
   openPath,
   readRegularText,
   readText,
+  scanDirTexts,
   truncateFd,
   unlinkPath,
   writeText,
@@ -31,7 +32,7 @@ import { parseIP, ipString } from "../../ip/index.ts";
 import { networkDir } from "./paths.ts";
 import type { Reservation, Store } from "./store.ts";
 import { LAST_RESERVED_PREFIX, LOCK_NAME, ownerText, parseReservation, reservationText, scratchName } from "./disk-format.ts";
-import { type Entry, type Owned, ownedBy, walkTree } from "./disk-walk.ts";
+import { type Entry, type Owned, ownedBy, type ScanDir, walkTree } from "./disk-walk.ts";
 import { errnoCode, goPathError } from "./errors.ts";
 import { goTrim } from "./go-text.ts";
 
@@ -174,9 +175,14 @@ export class DiskStore implements Store {
     return listDirTyped(dir);
   }
 
+  /** Lists one directory of a by-owner walk, reading its files as it goes (the same seam). */
+  protected scanEntries(dir: string, wanted: Parameters<ScanDir>[1], visit: Parameters<ScanDir>[2]): void {
+    scanDirTexts(dir, wanted, visit);
+  }
+
   /** One walk, each file read once: everything a by-owner verb asks of the directory. */
   private owned(containerId: string, ifname: string): Owned {
-    return ownedBy(this.dir, (dir) => this.listEntries(dir), containerId, ifname);
+    return ownedBy(this.dir, (dir, wanted, visit) => this.scanEntries(dir, wanted, visit), containerId, ifname);
   }
 
   private walk(withTimes = false): Entry[] {

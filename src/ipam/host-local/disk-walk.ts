@@ -4,7 +4,18 @@
  * `ownedBy` reads each file once and sorts what it finds by owner, so one verb lists and reads
  * the directory once, however many things it asks of it.
  */
-import { childPath as join, DT_DIR, DT_REG, DT_UNKNOWN, type DirEntry, pathInfo, readRegularText } from "../../sys/index.ts";
+import {
+  childPath as join,
+  DT_DIR,
+  DT_REG,
+  DT_UNKNOWN,
+  type DirEntry,
+  entryFirstByte,
+  entryName,
+  pathInfo,
+  readRegularText,
+  type ScanEntry,
+} from "../../sys/index.ts";
 import { isBookkeeping, isScratchName, ownerText } from "./disk-format.ts";
 import { goTrim } from "./go-text.ts";
 
@@ -21,14 +32,21 @@ export interface Entry {
 /** Lists one directory (the store's seam: tests count the listings through it). */
 export type ListDir = (dir: string) => DirEntry[];
 
+/** Lists one directory reading its regular files as it goes: src/sys's scanDirTexts (the same seam). */
+export type ScanDir = (
+  dir: string,
+  wanted: (entry: ScanEntry) => boolean,
+  visit: (entry: ScanEntry, type: number, text: string | undefined) => void,
+) => void;
+
 type Visit = (name: string, path: string, topLevel: boolean, mtimeMs: number | undefined) => void;
 
 /**
- * Calls `visit` for each file. `inOrder`: each directory in lexical order, the reference's walk
- * order; a by-owner lookup skips that sort (JSC's `sort` is JS-written, a comparator call per
- * step: ~1.35 M instructions for 250 files) and orders its few matches itself.
+ * Calls `visit` for each file, each directory in lexical order: the reference's walk order. (A
+ * by-owner lookup, ownedBy, skips that sort, JSC's `sort` being JS-written, a comparator call per
+ * step: ~1.35 M instructions for 250 files, and orders its few matches itself.)
  */
-function forEachFile(root: string, list: ListDir, inOrder: boolean, withTimes: boolean, visit: Visit): void {
+function forEachFile(root: string, list: ListDir, withTimes: boolean, visit: Visit): void {
   const walkDir = (dir: string, topLevel: boolean): void => {
     let entries: DirEntry[];
     try {
@@ -36,7 +54,7 @@ function forEachFile(root: string, list: ListDir, inOrder: boolean, withTimes: b
     } catch {
       return;
     }
-    if (inOrder) entries.sort(byName);
+    entries.sort(byName);
     for (let i = 0; i < entries.length; i++) {
       const { name, type } = entries[i]!;
       const path = join(dir, name);
@@ -62,7 +80,7 @@ function forEachFile(root: string, list: ListDir, inOrder: boolean, withTimes: b
 /** Every file in the reference's walk order (reservations, GC, STATUS, doctor). */
 export function walkTree(root: string, list: ListDir, withTimes: boolean): Entry[] {
   const out: Entry[] = [];
-  forEachFile(root, list, true, withTimes, (name, path, topLevel, mtimeMs) => void out.push({ name, path, topLevel, mtimeMs }));
+  forEachFile(root, list, withTimes, (name, path, topLevel, mtimeMs) => void out.push({ name, path, topLevel, mtimeMs }));
   return out;
 }
 
@@ -82,26 +100,58 @@ export interface Owned {
   emptyScratch: Entry[];
 }
 
-/** Reads every file under `root` once and sorts it by owner, comparing trimmed text like the reference. */
-export function ownedBy(root: string, list: ListDir, containerId: string, ifname: string): Owned {
+/**
+ * Reads every file under `root` once and sorts it by owner, comparing trimmed text like the
+ * reference. Each directory's files are read while it is listed, by the listing's name bytes
+ * (`scan`); a name is decoded only for a file kept, and subdirectories are walked once their
+ * parent's listing is done (the matches are put in walk order anyway).
+ */
+export function ownedBy(root: string, scan: ScanDir, containerId: string, ifname: string): Owned {
   const match = ownerText(containerId, ifname);
   const legacy = ownerText(containerId, undefined);
   const owned: Owned = { exact: [], legacy: [], either: [], emptyScratch: [] };
-  forEachFile(root, list, false, false, (name, path, topLevel) => {
-    const content = readRegularText(path);
-    if (content === undefined) return;
-    const e: Entry = { name, path, topLevel, mtimeMs: undefined };
+  const sort = (name: string, dir: string, topLevel: boolean, content: string): void => {
     if (content === "") {
-      if (topLevel && isScratchName(name)) owned.emptyScratch.push(e);
+      if (topLevel && isScratchName(name)) owned.emptyScratch.push(entry(name, dir, topLevel));
       return;
     }
     const text = goTrim(content);
-    if (text === match) owned.exact.push(e);
-    else if (text === legacy) owned.legacy.push(e);
-    else return;
+    if (text !== match && text !== legacy) return;
+    const e = entry(name, dir, topLevel);
+    (text === match ? owned.exact : owned.legacy).push(e);
     insertInWalkOrder(owned.either, e, root.length + 1);
-  });
+  };
+  const walkDir = (dir: string, topLevel: boolean): void => {
+    const subdirs: string[] = [];
+    // The bookkeeping files at the top are never read; every such name starts with an "l".
+    const wanted = (e: ScanEntry): boolean => !topLevel || entryFirstByte(e) !== 0x6c || !isBookkeeping(entryName(e));
+    try {
+      scan(dir, wanted, (e, type, content) => {
+        if (type === DT_DIR) subdirs.push(entryName(e));
+        else if (type === DT_REG) {
+          if (content !== undefined && (content === "" || content.includes(legacy))) sort(entryName(e), dir, topLevel, content);
+        } else if (type === DT_UNKNOWN) {
+          // A filesystem that does not say: stat it, as walkTree does.
+          const name = entryName(e);
+          const st = pathInfo(join(dir, name));
+          if (st?.isDirectory) subdirs.push(name);
+          else if (st?.isFile && wanted(e)) {
+            const text = readRegularText(join(dir, name));
+            if (text !== undefined) sort(name, dir, topLevel, text);
+          }
+        }
+      });
+    } catch {
+      return;
+    }
+    for (const sub of subdirs) walkDir(join(dir, sub), false);
+  };
+  walkDir(root, true);
   return owned;
+}
+
+function entry(name: string, dir: string, topLevel: boolean): Entry {
+  return { name, path: join(dir, name), topLevel, mtimeMs: undefined };
 }
 
 /** Inserts `e` where the reference's walk would have met it (an attachment holds a file or two). */

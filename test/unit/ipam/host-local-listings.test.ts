@@ -3,7 +3,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { DirEntry } from "../../../src/sys/index.ts";
 import { DiskStore } from "../../../src/ipam/host-local/disk-store.ts";
-import { walkOrder } from "../../../src/ipam/host-local/disk-walk.ts";
+import { type ScanDir, walkOrder } from "../../../src/ipam/host-local/disk-walk.ts";
 import { hostLocalAdd, hostLocalCheck, hostLocalDel } from "../../../src/ipam/host-local/plugin.ts";
 import { tempDir } from "../../harness.ts";
 import { cmdArgs } from "./helpers.ts";
@@ -14,6 +14,10 @@ class CountingStore extends DiskStore {
   protected override listEntries(dir: string): DirEntry[] {
     this.listings.push(dir);
     return super.listEntries(dir);
+  }
+  protected override scanEntries(...args: Parameters<ScanDir>): void {
+    this.listings.push(args[0]);
+    super.scanEntries(...args);
   }
 }
 

@@ -1,0 +1,64 @@
+import { expect, test } from "bun:test";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { entryFirstByte, entryName, scanDirTexts } from "../../../src/sys/dir-texts.ts";
+import { DT_DIR, DT_REG, readRegularText } from "../../../src/sys/files.ts";
+import { tempDir } from "../../harness.ts";
+
+const DT_FIFO = 1;
+const DT_LNK = 10;
+
+function scan(dir: string, wanted: (name: string) => boolean = () => true): Map<string, { type: number; text: string | undefined }> {
+  const out = new Map<string, { type: number; text: string | undefined }>();
+  scanDirTexts(
+    dir,
+    (e) => wanted(entryName(e)),
+    (e, type, text) => void out.set(entryName(e), { type, text }),
+  );
+  return out;
+}
+
+test("scanDirTexts gives every entry but . and .. once, regular files with readRegularText's text", () => {
+  using dir = tempDir();
+  const files: [string, Buffer][] = [
+    ["10.1.2.3", Buffer.from("ctr\r\neth0")],
+    ["empty", Buffer.alloc(0)],
+    ["big", Buffer.alloc(10_000, 0x61)],
+    ["bom é", Buffer.from([0xef, 0xbb, 0xbf, 0x61, 0xff])],
+    [".hidden", Buffer.from("x")],
+    ["..two", Buffer.from("y")],
+  ];
+  for (const [name, bytes] of files) writeFileSync(join(dir.path, name), bytes);
+  mkdirSync(join(dir.path, "sub"));
+  const seen = scan(dir.path);
+  expect([...seen.keys()].sort()).toEqual(readdirSync(dir.path).sort());
+  for (const [name] of files) {
+    expect(seen.get(name)?.type).toBe(DT_REG);
+    expect(seen.get(name)?.text).toBe(readRegularText(join(dir.path, name)));
+  }
+  expect(seen.get("big")?.text?.length).toBe(10_000);
+  expect(seen.get("sub")).toEqual({ type: DT_DIR, text: undefined });
+});
+
+test("scanDirTexts reads nothing it is not asked to, never follows a symlink, never opens a FIFO's reader", () => {
+  using dir = tempDir();
+  writeFileSync(join(dir.path, "target"), "a\r\neth0");
+  writeFileSync(join(dir.path, "lock"), "");
+  symlinkSync(join(dir.path, "target"), join(dir.path, "link"));
+  execFileSync("mkfifo", [join(dir.path, "fifo")]);
+  const seen = scan(dir.path, (name) => name !== "target");
+  expect(seen.get("target")).toEqual({ type: DT_REG, text: undefined });
+  expect(seen.get("lock")).toEqual({ type: DT_REG, text: "" });
+  expect(seen.get("link")).toEqual({ type: DT_LNK, text: undefined });
+  expect(seen.get("fifo")).toEqual({ type: DT_FIFO, text: undefined });
+});
+
+test("entryFirstByte is the name's first byte; a missing directory is a FileError", () => {
+  using dir = tempDir();
+  writeFileSync(join(dir.path, "lock"), "");
+  const firsts: number[] = [];
+  scanDirTexts(dir.path, () => false, (e) => void firsts.push(entryFirstByte(e)));
+  expect(firsts).toEqual([0x6c]);
+  expect(() => scanDirTexts(join(dir.path, "missing"), () => true, () => undefined)).toThrow(/ENOENT.*scandir/);
+});
