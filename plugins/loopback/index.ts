@@ -19,12 +19,16 @@ function isLoopbackAddress(a: Addr): boolean {
   return a.family === AF_INET ? a.ip.startsWith("127.") : a.ip === "::1";
 }
 
-/** Opens the container netns and a netlink socket inside it; both closed by `using`. */
-function openContainer(path: string): { ns: NetNs; nl: LinkRtnl } & Disposable {
+/**
+ * Opens the container netns and a netlink socket inside it; the caller closes both in a
+ * `finally`. Not `using`: its dispose helper is a JS-written builtin that JSC compiles from source
+ * on first use, in every exec (docs/performance.md, per-exec floor).
+ */
+function openContainer(path: string): { ns: NetNs; nl: LinkRtnl; close(): void } {
   const ns = NetNs.open(path);
   try {
     const nl = LinkRtnl.open(ns);
-    return { ns, nl, [Symbol.dispose]: () => (nl.close(), ns.close()) };
+    return { ns, nl, close: () => (nl.close(), ns.close()) };
   } catch (err) {
     ns.close();
     throw err;
@@ -57,12 +61,16 @@ async function add(args: CmdArgs): Promise<Result> {
   // Through the barrel, which the CLI already imports dynamically: a module of its own as the
   // target would be one more entry for the bundler, and so more, smaller chunks for every plugin.
   const prev = conf.prevResult === undefined ? undefined : (await import("../../src/cni/index.ts")).parsePrevResult(conf.prevResult, args.cniVersion, "failed to parse prevResult: ");
-  using c = openContainer(args.netns);
-  const lo = c.nl.linkState(LO);
-  c.nl.linkSetUp(lo.index);
-  const addrs = c.nl.addrList({ index: lo.index });
-  for (const foreign of addrs) if (!isLoopbackAddress(foreign)) throw internalError(`loopback interface found with non-loopback address ${JSON.stringify(foreign.ip)}`);
-  return prev ?? loopbackResult(args, addrs);
+  const c = openContainer(args.netns);
+  try {
+    const lo = c.nl.linkState(LO);
+    c.nl.linkSetUp(lo.index);
+    const addrs = c.nl.addrList({ index: lo.index });
+    for (const foreign of addrs) if (!isLoopbackAddress(foreign)) throw internalError(`loopback interface found with non-loopback address ${JSON.stringify(foreign.ip)}`);
+    return prev ?? loopbackResult(args, addrs);
+  } finally {
+    c.close();
+  }
 }
 
 async function del(args: CmdArgs): Promise<void> {
@@ -75,13 +83,20 @@ async function del(args: CmdArgs): Promise<void> {
     if (err instanceof NetNsError && err.kind === "not-found") return;
     throw err;
   }
-  using _ = c;
-  c.nl.linkSetDown(c.nl.linkState(LO).index);
+  try {
+    c.nl.linkSetDown(c.nl.linkState(LO).index);
+  } finally {
+    c.close();
+  }
 }
 
 async function check(args: CmdArgs): Promise<void> {
-  using c = openContainer(args.netns);
-  if (!c.nl.linkState(LO).up) throw internalError("loopback interface is down");
+  const c = openContainer(args.netns);
+  try {
+    if (!c.nl.linkState(LO).up) throw internalError("loopback interface is down");
+  } finally {
+    c.close();
+  }
 }
 
 export const loopback: PluginEntry = {
