@@ -24,7 +24,11 @@ import {
   resultFamily,
 } from "../../src/cni/index.ts";
 import { checkPrevResultTypes, goPrevResult } from "./prev-result.ts";
-import { noProbe, type PortMapping, type PortmapChecks, portmapChecks, type Probe, portmapBackendName } from "../../src/firewall/choice.ts";
+import type { PortMapping, Probe } from "../../src/firewall/choice.ts";
+
+/** portmap's firewall and kernel half (firewall.ts), loaded by the calls that need it. */
+export type PortmapFirewall = typeof import("./firewall.ts");
+export const portmapFirewall = (): Promise<PortmapFirewall> => import("./firewall.ts");
 
 /** One `runtimeConfig.portMappings` entry; Go zero values for missing fields. */
 export const PortMappingEntry = goStruct("PortMapEntry", "main.PortMapEntry", {
@@ -61,8 +65,11 @@ export interface PortmapSettings {
   readonly cniVersion: string;
   readonly prevResult: Result | undefined;
   readonly mappings: readonly PortMapping[];
-  /** The firewall backend's name; loaded (findBackend) only by the calls that touch the firewall. */
-  readonly backend: string;
+  /**
+   * The firewall backend's name, loaded (findBackend) by the calls that touch the firewall;
+   * undefined when the call touches none and the config leaves nothing to check about it.
+   */
+  readonly backend: string | undefined;
   readonly snat: boolean;
   readonly masqAll: boolean;
   readonly markMasqBit: number;
@@ -112,7 +119,7 @@ const PROTOCOLS: ReadonlySet<string> = new Set(["tcp", "udp", "sctp", "dccp"]);
  * The reference's port checks (container port first, only `<= 0`), then tscni's: the upper bound,
  * the protocol and the host IP, so a bad entry is refused before any rule is written.
  */
-function checkMappings(entries: readonly PortMappingEntry[], checks: PortmapChecks | undefined): PortMapping[] {
+function checkMappings(entries: readonly PortMappingEntry[], fw: PortmapFirewall | undefined): PortMapping[] {
   for (const m of entries) {
     if (m.containerPort <= 0) throw internalError(`Invalid container port number: ${m.containerPort}`);
     if (m.hostPort <= 0) throw internalError(`Invalid host port number: ${m.hostPort}`);
@@ -123,7 +130,7 @@ function checkMappings(entries: readonly PortMappingEntry[], checks: PortmapChec
     if (m.hostPort > 65535) throw internalError(`Invalid host port number: ${m.hostPort}`);
     const protocol = m.protocol.toLowerCase();
     if (!PROTOCOLS.has(protocol)) throw internalError(`unknown protocol ${JSON.stringify(m.protocol)} specified`);
-    if (m.hostIP !== "") checks?.parseIp("host IP", m.hostIP);
+    if (m.hostIP !== "") fw?.parseIp("host IP", m.hostIP);
     const mapping: PortMapping = { hostPort: m.hostPort, containerPort: m.containerPort, protocol };
     out.push(m.hostIP === "" ? mapping : { ...mapping, hostIP: m.hostIP });
   }
@@ -137,8 +144,8 @@ function checkMappings(entries: readonly PortMappingEntry[], checks: PortmapChec
  * so a config carrying bad ones can still be torn down.
  */
 export async function checkPortmapConditions(s: Pick<PortmapSettings, "backend" | "conditionsV4" | "conditionsV6">): Promise<void> {
-  const checks = await portmapChecks();
-  for (const check of conditionChecks(checks, s.backend, s)) check.run();
+  const fw = await portmapFirewall();
+  for (const check of conditionChecks(fw, s.backend, s)) check.run();
 }
 
 interface ConditionLists {
@@ -147,48 +154,61 @@ interface ConditionLists {
 }
 
 /** One check per list; `tscni validate` names a bad token even next to a backend conflict. */
-function conditionChecks(checks: PortmapChecks, backend: string | undefined, lists: ConditionLists): { what: string; run: () => void }[] {
+function conditionChecks(fw: PortmapFirewall, backend: string | undefined, lists: ConditionLists): { what: string; run: () => void }[] {
   const out: { what: string; run: () => void }[] = [];
   for (const [what, family] of [["conditionsV4", 4], ["conditionsV6", 6]] as const) {
     const tokens = lists[what];
-    if (tokens !== undefined) out.push({ what, run: () => void checks.checkConditions(backend, what, tokens, family) });
+    if (tokens !== undefined) out.push({ what, run: () => void fw.checkConditions(backend, what, tokens, family) });
   }
   return out;
+}
+
+/**
+ * Whether the backend choice could fail or differ for this config without a probe: a backend is
+ * named, or an option only some backends support is set (the options detect.ts's portmapBackendName
+ * asks the backends about; test/unit/firewall/detect.test.ts fails if a backend claims another).
+ */
+function backendInQuestion(conf: PortmapConfig): boolean {
+  const listed = (l: readonly string[] | undefined): boolean => l !== undefined && l.length > 0 && l[0] !== "";
+  return conf.backend !== undefined || conf.externalSetMarkChain !== undefined || listed(conf.conditionsV4) || listed(conf.conditionsV6);
 }
 
 /**
  * Every step in the reference's order: decode, prevResult, mark, backend, ports, then (with
  * `conditions`: validate, and ADD/CHECK once they have rules to write) the conditions. Thrown at
  * the first problem when `p` is strict (the verbs), each recorded with its JSON path when
- * collecting (validate). `probe` decides the backend only when the config leaves it open;
- * `idleProbe` serves configs without mappings (noProbe when the call then touches no firewall).
+ * collecting (validate). `probe` decides the backend only when the config leaves it open
+ * (undefined: ask none, the registry's first); `idle`: a call that touches no firewall without
+ * mappings (ADD, CHECK), which then asks no probe, and loads no firewall code at all when the
+ * config leaves nothing about the backend to check.
  */
 export async function checkPortmap(
   config: Record<string, unknown>,
   cniVersion: string,
-  probe: Probe,
+  probe: Probe | undefined,
   p: ProblemList,
   conditions: boolean,
-  idleProbe: Probe = probe,
+  idle = false,
 ): Promise<PortmapSettings | undefined> {
   const conf = p.decode(PortmapConfig, config, "failed to parse network configuration: ");
   if (conf === undefined) return undefined;
   const prevResult = p.check("prevResult", () => parsePrevResult(conf, cniVersion));
   p.check(conf.markMasqBit === undefined ? "externalSetMarkChain" : "markMasqBit", () => checkMark(conf));
   const entries = rawMappings(conf);
-  // The host IP and condition checks are loaded only by a call that has something for them.
-  const checks = entries.length > 0 || conditions ? await portmapChecks() : undefined;
+  const quiet = idle && entries.length === 0;
+  // Nothing about the backend can fail here and nothing will use it: no firewall code to load.
+  const fw = quiet && !conditions && !backendInQuestion(conf) ? undefined : await portmapFirewall();
   let backend: string | undefined;
   try {
-    backend = await portmapBackendName(conf, entries.length === 0 ? idleProbe : probe);
+    if (fw !== undefined) backend = await fw.portmapBackendName(conf, quiet || probe === undefined ? fw.noProbe : probe);
   } catch (err) {
     p.check("backend", () => {
       throw CniError.from(err);
     });
   }
-  const mappings = p.check("runtimeConfig.portMappings", () => checkMappings(entries, checks));
-  if (checks !== undefined && conditions) for (const c of conditionChecks(checks, backend, conf)) p.check(c.what, c.run);
-  if (!p.ok || backend === undefined || mappings === undefined) return undefined;
+  const mappings = p.check("runtimeConfig.portMappings", () => checkMappings(entries, fw));
+  if (fw !== undefined && conditions) for (const c of conditionChecks(fw, backend, conf)) p.check(c.what, c.run);
+  if (!p.ok || mappings === undefined) return undefined;
   return {
     network: conf.name,
     cniVersion,
@@ -207,7 +227,7 @@ export async function checkPortmap(
 /** Every problem ADD would report for `config`, each with its JSON path (for `tscni validate`). */
 export async function portmapProblems(config: Record<string, unknown>, cniVersion: string): Promise<ConfigProblem[]> {
   const p = ProblemList.collect();
-  await checkPortmap(config, cniVersion, noProbe, p, true);
+  await checkPortmap(config, cniVersion, undefined, p, true);
   return p.problems;
 }
 

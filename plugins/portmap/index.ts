@@ -11,21 +11,12 @@ import {
   ProblemList,
   type Result,
 } from "../../src/cni/index.ts";
-import {
-  type ApplyOptions,
-  type FirewallBackend,
-  findBackend,
-  noProbe,
-  type PortMapping,
-  type PortmapRequest,
-  type Probe,
-  systemProbe,
-} from "../../src/firewall/choice.ts";
+import type { ApplyOptions, FirewallBackend, PortMapping, PortmapRequest, Probe } from "../../src/firewall/choice.ts";
 import type { PluginEntry } from "../../src/container/index.ts";
 import { ipFamily } from "../../src/ip/index.ts";
-import { checkPortmap, type PortmapSettings, withPrefix } from "./config.ts";
+import { checkPortmap, portmapFirewall, type PortmapSettings, withPrefix } from "./config.ts";
 import { containerIps, portmapRequests } from "./container-ips.ts";
-import { type PortmapKernel, systemKernel } from "./kernel.ts";
+import type { PortmapKernel } from "./kernel.ts";
 
 /** Everything portmap touches outside its own process; unit tests substitute fakes. */
 export interface PortmapDeps {
@@ -38,10 +29,10 @@ export interface PortmapDeps {
 
 const PARSE_PREFIX = "failed to parse config: ";
 
-/** `idleProbe` serves calls without mappings (they will not touch the firewall). */
-async function loadSettings(a: CmdArgs, prefix: string, probe: Probe, idleProbe = probe): Promise<PortmapSettings> {
+/** `idle`: a call that does not touch the firewall when there are no mappings (ADD, CHECK). */
+async function loadSettings(a: CmdArgs, prefix: string, probe: Probe, idle = false): Promise<PortmapSettings> {
   return withPrefix(prefix, async () => {
-    const s = await checkPortmap(a.config, a.cniVersion, probe, ProblemList.strict(), false, idleProbe);
+    const s = await checkPortmap(a.config, a.cniVersion, probe, ProblemList.strict(), false, idle);
     if (s === undefined) throw internalError("invalid configuration");
     return s;
   });
@@ -88,8 +79,8 @@ async function enableRouteLocalnet(deps: PortmapDeps, containerIp: string): Prom
 
 /** The settings' backend, loaded: only calls that touch the firewall pay for its code. */
 async function backendOf(s: PortmapSettings): Promise<FirewallBackend> {
-  const backend = await findBackend(s.backend);
-  if (backend === undefined) throw internalError(`unrecognized backend ${JSON.stringify(s.backend)}`);
+  const backend = s.backend === undefined ? undefined : await (await portmapFirewall()).findBackend(s.backend);
+  if (backend === undefined) throw internalError(`no firewall backend chosen (${String(s.backend)})`);
   return backend;
 }
 
@@ -115,7 +106,7 @@ export function makePortmap(deps: PortmapDeps): PluginEntry {
     name: "portmap",
 
     async add(a: CmdArgs): Promise<Result> {
-      const s = await loadSettings(a, PARSE_PREFIX, deps.probe, noProbe);
+      const s = await loadSettings(a, PARSE_PREFIX, deps.probe, true);
       if (s.prevResult === undefined) throw internalError("must be called as chained plugin");
       if (s.mappings.length === 0) return s.prevResult;
       const ips = containerIps(s.prevResult, a.ifname);
@@ -137,7 +128,7 @@ export function makePortmap(deps: PortmapDeps): PluginEntry {
 
     async check(a: CmdArgs): Promise<void> {
       // Without mappings there is nothing to check: no backend probe, no exec (like ADD).
-      const s = await loadSettings(a, "", deps.probe, noProbe);
+      const s = await loadSettings(a, "", deps.probe, true);
       if (s.prevResult === undefined) throw internalError("Required prevResult missing");
       if (s.mappings.length === 0) return;
       const reqs = await portmapRequests(s, a.containerId, containerIps(s.prevResult, a.ifname));
@@ -155,14 +146,22 @@ export function makePortmap(deps: PortmapDeps): PluginEntry {
     // pods without mappings still start, so the node must not be reported as not ready.
     async status(): Promise<void> {},
 
-    checkConfig: async (config, problems, cniVersion) => void (await checkPortmap(config, cniVersion, noProbe, problems, true)),
+    checkConfig: async (config, problems, cniVersion) => void (await checkPortmap(config, cniVersion, undefined, problems, true)),
     chainedOnly: "portmap must come after the plugin that creates the container's interface (bridge, ptp, macvlan, …)",
     describe: async () => ({ devices: [], ipam: [], firewall: ["portmap"], createsInterface: false }),
   };
 }
 
+/** The kernel seam, loaded with the firewall half by the calls with mappings. */
+const systemKernel: PortmapKernel = {
+  deleteUdpConntrack: async (family, ports) => (await portmapFirewall()).systemKernel.deleteUdpConntrack(family, ports),
+  routeInterface: async (ip) => (await portmapFirewall()).systemKernel.routeInterface(ip),
+  enableRouteLocalnet: async (ifname) => (await portmapFirewall()).systemKernel.enableRouteLocalnet(ifname),
+};
+
 const systemDeps: PortmapDeps = {
-  probe: systemProbe,
+  // Each backend's own probe (the reference's: can its tool work here?).
+  probe: (b) => b.usable(),
   firewall: {},
   kernel: systemKernel,
   log: (line) => process.stderr.write(`${line}\n`),
