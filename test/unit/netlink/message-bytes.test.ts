@@ -75,8 +75,9 @@ describe("nlmsghdr bytes", () => {
 test("readIfInfo (byte arithmetic) reads what DataView reads: negative index, flags and change with bit 31 set", () => {
   let seed = 11;
   const next = (): number => {
-    seed = (seed * 1103515245 + 12345) % 2147483648;
-    return seed % 256;
+    // A 32-bit LCG in integer arithmetic (a float product loses its low bits), high bits used.
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return (seed >>> 8) % 256;
   };
   const cases = [new Uint8Array(16).fill(0xff), new Uint8Array(16), new Uint8Array(20).fill(0x80)];
   for (let i = 0; i < 200; i++) cases.push(new Uint8Array(16 + (i % 5)).map(() => next()));
