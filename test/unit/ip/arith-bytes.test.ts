@@ -4,13 +4,14 @@
  */
 import { expect, test } from "bun:test";
 import { type Addr, bitLength, compareIP, fromBigInt, ipString, nextIP, parseIP, toBigInt } from "../../../src/ip/index.ts";
+import { seededRandom } from "../../fixtures/seeded-random.ts";
 
 const v4 = ["0.0.0.0", "0.0.0.1", "0.0.0.255", "0.0.1.0", "10.0.0.255", "10.0.255.255", "10.1.0.0", "127.255.255.255", "128.0.0.0", "192.168.1.7", "255.255.255.254", "255.255.255.255"];
 const v6 = ["::", "::1", "::ff", "::100", "::ffff", "::1:0", "2001:db8::ffff", "2001:db8::1:0", "7fff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "8000::", "fe80::1", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"];
 
 // A spread of addresses between the edges too, from a fixed-seed generator.
-let seed = 7;
-const rand = (n: number): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+const random = seededRandom(7);
+const rand = (n: number): number => random.below(n);
 for (let i = 0; i < 40; i++) v4.push([rand(256), rand(256), rand(256), rand(256)].join("."));
 for (let i = 0; i < 40; i++) v6.push(Array.from({ length: 8 }, () => rand(65536).toString(16)).join(":"));
 

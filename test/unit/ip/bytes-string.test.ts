@@ -1,6 +1,7 @@
 import { expect, test } from "bun:test";
 import ipaddr from "ipaddr.js";
 import { ipBytesString } from "../../../src/ip/index.ts";
+import { seededRandom } from "../../fixtures/seeded-random.ts";
 
 /** Zero-heavy addresses: every run length and position of zero groups, plus random ones. */
 function samples(): Uint8Array[] {
@@ -10,8 +11,8 @@ function samples(): Uint8Array[] {
     for (let g = 0; g < 8; g++) if (mask & (1 << g)) b[2 * g + 1] = g + 1;
     out.push(b);
   }
-  let seed = 7;
-  const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff);
+  const random = seededRandom(7);
+  const rnd = () => random.below(2 ** 24);
   for (let n = 0; n < 500; n++) out.push(Uint8Array.from({ length: 16 }, () => (rnd() % 3 === 0 ? rnd() & 0xff : 0)));
   return out;
 }

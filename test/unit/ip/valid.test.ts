@@ -6,14 +6,11 @@
  */
 import { describe, expect, test } from "bun:test";
 import { isCIDR, isIP, parseCIDR, parseIP } from "../../../src/ip/index.ts";
+import { seededRandom } from "../../fixtures/seeded-random.ts";
 
 /** A deterministic generator, so a failure names a reproducible input. */
 function rng(seed: number): () => number {
-  let x = seed;
-  return () => {
-    x = (x * 1103515245 + 12345) % 2147483648;
-    return x / 2147483648;
-  };
+  return seededRandom(seed).unit;
 }
 
 const EDGES = [

@@ -1,6 +1,7 @@
 import { expect, test } from "bun:test";
 import { NLA_HDRLEN, NLA_TYPE_MASK } from "../../../src/netlink/constants.ts";
 import { attrMap, AttrTable, attrs, getI32, getString, getU16, getU32, getU8, Writer } from "../../../src/netlink/attrs.ts";
+import { seededRandom } from "../../fixtures/seeded-random.ts";
 
 test("nested attributes get back-patched lengths and 4-byte padding", () => {
   const w = new Writer();
@@ -30,13 +31,8 @@ test("reader masks NLA_F_NESTED and stops at a truncated tail", () => {
 });
 
 test("AttrTable answers has/get/u8/u16/u32/i32 as attrMap and the DataView readers do: repeated types (last wins), nested flag masked, empty payloads, a truncated tail, every type 0-127", () => {
-  let seed = 7;
-  const next = (n: number): number => {
-    // A 32-bit LCG in integer arithmetic, its high bits used: `seed * 1103515245` as a float
-    // loses the low bits past 2^53, and this generator then gave 11 distinct values of 128.
-    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-    return (seed >>> 8) % n;
-  };
+  const random = seededRandom(7);
+  const next = (n: number): number => random.below(n);
   for (let round = 0; round < 200; round++) {
     const w = new Writer();
     const count = next(40);

@@ -6,6 +6,7 @@
 import { describe, expect, test } from "bun:test";
 import { encodeMessage, parseError, parseMessages } from "../../../src/netlink/message.ts";
 import { readIfInfo } from "../../../src/netlink/wire.ts";
+import { seededRandom } from "../../fixtures/seeded-random.ts";
 
 function viewFramed(type: number, flags: number, seq: number, pid: number, body: Uint8Array): Uint8Array {
   const len = 16 + body.byteLength;
@@ -73,12 +74,8 @@ describe("nlmsghdr bytes", () => {
 });
 
 test("readIfInfo (byte arithmetic) reads what DataView reads: negative index, flags and change with bit 31 set", () => {
-  let seed = 11;
-  const next = (): number => {
-    // A 32-bit LCG in integer arithmetic (a float product loses its low bits), high bits used.
-    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-    return (seed >>> 8) % 256;
-  };
+  const random = seededRandom(11);
+  const next = (): number => random.below(256);
   const cases = [new Uint8Array(16).fill(0xff), new Uint8Array(16), new Uint8Array(20).fill(0x80)];
   for (let i = 0; i < 200; i++) cases.push(new Uint8Array(16 + (i % 5)).map(() => next()));
   for (const p of cases) {
