@@ -7,6 +7,7 @@ import { CniError, ErrorCode } from "./errors.ts";
 import { decodeConfig } from "./decode.ts";
 import { type IpConfig, type Result, Result020Schema, Result040Schema, Result100Schema, type Route } from "./result.ts";
 import { FAMILY_VERSIONS, type ResultFamily, resultFamily } from "./version.ts";
+import { goCIDRText, goIPText } from "./ip-text.ts";
 
 export { resultToWire } from "./wire.ts";
 
@@ -23,8 +24,24 @@ function from020(w: v.InferOutput<typeof Result020Schema>, version: string): Res
   return compact({ cniVersion: version, ips, routes, dns: w.dns });
 }
 
+/**
+ * The result's addresses as Go holds them once parsed: printed again they are Go's texts (ip-text.ts).
+ * In place: the decoder's output is a fresh copy.
+ */
+function goTexts(ips: IpConfig[] | undefined, routes: Route[] | undefined): void {
+  for (const c of ips ?? []) {
+    c.address = goCIDRText(c.address);
+    if (c.gateway !== undefined) c.gateway = goIPText(c.gateway);
+  }
+  for (const r of routes ?? []) {
+    r.dst = goCIDRText(r.dst);
+    if (r.gw !== undefined) r.gw = goIPText(r.gw);
+  }
+}
+
 function compact(r: Result): Result {
   const out: Result = { cniVersion: r.cniVersion };
+  goTexts(r.ips, r.routes);
   if (r.interfaces && r.interfaces.length > 0) out.interfaces = r.interfaces;
   if (r.ips && r.ips.length > 0) out.ips = r.ips;
   if (r.routes && r.routes.length > 0) out.routes = r.routes;
@@ -50,14 +67,14 @@ export function parseResult(raw: unknown, configVersion: string, context = "", k
   }
   switch (family) {
     case "020":
-      return from020(decodeConfig(Result020Schema, raw, context), own);
+      return from020(decodeConfig(Result020Schema, raw, context, ErrorCode.Internal, true), own);
     case "040": {
-      const w = decodeConfig(Result040Schema, raw, context);
+      const w = decodeConfig(Result040Schema, raw, context, ErrorCode.Internal, true);
       const ips = (w.ips ?? []).map(({ version: _version, ...ip }) => ip);
       return compact({ ...w, cniVersion: own, ips });
     }
     case "100":
-      return compact({ ...decodeConfig(Result100Schema, raw, context), cniVersion: own });
+      return compact({ ...decodeConfig(Result100Schema, raw, context, ErrorCode.Internal, true), cniVersion: own });
   }
 }
 

@@ -169,9 +169,20 @@ describe("parseResult (prevResult and delegate output)", () => {
     expect(r.ips).toEqual([{ address: "10.0.0.2/24", gateway: "10.0.0.1" }]);
   });
 
-  test("a bad address names its JSON path", () => {
+  test("a bad address is worded as Go's decoder words it, without a JSON path (as v1.9.1 prints it)", () => {
     expect(() => parseResult({ cniVersion: "1.0.0", ips: [{ address: "10.0.0.300/24" }] }, "1.0.0")).toThrow(
-      "ips.0.address: invalid CIDR address: 10.0.0.300/24",
+      /^invalid CIDR address: 10\.0\.0\.300\/24$/,
     );
+    expect(() => parseResult({ cniVersion: "1.0.0", routes: [{ dst: "0.0.0.0/0", gw: "::1%lo" }] }, "1.0.0", "ctx: ")).toThrow(
+      /^ctx: invalid IP address: ::1%lo$/,
+    );
+  });
+
+  test("addresses come out as Go prints them once parsed (net.IP, types.IPNet)", () => {
+    const r = parseResult(
+      { cniVersion: "1.0.0", ips: [{ address: "::FFFF:10.0.0.2/120", gateway: "2001:DB8:0::1" }], routes: [{ dst: "0::/0", gw: "::ffff:a00:1" }] },
+      "1.0.0",
+    );
+    expect({ ips: r.ips, routes: r.routes }).toEqual({ ips: [{ address: "10.0.0.2/24", gateway: "2001:db8::1" }], routes: [{ dst: "::/0", gw: "10.0.0.1" }] });
   });
 });
