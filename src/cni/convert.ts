@@ -7,7 +7,7 @@ import { CniError, ErrorCode } from "./errors.ts";
 import { decodeConfig } from "./decode.ts";
 import { type IpConfig, type Result, Result020Schema, Result040Schema, Result100Schema, type Route } from "./result.ts";
 import { FAMILY_VERSIONS, type ResultFamily, resultFamily } from "./version.ts";
-import { goCIDRText, goIPText } from "./ip-text.ts";
+import { goText } from "./ip-text.ts";
 
 export { resultToWire } from "./wire.ts";
 
@@ -30,12 +30,12 @@ function from020(w: v.InferOutput<typeof Result020Schema>, version: string): Res
  */
 function goTexts(ips: IpConfig[] | undefined, routes: Route[] | undefined): void {
   for (const c of ips ?? []) {
-    c.address = goCIDRText(c.address);
-    if (c.gateway !== undefined) c.gateway = goIPText(c.gateway);
+    c.address = goText(c.address, true);
+    if (c.gateway !== undefined) c.gateway = goText(c.gateway, false);
   }
   for (const r of routes ?? []) {
-    r.dst = goCIDRText(r.dst);
-    if (r.gw !== undefined) r.gw = goIPText(r.gw);
+    r.dst = goText(r.dst, true);
+    if (r.gw !== undefined) r.gw = goText(r.gw, false);
   }
 }
 

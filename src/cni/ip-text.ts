@@ -12,10 +12,6 @@ import { ipBytesString, parseIPLiteral } from "../ip/index.ts";
 const COLON = 58;
 const ZERO = 48;
 
-function isLowerHex(c: number): boolean {
-  return (c >= ZERO && c <= 57) || (c >= 97 && c <= 102);
-}
-
 /**
  * Is the valid IPv6 text s[0, end) exactly Go's String() of itself? Lowercase groups without
  * leading zeros, "::" for the longest run of two or more zero groups (the leftmost on a tie) and
@@ -34,15 +30,17 @@ export function canonicalV6(s: string, end: number): boolean {
   }
   while (i < end) {
     const start = i;
-    while (i < end && isLowerHex(s.charCodeAt(i))) i++;
+    // Lowercase hex digits, inline: a call per character costs more than the scan (the first
+    // ADD runs this in the interpreter).
+    for (let c = s.charCodeAt(i); i < end && ((c >= ZERO && c <= 57) || (c >= 97 && c <= 102)); c = s.charCodeAt(++i));
     const len = i - start;
     if (len === 0 || len > 4 || (len > 1 && s.charCodeAt(start) === ZERO)) return false;
     const zero = len === 1 && s.charCodeAt(start) === ZERO;
     // A zero group next to "::" belongs to the run it shortens.
     if (zero && gap === groups) return false;
     run = zero ? run + 1 : 0;
-    if (gap < 0) longestBefore = Math.max(longestBefore, run);
-    else longestAfter = Math.max(longestAfter, run);
+    if (gap < 0 && run > longestBefore) longestBefore = run;
+    if (gap >= 0 && run > longestAfter) longestAfter = run;
     groups++;
     if (i === end) break;
     if (s.charCodeAt(i) !== COLON) return false;
@@ -78,23 +76,32 @@ function v4Text(b: Uint8Array): string {
   return b.subarray(b.byteLength - 4).join(".");
 }
 
-/** Go's net.IP.String() of an address net.ParseIP accepted. */
-export function goIPText(s: string): string {
+/**
+ * Go's String() of an accepted address (`cidr` false: net.IP) or CIDR (types.IPNet, host bits
+ * kept as types.ParseCIDR keeps them). One small function on purpose: every ADD with a
+ * prevResult runs it, and its bytecode is generated on that first call.
+ */
+export function goText(s: string, cidr: boolean): string {
+  const end = cidr ? s.indexOf("/") : s.length;
+  // A prefix is Go's text unless it has a leading zero ("/024").
+  const plainPrefix = !cidr || end + 2 === s.length || s.charCodeAt(end + 1) !== ZERO;
   // Go accepts IPv4 only as four decimal parts without leading zeros: already its own text.
-  if (!s.includes(":") || canonicalV6(s, s.length)) return s;
-  const { bytes, v4 } = goBytes(s);
-  return v4 ? v4Text(bytes) : ipBytesString(bytes);
+  if (plainPrefix && (!s.includes(":") || canonicalV6(s, end))) return s;
+  return rewritten(s, cidr ? end : -1);
 }
 
-/** types.IPNet's String() of a CIDR net.ParseCIDR accepted (host bits kept, as types.ParseCIDR does). */
-export function goCIDRText(s: string): string {
-  const slash = s.indexOf("/");
-  const prefixText = s.slice(slash + 1);
-  const plainPrefix = prefixText.length === 1 || prefixText.charCodeAt(0) !== ZERO;
-  if (plainPrefix && (!s.includes(":") || canonicalV6(s, slash))) return s;
-  const prefix = Number(prefixText);
-  if (!s.includes(":")) return `${s.slice(0, slash)}/${prefix}`;
-  const { bytes, v4 } = goBytes(s.slice(0, slash));
-  // The mask stays 16 bytes; String() keeps its last four for an IPv4 address.
-  return v4 ? `${v4Text(bytes)}/${Math.max(prefix - 96, 0)}` : `${ipBytesString(bytes)}/${prefix}`;
+function rewritten(s: string, slash: number): string {
+  const text = slash < 0 ? s : s.slice(0, slash);
+  const prefix = slash < 0 ? -1 : Number(s.slice(slash + 1));
+  const { bytes, v4 } = goBytes(text);
+  if (prefix < 0) return v4 ? v4Text(bytes) : ipBytesString(bytes);
+  // The mask stays 16 bytes for an IPv6 text; String() keeps its last four for an IPv4 address.
+  if (v4) return `${v4Text(bytes)}/${bytes.byteLength === 16 ? Math.max(prefix - 96, 0) : prefix}`;
+  return `${ipBytesString(bytes)}/${prefix}`;
 }
+
+/** Go's net.IP.String() of an address net.ParseIP accepted. */
+export const goIPText = (s: string): string => goText(s, false);
+
+/** types.IPNet's String() of a CIDR net.ParseCIDR accepted. */
+export const goCIDRText = (s: string): string => goText(s, true);

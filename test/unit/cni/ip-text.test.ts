@@ -100,3 +100,27 @@ describe("Go's texts, as the v1.9.1 oracle printed them", () => {
     ["fe80::1/0", "fe80::1/0"],
   ])("CIDR %s -> %s", (given, go) => expect(goCIDRText(given)).toBe(go));
 });
+
+describe("ipaddr.js stays unloaded for Go's own texts", () => {
+  /** In a fresh process: parse a result, then say whether ipaddr.js was evaluated. */
+  async function loadsIpaddr(result: object): Promise<boolean> {
+    const code = `
+      const { parseResult } = await import(${JSON.stringify(`${import.meta.dir}/../../../src/cni/convert.ts`)});
+      parseResult(${JSON.stringify(result)}, "1.0.0");
+      console.log(Object.keys(require.cache).some((k) => k.includes("/ipaddr.js/")));`;
+    const p = Bun.spawn([process.execPath, "-e", code], { stdout: "pipe", stderr: "inherit" });
+    const out = (await new Response(p.stdout).text()).trim();
+    expect(await p.exited).toBe(0);
+    return out === "true";
+  }
+
+  test("a dual-stack result as bridge writes it: not loaded; one non-canonical address: loaded", async () => {
+    const canonical = {
+      cniVersion: "1.0.0",
+      ips: [{ address: "10.88.0.5/16", gateway: "10.88.0.1" }, { address: "2001:4860:4860::5/64", gateway: "2001:4860:4860::1" }],
+      routes: [{ dst: "0.0.0.0/0", gw: "10.88.0.1" }, { dst: "::/0", gw: "fe80::1" }],
+    };
+    expect(await loadsIpaddr(canonical)).toBe(false);
+    expect(await loadsIpaddr({ ...canonical, routes: [{ dst: "::/0", gw: "FE80::1" }] })).toBe(true);
+  });
+});
