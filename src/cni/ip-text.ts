@@ -100,8 +100,3 @@ function rewritten(s: string, slash: number): string {
   return `${ipBytesString(bytes)}/${prefix}`;
 }
 
-/** Go's net.IP.String() of an address net.ParseIP accepted. */
-export const goIPText = (s: string): string => goText(s, false);
-
-/** types.IPNet's String() of a CIDR net.ParseCIDR accepted. */
-export const goCIDRText = (s: string): string => goText(s, true);
