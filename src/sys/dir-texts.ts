@@ -16,13 +16,13 @@ export type ScanEntry = number;
 
 /**
  * Calls `visit` for each entry of `dir` but `.` and `..`, in the kernel's order, with its d_type
- * and, for a regular file (DT_REG) that `wanted` accepts, its text as readRegularText reads it
+ * and, for a regular file (DT_REG) that `wanted` accepts (given the name's first byte too), its text as readRegularText reads it
  * (undefined when it cannot be opened, stat'ed or read, or is no longer a regular file: the same
  * O_NOFOLLOW | O_NONBLOCK open and fstat guard). Throws a FileError when `dir` cannot be listed.
  */
 export function scanDirTexts(
   dir: string,
-  wanted: (entry: ScanEntry) => boolean,
+  wanted: (entry: ScanEntry, firstByte: number) => boolean,
   visit: (entry: ScanEntry, type: number, text: string | undefined) => void,
 ): void {
   const l = lib();
@@ -33,10 +33,13 @@ export function scanDirTexts(
     for (let next = l.readdir64(d); next !== null; next = l.readdir64(d)) {
       const e = next as Pointer;
       // struct dirent64: d_ino (8), d_off (8), d_reclen (2), d_type (1), then d_name.
-      if (read.u8(e, 19) === 0x2e && isDotName(e)) continue;
-      const type = read.u8(e, 18);
+      // d_type and the name's first byte in one read (little-endian: d_type is the low byte).
+      const typeAndFirst = read.u16(e, 18);
+      const first = typeAndFirst >> 8;
+      if (first === 0x2e && isDotName(e)) continue;
+      const type = typeAndFirst & 0xff;
       let text: string | undefined;
-      if (type === DT_REG && wanted(e)) {
+      if (type === DT_REG && wanted(e, first)) {
         const fd = l.openat(dfd, (e + 19) as Pointer, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0);
         if (fd >= 0) text = readOpenedRegular(l, fd);
       }
@@ -50,11 +53,6 @@ export function scanDirTexts(
 /** The entry's name (a decode: ask only for the entries you keep). */
 export function entryName(entry: ScanEntry): string {
   return new CString(entry as Pointer, 19).toString();
-}
-
-/** The first byte of the entry's name, without decoding it. */
-export function entryFirstByte(entry: ScanEntry): number {
-  return read.u8(entry as Pointer, 19);
 }
 
 /** `.` or `..`, the first byte already known to be a dot. */

@@ -41,4 +41,4 @@ export {
   unlinkPath,
   writeText,
 } from "./files.ts";
-export { entryFirstByte, entryName, scanDirTexts, type ScanEntry } from "./dir-texts.ts";
+export { entryName, scanDirTexts, type ScanEntry } from "./dir-texts.ts";

@@ -10,7 +10,6 @@ import {
   DT_REG,
   DT_UNKNOWN,
   type DirEntry,
-  entryFirstByte,
   entryName,
   pathInfo,
   readRegularText,
@@ -35,7 +34,7 @@ export type ListDir = (dir: string) => DirEntry[];
 /** Lists one directory reading its regular files as it goes: src/sys's scanDirTexts (the same seam). */
 export type ScanDir = (
   dir: string,
-  wanted: (entry: ScanEntry) => boolean,
+  wanted: (entry: ScanEntry, firstByte: number) => boolean,
   visit: (entry: ScanEntry, type: number, text: string | undefined) => void,
 ) => void;
 
@@ -124,7 +123,7 @@ export function ownedBy(root: string, scan: ScanDir, containerId: string, ifname
   const walkDir = (dir: string, topLevel: boolean): void => {
     const subdirs: string[] = [];
     // The bookkeeping files at the top are never read; every such name starts with an "l".
-    const wanted = (e: ScanEntry): boolean => !topLevel || entryFirstByte(e) !== 0x6c || !isBookkeeping(entryName(e));
+    const wanted = (e: ScanEntry, first: number): boolean => !topLevel || first !== 0x6c || !isBookkeeping(entryName(e));
     try {
       scan(dir, wanted, (e, type, content) => {
         if (type === DT_DIR) subdirs.push(entryName(e));
@@ -135,7 +134,7 @@ export function ownedBy(root: string, scan: ScanDir, containerId: string, ifname
           const name = entryName(e);
           const st = pathInfo(join(dir, name));
           if (st?.isDirectory) subdirs.push(name);
-          else if (st?.isFile && wanted(e)) {
+          else if (st?.isFile && wanted(e, name.charCodeAt(0))) {
             const text = readRegularText(join(dir, name));
             if (text !== undefined) sort(name, dir, topLevel, text);
           }

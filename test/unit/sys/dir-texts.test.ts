@@ -2,7 +2,7 @@ import { expect, test } from "bun:test";
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { entryFirstByte, entryName, scanDirTexts } from "../../../src/sys/dir-texts.ts";
+import { entryName, scanDirTexts } from "../../../src/sys/dir-texts.ts";
 import { DT_DIR, DT_REG, readRegularText } from "../../../src/sys/files.ts";
 import { tempDir } from "../../harness.ts";
 
@@ -54,11 +54,16 @@ test("scanDirTexts reads nothing it is not asked to, never follows a symlink, ne
   expect(seen.get("fifo")).toEqual({ type: DT_FIFO, text: undefined });
 });
 
-test("entryFirstByte is the name's first byte; a missing directory is a FileError", () => {
+test("wanted is given each regular file's first name byte; a missing directory is a FileError", () => {
   using dir = tempDir();
   writeFileSync(join(dir.path, "lock"), "");
-  const firsts: number[] = [];
-  scanDirTexts(dir.path, () => false, (e) => void firsts.push(entryFirstByte(e)));
-  expect(firsts).toEqual([0x6c]);
+  writeFileSync(join(dir.path, "é"), "");
+  const firsts: [string, number][] = [];
+  const wanted = (e: number, first: number): boolean => {
+    firsts.push([entryName(e), first]);
+    return false;
+  };
+  scanDirTexts(dir.path, wanted, () => undefined);
+  expect(firsts.sort()).toEqual([["lock", 0x6c], ["é", 0xc3]]);
   expect(() => scanDirTexts(join(dir.path, "missing"), () => true, () => undefined)).toThrow(/ENOENT.*scandir/);
 });
