@@ -8,6 +8,7 @@ import { decodeConfig } from "./decode.ts";
 import { type IpConfig, type Result, Result020Schema, Result040Schema, Result100Schema, type Route } from "./result.ts";
 import { FAMILY_VERSIONS, type ResultFamily, resultFamily } from "./version.ts";
 import { goText } from "./ip-text.ts";
+import { type Block020, keepBlocks, keepIpVersions } from "./given-fields.ts";
 
 export { resultToWire } from "./wire.ts";
 
@@ -16,12 +17,15 @@ type Json = Record<string, unknown>;
 function from020(w: v.InferOutput<typeof Result020Schema>, version: string): Result {
   const ips: IpConfig[] = [];
   const routes: Route[] = [];
-  for (const fam of [w.ip4, w.ip6]) {
+  const blocks: Block020[] = [];
+  for (const [key, fam] of [["ip4", w.ip4], ["ip6", w.ip6]] as const) {
     if (fam === undefined) continue;
+    const from = routes.length;
     ips.push(fam.gateway === undefined ? { address: fam.ip } : { address: fam.ip, gateway: fam.gateway });
     for (const rt of fam.routes ?? []) routes.push(rt.gw === undefined ? { dst: rt.dst } : { dst: rt.dst, gw: rt.gw });
+    blocks.push({ key, ip: ips.length - 1, from, to: routes.length });
   }
-  return compact({ cniVersion: version, ips, routes, dns: w.dns });
+  return keepBlocks(compact({ cniVersion: version, ips, routes, dns: w.dns }), blocks);
 }
 
 /**
@@ -71,7 +75,7 @@ export function parseResult(raw: unknown, configVersion: string, context = "", k
     case "040": {
       const w = decodeConfig(Result040Schema, raw, context, ErrorCode.Internal, true);
       const ips = (w.ips ?? []).map(({ version: _version, ...ip }) => ip);
-      return compact({ ...w, cniVersion: own, ips });
+      return keepIpVersions(compact({ ...w, cniVersion: own, ips }), (w.ips ?? []).map((ip) => ip.version ?? ""));
     }
     case "100":
       return compact({ ...decodeConfig(Result100Schema, raw, context, ErrorCode.Internal, true), cniVersion: own });

@@ -8,6 +8,7 @@ import { ipFamily } from "../ip/index.ts";
 import { internalError } from "./errors.ts";
 import type { Dns, Interface, IpConfig, Result, Route } from "./result.ts";
 import { resultFamily } from "./version.ts";
+import { type Block020, givenBlocks, givenIpVersion } from "./given-fields.ts";
 
 type Json = Record<string, unknown>;
 
@@ -98,9 +99,9 @@ function to040(r: Result, version: string): Json {
       ["mac", i.mac, nonEmpty(i.mac)],
       ["sandbox", i.sandbox, nonEmpty(i.sandbox)],
     ]);
-  const ip = (c: IpConfig): Json =>
+  const ip = (c: IpConfig, index: number): Json =>
     pick([
-      ["version", String(ipFamily(c.address)), true],
+      ["version", givenIpVersion(r, index) ?? String(ipFamily(c.address)), true],
       ["interface", c.interface, c.interface !== undefined],
       ["address", c.address, true],
       ["gateway", c.gateway, nonEmpty(c.gateway)],
@@ -114,7 +115,26 @@ function to040(r: Result, version: string): Json {
   ]);
 }
 
+/** A 0.1.0/0.2.0 result printed again with its blocks as given (given-fields.ts). */
+function given020(r: Result, version: string, blocks: Block020[]): Json {
+  const out: Json = { cniVersion: version };
+  for (const b of blocks) {
+    const c = r.ips?.[b.ip];
+    if (c === undefined) continue;
+    const routes = plain.map((r.routes ?? []).slice(b.from, b.to), (x) => pick([["dst", x.dst, true], ["gw", x.gw, nonEmpty(x.gw)]]));
+    out[b.key] = pick([
+      ["ip", c.address, true],
+      ["gateway", c.gateway, nonEmpty(c.gateway)],
+      ["routes", routes, routes.length > 0],
+    ]);
+  }
+  out.dns = pick(dnsFields(r.dns ?? {}));
+  return out;
+}
+
 function to020(r: Result, version: string): Json {
+  const blocks = givenBlocks(r);
+  if (blocks !== undefined) return given020(r, version, blocks);
   const ips = r.ips ?? [];
   const v4 = ips.find((c) => ipFamily(c.address) === 4);
   const v6 = ips.find((c) => ipFamily(c.address) === 6);

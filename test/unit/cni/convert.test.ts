@@ -186,3 +186,21 @@ describe("parseResult (prevResult and delegate output)", () => {
     expect({ ips: r.ips, routes: r.routes }).toEqual({ ips: [{ address: "10.0.0.2/24", gateway: "2001:db8::1" }], routes: [{ dst: "::/0", gw: "10.0.0.1" }] });
   });
 });
+
+describe("fields Go's 0.x types keep as given (given-fields.ts)", () => {
+  test("0.4.0 versions print as given within the family, from the address once the ips array is another", () => {
+    const r = parseResult({ cniVersion: "0.4.0", ips: [{ version: "6", address: "10.0.0.2/24" }, { address: "10.0.0.3/24" }] }, "0.4.0");
+    const versions = (w: Record<string, unknown>): unknown => (w.ips as { version: string }[]).map((ip) => ip.version);
+    expect(versions(resultToWire(r, "0.3.1"))).toEqual(["6", ""]);
+    // A result built anew from the parsed addresses (bridge from its IPAM's result) says their family.
+    expect(versions(resultToWire({ ...r, ips: [...(r.ips ?? [])] }, "0.4.0"))).toEqual(["4", "4"]);
+    expect((resultToWire(r, "1.0.0").ips as Record<string, unknown>[])[0]).toEqual({ address: "10.0.0.2/24" });
+  });
+
+  test("0.2.0 blocks print as given within the family, by family once the arrays are others", () => {
+    const r = parseResult({ cniVersion: "0.2.0", ip4: { ip: "2001:db8::2/64", routes: [{ dst: "::/0" }] } }, "0.2.0");
+    expect(resultToWire(r, "0.1.0")).toEqual({ cniVersion: "0.1.0", ip4: { ip: "2001:db8::2/64", routes: [{ dst: "::/0" }] }, dns: {} });
+    expect(resultToWire({ ...r, routes: [...(r.routes ?? [])] }, "0.2.0")).toEqual({ cniVersion: "0.2.0", ip6: { ip: "2001:db8::2/64", routes: [{ dst: "::/0" }] }, dns: {} });
+    expect(resultToWire(parseResult({ cniVersion: "0.2.0" }, "0.2.0"), "0.2.0")).toEqual({ cniVersion: "0.2.0", dns: {} });
+  });
+});
