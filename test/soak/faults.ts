@@ -79,17 +79,15 @@ export const FAULTS: Fault[] = [
         await must(["mkfifo", f]);
       }
       return async () => {
-        for (const f of fifos) {
-          // A process stuck opening it (to read or to write) is let through; then the FIFO goes.
-          for (const mode of [constants.O_WRONLY, constants.O_RDONLY]) {
-            try {
-              closeSync(openSync(f, mode | constants.O_NONBLOCK));
-            } catch {
-              // nobody is waiting on that side
-            }
-          }
-          rmSync(f, { force: true });
-        }
+        // Held open read-write (which never blocks on a FIFO and is both a reader and a writer)
+        // while the FIFOs are removed and for a while after: a plugin that looked a FIFO up just
+        // before its removal, and opens it only now, is let through instead of waiting forever
+        // on a FIFO nobody can reach any more (v1.9.1's host-local, holding the network's lock,
+        // hung a soak that way after a bare open-and-close let-through raced its open).
+        const held = fifos.map((f) => openSync(f, constants.O_RDWR | constants.O_NONBLOCK));
+        for (const f of fifos) rmSync(f, { force: true });
+        await Bun.sleep(2000);
+        for (const fd of held) closeSync(fd);
       };
     },
   },
