@@ -11,6 +11,7 @@ import {
   DT_UNKNOWN,
   type DirEntry,
   entryName,
+  FileError,
   pathInfo,
   readRegularText,
   type ScanEntry,
@@ -31,7 +32,11 @@ export interface Entry {
 /** Lists one directory (the store's seam: tests count the listings through it). */
 export type ListDir = (dir: string) => DirEntry[];
 
-/** Lists one directory reading its regular files as it goes: src/sys's scanDirTexts (the same seam). */
+/**
+ * Lists one directory reading its regular files as it goes: src/sys's scanDirTexts (the same seam).
+ * Its FileError ("scandir", dir) when it cannot list `dir` skips that directory; anything else it or
+ * a callback throws ends the walk and reaches the caller.
+ */
 export type ScanDir = (
   dir: string,
   wanted: (entry: ScanEntry, firstByte: number) => boolean,
@@ -140,13 +145,21 @@ export function ownedBy(root: string, scan: ScanDir, containerId: string, ifname
           }
         }
       });
-    } catch {
-      return;
+    } catch (err) {
+      // Only a directory that cannot be listed (gone, or no longer a directory) is skipped, as the
+      // walk did before it scanned; what a file's read or a callback throws is the caller's.
+      if (cannotList(err, dir)) return;
+      throw err;
     }
     for (const sub of subdirs) walkDir(join(dir, sub), false);
   };
   walkDir(root, true);
   return owned;
+}
+
+/** The scan's own failure to open `dir` (scanDirTexts' FileError), before any callback ran. */
+function cannotList(err: unknown, dir: string): boolean {
+  return err instanceof FileError && err.syscall === "scandir" && err.path === dir;
 }
 
 function entry(name: string, dir: string, topLevel: boolean): Entry {
