@@ -70,10 +70,52 @@ export function goSlice<S extends AnySchema, Z>(goType: string, item: S, zero: Z
 /** A Go slice of pointers or structs whose `null` elements the caller handles. */
 export const goNullableSlice = <S extends AnySchema>(goType: string, item: S) => v.array(v.nullable(item), marker(goType));
 
-export const goMap = <S extends AnySchema>(goType: string, value: S) => noArrays(v.record(v.string(), value, marker(goType)));
+/** The keys valibot's record skips (they would reach the prototype); Go decodes them as any other. */
+const SKIPPED_BY_RECORD = ["__proto__", "constructor", "prototype"];
 
-/** `map[string]interface {}` and the like: any JSON object. */
-export const goObjectMap = (goType = "map[string]interface {}") => goMap(goType, v.unknown());
+/**
+ * A record that also decodes the keys valibot's record skips, as a Go map does: a wrongly typed
+ * value under one of them is refused (v1.9.1: `"capabilities": {"__proto__": {}}` cannot
+ * unmarshal object into ... of type bool), and a kept one stays an own member (defineProperty,
+ * so `__proto__` sets no prototype).
+ */
+function withSkippedKeys<S extends AnySchema>(record: S): S {
+  const run = record["~run"].bind(record);
+  const valueSchema = (record as unknown as { value: AnySchema }).value;
+  const full = {
+    ...record,
+    "~run"(dataset: v.UnknownDataset, config: v.Config<v.BaseIssue<unknown>>) {
+      const input = dataset.value as Record<string, unknown>;
+      const out = run(dataset, config) as unknown as { typed: boolean; value: object; issues?: v.BaseIssue<unknown>[] };
+      for (const key of SKIPPED_BY_RECORD) {
+        if (input === null || typeof input !== "object" || !Object.hasOwn(input, key)) continue;
+        const item = valueSchema["~run"]({ value: input[key] }, config);
+        if (item.issues !== undefined) {
+          const pathItem: v.ObjectPathItem = { type: "object", origin: "value", input, key, value: input[key] };
+          for (const issue of item.issues as v.BaseIssue<unknown>[]) {
+            (issue as { path?: unknown[] }).path = issue.path === undefined ? [pathItem] : [pathItem, ...issue.path];
+            (out.issues ??= []).push(issue);
+          }
+          out.typed = false;
+        } else if (out.typed) {
+          Object.defineProperty(out.value, key, { value: item.value, writable: true, enumerable: true, configurable: true });
+        }
+      }
+      return out as unknown as v.OutputDataset<unknown, v.BaseIssue<unknown>>;
+    },
+  };
+  return full as S;
+}
+
+/** A Go map with typed values (map[string]bool): every key's value is decoded, as Go does. */
+export const goMap = <S extends AnySchema>(goType: string, value: S) => noArrays(withSkippedKeys(v.record(v.string(), value, marker(goType))));
+
+/**
+ * `map[string]interface {}` and the like: any JSON object. Its values cannot be refused, and
+ * every such map is decoded into Go structs later (a prevResult, a chain's plugins), which
+ * ignore the keys valibot's record skips: they stay skipped, so none reaches a later copy.
+ */
+export const goObjectMap = (goType = "map[string]interface {}") => noArrays(v.record(v.string(), v.unknown(), marker(goType)));
 
 /**
  * A Go struct `name` held in a field of type `goType`. Unknown keys pass through (runtimes add

@@ -1,0 +1,87 @@
+/**
+ * Keys JavaScript treats specially (`__proto__`, `constructor`, `prototype`) inside the nested
+ * objects of a config, against both live oracles. Go decodes them as any other key: in a map with
+ * typed values (`capabilities`, a map[string]bool) a value of the wrong type is refused, in the
+ * document's order; in a struct (`runtimeConfig`, `args`, `dns`, `cni.dev/valid-attachments`
+ * entries, `ipam`) an unknown key is ignored, and its members set no field. Refusals must match
+ * v1.9.1's exit, code and message and v1.1.1's exit and code (v1.1.1's loopback names the struct
+ * NetConf where v1.9.1 says PluginConf); accepted configs must print v1.9.1's result.
+ */
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import { join } from "node:path";
+import { repoRoot, requireIsolatedHost, runCni, tempDir, tempNetns, tscni } from "../harness.ts";
+import { countCase, v111, v191, V111_DIR, V191_DIR } from "./oracles.ts";
+
+requireIsolatedHost();
+setDefaultTimeout(60_000);
+
+interface Outcome {
+  exit: number;
+  code: unknown;
+  msg: unknown;
+  stdout: string;
+}
+
+const PREV = '"prevResult":{"cniVersion":"1.0.0","ips":[{"address":"10.231.0.5/24"}]}';
+
+/** One ADD of `extra` in a config of `plugin`, in a netns and dataDir of its own. */
+async function add(plugin: string, binary: string, dir: string, extra: string, n: number): Promise<Outcome> {
+  await using ns = await tempNetns();
+  using data = tempDir("tscni-proto-map-");
+  const ipam = `"ipam":{"type":"host-local","subnet":"10.231.${n}.0/24","dataDir":"${data.path}"}`;
+  const stdin = `{"cniVersion":"1.0.0","name":"protomap","type":"${plugin}","bridge":"brpm${n}",${extra},${plugin === "bridge" ? ipam : PREV}}`;
+  const call = { containerId: "protomap", netns: ns.path, ifname: "eth0", path: dir, stdin };
+  const r = await runCni(binary, { ...call, command: "ADD" });
+  const j = (r.json ?? {}) as { code?: unknown; msg?: unknown };
+  if (r.code === 0) {
+    const del = await runCni(binary, { ...call, command: "DEL" });
+    if (del.code !== 0) throw new Error(`${binary} DEL: exit ${del.code}: ${del.stdout}`);
+  }
+  return { exit: r.code, code: j.code, msg: j.msg, stdout: r.stdout };
+}
+
+async function all(plugin: string, extra: string): Promise<{ ref: Outcome; old: Outcome; ours: Outcome }> {
+  const ref = await add(plugin, v191(plugin), V191_DIR, extra, 1);
+  const old = await add(plugin, v111(plugin), V111_DIR, extra, 2);
+  const ours = await add(plugin, tscni(plugin), join(repoRoot, "dist"), extra, 3);
+  countCase(plugin, "ADD");
+  return { ref, old, ours };
+}
+
+const REFUSED = [
+  '"capabilities":{"__proto__":{"portMappings":true}}',
+  '"capabilities":{"constructor":"x"}',
+  '"capabilities":{"prototype":1}',
+  '"capabilities":{"__proto__":{},"a":"x"}',
+  '"capabilities":{"a":"x","__proto__":{}}',
+];
+
+const ACCEPTED = [
+  '"capabilities":{"__proto__":true,"portMappings":true}',
+  '"capabilities":{"__proto__":null,"constructor":false}',
+  '"runtimeConfig":{"__proto__":{"portMappings":[{"hostPort":8080,"containerPort":80,"protocol":"tcp"}],"mac":"zz"}}',
+  '"args":{"__proto__":{"cni":{"mac":"zz"}}}',
+  '"args":{"cni":{"__proto__":{"mac":"zz"}}}',
+  '"dns":{"__proto__":{"nameservers":"x"}}',
+  '"cni.dev/valid-attachments":[{"__proto__":5,"constructor":[]}]',
+];
+
+for (const plugin of ["loopback", "bridge", "portmap"]) {
+  describe(`${plugin}: special keys in nested objects, as v1.9.1 and v1.1.1`, () => {
+    test.each(REFUSED)("refused: %s", async (extra) => {
+      const { ref, old, ours } = await all(plugin, extra);
+      expect(ref.exit).toBe(1);
+      expect(ours).toEqual(ref);
+      expect({ exit: ours.exit, code: ours.code }).toEqual({ exit: old.exit, code: old.code });
+    });
+
+    test.each(ACCEPTED)("accepted: %s", async (extra) => {
+      const { ref, old, ours } = await all(plugin, extra);
+      expect(ref.exit).toBe(0);
+      expect(old.exit).toBe(0);
+      expect(ours.exit).toBe(0);
+      // bridge's result names a random veth and MACs; loopback and portmap print the prevResult.
+      if (plugin !== "bridge") expect(ours.stdout).toBe(ref.stdout);
+    });
+  });
+}
