@@ -6,7 +6,7 @@
  * chains keeps that chain, and the jumps reaching it, and the step says so in `kept`.
  */
 import { ownedInChain, ownedJump } from "./iptables-owned.ts";
-import { every, some } from "../plain-array.ts";
+import { every, filter, some } from "../plain-array.ts";
 import type { Family, IptablesOp } from "./model.ts";
 import { type Rule, ruleArgs } from "./rule.ts";
 
@@ -69,23 +69,23 @@ function syncChain<R>(t: TableEdit<R>, chain: string, want: readonly Rule[], kep
     return;
   }
   const held = [...t.rulesOf(chain)];
-  const ours = held.filter((r) => ownedInChain(chain, t.model(r)));
+  const ours = filter(held, (r) => ownedInChain(chain, t.model(r)));
   if (sameRules(t, ours, want)) return;
   if (ours.length === held.length) t.flush(chain);
   else {
     for (const r of ours) t.delete(chain, r);
-    kept.push(keptLine(t, chain, "rules the plugins did not write", held.filter((r) => !ours.includes(r)).map((r) => [chain, r] as const)));
+    kept.push(keptLine(t, chain, "rules the plugins did not write", filter(held, (r) => !ours.includes(r)).map((r) => [chain, r] as const)));
   }
   for (const r of want) t.add(chain, r, false);
 }
 
 function syncJumps<R>(t: TableEdit<R>, chain: string, target: string, want: readonly Rule[], kept: string[]): void {
-  const jumps = t.rulesOf(chain).filter((r) => t.target(r) === target);
-  const ours = jumps.filter((r) => ownedJump(chain, target, t.model(r)));
+  const jumps = filter(t.rulesOf(chain), (r) => t.target(r) === target);
+  const ours = filter(jumps, (r) => ownedJump(chain, target, t.model(r)));
   if (sameRules(t, ours, want)) return;
   for (const r of ours) t.delete(chain, r);
   for (const r of want) t.add(chain, r, false);
-  if (ours.length < jumps.length) kept.push(keptLine(t, target, "jumped to by rules the plugins did not write", jumps.filter((r) => !ours.includes(r)).map((r) => [chain, r] as const)));
+  if (ours.length < jumps.length) kept.push(keptLine(t, target, "jumped to by rules the plugins did not write", filter(jumps, (r) => !ours.includes(r)).map((r) => [chain, r] as const)));
 }
 
 /**
@@ -96,9 +96,9 @@ function syncJumps<R>(t: TableEdit<R>, chain: string, target: string, want: read
 function removeChain<R>(t: TableEdit<R>, chain: string, kept: string[]): void {
   if (!t.listed(chain)) return;
   const inside = [...t.rulesOf(chain)];
-  const foreignInside = inside.filter((r) => !ownedInChain(chain, t.model(r)));
+  const foreignInside = filter(inside, (r) => !ownedInChain(chain, t.model(r)));
   const jumps = jumpsTo(t, chain);
-  const foreignJumps = jumps.filter(([from, r]) => !ownedJump(from, chain, t.model(r)));
+  const foreignJumps = filter(jumps, ([from, r]) => !ownedJump(from, chain, t.model(r)));
   if (foreignInside.length === 0 && foreignJumps.length === 0) {
     for (const [from, r] of jumps) t.delete(from, r);
     t.flush(chain);

@@ -90,7 +90,9 @@ function entryRules(req: PortmapRequest, chain: string): Rule[] {
   const tokens = checkIptablesConditions("conditions", req.conditions ?? []);
   const conditions: Match[] = tokens.length > 0 ? [{ kind: "conditions", tokens }] : [];
   const rules: Rule[] = [];
-  const protos = [...byProto.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const protos: string[] = [];
+  for (const p of byProto.keys()) protos.push(p);
+  protos.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   for (const proto of protos) {
     const ports = byProto.get(proto) ?? [];
     for (let i = 0; i < ports.length; i += MULTIPORT_MAX) {

@@ -8,6 +8,7 @@ import { GenerationMoved, whileBusy } from "../netlink/nft/busy.ts";
 import { NftSession, type Ruleset, type TableRef } from "../netlink/nft/session.ts";
 import { NetlinkError } from "../netlink/errors.ts";
 import { Errno } from "../sys/index.ts";
+import { filter } from "../plain-array.ts";
 import type { Family, IptablesPlan, NftPlan, NftState, NftStep, NftTableRef } from "./model.ts";
 import { iptablesTable, type NetlinkIptablesState, readIptablesOver } from "./netlink-state.ts";
 import { iptablesChainNames, iptablesReadScope } from "./read-scope.ts";
@@ -96,15 +97,19 @@ export function applyIptablesOver(s: XtSession, plans: readonly IptablesPlan[], 
   const hints = hintFile !== undefined && wanted.length > 0 ? readHints(hintFile) : new Map<string, bigint>();
   // Scoped: only the chains the plans name are listed and read; else the whole table. Hinted: a
   // chain holding just a wanted rule is not dumped, that rule is fetched by its remembered handle.
-  const read = (hinted: boolean): Ruleset =>
-    s.readOnce(
-      families.map((f) => {
-        if (!scoped) return iptablesTable(f);
-        const h = hinted ? hintedReads(wanted, hints, f) : { chains: new Set<string>(), handles: [] };
-        const scope = iptablesReadScope(plans, f);
-        return { ...iptablesTable(f, (existing) => scope(existing).filter((c) => !h.chains.has(c))), chainNames: iptablesChainNames(plans, f), ruleHandles: h.handles };
-      }),
-    );
+  const read = (hinted: boolean): Ruleset => {
+    const refs: TableRef[] = [];
+    for (const f of families) {
+      if (!scoped) {
+        refs.push(iptablesTable(f));
+        continue;
+      }
+      const h = hinted ? hintedReads(wanted, hints, f) : { chains: new Set<string>(), handles: [] };
+      const scope = iptablesReadScope(plans, f);
+      refs.push({ ...iptablesTable(f, (existing) => filter(scope(existing), (c) => !h.chains.has(c))), chainNames: iptablesChainNames(plans, f), ruleHandles: h.handles });
+    }
+    return s.readOnce(refs);
+  };
   whileBusy("nf_tables batch", () => {
     let rs = read(true);
     if (!hintsHold(wanted, hints, rs)) rs = read(false);

@@ -123,7 +123,7 @@ export function hintedReads(wanted: readonly Wanted[], hints: HintFile, family: 
 
 function matches(w: Wanted, r: NftRule): boolean {
   if (r.chain !== w.chain || r.family !== iptablesTable(w.family).family) return false;
-  return readVerdict(r.lastExpr ?? r.exprs.at(-1))?.chain === ruleJumpTarget(w.rule) && sameRule(decodeXtRule(r.family, r.exprs), w.rule);
+  return readVerdict(r.lastExpr ?? r.exprs[r.exprs.length - 1])?.chain === ruleJumpTarget(w.rule) && sameRule(decodeXtRule(r.family, r.exprs), w.rule);
 }
 
 /** Whether every hinted rule was fetched and is the rule its op wants (then the chain need not be read). */

@@ -46,7 +46,7 @@ class HeldRule {
 
   /** The chain it jumps or goes to: iptables-nft rules end with their verdict. */
   get target(): string | undefined {
-    if (this.#target === null) this.#target = readVerdict(this.rule?.lastExpr ?? this.rule?.exprs.at(-1))?.chain;
+    if (this.#target === null) this.#target = readVerdict(this.rule?.lastExpr ?? lastOf(this.rule?.exprs))?.chain;
     return this.#target;
   }
 
@@ -57,6 +57,9 @@ class HeldRule {
 }
 
 class NotExpressible extends Error {}
+
+/** The last element without `at` (a JS-written builtin JSC compiles on first use). */
+const lastOf = <T>(xs: readonly T[] | undefined): T | undefined => (xs === undefined ? undefined : xs[xs.length - 1]);
 
 
 /** One family's nat table as the batch changes it, op by op. */

@@ -111,7 +111,9 @@ function decodeElem(elem: ExprAttr): Expr {
 
 /** Decodes NFTA_RULE_EXPRESSIONS. */
 export function decodeExprs(list: Uint8Array): Expr[] {
-  return attrList(list).filter((e) => e.type === NFTA_LIST_ELEM).map(decodeElem);
+  const out: Expr[] = [];
+  for (const e of attrList(list)) if (e.type === NFTA_LIST_ELEM) out.push(decodeElem(e));
+  return out;
 }
 
 /** Only the last expression of NFTA_RULE_EXPRESSIONS (where an iptables rule keeps its verdict). */

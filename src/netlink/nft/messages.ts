@@ -189,7 +189,7 @@ export function decodeRule(m: Message): NftRule | undefined {
       return exprs;
     },
     get lastExpr(): Expr | undefined {
-      return exprs ? exprs.at(-1) : list && decodeLastExpr(list);
+      return exprs ? exprs[exprs.length - 1] : list && decodeLastExpr(list);
     },
     ...(comment !== undefined ? { comment } : {}),
   };
