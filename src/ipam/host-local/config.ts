@@ -120,16 +120,51 @@ const cniArgSpec = {
  * CNI_ARGS (pass "" for GC and STATUS, which carry none). Throws the first problem.
  */
 export function loadHostLocalConfig(raw: Record<string, unknown>, cniArgs: string): HostLocalConfig {
-  const conf = checkHostLocalConfig(raw, cniArgs, ProblemList.strict());
+  const conf = takeChecked(raw, cniArgs) ?? assemble(raw, cniArgs, ProblemList.strict());
   if (conf === undefined) throw internalError("invalid configuration");
   return conf;
 }
 
 /**
  * The reference's checks in its order, thrown (strict) or recorded (collecting) in the caller's
- * list; undefined when a problem was collected.
+ * list; false when a problem was collected. A config that passes is kept for the next load of
+ * the same config in this process (a bridge checks its IPAM section before creating anything,
+ * then runs host-local in-process on the same stdin, which loads it again).
  */
-export function checkHostLocalConfig(raw: Record<string, unknown>, cniArgs: string, p: ProblemList): HostLocalConfig | undefined {
+export function checkHostLocalConfig(raw: Record<string, unknown>, cniArgs: string, p: ProblemList): boolean {
+  checked = undefined;
+  const conf = assemble(raw, cniArgs, p);
+  if (conf === undefined) return false;
+  try {
+    checked = { text: JSON.stringify(raw), copy: structuredClone(raw), cniArgs, config: conf };
+  } catch {
+    // Not a JSON value (no stdin gives one): nothing kept.
+  }
+  return true;
+}
+
+/** What the last check assembled, with the JSON value it was assembled from. */
+let checked: { text: string; copy: unknown; cniArgs: string; config: HostLocalConfig } | undefined;
+
+/**
+ * The last check's config when `raw` is the very JSON value it checked, taken once (nobody else
+ * holds it: the check returns none). Equal text means the same keys in the same order with the
+ * same values, but for numbers JSON prints alike (-0 and 0; an overflowed number and null):
+ * `Bun.deepEquals` on the copy tells those apart.
+ */
+function takeChecked(raw: Record<string, unknown>, cniArgs: string): HostLocalConfig | undefined {
+  const c = checked;
+  if (c === undefined) return undefined;
+  checked = undefined;
+  try {
+    return c.cniArgs === cniArgs && JSON.stringify(raw) === c.text && Bun.deepEquals(raw, c.copy, true) ? c.config : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The checks and the assembly, in the reference's order; undefined when a problem was collected. */
+function assemble(raw: Record<string, unknown>, cniArgs: string, p: ProblemList): HostLocalConfig | undefined {
   const conf = p.decode(HostLocalNetConf, raw);
   if (conf === undefined) return undefined;
   const ipam = conf.ipam;
