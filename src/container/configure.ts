@@ -6,7 +6,7 @@
 import { CniError, internalError, type Result, type Route } from "../cni/index.ts";
 import { goIp, goIpConfig, goIpNetValue, goQuote, goScope } from "../gofmt/index.ts";
 import { ipFamily } from "../ip/index.ts";
-import { addressFamily, type Link, type Rtnl } from "../netlink/index.ts";
+import { type Addr, addressFamily, type Link, type Rtnl } from "../netlink/index.ts";
 import type { NetNs } from "../sys/index.ts";
 import { enableIpv6 } from "./sysctls.ts";
 import { find, some } from "../plain-array.ts";
@@ -15,22 +15,29 @@ const errText = (err: unknown): string => CniError.from(err).message;
 
 const SETTLE_TIMEOUT_S = 5;
 
+/** SettleAddresses' condition: an address failed DAD (reported below), or none is tentative. */
+const settled = (addrs: readonly Addr[]): boolean => some(addrs, (a) => a.dadFailed) || !some(addrs, (a) => a.tentative);
+
 /**
  * Waits until no address of the link is tentative (IPv6 DAD), as SettleAddresses does, but woken
  * by the kernel's RTM_NEWADDR when DAD ends instead of re-listing every 50 ms: the tentative flag
  * is cleared by a kernel work item just after the link comes up, so a fixed first pause cost ~50 ms
- * on nearly every dual-stack ADD.
+ * on nearly every dual-stack ADD. The addresses are read once before subscribing: with DAD off
+ * (the default) that work item has usually run by then, and no event socket is opened in the
+ * container. Otherwise the watch reads again after subscribing, so no event is missed.
  */
 async function settleAddresses(nl: Rtnl, link: Link): Promise<void> {
-  using watch = nl.watchIpv6Addrs();
-  const settled = await watch.waitFor(
-    () => nl.addrList({ index: link.index }),
-    (addrs) => some(addrs, (a) => a.dadFailed) || !some(addrs, (a) => a.tentative),
-    SETTLE_TIMEOUT_S * 1000,
-  );
-  const failed = find(settled.last ?? [], (a) => a.dadFailed);
+  let last = nl.addrList({ index: link.index });
+  let met = settled(last);
+  if (!met) {
+    using watch = nl.watchIpv6Addrs();
+    const r = await watch.waitFor(() => nl.addrList({ index: link.index }), settled, SETTLE_TIMEOUT_S * 1000);
+    last = r.last ?? [];
+    met = r.met;
+  }
+  const failed = find(last, (a) => a.dadFailed);
   if (failed) throw new Error(`link ${link.name} has address ${failed.cidr} in DADFAILED state`);
-  if (settled.met) return;
+  if (met) return;
   if (nl.linkFind(link.index)?.operstate !== "up") return;
   throw new Error(`link ${link.name} still has tentative addresses after ${SETTLE_TIMEOUT_S} seconds`);
 }
