@@ -78,19 +78,24 @@ function compare(a: KernelAddr, family: IpFamily, want: ParsedCidr, wantText: st
   return conflict ? "conflict" : "other";
 }
 
+const kernelFamily = (family: IpFamily): number => (family === 4 ? AF_INET : AF_INET6);
+
 function listAddrs(nl: Rtnl, dev: Link, family: IpFamily): KernelAddr[] {
-  return nl.addrList({ index: dev.index, family: family === 4 ? AF_INET : AF_INET6 });
+  return nl.addrList({ index: dev.index, family: kernelFamily(family) });
 }
 
 /**
  * Whether ensureAddr would change nothing and succeed: in the kernel's order, the wanted address
- * comes before any address it would replace or refuse.
+ * comes before any address it would replace or refuse. `addrs`: the device's addresses as listed
+ * (other families among them are passed over), so one dump serves both families.
  */
-export function addrInPlace(nl: Rtnl, dev: Link, family: IpFamily, cidr: string): boolean {
+export function addrInPlace(addrs: readonly KernelAddr[], family: IpFamily, cidr: string): boolean {
   const want = parseCIDR(cidr);
   if (want === undefined) return false;
   const wantText = cidrText(want.ip, want.prefix);
-  for (const a of listAddrs(nl, dev, family)) {
+  const af = kernelFamily(family);
+  for (const a of addrs) {
+    if (a.family !== af) continue;
     const verdict = compare(a, family, want, wantText);
     if (verdict !== "other") return verdict === "same";
   }

@@ -6,7 +6,7 @@ import { type CmdArgs, CniError, internalError, type Result, type Verb } from ".
 import { addMasq, allocateIpam, configureIface, enableForwarding, forwardingOn, ipamCall, masqRef, type Rollback, setContainerSysctls } from "../../src/container/index.ts";
 import type { FirewallBackend } from "../../src/firewall/index.ts";
 import type { IpFamily } from "../../src/ip/index.ts";
-import type { Link, Rtnl } from "../../src/netlink/index.ts";
+import { AF_INET, AF_INET6, AF_UNSPEC, type Link, type Rtnl } from "../../src/netlink/index.ts";
 import type { NetNs } from "../../src/sys/index.ts";
 import { logStep } from "../../src/log.ts";
 import { map } from "../../src/plain-array.ts";
@@ -57,12 +57,16 @@ const FAMILIES: readonly IpFamily[] = [4, 6];
  * Whether setGateways would change nothing and succeed: every gateway address on the bridge and
  * forwarding on for each family that has one. Only reads, so no lock: every ADD after a
  * network's first finds this, and a read error or anything missing leaves the step to the lock.
+ * The bridge's addresses come in one dump, of both families when both have gateways.
  */
 function gatewaysInPlace(w: Wiring, plan: GatewayPlan): boolean {
+  const { 4: v4, 6: v6 } = plan.gateways;
+  if (v4.length === 0 && v6.length === 0) return true;
   try {
+    const addrs = w.host.addrList({ index: w.bridge.index, family: v6.length === 0 ? AF_INET : v4.length === 0 ? AF_INET6 : AF_UNSPEC });
     for (const family of FAMILIES) {
       const gws = plan.gateways[family];
-      for (const gw of gws) if (!addrInPlace(w.host, w.bridge, family, gw)) return false;
+      for (const gw of gws) if (!addrInPlace(addrs, family, gw)) return false;
       if (gws.length > 0 && !forwardingOn(family)) return false;
     }
     return true;
