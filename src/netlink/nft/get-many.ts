@@ -46,8 +46,10 @@ export function getMany(transport: Transport, nextSeq: () => number, op: string,
   let left = n;
   const deadline = Date.now() + OWED_REPLY_MS;
   while (left > 0) {
-    const wait = deadline - Date.now();
-    const dgram = wait > 0 ? transport.receive(wait) : undefined;
+    // Past the deadline, still take what is queued (receive(0) reads before it polls): the kernel
+    // queued every reply inside our sendto, and a process slowed down (a loaded node, valgrind)
+    // must not give up on replies that are already there.
+    const dgram = transport.receive(Math.max(0, deadline - Date.now()));
     if (dgram === undefined) throw new NetlinkGaveUp(op, Errno.ETIMEDOUT, `the kernel answered ${n - left} of ${n} requests and then nothing for ${OWED_REPLY_MS} ms`, first);
     for (const m of parseMessages(dgram)) {
       const i = (m.seq - first) >>> 0;

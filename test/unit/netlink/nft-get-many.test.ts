@@ -3,7 +3,7 @@
  * request by sequence number whatever order and grouping the replies come in; an absent object is
  * an answer, any other refusal an error naming it; replies that are not ours are skipped.
  */
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setSystemTime, test } from "bun:test";
 import { Errno } from "../../../src/sys/index.ts";
 import { NLMSG_ERROR } from "../../../src/netlink/constants.ts";
 import { encodeMessage, parseMessages, type Request } from "../../../src/netlink/message.ts";
@@ -85,6 +85,25 @@ describe("getMany", () => {
     const silent = new Fake(() => []);
     silent.receive = () => undefined;
     expect(() => getMany(silent, nextSeq, "nf_tables read", reqs)).toThrow(/answered 0 of 5/);
+  });
+
+  test("replies already queued are taken after the deadline passed (a slowed-down process), without waiting", () => {
+    const fake = new Fake((s) => s.map((q) => reply(q, PORT, { type: 0x0a10, body: [0, 0, 0, q & 0xff] })));
+    const waits: number[] = [];
+    const take = fake.receive.bind(fake);
+    fake.receive = (timeoutMs?: number) => {
+      waits.push(timeoutMs ?? -1);
+      // Each reply is handled so slowly that the deadline has passed by the next receive.
+      setSystemTime(new Date(Date.now() + 3_000));
+      return take();
+    };
+    try {
+      const answers = getMany(fake, nextSeq, "nf_tables read", reqs);
+      expect(answers.map((a) => a.errno)).toEqual([0, 0, 0, 0, 0]);
+      expect(waits.slice(1)).toEqual([0, 0, 0, 0]);
+    } finally {
+      setSystemTime();
+    }
   });
 
   test("nothing asked: nothing sent", () => {
