@@ -54,8 +54,10 @@ export class Conn {
     const replies: Message[] = [];
     const deadline = Date.now() + this.timeoutMs;
     for (;;) {
-      const left = deadline - Date.now();
-      const dgram = left > 0 ? this.transport.receive(left) : undefined;
+      // Past the deadline, still take what is queued (receive(0) reads before it polls): a dump's
+      // next part is queued inside our previous recv, and a slowed-down process (a loaded node,
+      // valgrind) must not give up on replies that are already there.
+      const dgram = this.transport.receive(Math.max(0, deadline - Date.now()));
       if (dgram === undefined) throw new NetlinkGaveUp(op, Errno.ETIMEDOUT, `no reply from the kernel within ${this.timeoutMs} ms`, seq);
       for (const m of parseMessages(dgram)) {
         if (m.seq !== seq || (m.pid !== this.transport.portId && m.pid !== 0)) continue;

@@ -1,4 +1,4 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setSystemTime, test } from "bun:test";
 import type { Transport } from "../../../src/netlink/index.ts";
 import { NetlinkError, NLM_F_DUMP_INTR, Rtnl } from "../../../src/netlink/index.ts";
 import { datagrams } from "./golden.ts";
@@ -107,6 +107,25 @@ describe("request/response over recorded kernel replies", () => {
     using nl = Rtnl.over(fake);
     nl.bridgeAdd({ name: "br0" });
     expect(queue).toHaveLength(0);
+  });
+
+  test("a dump's parts already queued are taken after the deadline passed (a slowed-down process)", () => {
+    const fake = new FakeKernel(() => lastReplies("link", "dump", 2));
+    const take = fake.receive.bind(fake);
+    const waits: number[] = [];
+    fake.receive = (timeoutMs?: number) => {
+      waits.push(timeoutMs ?? -1);
+      // Each datagram is handled so slowly that the deadline has passed by the next receive.
+      setSystemTime(new Date(Date.now() + 3_000));
+      return take();
+    };
+    try {
+      using nl = Rtnl.over(fake);
+      expect(nl.linkList().map((l) => l.name)).toEqual(["lo", "br0", "v1", "v0"]);
+      expect(waits.slice(1)).toEqual([0]);
+    } finally {
+      setSystemTime();
+    }
   });
 
   test("no reply at all times out with ETIMEDOUT instead of hanging", () => {
