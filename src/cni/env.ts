@@ -2,7 +2,7 @@
  * The CNI_* environment, read and validated the way the reference skel does, because runtimes
  * see the resulting codes and messages: one ordered table, all missing variables reported together, the first invalid one alone.
  */
-import { isJsSpace } from "./chars.ts";
+import { isJsSpace, utf8Length } from "./chars.ts";
 import { CniError, ErrorCode } from "./errors.ts";
 import { isValidName } from "./names.ts";
 import type { CmdArgs, Env } from "./plugin.ts";
@@ -22,7 +22,7 @@ export function validateContainerId(id: string): void {
 /** Linux interface names: 1-15 bytes, not . or .., no / : or whitespace. */
 export function validateIfName(name: string): void {
   if (name === "") throw new CniError(ErrorCode.InvalidEnvironment, "interface name is empty");
-  if (Buffer.byteLength(name) > 15) {
+  if (utf8Length(name) > 15) {
     throw new CniError(
       ErrorCode.InvalidEnvironment,
       "interface name is too long",

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { isJsSpace } from "../../../src/cni/chars.ts";
+import { isJsSpace, utf8Length } from "../../../src/cni/chars.ts";
 import { validateIfName } from "../../../src/cni/env.ts";
 import { goMarshal, mayHoldLossyNumber } from "../../../src/cni/go-json.ts";
 import { isValidName } from "../../../src/cni/names.ts";
@@ -130,5 +130,30 @@ describe("hand scans answer what the regexes answered", () => {
       const want = JSON.stringify(value, null, 4).replace(GO_ESCAPED, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
       expect(goMarshal(value, 4)).toBe(want);
     }
+  });
+
+  test("utf8Length counts what Buffer.byteLength counts: every code unit alone, every surrogate pairing, random mixes", () => {
+    for (let c = 0; c <= 0xffff; c++) {
+      const one = String.fromCharCode(c);
+      if (utf8Length(one) !== Buffer.byteLength(one)) throw new Error(`code unit ${c.toString(16)}`);
+    }
+    const units = ["a", "\u007f", "\u0080", "\u07ff", "\u0800", "\uffff", "\ud800", "\udbff", "\udc00", "\udfff", "\ud83d\ude00"];
+    for (const x of units) for (const y of units) for (const z of units) expect([x + y + z, utf8Length(x + y + z)]).toEqual([x + y + z, Buffer.byteLength(x + y + z)]);
+    const next = rng(5);
+    for (let i = 0; i < 20000; i++) {
+      const text = randomText(next, "ae\u00e9\u0800\u20ac\ud800\udc00\udbff\udfff/:", 20);
+      if (utf8Length(text) !== Buffer.byteLength(text)) throw new Error(`text ${JSON.stringify(text)}`);
+    }
+  });
+
+  test("validateIfName refuses above 15 UTF-8 bytes, not 15 characters", () => {
+    expect(() => validateIfName("a".repeat(15))).not.toThrow();
+    expect(() => validateIfName("a".repeat(16))).toThrow("interface name is too long");
+    expect(() => validateIfName("\u00e9".repeat(7) + "a")).not.toThrow();
+    expect(() => validateIfName("\u00e9".repeat(8))).toThrow("interface name is too long");
+    expect(() => validateIfName("\ud83d\ude00".repeat(3) + "abc")).not.toThrow();
+    expect(() => validateIfName("\ud83d\ude00".repeat(4))).toThrow("interface name is too long");
+    expect(() => validateIfName("\ud800".repeat(5))).not.toThrow();
+    expect(() => validateIfName("\ud800".repeat(5) + "a")).toThrow("interface name is too long");
   });
 });
