@@ -152,14 +152,19 @@ async function outcome(family: Family, fn: () => Promise<void>): Promise<FamilyO
  * In-process, all families go in one batch (a kill mid-call leaves all as they were, or all
  * done); when that batch is refused, each family is retried alone so one family's failure does
  * not hold back the others. `skipWhenChainsGone` (plans that only remove chains): when none of
- * those chains exists, the call ends after that lookup, under the same lock.
+ * those chains exists, the call ends after that lookup, without taking the lock.
  */
 export async function applyIptablesEach(plans: readonly IptablesPlan[], opts: ApplyOptions = {}, skipWhenChainsGone = false): Promise<FamilyOutcome[]> {
   if (plans.length === 0) return [];
   const kept: string[] = [];
+  // Before the lock: the lookup is one read at one generation (readOnce) and changes nothing, so
+  // "all gone" is true at that instant; a writer that adds the chains later is a later call.
+  if (skipWhenChainsGone) {
+    const nl = await netlinkTransport(opts, plans.map((p) => p.family));
+    if (nl && chainsGone(nl, plans)) return plans.map((p) => ({ family: p.family }));
+  }
   const out = await locked(opts, async () => {
     const nl = await netlinkTransport(opts, plans.map((p) => p.family));
-    if (nl && skipWhenChainsGone && chainsGone(nl, plans)) return plans.map((p) => ({ family: p.family }));
     if (nl) {
       try {
         if (nl.applyIptablesNetlink(plans, kept)) return plans.map((p) => ({ family: p.family }));

@@ -7,6 +7,7 @@
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
 import { bridgeCall } from "../fixtures/bridge/support.ts";
+import { holdLock } from "../fixtures/hold-lock.ts";
 import { exec, requireIsolatedHost, tempDir, tempNetns } from "../harness.ts";
 import { bridgeNetworks } from "./bridge-networks.ts";
 
@@ -14,18 +15,6 @@ requireIsolatedHost();
 setDefaultTimeout(60_000);
 
 const { net } = bridgeNetworks("tscni-bridge-ready-");
-
-/** Holds `lock` with flock(1) until the returned function is called. */
-async function holdLock(lock: string): Promise<() => Promise<void>> {
-  const holder = Bun.spawn(["flock", lock, "cat"], { stdin: "pipe", stdout: "ignore", stderr: "inherit" });
-  const held = async (): Promise<boolean> => (await exec(["flock", "--nonblock", lock, "true"])).code !== 0;
-  for (let i = 0; i < 2000 && !(await held()); i++) await Bun.sleep(5);
-  expect(await held()).toBe(true);
-  return async () => {
-    holder.stdin.end();
-    await holder.exited;
-  };
-}
 
 async function isUp(dev: string): Promise<boolean> {
   const r = await exec(["ip", "-o", "link", "show", "dev", dev]);
