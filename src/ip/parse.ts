@@ -8,6 +8,7 @@
 import type ipaddrJs from "ipaddr.js";
 import { ipaddr } from "./lib.ts";
 import { bitLength } from "./arith.ts";
+import { scanV4, scanV6 } from "./scan.ts";
 
 export type Addr = ipaddrJs.IPv4 | ipaddrJs.IPv6;
 
@@ -30,12 +31,19 @@ export function ipFamily(text: string): IpFamily {
   return text.includes(":") ? 6 : 4;
 }
 
-/** Go's IPv4 form: four decimal parts 0-255, no leading zeros. */
+/**
+ * Go's IPv4 form: four decimal parts 0-255, no leading zeros. The plain scan reads that form
+ * itself (ipaddr.js's parse of it builds the same object, after its regexes).
+ */
 function parseV4(s: string): ipaddrJs.IPv4 | undefined {
+  const octets = [0, 0, 0, 0];
+  if (scanV4(s, s.length, octets)) return new (ipaddr().IPv4)(octets);
   return ipaddr().IPv4.isValidFourPartDecimal(s) ? ipaddr().IPv4.parse(s) : undefined;
 }
 
 function parseV6(s: string): ipaddrJs.IPv6 | undefined {
+  const parts = [0, 0, 0, 0, 0, 0, 0, 0];
+  if (scanV6(s, s.length, parts)) return new (ipaddr().IPv6)(parts);
   if (!V6_TEXT.test(s)) return undefined;
   let text = s;
   const colon = s.lastIndexOf(":");
@@ -78,10 +86,15 @@ export function parseIP(s: string): Addr | undefined {
 export function parseCIDRLiteral(s: string): { ip: Addr; prefix: number } | undefined {
   const slash = s.indexOf("/");
   if (slash < 0) return undefined;
-  const len = s.slice(slash + 1);
-  if (!/^[0-9]{1,5}$/.test(len)) return undefined;
+  const digits = s.length - slash - 1;
+  if (digits < 1 || digits > 5) return undefined;
+  let prefix = 0;
+  for (let i = slash + 1; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return undefined;
+    prefix = prefix * 10 + (c - 48);
+  }
   const ip = parseIPLiteral(s.slice(0, slash));
-  const prefix = Number(len);
   if (ip === undefined || prefix > bitLength(ip)) return undefined;
   return { ip, prefix };
 }

@@ -5,7 +5,8 @@
  * dotted tails, prefixes) and of random characters from the address alphabet.
  */
 import { describe, expect, test } from "bun:test";
-import { isCIDR, isIP, parseCIDR, parseIP } from "../../../src/ip/index.ts";
+import ipaddr from "ipaddr.js";
+import { isCIDR, isIP, parseCIDR, parseCIDRLiteral, parseIP, parseIPLiteral } from "../../../src/ip/index.ts";
 import { seededRandom } from "../../fixtures/seeded-random.ts";
 
 /** A deterministic generator, so a failure names a reproducible input. */
@@ -93,6 +94,55 @@ describe("isIP and isCIDR answer as the full parsers", () => {
         const c = `${t}${PREFIXES[Math.floor(r() * PREFIXES.length)]}`;
         if (isCIDR(c) !== (parseCIDR(c) !== undefined)) wrong.push(c);
       }
+    }
+    expect(wrong).toEqual([]);
+  });
+});
+
+/**
+ * net.ParseIP over ipaddr.js alone, as parse.ts read every text before its plain scan: the
+ * oracle for the scan's texts and numbers (parseIP itself now takes the scan's path first).
+ */
+function ipaddrOnly(s: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
+  if (!s.includes(":")) return ipaddr.IPv4.isValidFourPartDecimal(s) ? ipaddr.IPv4.parse(s) : undefined;
+  if (!/^[0-9a-fA-F:.]+$/.test(s)) return undefined;
+  let text = s;
+  const colon = s.lastIndexOf(":");
+  const tail = s.slice(colon + 1);
+  if (tail.includes(".")) {
+    if (!ipaddr.IPv4.isValidFourPartDecimal(tail)) return undefined;
+    const [a = 0, b = 0, c = 0, d = 0] = ipaddr.IPv4.parse(tail).octets;
+    text = `${s.slice(0, colon + 1)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  if (text.split(":").some((g) => g.length > 4)) return undefined;
+  return ipaddr.IPv6.isValid(text) ? ipaddr.IPv6.parse(text) : undefined;
+}
+
+describe("parseIP's plain scan reads what ipaddr.js reads", () => {
+  const texts = corpus();
+
+  test("every text: the same answer, the same class and the same numbers", () => {
+    const wrong = texts.filter((t) => {
+      const got = parseIPLiteral(t);
+      const want = ipaddrOnly(t);
+      if (got === undefined || want === undefined) return got !== want;
+      return got.constructor !== want.constructor || JSON.stringify(got) !== JSON.stringify(want);
+    });
+    expect(wrong).toEqual([]);
+  });
+
+  test("CIDR prefixes: digits only, one to five of them, leading zeros allowed", () => {
+    const r = rng(11);
+    const wrong: string[] = [];
+    for (const t of texts) {
+      const c = `${t}${PREFIXES[Math.floor(r() * PREFIXES.length)]}`;
+      const slash = c.indexOf("/");
+      const len = c.slice(slash + 1);
+      const ip = slash < 0 || !/^[0-9]{1,5}$/.test(len) ? undefined : ipaddrOnly(c.slice(0, slash));
+      const bits = ip === undefined ? 0 : ip.kind() === "ipv4" ? 32 : 128;
+      const want = ip === undefined || Number(len) > bits ? undefined : `${ip.toString()}/${Number(len)}`;
+      const got = parseCIDRLiteral(c);
+      if ((got === undefined ? undefined : `${got.ip.toString()}/${got.prefix}`) !== want) wrong.push(c);
     }
     expect(wrong).toEqual([]);
   });
