@@ -46,12 +46,13 @@ export function writeMessageAt(out: Uint8Array, off: number, req: Request, flags
 const le16Of = (b: Uint8Array, off: number): number => (b[off] ?? 0) | ((b[off + 1] ?? 0) << 8);
 const le32Of = (b: Uint8Array, off: number): number => ((b[off] ?? 0) | ((b[off + 1] ?? 0) << 8) | ((b[off + 2] ?? 0) << 16) | ((b[off + 3] ?? 0) << 24)) >>> 0;
 
-function le16At(b: Uint8Array, off: number, v: number): void {
+/** Little-endian stores (netlink headers, host-order fields of xt info blobs). */
+export function le16At(b: Uint8Array, off: number, v: number): void {
   b[off] = v & 0xff;
   b[off + 1] = (v >>> 8) & 0xff;
 }
 
-function le32At(b: Uint8Array, off: number, v: number): void {
+export function le32At(b: Uint8Array, off: number, v: number): void {
   b[off] = v & 0xff;
   b[off + 1] = (v >>> 8) & 0xff;
   b[off + 2] = (v >>> 16) & 0xff;

@@ -17,6 +17,7 @@ const wireCache = new WeakMap<Expr, Uint8Array>();
  * attribute through Writer closures (~0.3 M instructions per rule message, docs/performance.md).
  */
 export function exprWire(e: Expr): Uint8Array {
+  if (e.wire !== undefined) return e.wire;
   let b = wireCache.get(e);
   if (b === undefined) {
     b = encodeElem(e);

@@ -40,6 +40,8 @@ export interface ExprAttr {
 export interface Expr {
   readonly name: string;
   readonly attrs: readonly ExprAttr[];
+  /** Its NFTA_LIST_ELEM bytes, when it was built as bytes (the iptables layout's, xt.ts). */
+  readonly wire?: Uint8Array;
 }
 
 const dec = new TextDecoder();

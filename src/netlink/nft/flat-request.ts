@@ -37,6 +37,14 @@ export function u64Attr(type: number, v: bigint): FlatAttr {
   return { type, value };
 }
 
+/** A netlink attribute header at `off`: its length (payload + 4, before padding) and type, little-endian. */
+export function putAttrHeader(b: Uint8Array, off: number, len: number, type: number): void {
+  b[off] = len & 0xff;
+  b[off + 1] = len >>> 8;
+  b[off + 2] = type & 0xff;
+  b[off + 3] = type >>> 8;
+}
+
 export function flatRequest(msg: number, family: number, flags: number, attrs: readonly FlatAttr[] = []): Request {
   let len = 4;
   for (let i = 0; i < attrs.length; i++) len += (4 + (attrs[i] as FlatAttr).value.byteLength + 3) & ~3;
@@ -47,10 +55,7 @@ export function flatRequest(msg: number, family: number, flags: number, attrs: r
   for (let i = 0; i < attrs.length; i++) {
     const a = attrs[i] as FlatAttr;
     const n = 4 + a.value.byteLength;
-    body[off] = n & 0xff;
-    body[off + 1] = n >>> 8;
-    body[off + 2] = a.type & 0xff;
-    body[off + 3] = a.type >>> 8;
+    putAttrHeader(body, off, n, a.type);
     body.set(a.value, off + 4);
     off += (n + 3) & ~3;
   }

@@ -30,7 +30,7 @@ import {
 } from "./constants.ts";
 import { be32Bytes, type Expr } from "./expr.ts";
 import { exprWire } from "./expr-wire.ts";
-import { flatRequest, nameAttr } from "./flat-request.ts";
+import { flatRequest, nameAttr, putAttrHeader } from "./flat-request.ts";
 import { nftType, request } from "./messages.ts";
 
 /** The built-in chains of iptables' nat table: hook number and priority. */
@@ -65,70 +65,64 @@ export function xtBaseChainRequest(family: number, table: string, chain: string)
   });
 }
 
-const enc = new TextEncoder();
-
-/** NFTA_RULE_TABLE and NFTA_RULE_CHAIN, encoded once per chain (a call adds most rules to one). */
+/** NFTA_RULE_TABLE and NFTA_RULE_CHAIN, written once per chain (a call adds most rules to one). */
 const ruleHeads = new Map<string, Uint8Array>();
 
 function ruleHead(table: string, chain: string): Uint8Array {
   const key = `${table}\0${chain}`;
   let head = ruleHeads.get(key);
   if (head === undefined) {
-    const t = enc.encode(table);
-    const c = enc.encode(chain);
-    const tLen = 4 + t.byteLength + 1;
-    const cLen = 4 + c.byteLength + 1;
-    const tAligned = (tLen + 3) & ~3;
-    head = new Uint8Array(tAligned + ((cLen + 3) & ~3));
-    const v = new DataView(head.buffer);
-    v.setUint16(0, tLen, true);
-    v.setUint16(2, NFTA_RULE_TABLE, true);
+    const t = nameAttr(NFTA_RULE_TABLE, table).value;
+    const c = nameAttr(NFTA_RULE_CHAIN, chain).value;
+    const tAligned = (4 + t.byteLength + 3) & ~3;
+    head = new Uint8Array(tAligned + ((4 + c.byteLength + 3) & ~3));
+    putAttrHeader(head, 0, 4 + t.byteLength, NFTA_RULE_TABLE);
     head.set(t, 4);
-    v.setUint16(tAligned, cLen, true);
-    v.setUint16(tAligned + 2, NFTA_RULE_CHAIN, true);
+    putAttrHeader(head, tAligned, 4 + c.byteLength, NFTA_RULE_CHAIN);
     head.set(c, tAligned + 4);
     ruleHeads.set(key, head);
   }
   return head;
 }
 
-/** NFTA_RULE_COMPAT: nested PROTO and FLAGS (0), both be32. */
+/** NFTA_RULE_COMPAT: nested PROTO (be32, the last byte patched per rule) and FLAGS (0). */
 const COMPAT_LEN = 20;
 
 /**
  * A rule appended to the chain, or (`first`) put before its first rule, as `-I chain 1` does.
  * Written straight into one buffer of the right size (nfgenmsg, table, chain, the expressions'
- * cached bytes, compat): the same bytes `request()` and Writer would produce, without their
+ * bytes, compat): the same bytes `request()` and Writer would produce, without their
  * per-attribute closures.
  */
 export function xtRuleRequest(family: number, table: string, chain: string, rule: { readonly exprs: readonly Expr[]; readonly proto: number }, first = false): Request {
   const head = ruleHead(table, chain);
+  const exprs = rule.exprs;
   const wires: Uint8Array[] = [];
   let exprsLen = 4;
-  for (const e of rule.exprs) {
-    const b = exprWire(e);
+  for (let i = 0; i < exprs.length; i++) {
+    const b = exprWire(exprs[i] as Expr);
     wires.push(b);
     exprsLen += b.byteLength;
   }
   const body = new Uint8Array(4 + head.byteLength + exprsLen + COMPAT_LEN);
-  const v = new DataView(body.buffer);
   body[0] = family;
   body[1] = NFNETLINK_V0;
   body.set(head, 4);
   let off = 4 + head.byteLength;
-  v.setUint16(off, exprsLen, true);
-  v.setUint16(off + 2, NFTA_RULE_EXPRESSIONS | NLA_F_NESTED, true);
+  putAttrHeader(body, off, exprsLen, NFTA_RULE_EXPRESSIONS | NLA_F_NESTED);
   off += 4;
-  for (const b of wires) {
+  for (let i = 0; i < wires.length; i++) {
+    const b = wires[i] as Uint8Array;
     body.set(b, off);
     off += b.byteLength;
   }
-  v.setUint16(off, COMPAT_LEN, true);
-  v.setUint16(off + 2, NFTA_RULE_COMPAT | NLA_F_NESTED, true);
-  v.setUint16(off + 4, 8, true);
-  v.setUint16(off + 6, NFTA_RULE_COMPAT_PROTO, true);
-  v.setUint32(off + 8, rule.proto >>> 0, false);
-  v.setUint16(off + 12, 8, true);
-  v.setUint16(off + 14, NFTA_RULE_COMPAT_FLAGS, true);
+  putAttrHeader(body, off, COMPAT_LEN, NFTA_RULE_COMPAT | NLA_F_NESTED);
+  putAttrHeader(body, off + 4, 8, NFTA_RULE_COMPAT_PROTO);
+  const proto = rule.proto >>> 0;
+  body[off + 8] = proto >>> 24;
+  body[off + 9] = (proto >>> 16) & 0xff;
+  body[off + 10] = (proto >>> 8) & 0xff;
+  body[off + 11] = proto & 0xff;
+  putAttrHeader(body, off + 12, 8, NFTA_RULE_COMPAT_FLAGS);
   return { type: nftType(NFT_MSG_NEWRULE), flags: NLM_F_REQUEST | NLM_F_CREATE | (first ? 0 : NLM_F_APPEND) | NLM_F_ACK, body };
 }

@@ -6,6 +6,7 @@
  * struct (comment, addrtype, multiport, sctp, dccp, MARK, DNAT, MASQUERADE). Multi-byte fields
  * inside xt blobs are host order (little-endian here) unless the struct says __be16.
  */
+import { NLA_F_NESTED } from "../constants.ts";
 import {
   NFT_REG_1,
   NFT_REG_VERDICT,
@@ -19,8 +20,13 @@ import {
   NFTA_CMP_SREG,
   NFTA_COUNTER_BYTES,
   NFTA_COUNTER_PACKETS,
+  NFTA_DATA_VALUE,
+  NFTA_DATA_VERDICT,
+  NFTA_EXPR_DATA,
+  NFTA_EXPR_NAME,
   NFTA_IMMEDIATE_DATA,
   NFTA_IMMEDIATE_DREG,
+  NFTA_LIST_ELEM,
   NFTA_MATCH_INFO,
   NFTA_MATCH_NAME,
   NFTA_MATCH_REV,
@@ -33,15 +39,72 @@ import {
   NFTA_TARGET_INFO,
   NFTA_TARGET_NAME,
   NFTA_TARGET_REV,
+  NFTA_VERDICT_CHAIN,
+  NFTA_VERDICT_CODE,
 } from "./constants.ts";
-import { type Expr, ExprBuilder } from "./expr.ts";
+import { decodeExprs, type Expr, type ExprAttr } from "./expr.ts";
+import { type FlatAttr, nameAttr, putAttrHeader } from "./flat-request.ts";
 
 /** A u32 in host order (meta mark, route types): little-endian on the machines tscni targets. */
 export const u32le = (v: number): Uint8Array => Uint8Array.of(v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, (v >>> 24) & 0xff);
 export const be16 = (v: number): Uint8Array => Uint8Array.of((v >> 8) & 0xff, v & 0xff);
+const be32 = (v: number): Uint8Array => Uint8Array.of((v >>> 24) & 0xff, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff);
+
+/**
+ * An expression built as its NFTA_LIST_ELEM bytes (what a rule message carries); its attributes
+ * are read back from them only when something asks (the nft layout's text renderer, tests).
+ */
+class WiredExpr implements Expr {
+  #attrs: readonly ExprAttr[] | undefined;
+  constructor(
+    readonly name: string,
+    readonly wire: Uint8Array,
+  ) {}
+  get attrs(): readonly ExprAttr[] {
+    this.#attrs ??= decodeExprs(this.wire)[0]?.attrs ?? [];
+    return this.#attrs;
+  }
+}
+
+/**
+ * One expression's wire bytes straight from its attributes (types with NLA_F_NESTED where nested,
+ * values already padded): the bytes ExprBuilder + exprWire write, in one buffer, without an
+ * attribute object, a DataView or a TextEncoder call per attribute (the first rule of a plugin
+ * exec runs all of this in JSC's interpreter).
+ */
+function wired(name: string, attrs: readonly FlatAttr[]): Expr {
+  const nameValue = nameAttr(NFTA_EXPR_NAME, name).value;
+  const nameLen = 4 + nameValue.byteLength;
+  const dataAt = 4 + ((nameLen + 3) & ~3);
+  let dataLen = 4;
+  for (let i = 0; i < attrs.length; i++) dataLen += (4 + (attrs[i] as FlatAttr).value.byteLength + 3) & ~3;
+  const wire = new Uint8Array(dataAt + dataLen);
+  putAttrHeader(wire, 0, dataAt + dataLen, NFTA_LIST_ELEM | NLA_F_NESTED);
+  putAttrHeader(wire, 4, nameLen, NFTA_EXPR_NAME);
+  wire.set(nameValue, 8);
+  putAttrHeader(wire, dataAt, dataLen, NFTA_EXPR_DATA | NLA_F_NESTED);
+  let off = dataAt + 4;
+  for (let i = 0; i < attrs.length; i++) {
+    const a = attrs[i] as FlatAttr;
+    putAttrHeader(wire, off, 4 + a.value.byteLength, a.type);
+    wire.set(a.value, off + 4);
+    off += (4 + a.value.byteLength + 3) & ~3;
+  }
+  return new WiredExpr(name, wire);
+}
+
+const u32Attr = (type: number, v: number): FlatAttr => ({ type, value: be32(v) });
+
+/** `type` holding a nested attribute `inner` with `payload` (padded, as a nested value is). */
+function nestedAttr(type: number, inner: number, payload: Uint8Array): FlatAttr {
+  const value = new Uint8Array((4 + payload.byteLength + 3) & ~3);
+  putAttrHeader(value, 0, 4 + payload.byteLength, inner);
+  value.set(payload, 4);
+  return { type: type | NLA_F_NESTED, value };
+}
 
 // Expressions are immutable, and the ones below repeat from rule to rule: each is built once per
-// process, so its wire bytes are encoded once too (exprWire caches by object).
+// process.
 const metaLoads = new Map<number, Expr>();
 const payloadLoads = new Map<number, Expr>();
 const verdicts = new Map<string, Expr>();
@@ -49,7 +112,7 @@ const verdicts = new Map<string, Expr>();
 export function metaLoad(key: number): Expr {
   let e = metaLoads.get(key);
   if (e === undefined) {
-    e = new ExprBuilder("meta").u32(NFTA_META_KEY, key).u32(NFTA_META_DREG, NFT_REG_1).build();
+    e = wired("meta", [u32Attr(NFTA_META_KEY, key), u32Attr(NFTA_META_DREG, NFT_REG_1)]);
     metaLoads.set(key, e);
   }
   return e;
@@ -59,32 +122,35 @@ export function payloadLoad(base: number, offset: number, len: number): Expr {
   const key = base * 0x1000000 + offset * 0x100 + len;
   let e = payloadLoads.get(key);
   if (e === undefined) {
-    e = new ExprBuilder("payload").u32(NFTA_PAYLOAD_DREG, NFT_REG_1).u32(NFTA_PAYLOAD_BASE, base).u32(NFTA_PAYLOAD_OFFSET, offset).u32(NFTA_PAYLOAD_LEN, len).build();
+    e = wired("payload", [u32Attr(NFTA_PAYLOAD_DREG, NFT_REG_1), u32Attr(NFTA_PAYLOAD_BASE, base), u32Attr(NFTA_PAYLOAD_OFFSET, offset), u32Attr(NFTA_PAYLOAD_LEN, len)]);
     payloadLoads.set(key, e);
   }
   return e;
 }
 
 export function cmp(op: number, data: Uint8Array): Expr {
-  return new ExprBuilder("cmp").u32(NFTA_CMP_SREG, NFT_REG_1).u32(NFTA_CMP_OP, op).value(NFTA_CMP_DATA, data).build();
+  return wired("cmp", [u32Attr(NFTA_CMP_SREG, NFT_REG_1), u32Attr(NFTA_CMP_OP, op), nestedAttr(NFTA_CMP_DATA, NFTA_DATA_VALUE, data)]);
 }
 
 /** `reg1 = (reg1 & mask) ^ 0`. */
 export function bitwiseMask(mask: Uint8Array): Expr {
-  return new ExprBuilder("bitwise")
-    .u32(NFTA_BITWISE_SREG, NFT_REG_1)
-    .u32(NFTA_BITWISE_DREG, NFT_REG_1)
-    .u32(NFTA_BITWISE_LEN, mask.byteLength)
-    .value(NFTA_BITWISE_MASK, mask)
-    .value(NFTA_BITWISE_XOR, new Uint8Array(mask.byteLength))
-    .build();
+  return wired("bitwise", [
+    u32Attr(NFTA_BITWISE_SREG, NFT_REG_1),
+    u32Attr(NFTA_BITWISE_DREG, NFT_REG_1),
+    u32Attr(NFTA_BITWISE_LEN, mask.byteLength),
+    nestedAttr(NFTA_BITWISE_MASK, NFTA_DATA_VALUE, mask),
+    nestedAttr(NFTA_BITWISE_XOR, NFTA_DATA_VALUE, new Uint8Array(mask.byteLength)),
+  ]);
 }
 
 /** iptables-nft puts a zeroed counter on every rule, before the target. */
 let zeroCounter: Expr | undefined;
 
 export function counter(): Expr {
-  zeroCounter ??= new ExprBuilder("counter").u64(NFTA_COUNTER_BYTES, 0n).u64(NFTA_COUNTER_PACKETS, 0n).build();
+  zeroCounter ??= wired("counter", [
+    { type: NFTA_COUNTER_BYTES, value: new Uint8Array(8) },
+    { type: NFTA_COUNTER_PACKETS, value: new Uint8Array(8) },
+  ]);
   return zeroCounter;
 }
 
@@ -92,121 +158,42 @@ export function verdict(code: number, chain?: string): Expr {
   const key = chain === undefined ? `${code}` : `${code} ${chain}`;
   let e = verdicts.get(key);
   if (e === undefined) {
-    e = new ExprBuilder("immediate").u32(NFTA_IMMEDIATE_DREG, NFT_REG_VERDICT).verdict(NFTA_IMMEDIATE_DATA, code, chain).build();
+    const codeLen = 8;
+    const name = chain === undefined ? undefined : nameAttr(NFTA_VERDICT_CHAIN, chain).value;
+    const inner = new Uint8Array(codeLen + (name === undefined ? 0 : (4 + name.byteLength + 3) & ~3));
+    putAttrHeader(inner, 0, codeLen, NFTA_VERDICT_CODE);
+    inner.set(be32(code), 4);
+    if (name !== undefined) {
+      putAttrHeader(inner, codeLen, 4 + name.byteLength, NFTA_VERDICT_CHAIN);
+      inner.set(name, codeLen + 4);
+    }
+    e = wired("immediate", [u32Attr(NFTA_IMMEDIATE_DREG, NFT_REG_VERDICT), nestedAttr(NFTA_IMMEDIATE_DATA, NFTA_DATA_VERDICT | NLA_F_NESTED, inner)]);
     verdicts.set(key, e);
   }
   return e;
 }
 
 export function xtMatch(name: string, rev: number, info: Uint8Array): Expr {
-  return new ExprBuilder("match").string(NFTA_MATCH_NAME, name).u32(NFTA_MATCH_REV, rev).bytes(NFTA_MATCH_INFO, info).build();
+  return wired("match", [nameAttr(NFTA_MATCH_NAME, name), u32Attr(NFTA_MATCH_REV, rev), { type: NFTA_MATCH_INFO, value: info }]);
 }
 
 export function xtTarget(name: string, rev: number, info: Uint8Array): Expr {
-  return new ExprBuilder("target").string(NFTA_TARGET_NAME, name).u32(NFTA_TARGET_REV, rev).bytes(NFTA_TARGET_INFO, info).build();
+  return wired("target", [nameAttr(NFTA_TARGET_NAME, name), u32Attr(NFTA_TARGET_REV, rev), { type: NFTA_TARGET_INFO, value: info }]);
 }
 
-class Blob {
-  readonly bytes: Uint8Array;
-  readonly #view: DataView;
-  constructor(size: number) {
-    this.bytes = new Uint8Array(size);
-    this.#view = new DataView(this.bytes.buffer);
-  }
-  u8(off: number, v: number): this {
-    this.#view.setUint8(off, v);
-    return this;
-  }
-  u16(off: number, v: number): this {
-    this.#view.setUint16(off, v, true);
-    return this;
-  }
-  be16(off: number, v: number): this {
-    this.#view.setUint16(off, v, false);
-    return this;
-  }
-  u32(off: number, v: number): this {
-    this.#view.setUint32(off, v >>> 0, true);
-    return this;
-  }
-  set(off: number, b: Uint8Array): this {
-    this.bytes.set(b, off);
-    return this;
-  }
-}
-
-const enc = new TextEncoder();
-export const XT_COMMENT_MAX = 256;
-
-/** struct xt_comment_info: char comment[256], NUL-terminated. */
-export function commentInfo(text: string): Uint8Array | undefined {
-  const b = enc.encode(text);
-  if (b.byteLength >= XT_COMMENT_MAX || b.includes(0)) return undefined;
-  return new Blob(XT_COMMENT_MAX).set(0, b).bytes;
-}
-
-const RTN_LOCAL = 2;
-
-/** struct xt_addrtype_info_v1 for `--dst-type LOCAL`: source, dest (u16 masks), flags. */
-export function addrtypeDstLocalInfo(): Uint8Array {
-  return new Blob(8).u16(2, 1 << RTN_LOCAL).bytes;
-}
-
-export const MULTIPORT_MAX = 15;
-const XT_MULTIPORT_DESTINATION = 1;
-
-/** struct xt_multiport_v1 for `--dports`: flags, count, ports[15], pflags[15], invert. */
-export function multiportDportsInfo(ports: readonly number[]): Uint8Array | undefined {
-  if (ports.length === 0 || ports.length > MULTIPORT_MAX) return undefined;
-  const b = new Blob(48).u8(0, XT_MULTIPORT_DESTINATION).u8(1, ports.length);
-  for (let i = 0; i < ports.length; i++) b.u16(2 + 2 * i, ports[i] as number);
-  return b.bytes;
-}
-
-const XT_SCTP_DEST_PORTS = 2;
-const SCTP_FLAG_INFO_TAIL = Uint8Array.of(0xff, 0, 0, 0xff, 0, 0, 0xff, 0, 0, 0xff, 0, 0);
-
-/**
- * struct xt_sctp_info for `--dport`: dpts, spts, chunkmap[64], chunk_match_type, flag_info[4]
- * (iptables initialises their chunk types to 0xff), flag_count, flags, invflags.
- */
-export function sctpDportInfo(port: number): Uint8Array {
-  return new Blob(296).u16(0, port).u16(2, port).set(268, SCTP_FLAG_INFO_TAIL).u32(284, XT_SCTP_DEST_PORTS).bytes;
-}
-
-const XT_DCCP_DEST_PORTS = 2;
-
-/** struct xt_dccp_info for `--dport`: dpts, spts, flags, invflags, typemask, option. */
-export function dccpDportInfo(port: number): Uint8Array {
-  return new Blob(16).u16(0, port).u16(2, port).u16(8, XT_DCCP_DEST_PORTS).bytes;
-}
-
-/** struct xt_mark_tginfo2 (MARK rev 2, `--set-xmark value/mask`). */
-export function markTargetInfo(value: number, mask: number): Uint8Array {
-  return new Blob(8).u32(0, value).u32(4, mask).bytes;
-}
-
-const NF_NAT_RANGE_MAP_IPS = 1;
-const NF_NAT_RANGE_PROTO_SPECIFIED = 2;
-
-/** struct nf_nat_range2 (DNAT rev 2) for one address and one port (port big-endian). */
-export function dnatInfo(addr: Uint8Array, port: number): Uint8Array {
-  return new Blob(48)
-    .u32(0, NF_NAT_RANGE_MAP_IPS | NF_NAT_RANGE_PROTO_SPECIFIED)
-    .set(4, addr)
-    .set(20, addr)
-    .be16(36, port)
-    .be16(38, port)
-    .bytes;
-}
-
-/**
- * MASQUERADE rev 0 without options: IPv4 takes struct nf_nat_ipv4_multi_range_compat (rangesize
- * 1, one zeroed range), IPv6 a zeroed struct nf_nat_range.
- */
-export function masqueradeInfo(v6: boolean): Uint8Array {
-  return v6 ? new Uint8Array(40) : new Blob(24).u32(0, 1).bytes;
-}
+// The xt info blobs (struct layouts) live in xt-info.ts.
+export {
+  addrtypeDstLocalInfo,
+  commentInfo,
+  dccpDportInfo,
+  dnatInfo,
+  markTargetInfo,
+  masqueradeInfo,
+  MULTIPORT_MAX,
+  multiportDportsInfo,
+  sctpDportInfo,
+  XT_COMMENT_MAX,
+} from "./xt-info.ts";
 
 /**
  * An address prefix match at `offset` of the network header (`full` bytes long): whole bytes are
