@@ -90,9 +90,11 @@ function parseDst(spec: RouteSpec): Dst {
   if (spec.dst !== undefined) {
     const c = parseCIDRLiteral(spec.dst);
     if (c === undefined) throw new Error(`invalid route destination ${JSON.stringify(spec.dst)}`);
+    // A default route sends no RTA_DST: its family is all that is needed.
+    if (c.prefix === 0) return { family: c.ip.kind() === "ipv4" ? AF_INET : AF_INET6, len: 0 };
     // The kernel wants the network address; "10.2.3.4/16" means 10.2.0.0/16 like `ip route` reads it.
     const { family, bytes } = ipBytes(networkAddress(c.ip, c.prefix));
-    return { family, bytes: c.prefix === 0 ? undefined : bytes, len: c.prefix };
+    return { family, bytes, len: c.prefix };
   }
   const family = spec.gw !== undefined ? parseIp(spec.gw).family : spec.family;
   if (family === undefined) throw new Error("route needs a dst, a gw or a family");

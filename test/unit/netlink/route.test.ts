@@ -29,6 +29,14 @@ describe("route requests equal iproute2's bytes", () => {
   test("v4 default", () => {
     expect(enc(routeAddRequest({ gw: "10.1.2.1", oif: 3 }))).toBe(golden("add-v4-default", RTM_NEWROUTE));
     expect(decodeRoute(sentMessage("route", "add-v4-default", RTM_NEWROUTE)).dst).toBe("0.0.0.0/0");
+    // A result's default route names its dst (configureIface): the same bytes, no RTA_DST.
+    expect(enc(routeAddRequest({ dst: "0.0.0.0/0", gw: "10.1.2.1", oif: 3 }))).toBe(golden("add-v4-default", RTM_NEWROUTE));
+  });
+  test("a /0 dst is a default route of its family, whatever host bits its text carries", () => {
+    expect(enc(routeAddRequest({ dst: "10.9.9.9/0", gw: "10.1.2.1", oif: 3 }))).toBe(golden("add-v4-default", RTM_NEWROUTE));
+    const v6 = decodeRoute({ type: RTM_NEWROUTE, flags: 0, seq: 0, pid: 0, payload: encodeMessage(routeAddRequest({ dst: "::/0", gw: "fd00:1::1", oif: 3 }), 0, 0).subarray(16) });
+    expect(v6).toMatchObject({ family: AF_INET6, dst: "::/0", gw: "fd00:1::1", oif: 3 });
+    expect(enc(routeAddRequest({ dst: "fd00:2::5/0", gw: "fd00:1::1", oif: 3 }))).toBe(enc(routeAddRequest({ dst: "::/0", gw: "fd00:1::1", oif: 3 })));
   });
   test("v4 scope link in table 100", () => {
     expect(enc(routeAddRequest({ dst: "10.3.0.0/16", oif: 3, scope: RT_SCOPE_LINK, table: 100 }))).toBe(golden("add-v4-link-scope", RTM_NEWROUTE));
