@@ -153,6 +153,17 @@ function put(out: Record<string, unknown>, key: string, value: unknown): void {
 }
 
 /**
+ * The declared field a key that is not one exactly matches the way Go matches it (any case; of
+ * two fields equal but for case, the last declared), else the key itself.
+ */
+function fieldByCase(entries: Record<string, unknown>, key: string): string {
+  const lower = key.toLowerCase();
+  let found = key;
+  for (const name of Object.keys(entries)) if (name.toLowerCase() === lower) found = name;
+  return found;
+}
+
+/**
  * Renames the keys of `value` to the field names `schema` declares, the way Go matches JSON keys
  * to struct fields (case-insensitive; the last duplicate wins), and drops `null` members, which
  * Go treats as "leave the field alone" (unless the field's schema is nullable). Unknown keys are
@@ -172,17 +183,22 @@ export function foldKeys(schema: GenericSchema | unknown, value: unknown): unkno
   if (value === null || typeof value !== "object") return value;
   const input = value as Record<string, unknown>;
   if (s.entries === undefined) {
-    if (s.value === undefined) return value;
+    // A map of values of any type (a prevResult): nothing below it to fold.
+    if (s.value === undefined || isOpaque(s.value)) return value;
     const out: Record<string, unknown> = {};
     for (const k of Object.keys(input)) put(out, k, foldKeys(s.value, input[k]));
     return out;
   }
   const entries: Record<string, unknown> = s.entries;
-  const byLower = new Map<string, string>();
-  for (const name of Object.keys(entries)) byLower.set(name.toLowerCase(), name);
   const out: Record<string, unknown> = {};
-  for (const [key, v] of Object.entries(input)) {
-    const name = Object.hasOwn(entries, key) ? key : byLower.get(key.toLowerCase()) ?? key;
+  // Case-insensitive matching only for a key that is not a field's exact name: configs spell
+  // nearly every key exactly, and a lower-cased map of every field per struct value cost each
+  // decode more than the rest of the fold (docs/performance.md).
+  const keys = Object.keys(input);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
+    const v = input[key];
+    const name = Object.hasOwn(entries, key) ? key : fieldByCase(entries, key);
     const declared = Object.hasOwn(entries, name);
     if (v === null && !(declared && keepsNull(entries[name]))) {
       delete out[name];
@@ -191,6 +207,12 @@ export function foldKeys(schema: GenericSchema | unknown, value: unknown): unkno
     put(out, name, declared ? foldKeys(entries[name], v) : v);
   }
   return out;
+}
+
+/** A schema with nothing inside to fold (unknown, a string): foldKeys returns any value as is. */
+function isOpaque(schema: unknown): boolean {
+  const s = unwrap(schema);
+  return s.entries === undefined && s.value === undefined && s.item === undefined && s.options === undefined;
 }
 
 /** Looks a member up the way Go would match it to a field: exact name first, else any case. */
