@@ -39,9 +39,11 @@ export async function hostLocalAdd(a: CmdArgs, openStore: StoreFactory = diskSto
     const result: Result = { cniVersion: CURRENT_VERSION };
     if (config.resolvConf !== "") result.dns = parseResolvConf(config.resolvConf);
     const store = openStore(config);
-    {
-      using _lock = await store.lock();
+    const lock = await store.lock();
+    try {
       result.ips = allocateAll(store, config.rangeSets, a.containerId, a.ifname, config.requestedIPs);
+    } finally {
+      lock[Symbol.dispose]();
     }
     if (config.routes.length > 0) result.routes = config.routes;
     return result;
@@ -59,17 +61,23 @@ async function lockedForAttachment(a: CmdArgs, openStore: StoreFactory): Promise
 export async function hostLocalDel(a: CmdArgs, openStore: StoreFactory = diskStore): Promise<void> {
   return guarded(async () => {
     const { store, lock } = await lockedForAttachment(a, openStore);
-    using _lock = lock;
-    store.releaseByID(a.containerId, a.ifname);
+    try {
+      store.releaseByID(a.containerId, a.ifname);
+    } finally {
+      lock[Symbol.dispose]();
+    }
   });
 }
 
 export async function hostLocalCheck(a: CmdArgs, openStore: StoreFactory = diskStore): Promise<void> {
   return guarded(async () => {
     const { store, lock } = await lockedForAttachment(a, openStore);
-    using _lock = lock;
-    if (!store.findByID(a.containerId, a.ifname)) {
-      throw internalError(`host-local: Failed to find address added by container ${a.containerId}`);
+    try {
+      if (!store.findByID(a.containerId, a.ifname)) {
+        throw internalError(`host-local: Failed to find address added by container ${a.containerId}`);
+      }
+    } finally {
+      lock[Symbol.dispose]();
     }
   });
 }
