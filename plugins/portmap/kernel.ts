@@ -16,9 +16,14 @@ export const systemKernel: PortmapKernel = {
     conntrackDeleteUdpByDstPort(family, ports);
   },
   routeInterface: async (ip) => {
-    using nl = Rtnl.open();
-    const oif = nl.routeGet(ip).oif;
-    return oif === undefined ? undefined : nl.linkGet(oif).name;
+    // try/finally, not `using`: its dispose helper is a JS-written builtin JSC compiles on first use.
+    const nl = Rtnl.open();
+    try {
+      const oif = nl.routeGet(ip).oif;
+      return oif === undefined ? undefined : nl.linkGet(oif).name;
+    } finally {
+      nl.close();
+    }
   },
   enableRouteLocalnet: async (ifname) => {
     // Interface names may contain dots, so the key is given with slashes.
