@@ -11,7 +11,7 @@ import { Errno } from "../sys/index.ts";
 import { filter } from "../plain-array.ts";
 import type { Family, IptablesPlan, NftPlan, NftState, NftStep, NftTableRef } from "./model.ts";
 import { iptablesTable, type NetlinkIptablesState, readIptablesOver } from "./netlink-state.ts";
-import { iptablesChainNames, iptablesReadScope } from "./read-scope.ts";
+import { iptablesChainNames, iptablesJumpsOnly, iptablesReadScope } from "./read-scope.ts";
 import { xtRequests } from "./xt-write.ts";
 import { hintable, hintedReads, hintPath, hintsHold, learnHints, readHints, writeHints } from "./rule-hints.ts";
 
@@ -106,7 +106,8 @@ export function applyIptablesOver(s: XtSession, plans: readonly IptablesPlan[], 
       }
       const h = hinted ? hintedReads(wanted, hints, f) : { chains: new Set<string>(), handles: [] };
       const scope = iptablesReadScope(plans, f);
-      refs.push({ ...iptablesTable(f, (existing) => filter(scope(existing), (c) => !h.chains.has(c))), chainNames: iptablesChainNames(plans, f), ruleHandles: h.handles });
+      const ref = iptablesTable(f, (existing) => filter(scope(existing), (c) => !h.chains.has(c)));
+      refs.push({ ...ref, jumpsOnly: iptablesJumpsOnly(plans, f), chainNames: iptablesChainNames(plans, f), ruleHandles: h.handles });
     }
     return s.readOnce(refs);
   };

@@ -20,22 +20,51 @@ import { type Rule, ruleJumpTarget } from "./rule.ts";
  */
 export function iptablesReadScope(plans: readonly IptablesPlan[], family: Family): (existing: ReadonlySet<string>) => string[] {
   return (existing) => {
-    const chains = new Set<string>();
-    const read = (chain: string, target?: string): void => {
-      if (!existing.has(chain)) return; // a chain the table does not have holds no rules
-      if (target === undefined || existing.has(target) || !createdBy(plans, family, target)) chains.add(chain);
-    };
-    for (const plan of plans) {
-      if (plan.family !== family) continue;
-      for (const op of plan.ops) {
-        if (op.op === "append" || op.op === "insert-first") read(op.chain, ruleJumpTarget(op.rule));
-        else if (op.op === "sync-jumps") read(op.chain, op.target);
-        else if (op.op === "sync-chain") read(op.chain);
-        else if (op.op === "remove-chain" && existing.has(op.chain)) for (const c of [op.chain, ...IPTABLES_ENTRY_CHAINS, SHARED.hostportLegacySnat]) chains.add(c);
+    const out: string[] = [];
+    for (const c of scopeOf(plans, family, existing).chains) out.push(c);
+    return out;
+  };
+}
+
+/**
+ * Of the chains `iptablesReadScope` reads, those read only to find the jumps to the chains the
+ * plans remove (the entry chains, which hold a jump per pod), each with those chains: the read
+ * may leave out every other rule there (read.ts drops a rule message that holds none of their
+ * names' bytes before decoding it), since a removal looks at nothing else in them. A chain that
+ * another op names (an append's duplicate check, a sync) or that is removed itself is read whole.
+ */
+export function iptablesJumpsOnly(plans: readonly IptablesPlan[], family: Family): (existing: ReadonlySet<string>) => Map<string, string[]> {
+  return (existing) => scopeOf(plans, family, existing).jumps;
+}
+
+/** The chains read, in the order they are first named, and those of them read for the jumps to removed chains. */
+function scopeOf(plans: readonly IptablesPlan[], family: Family, existing: ReadonlySet<string>): { chains: Set<string>; jumps: Map<string, string[]> } {
+  const chains = new Set<string>();
+  const whole = new Set<string>();
+  const removed: string[] = [];
+  const read = (chain: string, target?: string): void => {
+    if (!existing.has(chain)) return; // a chain the table does not have holds no rules
+    if (target === undefined || existing.has(target) || !createdBy(plans, family, target)) {
+      chains.add(chain);
+      whole.add(chain);
+    }
+  };
+  for (const plan of plans) {
+    if (plan.family !== family) continue;
+    for (const op of plan.ops) {
+      if (op.op === "append" || op.op === "insert-first") read(op.chain, ruleJumpTarget(op.rule));
+      else if (op.op === "sync-jumps") read(op.chain, op.target);
+      else if (op.op === "sync-chain") read(op.chain);
+      else if (op.op === "remove-chain" && existing.has(op.chain)) {
+        whole.add(op.chain);
+        if (!removed.includes(op.chain)) removed.push(op.chain);
+        for (const c of [op.chain, ...IPTABLES_ENTRY_CHAINS, SHARED.hostportLegacySnat]) chains.add(c);
       }
     }
-    return [...chains];
-  };
+  }
+  const jumps = new Map<string, string[]>();
+  for (const c of chains) if (!whole.has(c)) jumps.set(c, removed);
+  return { chains, jumps };
 }
 
 /**

@@ -61,6 +61,27 @@ function askedOnce(refs: readonly TableRef[]): Asked[] {
   return out;
 }
 
+const enc = new TextEncoder();
+/** Bun's Buffer search (native, any Uint8Array as `this`): a loop over a rule's bytes in JS costs far more. */
+const indexOf = Buffer.prototype.indexOf as (this: Uint8Array, value: Uint8Array) => number;
+
+/**
+ * The rule messages of `dump` that hold the bytes of one of `names`, added to `out`. A rule
+ * that jumps or goes to a chain carries its name in the verdict, so no such rule is left out;
+ * the rest (a jump per pod in an entry chain) are never decoded.
+ */
+function keepNaming(dump: readonly Message[], names: readonly string[], out: Message[]): void {
+  const needles: Uint8Array[] = [];
+  for (const n of names) needles.push(enc.encode(n));
+  for (const m of dump) {
+    for (const needle of needles) {
+      if (indexOf.call(m.payload, needle) < 0) continue;
+      out.push(m);
+      break;
+    }
+  }
+}
+
 function genOf(a: GetAnswer): number {
   const m = presentOrAbsent("NFT_MSG_GETGEN", a);
   const id = m === undefined ? undefined : decodeGenId(m);
@@ -112,10 +133,14 @@ export function readRulesetOnce(io: ReadIo, refs: readonly TableRef[]): Ruleset 
       existing.add(c.name);
     }
     const scope = typeof ref.chains === "function" ? ref.chains(existing) : ref.chains;
+    const jumpsOnly = ref.jumpsOnly?.(existing);
     const messages: Message[] = [];
     for (const chain of scope ? new Set(scope) : [undefined]) {
       dumped = true;
-      messages.push(...io.dump("NFT_MSG_GETRULE", ruleDumpRequest(t.family, t.name, chain)));
+      const dump = io.dump("NFT_MSG_GETRULE", ruleDumpRequest(t.family, t.name, chain));
+      const targets = chain === undefined ? undefined : jumpsOnly?.get(chain);
+      if (targets === undefined) messages.push(...dump);
+      else keepNaming(dump, targets, messages);
     }
     messages.push(...fetched);
     for (const m of messages) {

@@ -41,6 +41,12 @@ export interface TableRef {
    * (which grows with the pods on the node): for a call that knows every chain it can touch.
    */
   readonly chainNames?: readonly string[];
+  /**
+   * Chains (of those whose rules are read) where only the rules that may jump or go to one of the
+   * given chains are wanted, picked knowing which chains the table has: a rule message holding
+   * none of those names' bytes is dropped before it is decoded (read.ts).
+   */
+  readonly jumpsOnly?: (existing: ReadonlySet<string>) => ReadonlyMap<string, readonly string[]>;
   /** Single rules, each asked for by chain and handle (absent when gone), besides the dumped chains' rules. */
   readonly ruleHandles?: readonly { readonly chain: string; readonly handle: bigint }[];
 }

@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { masqIptablesAdd, masqIptablesDel, portmapIptablesAdd } from "../../../src/firewall/iptables-plans.ts";
+import { masqIptablesAdd, masqIptablesDel, portmapIptablesAdd, portmapIptablesDel } from "../../../src/firewall/iptables-plans.ts";
 import type { NftPlan, NftTableRef } from "../../../src/firewall/model.ts";
-import { masqChainName, portmapDnatChainName } from "../../../src/firewall/names.ts";
-import { iptablesChainNames, iptablesReadScope, nftReadScope } from "../../../src/firewall/read-scope.ts";
+import { masqChainName, portmapDnatChainName, portmapLegacySnatChainName } from "../../../src/firewall/names.ts";
+import { iptablesChainNames, iptablesJumpsOnly, iptablesReadScope, nftReadScope } from "../../../src/firewall/read-scope.ts";
 
 const CID = "0123456789abcdef";
 
@@ -59,6 +59,31 @@ describe("read scope: the chains a call reads", () => {
     const scope = iptablesReadScope(plans, 4)(new Set([...SHARED_CHAINS, chain]));
     for (const c of ["PREROUTING", "OUTPUT", "POSTROUTING", "CNI-HOSTPORT-DNAT", "CNI-HOSTPORT-SNAT", "CNI-HOSTPORT-MASQ", "CNI-HOSTPORT-SETMARK", chain]) expect(scope).toContain(c);
     expect(iptablesReadScope(plans, 4)(SHARED_CHAINS)).toEqual([]);
+  });
+
+  test("DEL: the entry chains are read only for the jumps to the chains removed; the removed chains and chains other ops name are read whole", () => {
+    const entries = ["PREROUTING", "OUTPUT", "POSTROUTING", "CNI-HOSTPORT-DNAT", "CNI-HOSTPORT-MASQ", "CNI-HOSTPORT-SETMARK", "CNI-HOSTPORT-SNAT"];
+    const masq = masqChainName("net", CID);
+    const masqDel = masqIptablesDel({ network: "net", containerId: CID });
+    const jumps = iptablesJumpsOnly(masqDel, 4)(new Set([...SHARED_CHAINS, masq]));
+    expect([...jumps.keys()].sort()).toEqual([...entries].sort());
+    for (const c of entries) expect(jumps.get(c)).toEqual([masq]);
+    // The same chains as the scope, in its order, and nothing for a chain that is not there.
+    const scope = iptablesReadScope(masqDel, 4)(new Set([...SHARED_CHAINS, masq]));
+    expect(scope.filter((c) => !jumps.has(c))).toEqual([masq]);
+    expect(iptablesJumpsOnly(masqDel, 4)(SHARED_CHAINS).size).toBe(0);
+    // portmap: both its chains when both exist; only the one that exists otherwise.
+    const dn = portmapDnatChainName("net", CID);
+    const sn = portmapLegacySnatChainName("net", CID);
+    const pmDel = portmapIptablesDel({ network: "net", containerId: CID });
+    expect(iptablesJumpsOnly(pmDel, 6)(new Set([...SHARED_CHAINS, dn, sn])).get("POSTROUTING")).toEqual([dn, sn]);
+    expect(iptablesJumpsOnly(pmDel, 6)(new Set([...SHARED_CHAINS, dn])).get("CNI-HOSTPORT-DNAT")).toEqual([dn]);
+    // A chain removed that is also an entry chain, or an entry chain another op appends to: read whole.
+    const mixed = [{ family: 4 as const, ops: [{ op: "remove-chain" as const, chain: masq }, { op: "remove-chain" as const, chain: "CNI-HOSTPORT-MASQ" }, ...(masqIptablesAdd({ network: "net", containerId: "other", ifname: "eth0", addresses: ["10.1.0.6/24"] })[0]?.ops ?? [])] }];
+    const m = iptablesJumpsOnly(mixed, 4)(new Set([...SHARED_CHAINS, masq, masqChainName("net", "other")]));
+    expect(m.has("CNI-HOSTPORT-MASQ")).toBe(false);
+    expect(m.has("POSTROUTING")).toBe(false);
+    expect(m.get("CNI-HOSTPORT-DNAT")).toEqual([masq, "CNI-HOSTPORT-MASQ"]);
   });
 
   test("nft: unique adds and comment deletes scope the read; a chain removal reads the whole table", () => {
