@@ -32,14 +32,6 @@ function pick(fields: [string, unknown, boolean][]): Json {
   return out;
 }
 
-function sortKeys(o: Json): Json {
-  // A loop, not Object.fromEntries(…map): JSC compiles each such builtin from source on its
-  // first use in a process (docs/performance.md).
-  const out: Json = {};
-  for (const k of Object.keys(o).sort()) out[k] = o[k];
-  return out;
-}
-
 function routeFields(r: Route): [string, unknown, boolean][] {
   return [
     ["dst", r.dst, true],
@@ -61,35 +53,55 @@ function dnsFields(d: Dns): [string, unknown, boolean][] {
   ];
 }
 
+// types100's documents come out with their keys sorted at every level (libcni marshals them
+// through a map): the fields below are written in that order, each set only when Go keeps it, so
+// no per-object key sort runs on every ADD (test/unit/cni/convert.test.ts checks the order).
+function iface100(i: Interface): Json {
+  const out: Json = {};
+  if (nonEmpty(i.mac)) out.mac = i.mac;
+  if (nonZero(i.mtu)) out.mtu = i.mtu;
+  out.name = i.name;
+  if (nonEmpty(i.pciID)) out.pciID = i.pciID;
+  if (nonEmpty(i.sandbox)) out.sandbox = i.sandbox;
+  if (nonEmpty(i.socketPath)) out.socketPath = i.socketPath;
+  return out;
+}
+
+function ip100(c: IpConfig): Json {
+  const out: Json = { address: c.address };
+  if (nonEmpty(c.gateway)) out.gateway = c.gateway;
+  if (c.interface !== undefined) out.interface = c.interface;
+  return out;
+}
+
+function route100(r: Route): Json {
+  const out: Json = {};
+  if (nonZero(r.advmss)) out.advmss = r.advmss;
+  out.dst = r.dst;
+  if (nonEmpty(r.gw)) out.gw = r.gw;
+  if (nonZero(r.mtu)) out.mtu = r.mtu;
+  if (nonZero(r.priority)) out.priority = r.priority;
+  if (r.scope !== undefined) out.scope = r.scope;
+  if (r.table !== undefined) out.table = r.table;
+  return out;
+}
+
+function dns100(d: Dns): Json {
+  const out: Json = {};
+  if (nonEmpty(d.domain)) out.domain = d.domain;
+  if ((d.nameservers ?? []).length > 0) out.nameservers = d.nameservers;
+  if ((d.options ?? []).length > 0) out.options = d.options;
+  if ((d.search ?? []).length > 0) out.search = d.search;
+  return out;
+}
+
 function to100(r: Result, version: string): Json {
-  const iface = (i: Interface): Json =>
-    sortKeys(
-      pick([
-        ["name", i.name, true],
-        ["mac", i.mac, nonEmpty(i.mac)],
-        ["mtu", i.mtu, nonZero(i.mtu)],
-        ["sandbox", i.sandbox, nonEmpty(i.sandbox)],
-        ["socketPath", i.socketPath, nonEmpty(i.socketPath)],
-        ["pciID", i.pciID, nonEmpty(i.pciID)],
-      ]),
-    );
-  const ip = (c: IpConfig): Json =>
-    sortKeys(
-      pick([
-        ["address", c.address, true],
-        ["gateway", c.gateway, nonEmpty(c.gateway)],
-        ["interface", c.interface, c.interface !== undefined],
-      ]),
-    );
-  return sortKeys(
-    pick([
-      ["cniVersion", version, true],
-      ["interfaces", plain.map(r.interfaces ?? [], iface), (r.interfaces ?? []).length > 0],
-      ["ips", plain.map(r.ips ?? [], ip), (r.ips ?? []).length > 0],
-      ["routes", plain.map(r.routes ?? [], (x) => sortKeys(pick(routeFields(x)))), (r.routes ?? []).length > 0],
-      ["dns", r.dns && sortKeys(pick(dnsFields(r.dns))), !dnsIsEmpty(r.dns)],
-    ]),
-  );
+  const out: Json = { cniVersion: version };
+  if (r.dns !== undefined && !dnsIsEmpty(r.dns)) out.dns = dns100(r.dns);
+  if (r.interfaces !== undefined && r.interfaces.length > 0) out.interfaces = plain.map(r.interfaces, iface100);
+  if (r.ips !== undefined && r.ips.length > 0) out.ips = plain.map(r.ips, ip100);
+  if (r.routes !== undefined && r.routes.length > 0) out.routes = plain.map(r.routes, route100);
+  return out;
 }
 
 function to040(r: Result, version: string): Json {

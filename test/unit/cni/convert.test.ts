@@ -46,6 +46,23 @@ describe("resultToWire", () => {
     );
   });
 
+  test("1.x with every field set: every field printed, keys sorted at every level", () => {
+    const full: Result = {
+      cniVersion: "1.1.0",
+      interfaces: [{ name: "eth0", mac: "aa:bb:cc:dd:ee:03", mtu: 1400, sandbox: "/proc/1/ns/net", socketPath: "/s", pciID: "0000:01" }],
+      ips: [{ address: "10.1.0.2/24", gateway: "10.1.0.1", interface: 0 }],
+      routes: [{ dst: "0.0.0.0/0", gw: "10.1.0.1", mtu: 1300, advmss: 1200, priority: 5, table: 100, scope: 0 }],
+      dns: { nameservers: ["10.1.0.1"], domain: "cluster.local", search: ["svc"], options: ["ndots:5"] },
+    };
+    const w = resultToWire(full, "1.1.0") as Record<string, Record<string, unknown>[] & Record<string, unknown>>;
+    const sorted = (o: object): void => expect(Object.keys(o)).toEqual(Object.keys(o).sort());
+    sorted(w);
+    sorted(w.dns ?? {});
+    for (const part of [w.interfaces?.[0], w.ips?.[0], w.routes?.[0]]) sorted(part ?? {});
+    expect(Object.keys(w.dns ?? {}).length).toBe(4);
+    expect([Object.keys(w.interfaces?.[0] ?? {}).length, Object.keys(w.ips?.[0] ?? {}).length, Object.keys(w.routes?.[0] ?? {}).length]).toEqual([6, 3, 7]);
+  });
+
   test("1.0.0 is the same content relabelled", () => {
     const w = resultToWire(dual, "1.0.0");
     expect(w.cniVersion).toBe("1.0.0");
