@@ -181,7 +181,8 @@ export function writeText(fd: number, text: string, path: string): void {
 // One buffer for every read: host-local reads every reservation file of a network per call, and
 // a fresh buffer per file is garbage a short-lived exec never collects (peak RSS).
 let readBuf = new Uint8Array(4096);
-const decoder = new TextDecoder();
+// A leading BOM kept, as Go's ReadFile keeps it (the default decoder drops it).
+const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
 function growReadBuf(): void {
   const bigger = new Uint8Array(readBuf.byteLength * 2);

@@ -87,6 +87,10 @@ const scenarios: Scenario[] = [
   { name: "hand-written last_reserved_ip in a multi-range set", conf: net(ranges(["10.0.0.0/30", "10.0.1.0/30"])), prep: { "last_reserved_ip.0": "10.0.0.2" }, steps: [add("a"), add("b")] },
   { name: "last_reserved_ip outside the set", conf: net(ranges(["10.0.0.0/29"])), prep: { "last_reserved_ip.0": "10.0.0.128" }, steps: [add("a")] },
   { name: "last_reserved_ip with a newline is ignored", conf: net(ranges(["10.0.0.0/29"])), prep: { "last_reserved_ip.0": "10.0.0.4\n" }, steps: [add("a")] },
+  // Go reads a file's bytes as they are: a leading UTF-8 BOM is part of the text, so it is neither
+  // an address nor an owner's ID (a default TextDecoder drops it).
+  { name: "last_reserved_ip with a leading BOM is ignored", conf: net(ranges(["10.0.0.0/29"])), prep: { "last_reserved_ip.0": "\uFEFF10.0.0.4" }, steps: [add("a")] },
+  { name: "a reservation file with a leading BOM is nobody's", conf: net(ranges(["10.1.2.0/24"])), prep: { "10.1.2.50": "\uFEFFold\r\neth0", "10.1.2.51": "\uFEFFold" }, steps: [check("old"), add("old"), del("old"), check("old")] },
   { name: "duplicate ADD refused; other ifname gets a new IP", conf: net(ranges(["10.1.2.0/24"])), steps: [add("a"), add("a"), add("b"), add("a"), add("a", { ifname: "net1" }), del("a"), check("a", { ifname: "net1" })] },
   { name: "legacy bare-id files: DEL, CHECK, duplicate", conf: net(ranges(["10.1.2.0/24"])), prep: { "10.1.2.50": "old", "10.1.2.51": "other\r\neth0", "10.1.2.52": "  old \n" }, steps: [check("old"), add("old"), del("old"), check("old"), check("other")] },
   // The duplicate check names the first held address in the reference's walk order (lexical per

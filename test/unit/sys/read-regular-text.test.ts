@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { O_NOFOLLOW, O_RDONLY, openPath, readRegularText, readText } from "../../../src/sys/files.ts";
 import { tempDir } from "../../harness.ts";
 
-test("readRegularText reads a regular file as readText after open does (UTF-8, BOM dropped), whatever its length", () => {
+test("readRegularText reads a regular file as readText after open does (UTF-8, a leading BOM kept as Go keeps it), whatever its length", () => {
   using dir = tempDir();
   const files: [string, Buffer][] = [
     ["small", Buffer.from("ctr\r\neth0 é")],
@@ -19,10 +19,11 @@ test("readRegularText reads a regular file as readText after open does (UTF-8, B
     const fd = openPath(path, O_RDONLY | O_NOFOLLOW);
     const expected = readText(fd, path);
     closeSync(fd);
-    expect(expected).toBe(new TextDecoder().decode(bytes));
+    expect(expected).toBe(new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes));
     expect(readRegularText(path)).toBe(expected);
   }
   expect(readRegularText(join(dir.path, "big"))?.length).toBe(10_000);
+  expect(readRegularText(join(dir.path, "bom"))?.charCodeAt(0)).toBe(0xfeff);
 });
 
 test("readRegularText refuses (undefined, never blocking) what is not a regular file, and never follows a final symlink", () => {
