@@ -8,6 +8,7 @@ import { type CmdArgs, internalError, labelOnly, type Result } from "../../src/c
 import { AF_INET, AF_INET6, type Addr, LinkRtnl } from "../../src/netlink/links.ts";
 import { NetNs, NetNsError } from "../../src/sys/netns.ts";
 import type { PluginEntry } from "../../src/container/index.ts";
+import { isPlainConfig } from "./plain-config.ts";
 
 const LO = "lo";
 
@@ -53,14 +54,21 @@ function loopbackResult(args: CmdArgs, addrs: Addr[]): Result {
   });
 }
 
-async function add(args: CmdArgs): Promise<Result> {
+/** The prevResult to hand back, if any, once the config has been decoded as Go decodes it. */
+async function decodedPrevResult(args: CmdArgs): Promise<Result | undefined> {
+  // A config with nothing to decode (containerd's) skips the decode: plain-config.ts says why.
+  if (isPlainConfig(args.config)) return undefined;
   // The config module (valibot, the NetConf schema) loads here: DEL and CHECK never need it.
   const { decodeConfig, LoopbackConfig } = await import("./config.ts");
   const conf = decodeConfig(LoopbackConfig, args.config, "failed to parse network config: ");
   // Only a chained loopback gets a prevResult: the result schemas load then, not on every ADD.
   // Through the barrel, which the CLI already imports dynamically: a module of its own as the
   // target would be one more entry for the bundler, and so more, smaller chunks for every plugin.
-  const prev = conf.prevResult === undefined ? undefined : (await import("../../src/cni/index.ts")).parsePrevResult(conf.prevResult, args.cniVersion, "failed to parse prevResult: ");
+  return conf.prevResult === undefined ? undefined : (await import("../../src/cni/index.ts")).parsePrevResult(conf.prevResult, args.cniVersion, "failed to parse prevResult: ");
+}
+
+async function add(args: CmdArgs): Promise<Result> {
+  const prev = await decodedPrevResult(args);
   const c = openContainer(args.netns);
   try {
     const lo = c.nl.linkState(LO);
