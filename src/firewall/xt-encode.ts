@@ -4,7 +4,7 @@
  * expressions, same xt info blobs, a counter, and the compat protocol. User conditions (and a
  * foreign part) have no in-process form: undefined, and the call goes through iptables-restore.
  */
-import { parseCIDRLiteral, parseIPLiteral } from "../ip/index.ts";
+import { parseCIDRLiteral, parseIPLiteral, scanV4 } from "../ip/index.ts";
 import {
   NF_ACCEPT,
   NFT_CMP_EQ,
@@ -40,6 +40,7 @@ import {
 } from "../netlink/nft/xt.ts";
 import { every } from "../plain-array.ts";
 import type { Family } from "./model.ts";
+import { plainV4Cidr } from "./validate.ts";
 import type { Match, Prefix, Rule, Verdict } from "./rule.ts";
 
 /** A rule ready for NFT_MSG_NEWRULE: its expressions and the NFTA_RULE_COMPAT protocol (0: none). */
@@ -56,6 +57,8 @@ const isPort = (n: number): boolean => Number.isInteger(n) && n >= 1 && n <= 655
 const isU32 = (n: number): boolean => Number.isInteger(n) && n >= 0 && n <= 0xffffffff;
 
 function addrBytes(family: Family, cidr: string): { bytes: Uint8Array; prefix: number } | undefined {
+  const v4 = plainV4Cidr(cidr);
+  if (v4 !== undefined) return family === 4 && v4.prefix !== 0 ? { bytes: new Uint8Array(v4.octets), prefix: v4.prefix } : undefined;
   const c = parseCIDRLiteral(cidr);
   if (c === undefined || (c.ip.kind() === "ipv6") !== (family === 6) || c.prefix === 0) return undefined;
   return { bytes: new Uint8Array(c.ip.toByteArray()), prefix: c.prefix };
@@ -119,6 +122,8 @@ function target(family: Family, v: Verdict): Expr | undefined {
     case "masquerade":
       return xtTarget("MASQUERADE", 0, masqueradeInfo(family === 6));
     case "dnat": {
+      const octets: number[] = [];
+      if (scanV4(v.addr, v.addr.length, octets)) return family === 4 && isPort(v.port) ? xtTarget("DNAT", 2, dnatInfo(new Uint8Array(octets), v.port)) : undefined;
       const a = parseIPLiteral(v.addr);
       if (a === undefined || (a.kind() === "ipv6") !== (family === 6) || !isPort(v.port)) return undefined;
       return xtTarget("DNAT", 2, dnatInfo(new Uint8Array(a.toByteArray()), v.port));

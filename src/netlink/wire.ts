@@ -1,4 +1,4 @@
-import { type Addr, ipBytesString, ipFamily, parseCIDRLiteral, parseIPLiteral } from "../ip/index.ts";
+import { type Addr, ipBytesString, ipFamily, parseCIDRLiteral, parseIPLiteral, scanV4 } from "../ip/index.ts";
 import type { Writer } from "./attrs.ts";
 import { AF_INET, AF_INET6 } from "./constants.ts";
 
@@ -65,6 +65,9 @@ export function ipBytes(a: Addr): IpBytes {
 
 /** An IP literal (no prefix) as Go parses it; IPv4-mapped IPv6 stays IPv6, as on the wire. */
 export function parseIp(ip: string): IpBytes {
+  // A plain dotted quad without an ipaddr.js object (a portmap ADD's route lookup, docs/performance.md).
+  const octets: number[] = [];
+  if (scanV4(ip, ip.length, octets)) return { family: AF_INET, bytes: new Uint8Array(octets) };
   const a = parseIPLiteral(ip);
   if (a === undefined) throw new Error(`invalid IP address ${JSON.stringify(ip)}`);
   return ipBytes(a);
