@@ -103,8 +103,12 @@ export class DiskStore implements Store {
       const flags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK;
       const lf = openPath(last, flags, FILE_MODE);
       try {
-        if (!fdInfo(lf, last).isFile) throw notRegular(last);
-        truncateFd(lf, last);
+        const info = fdInfo(lf, last);
+        if (!info.isFile) throw notRegular(last);
+        // Overwritten in place when the new text is at least as long (nearly always: the next IP
+        // of a range); an ftruncate to 0 costs a journal transaction on ext4 (0.2 ms idle, ms
+        // under load). The file ends as it did: exactly `ip` (ASCII, one byte per character).
+        if (info.size > ip.length) truncateFd(lf, last);
         writeText(lf, ip, last);
       } finally {
         closeFile(lf);
