@@ -6,7 +6,7 @@
  */
 import type { Family, IptablesPlan, NftPlan, NftTableRef } from "./model.ts";
 import { nftTableKey } from "./model.ts";
-import { IPTABLES_ENTRY_CHAINS, SHARED } from "./names.ts";
+import { DNAT_CHAIN_PREFIX, IPTABLES_ENTRY_CHAINS, MASQ_CHAIN, SHARED } from "./names.ts";
 import { type Rule, ruleJumpTarget } from "./rule.ts";
 
 /**
@@ -14,9 +14,9 @@ import { type Rule, ruleJumpTarget } from "./rule.ts";
  * A rule that jumps to a chain the table does not have yet cannot be there (the kernel refuses a
  * jump to a missing chain), so adding it reads nothing: a new pod's ADD does not read the entry
  * chains every other pod has a jump in. Removing a chain first removes the rules jumping to it,
- * and the layouts (ours and the reference's) only jump to a per-attachment chain from the entry
- * chains; a jump from anywhere else makes the kernel refuse the batch (EBUSY), and the caller
- * then retries with every chain read.
+ * and the layouts (ours and the reference's) only jump to a per-attachment chain from the one
+ * entry chain of its kind (`jumpedFrom`); a jump from anywhere else makes the kernel refuse the
+ * batch (EBUSY), and the caller then retries with every chain read.
  */
 export function iptablesReadScope(plans: readonly IptablesPlan[], family: Family): (existing: ReadonlySet<string>) => string[] {
   return (existing) => {
@@ -58,7 +58,8 @@ function scopeOf(plans: readonly IptablesPlan[], family: Family, existing: Reado
       else if (op.op === "remove-chain" && existing.has(op.chain)) {
         whole.add(op.chain);
         if (!removed.includes(op.chain)) removed.push(op.chain);
-        for (const c of [op.chain, ...IPTABLES_ENTRY_CHAINS, SHARED.hostportLegacySnat]) chains.add(c);
+        chains.add(op.chain);
+        for (const c of jumpedFrom(op.chain)) chains.add(c);
       }
     }
   }
@@ -89,12 +90,27 @@ export function iptablesChainNames(plans: readonly IptablesPlan[], family: Famil
       else if (op.op === "sync-jumps") {
         names.add(op.target);
         for (const r of op.rules) target(r);
-      } else if (op.op === "remove-chain") for (const c of [...IPTABLES_ENTRY_CHAINS, SHARED.hostportLegacySnat]) names.add(c);
+      } else if (op.op === "remove-chain") for (const c of jumpedFrom(op.chain)) names.add(c);
     }
   }
   const out: string[] = [];
   for (const n of names) out.push(n);
   return out;
+}
+
+const EVERY_ENTRY: readonly string[] = [...IPTABLES_ENTRY_CHAINS, SHARED.hostportLegacySnat];
+const MASQ_ENTRY: readonly string[] = ["POSTROUTING"];
+const DNAT_ENTRY: readonly string[] = [SHARED.hostportDnat];
+
+/**
+ * The chains the plugins' jumps to `chain` sit in: a masquerade chain is entered from POSTROUTING
+ * and a DNAT chain from CNI-HOSTPORT-DNAT (the only jumps ownedJump counts as the plugins'); any
+ * other chain from any entry chain. Each of the two entry chains holds a jump per pod, so a DEL
+ * does not read the other one.
+ */
+function jumpedFrom(chain: string): readonly string[] {
+  if (MASQ_CHAIN.test(chain)) return MASQ_ENTRY;
+  return chain.startsWith(DNAT_CHAIN_PREFIX) ? DNAT_ENTRY : EVERY_ENTRY;
 }
 
 function createdBy(plans: readonly IptablesPlan[], family: Family, chain: string): boolean {

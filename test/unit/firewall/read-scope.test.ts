@@ -32,10 +32,12 @@ describe("read scope: the chains a call reads", () => {
     expect(iptablesChainNames(plans, 4).sort()).toEqual([chain, "POSTROUTING"].sort());
     expect(iptablesChainNames(plans, 6).sort()).toEqual([chain, "POSTROUTING"].sort());
     expect(iptablesChainNames(plans.filter((p) => p.family === 4), 6)).toEqual([]);
-    // A removal still asks for every chain a jump to the removed one may sit in.
+    // A removal asks for the chain the layouts put the jumps to it in: POSTROUTING for a masquerade chain.
     const del = iptablesChainNames(masqIptablesDel({ network: "net", containerId: CID }), 4);
-    for (const c of ["PREROUTING", "OUTPUT", "POSTROUTING", "CNI-HOSTPORT-DNAT", "CNI-HOSTPORT-SNAT", "CNI-HOSTPORT-MASQ", chain]) expect(del).toContain(c);
-    expect(del).not.toContain("INPUT");
+    expect(del.sort()).toEqual([chain, "POSTROUTING"].sort());
+    const pmDel = iptablesChainNames(portmapIptablesDel({ network: "net", containerId: CID }), 4);
+    const entries = ["PREROUTING", "OUTPUT", "POSTROUTING", "CNI-HOSTPORT-DNAT", "CNI-HOSTPORT-MASQ", "CNI-HOSTPORT-SETMARK", "CNI-HOSTPORT-SNAT"];
+    expect(pmDel.sort()).toEqual([portmapDnatChainName("net", CID), portmapLegacySnatChainName("net", CID), ...entries].sort());
     // portmap's entry jumps name PREROUTING and OUTPUT themselves.
     expect(iptablesChainNames([portmapIptablesAdd(portmapReq)], 4)).toEqual(expect.arrayContaining(["PREROUTING", "OUTPUT", "POSTROUTING", "CNI-HOSTPORT-DNAT", portmapDnatChainName("net", CID)]));
   });
@@ -53,33 +55,33 @@ describe("read scope: the chains a call reads", () => {
     expect(iptablesReadScope([plan], 4)(new Set())).not.toContain("POSTROUTING");
   });
 
-  test("DEL reads every chain a per-container chain may be jumped to from, and nothing for a chain that is not there", () => {
-    const plans = masqIptablesDel({ network: "net", containerId: CID });
-    const chain = masqChainName("net", CID);
-    const scope = iptablesReadScope(plans, 4)(new Set([...SHARED_CHAINS, chain]));
-    for (const c of ["PREROUTING", "OUTPUT", "POSTROUTING", "CNI-HOSTPORT-DNAT", "CNI-HOSTPORT-SNAT", "CNI-HOSTPORT-MASQ", "CNI-HOSTPORT-SETMARK", chain]) expect(scope).toContain(c);
-    expect(iptablesReadScope(plans, 4)(SHARED_CHAINS)).toEqual([]);
-  });
-
-  test("DEL: the entry chains are read only for the jumps to the chains removed; the removed chains and chains other ops name are read whole", () => {
-    const entries = ["PREROUTING", "OUTPUT", "POSTROUTING", "CNI-HOSTPORT-DNAT", "CNI-HOSTPORT-MASQ", "CNI-HOSTPORT-SETMARK", "CNI-HOSTPORT-SNAT"];
+  test("DEL reads a removed chain and the chains the layouts jump to it from, and nothing for a chain that is not there", () => {
     const masq = masqChainName("net", CID);
-    const masqDel = masqIptablesDel({ network: "net", containerId: CID });
-    const jumps = iptablesJumpsOnly(masqDel, 4)(new Set([...SHARED_CHAINS, masq]));
-    expect([...jumps.keys()].sort()).toEqual([...entries].sort());
-    for (const c of entries) expect(jumps.get(c)).toEqual([masq]);
-    // The same chains as the scope, in its order, and nothing for a chain that is not there.
-    const scope = iptablesReadScope(masqDel, 4)(new Set([...SHARED_CHAINS, masq]));
-    expect(scope.filter((c) => !jumps.has(c))).toEqual([masq]);
-    expect(iptablesJumpsOnly(masqDel, 4)(SHARED_CHAINS).size).toBe(0);
-    // portmap: both its chains when both exist; only the one that exists otherwise.
     const dn = portmapDnatChainName("net", CID);
     const sn = portmapLegacySnatChainName("net", CID);
+    const entries = ["PREROUTING", "OUTPUT", "POSTROUTING", "CNI-HOSTPORT-DNAT", "CNI-HOSTPORT-MASQ", "CNI-HOSTPORT-SETMARK", "CNI-HOSTPORT-SNAT"];
+    const masqDel = masqIptablesDel({ network: "net", containerId: CID });
+    // A masquerade chain is jumped to from POSTROUTING alone (ownedJump), a DNAT chain from
+    // CNI-HOSTPORT-DNAT alone; any other chain (the legacy SNAT chain) from any entry chain.
+    expect(iptablesReadScope(masqDel, 4)(new Set([...SHARED_CHAINS, masq]))).toEqual([masq, "POSTROUTING"]);
+    expect(iptablesReadScope(masqDel, 4)(SHARED_CHAINS)).toEqual([]);
     const pmDel = portmapIptablesDel({ network: "net", containerId: CID });
-    expect(iptablesJumpsOnly(pmDel, 6)(new Set([...SHARED_CHAINS, dn, sn])).get("POSTROUTING")).toEqual([dn, sn]);
-    expect(iptablesJumpsOnly(pmDel, 6)(new Set([...SHARED_CHAINS, dn])).get("CNI-HOSTPORT-DNAT")).toEqual([dn]);
-    // A chain removed that is also an entry chain, or an entry chain another op appends to: read whole.
-    const mixed = [{ family: 4 as const, ops: [{ op: "remove-chain" as const, chain: masq }, { op: "remove-chain" as const, chain: "CNI-HOSTPORT-MASQ" }, ...(masqIptablesAdd({ network: "net", containerId: "other", ifname: "eth0", addresses: ["10.1.0.6/24"] })[0]?.ops ?? [])] }];
+    expect(iptablesReadScope(pmDel, 4)(new Set([...SHARED_CHAINS, dn]))).toEqual([dn, "CNI-HOSTPORT-DNAT"]);
+    expect(iptablesReadScope(pmDel, 4)(new Set([...SHARED_CHAINS, dn, sn]))).toEqual([dn, "CNI-HOSTPORT-DNAT", sn, ...entries.filter((c) => c !== "CNI-HOSTPORT-DNAT")]);
+    // Of those, the entry chains are read only for the jumps to the chains removed.
+    const jumps = iptablesJumpsOnly(masqDel, 4)(new Set([...SHARED_CHAINS, masq]));
+    expect([...jumps]).toEqual([["POSTROUTING", [masq]]]);
+    expect(iptablesJumpsOnly(masqDel, 4)(SHARED_CHAINS).size).toBe(0);
+    const both = iptablesJumpsOnly(pmDel, 6)(new Set([...SHARED_CHAINS, dn, sn]));
+    expect([...both.keys()].sort()).toEqual([...entries].sort());
+    for (const c of entries) expect(both.get(c)).toEqual([dn, sn]);
+    expect([...iptablesJumpsOnly(pmDel, 6)(new Set([...SHARED_CHAINS, dn]))]).toEqual([["CNI-HOSTPORT-DNAT", [dn]]]);
+  });
+
+  test("DEL: a chain removed that is also an entry chain, or an entry chain another op names, is read whole", () => {
+    const masq = masqChainName("net", CID);
+    const other = masqIptablesAdd({ network: "net", containerId: "other", ifname: "eth0", addresses: ["10.1.0.6/24"] })[0]?.ops ?? [];
+    const mixed = [{ family: 4 as const, ops: [{ op: "remove-chain" as const, chain: masq }, { op: "remove-chain" as const, chain: "CNI-HOSTPORT-MASQ" }, ...other] }];
     const m = iptablesJumpsOnly(mixed, 4)(new Set([...SHARED_CHAINS, masq, masqChainName("net", "other")]));
     expect(m.has("CNI-HOSTPORT-MASQ")).toBe(false);
     expect(m.has("POSTROUTING")).toBe(false);
