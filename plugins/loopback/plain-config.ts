@@ -8,6 +8,8 @@
  * of loopback ADD's verb (docs/performance.md, per-exec floor). Any other config takes the decode.
  */
 
+import { goFoldKey } from "../../src/cni/core.ts";
+
 /** types.NetConf's keys in lower case, as config.ts's schema declares them (a unit test checks). */
 export const NETCONF_KEYS_LOWER: readonly string[] = ["cniversion", "name", "type", "capabilities", "ipam", "dns", "prevresult", "cni.dev/valid-attachments"];
 
@@ -15,7 +17,7 @@ export function isPlainConfig(config: Record<string, unknown>): boolean {
   for (const key of Object.keys(config)) {
     if (key === "cniVersion" || key === "name" || key === "type") {
       if (typeof config[key] !== "string") return false;
-    } else if (NETCONF_KEYS_LOWER.includes(key.toLowerCase())) {
+    } else if (NETCONF_KEYS_LOWER.includes(goFoldKey(key))) {
       return false;
     }
   }

@@ -39,3 +39,13 @@ export function utf8Length(s: string): number {
   }
   return n;
 }
+
+/**
+ * A JSON key or field name as Go's decoder compares them when the exact name does not match: its
+ * case folding puts `ſ` (U+017F) with `s` and the Kelvin sign with `k`; toLowerCase gives the
+ * Kelvin sign's `k` but leaves `ſ`. For a field name (ASCII) this compares exactly as Go does.
+ */
+export function goFoldKey(s: string): string {
+  const lower = s.toLowerCase();
+  return lower.includes("\u017f") ? lower.split("\u017f").join("s") : lower;
+}

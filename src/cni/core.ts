@@ -5,6 +5,7 @@
  * core-config.ts, which loopback loads only in the verb that decodes (ADD), so its DEL and CHECK
  * evaluate no schema (docs/performance.md, "Storm memory" and "per-exec floor").
  */
+export { goFoldKey } from "./chars.ts";
 export { internalError } from "./errors.ts";
 export { labelOnly } from "./label.ts";
 export type { CmdArgs } from "./plugin.ts";

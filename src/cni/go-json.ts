@@ -4,7 +4,7 @@
  *  - input: keys matched case-insensitively to a schema's fields, `null` meaning "absent".
  */
 import type { GenericSchema } from "valibot";
-import { isJsSpace } from "./chars.ts";
+import { goFoldKey, isJsSpace } from "./chars.ts";
 
 const GO_ESCAPES: Record<string, string> = {
   "<": "\\u003c",
@@ -157,9 +157,9 @@ function put(out: Record<string, unknown>, key: string, value: unknown): void {
  * two fields equal but for case, the last declared), else the key itself.
  */
 function fieldByCase(entries: Record<string, unknown>, key: string): string {
-  const lower = key.toLowerCase();
+  const folded = goFoldKey(key);
   let found = key;
-  for (const name of Object.keys(entries)) if (name.toLowerCase() === lower) found = name;
+  for (const name of Object.keys(entries)) if (goFoldKey(name) === folded) found = name;
   return found;
 }
 
@@ -218,7 +218,7 @@ function isOpaque(schema: unknown): boolean {
 /** Looks a member up the way Go would match it to a field: exact name first, else any case. */
 export function goField(obj: Record<string, unknown>, name: string): unknown {
   let found: unknown;
-  const lower = name.toLowerCase();
-  for (const [k, v] of Object.entries(obj)) if (k.toLowerCase() === lower) found = v;
+  const folded = goFoldKey(name);
+  for (const [k, v] of Object.entries(obj)) if (goFoldKey(k) === folded) found = v;
   return found;
 }

@@ -5,7 +5,8 @@
  */
 import { describe, expect, test } from "bun:test";
 import * as v from "valibot";
-import { foldKeys } from "../../../src/cni/go-json.ts";
+import { goFoldKey } from "../../../src/cni/chars.ts";
+import { foldKeys, goField } from "../../../src/cni/go-json.ts";
 import { goObjectMap, goString, goStruct } from "../../../src/cni/go-json-types.ts";
 
 const Inner = goStruct("Inner", "main.Inner", { ipMasq: v.optional(goString()), gw: v.optional(v.nullable(goString())) });
@@ -29,5 +30,12 @@ describe("foldKeys", () => {
     const raw = JSON.parse('{"CNIVersion":"1.0.0","__proto__":{"ips":[]},"x":null}');
     const out = foldKeys(Outer, { raw }) as { raw: unknown };
     expect(out.raw).toBe(raw);
+  });
+
+  test("Go's folding: long s (U+017F) is an s and the Kelvin sign a k; dotted and dotless i are not i", () => {
+    expect(foldKeys(Outer, JSON.parse('{"na\u006de":"a","inner":{"ipma\u017fq":"x"}}'))).toEqual({ name: "a", inner: { ipMasq: "x" } });
+    expect(goField({ "cniVer\u017fion": "0.3.1" }, "cniVersion")).toBe("0.3.1");
+    expect(goFoldKey("\u212Aey")).toBe("key");
+    expect([goFoldKey("\u0130pam"), goFoldKey("\u0131pam")]).not.toContain("ipam");
   });
 });
