@@ -6,7 +6,7 @@
  * indexes) stay with src/cni's parseResult.
  */
 import * as v from "valibot";
-import { decodeConfig, GoDns, goInt, goNullableSlice, goString, goStruct } from "../../src/cni/index.ts";
+import { decodeConfig, GoDns, goFoldKey, goInt, goNullableSlice, goString, goStruct } from "../../src/cni/index.ts";
 
 const GoInterface = goStruct("Interface", "types100.Interface", {
   name: v.optional(goString()),
@@ -42,7 +42,7 @@ const GoResult100 = goStruct("Result", "types100.Result", {
 /**
  * The prevResult with the cniVersion Go ends up with: ParsePrevResult sets a missing or empty
  * `CNIVersion` key to the config's version, then the decoder reads the keys in sorted order, so
- * the last one that matches "cniVersion" in any case wins (an explicit "" stays "").
+ * the last one that matches "cniVersion" as Go folds keys (any case; `ſ` is an `s`) wins (an explicit "" stays "").
  */
 export function goPrevResult(raw: Record<string, unknown>, configVersion: string): Record<string, unknown> {
   const withVersion: Record<string, unknown> = { ...raw };
@@ -51,7 +51,7 @@ export function goPrevResult(raw: Record<string, unknown>, configVersion: string
   let last: string | undefined;
   const out: Record<string, unknown> = {};
   for (const k of Object.keys(withVersion)) {
-    if (k.toLowerCase() !== "cniversion") out[k] = withVersion[k];
+    if (goFoldKey(k) !== "cniversion") out[k] = withVersion[k];
     else if (last === undefined || k > last) last = k;
   }
   out.cniVersion = withVersion[last ?? "CNIVersion"];

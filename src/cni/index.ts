@@ -12,6 +12,7 @@ export { readCniEnv, validateContainerId, validateIfName, type CniEnv } from "./
 export { CniError, ErrorCode, internalError, type CniErrorJson, type ErrorCodeValue } from "./errors.ts";
 export { gcAttachments, type Attachment } from "./gc.ts";
 export { foldKeys, goField, goJsonParse, goMarshal, goMarshalIndent, JsonNumber } from "./go-json.ts";
+export { goFoldKey } from "./chars.ts";
 export { goBool, goInt, goMap, goNullableSlice, goObjectMap, goSlice, goString, goStruct } from "./go-json-types.ts";
 export { isLabelOnly, labelOnly } from "./label.ts";
 export { passThrough } from "./pass-through.ts";

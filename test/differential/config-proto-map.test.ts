@@ -28,11 +28,11 @@ interface Outcome {
 const PREV = '"prevResult":{"cniVersion":"1.0.0","ips":[{"address":"10.231.0.5/24"}]}';
 
 /** One ADD of `extra` in a config of `plugin`, in a netns and dataDir of its own. */
-async function add(plugin: string, binary: string, dir: string, extra: string, n: number, version = '"cniVersion":"1.0.0"'): Promise<Outcome> {
+async function add(plugin: string, binary: string, dir: string, extra: string, n: number, version = '"cniVersion":"1.0.0"', prev = PREV): Promise<Outcome> {
   await using ns = await tempNetns();
   using data = tempDir("tscni-proto-map-");
   const ipam = `"ipam":{"type":"host-local","subnet":"10.231.${n}.0/24","dataDir":"${data.path}"}`;
-  const stdin = `{${version},"name":"protomap","type":"${plugin}","bridge":"brpm${n}",${extra},${plugin === "bridge" ? ipam : PREV}}`;
+  const stdin = `{${version},"name":"protomap","type":"${plugin}","bridge":"brpm${n}",${extra},${plugin === "bridge" ? ipam : prev}}`;
   const call = { containerId: "protomap", netns: ns.path, ifname: "eth0", path: dir, stdin };
   const r = await runCni(binary, { ...call, command: "ADD" });
   const j = (r.json ?? {}) as { code?: unknown; msg?: unknown };
@@ -43,10 +43,10 @@ async function add(plugin: string, binary: string, dir: string, extra: string, n
   return { exit: r.code, code: j.code, msg: j.msg, stdout: r.stdout };
 }
 
-async function all(plugin: string, extra: string, version?: string): Promise<{ ref: Outcome; old: Outcome; ours: Outcome }> {
-  const ref = await add(plugin, v191(plugin), V191_DIR, extra, 1, version);
-  const old = await add(plugin, v111(plugin), V111_DIR, extra, 2, version);
-  const ours = await add(plugin, tscni(plugin), join(repoRoot, "dist"), extra, 3, version);
+async function all(plugin: string, extra: string, version?: string, prev?: string): Promise<{ ref: Outcome; old: Outcome; ours: Outcome }> {
+  const ref = await add(plugin, v191(plugin), V191_DIR, extra, 1, version, prev);
+  const old = await add(plugin, v111(plugin), V111_DIR, extra, 2, version, prev);
+  const ours = await add(plugin, tscni(plugin), join(repoRoot, "dist"), extra, 3, version, prev);
   countCase(plugin, "ADD");
   return { ref, old, ours };
 }
@@ -100,3 +100,12 @@ for (const plugin of ["loopback", "bridge", "portmap"]) {
     });
   });
 }
+
+describe("portmap: a prevResult version under a key Go folds to cniVersion, as v1.9.1 and v1.1.1", () => {
+  test.each(['"cniVer\u017fion":"0.3.1"', '"CNIVERSION":"0.3.1"', '"cniversion":"0.3.1"'])("%s", async (key) => {
+    const prev = `"prevResult":{${key},"ips":[{"version":"4","address":"10.231.0.5/24"}]}`;
+    const { ref, old, ours } = await all("portmap", '"x":1', undefined, prev);
+    expect({ exit: ours.exit, code: ours.code }).toEqual({ exit: old.exit, code: old.code });
+    expect(ours).toEqual(ref);
+  });
+});
