@@ -6,7 +6,7 @@
  * indexes) stay with src/cni's parseResult.
  */
 import * as v from "valibot";
-import { decodeConfig, GoDns, goFoldKey, goInt, goNullableSlice, goString, goStruct } from "../../src/cni/index.ts";
+import { decodeConfig, GoDns, goInt, goNullableSlice, goString, goStruct } from "../../src/cni/index.ts";
 
 const GoInterface = goStruct("Interface", "types100.Interface", {
   name: v.optional(goString()),
@@ -39,24 +39,8 @@ const GoResult100 = goStruct("Result", "types100.Result", {
   dns: v.optional(GoDns),
 });
 
-/**
- * The prevResult with the cniVersion Go ends up with: ParsePrevResult sets a missing or empty
- * `CNIVersion` key to the config's version, then the decoder reads the keys in sorted order, so
- * the last one that matches "cniVersion" as Go folds keys (any case; `ſ` is an `s`) wins (an explicit "" stays "").
- */
-export function goPrevResult(raw: Record<string, unknown>, configVersion: string): Record<string, unknown> {
-  const withVersion: Record<string, unknown> = { ...raw };
-  if (!("CNIVersion" in withVersion) || withVersion.CNIVersion === "") withVersion.CNIVersion = configVersion;
-  // Loops, not filter/sort/at: JSC compiles those builtins on first use (every ADD with a prevResult).
-  let last: string | undefined;
-  const out: Record<string, unknown> = {};
-  for (const k of Object.keys(withVersion)) {
-    if (goFoldKey(k) !== "cniversion") out[k] = withVersion[k];
-    else if (last === undefined || k > last) last = k;
-  }
-  out.cniVersion = withVersion[last ?? "CNIVersion"];
-  return out;
-}
+// libcni's prevResult version rule is src/cni's (loopback and bridge read it too).
+export { goPrevResult } from "../../src/cni/index.ts";
 
 /** Go's type errors for a 1.0.0/1.1.0 prevResult, with `context` in front; nothing else. */
 export function checkPrevResultTypes(raw: Record<string, unknown>, context: string): void {

@@ -3,6 +3,7 @@
  * shape; the other direction is wire.ts.
  */
 import type * as v from "valibot";
+import { goFoldKey } from "./chars.ts";
 import { CniError, ErrorCode } from "./errors.ts";
 import { decodeConfig } from "./decode.ts";
 import { type IpConfig, type Result, Result020Schema, Result040Schema, Result100Schema, type Route } from "./result.ts";
@@ -82,7 +83,32 @@ export function parseResult(raw: unknown, configVersion: string, context = "", k
   }
 }
 
-/** A config's prevResult, parsed with the library's rules and its "could not parse prevResult" prefix. */
+/**
+ * The prevResult with the cniVersion Go ends up with: libcni's ParsePrevResult sets a missing or
+ * empty `CNIVersion` key to the config's version, then the decoder reads the keys in sorted order,
+ * so the last one that matches "cniVersion" as Go folds keys (any case; `ſ` is an `s`) wins (an
+ * explicit "" stays "").
+ */
+export function goPrevResult(raw: Record<string, unknown>, configVersion: string): Record<string, unknown> {
+  const withVersion: Record<string, unknown> = { ...raw };
+  if (!("CNIVersion" in withVersion) || withVersion.CNIVersion === "") withVersion.CNIVersion = configVersion;
+  // Loops, not filter/sort/at: JSC compiles those builtins on first use (every ADD with a prevResult).
+  let last: string | undefined;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(withVersion)) {
+    if (goFoldKey(k) !== "cniversion") out[k] = withVersion[k];
+    else if (last === undefined || k > last) last = k;
+  }
+  out.cniVersion = withVersion[last ?? "CNIVersion"];
+  return out;
+}
+
+/**
+ * A config's prevResult, parsed with the library's rules (its version as goPrevResult reads it)
+ * and its "could not parse prevResult" prefix.
+ */
 export function parsePrevResult(raw: unknown, configVersion: string, context = ""): Result {
-  return parseResult(raw, configVersion, `${context}could not parse prevResult: `);
+  const isObject = raw !== null && typeof raw === "object" && !Array.isArray(raw);
+  const versioned = isObject ? goPrevResult(raw as Record<string, unknown>, configVersion) : raw;
+  return parseResult(versioned, configVersion, `${context}could not parse prevResult: `, isObject);
 }

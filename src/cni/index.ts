@@ -1,5 +1,5 @@
 export { argBool, argString, parseCniArgs, type ArgParser } from "./args.ts";
-export { parsePrevResult, parseResult, resultToWire } from "./convert.ts";
+export { goPrevResult, parsePrevResult, parseResult, resultToWire } from "./convert.ts";
 export {
   aboutText,
   configVersion,

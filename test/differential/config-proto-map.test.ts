@@ -101,10 +101,12 @@ for (const plugin of ["loopback", "bridge", "portmap"]) {
   });
 }
 
-describe("portmap: a prevResult version under a key Go folds to cniVersion, as v1.9.1 and v1.1.1", () => {
-  test.each(['"cniVer\u017fion":"0.3.1"', '"CNIVERSION":"0.3.1"', '"cniversion":"0.3.1"'])("%s", async (key) => {
+// libcni's ParsePrevResult sets a missing or empty "CNIVersion" to the config's version, then the
+// result decoder reads the keys in sorted order: the last that folds to "cniVersion" wins.
+describe.each(["loopback", "portmap"])("%s: a prevResult's version as libcni reads it, as v1.9.1 and v1.1.1", (plugin) => {
+  test.each(['"cniVer\u017fion":"0.3.1"', '"CNIVERSION":"0.3.1"', '"cniversion":"0.3.1"', '"cniVersion":""', '"cniVersion":"0.3.1","CNIVersion":"1.0.0"'])("%s", async (key) => {
     const prev = `"prevResult":{${key},"ips":[{"version":"4","address":"10.231.0.5/24"}]}`;
-    const { ref, old, ours } = await all("portmap", '"x":1', undefined, prev);
+    const { ref, old, ours } = await all(plugin, '"x":1', undefined, prev);
     expect({ exit: ours.exit, code: ours.code }).toEqual({ exit: old.exit, code: old.code });
     expect(ours).toEqual(ref);
   });
