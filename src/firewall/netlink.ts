@@ -119,6 +119,12 @@ export function applyIptablesOver(s: XtSession, plans: readonly IptablesPlan[], 
     const reqs = xtRequests(plans, rs, notes);
     expressible = reqs !== undefined;
     if (reqs === undefined) return;
+    if (scoped && notes.length > 0) {
+      // Something stays for another tool: its note must name every foreign rule that keeps it,
+      // and the scoped read saw only the entry chain the layouts jump from.
+      scoped = false;
+      throw new GenerationMoved("rules kept for another tool: read every chain to name them all");
+    }
     try {
       if (s.commit(reqs, rs.genId)) {
         kept.push(...notes);

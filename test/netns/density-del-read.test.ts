@@ -47,17 +47,20 @@ class Captured extends Error {
 interface Planned {
   /** The batch the writer would send, as bytes. */
   batch: number[][];
-  /** The rules each read handed back, per chain. */
+  /** The rules the first read handed back, per chain. */
   rules: Map<string, number>;
+  /** How many reads the writer made. */
+  reads: number;
 }
 
 /** What the writer would send for `plans` (nothing is committed); `whole`: the read without the jumps-only filter. */
 function plan(s: NftSession, plans: readonly IptablesPlan[], whole: boolean): Planned {
   const rules = new Map<string, number>();
+  let reads = 0;
   const session: XtSession = {
     readOnce: (refs: readonly TableRef[]): Ruleset => {
       const rs = s.readOnce(whole ? refs.map(({ jumpsOnly: _, ...ref }) => ref) : refs);
-      for (const r of rs.rules) if (r.family === 2) rules.set(r.chain, (rules.get(r.chain) ?? 0) + 1);
+      if (reads++ === 0) for (const r of rs.rules) if (r.family === 2) rules.set(r.chain, (rules.get(r.chain) ?? 0) + 1);
       return rs;
     },
     commit: (reqs) => {
@@ -67,7 +70,7 @@ function plan(s: NftSession, plans: readonly IptablesPlan[], whole: boolean): Pl
   try {
     applyIptablesOver(session, plans);
   } catch (err) {
-    if (err instanceof Captured) return { batch: err.reqs.map((r) => [r.type, r.flags, ...r.body]), rules };
+    if (err instanceof Captured) return { batch: err.reqs.map((r) => [r.type, r.flags, ...r.body]), rules, reads };
     throw err;
   }
   throw new Error("nothing to send");
@@ -97,6 +100,8 @@ describe("DEL among many pods: the entry chains' rules read only when they may j
       const entry = what.startsWith("masquerade") ? "POSTROUTING" : "CNI-HOSTPORT-DNAT";
       expect(whole.rules.get(entry) ?? 0).toBeGreaterThanOrEqual(PODS - 1);
       expect(filtered.rules.get(entry) ?? 0).toBeLessThanOrEqual(what === "masquerade DEL, foreign jump" ? 2 : 1);
+      // A note for another tool's rules is written from a read of every chain (the last test).
+      expect({ what, reads: filtered.reads }).toEqual({ what, reads: what.includes("foreign") ? 2 : 1 });
       const notes: string[] = [];
       expect(applyIptablesOver(s, plans, notes)).toBe(true);
       expect({ what, notes: notes.length }).toEqual({ what, notes: what.includes("foreign") ? 1 : 0 });
@@ -129,5 +134,34 @@ describe("DEL among many pods: the entry chains' rules read only when they may j
     // The chains stay for the foreign jumps, emptied of the plugins' rules; the plugins' own jumps are gone.
     expect(left.filter((l) => l.includes(m21))).toEqual([`:${m21} - [0:0]`, `-A CNI-HOSTPORT-MASQ -s 10.9.9.21/32 -j ${m21}`]);
     expect(left.filter((l) => l.includes(d22))).toEqual([`:${d22} - [0:0]`, `-A PREROUTING -s 10.9.9.22/32 -j ${d22}`]);
+  });
+
+  test("foreign jumps from the layout's entry chain and from another: the note names both (a read of every chain)", async () => {
+    for (let i = 30; i < 33; i++) await addPod(i);
+    const m31 = masqChainName(NET, cid(31));
+    const d32 = portmapDnatChainName(NET, cid(32));
+    const stdin = [
+      "*nat",
+      `-A POSTROUTING -s 10.9.9.31/32 -j ${m31}`,
+      `-A CNI-HOSTPORT-MASQ -s 10.9.9.131/32 -j ${m31}`,
+      `-A CNI-HOSTPORT-DNAT -s 10.9.9.32/32 -j ${d32}`,
+      `-A PREROUTING -s 10.9.9.132/32 -j ${d32}`,
+      "COMMIT",
+      "",
+    ].join("\n");
+    await mustExec(["iptables-restore", "--noflush"], { env: ENV, stdin });
+    using s = NftSession.open();
+    for (const [plans, sources] of [
+      [masqIptablesDel({ network: NET, containerId: cid(31) }), ["-A POSTROUTING -s 10.9.9.31/32", "-A CNI-HOSTPORT-MASQ -s 10.9.9.131/32"]],
+      [portmapIptablesDel({ network: NET, containerId: cid(32) }), ["-A CNI-HOSTPORT-DNAT -s 10.9.9.32/32", "-A PREROUTING -s 10.9.9.132/32"]],
+    ] as const) {
+      const notes: string[] = [];
+      expect(applyIptablesOver(s, plans, notes)).toBe(true);
+      expect(notes).toHaveLength(1);
+      for (const src of sources) expect(notes[0]).toContain(src);
+    }
+    const left = await save();
+    expect(left.filter((l) => l.startsWith("-A ") && l.endsWith(`-j ${m31}`))).toHaveLength(2);
+    expect(left.filter((l) => l.startsWith("-A ") && l.endsWith(`-j ${d32}`))).toHaveLength(2);
   });
 });
