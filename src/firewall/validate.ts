@@ -4,7 +4,7 @@
  * past the rule it belongs to: such inputs are rejected with a CNI error (code 999), never
  * silently repaired. portmap conditions go further: an allow-list of matches (conditions*.ts).
  */
-import { type Addr, cidrText, ipString, networkAddress, parseCIDRLiteral, parseIPLiteral, scanV4 } from "../ip/index.ts";
+import { type Addr, cidrText, ipString, networkAddress, parseCIDRLiteral, parseIPLiteral, scanV4, scanV4Cidr } from "../ip/index.ts";
 import { CniError, ErrorCode } from "../cni/index.ts";
 import type { Family } from "./model.ts";
 
@@ -142,27 +142,6 @@ function toIp(addr: Addr): Ip {
   return addr.kind() === "ipv4" ? { family: 4, address, unspecified: address === "0.0.0.0" } : { family: 6, address, unspecified: address === "::" };
 }
 
-/**
- * A plain dotted IPv4 CIDR (`a.b.c.d/n`: what runtimes and IPAM write) read by a character scan,
- * as parseCIDRLiteral reads it (a prefix of 1 to 5 digits, at most 32): its four octets and
- * prefix, or undefined for any other text, which the full parser then decides. No ipaddr.js
- * object and no BigInt arithmetic: a portmap or masquerade ADD's addresses are nearly all these,
- * and it runs in JSC's interpreter (docs/performance.md).
- */
-export function plainV4Cidr(text: string): { readonly octets: number[]; readonly prefix: number } | undefined {
-  const slash = text.indexOf("/");
-  const digits = text.length - slash - 1;
-  if (slash < 0 || digits < 1 || digits > 5) return undefined;
-  let prefix = 0;
-  for (let i = slash + 1; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 48 || c > 57) return undefined;
-    prefix = prefix * 10 + (c - 48);
-  }
-  const octets: number[] = [];
-  return prefix <= 32 && scanV4(text, slash, octets) ? { octets, prefix } : undefined;
-}
-
 /** The network of a plain IPv4 CIDR, as text: host bits cleared, octet by octet. */
 function v4Network(octets: readonly number[], prefix: number): string {
   let out = "";
@@ -184,7 +163,7 @@ export function parseIp(what: string, text: string): Ip {
 
 /** `address/prefix`, keeping the address as given and deriving the network. */
 export function parseCidr(what: string, text: string): Cidr {
-  const v4 = plainV4Cidr(text);
+  const v4 = scanV4Cidr(text);
   if (v4 !== undefined) {
     const address = text.slice(0, text.indexOf("/"));
     return { family: 4, address, unspecified: address === "0.0.0.0", prefix: v4.prefix, network: v4Network(v4.octets, v4.prefix) };

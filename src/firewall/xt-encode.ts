@@ -4,7 +4,7 @@
  * expressions, same xt info blobs, a counter, and the compat protocol. User conditions (and a
  * foreign part) have no in-process form: undefined, and the call goes through iptables-restore.
  */
-import { parseCIDRLiteral, parseIPLiteral, scanV4 } from "../ip/index.ts";
+import { parseCIDRLiteral, parseIPLiteral, scanV4, scanV4Cidr } from "../ip/index.ts";
 import {
   NF_ACCEPT,
   NFT_CMP_EQ,
@@ -40,7 +40,6 @@ import {
 } from "../netlink/nft/xt.ts";
 import { every } from "../plain-array.ts";
 import type { Family } from "./model.ts";
-import { plainV4Cidr } from "./validate.ts";
 import type { Match, Prefix, Rule, Verdict } from "./rule.ts";
 
 /** A rule ready for NFT_MSG_NEWRULE: its expressions and the NFTA_RULE_COMPAT protocol (0: none). */
@@ -57,7 +56,7 @@ const isPort = (n: number): boolean => Number.isInteger(n) && n >= 1 && n <= 655
 const isU32 = (n: number): boolean => Number.isInteger(n) && n >= 0 && n <= 0xffffffff;
 
 function addrBytes(family: Family, cidr: string): { bytes: Uint8Array; prefix: number } | undefined {
-  const v4 = plainV4Cidr(cidr);
+  const v4 = scanV4Cidr(cidr);
   if (v4 !== undefined) return family === 4 && v4.prefix !== 0 ? { bytes: new Uint8Array(v4.octets), prefix: v4.prefix } : undefined;
   const c = parseCIDRLiteral(cidr);
   if (c === undefined || (c.ip.kind() === "ipv6") !== (family === 6) || c.prefix === 0) return undefined;

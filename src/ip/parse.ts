@@ -8,7 +8,7 @@
 import type ipaddrJs from "ipaddr.js";
 import { ipaddr } from "./lib.ts";
 import { bitLength } from "./arith.ts";
-import { scanV4, scanV6 } from "./scan.ts";
+import { scanPrefix, scanV4, scanV6 } from "./scan.ts";
 
 export type Addr = ipaddrJs.IPv4 | ipaddrJs.IPv6;
 
@@ -85,15 +85,8 @@ export function parseIP(s: string): Addr | undefined {
  */
 export function parseCIDRLiteral(s: string): { ip: Addr; prefix: number } | undefined {
   const slash = s.indexOf("/");
-  if (slash < 0) return undefined;
-  const digits = s.length - slash - 1;
-  if (digits < 1 || digits > 5) return undefined;
-  let prefix = 0;
-  for (let i = slash + 1; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 48 || c > 57) return undefined;
-    prefix = prefix * 10 + (c - 48);
-  }
+  const prefix = scanPrefix(s, slash);
+  if (prefix < 0) return undefined;
   const ip = parseIPLiteral(s.slice(0, slash));
   if (ip === undefined || prefix > bitLength(ip)) return undefined;
   return { ip, prefix };

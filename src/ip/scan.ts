@@ -80,3 +80,32 @@ export function scanV6(s: string, end: number, out?: number[]): boolean {
   }
   return true;
 }
+
+/**
+ * The decimal prefix after the "/" at `slash`: 1 to 5 digits and nothing else, as Go's
+ * net.ParseCIDR reads it (range checks are the caller's), or -1.
+ */
+export function scanPrefix(s: string, slash: number): number {
+  const digits = s.length - slash - 1;
+  if (slash < 0 || digits < 1 || digits > 5) return -1;
+  let prefix = 0;
+  for (let i = slash + 1; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (!isDigit(c)) return -1;
+    prefix = prefix * 10 + (c - 48);
+  }
+  return prefix;
+}
+
+/**
+ * A plain dotted IPv4 CIDR (`a.b.c.d/n`: what runtimes and IPAM write) as parseCIDRLiteral reads
+ * it: its four octets and prefix (at most 32), or undefined for any other text, which the full
+ * parser then decides. No ipaddr.js object, no BigInt: a portmap or masquerade ADD's addresses are
+ * nearly all these, and it runs in JSC's interpreter (docs/performance.md).
+ */
+export function scanV4Cidr(s: string): { readonly octets: number[]; readonly prefix: number } | undefined {
+  const slash = s.indexOf("/");
+  const prefix = scanPrefix(s, slash);
+  const octets: number[] = [];
+  return prefix >= 0 && prefix <= 32 && scanV4(s, slash, octets) ? { octets, prefix } : undefined;
+}

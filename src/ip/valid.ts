@@ -7,7 +7,7 @@
  * without mappings then never evaluates ipaddr.js (docs/performance.md).
  */
 import { parseCIDRLiteral, parseIPLiteral } from "./parse.ts";
-import { scanV4, scanV6 } from "./scan.ts";
+import { scanPrefix, scanV4, scanV6 } from "./scan.ts";
 
 /** The first `end` characters of `s` as a plain address, judged by the scan alone. */
 function plainIP(s: string, end: number): boolean {
@@ -22,15 +22,9 @@ export function isIP(s: string): boolean {
 /** `net.ParseCIDR(s)` succeeds. */
 export function isCIDR(s: string): boolean {
   const slash = s.indexOf("/");
-  if (slash > 0 && slash < s.length - 1 && s.length - slash <= 4 && plainIP(s, slash)) {
-    let prefix = 0;
-    let digits = true;
-    for (let i = slash + 1; i < s.length; i++) {
-      const c = s.charCodeAt(i);
-      digits &&= c >= 48 && c <= 57;
-      prefix = prefix * 10 + (c - 48);
-    }
-    if (digits && prefix <= (s.includes(":") ? 128 : 32)) return true;
+  if (slash > 0 && s.length - slash <= 4 && plainIP(s, slash)) {
+    const prefix = scanPrefix(s, slash);
+    if (prefix >= 0 && prefix <= (s.includes(":") ? 128 : 32)) return true;
   }
   return parseCIDRLiteral(s) !== undefined;
 }

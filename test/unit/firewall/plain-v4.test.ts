@@ -4,8 +4,8 @@
  * what the full parser gives, and every other text must still go to it (same result, same error).
  */
 import { describe, expect, test } from "bun:test";
-import { cidrText, ipString, networkAddress, parseCIDRLiteral, parseIPLiteral } from "../../../src/ip/index.ts";
-import { parseCidr, parseIp, plainV4Cidr } from "../../../src/firewall/validate.ts";
+import { cidrText, ipString, networkAddress, parseCIDRLiteral, parseIPLiteral, scanV4Cidr } from "../../../src/ip/index.ts";
+import { parseCidr, parseIp } from "../../../src/firewall/validate.ts";
 import { encodeXtRule } from "../../../src/firewall/xt-encode.ts";
 import { exprWire } from "../../../src/netlink/nft/expr-wire.ts";
 import { NFT_CMP_EQ, NFT_CMP_NEQ, NFT_PAYLOAD_NETWORK_HEADER } from "../../../src/netlink/nft/constants.ts";
@@ -36,12 +36,12 @@ function fullCidr(text: string): unknown {
 const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 
 describe("plain IPv4 by scan", () => {
-  test("plainV4Cidr takes exactly the IPv4 texts parseCIDRLiteral takes, with the same octets and prefix", () => {
+  test("scanV4Cidr takes exactly the IPv4 texts parseCIDRLiteral takes, with the same octets and prefix", () => {
     let fast = 0;
     for (const a of [...ADDRS, ...ODD]) {
       for (const p of PREFIXES) {
         const text = `${a}/${p}`;
-        const mine = plainV4Cidr(text);
+        const mine = scanV4Cidr(text);
         const full = parseCIDRLiteral(text);
         if (mine === undefined) {
           // Left to the full parser: never an IPv4 text it reads as a plain quad.
