@@ -13,6 +13,7 @@ import {
   goBool,
   goInt,
   goNullableSlice,
+  goPrevResult,
   goSlice,
   goString,
   goStruct,
@@ -23,7 +24,7 @@ import {
   type Result,
   resultFamily,
 } from "../../src/cni/index.ts";
-import { checkPrevResultTypes, goPrevResult } from "./prev-result.ts";
+import { checkPrevResultTypes } from "./prev-result.ts";
 import type { PortMapping, Probe } from "../../src/firewall/choice.ts";
 
 /** portmap's firewall and kernel half (firewall.ts), loaded by the calls that need it. */

@@ -39,9 +39,6 @@ const GoResult100 = goStruct("Result", "types100.Result", {
   dns: v.optional(GoDns),
 });
 
-// libcni's prevResult version rule is src/cni's (loopback and bridge read it too).
-export { goPrevResult } from "../../src/cni/index.ts";
-
 /** Go's type errors for a 1.0.0/1.1.0 prevResult, with `context` in front; nothing else. */
 export function checkPrevResultTypes(raw: Record<string, unknown>, context: string): void {
   decodeConfig(GoResult100, raw, context);

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { makePortmap } from "../../../plugins/portmap/index.ts";
-import { goPrevResult } from "../../../plugins/portmap/prev-result.ts";
+import { goPrevResult } from "../../../src/cni/index.ts";
 import { args, errorOf, fake, prevResult, withMappings } from "./portmap-fixtures.ts";
 
 const lockDir = mkdtempSync(join(tmpdir(), "tscni-pm-unit-"));
