@@ -41,7 +41,7 @@ import {
   NFTA_TABLE_NAME,
   NFTA_TABLE_USERDATA,
 } from "./constants.ts";
-import { be32, be32s, be64, cString, decodeExprs, decodeLastExpr, type Expr, writeExprs } from "./expr.ts";
+import { be32, be32Bytes, be32s, be64, cString, decodeExprs, decodeLastExpr, type Expr, writeExprs } from "./expr.ts";
 import { flatRequest, nameAttr, u64Attr } from "./flat-request.ts";
 import { readComment, writeComment } from "./udata.ts";
 
@@ -211,7 +211,7 @@ export interface ChainSpec {
 export function newTableRequest(family: number, name: string, comment?: string): Request {
   return request(NFT_MSG_NEWTABLE, family, NLM_F_ACK, (w) => {
     w.attrString(NFTA_TABLE_NAME, name);
-    w.attrBytes(NFTA_TABLE_FLAGS, beU32(0));
+    w.attrBytes(NFTA_TABLE_FLAGS, be32Bytes(0));
     if (comment !== undefined) w.attrBytes(NFTA_TABLE_USERDATA, writeComment(comment));
   });
 }
@@ -221,12 +221,12 @@ export function newChainRequest(c: ChainSpec): Request {
     w.attrString(NFTA_CHAIN_TABLE, c.table);
     w.attrString(NFTA_CHAIN_NAME, c.name);
     if (c.type !== undefined) w.attrString(NFTA_CHAIN_TYPE, c.type);
-    if (c.policy !== undefined) w.attrBytes(NFTA_CHAIN_POLICY, beU32(c.policy));
+    if (c.policy !== undefined) w.attrBytes(NFTA_CHAIN_POLICY, be32Bytes(c.policy));
     if (c.hook) {
       const hook = c.hook;
       w.attr(NFTA_CHAIN_HOOK | NLA_F_NESTED, (h) => {
-        h.attrBytes(NFTA_HOOK_HOOKNUM, beU32(hook.hooknum));
-        h.attrBytes(NFTA_HOOK_PRIORITY, beU32(hook.priority));
+        h.attrBytes(NFTA_HOOK_HOOKNUM, be32Bytes(hook.hooknum));
+        h.attrBytes(NFTA_HOOK_PRIORITY, be32Bytes(hook.priority));
       });
     }
     if (c.comment !== undefined) w.attrBytes(NFTA_CHAIN_USERDATA, writeComment(c.comment));
@@ -259,10 +259,4 @@ export function delTableRequest(family: number, name: string): Request {
 
 export function delChainRequest(family: number, table: string, chain: string): Request {
   return flatRequest(NFT_MSG_DELCHAIN, family, NLM_F_ACK, [nameAttr(NFTA_CHAIN_TABLE, table), nameAttr(NFTA_CHAIN_NAME, chain)]);
-}
-
-function beU32(v: number): Uint8Array {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, v >>> 0, false);
-  return b;
 }

@@ -42,13 +42,12 @@ import {
   NFTA_VERDICT_CHAIN,
   NFTA_VERDICT_CODE,
 } from "./constants.ts";
-import { decodeExprs, type Expr, type ExprAttr } from "./expr.ts";
+import { be32Bytes, decodeExprs, type Expr, type ExprAttr } from "./expr.ts";
 import { type FlatAttr, nameAttr, putAttrHeader } from "./flat-request.ts";
 
 /** A u32 in host order (meta mark, route types): little-endian on the machines tscni targets. */
 export const u32le = (v: number): Uint8Array => Uint8Array.of(v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, (v >>> 24) & 0xff);
 export const be16 = (v: number): Uint8Array => Uint8Array.of((v >> 8) & 0xff, v & 0xff);
-const be32 = (v: number): Uint8Array => Uint8Array.of((v >>> 24) & 0xff, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff);
 
 /**
  * An expression built as its NFTA_LIST_ELEM bytes (what a rule message carries); its attributes
@@ -93,7 +92,7 @@ function wired(name: string, attrs: readonly FlatAttr[]): Expr {
   return new WiredExpr(name, wire);
 }
 
-const u32Attr = (type: number, v: number): FlatAttr => ({ type, value: be32(v) });
+const u32Attr = (type: number, v: number): FlatAttr => ({ type, value: be32Bytes(v) });
 
 /** `type` holding a nested attribute `inner` with `payload` (padded, as a nested value is). */
 function nestedAttr(type: number, inner: number, payload: Uint8Array): FlatAttr {
@@ -162,7 +161,7 @@ export function verdict(code: number, chain?: string): Expr {
     const name = chain === undefined ? undefined : nameAttr(NFTA_VERDICT_CHAIN, chain).value;
     const inner = new Uint8Array(codeLen + (name === undefined ? 0 : (4 + name.byteLength + 3) & ~3));
     putAttrHeader(inner, 0, codeLen, NFTA_VERDICT_CODE);
-    inner.set(be32(code), 4);
+    inner.set(be32Bytes(code), 4);
     if (name !== undefined) {
       putAttrHeader(inner, codeLen, 4 + name.byteLength, NFTA_VERDICT_CHAIN);
       inner.set(name, codeLen + 4);
