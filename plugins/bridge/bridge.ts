@@ -5,7 +5,7 @@
 import { hexDigest } from "../../src/hash.ts";
 import { CniError, type Env, internalError } from "../../src/cni/index.ts";
 import { Errno, type HeldLock, joinPath, lockFile, sysctlSet } from "../../src/sys/index.ts";
-import { IFF_PROMISC, isNetlinkErrno, type Link, type Rtnl } from "../../src/netlink/index.ts";
+import { DEVCONF_ACCEPT_RA, IFF_PROMISC, isNetlinkErrno, type Link, linkIpv6Conf, type Rtnl } from "../../src/netlink/index.ts";
 import { goQuote } from "../../src/gofmt/index.ts";
 
 export const DEFAULT_LOCK_DIR = "/run/tscni";
@@ -90,15 +90,21 @@ function createOrReuse(nl: Rtnl, req: BridgeRequest): Link {
     found = undefined;
   }
   const br = found !== undefined && found.kind === "bridge" ? found : bridgeByName(nl, req.name);
-  noRouterAdvertisements(req.name);
+  noRouterAdvertisements(br);
   if (!br.up) nl.linkSetUp(br.index);
   return br;
 }
 
-function noRouterAdvertisements(bridge: string): void {
+/**
+ * The bridge's routes are ours: no router advertisements. Written only when the bridge's own
+ * RTM_GETLINK reply does not already show accept_ra 0 (every ADD but a bridge's first): the value
+ * is the same whoever writes it, and a /proc/sys path costs more with every pod's netns on the
+ * node (src/netlink/devconf.ts).
+ */
+function noRouterAdvertisements(bridge: Link): void {
+  if (linkIpv6Conf(bridge, DEVCONF_ACCEPT_RA) === 0) return;
   try {
-    // The bridge's routes are ours: no router advertisements.
-    sysctlSet(`net/ipv6/conf/${bridge}/accept_ra`, "0");
+    sysctlSet(`net/ipv6/conf/${bridge.name}/accept_ra`, "0");
   } catch {
     // ignored, as by the reference (IPv6 may be off)
   }
@@ -114,7 +120,7 @@ export function readyBridge(nl: Rtnl, req: BridgeRequest): Link | undefined {
   const found = findLink(nl, req.name);
   if (found === undefined || found.kind !== "bridge" || !found.up) return undefined;
   if (req.promisc && (found.flags & IFF_PROMISC) === 0) return undefined;
-  noRouterAdvertisements(req.name);
+  noRouterAdvertisements(found);
   return found;
 }
 

@@ -37,7 +37,7 @@ export function ipam(a: CmdArgs, conf: BridgeConf, command: Verb): Promise<Resul
 export async function configureLayer3(a: CmdArgs, conf: BridgeConf, w: Wiring, result: Result, container: Link): Promise<void> {
   await allocateIpam(a, conf.ipamType, w.undo, result);
   const plan = calcGateways(result, conf);
-  setContainerSysctls(w.ns, a.ifname, conf.raw.enabledad);
+  setContainerSysctls(w.cont, w.ns, { name: a.ifname, index: container.index }, conf.raw.enabledad);
   await configureIface(w.cont, w.ns, a.ifname, result, { appended: plan.appended, link: container });
   if (conf.isGateway) await setGateways(a, conf, w, result, plan);
   logStep("addresses");
@@ -67,7 +67,7 @@ function gatewaysInPlace(w: Wiring, plan: GatewayPlan): boolean {
     for (const family of FAMILIES) {
       const gws = plan.gateways[family];
       for (const gw of gws) if (!addrInPlace(addrs, family, gw)) return false;
-      if (gws.length > 0 && !forwardingOn(family)) return false;
+      if (gws.length > 0 && !forwardingOn(family, w.host)) return false;
     }
     return true;
   } catch {

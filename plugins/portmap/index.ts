@@ -63,15 +63,8 @@ async function flushUdpConntrack(deps: PortmapDeps, mappings: readonly PortMappi
 /** 127.0.0.1 can only be DNATed out of the host when the outgoing interface allows it. */
 async function enableRouteLocalnet(deps: PortmapDeps, containerIp: string): Promise<void> {
   const address = containerIp.split("/")[0] ?? containerIp;
-  let ifname: string | undefined;
   try {
-    ifname = await deps.kernel.routeInterface(address);
-  } catch {
-    return; // the reference skips this step when the lookup fails
-  }
-  if (ifname === undefined) return;
-  try {
-    await deps.kernel.enableRouteLocalnet(ifname);
+    await deps.kernel.enableRouteLocalnet(address);
   } catch (err) {
     throw internalError(`unable to enable route_localnet: ${CniError.from(err).message}`, err);
   }
@@ -155,8 +148,7 @@ export function makePortmap(deps: PortmapDeps): PluginEntry {
 /** The kernel seam, loaded with the firewall half by the calls with mappings. */
 const systemKernel: PortmapKernel = {
   deleteUdpConntrack: async (family, ports) => (await portmapFirewall()).systemKernel.deleteUdpConntrack(family, ports),
-  routeInterface: async (ip) => (await portmapFirewall()).systemKernel.routeInterface(ip),
-  enableRouteLocalnet: async (ifname) => (await portmapFirewall()).systemKernel.enableRouteLocalnet(ifname),
+  enableRouteLocalnet: async (ip) => (await portmapFirewall()).systemKernel.enableRouteLocalnet(ip),
 };
 
 const systemDeps: PortmapDeps = {

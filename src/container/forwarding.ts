@@ -1,5 +1,6 @@
 import { CniError, internalError } from "../cni/index.ts";
 import type { IpFamily } from "../ip/index.ts";
+import type { Rtnl } from "../netlink/index.ts";
 import { sysctlGet, sysctlSet } from "../sys/index.ts";
 
 const FORWARDING: Record<IpFamily, string> = {
@@ -7,8 +8,20 @@ const FORWARDING: Record<IpFamily, string> = {
   6: "net/ipv6/conf/all/forwarding",
 };
 
-/** Whether the host forwards `family` already; a sysctl it cannot read counts as no. */
-export function forwardingOn(family: IpFamily): boolean {
+/**
+ * Whether the host forwards `family` already; a sysctl it cannot read counts as no. Asked of the
+ * kernel's netconf through `host` (a handle in the host netns) when given: the same value without
+ * a /proc/sys lookup, whose cost grows with the pods on the node (src/netlink/devconf.ts).
+ */
+export function forwardingOn(family: IpFamily, host?: Rtnl): boolean {
+  if (host !== undefined) {
+    try {
+      const on = host.forwarding(family);
+      if (on !== undefined) return on === 1;
+    } catch {
+      // the sysctl below decides
+    }
+  }
   try {
     return sysctlGet(FORWARDING[family]).trim() === "1";
   } catch {

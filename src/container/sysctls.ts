@@ -4,6 +4,7 @@
  */
 import { CniError, internalError } from "../cni/index.ts";
 import { goQuote } from "../gofmt/index.ts";
+import { IPV4_DEVCONF_ARP_NOTIFY, type LinkRtnl } from "../netlink/index.ts";
 import { type NetNs, sysctlGet, sysctlSet, withNetnsSync } from "../sys/index.ts";
 
 const errText = (err: unknown): string => CniError.from(err).message;
@@ -16,8 +17,20 @@ function trySet(name: string, value: string): void {
   }
 }
 
-/** accept_dad / enhanced_dad / arp_notify, inside the container; failures ignored. */
-export function setContainerSysctls(ns: NetNs, ifname: string, enableDad: boolean): void {
+/**
+ * accept_dad / enhanced_dad / arp_notify of the container's interface (`cont` is a handle in its
+ * netns, `iface` the interface); failures ignored. arp_notify goes over netlink, which sets it
+ * as the sysctl write does, without a /proc/sys lookup in the pod's new netns (its cost grows
+ * with the pods on the node: src/netlink/devconf.ts); ipv6's settings have no netlink setter.
+ */
+export function setContainerSysctls(cont: LinkRtnl, ns: NetNs, iface: { name: string; index: number }, enableDad: boolean): void {
+  const ifname = iface.name;
+  let arpNotifySet = true;
+  try {
+    cont.linkSet(iface.index, { ipv4Conf: [[IPV4_DEVCONF_ARP_NOTIFY, 1]] });
+  } catch {
+    arpNotifySet = false; // the sysctl below, as before (e.g. IPv4 off on the interface)
+  }
   withNetnsSync(ns, () => {
     if (enableDad) {
       trySet(`net/ipv6/conf/${ifname}/enhanced_dad`, "1");
@@ -25,7 +38,7 @@ export function setContainerSysctls(ns: NetNs, ifname: string, enableDad: boolea
     } else {
       trySet(`net/ipv6/conf/${ifname}/accept_dad`, "0");
     }
-    trySet(`net/ipv4/conf/${ifname}/arp_notify`, "1");
+    if (!arpNotifySet) trySet(`net/ipv4/conf/${ifname}/arp_notify`, "1");
   });
 }
 

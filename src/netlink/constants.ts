@@ -105,6 +105,23 @@ export const IFLA_PROMISCUITY = 30;
 export const IFLA_CARRIER = 33;
 export const IFLA_LINK_NETNSID = 37;
 
+// linux/if_link.h: IFLA_AF_SPEC holds one nest per address family (AF_INET, AF_INET6); these are
+// their members carrying the device's settings (the /proc/sys/net/ipv{4,6}/conf/<dev> values).
+export const IFLA_INET_CONF = 1;
+export const IFLA_INET6_CONF = 2;
+// linux/ip.h: IPV4_DEVCONF_* numbers from 1 (IFLA_INET_CONF: u32[n - 1] read, attribute type n written)
+export const IPV4_DEVCONF_ARP_NOTIFY = 22;
+export const IPV4_DEVCONF_ROUTE_LOCALNET = 26;
+// linux/ipv6.h: DEVCONF_* numbers from 0 (IFLA_INET6_CONF: s32[n])
+export const DEVCONF_ACCEPT_RA = 3;
+
+// linux/rtnetlink.h, linux/netconf.h: the "all" settings of a family (ip_forward and friends)
+export const RTM_NEWNETCONF = 80;
+export const RTM_GETNETCONF = 82;
+export const NETCONFA_IFINDEX = 1;
+export const NETCONFA_FORWARDING = 2;
+export const NETCONFA_IFINDEX_ALL = -1;
+
 export const IFLA_INFO_KIND = 1;
 export const IFLA_INFO_DATA = 2;
 export const IFLA_INFO_SLAVE_KIND = 4;

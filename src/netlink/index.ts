@@ -12,9 +12,10 @@
 import type { NetNs } from "../sys/index.ts";
 import { Errno } from "../sys/index.ts";
 import type { Addr, AddrOptions } from "./addr.ts";
-import { NETLINK_ROUTE, RTM_NEWLINK, RTM_NEWROUTE, RTNLGRP_IPV6_IFADDR } from "./constants.ts";
+import { AF_INET, AF_INET6, NETLINK_ROUTE, RTM_NEWLINK, RTM_NEWROUTE, RTNLGRP_IPV6_IFADDR } from "./constants.ts";
 import type { ConnOptions } from "./conn.ts";
 import { Conn } from "./conn.ts";
+import { netconfAllRequest, netconfForwarding } from "./devconf.ts";
 import { isNetlinkErrno } from "./errors.ts";
 import type { WaitResult } from "./events.ts";
 import { LinkWatch } from "./events.ts";
@@ -34,6 +35,7 @@ export { NetlinkError, isNetlinkErrno } from "./errors.ts";
 export { LinkWatch, type WaitResult } from "./events.ts";
 export { NetlinkSocket, type Transport } from "./socket.ts";
 export { Conn, type ConnOptions } from "./conn.ts";
+export { linkIpv6Conf } from "./devconf.ts";
 export { encodeMessage, parseMessages, parseError, type Message, type Request } from "./message.ts";
 export { addressFamily, formatMac, parseMac } from "./wire.ts";
 export type { Addr, AddrOptions, BridgePort, BridgeSpec, Link, LinkAddOptions, LinkChanges, PortSettings, PortVlanSpec, Route, RouteAddMode, RouteSpec, VethSpec, VlanSpec };
@@ -150,6 +152,17 @@ export class Rtnl extends LinkRtnl {
       .filter((m) => m.type === RTM_NEWROUTE)
       .map(decodeRoute)
       .filter((r) => (table === undefined || r.table === table) && (filter.oif === undefined || r.oif === filter.oif));
+  }
+
+  // ---- per-family settings ---------------------------------------------------------------
+
+  /**
+   * `net.ipv4.ip_forward` (4) or `net.ipv6.conf.all.forwarding` (6) as the kernel's netconf
+   * reports it, without a /proc/sys lookup (src/netlink/devconf.ts says why); undefined when the
+   * reply does not carry it.
+   */
+  forwarding(family: 4 | 6): number | undefined {
+    return netconfForwarding(this.conn.get(`netconf ipv${family} all`, netconfAllRequest(family === 4 ? AF_INET : AF_INET6)));
   }
 
   // ---- waiting ---------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import {
   IF_OPER_UP,
   IFF_UP,
   IFLA_ADDRESS,
+  IFLA_AF_SPEC,
   IFLA_IFNAME,
   IFLA_INFO_DATA,
   IFLA_INFO_KIND,
@@ -98,6 +99,17 @@ function defineBridgeData(link: Link, data: Uint8Array): void {
   });
 }
 
+/**
+ * Each decoded link's IFLA_AF_SPEC bytes (a view of its reply), for the per-family settings
+ * `linkIpv6Conf` reads; outside the Link's own fields so a link compares and prints as before.
+ */
+const afSpecs = new WeakMap<Link, Uint8Array>();
+
+/** The link reply's IFLA_AF_SPEC payload, if it had one. */
+export function linkAfSpec(link: Link): Uint8Array | undefined {
+  return afSpecs.get(link);
+}
+
 export function decodeLink(m: Message): Link {
   const h = readIfInfo(m.payload);
   const a = new AttrTable(m.payload.subarray(IFINFOMSG_LEN));
@@ -118,6 +130,8 @@ export function decodeLink(m: Message): Link {
   if (peer !== undefined) link.link = peer;
   const nsid = a.i32(IFLA_LINK_NETNSID);
   if (nsid !== undefined) link.linkNetnsId = nsid;
+  const afSpec = a.get(IFLA_AF_SPEC);
+  if (afSpec !== undefined) afSpecs.set(link, afSpec);
   const info = a.get(IFLA_LINKINFO);
   if (info) {
     const im = new AttrTable(info);

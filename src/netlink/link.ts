@@ -25,6 +25,7 @@ import {
   RTM_GETLINK,
   RTM_NEWLINK,
 } from "./constants.ts";
+import { type Ipv4Conf, writeIpv4Conf } from "./devconf.ts";
 import type { BridgeData } from "./kinds/bridge.ts";
 import { hasBridgeData, writeBridgeData } from "./kinds/bridge.ts";
 import { type VlanData, writeVlanData } from "./kinds/vlan.ts";
@@ -190,6 +191,8 @@ export interface LinkChanges {
   name?: string;
   /** Move to the netns behind this fd. */
   netnsFd?: number;
+  /** ipv4 device settings (`sysctl net.ipv4.conf.<dev>.<key>=<value>`), IPV4_DEVCONF_* numbers. */
+  ipv4Conf?: Ipv4Conf;
 }
 
 /** `ip link set dev <index> …`: RTM_NEWLINK without NLM_F_CREATE on an existing index, as iproute2 does. */
@@ -216,6 +219,7 @@ export function linkSetRequest(index: number, c: LinkChanges): Request {
         netnsFd: c.netnsFd,
         name: c.name,
       });
+      if (c.ipv4Conf !== undefined) writeIpv4Conf(w, c.ipv4Conf);
     }),
   };
 }

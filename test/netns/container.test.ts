@@ -51,7 +51,7 @@ describe("src/container without a bridge", () => {
         ],
         routes: [{ dst: "0.0.0.0/0" }, { dst: "192.168.7.0/24", gw: "10.1.0.254" }],
       };
-      setContainerSysctls(ctrNs, "eth0", false);
+      setContainerSysctls(ctrNl, ctrNs, { name: "eth0", index: veth.container.index }, false);
       await configureIface(ctrNl, ctrNs, "eth0", result);
 
       const sysctl = async (name: string): Promise<string> => (await ctr.run(["cat", `/proc/sys/${name}`])).stdout.trim();

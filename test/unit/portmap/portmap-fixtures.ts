@@ -29,8 +29,8 @@ export function fake(lockDir: string, opts: { save?: (argv: string[]) => string;
         f.kernel.push(`conntrack ${family} ${ports.join(",")}`);
         if (opts.conntrackFails) throw new Error("EPERM");
       },
-      routeInterface: async (ip) => (f.kernel.push(`route ${ip}`), "cni0"),
-      enableRouteLocalnet: async (ifname) => void f.kernel.push(`route_localnet ${ifname}`),
+      // The route's interface is cni0 here.
+      enableRouteLocalnet: async (ip) => void f.kernel.push(`route ${ip}`, "route_localnet cni0"),
     },
     log: (line) => void f.logs.push(line),
   };
