@@ -1,5 +1,4 @@
-import type { Pointer } from "bun:ffi";
-import { CString, dlopen, ptr, read, T } from "./ffi.ts";
+import { dlopen, ptr, read, T } from "./ffi.ts";
 import { errnoName } from "./errno.ts";
 import { errnoText } from "./errtext.ts";
 import { close, openFile, readFd, statxOf, type StatxInfo } from "./libc.ts";
@@ -180,14 +179,18 @@ export function writeText(fd: number, text: string, path: string): void {
 
 // One buffer for every read: host-local reads every reservation file of a network per call, and
 // a fresh buffer per file is garbage a short-lived exec never collects (peak RSS).
-let readBuf = new Uint8Array(4096);
+let readBuf = new Uint8Array(new ArrayBuffer(4096));
+// Its first four bytes as one number (both targets are little-endian): the scan's lead check
+// (readOpenedRegular). Its ArrayBuffer made first, as for scanStatx below.
+let readWord = new Uint32Array(readBuf.buffer, 0, 1);
 // A leading BOM kept, as Go's ReadFile keeps it (the default decoder drops it).
 const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
 function growReadBuf(): void {
-  const bigger = new Uint8Array(readBuf.byteLength * 2);
+  const bigger = new Uint8Array(new ArrayBuffer(readBuf.byteLength * 2));
   bigger.set(readBuf);
   readBuf = bigger;
+  readWord = new Uint32Array(readBuf.buffer, 0, 1);
 }
 
 /**
@@ -236,11 +239,18 @@ export function readRegularText(path: string): string | undefined {
   pathBuf[n] = 0;
   const l = lib();
   const fd = l.open(pathBuf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0);
-  return fd < 0 ? undefined : readOpenedRegular(l, fd);
+  return fd < 0 ? undefined : (readOpenedRegular(l, fd, 0) ?? undefined);
 }
 
-/** readRegularText after its open: the fstat guard, the read, and the close of `fd`, whatever happens. */
-export function readOpenedRegular(l: FileLibc, fd: number): string | undefined {
+/**
+ * readRegularText after its open: the fstat guard, the read, and the close of `fd`, whatever happens.
+ * With a `lead` (leadWord's, not 0), null instead of the text when the bytes rule it out: the
+ * first byte printable ASCII (0x21-0x7f) and the first four bytes not `lead`'s (or fewer than four).
+ * Such a text starts with that byte, so it begins with `lead`'s four characters neither as read
+ * nor after leading white space is trimmed (every space is ASCII <= 0x20 or starts with a byte >=
+ * 0x80); anything else is decoded. Saves the decode of every file a caller cannot match.
+ */
+export function readOpenedRegular(l: FileLibc, fd: number, lead: number): string | undefined | null {
   try {
     if (l.statx(fd, emptyPath, AT_EMPTY_PATH, STATX_TYPE_SIZE, scanStatxPtr) < 0) return undefined;
     // struct statx: stx_mode (u16) at byte 28, stx_size (u64) at byte 40.
@@ -249,15 +259,19 @@ export function readOpenedRegular(l: FileLibc, fd: number): string | undefined {
     let len = 0;
     while (size <= 0 || len < size) {
       if (len === readBuf.byteLength) growReadBuf();
-      const end = size > 0 ? Math.min(size, readBuf.byteLength) : readBuf.byteLength;
+      const end = size > 0 && size < readBuf.byteLength ? size : readBuf.byteLength;
       // The buffer itself for the first read (bun:ffi passes its address natively): ptr() with an
-      // offset is a call of its own, once per file of a walk (docs/performance.md).
-      const r = Number(l.read(fd, len === 0 ? readBuf : ptr(readBuf, len), end - len));
+      // offset is a call of its own, once per file of a walk (docs/performance.md). i64Fast gives
+      // a number for any length a read returns.
+      const r = l.read(fd, len === 0 ? readBuf : ptr(readBuf, len), end - len) as number;
       if (r < 0 && errno(l) === 4) continue; // EINTR
       if (r < 0) return undefined;
       if (r === 0) break;
       len += r;
     }
+    // Bytes past `len` are an earlier file's: a file under four bytes compares at random, which is
+    // right either way (it cannot begin with four characters; decoding it is merely not needed).
+    if (lead !== 0 && len > 0 && readBuf[0]! > 0x20 && readBuf[0]! < 0x80 && readWord[0] !== lead) return null;
     return decoder.decode(readBuf.subarray(0, len));
   } finally {
     l.close(fd);
@@ -273,28 +287,3 @@ export interface DirEntry {
 export const DT_UNKNOWN = 0;
 export const DT_DIR = 4;
 export const DT_REG = 8;
-
-/** Names in a directory, without `.` and `..`, in the order the kernel gives them. */
-export function listDir(path: string): string[] {
-  const names: string[] = [];
-  for (const e of listDirTyped(path)) names.push(e.name);
-  return names;
-}
-
-/** listDir with each entry's type, so a caller walking many files need not stat each one. */
-export function listDirTyped(path: string): DirEntry[] {
-  const l = lib();
-  const dir = l.opendir(cPath(path, "scandir"));
-  if (dir === null) throw new FileError(errno(l), "scandir", path);
-  const out: DirEntry[] = [];
-  try {
-    for (let e = l.readdir64(dir); e !== null; e = l.readdir64(dir)) {
-      // struct dirent64: d_ino (8), d_off (8), d_reclen (2), d_type (1), then d_name.
-      const name = new CString(e as Pointer, 19).toString();
-      if (name !== "." && name !== "..") out.push({ name, type: read.u8(e as Pointer, 18) });
-    }
-  } finally {
-    l.closedir(dir);
-  }
-  return out;
-}

@@ -19,8 +19,6 @@ export {
   FileError,
   type FileInfo,
   linkPath,
-  listDir,
-  listDirTyped,
   DT_DIR,
   DT_REG,
   DT_UNKNOWN,
@@ -41,4 +39,4 @@ export {
   unlinkPath,
   writeText,
 } from "./files.ts";
-export { entryName, scanDirTexts, type ScanEntry } from "./dir-texts.ts";
+export { entryName, leadWord, listDir, listDirTyped, scanDirTexts, type ScanEntry, type ScanHints } from "./dir-texts.ts";

@@ -180,13 +180,13 @@ export class DiskStore implements Store {
   }
 
   /** Lists one directory of a by-owner walk, reading its files as it goes (the same seam). */
-  protected scanEntries(dir: string, wanted: Parameters<ScanDir>[1], visit: Parameters<ScanDir>[2]): void {
-    scanDirTexts(dir, wanted, visit);
+  protected scanEntries(...args: Parameters<ScanDir>): void {
+    scanDirTexts(...args);
   }
 
   /** One walk, each file read once: everything a by-owner verb asks of the directory. */
   private owned(containerId: string, ifname: string): Owned {
-    return ownedBy(this.dir, (dir, wanted, visit) => this.scanEntries(dir, wanted, visit), containerId, ifname);
+    return ownedBy(this.dir, (...args) => this.scanEntries(...args), containerId, ifname);
   }
 
   private walk(withTimes = false): Entry[] {

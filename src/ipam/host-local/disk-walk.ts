@@ -12,9 +12,11 @@ import {
   type DirEntry,
   entryName,
   FileError,
+  leadWord,
   pathInfo,
   readRegularText,
   type ScanEntry,
+  type ScanHints,
 } from "../../sys/index.ts";
 import { isBookkeeping, isScratchName, ownerText } from "./disk-format.ts";
 import { goTrim } from "./go-text.ts";
@@ -41,6 +43,7 @@ export type ScanDir = (
   dir: string,
   wanted: (entry: ScanEntry, firstByte: number) => boolean,
   visit: (entry: ScanEntry, type: number, text: string | undefined) => void,
+  hints?: ScanHints,
 ) => void;
 
 type Visit = (name: string, path: string, topLevel: boolean, mtimeMs: number | undefined) => void;
@@ -114,6 +117,9 @@ export function ownedBy(root: string, scan: ScanDir, containerId: string, ifname
   const match = ownerText(containerId, ifname);
   const legacy = ownerText(containerId, undefined);
   const owned: Owned = { exact: [], legacy: [], either: [], emptyScratch: [] };
+  // What `sort` keeps trims to `legacy` or starts with it, so the scan need not decode (nor show)
+  // a file whose bytes rule that out; `wanted` only ever refuses names that start with an "l".
+  const hints: ScanHints = { askFirst: 0x6c, lead: leadWord(legacy) };
   const sort = (name: string, dir: string, topLevel: boolean, content: string): void => {
     if (content === "") {
       if (topLevel && isScratchName(name)) owned.emptyScratch.push(entry(name, dir, topLevel));
@@ -144,7 +150,7 @@ export function ownedBy(root: string, scan: ScanDir, containerId: string, ifname
             if (text !== undefined) sort(name, dir, topLevel, text);
           }
         }
-      });
+      }, hints);
     } catch (err) {
       // Only a directory that cannot be listed (gone, or no longer a directory) is skipped, as the
       // walk did before it scanned; what a file's read or a callback throws is the caller's.

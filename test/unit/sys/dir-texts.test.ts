@@ -2,7 +2,7 @@ import { expect, test } from "bun:test";
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { entryName, scanDirTexts } from "../../../src/sys/dir-texts.ts";
+import { entryName, leadWord, scanDirTexts } from "../../../src/sys/dir-texts.ts";
 import { DT_DIR, DT_REG, readRegularText } from "../../../src/sys/files.ts";
 import { tempDir } from "../../harness.ts";
 
@@ -66,4 +66,38 @@ test("wanted is given each regular file's first name byte; a missing directory i
   scanDirTexts(dir.path, wanted, () => undefined);
   expect(firsts.sort()).toEqual([["lock", 0x6c], ["é", 0xc3]]);
   expect(() => scanDirTexts(join(dir.path, "missing"), () => true, () => undefined)).toThrow(/ENOENT.*scandir/);
+});
+
+test("with a lead, a file whose first byte is printable ASCII and whose first four bytes are not the lead is skipped, unread; the rest as without", () => {
+  using dir = tempDir();
+  const lead = leadWord("abcd-ctr");
+  expect(lead).toBe(0x64636261);
+  expect([leadWord("abc"), leadWord("abcé"), leadWord("éabc")]).toEqual([0, 0, 0]);
+  const files: [string, string | Buffer, boolean][] = [
+    ["lead", "abcd-ctr\r\neth0", true],
+    ["lead-only", "abcd", true],
+    ["other", "abce-ctr\r\neth0", false],
+    ["short", "abc", false],
+    ["one", "b", false],
+    ["space", " abcd", true],
+    ["tab", "\tabcd", true],
+    ["control", "\u0001abcd", true],
+    ["nbsp", "\u00a0abcd", true],
+    ["ideographic", "\u3000abcd", true],
+    ["bom", "\ufeffabcd", true],
+    ["invalid", Buffer.from([0xff, 0x61]), true],
+    ["empty", "", true],
+    ["tilde", "~bcd", false],
+    ["del", "\u007fbcd", false],
+  ];
+  for (const [name, bytes] of files) writeFileSync(join(dir.path, name), bytes);
+  const seen = new Map<string, string | undefined>();
+  const asked: string[] = [];
+  const wanted = (e: number): boolean => void asked.push(entryName(e)) === undefined;
+  scanDirTexts(dir.path, wanted, (e, _type, text) => void seen.set(entryName(e), text), { askFirst: 0x74, lead });
+  for (const [name, , kept] of files) {
+    expect([name, seen.has(name)]).toEqual([name, kept]);
+    if (kept) expect(seen.get(name)).toBe(readRegularText(join(dir.path, name)));
+  }
+  expect(asked.sort()).toEqual(["tab", "tilde"]);
 });
