@@ -2,7 +2,7 @@
  * What the bench compares and on what: the binaries of each implementation, the plugins tscni
  * answers to, the measuring tools found, and the machine and version facts every report starts with.
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { cpus, release } from "node:os";
 import { join } from "node:path";
 import { distDir, referenceDir, repoRoot, SYSTEM_PATH } from "../harness.ts";
@@ -46,6 +46,35 @@ async function tscniPlugins(dir: string): Promise<Set<string>> {
   return out;
 }
 
+/**
+ * The CPU as /proc/cpuinfo names it, with its family, model and clock: a VM's brand string alone
+ * ("AMD EPYC") hides the generation, and two runs' ratios are comparable only on the same one (the
+ * interpreted JS of a tscni exec ran 1.9x slower on a family 23 EPYC at 2.0 GHz than on the VM
+ * of earlier runs, the Go references 1.2-1.4x).
+ */
+export function cpuIdentity(cpuinfo: string, fallback: string): string {
+  const field = (name: string): string | undefined => {
+    const m = new RegExp(`^${name}\\s*: (.*)$`, "m").exec(cpuinfo);
+    return m?.[1]?.trim();
+  };
+  const model = field("model name") ?? fallback;
+  const family = field("cpu family");
+  const number = field("model");
+  const mhz = field("cpu MHz");
+  if (family === undefined || number === undefined) return model;
+  const clock = mhz === undefined ? "" : `, ${(Number(mhz) / 1000).toFixed(1)} GHz`;
+  return `${model} (family ${family} model ${number}${clock})`;
+}
+
+function cpuFacts(): string {
+  const brand = cpus()[0]?.model ?? "unknown";
+  try {
+    return cpuIdentity(readFileSync("/proc/cpuinfo", "utf8"), brand);
+  } catch {
+    return brand;
+  }
+}
+
 function commandOutput(argv: string[]): string {
   try {
     const r = Bun.spawnSync(argv, { stdout: "pipe", stderr: "ignore", env: { PATH: SYSTEM_PATH } });
@@ -76,7 +105,7 @@ export function runFacts(opts: Options, env: BenchEnv): RunFacts {
   return {
     date: new Date().toISOString(),
     kernel: release(),
-    cpu: cpus()[0]?.model ?? "unknown",
+    cpu: cpuFacts(),
     cores: cpus().length,
     bun: Bun.version,
     tscni: commandOutput([join(env.binDir.tscni, "tscni"), "version"]),
