@@ -1,7 +1,7 @@
 import { Errno, errnoName } from "./errno.ts";
 import { LockError } from "./errors.ts";
-import { closeFile, mkdirAll, O_APPEND, O_CREAT, O_WRONLY, openPath } from "./files.ts";
-import { flock, LOCK_EX, LOCK_NB, LOCK_UN } from "./libc.ts";
+import { closeFile, cPath, mkdirAll, O_APPEND, O_CREAT, O_WRONLY, openPath } from "./files.ts";
+import { flock, LOCK_EX, LOCK_NB, LOCK_UN, openFile } from "./libc.ts";
 import { dirnamePath } from "./paths.ts";
 
 export interface LockOptions {
@@ -22,8 +22,7 @@ export interface HeldLock extends Disposable {
  * Non-blocking attempts with a growing backoff keep the event loop free and the wait bounded.
  */
 export async function lockFile(path: string, opts: LockOptions): Promise<HeldLock> {
-  mkdirAll(dirnamePath(path), opts.dirMode ?? 0o755);
-  const fd = openPath(path, O_WRONLY | O_CREAT | O_APPEND, opts.fileMode ?? 0o600);
+  const fd = openLockFile(path, opts);
   const deadline = Date.now() + opts.timeoutMs;
   let pause = 1;
   for (;;) {
@@ -48,6 +47,20 @@ export async function lockFile(path: string, opts: LockOptions): Promise<HeldLoc
     closeFile(fd);
   };
   return { release, [Symbol.dispose]: release };
+}
+
+/**
+ * The lock file, opened for flock: its folder is made (mkdir -p) only when the first open fails,
+ * so the usual call, whose folder exists, costs one open instead of a mkdir, an opendir and a close
+ * too. Any failure takes the folder-first path, whose errors are the ones reported.
+ */
+function openLockFile(path: string, opts: LockOptions): number {
+  const flags = O_WRONLY | O_CREAT | O_APPEND;
+  const mode = opts.fileMode ?? 0o600;
+  const first = openFile(cPath(path, "open"), flags, mode);
+  if (first.ret >= 0) return first.ret;
+  mkdirAll(dirnamePath(path), opts.dirMode ?? 0o755);
+  return openPath(path, flags, mode);
 }
 
 export async function withFileLock<T>(path: string, opts: LockOptions, fn: () => Promise<T>): Promise<T> {

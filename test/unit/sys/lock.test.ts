@@ -3,9 +3,10 @@
  * spec's code: a wait that timed out is 11 (try again later), as runtimes retry on it.
  */
 import { describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CniError } from "../../../src/cni/index.ts";
-import { LockError, lockFile, OwnNetnsError } from "../../../src/sys/index.ts";
+import { FileError, LockError, lockFile, OwnNetnsError } from "../../../src/sys/index.ts";
 import { tempDir } from "../../harness.ts";
 
 describe("lockFile", () => {
@@ -20,6 +21,36 @@ describe("lockFile", () => {
     expect(err).toBeInstanceOf(LockError);
     expect({ kind: (err as LockError).kind, path: (err as LockError).path }).toEqual({ kind: "timeout", path });
     expect(CniError.from(err).toJSON()).toEqual({ code: 11, msg: `timed out waiting for lock ${path}` });
+  });
+
+  test("missing folders are made with dirMode, the file with fileMode; an existing folder keeps its mode", async () => {
+    using dir = tempDir("tscni-lock-");
+    const path = join(dir.path, "a", "b", "lock");
+    (await lockFile(path, { timeoutMs: 1000, dirMode: 0o711, fileMode: 0o640 })).release();
+    expect([statSync(join(dir.path, "a")).mode & 0o777, statSync(join(dir.path, "a", "b")).mode & 0o777]).toEqual([0o711, 0o711]);
+    expect(statSync(path).mode & 0o777).toBe(0o640);
+    const kept = join(dir.path, "kept");
+    mkdirSync(kept, { mode: 0o700 });
+    (await lockFile(join(kept, "lock"), { timeoutMs: 1000, dirMode: 0o755 })).release();
+    expect(statSync(kept).mode & 0o777).toBe(0o700);
+  });
+
+  test("a folder that is a file: mkdir's EEXIST, as before the open-first path, and nothing created", async () => {
+    using dir = tempDir("tscni-lock-");
+    const notDir = join(dir.path, "run");
+    writeFileSync(notDir, "");
+    const err = await lockFile(join(notDir, "lock"), { timeoutMs: 30 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(FileError);
+    expect({ code: (err as FileError).code, syscall: (err as FileError).syscall, path: (err as FileError).path }).toEqual({
+      code: "EEXIST",
+      syscall: "mkdir",
+      path: notDir,
+    });
+    expect(statSync(notDir).isFile()).toBe(true);
+    expect(existsSync(join(dir.path, "lock"))).toBe(false);
   });
 
   test("the lock is free again once released", async () => {
