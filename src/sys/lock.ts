@@ -1,7 +1,7 @@
 import { Errno, errnoName } from "./errno.ts";
 import { LockError } from "./errors.ts";
-import { closeFile, cPath, mkdirAll, O_APPEND, O_CREAT, O_WRONLY, openPath } from "./files.ts";
-import { flock, LOCK_EX, LOCK_NB, LOCK_UN, openFile } from "./libc.ts";
+import { closeFile, mkdirAll, O_APPEND, O_CREAT, O_WRONLY, openPath } from "./files.ts";
+import { flock, LOCK_EX, LOCK_NB, LOCK_UN } from "./libc.ts";
 import { dirnamePath } from "./paths.ts";
 
 export interface LockOptions {
@@ -57,10 +57,12 @@ export async function lockFile(path: string, opts: LockOptions): Promise<HeldLoc
 function openLockFile(path: string, opts: LockOptions): number {
   const flags = O_WRONLY | O_CREAT | O_APPEND;
   const mode = opts.fileMode ?? 0o600;
-  const first = openFile(cPath(path, "open"), flags, mode);
-  if (first.ret >= 0) return first.ret;
-  mkdirAll(dirnamePath(path), opts.dirMode ?? 0o755);
-  return openPath(path, flags, mode);
+  try {
+    return openPath(path, flags, mode);
+  } catch {
+    mkdirAll(dirnamePath(path), opts.dirMode ?? 0o755);
+    return openPath(path, flags, mode);
+  }
 }
 
 export async function withFileLock<T>(path: string, opts: LockOptions, fn: () => Promise<T>): Promise<T> {

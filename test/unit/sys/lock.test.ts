@@ -53,6 +53,21 @@ describe("lockFile", () => {
     expect(existsSync(join(dir.path, "lock"))).toBe(false);
   });
 
+  test("a path holding a NUL: mkdir's EINVAL for the folder, as when the folder was made first", async () => {
+    using dir = tempDir("tscni-lock-");
+    const folder = join(dir.path, "a\0b");
+    const err = await lockFile(join(folder, "lock"), { timeoutMs: 30 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(FileError);
+    expect({ code: (err as FileError).code, syscall: (err as FileError).syscall, path: (err as FileError).path }).toEqual({
+      code: "EINVAL",
+      syscall: "mkdir",
+      path: folder,
+    });
+  });
+
   test("the lock is free again once released", async () => {
     using dir = tempDir("tscni-lock-");
     const path = join(dir.path, "lock");
