@@ -180,8 +180,9 @@ function backendInQuestion(conf: PortmapConfig): boolean {
  * the first problem when `p` is strict (the verbs), each recorded with its JSON path when
  * collecting (validate). `probe` decides the backend only when the config leaves it open
  * (undefined: ask none, the registry's first); `idle`: a call that touches no firewall without
- * mappings (ADD, CHECK), which then asks no probe, and loads no firewall code at all when the
- * config leaves nothing about the backend to check.
+ * mappings (ADD, CHECK), which then loads no firewall code at all when the config leaves nothing
+ * about the backend to check, and asks the probe only when its options make the choice matter:
+ * the reference picks its backend, and refuses a conflict with it, before it looks at the mappings.
  */
 export async function checkPortmap(
   config: Record<string, unknown>,
@@ -197,11 +198,12 @@ export async function checkPortmap(
   p.check(conf.markMasqBit === undefined ? "externalSetMarkChain" : "markMasqBit", () => checkMark(conf));
   const entries = rawMappings(conf);
   const quiet = idle && entries.length === 0;
+  const inQuestion = backendInQuestion(conf);
   // Nothing about the backend can fail here and nothing will use it: no firewall code to load.
-  const fw = quiet && !conditions && !backendInQuestion(conf) ? undefined : await portmapFirewall();
+  const fw = quiet && !conditions && !inQuestion ? undefined : await portmapFirewall();
   let backend: string | undefined;
   try {
-    if (fw !== undefined) backend = await fw.portmapBackendName(conf, quiet || probe === undefined ? fw.noProbe : probe);
+    if (fw !== undefined) backend = await fw.portmapBackendName(conf, (quiet && !inQuestion) || probe === undefined ? fw.noProbe : probe);
   } catch (err) {
     p.check("backend", () => {
       throw CniError.from(err);

@@ -104,6 +104,33 @@ describe("nft-only node (no iptables on PATH)", () => {
     expect(checks.find((c) => c.id === "firewall-backend")?.detail).toBe("backend: nftables (iptables is not usable here)");
   });
 
+  // The reference decides its backend (and refuses options of another) before it looks at the
+  // mappings, so a portmap with nothing to map still fails on such a config; tscni succeeded here.
+  test("portmap without mappings, iptables-style conditions, no backend: the same backend conflict on ADD, CHECK and DEL", async () => {
+    const got: string[] = [];
+    for (const r of runs) {
+      const bridgeOnly: Conflist = { ...r.list, plugins: r.list.plugins.slice(0, 1) };
+      const pod: Attachment = { ctr: await r.node.container(), id: "pod-cond", mappings: [] };
+      const a = await add(r.node, bridgeOnly, pod);
+      const stdin = { cniVersion: r.list.cniVersion, name: r.list.name, type: "portmap", conditionsV4: ["-s", "10.0.0.0/8"], prevResult: pod.result };
+      const before = (await nodeState(r.node, join(r.node.work, "ipam"))).nft;
+      const calls: string[] = [];
+      for (const command of ["ADD", "CHECK", "DEL"]) {
+        const c = await r.node.call("portmap", { command, containerId: pod.id, netns: pod.ctr.path, stdin });
+        calls.push(`${command} ${c.code} ${JSON.stringify(c.json)}`);
+      }
+      const after = (await nodeState(r.node, join(r.node.work, "ipam"))).nft;
+      const d = await del(r.node, bridgeOnly, pod);
+      got.push(`bridge ADD ${a.code}${a.error}; ${calls.join("; ")}; ruleset ${after === before ? "unchanged" : "changed"}; bridge DEL ${d.code}${d.error}`);
+    }
+    versus("nft-only: portmap conditions without mappings", got[0], got[1]);
+    expect(got[0]).toBe(got[1]);
+    expect(got[0]).toContain('ADD 1 {"code":999,"msg":"failed to parse config: nftables backend was requested but configuration contains iptables-specific options [conditionsV4]"}');
+    expect(got[0]).toContain("ruleset unchanged");
+    expect(got[0]).toStartWith("bridge ADD 0;");
+    expect(got[0]).toEndWith("bridge DEL 0");
+  });
+
   test("DEL leaves no per-pod rule", async () => {
     const got: string[] = [];
     for (const r of runs) {

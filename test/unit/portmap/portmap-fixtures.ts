@@ -12,10 +12,11 @@ export interface Fake {
   probed: string[];
 }
 
-export function fake(lockDir: string, opts: { save?: (argv: string[]) => string; conntrackFails?: boolean } = {}): Fake {
+/** `usable`: what the backend probe answers per backend name (every one usable by default). */
+export function fake(lockDir: string, opts: { save?: (argv: string[]) => string; conntrackFails?: boolean; usable?: (backend: string) => boolean } = {}): Fake {
   const f: Fake = { calls: [], kernel: [], logs: [], probed: [], deps: undefined as unknown as PortmapDeps };
   f.deps = {
-    probe: async (b) => (f.probed.push(b.name), true),
+    probe: async (b) => (f.probed.push(b.name), opts.usable?.(b.name) ?? true),
     firewall: {
       lockPath: join(lockDir, "fw.lock"),
       run: async (argv, stdin): Promise<ToolResult> => {

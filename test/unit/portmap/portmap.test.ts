@@ -92,6 +92,27 @@ describe("config validation order and messages", () => {
     expect(f.calls).toEqual([]);
   });
 
+  test("no mappings, iptables-style conditions, no backend: the probe still picks the backend, and a conflict fails ADD, CHECK and DEL as in v1.9.1", async () => {
+    const config = { conditionsV4: ["-s", "10.0.0.0/8"], prevResult };
+    const conflict = "nftables backend was requested but configuration contains iptables-specific options [conditionsV4]";
+    // A node whose iptables is unusable (nft-only): nftables is the reference's choice, and it conflicts.
+    const nftOnly = { usable: (b: string) => b !== "iptables" };
+    for (const command of ["ADD", "CHECK", "DEL"] as const) {
+      const f = fake(lockDir, nftOnly);
+      const plugin = makePortmap(f.deps);
+      const call = command === "ADD" ? plugin.add(args(command, config)) : command === "CHECK" ? plugin.check(args(command, config)) : plugin.del(args(command, config));
+      const prefix = command === "CHECK" ? "" : "failed to parse config: ";
+      expect({ command, ...(await errorOf(call)), calls: f.calls, kernel: f.kernel }).toEqual({ command, code: 999, msg: prefix + conflict, calls: [], kernel: [] });
+      expect(f.probed).toContain("iptables");
+    }
+    // Where iptables is usable it is the choice, the conditions agree, and nothing is written.
+    const f = fake(lockDir);
+    const r = await makePortmap(f.deps).add(args("ADD", config));
+    expect(r.ips?.length).toBe(3);
+    expect(f.probed).toEqual(["iptables"]);
+    expect(f.calls).toEqual([]);
+  });
+
   test("keys match case-insensitively, as Go does", async () => {
     const f = fake(lockDir);
     await makePortmap(f.deps).add(args("ADD", { PrevResult: prevResult, RuntimeConfig: { PortMappings: mappings }, SNAT: false }));
