@@ -5,6 +5,7 @@
  * to the generation it was planned from. A plan with a rule the encoder does not know (user
  * conditions) is not expressible: the caller then runs iptables-restore.
  */
+import { CniError, ErrorCode } from "../cni/index.ts";
 import type { Request } from "../netlink/message.ts";
 import { readVerdict } from "../netlink/nft/expr.ts";
 import type { NftRule } from "../netlink/nft/messages.ts";
@@ -137,9 +138,16 @@ class TableSim implements TableEdit<HeldRule> {
       if (!(chain in NAT_BUILTINS)) throw new NotExpressible();
       this.create(chain);
     }
+    // What the encoded verdict jumps to (the encoder has no in-process form for a goto). The read
+    // looked every jump target up by name, so a target it did not find is missing (an
+    // externalSetMarkChain nobody made): the kernel would refuse the whole batch with a bare
+    // ENOENT; say which chain, as iptables does.
+    const target = ruleJumpTarget(model);
+    if (target !== undefined && !this.#chains.has(target)) {
+      throw new CniError(ErrorCode.Internal, `${this.family === 6 ? "ip6tables" : "iptables"} nat: Chain '${target}' does not exist`);
+    }
     this.out.push(xtRuleRequest(this.#nfproto, "nat", chain, rule, first));
-    // What the encoded verdict jumps to (the encoder has no in-process form for a goto).
-    const held = HeldRule.added(model, ruleJumpTarget(model));
+    const held = HeldRule.added(model, target);
     if (first) this.rulesOf(chain).unshift(held);
     else this.rulesOf(chain).push(held);
   }

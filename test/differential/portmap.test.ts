@@ -167,6 +167,30 @@ describe("nftables backend vs v1.9.1", () => {
   test.each(NFTABLES)("%s", (_name, c) => compare(c));
 });
 
+// v1.9.1 fails at its `iptables -C … -j KUBE-MARK-GONE` after creating its chains; tscni's one
+// batch would be refused whole with a bare ENOENT, so its planner names the chain instead.
+describe("externalSetMarkChain naming a chain the node does not have", () => {
+  test("ADD fails in both, naming the chain; tscni's changes nothing", async () => {
+    const c: Case = { extra: { externalSetMarkChain: "KUBE-MARK-GONE" }, mappings: [tcp(8080)] };
+    const got: unknown[] = [];
+    for (const binary of [REF, TS]) {
+      await mustExec(["nft", "flush", "ruleset"]);
+      const before = await firewallState();
+      const r = await call(binary, "ADD", conf(c));
+      const msg = (JSON.parse(r.stdout) as { msg: string }).msg;
+      const after = await firewallState();
+      got.push({ code: r.code, names: msg.includes("Chain 'KUBE-MARK-GONE' does not exist"), unchanged: after.join("\n") === before.join("\n") });
+      if (binary === TS) expect(msg).toBe("unable to setup DNAT: iptables nat: Chain 'KUBE-MARK-GONE' does not exist");
+      const d = await call(binary, "DEL", conf(c));
+      expect(d.code).toBe(0);
+    }
+    expect(got).toEqual([
+      { code: 1, names: true, unchanged: false },
+      { code: 1, names: true, unchanged: true },
+    ]);
+  });
+});
+
 describe("swap: ADD by one implementation, CHECK and DEL by the other", () => {
   const mappings = [tcp(8080), udp(8053), tcp(8443, 443, "2001:db8::5")];
   // The iptables layout's rule shapes (tscni writes them in-process on this iptables-nft node).

@@ -19,7 +19,7 @@ import type { Rule } from "../../../src/firewall/rule.ts";
 import { encodeXtRule } from "../../../src/firewall/xt-encode.ts";
 import { NFPROTO_IPV4 } from "../../../src/netlink/nft/constants.ts";
 import type { Expr } from "../../../src/netlink/nft/expr.ts";
-import { xtBaseChainRequest, xtRuleRequest } from "../../../src/netlink/nft/xt-messages.ts";
+import { xtBaseChainRequest, xtRuleRequest, xtUserChainRequest } from "../../../src/netlink/nft/xt-messages.ts";
 import { FakeXtKernel } from "../../fixtures/firewall/fake-xt-kernel.ts";
 import { REFERENCE_MASQ_SAVE_V4, REFERENCE_SAVE_V4 } from "../../fixtures/firewall/reference-saves.ts";
 
@@ -123,9 +123,15 @@ describe("in-process writer over the fake kernel", () => {
     applyIptablesOver(k, masqAdd);
     const before = save(k);
     const gen = k.generation;
-    // A jump to a chain that does not exist: the whole batch (its ensure-chain included) is refused.
+    // A jump to a chain that does not exist: the planner names it before any message is sent...
     const bad = portmapIptablesAdd({ network: "t", containerId: "x", containerIp: "10.0.0.9/24", mappings: [{ hostPort: 1, containerPort: 1, protocol: "tcp" }], snat: true, masqAll: false, markMasqBit: 13, externalSetMarkChain: "NO-SUCH-CHAIN" });
-    expect(() => applyIptablesOver(k, [bad])).toThrow("no such file or directory");
+    expect(() => applyIptablesOver(k, [bad])).toThrow("iptables nat: Chain 'NO-SUCH-CHAIN' does not exist");
+    expect(save(k)).toEqual(before);
+    expect(k.generation).toBe(gen);
+    // ...and the kernel, sent such a batch anyway, refuses all of it (the chain it creates first included).
+    const jump = encodeXtRule(4, { ...FOREIGN_ACCEPT, verdict: { kind: "jump", chain: "NO-SUCH-CHAIN" } });
+    if (jump === undefined) throw new Error("not encodable");
+    expect(() => k.commit([xtUserChainRequest(NFPROTO_IPV4, "nat", "CNI-NEW"), xtRuleRequest(NFPROTO_IPV4, "nat", "CNI-NEW", jump)], gen)).toThrow("no such file or directory");
     expect(save(k)).toEqual(before);
     expect(k.generation).toBe(gen);
     expect(k.commit([], gen - 1)).toBe(true);

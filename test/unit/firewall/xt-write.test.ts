@@ -68,6 +68,15 @@ describe("xtRequests", () => {
     expect(xtRequests(portmapIptablesDel({ network: "n", containerId: "gone" }), rs)).toEqual([]);
   });
 
+  test("a jump to a chain the table does not have is refused before any message, naming the chain and family", () => {
+    const marked = (ip: string): IptablesPlan => portmapIptablesAdd({ network: "n", containerId: "c1", containerIp: ip, mappings, snat: true, masqAll: false, markMasqBit: 13, externalSetMarkChain: "KUBE-MARK-MASQ" });
+    expect(() => xtRequests([marked("10.88.0.5/16")], EMPTY)).toThrow("iptables nat: Chain 'KUBE-MARK-MASQ' does not exist");
+    expect(() => xtRequests([marked("fd00::5/64")], EMPTY)).toThrow("ip6tables nat: Chain 'KUBE-MARK-MASQ' does not exist");
+    // Once the table has it (kube-proxy made it), the same plan is written.
+    const withChain = after(EMPTY, [xtTableRequest(2, "nat"), xtUserChainRequest(2, "nat", "KUBE-MARK-MASQ")]);
+    expect(count(xtRequests([marked("10.88.0.5/16")], withChain) ?? [], NFT_MSG_NEWRULE)).toBeGreaterThan(0);
+  });
+
   test("a plan with user conditions is not expressible (the caller runs iptables-restore)", () => {
     const plan = portmapIptablesAdd({ network: "n", containerId: "c1", containerIp: "10.88.0.5/16", mappings, snat: true, masqAll: false, markMasqBit: 13, conditions: ["-i", "eth0"] });
     expect(xtRequests([plan], EMPTY)).toBeUndefined();
