@@ -35,20 +35,22 @@ describe("lockFile", () => {
     expect(statSync(kept).mode & 0o777).toBe(0o700);
   });
 
-  test("a folder that is a file: mkdir's EEXIST, as before the open-first path, and nothing created", async () => {
-    using dir = tempDir("tscni-lock-");
-    const notDir = join(dir.path, "run");
-    writeFileSync(notDir, "");
-    const err = await lockFile(join(notDir, "lock"), { timeoutMs: 30 }).then(
+  /** The FileError lockFile fails with for `path`: its code, syscall and path. */
+  async function lockFailure(path: string): Promise<{ code: string; syscall: string; path: string }> {
+    const err = await lockFile(path, { timeoutMs: 30 }).then(
       () => undefined,
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(FileError);
-    expect({ code: (err as FileError).code, syscall: (err as FileError).syscall, path: (err as FileError).path }).toEqual({
-      code: "EEXIST",
-      syscall: "mkdir",
-      path: notDir,
-    });
+    const { code, syscall, path: at } = err as FileError;
+    return { code, syscall, path: at };
+  }
+
+  test("a folder that is a file: mkdir's EEXIST, as before the open-first path, and nothing created", async () => {
+    using dir = tempDir("tscni-lock-");
+    const notDir = join(dir.path, "run");
+    writeFileSync(notDir, "");
+    expect(await lockFailure(join(notDir, "lock"))).toEqual({ code: "EEXIST", syscall: "mkdir", path: notDir });
     expect(statSync(notDir).isFile()).toBe(true);
     expect(existsSync(join(dir.path, "lock"))).toBe(false);
   });
@@ -56,16 +58,7 @@ describe("lockFile", () => {
   test("a path holding a NUL: mkdir's EINVAL for the folder, as when the folder was made first", async () => {
     using dir = tempDir("tscni-lock-");
     const folder = join(dir.path, "a\0b");
-    const err = await lockFile(join(folder, "lock"), { timeoutMs: 30 }).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(err).toBeInstanceOf(FileError);
-    expect({ code: (err as FileError).code, syscall: (err as FileError).syscall, path: (err as FileError).path }).toEqual({
-      code: "EINVAL",
-      syscall: "mkdir",
-      path: folder,
-    });
+    expect(await lockFailure(join(folder, "lock"))).toEqual({ code: "EINVAL", syscall: "mkdir", path: folder });
   });
 
   test("the lock is free again once released", async () => {
